@@ -1,0 +1,86 @@
+# q2q — build, test and demo.
+#   make            build q2qd and q2qctl
+#   make test       install missing Debian packages, build, run all tests
+#   make demo       install missing Debian packages, build, run the namespace demo
+#   make check      unit tests only (no root needed)
+#   make O=dir      put build outputs in dir (default build/)
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+O ?= build
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS := wolfssl libmnl libconfig sqlite3 json-c libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wno-unused-parameter
+override CFLAGS += -std=gnu11 $(WARN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP
+LDLIBS += $(PKG_LIBS)
+
+# Everything but the two programs' main files goes into one static library,
+# so unit tests link exactly the objects the daemon runs.
+MAINS := tund/q2qd.c tund/q2qctl.c
+# LIB_DIRS narrows the library while one part is being worked on.
+LIB_DIRS ?= identity routing netstack tund
+LIB_SRC := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+
+all: $(O)/q2qd $(O)/q2qctl
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libq2q.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/q2qd: $(O)/tund/q2qd.o $(O)/libq2q.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/q2qctl: $(O)/tund/q2qctl.o $(O)/libq2q.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(O)/libq2q.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@tests/deps.sh
+
+unit: $(TEST_BIN)
+	@tests/unit/run.sh $(TEST_BIN)
+
+# Unit tests alone, without root and without installing anything.
+check: all unit
+
+test: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@tests/run-all.sh $(O)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh $(O)
+
+# Sanitizer build used by the tests: make O=build-asan asan
+asan:
+	@$(MAKE) --no-print-directory O=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all $(TEST_BIN:$(O)/%=build-asan/%)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/q2q
+	install -m 0755 $(O)/q2qd $(DESTDIR)$(PREFIX)/sbin/q2qd
+	install -m 0755 $(O)/q2qctl $(DESTDIR)$(PREFIX)/bin/q2qctl
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/q2qd.service > $(DESTDIR)$(UNITDIR)/q2qd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/q2qd.service
+	install -m 0644 systemd/q2qd.conf.example $(DESTDIR)$(SYSCONFDIR)/q2q/q2qd.conf.example
+
+clean:
+	rm -rf $(O) build-asan
+
+.PHONY: all deps unit check test demo asan install clean
+-include $(LIB_OBJ:.o=.d) $(O)/tund/q2qd.d $(O)/tund/q2qctl.d $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)
