@@ -83,4 +83,5 @@ clean:
 	rm -rf $(O) build-asan
 
 .PHONY: all deps unit check test demo asan install clean
+.SECONDARY:
 -include $(LIB_OBJ:.o=.d) $(O)/tund/q2qd.d $(O)/tund/q2qctl.d $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

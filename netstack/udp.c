@@ -1,0 +1,282 @@
+/*
+ * UDP sockets and batched datagram I/O with recvmmsg/sendmmsg, plus the
+ * strict "ip:port" parsing and printing every other part uses for
+ * endpoints. The only netstack file that makes syscalls on sockets.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netstack/udp.h"
+
+/* Room for bursts at high packet rates; the kernel caps it at rmem_max. */
+#define UDP_SOCKBUF	(4 * 1024 * 1024)
+
+static void set_bufsize(int fd, int opt_force, int opt)
+{
+	int v = UDP_SOCKBUF;
+
+	/* The FORCE variant passes rmem_max if we hold CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+int udp_open(int port, int *fd)
+{
+	struct sockaddr_in6 sa;
+	int s, off = 0, ret;
+
+	if (port < 0 || port > 65535 || !fd)
+		return -EINVAL;
+	s = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	set_bufsize(s, SO_RCVBUFFORCE, SO_RCVBUF);
+	set_bufsize(s, SO_SNDBUFFORCE, SO_SNDBUF);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_any;
+	sa.sin6_port = htons((uint16_t)port);
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	*fd = s;
+	return 0;
+fail:
+	close(s);
+	return ret;
+}
+
+int udp_local_port(int fd)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -errno;
+	if (sa.sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	return ntohs(sa.sin6_port);
+}
+
+static void batch_prepare(struct udp_batch *b, int i, size_t len)
+{
+	b->iov[i].iov_base = b->buf[i];
+	b->iov[i].iov_len = len;
+	memset(&b->msgs[i], 0, sizeof(b->msgs[i]));
+	b->msgs[i].msg_hdr.msg_name = &b->peer[i];
+	b->msgs[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+	b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+	b->msgs[i].msg_hdr.msg_iovlen = 1;
+}
+
+int udp_recv_batch(int fd, struct udp_batch *b)
+{
+	int r, kept = 0;
+
+	b->n = 0;
+	for (int i = 0; i < UDP_BATCH_MAX; i++)
+		batch_prepare(b, i, UDP_BUF_SIZE);
+	do {
+		r = recvmmsg(fd, b->msgs, UDP_BATCH_MAX, MSG_DONTWAIT, NULL);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+	for (int i = 0; i < r; i++) {
+		struct msghdr *h = &b->msgs[i].msg_hdr;
+
+		/* A cut datagram would fail authentication anyway: drop it. */
+		if ((h->msg_flags & MSG_TRUNC) ||
+		    h->msg_namelen != sizeof(struct sockaddr_in6) ||
+		    b->peer[i].sin6_family != AF_INET6)
+			continue;
+		if (kept != i) {
+			memcpy(b->buf[kept], b->buf[i], b->msgs[i].msg_len);
+			b->peer[kept] = b->peer[i];
+		}
+		b->len[kept] = b->msgs[i].msg_len;
+		kept++;
+	}
+	b->n = kept;
+	return kept;
+}
+
+static int per_datagram_error(int err)
+{
+	/* Errors about one destination or one packet, not the socket. */
+	switch (err) {
+	case EHOSTUNREACH: case ENETUNREACH: case ENETDOWN: case EHOSTDOWN:
+	case ECONNREFUSED: case EMSGSIZE: case EACCES: case EPERM:
+	case EINVAL: case EADDRNOTAVAIL: case EAFNOSUPPORT: case ENOPROTOOPT:
+		return 1;
+	}
+	return 0;
+}
+
+int udp_send_batch(int fd, struct udp_batch *b, int n)
+{
+	int done = 0, r;
+
+	if (n < 0 || n > UDP_BATCH_MAX)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (b->len[i] > UDP_BUF_SIZE)
+			return -EINVAL;
+		batch_prepare(b, i, b->len[i]);
+	}
+	while (done < n) {
+		r = sendmmsg(fd, b->msgs + done, (unsigned)(n - done), 0);
+		if (r > 0) {
+			done += r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			      errno == ENOBUFS))
+			break;
+		if (r < 0 && per_datagram_error(errno)) {
+			done++;		/* lose this one, keep going */
+			continue;
+		}
+		if (done == 0)
+			return r < 0 ? -errno : -EIO;
+		break;
+	}
+	return done;
+}
+
+int udp_send_one(int fd, const struct sockaddr_in6 *to, const void *buf,
+		 size_t len)
+{
+	ssize_t r;
+
+	do {
+		r = sendto(fd, buf, len, 0, (const struct sockaddr *)to,
+			   sizeof(*to));
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 5 || s[0] == '0')
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int udp_addr_parse(const char *s, struct sockaddr_in6 *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *port_s;
+	struct in_addr v4;
+	uint16_t port;
+	size_t hlen;
+
+	if (!s || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hlen = (size_t)(close - s - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		/* inet_pton refuses "%scope", spaces and a v4 body alone. */
+		if (inet_pton(AF_INET6, host, &out->sin6_addr) != 1)
+			return -EINVAL;
+		port_s = close + 2;
+	} else {
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return -EINVAL;
+		hlen = (size_t)(colon - s);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		/* glibc's inet_pton(AF_INET) takes only dotted-quad decimal. */
+		if (inet_pton(AF_INET, host, &v4) != 1)
+			return -EINVAL;
+		out->sin6_addr.s6_addr[10] = 0xff;
+		out->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&out->sin6_addr.s6_addr[12], &v4, 4);
+		port_s = colon + 1;
+	}
+	if (parse_port(port_s, &port) < 0)
+		return -EINVAL;
+	out->sin6_port = htons(port);
+	return 0;
+}
+
+int udp_addr_format(const struct sockaddr_in6 *a, char *buf, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+	int n;
+
+	if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+		if (!inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], host,
+			       sizeof(host)))
+			return -ENOSPC;
+		n = snprintf(buf, cap, "%s:%u", host, ntohs(a->sin6_port));
+	} else {
+		if (!inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host)))
+			return -ENOSPC;
+		n = snprintf(buf, cap, "[%s]:%u", host, ntohs(a->sin6_port));
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	return 0;
+}
+
+int udp_addr_from_sockaddr(const struct sockaddr *sa, socklen_t salen,
+			   struct sockaddr_in6 *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
+		memcpy(out, sa, sizeof(*out));
+		return 0;
+	}
+	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		out->sin6_addr.s6_addr[10] = 0xff;
+		out->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&out->sin6_addr.s6_addr[12], &in->sin_addr, 4);
+		out->sin6_port = in->sin_port;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+int udp_addr_equal(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
+{
+	return a->sin6_port == b->sin6_port &&
+	       memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
+}

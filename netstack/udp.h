@@ -1,0 +1,74 @@
+/*
+ * Batched UDP I/O for the data path and the handshake. One AF_INET6 socket
+ * serves both families (IPv4 peers appear as v4-mapped ::ffff:a.b.c.d), so
+ * every address in q2q is a struct sockaddr_in6. The batch struct is what
+ * the event loop reads into and sends from: N fixed buffers with their
+ * peers, moved by recvmmsg/sendmmsg, so GSO/GRO can be added later without
+ * reshaping callers.
+ */
+#ifndef Q2Q_UDP_H
+#define Q2Q_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define UDP_BATCH_MAX	64
+#define UDP_BUF_SIZE	2048
+/* "[v6 address]:port" plus NUL. */
+#define UDP_ADDR_STRLEN	(INET6_ADDRSTRLEN + 9)
+
+struct udp_batch {
+	int n;					/* entries filled by recv */
+	size_t len[UDP_BATCH_MAX];		/* datagram length */
+	struct sockaddr_in6 peer[UDP_BATCH_MAX];/* source / destination */
+	uint8_t buf[UDP_BATCH_MAX][UDP_BUF_SIZE];
+	/* Scratch for the syscalls, private. */
+	struct mmsghdr msgs[UDP_BATCH_MAX];
+	struct iovec iov[UDP_BATCH_MAX];
+};
+
+/*
+ * Opens a non-blocking, close-on-exec, dual-stack UDP socket bound to port
+ * (0 = any) on all addresses, with enlarged buffers. 0 and *fd, or -errno.
+ */
+int udp_open(int port, int *fd);
+/* The bound port of fd, or -errno. */
+int udp_local_port(int fd);
+
+/*
+ * Reads up to UDP_BATCH_MAX datagrams without blocking into b (sets b->n).
+ * Returns the count (0 = nothing waiting) or -errno. Truncated datagrams
+ * (larger than UDP_BUF_SIZE) are dropped, never handed out cut.
+ */
+int udp_recv_batch(int fd, struct udp_batch *b);
+
+/*
+ * Sends entries 0 .. n-1 of b (len[i] bytes of buf[i] to peer[i]). Returns
+ * how many leading entries are done: sent, or dropped because the kernel
+ * refused that one datagram (unreachable, too big): UDP may lose packets.
+ * Less than n only if the socket buffer is full (wait for EPOLLOUT).
+ * -errno for a socket-level error with nothing done.
+ */
+int udp_send_batch(int fd, struct udp_batch *b, int n);
+
+/* Sends one datagram: 0 or -errno (-EAGAIN when the buffer is full). */
+int udp_send_one(int fd, const struct sockaddr_in6 *to, const void *buf,
+		 size_t len);
+
+/*
+ * Parses "a.b.c.d:port" or "[v6]:port" strictly (port 1..65535, decimal, no
+ * leading zeros or signs, no spaces, no scope ids). IPv4 becomes v4-mapped.
+ * 0 or -EINVAL.
+ */
+int udp_addr_parse(const char *s, struct sockaddr_in6 *out);
+/* Formats as "a.b.c.d:port" for v4-mapped, else "[v6]:port". 0 or -ENOSPC. */
+int udp_addr_format(const struct sockaddr_in6 *a, char *buf, size_t cap);
+/* Converts an AF_INET or AF_INET6 sockaddr to our form. 0 or -EAFNOSUPPORT. */
+int udp_addr_from_sockaddr(const struct sockaddr *sa, socklen_t salen,
+			   struct sockaddr_in6 *out);
+/* 1 if address and port are equal (scope and flow info ignored). */
+int udp_addr_equal(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b);
+
+#endif

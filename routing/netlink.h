@@ -1,0 +1,48 @@
+/*
+ * Interface configuration over rtnetlink (libmnl): link state and MTU,
+ * addresses, and routes on the overlay interface. Each call opens its own
+ * NETLINK_ROUTE socket, sends one request, waits for the kernel's answer
+ * and closes; the daemon configures rarely, so no socket is kept. All
+ * return 0 or the kernel's -errno. Addresses are raw network-order bytes
+ * (4 for AF_INET, 16 for AF_INET6). Needs CAP_NET_ADMIN except the lookups.
+ */
+#ifndef Q2Q_ROUTING_NETLINK_H
+#define Q2Q_ROUTING_NETLINK_H
+
+#include <stdint.h>
+
+/* Interface index of ifname (> 0), or -ENODEV; -EINVAL for a bad name. */
+int nl_link_index(const char *ifname);
+
+/* Set the link up (up != 0) or down, and its MTU unless mtu <= 0. */
+int nl_link_set(int ifindex, int up, int mtu);
+
+int nl_link_delete(int ifindex);
+
+/*
+ * Add addr/plen to the interface (the kernel adds the prefix route).
+ * Fails with -EEXIST if present. IPv6 addresses get IFA_F_NODAD so they are
+ * usable at once; the link must be up for the kernel to accept one.
+ */
+int nl_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen);
+int nl_addr_del(int ifindex, int family, const uint8_t *addr, uint8_t plen);
+
+/*
+ * Route dst/plen through the interface, main table, scope link, protocol
+ * RTPROT_STATIC. Host bits of dst are ignored. -EEXIST if present.
+ */
+int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen);
+int nl_route_del(int ifindex, int family, const uint8_t *dst, uint8_t plen);
+
+/*
+ * Call cb for every unicast route of the main table that leaves through
+ * ifindex, both families: the daemon's own, the kernel's prefix routes for
+ * its addresses, and any a user added with `ip route add ... dev q2q0`.
+ * dst is valid only during the call. A non-zero return from cb stops the
+ * dump and is returned; otherwise 0 or -errno.
+ */
+int nl_route_dump(int ifindex,
+		  int (*cb)(int family, const uint8_t *dst, uint8_t plen, void *arg),
+		  void *arg);
+
+#endif

@@ -1,0 +1,130 @@
+#!/bin/bash
+# Enrollment end to end: an authority and nodes as separate q2qd processes
+# in their own network namespaces.
+#
+#              wan bridge (192.0.2.0/24)
+#      +-------------+-------------+-------------+
+#      |             |             |             |
+#   auth .10      alice .11     bob .12      carol .13
+#   example.com   (pinned CA)   (TOFU)       (wrong pins, refusals)
+#
+# Checks what a user sees: q2qctl exit codes and messages, and
+# `q2qctl status --json` on each node.
+. "$(dirname "$0")/lib.sh"
+e2e_init enroll
+
+wan_up
+host_add auth 192.0.2.10/24
+host_add alice 192.0.2.11/24
+host_add bob 192.0.2.12/24
+host_add carol 192.0.2.13/24
+
+q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
+for n in alice bob carol; do q2qd_conf $n; done
+for n in auth alice bob carol; do q2qd_start $n || exit 1; done
+
+FP=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
+check "authority status shows a SHA-256 CA fingerprint" \
+	bash -c "[[ '$FP' =~ ^[0-9a-f]{64}$ ]]"
+check "CA key is mode 0600" \
+	bash -c "[ \$(stat -c %a '$T/auth/state/authority/ca.key') = 600 ]"
+
+# --- alice: pinned fingerprint ---
+TOK=$(ctl auth invite alice@example.com 2>/dev/null)
+check "invite prints a token" test -n "$TOK"
+check "alice enrolls with token and pinned CA fingerprint" \
+	ctl alice enroll alice@example.com --authority 192.0.2.10:8788 --token "$TOK" --ca-fingerprint "$FP"
+ctl alice status --json > "$T/alice.json"
+A4=$(jq_get ipv4 < "$T/alice.json")
+A6=$(jq_get ipv6 < "$T/alice.json")
+EXP6=$(python3 -c 'import hashlib,ipaddress,sys
+h=hashlib.sha256(b"alice@example.com").digest()
+print(ipaddress.IPv6Address(b"\xfd"+h[:15]))')
+check_eq "alice status: identity" "$(jq_get identity < "$T/alice.json")" alice@example.com
+check "alice status: IPv4 $A4 inside 100.64.0.0/10" python3 -c "import ipaddress,sys
+sys.exit(ipaddress.ip_address('$A4') not in ipaddress.ip_network('100.64.0.0/10'))"
+check_eq "alice status: IPv6 is fd + sha256(identity)[:15]" "$A6" "$EXP6"
+check "alice status: certificate valid ~30 days" python3 -c "import time,sys
+t=int('$(jq_get cert_not_after < "$T/alice.json")'); sys.exit(not (29*86400 < t-time.time() <= 30*86400))"
+check_eq "alice status: authority address" "$(jq_get authority < "$T/alice.json")" 192.0.2.10:8788
+check_eq "alice status: CA fingerprint matches the authority's" "$(jq_get ca_fingerprint < "$T/alice.json")" "$FP"
+check "alice's key file is mode 0600" bash -c "[ \$(stat -c %a '$T/alice/state/node/key.der') = 600 ]"
+check "the token is not in the authority's log" bash -c "! grep -qF -- '$TOK' '$T/auth/log'"
+check "the token is not in alice's log" bash -c "! grep -qF -- '$TOK' '$T/alice/log'"
+
+# --- token reuse and bad tokens ---
+out=$(ctl carol enroll alice@example.com --authority 192.0.2.10 --token "$TOK" --ca-fingerprint "$FP" 2>&1); rc=$?
+check "a reused token is refused (exit 1) and says so" bash -c "[ $rc = 1 ] && grep -q 'already used' <<<\"$out\""
+out=$(ctl carol enroll carol@example.com --authority 192.0.2.10 --token AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA --ca-fingerprint "$FP" 2>&1); rc=$?
+check "a wrong token is refused (exit 1) and says so" bash -c "[ $rc = 1 ] && grep -q 'token' <<<\"$out\""
+check "the authority keeps serving after refusals" ctl auth status
+check_eq "carol is still not enrolled" "$(ctl carol status --json | jq_get enrolled)" False
+
+# --- wrong CA fingerprint: refused before the token is sent ---
+CTOK=$(ctl auth invite carol@example.com 2>/dev/null)
+BADFP=$(printf '%064d' 0)
+out=$(ctl carol enroll carol@example.com --authority 192.0.2.10 --token "$CTOK" --ca-fingerprint "$BADFP" 2>&1); rc=$?
+check "a wrong CA fingerprint is refused (exit 1)" bash -c "[ $rc = 1 ] && grep -q 'expected' <<<\"$out\""
+check "the token was not spent by the refused attempt" \
+	ctl carol enroll carol@example.com --authority 192.0.2.10 --token "$CTOK" --ca-fingerprint "$FP"
+
+# --- bob: trust on first use, then pinned ---
+BTOK=$(ctl auth invite bob@example.com 2>/dev/null)
+check "bob enrolls trusting the CA on first use" \
+	ctl bob enroll bob@example.com --authority 192.0.2.10 --token "$BTOK"
+ctl bob status --json > "$T/bob.json"
+B4=$(jq_get ipv4 < "$T/bob.json")
+check_eq "bob learned the same CA fingerprint" "$(jq_get ca_fingerprint < "$T/bob.json")" "$FP"
+check_ne "alice and bob have different IPv4" "$A4" "$B4"
+
+# --- bad input gets exit 2 ---
+out=$(ctl bob enroll Bob@example.com --authority 192.0.2.10 --token x 2>&1); rc=$?
+check "an upper-case identity is refused with exit 2" bash -c "[ $rc = 2 ] && grep -qi 'upper' <<<\"$out\""
+ctl bob frobnicate >/dev/null 2>&1; rc=$?
+check "an unknown command exits 2" test $rc = 2
+ctl bob enroll bob@example.com --token x >/dev/null 2>&1; rc=$?
+check "enroll without --authority exits 2" test $rc = 2
+check "every command has --help" bash -c "for c in status enroll invite revoke renew reload; do $BIN/q2qctl \$c --help | grep -q usage || exit 1; done"
+out=$(ctl carol enroll dave@example.org --authority 192.0.2.10 --token "$CTOK" 2>&1); rc=$?
+check "enrolling another domain's identity at this authority is refused" test $rc != 0
+
+# --- restart keeps the identity ---
+SER=$(jq_get cert_serial < "$T/bob.json")
+q2qd_stop bob; q2qd_start bob
+ctl bob status --json > "$T/bob2.json"
+check_eq "after restart bob has the same identity" "$(jq_get identity < "$T/bob2.json")" bob@example.com
+check_eq "after restart bob has the same certificate" "$(jq_get cert_serial < "$T/bob2.json")" "$SER"
+
+# --- renewal and re-enrollment keep the address ---
+check "bob renews on request" ctl bob renew
+check_ne "renewal gave a new certificate" "$(ctl bob status --json | jq_get cert_serial)" "$SER"
+check_eq "renewal kept bob's IPv4" "$(ctl bob status --json | jq_get ipv4)" "$B4"
+BTOK2=$(ctl auth invite bob@example.com 2>/dev/null)
+check "bob re-enrolls with a new invite" ctl bob enroll bob@example.com --authority 192.0.2.10 --token "$BTOK2"
+check_eq "re-enrollment keeps bob's IPv4" "$(ctl bob status --json | jq_get ipv4)" "$B4"
+
+# --- revocation ---
+check "revoke alice" ctl auth revoke alice@example.com
+out=$(ctl alice renew 2>&1); rc=$?
+check "revoked alice cannot renew (exit 1, says revoked)" bash -c "[ $rc = 1 ] && grep -q 'revoked' <<<\"$out\""
+check "accounts lists alice as revoked" bash -c "ctl auth accounts | grep alice@example.com | grep -q revoked"
+
+# --- a changed CA for a known domain is an error ---
+q2qd_stop auth
+mv "$T/auth/state" "$T/auth/state.old"
+q2qd_start auth
+NEWFP=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
+check_ne "a restarted authority with a new state dir has a new CA" "$NEWFP" "$FP"
+out=$(ctl bob renew 2>&1); rc=$?
+check "bob refuses the changed CA of example.com" bash -c "[ $rc = 1 ] && grep -q 'changed' <<<\"$out\""
+ETOK=$(ctl auth invite eve@example.com 2>/dev/null)
+out=$(ctl bob enroll eve@example.com --authority 192.0.2.10 --token "$ETOK" 2>&1); rc=$?
+check "TOFU does not override a pinned domain" bash -c "[ $rc = 1 ] && grep -q 'changed' <<<\"$out\""
+
+# --- config checking ---
+printf 'mtu = 100;\n' > "$T/bad.conf"
+out=$("$BIN/q2qd" -n -c "$T/bad.conf" 2>&1); rc=$?
+check "q2qd -n names the bad setting" bash -c "[ $rc != 0 ] && grep -q mtu <<<\"$out\""
+check "q2qd -n accepts a good config" bash -c "$BIN/q2qd -n -c '$T/auth/q2qd.conf' | grep -q 'configuration OK'"
+
+e2e_finish

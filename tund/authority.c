@@ -1,0 +1,584 @@
+/*
+ * The authority's TLS service. The CA certificate doubles as the TLS
+ * server certificate: the CA key is online anyway (it signs CSRs), and a
+ * node pins exactly one thing, the CA fingerprint, which then proves both
+ * that it talks to the right authority and which CA signs its peers.
+ *
+ * Requests are answered from the registry; every refusal says why to the
+ * client and is logged (never with the token), and the service goes on.
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "identity/addr.h"
+#include "identity/cert.h"
+#include "identity/file.h"
+#include "identity/key.h"
+#include "identity/name.h"
+#include "netstack/msg.h"
+#include "netstack/udp.h"
+#include "tund/authority.h"
+#include "tund/config.h"
+#include "tund/log.h"
+#include "tund/loop.h"
+#include "tund/proto.h"
+#include "tund/registry.h"
+#include "tund/tlsconn.h"
+
+struct auth_client {
+	struct authority *auth;
+	struct tlsconn *conn;
+	struct auth_client *next;
+	char peer[64];
+};
+
+struct authority {
+	struct loop_io lio;
+	struct loop *loop;
+	struct config_authority cfg;
+	char dir[CONFIG_PATH_MAX + 16];
+	struct id_key *ca_key;
+	uint8_t *ca_der;
+	size_t ca_len;
+	uint8_t fp[32];
+	struct registry *reg;
+	WOLFSSL_CTX *ctx;
+	struct auth_client *clients;
+};
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+void authority_ca(const struct authority *a, const uint8_t **der, size_t *len)
+{
+	*der = a->ca_der;
+	*len = a->ca_len;
+}
+
+/* Loads the CA, or makes one on first start. Key first, then cert: a crash
+ * in between leaves a key without cert, which the next start replaces. */
+static int auth_load_ca(struct authority *a, char *err, size_t errlen)
+{
+	char kpath[CONFIG_PATH_MAX + 32], cpath[CONFIG_PATH_MAX + 32];
+	struct cert_info ci;
+	int rc;
+
+	snprintf(kpath, sizeof(kpath), "%s/ca.key", a->dir);
+	snprintf(cpath, sizeof(cpath), "%s/ca.der", a->dir);
+	if (access(cpath, F_OK) == 0) {
+		rc = key_load(kpath, &a->ca_key);
+		if (rc < 0) {
+			snprintf(err, errlen, "authority: cannot load CA key %s: %s", kpath, strerror(-rc));
+			return rc;
+		}
+		rc = file_read_all(cpath, 65536, &a->ca_der, &a->ca_len);
+		if (rc < 0) {
+			snprintf(err, errlen, "authority: cannot read CA certificate %s: %s", cpath, strerror(-rc));
+			return rc;
+		}
+		rc = cert_parse(a->ca_der, a->ca_len, &ci, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (!ci.is_ca || strcmp(ci.identity, a->cfg.domain) != 0) {
+			snprintf(err, errlen, "authority: %s is the CA of '%s', but the config says domain '%s'",
+			    cpath, ci.identity, a->cfg.domain);
+			return -EINVAL;
+		}
+	} else {
+		rc = cert_ca_create(a->cfg.domain, 3650, &a->ca_key, &a->ca_der, &a->ca_len);
+		if (rc < 0) {
+			snprintf(err, errlen, "authority: cannot create CA for %s: %s", a->cfg.domain, strerror(-rc));
+			return rc;
+		}
+		rc = key_save(a->ca_key, kpath);
+		if (rc == 0)
+			rc = file_write_atomic(cpath, a->ca_der, a->ca_len, 0600);
+		if (rc < 0) {
+			snprintf(err, errlen, "authority: cannot write CA to %s: %s", a->dir, strerror(-rc));
+			return rc;
+		}
+		log_info("authority: created CA for %s in %s", a->cfg.domain, a->dir);
+	}
+	return cert_fingerprint(a->ca_der, a->ca_len, a->fp);
+}
+
+static int auth_make_ctx(struct authority *a, char *err, size_t errlen)
+{
+	uint8_t *kder = NULL;
+	size_t klen = 0;
+	int rc = -EINVAL;
+
+	a->ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
+	if (!a->ctx) {
+		snprintf(err, errlen, "authority: wolfSSL_CTX_new failed");
+		return -ENOMEM;
+	}
+	if (key_der(a->ca_key, &kder, &klen) < 0 ||
+	    wolfSSL_CTX_use_certificate_buffer(a->ctx, a->ca_der, (long)a->ca_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_use_PrivateKey_buffer(a->ctx, kder, (long)klen, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_load_verify_buffer(a->ctx, a->ca_der, (long)a->ca_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "authority: cannot load CA into TLS context");
+		goto out;
+	}
+	/* A client certificate is optional: enrollment has none yet. When one
+	 * is sent it must chain to our CA, and requests that need it check. */
+	wolfSSL_CTX_set_verify(a->ctx, WOLFSSL_VERIFY_PEER, NULL);
+	rc = 0;
+out:
+	if (kder) {
+		memset(kder, 0, klen);
+		free(kder);
+	}
+	return rc;
+}
+
+static void auth_client_free(void *arg)
+{
+	struct auth_client *cl = arg;
+	struct auth_client **pp;
+
+	for (pp = &cl->auth->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	}
+	tlsconn_free(cl->conn);
+	free(cl);
+}
+
+static void auth_send_error(struct auth_client *cl, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void auth_send_error(struct auth_client *cl, int code, const char *fmt, ...)
+{
+	uint8_t buf[1024];
+	struct msg_writer w;
+	char text[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_warnx("authority: %s: %s", cl->peer, text);
+	msg_begin(&w, buf, sizeof(buf), MSG_ERROR);
+	msg_put_u32(&w, T_CODE, (uint32_t)code);
+	msg_put_str(&w, T_TEXT, text);
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
+}
+
+/* The client's verified certificate, if it sent one: wolfSSL has already
+ * checked it chains to our CA; we still check bindings and revocation. */
+static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
+{
+	const uint8_t *der;
+	size_t len;
+	char err[256];
+	int rc;
+
+	if (tlsconn_peer_cert(cl->conn, &der, &len) < 0) {
+		auth_send_error(cl, PERR_UNAUTHENTICATED, "this request needs a client certificate");
+		return -EACCES;
+	}
+	rc = cert_verify(der, len, cl->auth->ca_der, cl->auth->ca_len, now_s(), ci, err, sizeof(err));
+	if (rc < 0) {
+		auth_send_error(cl, PERR_UNAUTHENTICATED, "client certificate refused: %s", err);
+		return rc;
+	}
+	if (registry_serial_revoked(cl->auth->reg, ci->serial) == 1 ||
+	    registry_is_revoked(cl->auth->reg, ci->identity) == 1) {
+		auth_send_error(cl, PERR_REVOKED, "%s is revoked", ci->identity);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* Signs a certificate for identity from csr and sends it. */
+static void auth_issue(struct auth_client *cl, const char *identity, const uint8_t *csr, size_t csrlen)
+{
+	struct authority *a = cl->auth;
+	struct cert_info bind;
+	uint8_t *der = NULL, buf[8192];
+	size_t len = 0;
+	char err[256];
+	struct msg_writer w;
+	int i, n, rc;
+
+	memset(&bind, 0, sizeof(bind));
+	snprintf(bind.identity, sizeof(bind.identity), "%s", identity);
+	rc = registry_v4(a->reg, identity, bind.v4);
+	if (rc < 0) {
+		auth_send_error(cl, PERR_INTERNAL, "cannot allocate an address for %s: %s", identity,
+		    rc == -ENOSPC ? "address pool is exhausted" : strerror(-rc));
+		return;
+	}
+	bind.has_v4 = 1;
+	addr_overlay_v6(identity, bind.v6);
+	bind.has_v6 = 1;
+	for (i = 0; i < a->cfg.n_grants; i++) {
+		const struct config_grant *g = &a->cfg.grants[i];
+		if (strcmp(g->identity, identity) != 0)
+			continue;
+		memcpy(bind.routes, g->subnets, sizeof(g->subnets[0]) * (size_t)g->n_subnets);
+		bind.n_routes = g->n_subnets;
+	}
+	bind.not_before = now_s() - 300;	/* tolerate small clock skew */
+	bind.not_after = now_s() + (int64_t)a->cfg.cert_days * 86400;
+	rc = cert_issue(a->ca_key, a->ca_der, a->ca_len, csr, csrlen, &bind, &der, &len, err, sizeof(err));
+	if (rc < 0) {
+		auth_send_error(cl, PERR_BAD_CSR, "cannot issue certificate for %s: %s", identity, err);
+		return;
+	}
+	if (cert_parse(der, len, &bind, err, sizeof(err)) < 0 ||
+	    registry_cert_add(a->reg, identity, bind.serial, bind.not_before, bind.not_after, der, len) < 0) {
+		auth_send_error(cl, PERR_INTERNAL, "cannot record certificate for %s", identity);
+		free(der);
+		return;
+	}
+	msg_begin(&w, buf, sizeof(buf), MSG_CERT);
+	msg_put_bytes(&w, T_CERT, der, len);
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
+	{
+		char v4[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, bind.v4, v4, sizeof(v4));
+		log_info("authority: issued certificate %s for %s (%s), valid until %lld",
+		    bind.serial, identity, v4, (long long)bind.not_after);
+	}
+	free(der);
+}
+
+static void auth_on_enroll(struct auth_client *cl, struct msg_reader *r)
+{
+	struct authority *a = cl->auth;
+	char ident[ID_NAME_MAX + 1], token[128], csr_id[ID_NAME_MAX + 1], err[256];
+	struct id_name name;
+	const uint8_t *csr;
+	size_t csrlen;
+	int rc;
+
+	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) < 0 ||
+	    msg_get_str(r, T_TOKEN, token, sizeof(token)) < 0 ||
+	    msg_get(r, T_CSR, &csr, &csrlen) < 0) {
+		auth_send_error(cl, PERR_PROTOCOL, "enroll request needs identity, token and CSR");
+		return;
+	}
+	if (id_parse_user(ident, &name, err, sizeof(err)) < 0) {
+		auth_send_error(cl, PERR_BAD_IDENTITY, "%s", err);
+		goto out;
+	}
+	if (strcmp(name.domain, a->cfg.domain) != 0) {
+		auth_send_error(cl, PERR_WRONG_DOMAIN, "'%s' is not in domain %s (this authority only enrolls @%s)",
+		    ident, a->cfg.domain, a->cfg.domain);
+		goto out;
+	}
+	if (cert_csr_parse(csr, csrlen, csr_id, err, sizeof(err)) < 0) {
+		auth_send_error(cl, PERR_BAD_CSR, "CSR for %s refused: %s", ident, err);
+		goto out;
+	}
+	if (strcmp(csr_id, ident) != 0) {
+		auth_send_error(cl, PERR_BAD_CSR, "CSR names '%s' but the request is for '%s'", csr_id, ident);
+		goto out;
+	}
+	rc = registry_token_use(a->reg, ident, token, now_s());
+	switch (rc) {
+	case 0:
+		break;
+	case -EALREADY:
+		auth_send_error(cl, PERR_TOKEN_USED, "enrollment token for %s was already used", ident);
+		goto out;
+	case -ETIMEDOUT:
+		auth_send_error(cl, PERR_TOKEN_EXPIRED, "enrollment token for %s has expired", ident);
+		goto out;
+	default:
+		auth_send_error(cl, PERR_BAD_TOKEN, "enrollment token is not valid for %s", ident);
+		goto out;
+	}
+	log_info("authority: %s enrolls %s", cl->peer, ident);
+	auth_issue(cl, ident, csr, csrlen);
+out:
+	memset(token, 0, sizeof(token));
+}
+
+static void auth_on_renew(struct auth_client *cl, struct msg_reader *r)
+{
+	struct cert_info ci;
+	char csr_id[ID_NAME_MAX + 1], err[256];
+	const uint8_t *csr;
+	size_t csrlen;
+
+	if (auth_client_identity(cl, &ci) < 0)
+		return;
+	if (msg_get(r, T_CSR, &csr, &csrlen) < 0) {
+		auth_send_error(cl, PERR_PROTOCOL, "renew request needs a CSR");
+		return;
+	}
+	if (cert_csr_parse(csr, csrlen, csr_id, err, sizeof(err)) < 0 || strcmp(csr_id, ci.identity) != 0) {
+		auth_send_error(cl, PERR_BAD_CSR, "renewal CSR for %s refused", ci.identity);
+		return;
+	}
+	log_info("authority: %s renews %s", cl->peer, ci.identity);
+	auth_issue(cl, ci.identity, csr, csrlen);
+}
+
+static void auth_on_ping(struct auth_client *cl, struct msg_reader *r)
+{
+	uint8_t buf[16];
+	struct msg_writer w;
+	int n;
+
+	msg_begin(&w, buf, sizeof(buf), MSG_PONG);
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
+}
+
+static const struct {
+	int type;
+	void (*fn)(struct auth_client *cl, struct msg_reader *r);
+} auth_handlers[] = {
+	{ MSG_ENROLL, auth_on_enroll },
+	{ MSG_RENEW, auth_on_renew },
+	{ MSG_PING, auth_on_ping },
+};
+
+static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
+{
+	struct auth_client *cl = arg;
+	struct msg_reader r;
+	uint8_t type;
+	size_t i;
+
+	if (msg_open(&r, frame, len, &type) < 0) {
+		auth_send_error(cl, PERR_PROTOCOL, "malformed message");
+		tlsconn_close_after_send(c);
+		return;
+	}
+	for (i = 0; i < sizeof(auth_handlers) / sizeof(auth_handlers[0]); i++) {
+		if (auth_handlers[i].type == type) {
+			auth_handlers[i].fn(cl, &r);
+			return;
+		}
+	}
+	auth_send_error(cl, PERR_PROTOCOL, "unknown message type %u", type);
+}
+
+static void auth_on_close(struct tlsconn *c, void *arg, const char *why)
+{
+	struct auth_client *cl = arg;
+
+	log_debug("authority: %s: %s", cl->peer, why);
+	loop_defer(cl->auth->loop, auth_client_free, cl);
+}
+
+static const struct tlsconn_ops auth_ops = {
+	.on_msg = auth_on_msg,
+	.on_close = auth_on_close,
+};
+
+static void auth_accept(struct loop_io *io, uint32_t events)
+{
+	struct authority *a = (struct authority *)io;
+
+	for (;;) {
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof(from);
+		struct auth_client *cl;
+		int fd = accept4(io->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		cl = calloc(1, sizeof(*cl));
+		if (!cl) {
+			close(fd);
+			continue;
+		}
+		cl->auth = a;
+		udp_addr_format(&from, cl->peer, sizeof(cl->peer));
+		if (tlsconn_accept(a->loop, a->ctx, fd, &from, &auth_ops, cl, &cl->conn) < 0) {
+			close(fd);
+			free(cl);
+			continue;
+		}
+		cl->next = a->clients;
+		a->clients = cl;
+	}
+}
+
+static int auth_listen(struct authority *a, char *err, size_t errlen)
+{
+	int fd, one = 1, zero = 0;
+	char addr[64];
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&a->cfg.listen, sizeof(a->cfg.listen)) < 0 || listen(fd, 64) < 0) {
+		int e = errno;
+		udp_addr_format(&a->cfg.listen, addr, sizeof(addr));
+		snprintf(err, errlen, "authority: cannot listen on %s: %s", addr, strerror(e));
+		close(fd);
+		return -e;
+	}
+	a->lio.fd = fd;
+	a->lio.fn = auth_accept;
+	return loop_add(a->loop, &a->lio, EPOLLIN);
+}
+
+int authority_start(struct loop *l, const struct config *cfg, struct authority **out,
+    char *err, size_t errlen)
+{
+	struct authority *a = calloc(1, sizeof(*a));
+	char dbpath[CONFIG_PATH_MAX + 32], pool[64];
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	a->loop = l;
+	a->lio.fd = -1;
+	a->cfg = cfg->authority;
+	snprintf(a->dir, sizeof(a->dir), "%s/authority", cfg->state_dir);
+	if (mkdir(a->dir, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "authority: cannot create %s: %s", a->dir, strerror(errno));
+		goto fail;
+	}
+	rc = auth_load_ca(a, err, errlen);
+	if (rc < 0)
+		goto fail;
+	addr_prefix_format(&a->cfg.pool, pool, sizeof(pool));
+	snprintf(dbpath, sizeof(dbpath), "%s/registry.db", a->dir);
+	rc = registry_open(dbpath, pool, &a->reg, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = auth_make_ctx(a, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = auth_listen(a, err, errlen);
+	if (rc < 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	authority_stop(a);
+	return rc;
+}
+
+void authority_stop(struct authority *a)
+{
+	if (!a)
+		return;
+	while (a->clients) {
+		struct auth_client *cl = a->clients;
+		a->clients = cl->next;
+		tlsconn_free(cl->conn);
+		free(cl);
+	}
+	if (a->lio.fd >= 0) {
+		loop_del(a->loop, &a->lio);
+		close(a->lio.fd);
+	}
+	if (a->ctx)
+		wolfSSL_CTX_free(a->ctx);
+	registry_close(a->reg);
+	key_free(a->ca_key);
+	free(a->ca_der);
+	free(a);
+}
+
+int authority_invite(struct authority *a, const char *identity, char *token, size_t tokcap,
+    int64_t *expires, char *err, size_t errlen)
+{
+	struct id_name name;
+	char tok[REGISTRY_TOKEN_LEN + 1];
+	int64_t now = now_s();
+	int rc;
+
+	if (id_parse_user(identity, &name, err, errlen) < 0)
+		return -EINVAL;
+	if (strcmp(name.domain, a->cfg.domain) != 0) {
+		snprintf(err, errlen, "'%s' is not in this authority's domain %s", identity, a->cfg.domain);
+		return -EINVAL;
+	}
+	rc = registry_token_create(a->reg, identity, now, a->cfg.token_ttl, tok);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create a token for %s: %s", identity,
+		    rc == -ENOSPC ? "the address pool is exhausted" : strerror(-rc));
+		return rc;
+	}
+	snprintf(token, tokcap, "%s", tok);
+	memset(tok, 0, sizeof(tok));
+	*expires = now + a->cfg.token_ttl;
+	log_info("authority: invited %s (token expires in %d s)", identity, a->cfg.token_ttl);
+	return 0;
+}
+
+int authority_revoke(struct authority *a, const char *identity, char *err, size_t errlen)
+{
+	struct id_name name;
+	int rc;
+
+	if (id_parse_user(identity, &name, err, errlen) < 0)
+		return -EINVAL;
+	rc = registry_revoke(a->reg, identity, now_s());
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "%s has no account at this authority", identity);
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot revoke %s: %s", identity, strerror(-rc));
+		return rc;
+	}
+	log_info("authority: revoked %s", identity);
+	return 0;
+}
+
+static int auth_account_json(const char *identity, const uint8_t v4[4], int revoked,
+    int64_t not_after, void *arg)
+{
+	json_object *arr = arg, *o = json_object_new_object();
+	char buf[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, v4, buf, sizeof(buf));
+	json_object_object_add(o, "identity", json_object_new_string(identity));
+	json_object_object_add(o, "ipv4", json_object_new_string(buf));
+	json_object_object_add(o, "revoked", json_object_new_boolean(revoked));
+	json_object_object_add(o, "cert_expires", json_object_new_int64(not_after));
+	json_object_array_add(arr, o);
+	return 0;
+}
+
+void authority_status(struct authority *a, json_object *obj, int with_accounts)
+{
+	char fp[65], listen[64], pool[64];
+
+	cert_fingerprint_hex(a->fp, fp);
+	udp_addr_format(&a->cfg.listen, listen, sizeof(listen));
+	addr_prefix_format(&a->cfg.pool, pool, sizeof(pool));
+	json_object_object_add(obj, "domain", json_object_new_string(a->cfg.domain));
+	json_object_object_add(obj, "ca_fingerprint", json_object_new_string(fp));
+	json_object_object_add(obj, "listen", json_object_new_string(listen));
+	json_object_object_add(obj, "pool", json_object_new_string(pool));
+	if (with_accounts) {
+		json_object *arr = json_object_new_array();
+		registry_account_foreach(a->reg, auth_account_json, arr);
+		json_object_object_add(obj, "accounts", arr);
+	}
+}

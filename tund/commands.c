@@ -1,0 +1,168 @@
+/*
+ * Control requests, one handler each, found through a table. Handlers
+ * check their arguments (the control socket is an input like any other)
+ * and answer with a JSON result that q2qctl prints as text or as-is.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tund/authority.h"
+#include "tund/control.h"
+#include "tund/daemon.h"
+#include "tund/log.h"
+#include "tund/node.h"
+
+/* A string argument, or NULL if absent; error reply if present but bad. */
+static int arg_str(struct ctl_req *req, json_object *args, const char *key, int required,
+    const char **out)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(args, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (!required)
+			return 0;
+		ctl_reply_err(req, CTL_EXIT_USAGE, "missing argument '%s'", key);
+		return -1;
+	}
+	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 1024) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "argument '%s' must be a string", key);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+static void cmd_status(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "uptime", json_object_new_int64((int64_t)time(NULL) - d->started));
+	json_object_object_add(o, "config", json_object_new_string(d->cfg.path));
+	json_object_object_add(o, "interface", json_object_new_string(d->cfg.interface));
+	node_status(d->node, o);
+	if (d->authority) {
+		json_object *a = json_object_new_object();
+		authority_status(d->authority, a, 0);
+		json_object_object_add(o, "authority_service", a);
+	}
+	ctl_reply_ok(req, o);
+}
+
+static int need_authority(struct daemon *d, struct ctl_req *req)
+{
+	if (d->authority)
+		return 0;
+	ctl_reply_err(req, CTL_EXIT_FAIL, "this q2qd is not an authority (no authority section in %s)",
+	    d->cfg.path);
+	return -1;
+}
+
+static void cmd_invite(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *id;
+	char token[128], err[256];
+	int64_t expires;
+	json_object *o;
+
+	if (need_authority(d, req) < 0 || arg_str(req, args, "identity", 1, &id) < 0)
+		return;
+	if (authority_invite(d->authority, id, token, sizeof(token), &expires, err, sizeof(err)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "invite: %s", err);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "identity", json_object_new_string(id));
+	json_object_object_add(o, "token", json_object_new_string(token));
+	json_object_object_add(o, "expires", json_object_new_int64(expires));
+	memset(token, 0, sizeof(token));
+	ctl_reply_ok(req, o);
+}
+
+static void cmd_revoke(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *id;
+	char err[256];
+	json_object *o;
+
+	if (need_authority(d, req) < 0 || arg_str(req, args, "identity", 1, &id) < 0)
+		return;
+	if (authority_revoke(d->authority, id, err, sizeof(err)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "revoke: %s", err);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "identity", json_object_new_string(id));
+	json_object_object_add(o, "revoked", json_object_new_boolean(1));
+	ctl_reply_ok(req, o);
+}
+
+static void cmd_accounts(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	json_object *o;
+
+	if (need_authority(d, req) < 0)
+		return;
+	o = json_object_new_object();
+	authority_status(d->authority, o, 1);
+	ctl_reply_ok(req, o);
+}
+
+static void cmd_enroll(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *id, *auth, *token, *fp;
+
+	if (arg_str(req, args, "identity", 1, &id) < 0 ||
+	    arg_str(req, args, "authority", 1, &auth) < 0 ||
+	    arg_str(req, args, "token", 1, &token) < 0 ||
+	    arg_str(req, args, "ca_fingerprint", 0, &fp) < 0)
+		return;
+	node_enroll(d->node, req, id, auth, token, fp);
+}
+
+static void cmd_renew(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	node_renew(d->node, req);
+}
+
+static void cmd_reload(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	char err[512];
+
+	if (daemon_reload(d, err, sizeof(err)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "reload: %s (the running configuration is unchanged)", err);
+		return;
+	}
+	ctl_reply_ok(req, NULL);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct daemon *d, struct ctl_req *req, json_object *args);
+} commands[] = {
+	{ "status", cmd_status },
+	{ "invite", cmd_invite },
+	{ "revoke", cmd_revoke },
+	{ "accounts", cmd_accounts },
+	{ "enroll", cmd_enroll },
+	{ "renew", cmd_renew },
+	{ "reload", cmd_reload },
+};
+
+void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, json_object *args)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, cmd) == 0) {
+			commands[i].fn(d, req, args);
+			return;
+		}
+	}
+	ctl_reply_err(req, CTL_EXIT_USAGE, "unknown command '%.64s'", cmd);
+}

@@ -1,0 +1,1263 @@
+/*
+ * Turns the daemon's libconfig file into a validated struct config. The file
+ * is read into memory once, scanned for integer literals that libconfig 1.5
+ * would silently wrap (it reads "mtu = 4294968576;" as 1280) and for
+ * @include (everything must come from the one file we name in messages),
+ * then parsed by libconfig and walked with one table of known settings per
+ * group: an unknown name is an error, so a typo never leaves a default
+ * silently in force. Every error names file:line, the setting path (e.g.
+ * "authority.grants[1].subnets[0]"), the bad value and what was expected.
+ * This is the only file that includes <libconfig.h>.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "identity/cert.h"
+#include "tund/config.h"
+
+#define CFG_FILE_MAX (1024 * 1024)	/* a config is a few KB; refuse junk */
+#define CFG_PATHBUF 160			/* "authority.grants[63].subnets[15]" */
+#define CFG_QUOTE_MAX 96		/* longest value echoed back in errors */
+#define CFG_RENEW_MAX (3650 * 86400)	/* no certificate lives longer */
+
+struct cfg_ctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+/* One known setting of a group: its name and the function that validates
+ * and stores it into obj (the struct the group describes). */
+struct cfg_field {
+	const char *name;
+	int (*parse)(struct cfg_ctx *c, const config_setting_t *s,
+		     const char *path, void *obj);
+};
+
+static int cfg_error(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int cfg_error(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (!c->err || !c->errlen)
+		return -EINVAL;
+	if (s && config_setting_source_line(s))
+		n = snprintf(c->err, c->errlen, "%s:%u: %s: ", c->file,
+			     config_setting_source_line(s), path);
+	else
+		n = snprintf(c->err, c->errlen, "%s: %s: ", c->file, path);
+	if (n < 0 || (size_t)n >= c->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Echoes a value from the file as 'value', escaping bytes that would garble
+ * a terminal or the journal and cutting long ones short. */
+static const char *cfg_quote(const char *s, char *buf, size_t len)
+{
+	size_t o = 0, i;
+	const size_t limit = len - 8;	/* room for an escape, "...'" and NUL */
+
+	buf[o++] = '\'';
+	for (i = 0; s[i] && o < limit; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'')
+			buf[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+	}
+	if (s[i]) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *cfg_type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	}
+	return "nothing";
+}
+
+static int cfg_wrong_type(struct cfg_ctx *c, const config_setting_t *s,
+			  const char *path, const char *expected)
+{
+	char q[CFG_QUOTE_MAX];
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return cfg_error(c, s, path, "expected %s, got the string %s",
+				 expected, cfg_quote(config_setting_get_string(s), q, sizeof(q)));
+	return cfg_error(c, s, path, "expected %s, got %s", expected,
+			 cfg_type_name(config_setting_type(s)));
+}
+
+static int cfg_string(struct cfg_ctx *c, const config_setting_t *s,
+		      const char *path, const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_wrong_type(c, s, path, "a string");
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+static int cfg_int(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		   long long min, long long max, int *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return cfg_wrong_type(c, s, path, "an integer");
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return cfg_error(c, s, path, "%lld is out of range (expected %lld..%lld)",
+				 v, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+/* An array [ "a", "b" ] or list ( "a", "b" ) of at most max elements. */
+static int cfg_seq(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		   int max, const char *expected, int *n)
+{
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+		return cfg_wrong_type(c, s, path, expected);
+	*n = config_setting_length(s);
+	if (*n > max)
+		return cfg_error(c, s, path, "%d entries, at most %d allowed", *n, max);
+	return 0;
+}
+
+static int cfg_has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int cfg_abs_path(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			char *dst, size_t maxlen)
+{
+	char q[CFG_QUOTE_MAX];
+	const char *v = "";
+	size_t len;
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	len = strlen(v);
+	if (v[0] != '/')
+		return cfg_error(c, s, path, "%s is not an absolute path",
+				 cfg_quote(v, q, sizeof(q)));
+	if (len > maxlen)
+		return cfg_error(c, s, path, "%s is %zu bytes long, at most %zu allowed",
+				 cfg_quote(v, q, sizeof(q)), len, maxlen);
+	if (cfg_has_ctl(v))
+		return cfg_error(c, s, path, "%s contains control characters",
+				 cfg_quote(v, q, sizeof(q)));
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+/* Edit distance, to suggest the setting a typo meant. Names are short. */
+static int cfg_distance(const char *a, const char *b)
+{
+	int prev[33], cur[33];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		prev[j] = (int)j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = (int)i;
+		for (j = 1; j <= lb; j++) {
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
+			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			cur[j] = del < ins ? del : ins;
+			if (sub < cur[j])
+				cur[j] = sub;
+		}
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return prev[lb];
+}
+
+static int cfg_unknown(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		       const struct cfg_field *fields, size_t nfields)
+{
+	const char *name = config_setting_name(s);
+	char known[256];
+	size_t i, o = 0;
+	int best = 3, d;
+	const char *guess = NULL;
+
+	for (i = 0; i < nfields; i++) {
+		d = cfg_distance(name, fields[i].name);
+		if (d < best) {
+			best = d;
+			guess = fields[i].name;
+		}
+	}
+	if (guess)
+		return cfg_error(c, s, path, "unknown setting (did you mean '%s'?)", guess);
+	known[0] = '\0';
+	for (i = 0; i < nfields && o < sizeof(known); i++) {
+		int n = snprintf(known + o, sizeof(known) - o, "%s%s", i ? ", " : "",
+				 fields[i].name);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	return cfg_error(c, s, path, "unknown setting (expected one of: %s)", known);
+}
+
+/* Paths only label messages; one cut short by an absurd name still helps. */
+static void cfg_child(char *buf, const char *parent, const char *name)
+{
+	int n;
+
+	if (parent[0])
+		n = snprintf(buf, CFG_PATHBUF, "%s.%s", parent, name);
+	else
+		n = snprintf(buf, CFG_PATHBUF, "%s", name);
+	if (n < 0 || n >= CFG_PATHBUF)
+		memcpy(buf + CFG_PATHBUF - 4, "...", 4);
+}
+
+static void cfg_index(char *buf, const char *parent, int i)
+{
+	int n = snprintf(buf, CFG_PATHBUF, "%s[%d]", parent, i);
+
+	if (n < 0 || n >= CFG_PATHBUF)
+		memcpy(buf + CFG_PATHBUF - 4, "...", 4);
+}
+
+/* Validates every member of group s against fields, storing into obj. */
+static int cfg_walk(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		    const struct cfg_field *fields, size_t nfields, void *obj)
+{
+	char child[CFG_PATHBUF];
+	int i, n = config_setting_length(s), r;
+	size_t f;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(m);
+
+		cfg_child(child, path, name ? name : "?");
+		for (f = 0; f < nfields; f++)
+			if (name && strcmp(name, fields[f].name) == 0)
+				break;
+		if (f == nfields)
+			return cfg_unknown(c, m, child, fields, nfields);
+		if ((r = fields[f].parse(c, m, child, obj)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A group element of a list, e.g. peers[2], must be { ... }. */
+static int cfg_group(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		     const char *expected)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return cfg_wrong_type(c, s, path, expected);
+	return 0;
+}
+
+static int cfg_missing(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		       const char *name, const char *expected)
+{
+	return cfg_error(c, s, path, "missing '%s' (expected %s)", name, expected);
+}
+
+/* ---- pure value parsers ---- */
+
+static int cfg_port_parse(const char *s, int min, int *out)
+{
+	long v = 0;
+	size_t i;
+
+	if (!s[0])
+		return -EINVAL;
+	for (i = 0; s[i]; i++) {
+		if (i >= 5 || s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > 65535)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+/*
+ * "192.0.2.3:8789" or "[2001:db8::3]:8789" into a sockaddr_in6 (IPv4 as
+ * v4-mapped). A peer endpoint must be a unicast address someone can send
+ * to; a listen address may be the unspecified one.
+ */
+static int cfg_endpoint_parse(const char *s, int listen, struct sockaddr_in6 *out,
+			      const char **why)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *end;
+	struct in_addr a4;
+	size_t hlen;
+	int port;
+
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || end[1] != ':') {
+			*why = "expected [ipv6]:port";
+			return -EINVAL;
+		}
+		hlen = (size_t)(end - s - 1);
+		if (hlen >= sizeof(host)) {
+			*why = "not an IPv6 address";
+			return -EINVAL;
+		}
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &out->sin6_addr) != 1) {
+			*why = strchr(host, '%') ? "scoped (%iface) addresses are not supported"
+						 : "not an IPv6 address";
+			return -EINVAL;
+		}
+		colon = end + 1;
+	} else {
+		colon = strchr(s, ':');
+		if (!colon) {
+			*why = "expected ip:port or [ipv6]:port";
+			return -EINVAL;
+		}
+		if (strchr(colon + 1, ':')) {
+			*why = "IPv6 addresses need brackets, as in [2001:db8::3]:8789";
+			return -EINVAL;
+		}
+		hlen = (size_t)(colon - s);
+		if (hlen >= sizeof(host)) {
+			*why = "not an IPv4 address";
+			return -EINVAL;
+		}
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET, host, &a4) != 1) {
+			*why = "not an IPv4 address";
+			return -EINVAL;
+		}
+		out->sin6_addr.s6_addr[10] = 0xff;
+		out->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&out->sin6_addr.s6_addr[12], &a4, 4);
+	}
+	if (cfg_port_parse(colon + 1, 1, &port) < 0) {
+		*why = "port must be 1..65535";
+		return -EINVAL;
+	}
+	out->sin6_port = htons((uint16_t)port);
+	if (!listen) {
+		const uint8_t *b = out->sin6_addr.s6_addr;
+		int v4 = IN6_IS_ADDR_V4MAPPED(&out->sin6_addr);
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&out->sin6_addr) ||
+		    (v4 && !b[12] && !b[13] && !b[14] && !b[15])) {
+			*why = "the unspecified address is not a reachable endpoint";
+			return -EINVAL;
+		}
+		if ((!v4 && b[0] == 0xff) || (v4 && (b[12] & 0xf0) == 0xe0) ||
+		    (v4 && b[12] == 255 && b[13] == 255 && b[14] == 255 && b[15] == 255)) {
+			*why = "a multicast or broadcast address is not a peer endpoint";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Says why addr_prefix_parse refused s, naming the network meant when only
+ * host bits are wrong. */
+static void cfg_prefix_why(const char *s, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
+	uint8_t a[16];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	int family, plen = -1, max, i;
+
+	if (hlen >= sizeof(host)) {
+		snprintf(buf, len, "expected address/length");
+		return;
+	}
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, a) == 1)
+		family = AF_INET, max = 32;
+	else if (inet_pton(AF_INET6, host, a) == 1)
+		family = AF_INET6, max = 128;
+	else {
+		snprintf(buf, len, "expected address/length with an IPv4 or IPv6 address");
+		return;
+	}
+	if (slash) {
+		const char *p = slash + 1;
+
+		plen = 0;
+		for (i = 0; p[i]; i++) {
+			if (i >= 3 || p[i] < '0' || p[i] > '9') {
+				plen = -1;
+				break;
+			}
+			plen = plen * 10 + (p[i] - '0');
+		}
+		if (!p[0] || plen < 0 || plen > max) {
+			snprintf(buf, len, "prefix length must be 0..%d", max);
+			return;
+		}
+	} else {
+		plen = max;
+	}
+	for (i = 0; i < max / 8; i++) {
+		int keep = plen - i * 8;
+
+		if (keep <= 0)
+			a[i] = 0;
+		else if (keep < 8)
+			a[i] &= (uint8_t)(0xff << (8 - keep));
+	}
+	if (inet_ntop(family, a, net, sizeof(net)))
+		snprintf(buf, len, "has host bits set (the network is %s/%d)", net, plen);
+	else
+		snprintf(buf, len, "expected address/length");
+}
+
+/* ---- top-level settings ---- */
+
+static int cfg_state_dir(struct cfg_ctx *c, const config_setting_t *s,
+			 const char *path, void *obj)
+{
+	struct config *cfg = obj;
+
+	return cfg_abs_path(c, s, path, cfg->state_dir, sizeof(cfg->state_dir) - 1);
+}
+
+static int cfg_control_socket(struct cfg_ctx *c, const config_setting_t *s,
+			      const char *path, void *obj)
+{
+	struct config *cfg = obj;
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	/* bind() takes it in sun_path, which is shorter than CONFIG_PATH_MAX */
+	if (max > sizeof(cfg->control_socket) - 1)
+		max = sizeof(cfg->control_socket) - 1;
+	return cfg_abs_path(c, s, path, cfg->control_socket, max);
+}
+
+static int cfg_control_group(struct cfg_ctx *c, const config_setting_t *s,
+			     const char *path, void *obj)
+{
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *v = "";
+	size_t i, len;
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	len = strlen(v);
+	if (len >= sizeof(cfg->control_group) || v[0] == '-')
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("_.-", v[i]))
+			goto bad;
+	memcpy(cfg->control_group, v, len + 1);
+	return 0;
+bad:
+	return cfg_error(c, s, path, "%s is not a group name (expected \"\" for root only, "
+			 "or up to %zu of [A-Za-z0-9_.-] not starting with '-')",
+			 cfg_quote(v, q, sizeof(q)), sizeof(cfg->control_group) - 1);
+}
+
+static int cfg_interface(struct cfg_ctx *c, const config_setting_t *s,
+			 const char *path, void *obj)
+{
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *v = "";
+	size_t i, len;
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	len = strlen(v);
+	/* the kernel refuses "." and ".." as interface names */
+	if (len == 0 || len >= sizeof(cfg->interface) ||
+	    strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("_.-", v[i]))
+			goto bad;
+	memcpy(cfg->interface, v, len + 1);
+	return 0;
+bad:
+	return cfg_error(c, s, path, "%s is not an interface name (expected 1..%zu of "
+			 "[A-Za-z0-9_.-])", cfg_quote(v, q, sizeof(q)),
+			 sizeof(cfg->interface) - 1);
+}
+
+static int cfg_mtu(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 1280, 9000, &((struct config *)obj)->mtu);
+}
+
+static int cfg_port(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 0, 65535, &((struct config *)obj)->port);
+}
+
+static int cfg_renew_before(struct cfg_ctx *c, const config_setting_t *s,
+			    const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 0, CFG_RENEW_MAX, &((struct config *)obj)->renew_before);
+}
+
+static int cfg_log_level(struct cfg_ctx *c, const config_setting_t *s,
+			 const char *path, void *obj)
+{
+	static const char *const names[] = {
+		[CONFIG_LOG_ERROR] = "error", [CONFIG_LOG_WARN] = "warn",
+		[CONFIG_LOG_INFO] = "info", [CONFIG_LOG_DEBUG] = "debug",
+	};
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *v = "";
+	size_t i;
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			cfg->log_level = (int)i;
+			return 0;
+		}
+	}
+	return cfg_error(c, s, path, "%s is not a log level (expected error, warn, info "
+			 "or debug)", cfg_quote(v, q, sizeof(q)));
+}
+
+/* A user@domain identity; copies the canonical form into dst. */
+static int cfg_identity(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			char dst[ID_NAME_MAX + 1])
+{
+	struct id_name name;
+	char q[CFG_QUOTE_MAX], why[256];
+	const char *v = "";
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	why[0] = '\0';
+	/* id_parse_user's message already quotes the value and says what is wrong */
+	if (strlen(v) > ID_NAME_MAX || id_parse_user(v, &name, why, sizeof(why)) < 0) {
+		if (why[0])
+			return cfg_error(c, s, path, "%s (expected user@domain)", why);
+		return cfg_error(c, s, path, "%s is not a user@domain identity",
+				 cfg_quote(v, q, sizeof(q)));
+	}
+	snprintf(dst, ID_NAME_MAX + 1, "%s", name.full);
+	return 0;
+}
+
+static int cfg_domain(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		      char dst[ID_DOMAIN_MAX + 1])
+{
+	char q[CFG_QUOTE_MAX], why[256];
+	const char *v = "";
+	size_t len;
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	why[0] = '\0';
+	len = strlen(v);
+	if (len > ID_DOMAIN_MAX || id_parse_domain(v, why, sizeof(why)) < 0) {
+		if (why[0])
+			return cfg_error(c, s, path, "%s (expected a domain name)", why);
+		return cfg_error(c, s, path, "%s is not a domain name",
+				 cfg_quote(v, q, sizeof(q)));
+	}
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+/* ---- peers ---- */
+
+static int cfg_peer_identity(struct cfg_ctx *c, const config_setting_t *s,
+			     const char *path, void *obj)
+{
+	return cfg_identity(c, s, path, ((struct config_peer *)obj)->identity);
+}
+
+static int cfg_peer_endpoints(struct cfg_ctx *c, const config_setting_t *s,
+			      const char *path, void *obj)
+{
+	struct config_peer *p = obj;
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX];
+	const char *v = "", *why = "";
+	int i, j, n = 0, r;
+
+	if ((r = cfg_seq(c, s, path, CONFIG_MAX_ENDPOINTS,
+			 "an array of \"ip:port\" strings", &n)) < 0)
+		return r;
+	if (n == 0)
+		return cfg_error(c, s, path, "empty (expected at least one \"ip:port\")");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		cfg_index(child, path, i);
+		if ((r = cfg_string(c, e, child, &v)) < 0)
+			return r;
+		if (cfg_endpoint_parse(v, 0, &p->endpoints[i], &why) < 0)
+			return cfg_error(c, e, child, "%s: %s", cfg_quote(v, q, sizeof(q)), why);
+		for (j = 0; j < i; j++)
+			if (memcmp(&p->endpoints[j], &p->endpoints[i],
+				   sizeof(p->endpoints[i])) == 0)
+				return cfg_error(c, e, child, "%s repeats %s[%d]",
+						 cfg_quote(v, q, sizeof(q)), path, j);
+		p->n_endpoints = i + 1;
+	}
+	return 0;
+}
+
+static const struct cfg_field cfg_peer_fields[] = {
+	{ "identity", cfg_peer_identity },
+	{ "endpoints", cfg_peer_endpoints },
+};
+
+static int cfg_peers(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		     void *obj)
+{
+	struct config *cfg = obj;
+	char child[CFG_PATHBUF];
+	int i, j, n = 0, r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_wrong_type(c, s, path, "a list ( { identity = ...; endpoints = "
+				      "[ ... ]; }, ... )");
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_PEERS)
+		return cfg_error(c, s, path, "%d entries, at most %d allowed", n, CONFIG_MAX_PEERS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct config_peer *p = &cfg->peers[i];
+
+		cfg_index(child, path, i);
+		if ((r = cfg_group(c, e, child, "a group { identity = ...; endpoints = "
+				   "[ ... ]; }")) < 0)
+			return r;
+		memset(p, 0, sizeof(*p));
+		if ((r = cfg_walk(c, e, child, cfg_peer_fields, 2, p)) < 0)
+			return r;
+		if (!p->identity[0])
+			return cfg_missing(c, e, child, "identity", "\"user@domain\"");
+		if (!p->n_endpoints)
+			return cfg_missing(c, e, child, "endpoints", "[ \"ip:port\", ... ]");
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->peers[j].identity, p->identity) == 0)
+				return cfg_error(c, config_setting_get_member(e, "identity"), child,
+						 "duplicate peer '%s' (also %s[%d])", p->identity,
+						 path, j);
+		cfg->n_peers = i + 1;
+	}
+	return 0;
+}
+
+/* ---- trust ---- */
+
+static int cfg_trust_domain(struct cfg_ctx *c, const config_setting_t *s,
+			    const char *path, void *obj)
+{
+	return cfg_domain(c, s, path, ((struct config_trust *)obj)->domain);
+}
+
+/* The struct has no "fingerprint set" flag; a pinned all-zero fingerprint
+ * could never match a real certificate, so zero doubles as "missing". */
+static int cfg_trust_fingerprint(struct cfg_ctx *c, const config_setting_t *s,
+				 const char *path, void *obj)
+{
+	static const uint8_t zero[32];
+	struct config_trust *t = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *v = "";
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	if (cert_fingerprint_parse(v, t->fingerprint) < 0 ||
+	    memcmp(t->fingerprint, zero, sizeof(zero)) == 0) {
+		memset(t->fingerprint, 0, sizeof(t->fingerprint));
+		return cfg_error(c, s, path, "%s is not a SHA-256 fingerprint (expected 64 "
+				 "hex digits, colons allowed)", cfg_quote(v, q, sizeof(q)));
+	}
+	return 0;
+}
+
+static const struct cfg_field cfg_trust_fields[] = {
+	{ "domain", cfg_trust_domain },
+	{ "fingerprint", cfg_trust_fingerprint },
+};
+
+static int cfg_trust(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		     void *obj)
+{
+	static const uint8_t zero[32];
+	struct config *cfg = obj;
+	char child[CFG_PATHBUF];
+	int i, j, n = 0, r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_wrong_type(c, s, path, "a list ( { domain = ...; fingerprint = "
+				      "...; }, ... )");
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_TRUST)
+		return cfg_error(c, s, path, "%d entries, at most %d allowed", n, CONFIG_MAX_TRUST);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct config_trust *t = &cfg->trust[i];
+
+		cfg_index(child, path, i);
+		if ((r = cfg_group(c, e, child, "a group { domain = ...; fingerprint = "
+				   "...; }")) < 0)
+			return r;
+		memset(t, 0, sizeof(*t));
+		if ((r = cfg_walk(c, e, child, cfg_trust_fields, 2, t)) < 0)
+			return r;
+		if (!t->domain[0])
+			return cfg_missing(c, e, child, "domain", "\"example.org\"");
+		if (memcmp(t->fingerprint, zero, sizeof(zero)) == 0)
+			return cfg_missing(c, e, child, "fingerprint", "64 hex digits");
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->trust[j].domain, t->domain) == 0)
+				return cfg_error(c, config_setting_get_member(e, "domain"), child,
+						 "duplicate trust domain '%s' (also %s[%d])",
+						 t->domain, path, j);
+		cfg->n_trust = i + 1;
+	}
+	return 0;
+}
+
+/* ---- authority ---- */
+
+static int cfg_grant_identity(struct cfg_ctx *c, const config_setting_t *s,
+			      const char *path, void *obj)
+{
+	return cfg_identity(c, s, path, ((struct config_grant *)obj)->identity);
+}
+
+static int cfg_grant_subnets(struct cfg_ctx *c, const config_setting_t *s,
+			     const char *path, void *obj)
+{
+	struct config_grant *g = obj;
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX], why[128];
+	const char *v = "";
+	int i, j, n = 0, r;
+
+	if ((r = cfg_seq(c, s, path, CONFIG_MAX_SUBNETS,
+			 "an array of \"address/length\" strings", &n)) < 0)
+		return r;
+	if (n == 0)
+		return cfg_error(c, s, path, "empty (expected at least one \"address/length\")");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct addr_prefix *p = &g->subnets[i];
+
+		cfg_index(child, path, i);
+		if ((r = cfg_string(c, e, child, &v)) < 0)
+			return r;
+		if (addr_prefix_parse(v, p) < 0) {
+			memset(p, 0, sizeof(*p));
+			cfg_prefix_why(v, why, sizeof(why));
+			return cfg_error(c, e, child, "%s %s", cfg_quote(v, q, sizeof(q)), why);
+		}
+		for (j = 0; j < i; j++)
+			if (g->subnets[j].family == p->family && g->subnets[j].plen == p->plen &&
+			    memcmp(g->subnets[j].addr, p->addr, sizeof(p->addr)) == 0)
+				return cfg_error(c, e, child, "%s repeats %s[%d]",
+						 cfg_quote(v, q, sizeof(q)), path, j);
+		g->n_subnets = i + 1;
+	}
+	return 0;
+}
+
+static const struct cfg_field cfg_grant_fields[] = {
+	{ "identity", cfg_grant_identity },
+	{ "subnets", cfg_grant_subnets },
+};
+
+static int cfg_auth_grants(struct cfg_ctx *c, const config_setting_t *s,
+			   const char *path, void *obj)
+{
+	struct config_authority *a = obj;
+	char child[CFG_PATHBUF];
+	int i, j, n = 0, r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_wrong_type(c, s, path, "a list ( { identity = ...; subnets = "
+				      "[ ... ]; }, ... )");
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_GRANTS)
+		return cfg_error(c, s, path, "%d entries, at most %d allowed", n,
+				 CONFIG_MAX_GRANTS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct config_grant *g = &a->grants[i];
+		const char *at;
+
+		cfg_index(child, path, i);
+		if ((r = cfg_group(c, e, child, "a group { identity = ...; subnets = "
+				   "[ ... ]; }")) < 0)
+			return r;
+		memset(g, 0, sizeof(*g));
+		if ((r = cfg_walk(c, e, child, cfg_grant_fields, 2, g)) < 0)
+			return r;
+		if (!g->identity[0])
+			return cfg_missing(c, e, child, "identity", "\"user@domain\"");
+		if (!g->n_subnets)
+			return cfg_missing(c, e, child, "subnets", "[ \"address/length\", ... ]");
+		/* the authority only signs certificates for its own domain */
+		at = strchr(g->identity, '@');
+		if (!at || strcmp(at + 1, a->domain) != 0) {
+			char ipath[CFG_PATHBUF];
+
+			cfg_child(ipath, child, "identity");
+			return cfg_error(c, config_setting_get_member(e, "identity"), ipath,
+					 "'%s' is not in this authority's domain '%s'",
+					 g->identity, a->domain);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(a->grants[j].identity, g->identity) == 0)
+				return cfg_error(c, config_setting_get_member(e, "identity"), child,
+						 "duplicate grant for '%s' (also %s[%d])",
+						 g->identity, path, j);
+		a->n_grants = i + 1;
+	}
+	return 0;
+}
+
+static int cfg_auth_domain(struct cfg_ctx *c, const config_setting_t *s,
+			   const char *path, void *obj)
+{
+	return cfg_domain(c, s, path, ((struct config_authority *)obj)->domain);
+}
+
+/* Parsed before the rest of the group (grants depend on it); skipped here. */
+static int cfg_auth_domain_done(struct cfg_ctx *c, const config_setting_t *s,
+				const char *path, void *obj)
+{
+	(void)c, (void)s, (void)path, (void)obj;
+	return 0;
+}
+
+static int cfg_auth_listen(struct cfg_ctx *c, const config_setting_t *s,
+			   const char *path, void *obj)
+{
+	struct config_authority *a = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *why;
+	int port = 0, r;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		/* a bare port listens on every address, IPv4 and IPv6 */
+		if ((r = cfg_int(c, s, path, 1, 65535, &port)) < 0)
+			return r;
+		memset(&a->listen, 0, sizeof(a->listen));
+		a->listen.sin6_family = AF_INET6;
+		a->listen.sin6_addr = in6addr_any;
+		a->listen.sin6_port = htons((uint16_t)port);
+		return 0;
+	case CONFIG_TYPE_STRING:
+		if (cfg_endpoint_parse(config_setting_get_string(s), 1, &a->listen, &why) < 0)
+			return cfg_error(c, s, path, "%s: %s",
+					 cfg_quote(config_setting_get_string(s), q, sizeof(q)),
+					 why);
+		return 0;
+	}
+	return cfg_wrong_type(c, s, path, "\"ip:port\", \"[ipv6]:port\" or a port number");
+}
+
+static int cfg_auth_pool(struct cfg_ctx *c, const config_setting_t *s,
+			 const char *path, void *obj)
+{
+	struct config_authority *a = obj;
+	struct addr_prefix p;
+	char q[CFG_QUOTE_MAX], why[128];
+	const char *v = "";
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	if (addr_prefix_parse(v, &p) < 0) {
+		cfg_prefix_why(v, why, sizeof(why));
+		return cfg_error(c, s, path, "%s %s", cfg_quote(v, q, sizeof(q)), why);
+	}
+	if (p.family != AF_INET)
+		return cfg_error(c, s, path, "%s is not IPv4 (IPv6 overlay addresses are "
+				 "derived from identities, only IPv4 is pooled)",
+				 cfg_quote(v, q, sizeof(q)));
+	if (p.plen < 8 || p.plen > 30)
+		return cfg_error(c, s, path, "%s: prefix length must be 8..30",
+				 cfg_quote(v, q, sizeof(q)));
+	a->pool = p;
+	return 0;
+}
+
+static int cfg_auth_cert_days(struct cfg_ctx *c, const config_setting_t *s,
+			      const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 1, 3650, &((struct config_authority *)obj)->cert_days);
+}
+
+static int cfg_auth_token_ttl(struct cfg_ctx *c, const config_setting_t *s,
+			      const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 60, 2592000, &((struct config_authority *)obj)->token_ttl);
+}
+
+static const struct cfg_field cfg_auth_fields[] = {
+	{ "domain", cfg_auth_domain_done },
+	{ "listen", cfg_auth_listen },
+	{ "pool", cfg_auth_pool },
+	{ "cert_days", cfg_auth_cert_days },
+	{ "token_ttl", cfg_auth_token_ttl },
+	{ "grants", cfg_auth_grants },
+};
+
+static int cfg_authority(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			 void *obj)
+{
+	struct config_authority *a = &((struct config *)obj)->authority;
+	const config_setting_t *d;
+	char child[CFG_PATHBUF];
+	int r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return cfg_wrong_type(c, s, path, "a group { domain = ...; ... }");
+	d = config_setting_get_member(s, "domain");
+	if (!d)
+		return cfg_missing(c, s, path, "domain", "the domain this authority serves");
+	cfg_child(child, path, "domain");
+	if ((r = cfg_auth_domain(c, d, child, a)) < 0)
+		return r;
+	if ((r = cfg_walk(c, s, path, cfg_auth_fields,
+			  sizeof(cfg_auth_fields) / sizeof(cfg_auth_fields[0]), a)) < 0)
+		return r;
+	a->enabled = 1;
+	return 0;
+}
+
+static const struct cfg_field cfg_root_fields[] = {
+	{ "state_dir", cfg_state_dir },
+	{ "control_socket", cfg_control_socket },
+	{ "control_group", cfg_control_group },
+	{ "interface", cfg_interface },
+	{ "mtu", cfg_mtu },
+	{ "port", cfg_port },
+	{ "log_level", cfg_log_level },
+	{ "renew_before", cfg_renew_before },
+	{ "peers", cfg_peers },
+	{ "trust", cfg_trust },
+	{ "authority", cfg_authority },
+};
+
+/* ---- reading the file ---- */
+
+/*
+ * Scans the number starting at buf[i] the way libconfig's lexer splits it
+ * (decimal or 0x hex, optional L suffix; a '.' or exponent makes it a float)
+ * and returns the index after it. *wraps is set when libconfig would store
+ * the integer wrapped: beyond 32 bits, or 64 bits with an L suffix.
+ */
+static size_t cfg_scan_number(const char *buf, size_t len, size_t i, int *wraps)
+{
+	uint64_t v = 0, limit = INT32_MAX;
+	unsigned base = 10, d;
+	int big = 0;
+
+	if (buf[i] == '0' && i + 1 < len && (buf[i + 1] == 'x' || buf[i + 1] == 'X')) {
+		base = 16;
+		i += 2;
+	}
+	for (; i < len && (base == 16 ? isxdigit((unsigned char)buf[i])
+			   : isdigit((unsigned char)buf[i])); i++) {
+		if (isdigit((unsigned char)buf[i]))
+			d = (unsigned)(buf[i] - '0');
+		else
+			d = (unsigned)(tolower((unsigned char)buf[i]) - 'a' + 10);
+		if (v > (UINT64_MAX - d) / base)
+			big = 1;
+		else
+			v = v * base + d;
+	}
+	if (base == 10 && i < len && (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E')) {
+		/* a float: libconfig reads it as such, and no setting takes one */
+		for (; i < len; i++) {
+			int sign = (buf[i] == '-' || buf[i] == '+') &&
+				   (buf[i - 1] == 'e' || buf[i - 1] == 'E');
+
+			if (!isdigit((unsigned char)buf[i]) && buf[i] != '.' &&
+			    buf[i] != 'e' && buf[i] != 'E' && !sign)
+				break;
+		}
+		*wraps = 0;
+		return i;
+	}
+	if (i < len && buf[i] == 'L') {
+		limit = INT64_MAX;
+		while (i < len && buf[i] == 'L')
+			i++;
+	}
+	*wraps = big || v > limit;
+	return i;
+}
+
+/*
+ * libconfig 1.5 stores an integer literal that does not fit in 32 bits
+ * (64 with an L suffix) wrapped, so "mtu = 4294968576;" would read as 1280.
+ * No setting takes values that large, so any such literal is refused here,
+ * by line. The scan skips strings and comments the way libconfig's lexer
+ * does. @include is refused too: it would pull in a file this scan never saw.
+ */
+static int cfg_prescan(struct cfg_ctx *c, const char *buf, size_t len)
+{
+	unsigned line = 1;
+	size_t i = 0, start;
+	int wraps;
+
+	while (i < len) {
+		char ch = buf[i];
+		int next = i + 1 < len ? buf[i + 1] : 0;
+
+		if (ch == '\n') {
+			line++;
+			i++;
+		} else if (ch == '#' || (ch == '/' && next == '/')) {
+			while (i < len && buf[i] != '\n')
+				i++;
+		} else if (ch == '/' && next == '*') {
+			for (i += 2; i < len; i++) {
+				if (buf[i] == '*' && i + 1 < len && buf[i + 1] == '/')
+					break;
+				if (buf[i] == '\n')
+					line++;
+			}
+			i += 2;
+		} else if (ch == '"') {
+			for (i++; i < len && buf[i] != '"'; i++) {
+				if (buf[i] == '\\' && i + 1 < len)
+					i++;
+				if (buf[i] == '\n')
+					line++;
+			}
+			i++;
+		} else if (ch == '@') {
+			snprintf(c->err, c->errlen, "%s:%u: @include and other directives are "
+				 "not supported (keep the configuration in one file)",
+				 c->file, line);
+			return -EINVAL;
+		} else if (isalpha((unsigned char)ch) || ch == '*' || ch == '_') {
+			/* a setting name (or true/false) may contain digits */
+			while (i < len && (isalnum((unsigned char)buf[i]) || buf[i] == '-' ||
+					   buf[i] == '_' || buf[i] == '*'))
+				i++;
+		} else if (isdigit((unsigned char)ch)) {
+			start = i;
+			i = cfg_scan_number(buf, len, i, &wraps);
+			if (wraps) {
+				int n = i - start > 40 ? 40 : (int)(i - start);
+
+				snprintf(c->err, c->errlen, "%s:%u: integer '%.*s' is too large "
+					 "(no setting takes a value that big)", c->file, line,
+					 n, buf + start);
+				return -EINVAL;
+			}
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+static int cfg_read(struct cfg_ctx *c, const char *path, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(c->err, c->errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(c->err, c->errlen, "%s: %s", path, strerror(-r));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(c->err, c->errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CFG_FILE_MAX) {
+		r = -EFBIG;
+		snprintf(c->err, c->errlen, "%s: larger than %d bytes", path, CFG_FILE_MAX);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 2);
+	if (!buf) {
+		r = -ENOMEM;
+		snprintf(c->err, c->errlen, "%s: out of memory", path);
+		goto out;
+	}
+	/* read what fstat promised, no more: the file may grow under us */
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			snprintf(c->err, c->errlen, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (memchr(buf, '\0', len)) {
+		r = -EINVAL;
+		snprintf(c->err, c->errlen, "%s: contains a NUL byte (not a text file)", path);
+		goto out;
+	}
+	/* libconfig 1.5 calls a comment on a last line without '\n' a syntax error */
+	if (len && buf[len - 1] != '\n')
+		buf[len++] = '\n';
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+void config_defaults(struct config *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->state_dir, sizeof(out->state_dir), "/var/lib/q2q");
+	snprintf(out->control_socket, sizeof(out->control_socket), "/run/q2q/q2qd.sock");
+	snprintf(out->interface, sizeof(out->interface), "q2q0");
+	out->mtu = 1280;
+	out->port = 8789;
+	out->log_level = CONFIG_LOG_INFO;
+	out->renew_before = 0;
+	out->authority.listen.sin6_family = AF_INET6;
+	out->authority.listen.sin6_addr = in6addr_any;
+	out->authority.listen.sin6_port = htons(8788);
+	out->authority.pool.family = AF_INET;
+	out->authority.pool.addr[0] = 100;
+	out->authority.pool.addr[1] = 64;
+	out->authority.pool.plen = 10;
+	out->authority.cert_days = 30;
+	out->authority.token_ttl = 86400;
+}
+
+int config_load(const char *path, struct config *out, char *err, size_t errlen)
+{
+	char scratch[1];
+	struct cfg_ctx c = { .file = path, .err = err, .errlen = errlen };
+	config_t cf;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	/* messages are always formatted somewhere, so helpers need not check */
+	if (!err || !errlen) {
+		c.err = scratch;
+		c.errlen = sizeof(scratch);
+	}
+	c.err[0] = '\0';
+	config_defaults(out);
+	if (strlen(path) >= sizeof(out->path)) {
+		snprintf(c.err, c.errlen, "%s: path longer than %zu bytes", path,
+			 sizeof(out->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	if ((r = cfg_read(&c, path, &buf, &len)) < 0)
+		return r;
+	if ((r = cfg_prescan(&c, buf, len)) < 0) {
+		free(buf);
+		config_defaults(out);
+		return r;
+	}
+	config_init(&cf);
+	if (config_read_string(&cf, buf) != CONFIG_TRUE) {
+		snprintf(c.err, c.errlen, "%s:%d: %s", path, config_error_line(&cf),
+			 config_error_text(&cf) ? config_error_text(&cf) : "parse error");
+		r = -EINVAL;
+		goto out;
+	}
+	r = cfg_walk(&c, config_root_setting(&cf), "", cfg_root_fields,
+		     sizeof(cfg_root_fields) / sizeof(cfg_root_fields[0]), out);
+	if (r < 0)
+		goto out;
+	memcpy(out->path, path, strlen(path) + 1);
+out:
+	config_destroy(&cf);
+	free(buf);
+	/* a half-filled struct must never be mistaken for a checked one */
+	if (r < 0)
+		config_defaults(out);
+	return r;
+}

@@ -1,0 +1,86 @@
+/*
+ * The daemon's configuration, parsed once from a libconfig file into this
+ * plain struct and validated. Only config.c includes <libconfig.h>; the rest
+ * of the daemon sees validated values. Reload parses a fresh struct and
+ * swaps it in.
+ */
+#ifndef Q2Q_CONFIG_H
+#define Q2Q_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "identity/addr.h"
+#include "identity/name.h"
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_MAX_PEERS 64
+#define CONFIG_MAX_ENDPOINTS 8
+#define CONFIG_MAX_TRUST 32
+#define CONFIG_MAX_GRANTS 64
+#define CONFIG_MAX_SUBNETS 16
+
+/* A pinned peer: reach this identity at these endpoints without asking. */
+struct config_peer {
+	char identity[ID_NAME_MAX + 1];
+	int n_endpoints;
+	struct sockaddr_in6 endpoints[CONFIG_MAX_ENDPOINTS];	/* v4 as v4-mapped */
+};
+
+/* A foreign domain's CA, pinned by fingerprint. */
+struct config_trust {
+	char domain[ID_DOMAIN_MAX + 1];
+	uint8_t fingerprint[32];
+};
+
+/* Authority side: subnets an identity may route for (bound into its cert). */
+struct config_grant {
+	char identity[ID_NAME_MAX + 1];
+	int n_subnets;
+	struct addr_prefix subnets[CONFIG_MAX_SUBNETS];
+};
+
+struct config_authority {
+	int enabled;
+	char domain[ID_DOMAIN_MAX + 1];
+	struct sockaddr_in6 listen;		/* TCP (TLS) and UDP; default [::]:8788 */
+	struct addr_prefix pool;		/* default 100.64.0.0/10 */
+	int cert_days;				/* default 30 */
+	int token_ttl;				/* seconds, default 86400 */
+	int n_grants;
+	struct config_grant grants[CONFIG_MAX_GRANTS];
+};
+
+enum log_level_cfg { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
+
+struct config {
+	char path[CONFIG_PATH_MAX];		/* the file this came from */
+	char state_dir[CONFIG_PATH_MAX];	/* default /var/lib/q2q */
+	char control_socket[CONFIG_PATH_MAX];	/* default /run/q2q/q2qd.sock */
+	char control_group[64];			/* "" = root only */
+	char interface[16];			/* default q2q0 (< IFNAMSIZ) */
+	int mtu;				/* default 1280, 1280..9000 */
+	int port;				/* UDP data port, default 8789; 0 = any */
+	int log_level;				/* enum log_level_cfg, default INFO */
+	int renew_before;			/* seconds before expiry to renew; default 1/3 of lifetime: 0 = auto */
+	int n_peers;
+	struct config_peer peers[CONFIG_MAX_PEERS];
+	int n_trust;
+	struct config_trust trust[CONFIG_MAX_TRUST];
+	struct config_authority authority;
+};
+
+/*
+ * Parses and validates path into *out (zeroed first, defaults applied).
+ * On error returns -EINVAL (or -errno for I/O) with a message in err naming
+ * the file, line where known, the setting and what was expected, e.g.
+ * "q2qd.conf:7: authority.pool: '100.64.0.1/10' has host bits set".
+ */
+int config_load(const char *path, struct config *out, char *err, size_t errlen);
+
+/* Fills *out with the defaults alone (what an empty file gives). */
+void config_defaults(struct config *out);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The daemon's parts, owned by q2qd.c's main and handed to the control
+ * command handlers.
+ */
+#ifndef Q2Q_DAEMON_H
+#define Q2Q_DAEMON_H
+
+#include "tund/config.h"
+
+struct authority;
+struct control;
+struct loop;
+struct node;
+struct ctl_req;
+struct json_object;
+
+struct daemon {
+	struct config cfg;
+	struct loop *loop;
+	struct control *control;
+	struct authority *authority;	/* NULL unless configured */
+	struct node *node;
+	int64_t started;
+};
+
+/* The control socket's dispatcher (tund/commands.c). */
+void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, struct json_object *args);
+
+/* Re-reads the config file; applies what can change live. */
+int daemon_reload(struct daemon *d, char *err, size_t errlen);
+
+#endif

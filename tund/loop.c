@@ -1,0 +1,177 @@
+/*
+ * epoll plus a sorted singly linked timer list. The daemon has a handful
+ * of timers (handshake retransmits are driven per peer from one timer each),
+ * so a list beats a heap in simplicity without costing anything measurable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tund/loop.h"
+
+struct loop_deferred {
+	void (*fn)(void *arg);
+	void *arg;
+	struct loop_deferred *next;
+};
+
+struct loop {
+	int epfd;
+	struct loop_deferred *deferred;
+	int stop;
+	struct loop_timer *timers;	/* sorted by deadline */
+};
+
+static void loop_run_deferred(struct loop *l);
+
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int loop_init(struct loop **out)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int e = -errno;
+		free(l);
+		return e;
+	}
+	*out = l;
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	loop_run_deferred(l);
+	close(l->epfd);
+	free(l);
+}
+
+int loop_add(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0 ? -errno : 0;
+}
+
+int loop_mod(struct loop *l, struct loop_io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0 ? -errno : 0;
+}
+
+void loop_del(struct loop *l, struct loop_io *io)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+}
+
+void loop_timer_cancel(struct loop *l, struct loop_timer *t)
+{
+	struct loop_timer **pp;
+
+	for (pp = &l->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->next = NULL;
+	t->deadline = 0;
+}
+
+void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t deadline)
+{
+	struct loop_timer **pp;
+
+	loop_timer_cancel(l, t);
+	t->deadline = deadline ? deadline : 1;
+	for (pp = &l->timers; *pp && (*pp)->deadline <= t->deadline; pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+}
+
+int loop_defer(struct loop *l, void (*fn)(void *arg), void *arg)
+{
+	struct loop_deferred *d = malloc(sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->fn = fn;
+	d->arg = arg;
+	d->next = l->deferred;
+	l->deferred = d;
+	return 0;
+}
+
+static void loop_run_deferred(struct loop *l)
+{
+	while (l->deferred) {
+		struct loop_deferred *d = l->deferred;
+
+		l->deferred = d->next;
+		d->fn(d->arg);
+		free(d);
+	}
+}
+
+void loop_stop(struct loop *l)
+{
+	l->stop = 1;
+}
+
+static void loop_fire_timers(struct loop *l)
+{
+	uint64_t now = loop_now_ms();
+
+	while (l->timers && l->timers->deadline <= now) {
+		struct loop_timer *t = l->timers;
+
+		l->timers = t->next;
+		t->next = NULL;
+		t->deadline = 0;
+		t->fn(t);
+	}
+}
+
+int loop_run(struct loop *l)
+{
+	struct epoll_event evs[32];
+
+	while (!l->stop) {
+		int timeout = -1, n, i;
+
+		if (l->timers) {
+			uint64_t now = loop_now_ms();
+			uint64_t d = l->timers->deadline;
+			timeout = d <= now ? 0 : (int)(d - now > 60000 ? 60000 : d - now);
+		}
+		n = epoll_wait(l->epfd, evs, 32, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < n && !l->stop; i++) {
+			struct loop_io *io = evs[i].data.ptr;
+			io->fn(io, evs[i].events);
+		}
+		loop_run_deferred(l);
+		loop_fire_timers(l);
+		loop_run_deferred(l);
+	}
+	return 0;
+}

@@ -1,0 +1,719 @@
+/*
+ * Enrollment and renewal. The key is made here and never leaves: only a
+ * CSR goes to the authority. The authority is recognised by its CA
+ * certificate, which is also its TLS certificate: on first contact it must
+ * match the fingerprint the user gave (--ca-fingerprint) or, without one,
+ * it is trusted on first use and pinned; after that a different CA for the
+ * domain is refused before any token or CSR is sent.
+ *
+ * State lives in state_dir/node/: key.der (0600), cert.der, node.json
+ * (identity and authority address), each written atomically; the
+ * certificate is written last, so a crash leaves either the old pair or a
+ * new key without certificate, which load treats as not enrolled.
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "identity/addr.h"
+#include "identity/cert.h"
+#include "identity/file.h"
+#include "identity/key.h"
+#include "identity/name.h"
+#include "identity/trust.h"
+#include "netstack/msg.h"
+#include "netstack/udp.h"
+#include "tund/config.h"
+#include "tund/control.h"
+#include "tund/log.h"
+#include "tund/loop.h"
+#include "tund/node.h"
+#include "tund/proto.h"
+#include "tund/tlsconn.h"
+
+#define NODE_RETRY_MS (60 * 1000)
+
+enum { OP_ENROLL, OP_RENEW };
+
+/* One exchange with the authority: enroll or renew. */
+struct node_op {
+	struct node *node;
+	int kind;
+	struct ctl_req *req;
+	struct tlsconn *conn;
+	WOLFSSL_CTX *ctx;
+	struct id_key *key;		/* the key the CSR was made from */
+	uint8_t *csr;
+	size_t csrlen;
+	char identity[ID_NAME_MAX + 1];
+	char domain[ID_DOMAIN_MAX + 1];
+	char authority[64];
+	struct sockaddr_in6 auth_addr;
+	char token[128];
+	int has_fp;
+	uint8_t fp[32];
+	int done;
+};
+
+struct node {
+	struct loop *loop;
+	const struct config *cfg;
+	char dir[CONFIG_PATH_MAX + 16];
+	struct trust_store *trust;
+	int enrolled;
+	struct id_key *key;
+	uint8_t *cert_der;
+	size_t cert_len;
+	struct cert_info ci;
+	char authority[64];
+	struct sockaddr_in6 auth_addr;
+	struct node_op *op;		/* at most one at a time */
+	struct loop_timer renew_timer;
+};
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+const struct cert_info *node_cert(const struct node *n) { return n->enrolled ? &n->ci : NULL; }
+struct trust_store *node_trust(struct node *n) { return n->trust; }
+
+static void node_schedule_renewal(struct node *n, uint64_t delay_ms);
+
+/* "ip:port", "[v6]:port", or a bare address with the default port. */
+static int node_parse_authority(const char *s, struct sockaddr_in6 *sa)
+{
+	char buf[80];
+
+	if (udp_addr_parse(s, sa) == 0)
+		return 0;
+	if (strlen(s) > 60 || strchr(s, ']'))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), strchr(s, ':') ? "[%s]:%d" : "%s:%d", s, PROTO_PORT);
+	return udp_addr_parse(buf, sa);
+}
+
+/* ---- state files ---- */
+
+static int node_save(struct node *n, const struct id_key *key, const uint8_t *der, size_t len,
+    const char *identity, const char *authority)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	json_object *o = json_object_new_object();
+	const char *s;
+	int rc;
+
+	json_object_object_add(o, "identity", json_object_new_string(identity));
+	json_object_object_add(o, "authority", json_object_new_string(authority));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	snprintf(path, sizeof(path), "%s/node.json", n->dir);
+	rc = file_write_atomic(path, s, strlen(s), 0600);
+	json_object_put(o);
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/key.der", n->dir);
+	rc = key_save(key, path);
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/cert.der", n->dir);
+	return file_write_atomic(path, der, len, 0644);
+}
+
+/* 1 if the certificate's public key is key's (asked of wolfSSL, which
+ * does the same check before using the pair in TLS). */
+static int node_cert_matches_key(const uint8_t *der, size_t len, const struct id_key *key)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+	uint8_t *kder = NULL;
+	size_t klen = 0;
+	int ok = 0;
+
+	if (ctx && key_der(key, &kder, &klen) == 0 &&
+	    wolfSSL_CTX_use_certificate_buffer(ctx, der, (long)len, WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
+	    wolfSSL_CTX_use_PrivateKey_buffer(ctx, kder, (long)klen, WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
+	    wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS)
+		ok = 1;
+	if (kder) {
+		memset(kder, 0, klen);
+		free(kder);
+	}
+	if (ctx)
+		wolfSSL_CTX_free(ctx);
+	return ok;
+}
+
+/* Checks a certificate against our CA and key, and makes it current. */
+static int node_adopt(struct node *n, struct id_key *key, uint8_t *der, size_t len,
+    const char *authority, char *err, size_t errlen)
+{
+	const uint8_t *ca;
+	size_t calen;
+	struct cert_info ci;
+	struct sockaddr_in6 sa;
+	char dom[ID_DOMAIN_MAX + 1];
+	const char *at;
+	int rc;
+
+	rc = cert_parse(der, len, &ci, err, errlen);
+	if (rc < 0)
+		return rc;
+	at = strchr(ci.identity, '@');
+	if (!at) {
+		snprintf(err, errlen, "certificate names '%s', not user@domain", ci.identity);
+		return -EINVAL;
+	}
+	snprintf(dom, sizeof(dom), "%s", at + 1);
+	if (trust_get(n->trust, dom, &ca, &calen) < 0) {
+		snprintf(err, errlen, "no CA certificate known for %s", dom);
+		return -ENOENT;
+	}
+	/* Grace: a node must still load an expired certificate so that it can
+	 * say so in status; cert_verify at "not_before" checks the signature. */
+	rc = cert_verify(der, len, ca, calen, ci.not_before, &ci, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (node_cert_matches_key(der, len, key) != 1) {
+		snprintf(err, errlen, "certificate does not match the node's key");
+		return -EINVAL;
+	}
+	if (node_parse_authority(authority, &sa) < 0) {
+		snprintf(err, errlen, "bad authority address '%s'", authority);
+		return -EINVAL;
+	}
+	if (n->key != key)
+		key_free(n->key);
+	free(n->cert_der);
+	n->key = key;
+	n->cert_der = der;
+	n->cert_len = len;
+	n->ci = ci;
+	n->auth_addr = sa;
+	snprintf(n->authority, sizeof(n->authority), "%s", authority);
+	n->enrolled = 1;
+	return 0;
+}
+
+static int node_load(struct node *n, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	uint8_t *js = NULL, *der = NULL;
+	size_t jslen, len;
+	struct id_key *key = NULL;
+	json_object *o = NULL, *v;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/cert.der", n->dir);
+	if (access(path, F_OK) < 0)
+		return 0;	/* not enrolled yet */
+	rc = file_read_all(path, 65536, &der, &len);
+	if (rc < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/key.der", n->dir);
+	rc = key_load(path, &key);
+	if (rc < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/node.json", n->dir);
+	rc = file_read_all(path, 65536, &js, &jslen);
+	if (rc < 0)
+		goto fail;
+	o = json_tokener_parse((const char *)js);
+	rc = -EINVAL;
+	if (!o || !json_object_object_get_ex(o, "authority", &v) || !json_object_is_type(v, json_type_string))
+		goto fail;
+	rc = node_adopt(n, key, der, len, json_object_get_string(v), err, errlen);
+	if (rc < 0)
+		goto out;
+	key = NULL;
+	der = NULL;
+	goto out;
+fail:
+	snprintf(err, errlen, "cannot load node state from %s: %s", path, strerror(-rc));
+out:
+	json_object_put(o);
+	free(js);
+	free(der);
+	key_free(key);
+	return rc;
+}
+
+/* ---- talking to the authority ---- */
+
+static void op_free(void *arg)
+{
+	struct node_op *op = arg;
+
+	if (op->conn)
+		tlsconn_free(op->conn);
+	if (op->ctx)
+		wolfSSL_CTX_free(op->ctx);
+	if (op->key && (!op->node->enrolled || op->key != op->node->key))
+		key_free(op->key);
+	memset(op->token, 0, sizeof(op->token));
+	free(op->csr);
+	free(op);
+}
+
+/* Ends the operation once: reply to the user, log, and free later. */
+static void op_finish(struct node_op *op, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void op_finish(struct node_op *op, int ok, const char *fmt, ...)
+{
+	struct node *n = op->node;
+	char msg[512];
+	va_list ap;
+
+	if (op->done)
+		return;
+	op->done = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ok)
+		log_info("%s", msg);
+	else
+		log_warnx("%s", msg);
+	if (op->req) {
+		if (ok) {
+			json_object *o = json_object_new_object();
+			node_status(n, o);
+			json_object_object_add(o, "message", json_object_new_string(msg));
+			ctl_reply_ok(op->req, o);
+		} else {
+			ctl_reply_err(op->req, CTL_EXIT_FAIL, "%s", msg);
+		}
+		op->req = NULL;
+	}
+	if (op->kind == OP_RENEW && !ok && n->enrolled)
+		node_schedule_renewal(n, NODE_RETRY_MS);
+	if (n->op == op)
+		n->op = NULL;
+	if (op->conn)
+		tlsconn_free_later(op->conn);
+	op->conn = NULL;
+	loop_defer(n->loop, op_free, op);
+}
+
+/* Is the authority's certificate the CA we trust (or may learn)? */
+static int op_check_authority(struct node_op *op, char *err, size_t errlen)
+{
+	struct node *n = op->node;
+	const uint8_t *der;
+	size_t len;
+	struct cert_info ci;
+	uint8_t fp[32];
+	char have[65], want[65];
+	enum trust_verdict v;
+
+	if (tlsconn_peer_cert(op->conn, &der, &len) < 0) {
+		snprintf(err, errlen, "authority %s sent no certificate", op->authority);
+		return -EPROTO;
+	}
+	cert_fingerprint(der, len, fp);
+	cert_fingerprint_hex(fp, have);
+	if (cert_parse(der, len, &ci, err, errlen) < 0)
+		return -EPROTO;
+	if (!ci.is_ca || strcmp(ci.identity, op->domain) != 0) {
+		snprintf(err, errlen, "authority %s presented a certificate for '%.100s', not the %.100s CA",
+		    op->authority, ci.identity, op->domain);
+		return -EPERM;
+	}
+	if (op->has_fp && memcmp(fp, op->fp, 32) != 0) {
+		cert_fingerprint_hex(op->fp, want);
+		snprintf(err, errlen, "authority %s presented CA fingerprint %s, expected %s; nothing was sent",
+		    op->authority, have, want);
+		return -EPERM;
+	}
+	v = trust_check(n->trust, op->domain, der, len, op->kind == OP_ENROLL, err, errlen);
+	switch (v) {
+	case TRUST_MATCH:
+		return 0;
+	case TRUST_LEARNED:
+		log_info("trust: learned and pinned the CA of %s (%s)", op->domain, have);
+		return 0;
+	case TRUST_MISMATCH:
+		snprintf(err, errlen, "the CA of %s changed: authority %s presented %s, which differs from "
+		    "the pinned CA; refusing (nothing was sent)", op->domain, op->authority, have);
+		return -EPERM;
+	default:
+		snprintf(err, errlen, "no trusted CA for %s", op->domain);
+		return -EPERM;
+	}
+}
+
+static void op_on_open(struct tlsconn *c, void *arg)
+{
+	struct node_op *op = arg;
+	uint8_t buf[8192];
+	struct msg_writer w;
+	char err[1024];
+	int len;
+
+	if (op_check_authority(op, err, sizeof(err)) < 0) {
+		op_finish(op, 0, "%s: %s", op->kind == OP_ENROLL ? "enroll" : "renew", err);
+		return;
+	}
+	msg_begin(&w, buf, sizeof(buf), op->kind == OP_ENROLL ? MSG_ENROLL : MSG_RENEW);
+	if (op->kind == OP_ENROLL) {
+		msg_put_str(&w, T_IDENTITY, op->identity);
+		msg_put_str(&w, T_TOKEN, op->token);
+	}
+	msg_put_bytes(&w, T_CSR, op->csr, op->csrlen);
+	len = msg_finish(&w);
+	if (len <= 0 || tlsconn_send(c, buf, (size_t)len) < 0)
+		op_finish(op, 0, "enroll: cannot send request");
+	memset(buf, 0, sizeof(buf));
+	memset(op->token, 0, sizeof(op->token));
+}
+
+static void op_on_cert(struct node_op *op, struct msg_reader *r)
+{
+	struct node *n = op->node;
+	const uint8_t *p;
+	size_t len;
+	uint8_t *der;
+	char err[256], v4[INET_ADDRSTRLEN];
+	int rc;
+
+	if (msg_get(r, T_CERT, &p, &len) < 0 || !(der = malloc(len))) {
+		op_finish(op, 0, "authority sent a reply without a certificate");
+		return;
+	}
+	memcpy(der, p, len);
+	/* Check everything before anything is written. */
+	{
+		const uint8_t *ca;
+		size_t calen;
+		struct cert_info ci;
+
+		if (trust_get(n->trust, op->domain, &ca, &calen) < 0 ||
+		    cert_verify(der, len, ca, calen, now_s(), &ci, err, sizeof(err)) < 0 ||
+		    strcmp(ci.identity, op->identity) != 0) {
+			free(der);
+			op_finish(op, 0, "authority sent an unacceptable certificate: %s", err);
+			return;
+		}
+	}
+	rc = node_save(n, op->key, der, len, op->identity, op->authority);
+	if (rc < 0) {
+		free(der);
+		op_finish(op, 0, "cannot save node state in %s: %s", n->dir, strerror(-rc));
+		return;
+	}
+	rc = node_adopt(n, op->key, der, len, op->authority, err, sizeof(err));
+	if (rc < 0) {
+		free(der);
+		op_finish(op, 0, "new certificate not usable: %s", err);
+		return;
+	}
+	inet_ntop(AF_INET, n->ci.v4, v4, sizeof(v4));
+	node_schedule_renewal(n, 0);
+	op_finish(op, 1, "%s %s: %s, certificate valid until %lld",
+	    op->kind == OP_ENROLL ? "enrolled" : "renewed", n->ci.identity, v4, (long long)n->ci.not_after);
+}
+
+static void op_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
+{
+	struct node_op *op = arg;
+	struct msg_reader r;
+	uint8_t type;
+	uint32_t code = 0;
+	char text[512] = "";
+
+	if (op->done)
+		return;
+	if (msg_open(&r, frame, len, &type) < 0) {
+		op_finish(op, 0, "malformed reply from authority %s", op->authority);
+		return;
+	}
+	switch (type) {
+	case MSG_CERT:
+		op_on_cert(op, &r);
+		break;
+	case MSG_ERROR:
+		msg_get_u32(&r, T_CODE, &code);
+		if (msg_get_str(&r, T_TEXT, text, sizeof(text)) < 0)
+			snprintf(text, sizeof(text), "error %u", code);
+		op_finish(op, 0, "authority %s refused: %s", op->authority, text);
+		break;
+	default:
+		op_finish(op, 0, "unexpected reply type %u from authority %s", type, op->authority);
+	}
+}
+
+static void op_on_close(struct tlsconn *c, void *arg, const char *why)
+{
+	struct node_op *op = arg;
+
+	op_finish(op, 0, "%s: authority %s: %s", op->kind == OP_ENROLL ? "enroll" : "renew",
+	    op->authority, why);
+}
+
+static const struct tlsconn_ops op_ops = {
+	.on_open = op_on_open,
+	.on_msg = op_on_msg,
+	.on_close = op_on_close,
+};
+
+/* TLS 1.3 client. The server certificate is checked by op_check_authority
+ * against the trust store after the handshake, before a byte is sent
+ * (TLS 1.3's CertificateVerify has by then proven the server holds the
+ * key). Renewal presents the node's certificate. */
+static int op_start(struct node_op *op, const struct id_key *client_key)
+{
+	struct node *n = op->node;
+	uint8_t *kder = NULL;
+	size_t klen = 0;
+	int rc = -ENOMEM;
+
+	op->ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+	if (!op->ctx)
+		goto out;
+	wolfSSL_CTX_set_verify(op->ctx, WOLFSSL_VERIFY_NONE, NULL);
+	if (client_key) {
+		rc = key_der(client_key, &kder, &klen);
+		if (rc < 0)
+			goto out;
+		rc = -EINVAL;
+		if (wolfSSL_CTX_use_certificate_buffer(op->ctx, n->cert_der, (long)n->cert_len,
+		    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+		    wolfSSL_CTX_use_PrivateKey_buffer(op->ctx, kder, (long)klen,
+		    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+			goto out;
+	}
+	rc = cert_csr_make(op->key, op->identity, &op->csr, &op->csrlen);
+	if (rc < 0)
+		goto out;
+	rc = tlsconn_connect(n->loop, op->ctx, &op->auth_addr, &op_ops, op, &op->conn);
+out:
+	if (kder) {
+		memset(kder, 0, klen);
+		free(kder);
+	}
+	return rc;
+}
+
+void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
+    const char *authority, const char *token, const char *fp)
+{
+	struct node_op *op;
+	struct id_name name;
+	char err[256];
+	int rc;
+
+	if (n->op) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "another enrollment or renewal is in progress");
+		return;
+	}
+	if (id_parse_user(identity, &name, err, sizeof(err)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "%s", err);
+		return;
+	}
+	if (!*token || strlen(token) >= sizeof(op->token)) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "enrollment token is empty or too long");
+		return;
+	}
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		return;
+	}
+	op->node = n;
+	op->kind = OP_ENROLL;
+	snprintf(op->identity, sizeof(op->identity), "%s", name.full);
+	snprintf(op->domain, sizeof(op->domain), "%s", name.domain);
+	snprintf(op->token, sizeof(op->token), "%s", token);
+	if (node_parse_authority(authority, &op->auth_addr) < 0) {
+		free(op);
+		ctl_reply_err(req, CTL_EXIT_USAGE, "--authority '%s' is not IP or IP:PORT", authority);
+		return;
+	}
+	udp_addr_format(&op->auth_addr, op->authority, sizeof(op->authority));
+	if (fp) {
+		if (cert_fingerprint_parse(fp, op->fp) < 0) {
+			free(op);
+			ctl_reply_err(req, CTL_EXIT_USAGE,
+			    "--ca-fingerprint '%.80s' is not a SHA-256 fingerprint (64 hex digits)", fp);
+			return;
+		}
+		op->has_fp = 1;
+	}
+	rc = key_generate(&op->key);
+	if (rc == 0)
+		rc = op_start(op, NULL);
+	op->req = req;
+	n->op = op;
+	if (rc < 0)
+		op_finish(op, 0, "enroll: cannot reach authority %s: %s", op->authority, strerror(-rc));
+	else
+		log_info("enrolling %s at %s", op->identity, op->authority);
+}
+
+void node_renew(struct node *n, struct ctl_req *req)
+{
+	struct node_op *op;
+	const char *at;
+	int rc;
+
+	if (!n->enrolled) {
+		if (req)
+			ctl_reply_err(req, CTL_EXIT_FAIL, "not enrolled: run q2qctl enroll first");
+		return;
+	}
+	if (n->op) {
+		if (req)
+			ctl_reply_err(req, CTL_EXIT_FAIL, "another enrollment or renewal is in progress");
+		return;
+	}
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		if (req)
+			ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		return;
+	}
+	op->node = n;
+	op->kind = OP_RENEW;
+	op->req = req;
+	snprintf(op->identity, sizeof(op->identity), "%s", n->ci.identity);
+	at = strchr(n->ci.identity, '@');
+	snprintf(op->domain, sizeof(op->domain), "%s", at ? at + 1 : "");
+	snprintf(op->authority, sizeof(op->authority), "%s", n->authority);
+	op->auth_addr = n->auth_addr;
+	op->key = n->key;	/* same key, fresh certificate */
+	n->op = op;
+	rc = op_start(op, n->key);
+	if (rc < 0)
+		op_finish(op, 0, "renew: cannot reach authority %s: %s", op->authority, strerror(-rc));
+	else
+		log_info("renewing certificate of %s at %s", op->identity, op->authority);
+}
+
+static void node_renew_timer(struct loop_timer *t)
+{
+	struct node *n = (struct node *)((char *)t - offsetof(struct node, renew_timer));
+
+	node_renew(n, NULL);
+}
+
+/* delay 0: at the renewal point of the current certificate. */
+static void node_schedule_renewal(struct node *n, uint64_t delay_ms)
+{
+	int64_t life, before, at, now = now_s();
+
+	if (!delay_ms) {
+		life = n->ci.not_after - n->ci.not_before;
+		before = n->cfg->renew_before > 0 ? n->cfg->renew_before : life / 3;
+		at = n->ci.not_after - before;
+		delay_ms = at <= now ? 1000 : (uint64_t)(at - now) * 1000;
+	}
+	loop_timer_arm(n->loop, &n->renew_timer, loop_now_ms() + delay_ms);
+}
+
+int node_init(struct loop *l, const struct config *cfg, struct node **out, char *err, size_t errlen)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	char tdir[CONFIG_PATH_MAX + 16];
+	int rc;
+
+	if (!n)
+		return -ENOMEM;
+	n->loop = l;
+	n->cfg = cfg;
+	n->renew_timer.fn = node_renew_timer;
+	snprintf(n->dir, sizeof(n->dir), "%s/node", cfg->state_dir);
+	snprintf(tdir, sizeof(tdir), "%s/trust", cfg->state_dir);
+	if (mkdir(n->dir, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", n->dir, strerror(errno));
+		goto fail;
+	}
+	rc = trust_open(tdir, &n->trust);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open trust store %s: %s", tdir, strerror(-rc));
+		goto fail;
+	}
+	for (int i = 0; i < cfg->n_trust; i++) {
+		rc = trust_pin(n->trust, cfg->trust[i].domain, cfg->trust[i].fingerprint);
+		if (rc < 0) {
+			snprintf(err, errlen, "trust: the pin for %s in the config conflicts with the CA "
+			    "already trusted for it", cfg->trust[i].domain);
+			goto fail;
+		}
+	}
+	rc = node_load(n, err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (n->enrolled) {
+		log_info("identity %s, certificate valid until %lld", n->ci.identity, (long long)n->ci.not_after);
+		node_schedule_renewal(n, 0);
+	}
+	*out = n;
+	return 0;
+fail:
+	node_free(n);
+	return rc;
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	if (n->op) {
+		struct node_op *op = n->op;
+		if (op->req)
+			ctl_reply_err(op->req, CTL_EXIT_FAIL, "q2qd is shutting down");
+		op->req = NULL;
+		n->op = NULL;
+		op_free(op);
+	}
+	loop_timer_cancel(n->loop, &n->renew_timer);
+	trust_free(n->trust);
+	key_free(n->key);
+	free(n->cert_der);
+	free(n);
+}
+
+void node_status(struct node *n, json_object *obj)
+{
+	char buf[INET6_ADDRSTRLEN], fp[65];
+	const uint8_t *ca;
+	size_t calen;
+	const char *at;
+	int64_t now = now_s();
+
+	json_object_object_add(obj, "enrolled", json_object_new_boolean(n->enrolled));
+	if (!n->enrolled)
+		return;
+	json_object_object_add(obj, "identity", json_object_new_string(n->ci.identity));
+	inet_ntop(AF_INET, n->ci.v4, buf, sizeof(buf));
+	json_object_object_add(obj, "ipv4", json_object_new_string(buf));
+	inet_ntop(AF_INET6, n->ci.v6, buf, sizeof(buf));
+	json_object_object_add(obj, "ipv6", json_object_new_string(buf));
+	json_object_object_add(obj, "cert_serial", json_object_new_string(n->ci.serial));
+	json_object_object_add(obj, "cert_not_after", json_object_new_int64(n->ci.not_after));
+	json_object_object_add(obj, "cert_expired", json_object_new_boolean(now >= n->ci.not_after));
+	json_object_object_add(obj, "authority", json_object_new_string(n->authority));
+	if (n->ci.n_routes) {
+		json_object *arr = json_object_new_array();
+		for (int i = 0; i < n->ci.n_routes; i++) {
+			char p[64];
+			addr_prefix_format(&n->ci.routes[i], p, sizeof(p));
+			json_object_array_add(arr, json_object_new_string(p));
+		}
+		json_object_object_add(obj, "routes", arr);
+	}
+	at = strchr(n->ci.identity, '@');
+	if (at && trust_get(n->trust, at + 1, &ca, &calen) == 0) {
+		uint8_t f[32];
+		cert_fingerprint(ca, calen, f);
+		cert_fingerprint_hex(f, fp);
+		json_object_object_add(obj, "ca_fingerprint", json_object_new_string(fp));
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * The control protocol between a node and an authority, carried as framed
+ * TLV messages (netstack/msg.h) over TLS 1.3 on TCP port 8788.
+ *
+ *   ENROLL   identity, token, csr      -> CERT cert | ERROR
+ *            (no client certificate; the token is the credential)
+ *   RENEW    csr                       -> CERT cert | ERROR
+ *            (client certificate required; identity taken from it)
+ *   REGISTER endpoint*                 -> REGISTERED reflexive? | ERROR
+ *   LOOKUP   identity                  -> PEER identity, cert, endpoint* | ERROR
+ *   REVOKED  serial*                   (authority -> node, news)
+ *   PING / PONG                        (link liveness)
+ *
+ * Endpoints are 18 bytes: IPv6 address (v4-mapped for IPv4) || port (BE).
+ * Error codes are stable numbers so a client can tell a used token from an
+ * expired one without parsing text; the text is for humans.
+ */
+#ifndef Q2Q_PROTO_H
+#define Q2Q_PROTO_H
+
+#define PROTO_PORT 8788
+
+enum proto_msg {
+	MSG_ERROR = 1,
+	MSG_ENROLL = 2,
+	MSG_CERT = 3,
+	MSG_RENEW = 4,
+	MSG_REGISTER = 5,
+	MSG_REGISTERED = 6,
+	MSG_LOOKUP = 7,
+	MSG_PEER = 8,
+	MSG_REVOKED = 9,
+	MSG_PING = 10,
+	MSG_PONG = 11,
+};
+
+enum proto_tag {
+	T_CODE = 1,		/* u32 */
+	T_TEXT = 2,		/* UTF-8 text, no NUL */
+	T_IDENTITY = 3,
+	T_TOKEN = 4,
+	T_CSR = 5,		/* DER */
+	T_CERT = 6,		/* DER */
+	T_ENDPOINT = 7,		/* 18 bytes */
+	T_SERIAL = 8,		/* hex text */
+	T_REFLEXIVE = 9,	/* 18 bytes */
+};
+
+enum proto_err {
+	PERR_BAD_TOKEN = 1,
+	PERR_TOKEN_USED = 2,
+	PERR_TOKEN_EXPIRED = 3,
+	PERR_WRONG_DOMAIN = 4,
+	PERR_BAD_IDENTITY = 5,
+	PERR_BAD_CSR = 6,
+	PERR_REVOKED = 7,
+	PERR_NOT_FOUND = 8,
+	PERR_INTERNAL = 9,
+	PERR_UNAUTHENTICATED = 10,
+	PERR_PROTOCOL = 11,
+	PERR_REFUSED = 12,
+};
+
+#define PROTO_ENDPOINT_LEN 18
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * q2qctl: the q2q command line. Each subcommand builds one JSON request,
+ * sends it over the control socket, and prints the reply as text (or as
+ * JSON with --json). Exit status: 0 success, 1 the operation failed,
+ * 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/q2q/q2qd.sock"
+#define EXIT_USAGE 2
+
+struct ctl_opts {
+	const char *socket;
+	int json;
+};
+
+struct command {
+	const char *name;
+	int (*fn)(const struct ctl_opts *o, int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct command commands[];
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "q2qctl%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see q2qctl %s%s--help)\n", cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/* Sends req (consumed) and returns the reply's result, or NULL after
+ * printing the error; *rc gets the exit status. */
+static json_object *ctl_call(const struct ctl_opts *o, json_object *req, int *rc)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s), off = 0, cap = 65536, got = 0;
+	char *buf = NULL;
+	json_object *reply = NULL, *ok, *v, *result = NULL;
+	int fd = -1;
+
+	*rc = 1;
+	if (strlen(o->socket) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "q2qctl: socket path '%s' is too long\n", o->socket);
+		goto out;
+	}
+	strcpy(sun.sun_path, o->socket);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "q2qctl: cannot reach q2qd at %s: %s%s\n", o->socket, strerror(errno),
+		    errno == ENOENT || errno == ECONNREFUSED ? " (is q2qd running? -s selects another socket)" :
+		    errno == EACCES ? " (needs root or the control group)" : "");
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, s + off, len - off);
+		if (n <= 0) {
+			perror("q2qctl: write");
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	shutdown(fd, SHUT_WR);
+	buf = malloc(cap + 1);
+	if (!buf)
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == cap) {
+			char *nb = realloc(buf, cap * 2 + 1);
+			if (!nb)
+				goto out;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[got] = 0;
+	reply = json_tokener_parse(buf);
+	if (!reply || !json_object_object_get_ex(reply, "ok", &ok)) {
+		fprintf(stderr, "q2qctl: q2qd gave no valid reply\n");
+		goto out;
+	}
+	if (!json_object_get_boolean(ok)) {
+		const char *e = json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v) : "failed";
+		fprintf(stderr, "q2qctl: %s\n", e);
+		if (json_object_object_get_ex(reply, "code", &v))
+			*rc = json_object_get_int(v) == EXIT_USAGE ? EXIT_USAGE : 1;
+		goto out;
+	}
+	if (json_object_object_get_ex(reply, "result", &v))
+		result = json_object_get(v);
+	*rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	json_object_put(reply);
+	json_object_put(req);
+	return result;
+}
+
+static json_object *new_req(const char *cmd)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "cmd", json_object_new_string(cmd));
+	return r;
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static void print_time(const char *label, int64_t t)
+{
+	char buf[64];
+	time_t tt = (time_t)t;
+	int64_t left = t - (int64_t)time(NULL);
+
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&tt));
+	if (left >= 0)
+		printf("%-16s%s (in %lld days %lld h)\n", label, buf, (long long)(left / 86400),
+		    (long long)(left % 86400 / 3600));
+	else
+		printf("%-16s%s (EXPIRED)\n", label, buf);
+}
+
+/* Flags shared by every subcommand: only -h/--help. */
+static int want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
+static int simple_call(const struct ctl_opts *o, json_object *req, void (*print)(json_object *r))
+{
+	int rc;
+	json_object *r = ctl_call(o, req, &rc);
+
+	if (!r)
+		return rc;
+	if (o->json)
+		print_json(r);
+	else if (print)
+		print(r);
+	json_object_put(r);
+	return 0;
+}
+
+static void print_node(json_object *r)
+{
+	json_object *v;
+	const char *s;
+
+	if (json_object_object_get_ex(r, "enrolled", &v) && !json_object_get_boolean(v)) {
+		printf("%-16s%s\n", "identity:", "(not enrolled: see q2qctl enroll --help)");
+	} else if ((s = jstr(r, "identity"))) {
+		printf("%-16s%s\n", "identity:", s);
+		printf("%-16s%s\n", "ipv4:", jstr(r, "ipv4"));
+		printf("%-16s%s\n", "ipv6:", jstr(r, "ipv6"));
+		print_time("cert expires:", jint(r, "cert_not_after"));
+		printf("%-16s%s\n", "authority:", jstr(r, "authority"));
+		if ((s = jstr(r, "ca_fingerprint")))
+			printf("%-16s%s\n", "ca fingerprint:", s);
+		if (json_object_object_get_ex(r, "routes", &v)) {
+			printf("%-16s", "routes:");
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				printf("%s%s", i ? ", " : "", json_object_get_string(json_object_array_get_idx(v, i)));
+			printf("\n");
+		}
+	}
+	if ((s = jstr(r, "message")))
+		printf("%s\n", s);
+}
+
+static void print_status(json_object *r)
+{
+	json_object *a;
+
+	print_node(r);
+	if (json_object_object_get_ex(r, "authority_service", &a)) {
+		printf("%-16s%s\n", "authority for:", jstr(a, "domain"));
+		printf("%-16s%s\n", "  listening:", jstr(a, "listen"));
+		printf("%-16s%s\n", "  pool:", jstr(a, "pool"));
+		printf("%-16s%s\n", "  ca fingerprint:", jstr(a, "ca_fingerprint"));
+	}
+}
+
+static int cmd_status(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("status", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("status"), print_status);
+}
+
+static void print_token(json_object *r)
+{
+	printf("%s\n", jstr(r, "token"));
+	fprintf(stderr, "one-time token for %s; valid until ", jstr(r, "identity"));
+	{
+		char buf[64];
+		time_t t = (time_t)jint(r, "expires");
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+		fprintf(stderr, "%s\n", buf);
+	}
+}
+
+static int cmd_identity_only(const char *name, const struct ctl_opts *o, int argc, char **argv,
+    void (*print)(json_object *r))
+{
+	json_object *req;
+
+	if (argc != 2)
+		return usage_error(name, argc < 2 ? "needs an identity (user@domain)" :
+		    "unexpected argument '%s'", argc > 2 ? argv[2] : "");
+	req = new_req(name);
+	json_object_object_add(req, "identity", json_object_new_string(argv[1]));
+	return simple_call(o, req, print);
+}
+
+static int cmd_invite(const struct ctl_opts *o, int argc, char **argv)
+{
+	return cmd_identity_only("invite", o, argc, argv, print_token);
+}
+
+static void print_revoked(json_object *r)
+{
+	printf("revoked %s\n", jstr(r, "identity"));
+}
+
+static int cmd_revoke(const struct ctl_opts *o, int argc, char **argv)
+{
+	return cmd_identity_only("revoke", o, argc, argv, print_revoked);
+}
+
+static void print_accounts(json_object *r)
+{
+	json_object *arr;
+
+	if (!json_object_object_get_ex(r, "accounts", &arr))
+		return;
+	printf("%-32s %-16s %-8s %s\n", "IDENTITY", "IPV4", "STATE", "CERT EXPIRES");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *a = json_object_array_get_idx(arr, i), *v;
+		int revoked = json_object_object_get_ex(a, "revoked", &v) && json_object_get_boolean(v);
+		int64_t exp = jint(a, "cert_expires");
+		char buf[32] = "-";
+		time_t t = (time_t)exp;
+		if (exp)
+			strftime(buf, sizeof(buf), "%Y-%m-%d", gmtime(&t));
+		printf("%-32s %-16s %-8s %s\n", jstr(a, "identity"), jstr(a, "ipv4"),
+		    revoked ? "revoked" : "active", buf);
+	}
+}
+
+static int cmd_accounts(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("accounts", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("accounts"), print_accounts);
+}
+
+static int cmd_enroll(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "authority", required_argument, NULL, 'a' },
+		{ "token", required_argument, NULL, 't' },
+		{ "ca-fingerprint", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *auth = NULL, *token = NULL, *fp = NULL;
+	json_object *req;
+	int c;
+
+	optind = 0;	/* 0, not 1: glibc then resets its permutation state */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "a:t:f:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'a': auth = optarg; break;
+		case 't': token = optarg; break;
+		case 'f': fp = optarg; break;
+		default:
+			return usage_error("enroll", "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("enroll", optind >= argc ? "needs the identity to enroll (user@domain)" :
+		    "unexpected argument '%s'", argv[argc - 1]);
+	if (!auth)
+		return usage_error("enroll", "needs --authority IP[:PORT]");
+	if (!token)
+		return usage_error("enroll", "needs --token TOKEN (from `q2qctl invite` on the authority)");
+	req = new_req("enroll");
+	json_object_object_add(req, "identity", json_object_new_string(argv[optind]));
+	json_object_object_add(req, "authority", json_object_new_string(auth));
+	json_object_object_add(req, "token", json_object_new_string(token));
+	if (fp)
+		json_object_object_add(req, "ca_fingerprint", json_object_new_string(fp));
+	return simple_call(o, req, print_node);
+}
+
+static int cmd_renew(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("renew", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("renew"), print_node);
+}
+
+static int cmd_reload(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("reload", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("reload"), NULL);
+}
+
+static const struct command commands[] = {
+	{ "status", cmd_status, "",
+	  "Show this node's identity, overlay addresses, certificate expiry, authority\n"
+	  "and CA fingerprint; on an authority, also the domain it serves and its CA\n"
+	  "fingerprint (give that to nodes for --ca-fingerprint)." },
+	{ "enroll", cmd_enroll, "USER@DOMAIN --authority IP[:PORT] --token TOKEN [--ca-fingerprint SHA256]",
+	  "Enroll this node as USER@DOMAIN. q2qd makes a key pair locally (it never\n"
+	  "leaves this machine), sends a certificate request and the one-time TOKEN to\n"
+	  "the domain's authority over TLS 1.3, and stores the certificate it gets back.\n"
+	  "  --authority IP[:PORT]    the authority's address (port default 8788)\n"
+	  "  --token TOKEN            from `q2qctl invite USER@DOMAIN` on the authority\n"
+	  "  --ca-fingerprint SHA256  the authority's CA fingerprint (from its\n"
+	  "                           `q2qctl status`); without it the CA is trusted on\n"
+	  "                           first use and pinned. A changed CA is refused." },
+	{ "invite", cmd_invite, "USER@DOMAIN",
+	  "On an authority: print a one-time enrollment token for USER@DOMAIN. The\n"
+	  "token expires (authority.token_ttl, default one day) and works once." },
+	{ "revoke", cmd_revoke, "USER@DOMAIN",
+	  "On an authority: revoke USER@DOMAIN's certificates. It cannot renew, and\n"
+	  "peers refuse it. A new invite lets it enroll again." },
+	{ "accounts", cmd_accounts, "",
+	  "On an authority: list enrolled identities, their addresses and state." },
+	{ "renew", cmd_renew, "",
+	  "Renew this node's certificate now (q2qd also does this by itself when a\n"
+	  "third of its lifetime is left)." },
+	{ "reload", cmd_reload, "",
+	  "Re-read q2qd's configuration file (same as SIGHUP)." },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: q2qctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+	    "\n"
+	    "Control the q2q daemon (q2qd) on this machine.\n"
+	    "\n"
+	    "  -s, --socket PATH   q2qd's control socket (default %s,\n"
+	    "                      or $Q2Q_SOCKET)\n"
+	    "  -j, --json          print replies as JSON\n"
+	    "  -h, --help          show this help; `q2qctl COMMAND --help` for a command\n"
+	    "\nCommands:\n", DEFAULT_SOCKET);
+	for (const struct command *c = commands; c->name; c++) {
+		const char *nl = strchr(c->help, '\n');
+		fprintf(f, "  %-10s %.*s\n", c->name, nl ? (int)(nl - c->help) : (int)strlen(c->help), c->help);
+	}
+	fprintf(f, "\nExit status: 0 success, 1 the operation failed, 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_opts o = { .socket = getenv("Q2Q_SOCKET") };
+	int c, i;
+
+	if (!o.socket || !*o.socket)
+		o.socket = DEFAULT_SOCKET;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+s:jh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': o.socket = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			return usage_error(NULL, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* --json may also follow the command. */
+	for (i = optind + 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			o.json = 1;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(argv[0]));
+			argc--;
+			i--;
+		}
+	}
+	for (const struct command *cmd = commands; cmd->name; cmd++) {
+		if (strcmp(cmd->name, argv[optind]) != 0)
+			continue;
+		if (want_help(argc - optind, argv + optind)) {
+			printf("usage: q2qctl %s%s%s\n\n%s\n", cmd->name, *cmd->args ? " " : "", cmd->args, cmd->help);
+			return 0;
+		}
+		return cmd->fn(&o, argc - optind, argv + optind);
+	}
+	return usage_error(NULL, "unknown command '%s'", argv[optind]);
+}

@@ -1,0 +1,224 @@
+/*
+ * q2qd: the q2q daemon. Parses the config, starts the authority service if
+ * configured, loads the node's identity, opens the control socket, tells
+ * systemd it is ready, and runs the event loop until SIGTERM/SIGINT.
+ * SIGHUP reloads the config.
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tund/authority.h"
+#include "tund/config.h"
+#include "tund/control.h"
+#include "tund/daemon.h"
+#include "tund/log.h"
+#include "tund/loop.h"
+#include "tund/node.h"
+
+#define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
+
+static const char usage[] =
+"usage: q2qd [-n] [-d] [-c FILE]\n"
+"\n"
+"The q2q overlay daemon. It keeps this machine's q2q identity (enrolled\n"
+"with `q2qctl enroll`), carries the overlay interface, and, when its\n"
+"configuration has an authority section, runs the domain's authority.\n"
+"It stays in the foreground and logs to standard error.\n"
+"\n"
+"  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+"  -n        check the configuration, print \"configuration OK\" or why\n"
+"            not, and exit (0 if OK, 1 if not)\n"
+"  -d        log debug messages\n"
+"  -h        show this help\n"
+"\n"
+"Signals: SIGTERM/SIGINT stop (removing the interface); SIGHUP reloads\n"
+"the configuration. Control it with q2qctl(8).\n";
+
+struct sigio {
+	struct loop_io io;
+	struct daemon *d;
+};
+
+struct watchdog {
+	struct loop_timer t;
+	struct loop *loop;
+	uint64_t interval_ms;
+};
+
+int daemon_reload(struct daemon *d, char *err, size_t errlen)
+{
+	struct config *fresh = malloc(sizeof(*fresh));
+	int rc;
+
+	if (!fresh)
+		return -ENOMEM;
+	rc = config_load(d->cfg.path, fresh, err, errlen);
+	if (rc < 0)
+		goto out;
+	/* Identity, sockets and the authority keep running as they are;
+	 * what a reload changes now is the log level and pinned trust. */
+	log_setlevel(fresh->log_level);
+	d->cfg.log_level = fresh->log_level;
+	d->cfg.renew_before = fresh->renew_before;
+	log_info("reloaded %s", d->cfg.path);
+out:
+	free(fresh);
+	return rc;
+}
+
+static void sig_io(struct loop_io *io, uint32_t events)
+{
+	struct sigio *s = (struct sigio *)io;
+	struct signalfd_siginfo si;
+	char err[512];
+
+	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			if (daemon_reload(s->d, err, sizeof(err)) < 0)
+				log_warnx("reload: %s (keeping the running configuration)", err);
+			break;
+		default:
+			log_info("signal %d: shutting down", (int)si.ssi_signo);
+			sd_notify(0, "STOPPING=1");
+			loop_stop(s->d->loop);
+		}
+	}
+}
+
+static void watchdog_fire(struct loop_timer *t)
+{
+	struct watchdog *w = (struct watchdog *)t;
+
+	/* Pinged from the loop itself: a wedged loop stops the pings. */
+	sd_notify(0, "WATCHDOG=1");
+	loop_timer_arm(w->loop, &w->t, loop_now_ms() + w->interval_ms);
+}
+
+/* mkdir -p for the parents the daemon writes into. */
+static int make_dir(const char *path, mode_t mode)
+{
+	char buf[CONFIG_PATH_MAX];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	static struct sigio sio;
+	static struct watchdog wd;
+	const char *path = DEFAULT_CONFIG;
+	int check = 0, debug = 0, c, rc = 1;
+	char err[512], sockdir[CONFIG_PATH_MAX];
+	sigset_t mask;
+	uint64_t wd_usec = 0;
+
+	while ((c = getopt(argc, argv, "c:ndhV")) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'n': check = 1; break;
+		case 'd': debug = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "q2qd: unexpected argument '%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	if (config_load(path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "q2qd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_init("q2qd", debug ? LOG_LVL_DEBUG : d.cfg.log_level);
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	wolfSSL_Init();
+	d.started = (int64_t)time(NULL);
+
+	if (make_dir(d.cfg.state_dir, 0700) < 0) {
+		log_warn("cannot create state directory %s", d.cfg.state_dir);
+		goto out;
+	}
+	snprintf(sockdir, sizeof(sockdir), "%s", d.cfg.control_socket);
+	if (make_dir(dirname(sockdir), 0755) < 0) {
+		log_warn("cannot create the directory of %s", d.cfg.control_socket);
+		goto out;
+	}
+	if (loop_init(&d.loop) < 0)
+		fatal("event loop");
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sio.io.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	sio.io.fn = sig_io;
+	sio.d = &d;
+	if (sio.io.fd < 0 || loop_add(d.loop, &sio.io, EPOLLIN) < 0)
+		fatal("signalfd");
+
+	if (d.cfg.authority.enabled &&
+	    authority_start(d.loop, &d.cfg, &d.authority, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	if (node_init(d.loop, &d.cfg, &d.node, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	if (control_open(d.loop, d.cfg.control_socket, d.cfg.control_group,
+	    commands_dispatch, &d, &d.control, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
+		wd.interval_ms = wd_usec / 2000;
+		wd.t.fn = watchdog_fire;
+		wd.loop = d.loop;
+		loop_timer_arm(d.loop, &wd.t, loop_now_ms() + wd.interval_ms);
+	}
+	sd_notify(0, "READY=1");
+	log_info("ready, control socket %s%s%s", d.cfg.control_socket,
+	    d.authority ? ", authority for " : "", d.authority ? d.cfg.authority.domain : "");
+	rc = loop_run(d.loop) < 0 ? 1 : 0;
+out:
+	control_close(d.control);
+	node_free(d.node);
+	authority_stop(d.authority);
+	loop_free(d.loop);
+	wolfSSL_Cleanup();
+	return rc;
+}
