@@ -8,6 +8,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 O ?= build
 
 CC ?= cc
@@ -78,6 +79,8 @@ install: all
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/q2qd.service > $(DESTDIR)$(UNITDIR)/q2qd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/q2qd.service
 	install -m 0644 systemd/q2qd.conf.example $(DESTDIR)$(SYSCONFDIR)/q2q/q2qd.conf.example
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 systemd/q2q.sysusers $(DESTDIR)$(SYSUSERSDIR)/q2q.conf
 
 clean:
 	rm -rf $(O) build-asan
