@@ -90,8 +90,10 @@ static int key_from_der(uint8_t *der, size_t len, struct id_key **out)
 
 	if (len > KEY_FILE_MAX)
 		return -EINVAL;
+	/* PKCS#8 wraps SEC1: on success idx is moved to the inner key. */
 	off = wc_GetPkcs8TraditionalOffset(der, &idx, (word32)len);
-	idx = off > 0 ? (word32)off : 0;
+	if (off <= 0)
+		idx = 0;
 	k = key_alloc();
 	if (!k)
 		return -ENOMEM;

@@ -191,10 +191,55 @@ static int addr_change(uint16_t type, uint16_t flags, int ifindex, int family,
 	return nl_request(nlh, NULL, NULL);
 }
 
+static int local_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE &&
+	    mnl_nlmsg_get_payload_len(nlh) >= sizeof(*rtm)) {
+		rtm = mnl_nlmsg_get_payload(nlh);
+		*(int *)data = rtm->rtm_type == RTN_LOCAL;
+	}
+	return MNL_CB_OK;
+}
+
+/* Does a route lookup for the IPv6 address addr say "local"? 1, 0 or -errno. */
+static int addr6_is_local(const uint8_t *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int local = 0, r;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = 128;
+	mnl_attr_put(nlh, RTA_DST, 16, addr);
+	r = nl_request(nlh, local_route_cb, &local);
+	return r < 0 ? r : local;
+}
+
 int nl_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen)
 {
-	return addr_change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex,
-			   family, addr, plen);
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int r;
+
+	r = addr_change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+			family, addr, plen);
+	if (r || family != AF_INET6)
+		return r;
+	/*
+	 * The kernel installs an IPv6 address's local route from a
+	 * workqueue, even with NODAD, and on a loaded machine that lags by
+	 * tens of milliseconds; until then packets to the address are
+	 * dropped. Wait (at most a second) so that "configured" means
+	 * "reachable". Not finishing in time is not an error: it will come.
+	 */
+	for (int i = 0; i < 100 && addr6_is_local(addr) == 0; i++)
+		nanosleep(&tick, NULL);
+	return 0;
 }
 
 int nl_addr_del(int ifindex, int family, const uint8_t *addr, uint8_t plen)

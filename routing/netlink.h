@@ -22,7 +22,8 @@ int nl_link_delete(int ifindex);
 /*
  * Add addr/plen to the interface (the kernel adds the prefix route).
  * Fails with -EEXIST if present. IPv6 addresses get IFA_F_NODAD so they are
- * usable at once; the link must be up for the kernel to accept one.
+ * usable at once; the link must be up for the kernel to accept one, and the
+ * call waits (up to 1 s) until the kernel delivers packets sent to it.
  */
 int nl_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen);
 int nl_addr_del(int ifindex, int family, const uint8_t *addr, uint8_t plen);

@@ -37,11 +37,20 @@
 #include "tund/registry.h"
 #include "tund/tlsconn.h"
 
+#define AUTH_MAX_ENDPOINTS 16
+
 struct auth_client {
 	struct authority *auth;
 	struct tlsconn *conn;
 	struct auth_client *next;
 	char peer[64];
+	/* Set once the node registered (REGISTER with a valid certificate). */
+	int registered;
+	struct cert_info ci;
+	uint8_t *cert_der;
+	size_t cert_len;
+	int n_endpoints;
+	uint8_t endpoints[AUTH_MAX_ENDPOINTS][PROTO_ENDPOINT_LEN];
 };
 
 struct authority {
@@ -155,6 +164,7 @@ static void auth_client_free(void *arg)
 		}
 	}
 	tlsconn_free(cl->conn);
+	free(cl->cert_der);
 	free(cl);
 }
 
@@ -336,6 +346,163 @@ static void auth_on_renew(struct auth_client *cl, struct msg_reader *r)
 	auth_issue(cl, ci.identity, csr, csrlen);
 }
 
+static int auth_send_revoked_one(const char *serial, void *arg)
+{
+	struct msg_writer *w = arg;
+
+	msg_put_str(w, T_SERIAL, serial);
+	return 0;
+}
+
+/* Revocation news: every revoked serial (the list is small: revocations
+ * are rare and certificates short-lived). */
+static void auth_send_revoked(struct auth_client *cl)
+{
+	uint8_t *buf = malloc(MSG_FRAME_MAX);
+	struct msg_writer w;
+	int n;
+
+	if (!buf)
+		return;
+	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_REVOKED);
+	registry_revoked_serials(cl->auth->reg, auth_send_revoked_one, &w);
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
+	free(buf);
+}
+
+/* A node says it is online and where it listens. The TCP source address
+ * with the node's UDP port is what the authority sees of it (its public
+ * address when there is no NAT in between). */
+static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
+{
+	struct cert_info ci;
+	const uint8_t *der, *p;
+	size_t len, n, iter = 0;
+	uint32_t port = 0;
+	uint8_t buf[128];
+	struct msg_writer w;
+	const struct sockaddr_in6 *peer = tlsconn_peer(cl->conn);
+	int fl;
+
+	if (auth_client_identity(cl, &ci) < 0 || tlsconn_peer_cert(cl->conn, &der, &len) < 0)
+		return;
+	if (msg_get_u32(r, T_PORT, &port) < 0 || port == 0 || port > 65535) {
+		auth_send_error(cl, PERR_PROTOCOL, "register needs the node's UDP port");
+		return;
+	}
+	free(cl->cert_der);
+	cl->cert_der = malloc(len);
+	if (!cl->cert_der)
+		return;
+	memcpy(cl->cert_der, der, len);
+	cl->cert_len = len;
+	cl->ci = ci;
+	cl->n_endpoints = 0;
+	/* Observed address first: it is the one most likely to work. */
+	memcpy(cl->endpoints[0], &peer->sin6_addr, 16);
+	cl->endpoints[0][16] = (uint8_t)(port >> 8);
+	cl->endpoints[0][17] = (uint8_t)port;
+	cl->n_endpoints = 1;
+	while (msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
+		if (n != PROTO_ENDPOINT_LEN)
+			continue;
+		if (cl->n_endpoints >= AUTH_MAX_ENDPOINTS)
+			break;
+		if (memcmp(p, cl->endpoints[0], PROTO_ENDPOINT_LEN) == 0)
+			continue;
+		memcpy(cl->endpoints[cl->n_endpoints++], p, PROTO_ENDPOINT_LEN);
+	}
+	if (!cl->registered)
+		log_info("authority: %s is online at %s", ci.identity, cl->peer);
+	cl->registered = 1;
+	msg_begin(&w, buf, sizeof(buf), MSG_REGISTERED);
+	msg_put_bytes(&w, T_REFLEXIVE, cl->endpoints[0], PROTO_ENDPOINT_LEN);
+	fl = msg_finish(&w);
+	if (fl > 0)
+		tlsconn_send(cl->conn, buf, (size_t)fl);
+	auth_send_revoked(cl);
+}
+
+/* The registered node that owns addr: its own addresses, or the longest
+ * granted subnet. NULL if none is online. */
+static struct auth_client *auth_find_by_addr(struct authority *a, int family, const uint8_t *addr)
+{
+	struct auth_client *cl, *best = NULL;
+	int best_len = -1;
+
+	for (cl = a->clients; cl; cl = cl->next) {
+		if (!cl->registered)
+			continue;
+		if ((family == AF_INET && memcmp(cl->ci.v4, addr, 4) == 0) ||
+		    (family == AF_INET6 && memcmp(cl->ci.v6, addr, 16) == 0))
+			return cl;
+		for (int i = 0; i < cl->ci.n_routes; i++) {
+			const struct addr_prefix *rp = &cl->ci.routes[i];
+			if (rp->family == family && rp->plen > best_len &&
+			    addr_prefix_contains(rp, family, addr)) {
+				best = cl;
+				best_len = rp->plen;
+			}
+		}
+	}
+	return best;
+}
+
+static struct auth_client *auth_find_by_identity(struct authority *a, const char *identity)
+{
+	struct auth_client *cl;
+
+	for (cl = a->clients; cl; cl = cl->next)
+		if (cl->registered && strcmp(cl->ci.identity, identity) == 0)
+			return cl;
+	return NULL;
+}
+
+static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
+{
+	struct authority *a = cl->auth;
+	struct cert_info ci;
+	struct auth_client *t = NULL;
+	char ident[ID_NAME_MAX + 1], what[INET6_ADDRSTRLEN + 8];
+	const uint8_t *p;
+	size_t n;
+	uint8_t *buf;
+	struct msg_writer w;
+	int len;
+
+	if (auth_client_identity(cl, &ci) < 0)
+		return;
+	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) == 0) {
+		snprintf(what, sizeof(what), "%.40s", ident);
+		t = auth_find_by_identity(a, ident);
+	} else if (msg_get(r, T_ADDR, &p, &n) == 0 && (n == 4 || n == 16)) {
+		inet_ntop(n == 4 ? AF_INET : AF_INET6, p, what, sizeof(what));
+		t = auth_find_by_addr(a, n == 4 ? AF_INET : AF_INET6, p);
+	} else {
+		auth_send_error(cl, PERR_PROTOCOL, "lookup needs an identity or an address");
+		return;
+	}
+	if (!t || registry_serial_revoked(a->reg, t->ci.serial) == 1) {
+		auth_send_error(cl, PERR_NOT_FOUND, "%s is not online at this authority", what);
+		return;
+	}
+	buf = malloc(MSG_FRAME_MAX);
+	if (!buf)
+		return;
+	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_PEER);
+	msg_put_str(&w, T_IDENTITY, t->ci.identity);
+	msg_put_bytes(&w, T_CERT, t->cert_der, t->cert_len);
+	for (int i = 0; i < t->n_endpoints; i++)
+		msg_put_bytes(&w, T_ENDPOINT, t->endpoints[i], PROTO_ENDPOINT_LEN);
+	len = msg_finish(&w);
+	if (len > 0)
+		tlsconn_send(cl->conn, buf, (size_t)len);
+	free(buf);
+	log_debug("authority: %s looked up %s: %s", ci.identity, what, t->ci.identity);
+}
+
 static void auth_on_ping(struct auth_client *cl, struct msg_reader *r)
 {
 	uint8_t buf[16];
@@ -355,6 +522,8 @@ static const struct {
 	{ MSG_ENROLL, auth_on_enroll },
 	{ MSG_RENEW, auth_on_renew },
 	{ MSG_PING, auth_on_ping },
+	{ MSG_REGISTER, auth_on_register },
+	{ MSG_LOOKUP, auth_on_lookup },
 };
 
 static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
@@ -485,12 +654,8 @@ void authority_stop(struct authority *a)
 {
 	if (!a)
 		return;
-	while (a->clients) {
-		struct auth_client *cl = a->clients;
-		a->clients = cl->next;
-		tlsconn_free(cl->conn);
-		free(cl);
-	}
+	while (a->clients)
+		auth_client_free(a->clients);
 	if (a->lio.fd >= 0) {
 		loop_del(a->loop, &a->lio);
 		close(a->lio.fd);
@@ -547,6 +712,16 @@ int authority_revoke(struct authority *a, const char *identity, char *err, size_
 		return rc;
 	}
 	log_info("authority: revoked %s", identity);
+	/* Tell every online node now, and drop the revoked one's link. */
+	for (struct auth_client *cl = a->clients; cl; cl = cl->next) {
+		if (!cl->registered)
+			continue;
+		auth_send_revoked(cl);
+		if (strcmp(cl->ci.identity, identity) == 0) {
+			cl->registered = 0;
+			tlsconn_close_after_send(cl->conn);
+		}
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "tund/daemon.h"
 #include "tund/log.h"
 #include "tund/node.h"
+#include "tund/overlay.h"
 
 /* A string argument, or NULL if absent; error reply if present but bad. */
 static int arg_str(struct ctl_req *req, json_object *args, const char *key, int required,
@@ -45,6 +46,10 @@ static void cmd_status(struct daemon *d, struct ctl_req *req, json_object *args)
 	json_object_object_add(o, "config", json_object_new_string(d->cfg.path));
 	json_object_object_add(o, "interface", json_object_new_string(d->cfg.interface));
 	node_status(d->node, o);
+	if (d->overlay)
+		overlay_status(d->overlay, o);
+	else
+		json_object_object_add(o, "up", json_object_new_boolean(0));
 	if (d->authority) {
 		json_object *a = json_object_new_object();
 		authority_status(d->authority, a, 0);
@@ -140,6 +145,70 @@ static void cmd_reload(struct daemon *d, struct ctl_req *req, json_object *args)
 	ctl_reply_ok(req, NULL);
 }
 
+static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	char err[512];
+	json_object *o;
+
+	if (!d->overlay && daemon_up(d, err, sizeof(err)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "up: %s", err);
+		return;
+	}
+	node_set_want_up(d->node, 1);
+	o = json_object_new_object();
+	node_status(d->node, o);
+	overlay_status(d->overlay, o);
+	ctl_reply_ok(req, o);
+}
+
+static void cmd_down(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "was_up", json_object_new_boolean(d->overlay != NULL));
+	daemon_down(d);
+	node_set_want_up(d->node, 0);
+	ctl_reply_ok(req, o);
+}
+
+static int need_up(struct daemon *d, struct ctl_req *req)
+{
+	if (d->overlay)
+		return 0;
+	ctl_reply_err(req, CTL_EXIT_FAIL, "the overlay is down (q2qctl up)");
+	return -1;
+}
+
+static void cmd_peers(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	if (need_up(d, req) == 0)
+		overlay_peers(d->overlay, req);
+}
+
+static void cmd_resolve(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *id;
+
+	if (arg_str(req, args, "identity", 1, &id) == 0 && need_up(d, req) == 0)
+		overlay_resolve(d->overlay, req, id);
+}
+
+static void cmd_whois(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *addr;
+
+	if (arg_str(req, args, "address", 1, &addr) == 0 && need_up(d, req) == 0)
+		overlay_whois(d->overlay, req, addr);
+}
+
+static void cmd_ping(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *id;
+
+	if (arg_str(req, args, "identity", 1, &id) == 0 && need_up(d, req) == 0)
+		overlay_ping(d->overlay, req, id);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct daemon *d, struct ctl_req *req, json_object *args);
@@ -151,6 +220,12 @@ static const struct {
 	{ "enroll", cmd_enroll },
 	{ "renew", cmd_renew },
 	{ "reload", cmd_reload },
+	{ "up", cmd_up },
+	{ "down", cmd_down },
+	{ "peers", cmd_peers },
+	{ "resolve", cmd_resolve },
+	{ "whois", cmd_whois },
+	{ "ping", cmd_ping },
 };
 
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, json_object *args)

@@ -296,7 +296,7 @@ int control_open(struct loop *l, const char *path, const char *group,
 	}
 	if (c->has_gid && chown(path, (uid_t)-1, c->gid) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "control socket %s: chgrp %s: %s", path, group, strerror(errno));
+		snprintf(err, errlen, "control socket %s: chgrp %s: %s", path, group ? group : "", strerror(errno));
 		unlink(path);
 		goto fail;
 	}

@@ -11,6 +11,7 @@ struct authority;
 struct control;
 struct loop;
 struct node;
+struct overlay;
 struct ctl_req;
 struct json_object;
 
@@ -20,11 +21,16 @@ struct daemon {
 	struct control *control;
 	struct authority *authority;	/* NULL unless configured */
 	struct node *node;
+	struct overlay *overlay;	/* NULL while down */
 	int64_t started;
 };
 
 /* The control socket's dispatcher (tund/commands.c). */
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, struct json_object *args);
+
+/* q2qctl up/down; also used at start when the node was up before. */
+int daemon_up(struct daemon *d, char *err, size_t errlen);
+void daemon_down(struct daemon *d);
 
 /* Re-reads the config file; applies what can change live. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);

@@ -680,6 +680,88 @@ void node_free(struct node *n)
 	free(n);
 }
 
+const struct sockaddr_in6 *node_authority_addr(const struct node *n) { return &n->auth_addr; }
+
+void node_cert_der(const struct node *n, const uint8_t **der, size_t *len)
+{
+	*der = n->cert_der;
+	*len = n->cert_len;
+}
+
+int node_key_der(const struct node *n, uint8_t **der, size_t *len)
+{
+	return n->enrolled ? key_der(n->key, der, len) : -ENOENT;
+}
+
+int node_client_ctx(struct node *n, WOLFSSL_CTX **out)
+{
+	WOLFSSL_CTX *ctx;
+	uint8_t *kder = NULL;
+	size_t klen = 0;
+	int rc = -EINVAL;
+
+	if (!n->enrolled)
+		return -ENOENT;
+	ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+	if (!ctx)
+		return -ENOMEM;
+	/* The server is checked after the handshake (node_check_authority). */
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
+	if (key_der(n->key, &kder, &klen) == 0 &&
+	    wolfSSL_CTX_use_certificate_buffer(ctx, n->cert_der, (long)n->cert_len,
+	    WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
+	    wolfSSL_CTX_use_PrivateKey_buffer(ctx, kder, (long)klen,
+	    WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS)
+		rc = 0;
+	if (kder) {
+		memset(kder, 0, klen);
+		free(kder);
+	}
+	if (rc < 0)
+		wolfSSL_CTX_free(ctx);
+	else
+		*out = ctx;
+	return rc;
+}
+
+int node_check_authority(struct node *n, const uint8_t *der, size_t len, char *err, size_t errlen)
+{
+	const char *dom = strchr(n->ci.identity, '@');
+	struct cert_info ci;
+
+	if (!dom || cert_parse(der, len, &ci, err, errlen) < 0)
+		return -EPROTO;
+	dom++;
+	if (!ci.is_ca || strcmp(ci.identity, dom) != 0) {
+		snprintf(err, errlen, "authority presented a certificate for '%.100s', not the %.100s CA",
+		    ci.identity, dom);
+		return -EPERM;
+	}
+	if (trust_check(n->trust, dom, der, len, 0, err, errlen) != TRUST_MATCH) {
+		snprintf(err, errlen, "authority's CA for %.100s is not the pinned one", dom);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int node_want_up(const struct node *n)
+{
+	char path[CONFIG_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/up", n->dir);
+	return access(path, F_OK) == 0;
+}
+
+int node_set_want_up(struct node *n, int up)
+{
+	char path[CONFIG_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/up", n->dir);
+	if (!up)
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	return file_write_atomic(path, "up\n", 3, 0600);
+}
+
 void node_status(struct node *n, json_object *obj)
 {
 	char buf[INET6_ADDRSTRLEN], fp[65];

@@ -16,6 +16,8 @@ struct loop;
 struct node;
 struct cert_info;
 struct trust_store;
+struct sockaddr_in6;
+struct WOLFSSL_CTX;
 
 int node_init(struct loop *l, const struct config *cfg, struct node **out, char *err, size_t errlen);
 void node_free(struct node *n);
@@ -27,6 +29,21 @@ void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
 void node_renew(struct node *n, struct ctl_req *req);
 
 void node_status(struct node *n, json_object *obj);
+
+/* For the authority link: the authority's address, a TLS client context
+ * with the node's certificate (caller frees with wolfSSL_CTX_free), and the
+ * check that the server's certificate is the pinned CA of our domain. */
+const struct sockaddr_in6 *node_authority_addr(const struct node *n);
+int node_client_ctx(struct node *n, struct WOLFSSL_CTX **out);
+int node_check_authority(struct node *n, const uint8_t *der, size_t len, char *err, size_t errlen);
+
+/* The node's key and certificate DER (key: caller frees and wipes). */
+int node_key_der(const struct node *n, uint8_t **der, size_t *len);
+void node_cert_der(const struct node *n, const uint8_t **der, size_t *len);
+
+/* Whether the node wants the overlay up (q2qctl up/down, kept on disk). */
+int node_want_up(const struct node *n);
+int node_set_want_up(struct node *n, int up);
 
 /* NULL until enrolled. */
 const struct cert_info *node_cert(const struct node *n);

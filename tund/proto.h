@@ -6,8 +6,10 @@
  *            (no client certificate; the token is the credential)
  *   RENEW    csr                       -> CERT cert | ERROR
  *            (client certificate required; identity taken from it)
- *   REGISTER endpoint*                 -> REGISTERED reflexive? | ERROR
- *   LOOKUP   identity                  -> PEER identity, cert, endpoint* | ERROR
+ *   REGISTER port, endpoint*           -> REGISTERED reflexive, then REVOKED
+ *   LOOKUP   identity | addr           -> PEER identity, cert, endpoint* | ERROR
+ *            (only nodes online now are found; by address, the node whose
+ *            certificate binds it or grants the longest subnet holding it)
  *   REVOKED  serial*                   (authority -> node, news)
  *   PING / PONG                        (link liveness)
  *
@@ -44,6 +46,8 @@ enum proto_tag {
 	T_ENDPOINT = 7,		/* 18 bytes */
 	T_SERIAL = 8,		/* hex text */
 	T_REFLEXIVE = 9,	/* 18 bytes */
+	T_PORT = 10,		/* u32: the node's UDP data port */
+	T_ADDR = 11,		/* 4 or 16 bytes: an overlay address */
 };
 
 enum proto_err {

@@ -354,6 +354,190 @@ static int cmd_reload(const struct ctl_opts *o, int argc, char **argv)
 	return simple_call(o, new_req("reload"), NULL);
 }
 
+static void print_up(json_object *r)
+{
+	printf("%s is up: %s, %s, %s, UDP port %lld\n", jstr(r, "interface"), jstr(r, "identity"),
+	    jstr(r, "ipv4"), jstr(r, "ipv6"), (long long)jint(r, "port"));
+}
+
+static int cmd_up(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("up", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("up"), print_up);
+}
+
+static void print_down(json_object *r)
+{
+	json_object *v;
+
+	printf("%s\n", json_object_object_get_ex(r, "was_up", &v) && json_object_get_boolean(v) ?
+	    "the overlay is down" : "the overlay was already down");
+}
+
+static int cmd_down(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("down", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("down"), print_down);
+}
+
+static void print_peers(json_object *r)
+{
+	json_object *arr;
+
+	if (!json_object_object_get_ex(r, "peers", &arr) || json_object_array_length(arr) == 0) {
+		printf("no peers yet\n");
+		return;
+	}
+	printf("%-28s %-15s %-7s %-26s %-9s %12s %12s\n", "PEER", "IPV4", "PATH", "ENDPOINT",
+	    "HANDSHAKE", "RX BYTES", "TX BYTES");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *p = json_object_array_get_idx(arr, i), *v;
+		char age[32] = "-";
+		const char *ep = jstr(p, "endpoint");
+
+		if (json_object_object_get_ex(p, "handshake_age", &v) && !json_object_is_type(v, json_type_null))
+			snprintf(age, sizeof(age), "%llds ago", (long long)json_object_get_int64(v));
+		printf("%-28s %-15s %-7s %-26s %-9s %12lld %12lld\n", jstr(p, "identity"),
+		    jstr(p, "ipv4") ? jstr(p, "ipv4") : "-", jstr(p, "path"), ep ? ep : "-", age,
+		    (long long)jint(p, "rx_bytes"), (long long)jint(p, "tx_bytes"));
+	}
+}
+
+static int cmd_peers(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("peers", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("peers"), print_peers);
+}
+
+static int resolve_v6;
+
+static void print_resolved(json_object *r)
+{
+	printf("%s\n", jstr(r, resolve_v6 ? "ipv6" : "ipv4"));
+}
+
+static int cmd_resolve(const struct ctl_opts *o, int argc, char **argv)
+{
+	json_object *req;
+	const char *name = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-6"))
+			resolve_v6 = 1;
+		else if (!strcmp(argv[i], "-4"))
+			resolve_v6 = 0;
+		else if (argv[i][0] == '-')
+			return usage_error("resolve", "unknown option '%s'", argv[i]);
+		else if (name)
+			return usage_error("resolve", "unexpected argument '%s'", argv[i]);
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return usage_error("resolve", "needs an identity (user@domain)");
+	req = new_req("resolve");
+	json_object_object_add(req, "identity", json_object_new_string(name));
+	return simple_call(o, req, print_resolved);
+}
+
+static void print_whois(json_object *r)
+{
+	json_object *v;
+
+	printf("%s\n", jstr(r, "identity"));
+	if (json_object_object_get_ex(r, "self", &v)) {
+		printf("  (this node)\n");
+		return;
+	}
+	printf("  ipv4:   %s\n  ipv6:   %s\n", jstr(r, "ipv4"), jstr(r, "ipv6"));
+	if (json_object_object_get_ex(r, "routes", &v) && json_object_array_length(v)) {
+		printf("  routes:");
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			printf(" %s", json_object_get_string(json_object_array_get_idx(v, i)));
+		printf("\n");
+	}
+	print_time("  cert expires:", jint(r, "cert_not_after"));
+}
+
+static int cmd_whois(const struct ctl_opts *o, int argc, char **argv)
+{
+	json_object *req;
+
+	if (argc != 2)
+		return usage_error("whois", argc < 2 ? "needs an overlay address" : "unexpected argument '%s'",
+		    argc > 2 ? argv[2] : "");
+	req = new_req("whois");
+	json_object_object_add(req, "address", json_object_new_string(argv[1]));
+	return simple_call(o, req, print_whois);
+}
+
+static int cmd_ping(const struct ctl_opts *o, int argc, char **argv)
+{
+	const char *name = NULL;
+	long count = 3;
+	int received = 0, rc = 0;
+	json_object *all = json_object_new_array();
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			char *end;
+			count = strtol(argv[++i], &end, 10);
+			if (*end || count < 1 || count > 1000) {
+				json_object_put(all);
+				return usage_error("ping", "-c wants a count from 1 to 1000, not '%s'", argv[i]);
+			}
+		} else if (argv[i][0] == '-') {
+			json_object_put(all);
+			return usage_error("ping", "unknown or incomplete option '%s'", argv[i]);
+		} else if (name) {
+			json_object_put(all);
+			return usage_error("ping", "unexpected argument '%s'", argv[i]);
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name) {
+		json_object_put(all);
+		return usage_error("ping", "needs an identity (user@domain)");
+	}
+	for (long n = 0; n < count; n++) {
+		json_object *req = new_req("ping"), *r;
+
+		json_object_object_add(req, "identity", json_object_new_string(name));
+		r = ctl_call(o, req, &rc);
+		if (r) {
+			received++;
+			if (!o->json)
+				printf("reply from %s: time=%.3f ms path=%s endpoint=%s\n", name,
+				    json_object_get_double(json_object_object_get(r, "rtt_ms")),
+				    jstr(r, "path"), jstr(r, "endpoint"));
+			json_object_array_add(all, r);
+		} else if (rc == EXIT_USAGE) {
+			json_object_put(all);
+			return rc;
+		}
+		fflush(stdout);
+		if (n + 1 < count)
+			usleep(r ? 1000000 : 0);
+	}
+	if (o->json) {
+		json_object *out = json_object_new_object();
+		json_object_object_add(out, "identity", json_object_new_string(name));
+		json_object_object_add(out, "sent", json_object_new_int((int)count));
+		json_object_object_add(out, "received", json_object_new_int(received));
+		json_object_object_add(out, "replies", all);
+		print_json(out);
+		json_object_put(out);
+	} else {
+		printf("%ld sent, %d received\n", count, received);
+		json_object_put(all);
+	}
+	return received ? 0 : 1;
+}
+
 static const struct command commands[] = {
 	{ "status", cmd_status, "",
 	  "Show this node's identity, overlay addresses, certificate expiry, authority\n"
@@ -379,6 +563,26 @@ static const struct command commands[] = {
 	{ "renew", cmd_renew, "",
 	  "Renew this node's certificate now (q2qd also does this by itself when a\n"
 	  "third of its lifetime is left)." },
+	{ "up", cmd_up, "",
+	  "Join the overlay: create the interface (q2q0), give it this node's overlay\n"
+	  "addresses, open the UDP port and register with the authority. q2qd remembers\n"
+	  "this: after a restart it comes back up by itself." },
+	{ "down", cmd_down, "",
+	  "Leave the overlay: remove the interface with its addresses and routes and\n"
+	  "close the UDP port. q2qd keeps running." },
+	{ "peers", cmd_peers, "",
+	  "List known peers: identity, overlay address, path (direct), endpoint in use,\n"
+	  "time since the last handshake, bytes received and sent." },
+	{ "resolve", cmd_resolve, "USER@DOMAIN [-4|-6]",
+	  "Print the overlay IPv4 (or with -6 the IPv6) address of USER@DOMAIN, asking\n"
+	  "the authority if needed:  ping $(q2qctl resolve bob@example.com)" },
+	{ "whois", cmd_whois, "ADDRESS",
+	  "Print which identity an overlay address belongs to, with the facts its\n"
+	  "certificate binds (addresses, routed subnets, expiry)." },
+	{ "ping", cmd_ping, "USER@DOMAIN [-c COUNT]",
+	  "Measure the round trip through the tunnel to USER@DOMAIN (a q2q-level echo,\n"
+	  "answered by the peer's q2qd), and show the path and endpoint used.\n"
+	  "  -c COUNT   number of probes, one per second (default 3)" },
 	{ "reload", cmd_reload, "",
 	  "Re-read q2qd's configuration file (same as SIGHUP)." },
 	{ NULL, NULL, NULL, NULL },

@@ -28,6 +28,7 @@
 #include "tund/log.h"
 #include "tund/loop.h"
 #include "tund/node.h"
+#include "tund/overlay.h"
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
 
@@ -78,6 +79,22 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 out:
 	free(fresh);
 	return rc;
+}
+
+int daemon_up(struct daemon *d, char *err, size_t errlen)
+{
+	if (d->overlay)
+		return 0;
+	return overlay_up(d->loop, &d->cfg, d->node, &d->overlay, err, errlen);
+}
+
+void daemon_down(struct daemon *d)
+{
+	if (!d->overlay)
+		return;
+	overlay_down(d->overlay);
+	d->overlay = NULL;
+	log_info("%s is down", d->cfg.interface);
 }
 
 static void sig_io(struct loop_io *io, uint32_t events)
@@ -204,6 +221,9 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto out;
 	}
+	/* A node that was up before a restart comes back up. */
+	if (node_want_up(d.node) && daemon_up(&d, err, sizeof(err)) < 0)
+		log_warnx("cannot bring the overlay back up: %s", err);
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
 		wd.interval_ms = wd_usec / 2000;
 		wd.t.fn = watchdog_fire;
@@ -215,6 +235,7 @@ int main(int argc, char **argv)
 	    d.authority ? ", authority for " : "", d.authority ? d.cfg.authority.domain : "");
 	rc = loop_run(d.loop) < 0 ? 1 : 0;
 out:
+	daemon_down(&d);
 	control_close(d.control);
 	node_free(d.node);
 	authority_stop(d.authority);

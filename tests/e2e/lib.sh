@@ -153,3 +153,178 @@ print("" if d is None else (json.dumps(d) if isinstance(d,(dict,list)) else d))'
 
 export BIN T PFX
 export -f nsx ctl jq_get
+
+# ---- overlay helpers (tests/e2e/overlay*.sh) -------------------------------
+# Added for the overlay end-to-end tests; appended as one block so the rest
+# of this file can change independently.
+
+# ovl_enroll NODE IDENTITY AUTH AUTHADDR: enroll NODE as IDENTITY at the
+# authority running in namespace AUTH, pinning that authority's CA.
+ovl_enroll() {
+	local node=$1 id=$2 auth=$3 addr=$4 fp tok
+	fp=$(ctl "$auth" status --json | jq_get authority_service.ca_fingerprint)
+	tok=$(ctl "$auth" invite "$id" 2>/dev/null) || return 1
+	ctl "$node" enroll "$id" --authority "$addr" --token "$tok" --ca-fingerprint "$fp"
+}
+
+# ovl_ping NODE ADDR: one echo request, 1 s for the reply.
+ovl_ping() { nsx "$1" ping -c1 -W1 "$2"; }
+# ovl_no_ping NODE ADDR: succeeds when no reply comes back.
+ovl_no_ping() { ! nsx "$1" ping -c1 -W1 "$2"; }
+
+# ovl_peer NODE IDENTITY FIELD: one field of IDENTITY's entry in NODE's
+# `q2qctl peers --json`; prints nothing if there is no such peer.
+ovl_peer() {
+	ctl "$1" peers --json 2>/dev/null | python3 -c 'import json,sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for p in d.get("peers", []):
+    if p.get("identity") == sys.argv[1]:
+        v = p.get(sys.argv[2])
+        print("" if v is None else (json.dumps(v) if isinstance(v, (bool, dict, list)) else v))' "$2" "$3"
+}
+# ovl_has_peer NODE IDENTITY: NODE's peers list names IDENTITY.
+ovl_has_peer() {
+	ctl "$1" peers --json 2>/dev/null | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(p.get("identity") == sys.argv[1] for p in d.get("peers", [])) else 1)' "$2"
+}
+# ovl_session NODE IDENTITY: NODE has a live session with IDENTITY.
+ovl_session() { [ "$(ovl_peer "$1" "$2" session)" = true ]; }
+
+# ovl_no_link NODE IFACE: IFACE does not exist in NODE's namespace.
+ovl_no_link() { ! nsx "$1" ip link show "$2"; }
+
+# lan_add NAME ROUTER ADDR/PLEN ROUTERADDR/PLEN: a host namespace NAME on a
+# LAN behind ROUTER (a host_add namespace), default route via ROUTER, which
+# forwards.
+lan_add() {
+	local name=$1 router=$2 addr=$3 raddr=$4 ns="$PFX-$1" inner outer
+	ip netns add "$ns"; NSES+=("$ns")
+	ip -n "$ns" link set lo up
+	inner="ql$$a"; outer="ql$$b"
+	ip link add "$inner" netns "$ns" type veth peer name "$outer" netns "$PFX-$router"
+	ip -n "$ns" link set "$inner" name eth0
+	ip -n "$PFX-$router" link set "$outer" name "lan-$name"
+	ip -n "$ns" addr add "$addr" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$PFX-$router" addr add "$raddr" dev "lan-$name"
+	ip -n "$PFX-$router" link set "lan-$name" up
+	ip -n "$ns" route add default via "${raddr%/*}"
+	nsx "$router" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# cap_start NODE IFACE FILE [FILTER...]: tcpdump in NODE's namespace into
+# FILE (pcap); returns once it is capturing. cap_stop FILE ends it.
+cap_start() {
+	local node=$1 ifc=$2 file=$3; shift 3
+	nsx "$node" tcpdump -Z root -U -n -i "$ifc" -w "$file" "$@" 2>"$file.err" &
+	echo $! > "$file.pid"
+	wait_for 5 grep -q 'listening on' "$file.err"
+}
+cap_stop() {
+	local file=$1 pid
+	pid=$(cat "$file.pid" 2>/dev/null) || return 0
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$file.pid"
+}
+# cap_count FILE [FILTER...]: how many packets in FILE match FILTER.
+cap_count() { local file=$1; shift; tcpdump -n -r "$file" "$@" 2>/dev/null | wc -l; }
+
+# ovl_listening NODE PORT: something listens on TCP PORT in NODE.
+ovl_listening() { [ -n "$(nsx "$1" ss -Hltn "sport = :$2")" ]; }
+
+# tcp_recv NODE ADDR PORT OUT: a one-shot TCP receiver in NODE writing
+# what it gets to OUT; returns once it listens (its pid is in OUT.pid).
+tcp_recv() {
+	local node=$1 addr=$2 port=$3 out=$4
+	nsx "$node" timeout 180 python3 -c 'import socket,sys
+a, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((a, port)); s.listen(1)
+c, _ = s.accept(); c.settimeout(60)
+with open(out, "wb") as f:
+    while True:
+        b = c.recv(1 << 16)
+        if not b:
+            break
+        f.write(b)
+c.close()' "$addr" "$port" "$out" &
+	echo $! > "$out.pid"
+	wait_for 5 ovl_listening "$node" "$port"
+}
+# tcp_send NODE ADDR PORT FILE: send FILE and wait until the receiver has
+# read all of it (it closes after end of file).
+tcp_send() {
+	nsx "$1" timeout 180 python3 -c 'import socket,sys
+a, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((a, port), timeout=10); s.settimeout(60)
+with open(path, "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)' "$2" "$3" "$4"
+}
+# tcp_copy FROM TO ADDR PORT SRC DST: copy file SRC from namespace FROM to
+# DST via a receiver in TO listening on ADDR:PORT; then compare checksums.
+tcp_copy() {
+	local from=$1 to=$2 addr=$3 port=$4 src=$5 dst=$6 pid rc=0
+	rm -f "$dst"
+	tcp_recv "$to" "$addr" "$port" "$dst" || { echo "receiver did not start"; return 1; }
+	pid=$(cat "$dst.pid")
+	tcp_send "$from" "$addr" "$port" "$src" || { echo "sender failed"; rc=1; kill "$pid" 2>/dev/null; }
+	wait "$pid" 2>/dev/null || rc=1
+	rm -f "$dst.pid"
+	[ "$rc" = 0 ] || return 1
+	local a b
+	a=$(sha256sum < "$src"); b=$(sha256sum < "$dst")
+	echo "sent ${a%% *} received ${b%% *} ($(stat -c %s "$dst") bytes)"
+	[ "$a" = "$b" ]
+}
+
+# q2qd_start_unpriv NAME USER: run q2qd as the systemd unit would, as USER
+# with CAP_NET_ADMIN as its only capability.
+q2qd_start_unpriv() {
+	local name=$1 user=$2
+	ip netns exec "$PFX-$name" setpriv --reuid="$user" --regid="$user" --init-groups \
+		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
+		"$BIN/q2qd" -c "$T/$name/q2qd.conf" >>"$T/$name/log" 2>&1 &
+	echo $! > "$T/$name/pid"
+	wait_for 10 ctl "$name" status || { echo "q2qd $name did not start:"; tail -20 "$T/$name/log"; return 1; }
+}
+# pcap_udp FILE: one line per IPv4 UDP packet in FILE (an Ethernet or raw-IP
+# pcap): "SRC:SPORT DST:DPORT PAYLOAD-HEX".
+pcap_udp() {
+	python3 -c 'import struct,sys,socket
+data = open(sys.argv[1], "rb").read()
+if len(data) < 24:
+    sys.exit(0)
+magic = data[:4]
+e = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+link = struct.unpack(e + "I", data[20:24])[0]
+off = 24
+while off + 16 <= len(data):
+    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+    pkt = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    if link == 1:
+        if len(pkt) < 14 or pkt[12:14] != b"\x08\x00":
+            continue
+        pkt = pkt[14:]
+    elif link == 113:
+        if len(pkt) < 16 or pkt[14:16] != b"\x08\x00":
+            continue
+        pkt = pkt[16:]
+    if len(pkt) < 20 or pkt[0] >> 4 != 4 or pkt[9] != 17:
+        continue
+    ihl = (pkt[0] & 15) * 4
+    if len(pkt) < ihl + 8:
+        continue
+    sp, dp = struct.unpack(">HH", pkt[ihl:ihl + 4])
+    print("%s:%d %s:%d %s" % (socket.inet_ntoa(pkt[12:16]), sp, socket.inet_ntoa(pkt[16:20]), dp, pkt[ihl + 8:].hex()))' "$1"
+}
+export -f ovl_ping ovl_no_ping ovl_peer ovl_has_peer ovl_session ovl_no_link ovl_listening cap_count pcap_udp
+# ---- end of overlay helpers -------------------------------------------------

@@ -7,6 +7,9 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/random.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "identity/cert.h"
+#include "identity/der.h"
 #include "identity/key.h"
 #include "tests/unit/harness.h"
 
@@ -135,6 +139,59 @@ static void test_key_files(void)
 	snprintf(path2, sizeof(path2), "%s/missing.key", tmpdir);
 	CHECK_INT(key_load(path2, &k), -ENOENT);
 	CHECK_INT(key_load(tmpdir, &k), -EINVAL);       /* a directory */
+}
+
+/* PKCS#8 keys load, keys on other curves do not. */
+static void test_key_formats(void)
+{
+	static const uint8_t alg[] = {
+		0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+		0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	uint8_t *sec1 = NULL, p8[512], p384[512];
+	size_t sec1_len = 0, m;
+	char path[128];
+	struct id_key *k = NULL;
+	struct der_w w;
+	ecc_key *ek;
+	WC_RNG rng;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/p8.der", tmpdir);
+	CHECK_INT(key_der(node_key, &sec1, &sec1_len), 0);
+	der_w_init(&w, p8, sizeof(p8));
+	m = der_begin(&w, DER_SEQUENCE);
+	der_put(&w, DER_INTEGER, "\0", 1);
+	der_raw(&w, alg, sizeof(alg));
+	der_put(&w, DER_OCTET_STRING, sec1, sec1_len);
+	der_end(&w, m);
+	CHECK_INT(w.err, 0);
+	CHECK_INT(file_write_atomic(path, p8, w.len, 0600), 0);
+	CHECK_INT(key_load(path, &k), 0);
+	if (k) {
+		uint8_t *d = NULL;
+		size_t l = 0;
+
+		CHECK_INT(key_der(k, &d, &l), 0);
+		CHECK_INT(l, sec1_len);
+		if (d && l == sec1_len)
+			CHECK_MEM(d, sec1, l);
+		free(d);
+		key_free(k);
+		k = NULL;
+	}
+	free(sec1);
+
+	ek = wc_ecc_key_new(NULL);
+	CHECK_INT(wc_InitRng(&rng), 0);
+	CHECK_INT(wc_ecc_make_key_ex(&rng, 48, ek, ECC_SECP384R1), 0);
+	n = wc_EccKeyToDer(ek, p384, sizeof(p384));
+	CHECK(n > 0);
+	wc_FreeRng(&rng);
+	wc_ecc_key_free(ek);
+	snprintf(path, sizeof(path), "%s/p384.der", tmpdir);
+	CHECK_INT(file_write_atomic(path, p384, (size_t)n, 0600), 0);
+	CHECK_INT(key_load(path, &k), -EINVAL);
+	CHECK(k == NULL);
 }
 
 static void test_file_helpers(void)
@@ -507,6 +564,54 @@ static void test_fingerprint_text(void)
 	CHECK_INT(cert_fingerprint_parse(NULL, back), -EINVAL);
 }
 
+/*
+ * Hostile bytes: random mutations and truncations of a valid certificate
+ * and CSR must be refused or parsed, never crash (run under ASan), and a
+ * successful parse must still yield a well-formed identity.
+ */
+static void test_parse_garbage(void)
+{
+	struct cert_info b, ci;
+	uint8_t *der = NULL, *csr = NULL, *buf;
+	size_t len = 0, csr_len = 0;
+	char id[ID_NAME_MAX + 1];
+	int parsed = 0;
+
+	bind_init(&b, "alice@example.com");
+	CHECK_INT(addr_prefix_parse("203.0.113.0/24", &b.routes[0]), 0);
+	b.n_routes = 1;
+	CHECK_INT(issue(&b, "alice@example.com", &der, &len), 0);
+	CHECK_INT(cert_csr_make(node_key, "alice@example.com", &csr, &csr_len), 0);
+	if (!der || !csr)
+		return;
+	buf = malloc(len);
+	srand(1);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = len, flips = 1 + (size_t)(rand() % 4);
+
+		memcpy(buf, der, len);
+		for (size_t f = 0; f < flips; f++)
+			buf[rand() % len] = (uint8_t)rand();
+		if (i % 5 == 0)
+			n = (size_t)rand() % (len + 1);
+		if (cert_parse(buf, n, &ci, err, sizeof(err)) == 0) {
+			parsed++;
+			CHECK_INT(id_parse(ci.identity, NULL, NULL, 0), 0);
+			CHECK(ci.n_routes >= 0 && ci.n_routes <= CERT_MAX_ROUTES);
+		} else {
+			CHECK(err[0] != '\0');
+		}
+		memcpy(buf, csr, csr_len);
+		buf[rand() % csr_len] ^= (uint8_t)(1 + rand() % 255);
+		n = i % 3 ? csr_len : (size_t)rand() % (csr_len + 1);
+		CHECK(cert_csr_parse(buf, n, id, err, sizeof(err)) != 0);
+	}
+	CHECK(parsed > 0);      /* some mutations only hit the signature */
+	free(buf);
+	free(der);
+	free(csr);
+}
+
 /* wolfSSL must accept what we issue, or the TLS handshake will not. */
 static void test_wolfssl_accepts(void)
 {
@@ -556,6 +661,7 @@ int main(void)
 	wolfSSL_Init();
 	setup();
 	RUN(test_key_files);
+	RUN(test_key_formats);
 	RUN(test_file_helpers);
 	RUN(test_csr);
 	RUN(test_roundtrip);
@@ -563,6 +669,7 @@ int main(void)
 	RUN(test_issue_refusals);
 	RUN(test_issue_options);
 	RUN(test_fingerprint_text);
+	RUN(test_parse_garbage);
 	RUN(test_wolfssl_accepts);
 	teardown();
 	wolfSSL_Cleanup();

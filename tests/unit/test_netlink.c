@@ -42,6 +42,7 @@ struct seen {
 	int ifindex;
 	uint8_t addr[16];
 	uint8_t plen;
+	uint8_t table;		/* routes */
 	int found;
 	uint32_t flags;		/* address flags or route protocol */
 	uint8_t scope;
@@ -91,7 +92,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	int alen = s->want_family == AF_INET ? 4 : 16;
 
 	if (rtm->rtm_family != s->want_family || rtm->rtm_dst_len != s->plen ||
-	    rtm->rtm_table != RT_TABLE_MAIN)
+	    rtm->rtm_table != s->table)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), parse_attr, tb);
 	if (!tb[RTA_OIF] || (int)mnl_attr_get_u32(tb[RTA_OIF]) != s->ifindex)
@@ -170,9 +171,11 @@ static int find_addr(int ifindex, int family, const char *txt, uint8_t plen, str
 	return s->found;
 }
 
-static int find_route(int ifindex, int family, const char *txt, uint8_t plen, struct seen *s)
+static int find_route_in(uint8_t table, int ifindex, int family, const char *txt,
+			 uint8_t plen, struct seen *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->table = table;
 	s->want_family = family;
 	s->ifindex = ifindex;
 	s->plen = plen;
@@ -181,6 +184,11 @@ static int find_route(int ifindex, int family, const char *txt, uint8_t plen, st
 	if (dump(RTM_GETROUTE, family, route_cb, s) != 0)
 		return -1;
 	return s->found;
+}
+
+static int find_route(int ifindex, int family, const char *txt, uint8_t plen, struct seen *s)
+{
+	return find_route_in(RT_TABLE_MAIN, ifindex, family, txt, plen, s);
 }
 
 static int find_link(int ifindex, struct seen *s)
@@ -332,6 +340,13 @@ static void test_addr(void)
 	CHECK_INT(find_addr(tunidx, AF_INET6, "fd12:3456::7", 128, &s), 1);
 	CHECK(s.flags & IFA_F_NODAD);
 	CHECK(!(s.flags & IFA_F_TENTATIVE));
+	/*
+	 * The kernel adds the v6 local route from a workqueue; nl_addr_add
+	 * waits for it, so it must be there now (without the wait this
+	 * failed about one run in ten on a busy machine).
+	 */
+	CHECK_INT(find_route_in(RT_TABLE_LOCAL, tunidx, AF_INET6, "fd12:3456::7", 128, &s), 1);
+	CHECK_INT(s.flags, RTPROT_KERNEL);
 	/* The kernel made the v4 prefix route for the address. */
 	CHECK_INT(find_route(tunidx, AF_INET, "100.64.0.0", 10, &s), 1);
 	CHECK_INT(nl_addr_add(tunidx, AF_INET, a4, 10), -EEXIST);

@@ -149,9 +149,9 @@ static void test_addrs(void)
 	CHECK_INT(ip_packet_addrs(pkt, 0, NULL, NULL, NULL), -EINVAL);
 	pkt[0] = 0x44;		/* IHL 4 < 5 */
 	CHECK_INT(ip_packet_addrs(pkt, n, NULL, NULL, NULL), -EINVAL);
-	pkt[0] = 0x4f;		/* IHL 60 > total length 60? equal is fine... */
+	pkt[0] = 0x4f;		/* IHL 60 == total length 60: header only, valid */
 	CHECK_INT(ip_packet_addrs(pkt, n, NULL, NULL, NULL), 0);
-	pkt[3] = 40;		/* ...but total 40 < IHL 60 is not */
+	pkt[3] = 40;		/* total 40 < IHL 60 is not */
 	CHECK_INT(ip_packet_addrs(pkt, n, NULL, NULL, NULL), -EINVAL);
 	pkt[0] = 0x55;		/* version 5 */
 	CHECK_INT(ip_packet_addrs(pkt, n, NULL, NULL, NULL), -EINVAL);
@@ -187,7 +187,7 @@ static void test_v4_unreachable(void)
 	/* ICMP with no room for its type byte is malformed. */
 	n = mk4(pkt, 20, "100.64.0.7", "203.0.113.9", 1, 1);
 	CHECK_INT(icmp_unreachable(pkt, n, out, sizeof(out)), -EINVAL);
-	/* A bare UDP header-less packet still gets an answer quoting what there is. */
+	/* A bare header (no UDP header) still gets an answer quoting what there is. */
 	n = mk4(pkt, 20, "100.64.0.7", "203.0.113.9", 17, 1);
 	check_v4_error(pkt, n, icmp_unreachable(pkt, n, out, sizeof(out)), 1, 0);
 }

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Shared helpers for q2q's benchmarks: two hosts "a" and "b", each in its
+# own network namespace, joined by one veth pair (192.0.2.1 <-> 192.0.2.2).
+# Every overlay under test runs between the same two namespaces, one after
+# the other, so the figures are comparable. Traffic never leaves the
+# namespaces; only TEST-NET and shared-address ranges are used.
+#
+#     q2q-$$-a                        q2q-$$-b
+#   +-------------+    veth pair    +-------------+
+#   | eth0        |-----------------| eth0        |
+#   | 192.0.2.1   |                 | 192.0.2.2   |
+#   +-------------+                 +-------------+
+#
+# Source it, then call bench_ns_up; bench_ns_down runs from the EXIT trap.
+
+BENCH_PFX=${BENCH_PFX:-q2q-$$}
+A=$BENCH_PFX-a
+B=$BENCH_PFX-b
+BENCH_PIDS=()
+
+# bench_ns_up: creates both namespaces and the veth pair between them.
+bench_ns_up() {
+	ip netns add "$A" || return 1
+	ip netns add "$B" || return 1
+	# Created directly inside the namespaces, so the name "eth0" cannot
+	# clash with anything on the host.
+	ip link add eth0 netns "$A" type veth peer name eth0 netns "$B" || return 1
+	ip -n "$A" addr add 192.0.2.1/24 dev eth0
+	ip -n "$B" addr add 192.0.2.2/24 dev eth0
+	local n
+	for n in "$A" "$B"; do
+		ip -n "$n" link set lo up
+		ip -n "$n" link set eth0 up
+	done
+}
+
+# bench_ns_down: ends every process in both namespaces (ours only: nothing
+# else runs there), then deletes them. Safe to call twice.
+bench_ns_down() {
+	local n pid
+	for n in "$A" "$B"; do
+		for pid in $(ip netns pids "$n" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+	done
+	for pid in "${BENCH_PIDS[@]}"; do
+		for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	done
+	for n in "$A" "$B"; do
+		for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+		ip netns del "$n" 2>/dev/null
+	done
+	BENCH_PIDS=()
+}
+
+# bench_wait SECONDS command...: polls until the command succeeds.
+bench_wait() {
+	local secs=$1 i; shift
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# now_ms: a monotonic-enough wall clock in milliseconds.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# tcp_listening NS PORT: true once something listens on TCP PORT in NS.
+tcp_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+
+# iperf_gbps SERVER_IP SECONDS [iperf3 client args]: TCP from a to b;
+# prints the receiver's Gbit/s, or "fail".
+iperf_gbps() {
+	local ip=$1 secs=${2:-5} out
+	shift 2
+	ip netns exec "$B" iperf3 -s -1 -D -B "$ip" -p 5201 >/dev/null 2>&1
+	bench_wait 5 tcp_listening "$B" 5201 || { echo fail; return; }
+	out=$(timeout $((secs + 20)) ip netns exec "$A" iperf3 -c "$ip" -p 5201 -t "$secs" -J "$@" 2>/dev/null)
+	python3 -c 'import json,sys
+try:
+    d = json.loads(sys.argv[1])
+    print("%.3f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception:
+    print("fail")' "$out"
+	# the one-off server ends by itself; make sure before the next run
+	bench_wait 5 bash -c "! ip netns exec '$B' ss -Hltn 'sport = :5201' | grep -q ."
+}
+
+# ping_rtt IP [COUNT]: mean RTT in ms from a, or "fail".
+ping_rtt() {
+	local r
+	r=$(ip netns exec "$A" ping -c "${2:-20}" -i 0.05 -W 2 -q "$1" 2>/dev/null | awk -F/ '/^rtt|^round-trip/{print $5}')
+	echo "${r:-fail}"
+}
+
+# first_reply IP DEADLINE_S: returns once a sends a ping to IP and gets a
+# reply (pinging every 10 ms), 1 if none came before the deadline.
+first_reply() {
+	local ip=$1 deadline=${2:-20} end
+	end=$(($(date +%s) + deadline))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		# ping gives up at once while no route exists yet; loop for that.
+		ip netns exec "$A" ping -n -q -c 1 -i 0.01 -w 1 "$ip" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
+# rss_kib PID: resident set size of PID in KiB, or "n/a".
+rss_kib() {
+	local r
+	r=$(ps -o rss= -p "$1" 2>/dev/null | tr -d ' ')
+	echo "${r:-n/a}"
+}

@@ -1,0 +1,184 @@
+#!/bin/bash
+# The overlay end to end, as a user sees it: q2q0 carries ping, TCP and
+# files between two nodes, encrypts what it carries, routes a subnet behind
+# a node, answers unroutable destinations, survives down/up, and runs the way
+# the systemd unit runs it (user q2q, CAP_NET_ADMIN only).
+#
+#                     wan bridge (192.0.2.0/24)
+#     +---------------+---------------+---------------+
+#     |               |               |               |
+#  auth .10        alice .11        bob .12         dave .15
+#  example.com     q2q0             q2q0            q2q0, q2qd as user q2q
+#  (authority,                      | ip_forward    with only CAP_NET_ADMIN
+#   grants bob                      | lan-lan 203.0.113.1
+#   203.0.113.0/24)                 |
+#                                 lan 203.0.113.5 (default via bob)
+#
+# The faults (replay, spoofing, foreign CA, revocation, crash, loss) are in
+# overlay-faults.sh.
+. "$(dirname "$0")/lib.sh"
+e2e_init overlay
+
+wan_up
+host_add auth 192.0.2.10/24
+host_add alice 192.0.2.11/24
+host_add bob 192.0.2.12/24
+host_add dave 192.0.2.15/24
+lan_add lan bob 203.0.113.5/24 203.0.113.1/24
+
+q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788";
+  grants = ( { identity = "bob@example.com"; subnets = [ "203.0.113.0/24" ]; } ); };'
+q2qd_conf alice 'port = 8789;'
+q2qd_conf bob 'port = 8789;'
+for n in auth alice bob; do q2qd_start $n || exit 1; done
+
+check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
+check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
+
+# ---------------------------------------------------------------- up
+check "alice: q2qctl up" ctl alice up
+check "bob: q2qctl up" ctl bob up
+check "q2qctl up is idempotent" ctl alice up
+check_eq "alice status says up" "$(ctl alice status --json | jq_get up)" True
+check_eq "alice status shows the data port" "$(ctl alice status --json | jq_get port)" 8789
+check "alice has a q2q0 link that is up" bash -c "nsx alice ip -o link show q2q0 | grep -q '[<,]UP[,>]'"
+check_eq "q2q0 MTU is 1280" "$(nsx alice cat /sys/class/net/q2q0/mtu 2>/dev/null)" 1280
+
+A4=$(ctl bob resolve alice@example.com 2>/dev/null)
+A6=$(ctl bob resolve -6 alice@example.com 2>/dev/null)
+B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+B6=$(ctl alice resolve -6 bob@example.com 2>/dev/null)
+check_eq "resolve gives alice's certificate IPv4" "$A4" "$(ctl alice status --json | jq_get ipv4)"
+check_eq "resolve -6 gives alice's certificate IPv6" "$A6" "$(ctl alice status --json | jq_get ipv6)"
+check_eq "resolve gives bob's certificate IPv4" "$B4" "$(ctl bob status --json | jq_get ipv4)"
+check_eq "resolve -6 gives bob's certificate IPv6" "$B6" "$(ctl bob status --json | jq_get ipv6)"
+check_eq "resolve --json has bob's identity" "$(ctl alice resolve bob@example.com --json | jq_get identity)" bob@example.com
+check "alice's q2q0 holds her IPv4 in the pool prefix" bash -c "nsx alice ip -o -4 addr show dev q2q0 | grep -qF ' $A4/10 '"
+check "alice's q2q0 holds her IPv6" bash -c "nsx alice ip -o -6 addr show dev q2q0 | grep -qF ' $A6/'"
+check_fails "resolving an unknown identity fails" ctl alice resolve nobody@example.com
+[ -n "$A4" ] && [ -n "$B4" ] && [ -n "$A6" ] && [ -n "$B6" ] || { echo "cannot continue without overlay addresses"; e2e_finish; exit 1; }
+
+# ---------------------------------------------------------------- ping
+check "alice pings bob over IPv4" wait_for 10 ovl_ping alice "$B4"
+check "bob pings alice over IPv4" wait_for 10 ovl_ping bob "$A4"
+check "alice pings bob over IPv6" wait_for 10 ovl_ping alice "$B6"
+check "bob pings alice over IPv6" wait_for 10 ovl_ping bob "$A6"
+check "5 pings alice->bob, none lost" nsx alice ping -c5 -i0.2 -W2 "$B4"
+check_eq "alice's peers: bob's path is direct" "$(ovl_peer alice bob@example.com path)" direct
+check_eq "alice's peers: bob's endpoint" "$(ovl_peer alice bob@example.com endpoint)" 192.0.2.12:8789
+check_eq "bob's peers: alice's endpoint" "$(ovl_peer bob alice@example.com endpoint)" 192.0.2.11:8789
+check_eq "alice's peers: session with bob" "$(ovl_peer alice bob@example.com session)" true
+check "alice's peers: bob rx_packets > 0" test "$(ovl_peer alice bob@example.com rx_packets)" -gt 0 2>/dev/null
+check "q2qctl ping bob@example.com" bash -c "ctl alice ping bob@example.com -c 2 | grep -q 'reply from bob@example.com: time=.* path=direct endpoint=192.0.2.12:8789'"
+check_eq "q2qctl ping --json counts replies" "$(ctl alice ping bob@example.com -c 2 --json | jq_get received)" 2
+check_eq "whois bob's IPv4 names bob" "$(ctl alice whois "$B4" 2>/dev/null | head -1)" bob@example.com
+check_eq "whois --json lists bob's granted subnet" "$(ctl alice whois "$B4" --json | jq_get routes.0)" 203.0.113.0/24
+
+# ---------------------------------------------------------------- iperf3
+nsx bob iperf3 -s -1 -D -B "$B4" -p 5201 >/dev/null 2>&1
+if wait_for 5 ovl_listening bob 5201; then
+	nsx alice timeout 30 iperf3 -c "$B4" -p 5201 -t 3 -J > "$T/iperf.json" 2>&1
+	IB=$(jq_get end.sum_received.bytes < "$T/iperf.json" 2>/dev/null)
+	check "iperf3 TCP alice->bob for 3 s: bob received ${IB:-0} bytes" test "${IB%.*}" -gt 0 2>/dev/null
+else
+	check "iperf3 server listens on bob's overlay address" false
+fi
+
+# ---------------------------------------------------------------- file copy
+head -c 20M /dev/urandom > "$T/20M"
+check "20 MB file alice->bob through q2q0 arrives intact" \
+	tcp_copy alice bob "$B4" 5001 "$T/20M" "$T/20M.rx"
+check "20 MB file bob->alice over IPv6 arrives intact" \
+	tcp_copy bob alice "$A6" 5002 "$T/20M" "$T/20M.rx6"
+rm -f "$T/20M" "$T/20M.rx" "$T/20M.rx6"
+
+# ---------------------------------------------------------------- encryption
+# A 16-byte marker fills every echo payload. On the underlay it must never
+# show; on bob's q2q0 (after decryption) it must, so the grep can fail.
+MARK=Q2Q-PLAIN-$$-MK
+MARK=${MARK:0:16}
+MHEX=$(printf '%s' "$MARK" | od -An -tx1 | tr -d ' \n')
+cap_start bob eth0 "$T/wire.pcap" udp port 8789
+cap_start bob q2q0 "$T/inner.pcap" icmp
+check "20 marked pings alice->bob" nsx alice ping -c20 -i0.05 -W2 -s 400 -p "$MHEX" "$B4"
+cap_stop "$T/wire.pcap"; cap_stop "$T/inner.pcap"
+check "control: the underlay capture holds >= 20 UDP packets (got $(cap_count "$T/wire.pcap"))" \
+	test "$(cap_count "$T/wire.pcap")" -ge 20
+check "control: the marker shows in the clear on bob's q2q0" grep -qaF "$MARK" "$T/inner.pcap"
+check_fails "the marker never appears on the underlay" grep -qaF "$MARK" "$T/wire.pcap"
+check_fails "the identities never appear on the underlay" grep -qaF "@example.com" "$T/wire.pcap"
+
+# ---------------------------------------------------------------- subnet
+check "alice routes 203.0.113.0/24 into q2q0" nsx alice ip route add 203.0.113.0/24 dev q2q0
+check "alice pings 203.0.113.5 behind bob" wait_for 10 ovl_ping alice 203.0.113.5
+check "the LAN host pings alice back (its source is in bob's grant)" ovl_ping lan "$A4"
+check "alice routes 198.51.100.0/24 (granted to nobody) into q2q0" nsx alice ip route add 198.51.100.0/24 dev q2q0
+start=$(date +%s%N)
+out=$(nsx alice ping -c1 -W2 198.51.100.7 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "ping to an unrouted prefix fails with Unreachable (${ms} ms)" \
+	bash -c "[ $rc != 0 ] && grep -q 'Unreachable' <<<\"$out\""
+check "... and quickly, not by timeout" test "$ms" -lt 1500
+out=$(nsx alice ping -6 -c1 -W2 fd00:dead:beef::1 2>&1); rc=$?
+check "an IPv6 overlay address nobody holds gets Unreachable" \
+	bash -c "[ $rc != 0 ] && grep -q 'Unreachable' <<<\"$out\""
+
+# MTU: q2q0 raised by hand to 1400, the daemon still carries 1280.
+nsx alice ip link set q2q0 mtu 1400
+out=$(nsx alice ping -c2 -i0.3 -W1 -M do -s 1350 "$B4" 2>&1); rc=$?
+check "a 1378-byte DF packet gets 'fragmentation needed' (mtu 1280) back" \
+	bash -c "[ $rc != 0 ] && grep -Eqi 'frag needed|mtu ?= ?1280' <<<\"$out\""
+check "after that, normal pings still work" ovl_ping alice "$B4"
+nsx alice ip link set q2q0 mtu 1280
+
+# ---------------------------------------------------------------- down/up
+for i in 1 2 3; do
+	check "down #$i" ctl alice down
+	check "down #$i: no q2q0 in alice's namespace" ovl_no_link alice q2q0
+	check_eq "down #$i: no routes on q2q0" \
+		"$( { nsx alice ip -4 route show; nsx alice ip -6 route show; } | grep -c q2q0)" 0
+	check_eq "down #$i: status says not up" "$(ctl alice status --json | jq_get up)" False
+	check_fails "down #$i: UDP 8789 is closed" bash -c "nsx alice ss -Hlun | grep -q ':8789 '"
+	check "down #$i: down again is fine" ctl alice down
+	check "up #$i" ctl alice up
+	check "up #$i: alice pings bob" wait_for 10 ovl_ping alice "$B4"
+	check "up #$i: bob pings alice over IPv6" wait_for 10 ovl_ping bob "$A6"
+done
+check "the daemon kept running through down/up" kill -0 "$(cat "$T/alice/pid")"
+
+# ---------------------------------------------------------------- as systemd runs it
+if ! id q2q >/dev/null 2>&1; then
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin q2q
+fi
+mkdir -p "$T/dave"
+q2qd_conf dave 'port = 8789;'
+mkdir -m 700 "$T/dave/state"
+chown -R q2q:q2q "$T/dave"
+chmod 644 "$T/dave/q2qd.conf"
+if q2qd_start_unpriv dave q2q; then
+	DPID=$(cat "$T/dave/pid")
+	check_eq "dave's q2qd runs as user q2q" "$(stat -c %U "/proc/$DPID")" q2q
+	check_eq "dave's q2qd has only CAP_NET_ADMIN (CapEff)" \
+		"$(awk '/^CapEff/ {print $2}' "/proc/$DPID/status")" 0000000000001000
+	check_eq "dave's q2qd bounding set is only CAP_NET_ADMIN" \
+		"$(awk '/^CapBnd/ {print $2}' "/proc/$DPID/status")" 0000000000001000
+	check "dave enrolls" ovl_enroll dave dave@example.com auth 192.0.2.10:8788
+	check "dave's key file belongs to q2q, mode 0600" \
+		bash -c "[ \"\$(stat -c '%U %a' '$T/dave/state/node/key.der')\" = 'q2q 600' ]"
+	check "dave: q2qctl up as user q2q" ctl dave up
+	check "dave pings bob" wait_for 10 ovl_ping dave "$B4"
+	D4=$(ctl dave status --json | jq_get ipv4)
+	check "bob pings dave" wait_for 10 ovl_ping bob "$D4"
+else
+	check "q2qd starts as user q2q with only CAP_NET_ADMIN" false
+fi
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$T/unit"
+	sed "s#@SBINDIR@#$BIN#g" "$(dirname "$0")/../../systemd/q2qd.service" > "$T/unit/q2qd.service"
+	check "systemd-analyze verify q2qd.service" systemd-analyze verify "$T/unit/q2qd.service"
+else
+	skip "systemd-analyze verify: systemd-analyze is not installed"
+fi
+
+check "no daemon logged a token or key" bash -c "! grep -Eqi 'BEGIN .*PRIVATE|token=' '$T'/*/log"
+e2e_finish

@@ -1,0 +1,403 @@
+/*
+ * Node side of the control protocol (tund/proto.h). The authority answers
+ * requests in order over one TLS stream, so pending lookups form a FIFO
+ * and each PEER or ERROR reply settles the oldest one. A ping every 15 s
+ * notices a dead link that TCP alone would take minutes to report.
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity/name.h"
+#include "netstack/msg.h"
+#include "tund/authlink.h"
+#include "tund/log.h"
+#include "tund/loop.h"
+#include "tund/node.h"
+#include "tund/proto.h"
+#include "tund/tlsconn.h"
+
+#define AL_PING_MS 15000
+#define AL_DEAD_MS 45000
+#define AL_BACKOFF_MIN_MS 500
+#define AL_BACKOFF_MAX_MS 15000
+#define AL_MAX_EPS 16
+
+enum { AL_IDLE, AL_CONNECTING, AL_UP };
+
+struct al_lookup {
+	struct al_lookup *next;
+	authlink_lookup_fn *fn;
+	void *arg;
+	int sent;
+	char identity[ID_NAME_MAX + 1];
+	int family;
+	uint8_t addr[16];
+};
+
+struct authlink {
+	struct loop *loop;
+	struct node *node;
+	int port;
+	const struct authlink_ops *ops;
+	void *arg;
+	WOLFSSL_CTX *ctx;
+	struct tlsconn *conn;
+	int state;
+	int opened;		/* TLS is up: lookups may be sent */
+	uint64_t backoff;
+	uint64_t last_rx;
+	struct loop_timer timer;
+	struct al_lookup *pending, **tail;
+	char last_error[256];
+};
+
+int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
+
+const char *authlink_state(const struct authlink *al)
+{
+	if (!al)
+		return "down";
+	if (al->state == AL_UP)
+		return "registered";
+	return al->state == AL_CONNECTING ? "connecting" : "waiting to reconnect";
+}
+
+static void al_connect(struct authlink *al);
+
+static void al_settle(struct al_lookup *lk, int err, const char *msg, const char *identity,
+    const uint8_t *cert, size_t certlen, const struct sockaddr_in6 *eps, int neps)
+{
+	if (lk->fn)
+		lk->fn(lk->arg, err, msg, identity, cert, certlen, eps, neps);
+	free(lk);
+}
+
+static void al_fail_pending(struct authlink *al, const char *why)
+{
+	while (al->pending) {
+		struct al_lookup *lk = al->pending;
+		al->pending = lk->next;
+		al_settle(lk, -ENOTCONN, why, NULL, NULL, 0, NULL, 0);
+	}
+	al->tail = &al->pending;
+}
+
+static void al_send_lookup(struct authlink *al, struct al_lookup *lk)
+{
+	uint8_t buf[512];
+	struct msg_writer w;
+	int n;
+
+	msg_begin(&w, buf, sizeof(buf), MSG_LOOKUP);
+	if (lk->identity[0])
+		msg_put_str(&w, T_IDENTITY, lk->identity);
+	else
+		msg_put_bytes(&w, T_ADDR, lk->addr, lk->family == AF_INET ? 4 : 16);
+	n = msg_finish(&w);
+	if (n > 0 && tlsconn_send(al->conn, buf, (size_t)n) == 0)
+		lk->sent = 1;
+}
+
+/* Our endpoints: every address of an up, non-loopback interface except
+ * the overlay itself, with the UDP port. */
+static void al_send_register(struct authlink *al)
+{
+	struct ifaddrs *ifa, *i;
+	uint8_t buf[1024], ep[PROTO_ENDPOINT_LEN];
+	struct msg_writer w;
+	int n, count = 0;
+
+	msg_begin(&w, buf, sizeof(buf), MSG_REGISTER);
+	msg_put_u32(&w, T_PORT, (uint32_t)al->port);
+	if (getifaddrs(&ifa) == 0) {
+		for (i = ifa; i && count < AL_MAX_EPS; i = i->ifa_next) {
+			if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
+			    (i->ifa_flags & IFF_POINTOPOINT))
+				continue;
+			memset(ep, 0, sizeof(ep));
+			if (i->ifa_addr->sa_family == AF_INET) {
+				ep[10] = ep[11] = 0xff;
+				memcpy(ep + 12, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+			} else if (i->ifa_addr->sa_family == AF_INET6) {
+				const struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+				if (IN6_IS_ADDR_LINKLOCAL(a) || a->s6_addr[0] == 0xfd)
+					continue;
+				memcpy(ep, a, 16);
+			} else {
+				continue;
+			}
+			ep[16] = (uint8_t)(al->port >> 8);
+			ep[17] = (uint8_t)al->port;
+			msg_put_bytes(&w, T_ENDPOINT, ep, sizeof(ep));
+			count++;
+		}
+		freeifaddrs(ifa);
+	}
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(al->conn, buf, (size_t)n);
+}
+
+static void al_on_open(struct tlsconn *c, void *arg)
+{
+	struct authlink *al = arg;
+	const uint8_t *der;
+	size_t len;
+	char err[256];
+
+	if (tlsconn_peer_cert(c, &der, &len) < 0 ||
+	    node_check_authority(al->node, der, len, err, sizeof(err)) < 0) {
+		log_warnx("authority link: %s", err);
+		tlsconn_close_after_send(c);
+		return;
+	}
+	al->opened = 1;
+	al_send_register(al);
+	for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
+		if (!lk->sent)
+			al_send_lookup(al, lk);
+}
+
+static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
+{
+	struct al_lookup *lk = al->pending;
+	struct sockaddr_in6 eps[AL_MAX_EPS];
+	char ident[ID_NAME_MAX + 1], text[256];
+	const uint8_t *cert, *p;
+	size_t certlen, n, iter = 0;
+	int neps = 0;
+
+	if (!lk || !lk->sent) {
+		log_debug("authority link: reply without a pending lookup");
+		return;
+	}
+	al->pending = lk->next;
+	if (!al->pending)
+		al->tail = &al->pending;
+	if (is_error) {
+		if (msg_get_str(r, T_TEXT, text, sizeof(text)) < 0)
+			snprintf(text, sizeof(text), "lookup failed");
+		al_settle(lk, -ENOENT, text, NULL, NULL, 0, NULL, 0);
+		return;
+	}
+	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) < 0 || msg_get(r, T_CERT, &cert, &certlen) < 0) {
+		al_settle(lk, -EPROTO, "malformed lookup reply", NULL, NULL, 0, NULL, 0);
+		return;
+	}
+	while (neps < AL_MAX_EPS && msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
+		if (n != PROTO_ENDPOINT_LEN)
+			continue;
+		memset(&eps[neps], 0, sizeof(eps[neps]));
+		eps[neps].sin6_family = AF_INET6;
+		memcpy(&eps[neps].sin6_addr, p, 16);
+		eps[neps].sin6_port = htons((uint16_t)(p[16] << 8 | p[17]));
+		if (eps[neps].sin6_port)
+			neps++;
+	}
+	al_settle(lk, 0, NULL, ident, cert, certlen, eps, neps);
+}
+
+static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
+{
+	struct authlink *al = arg;
+	struct msg_reader r;
+	uint8_t type;
+	const uint8_t *p;
+	size_t n, iter = 0;
+	char serial[80], text[256];
+
+	if (msg_open(&r, frame, len, &type) < 0)
+		return;
+	al->last_rx = loop_now_ms();
+	switch (type) {
+	case MSG_REGISTERED:
+		if (al->state != AL_UP)
+			log_info("authority link: registered with %s", "the authority");
+		al->state = AL_UP;
+		al->backoff = AL_BACKOFF_MIN_MS;
+		if (al->ops->on_up)
+			al->ops->on_up(al->arg);
+		break;
+	case MSG_REVOKED:
+		while (msg_next(&r, T_SERIAL, &iter, &p, &n) == 0) {
+			if (n == 0 || n >= sizeof(serial))
+				continue;
+			memcpy(serial, p, n);
+			serial[n] = 0;
+			if (al->ops->on_revoked)
+				al->ops->on_revoked(al->arg, serial);
+		}
+		break;
+	case MSG_PEER:
+		al_on_peer(al, &r, 0);
+		break;
+	case MSG_ERROR:
+		/* An error answers the oldest lookup if one is waiting; otherwise
+		 * it is about the link itself (e.g. we were revoked). */
+		if (al->pending && al->pending->sent) {
+			al_on_peer(al, &r, 1);
+		} else if (msg_get_str(&r, T_TEXT, text, sizeof(text)) == 0) {
+			log_warnx("authority: %s", text);
+			snprintf(al->last_error, sizeof(al->last_error), "%s", text);
+		}
+		break;
+	case MSG_PONG:
+		break;
+	default:
+		log_debug("authority link: ignoring message type %u", type);
+	}
+}
+
+static void al_schedule(struct authlink *al, uint64_t delay)
+{
+	loop_timer_arm(al->loop, &al->timer, loop_now_ms() + delay);
+}
+
+static void al_on_close(struct tlsconn *c, void *arg, const char *why)
+{
+	struct authlink *al = arg;
+
+	if (al->state == AL_UP)
+		log_warnx("authority link lost: %s", why);
+	else
+		log_debug("authority link: %s", why);
+	tlsconn_free_later(c);
+	al->conn = NULL;
+	al->opened = 0;
+	al->state = AL_IDLE;
+	al_fail_pending(al, "the authority is not reachable");
+	al_schedule(al, al->backoff);
+	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;
+}
+
+static const struct tlsconn_ops al_ops = {
+	.on_open = al_on_open,
+	.on_msg = al_on_msg,
+	.on_close = al_on_close,
+};
+
+static void al_connect(struct authlink *al)
+{
+	int rc;
+
+	al->state = AL_CONNECTING;
+	al->last_rx = loop_now_ms();
+	rc = tlsconn_connect(al->loop, al->ctx, node_authority_addr(al->node), &al_ops, al, &al->conn);
+	if (rc < 0) {
+		al->conn = NULL;
+		al->state = AL_IDLE;
+		al_schedule(al, al->backoff);
+		return;
+	}
+	al_schedule(al, AL_PING_MS);
+}
+
+static void al_timer(struct loop_timer *t)
+{
+	struct authlink *al = (struct authlink *)((char *)t - offsetof(struct authlink, timer));
+	uint8_t buf[16];
+	struct msg_writer w;
+	int n;
+
+	if (al->state == AL_IDLE) {
+		al_connect(al);
+		return;
+	}
+	if (al->conn && loop_now_ms() - al->last_rx > AL_DEAD_MS) {
+		struct tlsconn *c = al->conn;
+		al_on_close(c, al, "no answer from the authority");
+		return;
+	}
+	if (al->state == AL_UP) {
+		msg_begin(&w, buf, sizeof(buf), MSG_PING);
+		n = msg_finish(&w);
+		if (n > 0)
+			tlsconn_send(al->conn, buf, (size_t)n);
+	}
+	al_schedule(al, AL_PING_MS);
+}
+
+int authlink_start(struct loop *l, struct node *n, int udp_port,
+    const struct authlink_ops *ops, void *arg, struct authlink **out)
+{
+	struct authlink *al = calloc(1, sizeof(*al));
+	int rc;
+
+	if (!al)
+		return -ENOMEM;
+	al->loop = l;
+	al->node = n;
+	al->port = udp_port;
+	al->ops = ops;
+	al->arg = arg;
+	al->tail = &al->pending;
+	al->backoff = AL_BACKOFF_MIN_MS;
+	al->timer.fn = al_timer;
+	rc = node_client_ctx(n, &al->ctx);
+	if (rc < 0) {
+		free(al);
+		return rc;
+	}
+	al_connect(al);
+	*out = al;
+	return 0;
+}
+
+void authlink_stop(struct authlink *al)
+{
+	if (!al)
+		return;
+	loop_timer_cancel(al->loop, &al->timer);
+	if (al->conn)
+		tlsconn_free(al->conn);
+	al->conn = NULL;
+	al_fail_pending(al, "the overlay is going down");
+	wolfSSL_CTX_free(al->ctx);
+	free(al);
+}
+
+void authlink_lookup(struct authlink *al, const char *identity, int family, const uint8_t *addr,
+    authlink_lookup_fn *fn, void *arg)
+{
+	struct al_lookup *lk;
+
+	if (!al->conn) {
+		fn(arg, -ENOTCONN, "the authority is not reachable", NULL, NULL, 0, NULL, 0);
+		return;
+	}
+	lk = calloc(1, sizeof(*lk));
+	if (!lk) {
+		fn(arg, -ENOMEM, "out of memory", NULL, NULL, 0, NULL, 0);
+		return;
+	}
+	lk->fn = fn;
+	lk->arg = arg;
+	if (identity)
+		snprintf(lk->identity, sizeof(lk->identity), "%s", identity);
+	else {
+		lk->family = family;
+		memcpy(lk->addr, addr, family == AF_INET ? 4 : 16);
+	}
+	*al->tail = lk;
+	al->tail = &lk->next;
+	/* While connecting, al_on_open sends it. */
+	if (al->opened)
+		al_send_lookup(al, lk);
+}
+
+void authlink_forget(struct authlink *al, void *arg)
+{
+	/* Keep the FIFO's shape (replies still come for sent ones): only
+	 * neutralise the callbacks. */
+	for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
+		if (lk->arg == arg)
+			lk->fn = NULL;
+}

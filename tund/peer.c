@@ -1,0 +1,230 @@
+/*
+ * Peer bookkeeping. Few peers per node (tens, not millions), so peers sit
+ * in a list; receiver indices, looked up for every DATA packet, sit in an
+ * open-addressing hash table sized for many sessions.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "netstack/handshake.h"
+#include "tund/peer.h"
+
+#define IDX_SLOTS 4096		/* power of two; load stays low */
+#define MAX_REVOKED 4096
+
+struct idx_slot {
+	uint32_t idx;		/* 0 = empty */
+	int kind;		/* 0 = tombstone when idx != 0 */
+	void *obj;
+};
+
+struct peer_table {
+	struct peer *peers;
+	struct idx_slot slots[IDX_SLOTS];
+	int n_revoked;
+	char (*revoked)[41];
+};
+
+int peer_table_init(struct peer_table **out)
+{
+	struct peer_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	*out = t;
+	return 0;
+}
+
+static void peer_free(struct peer_table *t, struct peer *p)
+{
+	peer_drop_sessions(t, p);
+	peer_queue_clear(p);
+	free(p);
+}
+
+void peer_table_free(struct peer_table *t)
+{
+	if (!t)
+		return;
+	while (t->peers) {
+		struct peer *p = t->peers;
+		t->peers = p->next;
+		peer_free(t, p);
+	}
+	free(t->revoked);
+	free(t);
+}
+
+struct peer *peer_find(struct peer_table *t, const char *identity)
+{
+	for (struct peer *p = t->peers; p; p = p->next)
+		if (strcmp(p->identity, identity) == 0)
+			return p;
+	return NULL;
+}
+
+struct peer *peer_first(struct peer_table *t) { return t->peers; }
+
+struct peer *peer_add(struct peer_table *t, const char *identity)
+{
+	struct peer *p = peer_find(t, identity);
+
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	strncpy(p->identity, identity, sizeof(p->identity) - 1);
+	p->next = t->peers;
+	t->peers = p;
+	return p;
+}
+
+void peer_remove(struct peer_table *t, struct peer *p)
+{
+	struct peer **pp;
+
+	for (pp = &t->peers; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	peer_free(t, p);
+}
+
+static struct idx_slot *idx_find(struct peer_table *t, uint32_t idx)
+{
+	uint32_t h = (idx * 2654435761u) & (IDX_SLOTS - 1);
+
+	for (int i = 0; i < IDX_SLOTS; i++) {
+		struct idx_slot *s = &t->slots[(h + (uint32_t)i) & (IDX_SLOTS - 1)];
+		if (s->idx == 0)
+			return NULL;
+		if (s->idx == idx && s->kind)
+			return s;
+	}
+	return NULL;
+}
+
+void *peer_index_get(struct peer_table *t, uint32_t idx, int *kind)
+{
+	struct idx_slot *s = idx ? idx_find(t, idx) : NULL;
+
+	if (!s)
+		return NULL;
+	*kind = s->kind;
+	return s->obj;
+}
+
+int peer_index_add(struct peer_table *t, uint32_t idx, int kind, void *obj)
+{
+	uint32_t h = (idx * 2654435761u) & (IDX_SLOTS - 1);
+
+	for (int i = 0; i < IDX_SLOTS; i++) {
+		struct idx_slot *s = &t->slots[(h + (uint32_t)i) & (IDX_SLOTS - 1)];
+		if (s->idx == 0 || s->kind == 0) {
+			s->idx = idx;
+			s->kind = kind;
+			s->obj = obj;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void peer_index_del(struct peer_table *t, uint32_t idx)
+{
+	struct idx_slot *s = idx ? idx_find(t, idx) : NULL;
+
+	if (s) {
+		s->kind = 0;	/* tombstone keeps probe chains intact */
+		s->obj = NULL;
+	}
+}
+
+uint32_t peer_new_index(struct peer_table *t)
+{
+	uint32_t idx;
+	int kind;
+
+	do {
+		if (getrandom(&idx, sizeof(idx), 0) != sizeof(idx))
+			idx = (uint32_t)random();
+	} while (idx == 0 || peer_index_get(t, idx, &kind));
+	return idx;
+}
+
+void peer_session_free(struct peer_table *t, struct session *s)
+{
+	if (!s)
+		return;
+	peer_index_del(t, s->local_index);
+	memset(s, 0, sizeof(*s));
+	free(s);
+}
+
+void peer_session_install(struct peer_table *t, struct peer *p, struct session *s)
+{
+	peer_session_free(t, p->prev);
+	p->prev = p->cur;
+	p->cur = s;
+	s->peer = p;
+}
+
+void peer_drop_sessions(struct peer_table *t, struct peer *p)
+{
+	peer_session_free(t, p->cur);
+	peer_session_free(t, p->prev);
+	p->cur = p->prev = NULL;
+}
+
+void peer_queue(struct peer *p, const uint8_t *pkt, size_t len)
+{
+	struct queued *q;
+
+	if (len > PEER_PKT_MAX)
+		return;
+	if (p->nq == PEER_QUEUE_MAX) {
+		free(p->q[0]);
+		memmove(&p->q[0], &p->q[1], sizeof(p->q[0]) * (PEER_QUEUE_MAX - 1));
+		p->nq--;
+	}
+	q = malloc(sizeof(*q));
+	if (!q)
+		return;
+	q->len = len;
+	memcpy(q->data, pkt, len);
+	p->q[p->nq++] = q;
+}
+
+void peer_queue_clear(struct peer *p)
+{
+	for (int i = 0; i < p->nq; i++)
+		free(p->q[i]);
+	p->nq = 0;
+}
+
+void peer_revoked_add(struct peer_table *t, const char *serial)
+{
+	if (peer_revoked(t, serial) || t->n_revoked >= MAX_REVOKED)
+		return;
+	if (!t->revoked) {
+		t->revoked = calloc(MAX_REVOKED, sizeof(*t->revoked));
+		if (!t->revoked)
+			return;
+	}
+	strncpy(t->revoked[t->n_revoked], serial, 40);
+	t->revoked[t->n_revoked][40] = 0;
+	t->n_revoked++;
+}
+
+int peer_revoked(const struct peer_table *t, const char *serial)
+{
+	for (int i = 0; i < t->n_revoked; i++)
+		if (strcmp(t->revoked[i], serial) == 0)
+			return 1;
+	return 0;
+}

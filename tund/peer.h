@@ -1,0 +1,117 @@
+/*
+ * Peers and their sessions, without I/O: who we know (identity,
+ * certificate, endpoints), the data sessions keyed by our receiver index,
+ * and the small queue of packets waiting for a session. The overlay
+ * (tund/overlay.c) does the sockets and the handshakes around it.
+ */
+#ifndef Q2Q_PEER_H
+#define Q2Q_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "identity/cert.h"
+#include "netstack/replay.h"
+
+#define PEER_MAX_EPS 16
+#define PEER_QUEUE_MAX 32
+#define PEER_PKT_MAX 2048
+
+struct peer;
+struct hs;
+
+/* One direction-pair of data keys from one handshake. */
+struct session {
+	struct peer *peer;
+	uint32_t local_index;		/* what the peer puts in DATA to us */
+	uint32_t remote_index;		/* what we put in DATA to the peer */
+	uint8_t send_key[32];
+	uint8_t recv_key[32];
+	uint64_t send_ctr;
+	struct replay replay;
+	uint64_t born_ms;
+	int initiator;
+	int can_send;			/* initiator: once the peer has our Finished */
+};
+
+/* A handshake in flight, as initiator or responder. After TLS completes
+ * (AT_FLUSH) its local index belongs to the new session; the attempt stays
+ * a few seconds to acknowledge or resend the last handshake bytes. */
+enum attempt_stage { AT_HELLO, AT_TLS, AT_FLUSH };
+
+struct attempt {
+	struct peer *peer;		/* NULL for a responder until done */
+	struct hs *hs;
+	int initiator;
+	int stage;
+	uint32_t local_index;
+	uint32_t remote_index;
+	struct sockaddr_in6 ep;		/* where the handshake runs */
+	uint8_t nonce[16];		/* HELLO nonce, initiator */
+	uint8_t cookie[16];		/* from COOKIE, initiator */
+	uint64_t started_ms;
+	uint64_t next_hello_ms;
+	uint64_t done_ms;		/* AT_FLUSH: when TLS completed */
+};
+
+struct queued {
+	size_t len;
+	uint8_t data[PEER_PKT_MAX];
+};
+
+struct peer {
+	struct peer *next;
+	char identity[ID_NAME_MAX + 1];
+	int have_cert;
+	struct cert_info ci;
+	int pinned;			/* from config: keep trying */
+	int n_eps;
+	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* candidates */
+	int have_ep;
+	struct sockaddr_in6 ep;			/* in use */
+	struct session *cur, *prev;
+	struct attempt *init;			/* our initiation, if any */
+	uint64_t next_init_ms;			/* no new initiation before */
+	int nq;
+	struct queued *q[PEER_QUEUE_MAX];
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+	uint64_t last_rx_ms, last_tx_ms, hs_done_ms;
+	int64_t hs_done_wall;
+	int lookup_pending;
+};
+
+/* The table: peers by identity, sessions and attempts by local index. */
+struct peer_table;
+
+int peer_table_init(struct peer_table **out);
+void peer_table_free(struct peer_table *t);	/* frees peers, sessions; not attempts' hs */
+
+struct peer *peer_find(struct peer_table *t, const char *identity);
+struct peer *peer_add(struct peer_table *t, const char *identity);	/* or the existing one */
+struct peer *peer_first(struct peer_table *t);
+void peer_remove(struct peer_table *t, struct peer *p);	/* drops its sessions and queue */
+
+/* A fresh random receiver index not in use (never 0). */
+uint32_t peer_new_index(struct peer_table *t);
+
+enum { IDX_SESSION = 1, IDX_ATTEMPT = 2 };
+int peer_index_add(struct peer_table *t, uint32_t idx, int kind, void *obj);
+void peer_index_del(struct peer_table *t, uint32_t idx);
+void *peer_index_get(struct peer_table *t, uint32_t idx, int *kind);
+
+/* Session lifecycle: installs s as p's current (old current becomes
+ * previous, old previous is freed). */
+void peer_session_install(struct peer_table *t, struct peer *p, struct session *s);
+void peer_session_free(struct peer_table *t, struct session *s);
+void peer_drop_sessions(struct peer_table *t, struct peer *p);
+
+/* Queue a packet for when a session exists; drops the oldest when full. */
+void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
+void peer_queue_clear(struct peer *p);
+
+/* Revoked certificate serials, as the authority reported them. */
+void peer_revoked_add(struct peer_table *t, const char *serial);
+int peer_revoked(const struct peer_table *t, const char *serial);
+
+#endif
