@@ -56,6 +56,7 @@
 #define REJECT_AFTER_MS		180000
 #define REJECT_AFTER_MSGS	((uint64_t)1 << 60)
 #define KEEPALIVE_MS		10000
+#define UNANSWERED_MS		15000	/* data out, nothing back: peer lost our session */
 #define HELLO_RETRY_MS		1000
 #define ATTEMPT_GIVEUP_MS	10000
 #define INIT_BACKOFF_MS		2000
@@ -192,6 +193,8 @@ static int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t 
 	p->tx_bytes += len;
 	p->tx_packets++;
 	p->last_tx_ms = now_ms();
+	if (len && !p->unanswered_ms)
+		p->unanswered_ms = p->last_tx_ms;
 	return 0;
 }
 
@@ -693,6 +696,7 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct s
 	}
 	p = s->peer;
 	p->last_rx_ms = now_ms();
+	p->unanswered_ms = 0;
 	/* Roaming: only an authenticated, fresh packet moves the endpoint. */
 	if (!udp_addr_equal(&p->ep, from)) {
 		char a[UDP_ADDR_STRLEN];
@@ -1218,6 +1222,13 @@ static void ov_tick(struct overlay *o)
 			ov_seal(o, p, NULL, 0);
 		if (p->pinned && !p->cur && !p->init)
 			ov_start_initiation(o, p);
+		/* Sent data but heard nothing: the peer may have restarted and
+		 * lost our session (it stays silent about unknown indices). */
+		if (p->cur && p->unanswered_ms && now - p->unanswered_ms > UNANSWERED_MS && !p->init) {
+			log_info("peer %s: no answer for %d s, handshaking again", p->identity, UNANSWERED_MS / 1000);
+			p->unanswered_ms = 0;
+			ov_start_initiation(o, p);
+		}
 	}
 	ov_flush_tx(o);
 	ov_waiters_tick(o);

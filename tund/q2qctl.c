@@ -219,6 +219,11 @@ static void print_status(json_object *r)
 	json_object *a;
 
 	print_node(r);
+	if (json_object_object_get_ex(r, "up", &a) && json_object_get_boolean(a))
+		printf("%-16s%s, UDP port %lld, authority link %s\n", "overlay:", jstr(r, "interface"),
+		    (long long)jint(r, "port"), jstr(r, "authority_link"));
+	else if (jstr(r, "identity"))
+		printf("%-16s%s\n", "overlay:", "down (q2qctl up)");
 	if (json_object_object_get_ex(r, "authority_service", &a)) {
 		printf("%-16s%s\n", "authority for:", jstr(a, "domain"));
 		printf("%-16s%s\n", "  listening:", jstr(a, "listen"));
