@@ -555,6 +555,51 @@ static int cfg_renew_before(struct cfg_ctx *c, const config_setting_t *s,
 	return cfg_int(c, s, path, 0, CFG_RENEW_MAX, &((struct config *)obj)->renew_before);
 }
 
+static int cfg_keepalive(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 0, 3600, &((struct config *)obj)->keepalive);
+}
+
+static int cfg_rekey_after(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 10, 120, &((struct config *)obj)->rekey_after);
+}
+
+static int cfg_nat_birthday(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfg_wrong_type(c, s, path, "true or false");
+	((struct config *)obj)->nat_birthday = config_setting_get_bool(s);
+	return 0;
+}
+
+/* "user@domain" or "*@domain": who may not connect to this node. */
+static int cfg_refuse(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	struct config *cfg = obj;
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX], err[256];
+	const char *v = "";
+	int i, n = 0, r;
+
+	if ((r = cfg_seq(c, s, path, CONFIG_MAX_PEERS,
+			 "an array of \"user@domain\" or \"*@domain\" strings", &n)) < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		cfg_index(child, path, i);
+		if ((r = cfg_string(c, e, child, &v)) < 0)
+			return r;
+		if (strncmp(v, "*@", 2) == 0 ? id_parse_domain(v + 2, err, sizeof(err)) < 0 :
+		    id_parse_user(v, NULL, err, sizeof(err)) < 0)
+			return cfg_error(c, e, child, "%s is not user@domain or *@domain",
+					 cfg_quote(v, q, sizeof(q)));
+		snprintf(cfg->refuse[i], sizeof(cfg->refuse[i]), "%s", v);
+		cfg->n_refuse = i + 1;
+	}
+	return 0;
+}
+
 static int cfg_log_level(struct cfg_ctx *c, const config_setting_t *s,
 			 const char *path, void *obj)
 {
@@ -737,9 +782,26 @@ static int cfg_trust_fingerprint(struct cfg_ctx *c, const config_setting_t *s,
 	return 0;
 }
 
+static int cfg_trust_authority(struct cfg_ctx *c, const config_setting_t *s,
+			       const char *path, void *obj)
+{
+	struct config_trust *t = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *v = "", *why = "";
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	if (cfg_endpoint_parse(v, 0, &t->authority, &why) < 0)
+		return cfg_error(c, s, path, "%s: %s", cfg_quote(v, q, sizeof(q)), why);
+	t->has_authority = 1;
+	return 0;
+}
+
 static const struct cfg_field cfg_trust_fields[] = {
 	{ "domain", cfg_trust_domain },
 	{ "fingerprint", cfg_trust_fingerprint },
+	{ "authority", cfg_trust_authority },
 };
 
 static int cfg_trust(struct cfg_ctx *c, const config_setting_t *s, const char *path,
@@ -765,7 +827,7 @@ static int cfg_trust(struct cfg_ctx *c, const config_setting_t *s, const char *p
 				   "...; }")) < 0)
 			return r;
 		memset(t, 0, sizeof(*t));
-		if ((r = cfg_walk(c, e, child, cfg_trust_fields, 2, t)) < 0)
+		if ((r = cfg_walk(c, e, child, cfg_trust_fields, 3, t)) < 0)
 			return r;
 		if (!t->domain[0])
 			return cfg_missing(c, e, child, "domain", "\"example.org\"");
@@ -1001,6 +1063,10 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "port", cfg_port },
 	{ "log_level", cfg_log_level },
 	{ "renew_before", cfg_renew_before },
+	{ "keepalive", cfg_keepalive },
+	{ "rekey_after", cfg_rekey_after },
+	{ "nat_birthday", cfg_nat_birthday },
+	{ "refuse", cfg_refuse },
 	{ "peers", cfg_peers },
 	{ "trust", cfg_trust },
 	{ "authority", cfg_authority },
@@ -1202,6 +1268,9 @@ void config_defaults(struct config *out)
 	out->port = 8789;
 	out->log_level = CONFIG_LOG_INFO;
 	out->renew_before = 0;
+	out->keepalive = 20;
+	out->rekey_after = 120;
+	out->nat_birthday = 1;
 	out->authority.listen.sin6_family = AF_INET6;
 	out->authority.listen.sin6_addr = in6addr_any;
 	out->authority.listen.sin6_port = htons(8788);

@@ -29,10 +29,13 @@ struct config_peer {
 	struct sockaddr_in6 endpoints[CONFIG_MAX_ENDPOINTS];	/* v4 as v4-mapped */
 };
 
-/* A foreign domain's CA, pinned by fingerprint. */
+/* A foreign domain's CA, pinned by fingerprint, and where its authority
+ * listens (for reaching that domain's identities). */
 struct config_trust {
 	char domain[ID_DOMAIN_MAX + 1];
 	uint8_t fingerprint[32];
+	int has_authority;
+	struct sockaddr_in6 authority;
 };
 
 /* Authority side: subnets an identity may route for (bound into its cert). */
@@ -65,6 +68,11 @@ struct config {
 	int port;				/* UDP data port, default 8789; 0 = any */
 	int log_level;				/* enum log_level_cfg, default INFO */
 	int renew_before;			/* seconds before expiry to renew; default 1/3 of lifetime: 0 = auto */
+	int keepalive;				/* seconds between keepalives to peers; default 20, 0 = off */
+	int rekey_after;			/* seconds before a session is rekeyed; default 120 */
+	int nat_birthday;			/* probe many ports against endpoint-dependent NATs; default on */
+	int n_refuse;
+	char refuse[CONFIG_MAX_PEERS][ID_NAME_MAX + 1];	/* callers refused: "user@domain" or "*@domain" */
 	int n_peers;
 	struct config_peer peers[CONFIG_MAX_PEERS];
 	int n_trust;

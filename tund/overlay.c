@@ -51,9 +51,12 @@
 #include "tund/peer.h"
 #include "tund/tun.h"
 
-#define REKEY_AFTER_MS		120000
-#define REKEY_RESPONDER_MS	135000	/* responder steps in only if the initiator did not */
-#define REJECT_AFTER_MS		180000
+/* WireGuard's timers: rekey after 120 s (config rekey_after, lower only for
+ * tests), the responder 15 s later if the initiator did not, keys refused
+ * 60 s after the rekey point. */
+#define REKEY_AFTER_MS		((uint64_t)o->cfg->rekey_after * 1000)
+#define REKEY_RESPONDER_MS	(REKEY_AFTER_MS + 15000)
+#define REJECT_AFTER_MS		(REKEY_AFTER_MS + 60000)
 #define REJECT_AFTER_MSGS	((uint64_t)1 << 60)
 #define KEEPALIVE_MS		10000
 #define UNANSWERED_MS		15000	/* data out, nothing back: peer lost our session */
@@ -1216,9 +1219,12 @@ static void ov_tick(struct overlay *o)
 			peer_session_free(o->peers, p->cur);
 			p->cur = NULL;
 		}
-		/* Passive keepalive: we heard from the peer but said nothing. */
-		if (p->cur && p->cur->can_send && p->last_rx_ms > p->last_tx_ms &&
-		    now - p->last_tx_ms > KEEPALIVE_MS && now - p->last_rx_ms < KEEPALIVE_MS * 2)
+		/* Passive keepalive: we heard from the peer but said nothing;
+		 * persistent keepalive: hold NAT mappings open while idle. */
+		if (p->cur && p->cur->can_send &&
+		    ((p->last_rx_ms > p->last_tx_ms && now - p->last_tx_ms > KEEPALIVE_MS &&
+		      now - p->last_rx_ms < KEEPALIVE_MS * 2) ||
+		     (o->cfg->keepalive && now - p->last_tx_ms >= (uint64_t)o->cfg->keepalive * 1000)))
 			ov_seal(o, p, NULL, 0);
 		if (p->pinned && !p->cur && !p->init)
 			ov_start_initiation(o, p);
