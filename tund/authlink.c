@@ -1,7 +1,7 @@
 /*
- * Node side of the control protocol (tund/proto.h). The authority answers
- * requests in order over one TLS stream, so pending lookups form a FIFO
- * and each PEER or ERROR reply settles the oldest one. A ping every 15 s
+ * Node side of the control protocol (tund/proto.h). Lookups carry an id
+ * and their answers name it: a brokered answer waits for the callee, so
+ * answers may arrive out of order. A ping every 15 s
  * notices a dead link that TCP alone would take minutes to report.
  */
 #include <wolfssl/options.h>
@@ -36,6 +36,7 @@ struct al_lookup {
 	struct al_lookup *next;
 	authlink_lookup_fn *fn;
 	void *arg;
+	uint32_t id;
 	int sent;
 	char identity[ID_NAME_MAX + 1];
 	int family;
@@ -56,6 +57,7 @@ struct authlink {
 	uint64_t last_rx;
 	struct loop_timer timer;
 	struct al_lookup *pending, **tail;
+	uint32_t next_id;
 	char last_error[256];
 };
 
@@ -72,11 +74,10 @@ const char *authlink_state(const struct authlink *al)
 
 static void al_connect(struct authlink *al);
 
-static void al_settle(struct al_lookup *lk, int err, const char *msg, const char *identity,
-    const uint8_t *cert, size_t certlen, const struct sockaddr_in6 *eps, int neps)
+static void al_settle(struct al_lookup *lk, int err, const char *msg, const struct authlink_peer *peer)
 {
 	if (lk->fn)
-		lk->fn(lk->arg, err, msg, identity, cert, certlen, eps, neps);
+		lk->fn(lk->arg, err, msg, peer);
 	free(lk);
 }
 
@@ -85,7 +86,7 @@ static void al_fail_pending(struct authlink *al, const char *why)
 	while (al->pending) {
 		struct al_lookup *lk = al->pending;
 		al->pending = lk->next;
-		al_settle(lk, -ENOTCONN, why, NULL, NULL, 0, NULL, 0);
+		al_settle(lk, -ENOTCONN, why, NULL);
 	}
 	al->tail = &al->pending;
 }
@@ -97,6 +98,7 @@ static void al_send_lookup(struct authlink *al, struct al_lookup *lk)
 	int n;
 
 	msg_begin(&w, buf, sizeof(buf), MSG_LOOKUP);
+	msg_put_u32(&w, T_LOOKUP_ID, lk->id);
 	if (lk->identity[0])
 		msg_put_str(&w, T_IDENTITY, lk->identity);
 	else
@@ -166,43 +168,110 @@ static void al_on_open(struct tlsconn *c, void *arg)
 			al_send_lookup(al, lk);
 }
 
+/* Reads a node description (PEER or BROKER). 0 or -EPROTO. */
+static int al_read_peer(struct msg_reader *r, struct authlink_peer *pe, char *ident, size_t identcap,
+    struct sockaddr_in6 *eps)
+{
+	const uint8_t *p;
+	size_t n, iter = 0;
+
+	memset(pe, 0, sizeof(*pe));
+	if (msg_get_str(r, T_IDENTITY, ident, identcap) < 0 || msg_get(r, T_CERT, &pe->cert, &pe->certlen) < 0 ||
+	    msg_get_u32(r, T_NODE_ID, &pe->node_id) < 0 || msg_get(r, T_PUNCH_TOKEN, &p, &n) < 0 ||
+	    n != sizeof(pe->token))
+		return -EPROTO;
+	memcpy(pe->token, p, n);
+	msg_get_u32(r, T_NAT, &pe->nat);
+	pe->identity = ident;
+	pe->eps = eps;
+	while (pe->neps < AL_MAX_EPS && msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
+		struct sockaddr_in6 *e = &eps[pe->neps];
+
+		if (n != PROTO_ENDPOINT_LEN)
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->sin6_family = AF_INET6;
+		memcpy(&e->sin6_addr, p, 16);
+		e->sin6_port = htons((uint16_t)(p[16] << 8 | p[17]));
+		if (e->sin6_port)
+			pe->neps++;
+	}
+	return 0;
+}
+
+static struct al_lookup *al_take(struct authlink *al, uint32_t id)
+{
+	struct al_lookup **pp, *lk;
+
+	for (pp = &al->pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id != id || !(*pp)->sent)
+			continue;
+		lk = *pp;
+		*pp = lk->next;
+		if (al->tail == &lk->next)
+			al->tail = pp;
+		return lk;
+	}
+	return NULL;
+}
+
 static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 {
-	struct al_lookup *lk = al->pending;
 	struct sockaddr_in6 eps[AL_MAX_EPS];
+	struct authlink_peer pe;
+	struct al_lookup *lk;
 	char ident[ID_NAME_MAX + 1], text[256];
-	const uint8_t *cert, *p;
-	size_t certlen, n, iter = 0;
-	int neps = 0;
+	uint32_t id;
 
-	if (!lk || !lk->sent) {
-		log_debug("authority link: reply without a pending lookup");
+	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0 || !(lk = al_take(al, id))) {
+		if (is_error && msg_get_str(r, T_TEXT, text, sizeof(text)) == 0) {
+			log_warnx("authority: %s", text);
+			snprintf(al->last_error, sizeof(al->last_error), "%s", text);
+		}
 		return;
 	}
-	al->pending = lk->next;
-	if (!al->pending)
-		al->tail = &al->pending;
 	if (is_error) {
 		if (msg_get_str(r, T_TEXT, text, sizeof(text)) < 0)
 			snprintf(text, sizeof(text), "lookup failed");
-		al_settle(lk, -ENOENT, text, NULL, NULL, 0, NULL, 0);
+		al_settle(lk, -ENOENT, text, NULL);
 		return;
 	}
-	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) < 0 || msg_get(r, T_CERT, &cert, &certlen) < 0) {
-		al_settle(lk, -EPROTO, "malformed lookup reply", NULL, NULL, 0, NULL, 0);
+	if (al_read_peer(r, &pe, ident, sizeof(ident), eps) < 0) {
+		al_settle(lk, -EPROTO, "malformed lookup reply", NULL);
 		return;
 	}
-	while (neps < AL_MAX_EPS && msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
-		if (n != PROTO_ENDPOINT_LEN)
-			continue;
-		memset(&eps[neps], 0, sizeof(eps[neps]));
-		eps[neps].sin6_family = AF_INET6;
-		memcpy(&eps[neps].sin6_addr, p, 16);
-		eps[neps].sin6_port = htons((uint16_t)(p[16] << 8 | p[17]));
-		if (eps[neps].sin6_port)
-			neps++;
+	al_settle(lk, 0, NULL, &pe);
+}
+
+static void al_on_broker(struct authlink *al, struct msg_reader *r)
+{
+	struct sockaddr_in6 eps[AL_MAX_EPS];
+	struct authlink_peer pe;
+	char ident[ID_NAME_MAX + 1];
+	uint32_t id;
+
+	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0)
+		return;
+	if (al_read_peer(r, &pe, ident, sizeof(ident), eps) < 0 || !al->ops->on_broker) {
+		authlink_broker_answer(al, id, 0);
+		return;
 	}
-	al_settle(lk, 0, NULL, ident, cert, certlen, eps, neps);
+	al->ops->on_broker(al->arg, id, &pe);
+}
+
+void authlink_broker_answer(struct authlink *al, uint32_t id, int accept)
+{
+	uint8_t buf[64];
+	struct msg_writer w;
+	int n;
+
+	if (!al->conn)
+		return;
+	msg_begin(&w, buf, sizeof(buf), accept ? MSG_BROKER_OK : MSG_BROKER_REFUSE);
+	msg_put_u32(&w, T_LOOKUP_ID, id);
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(al->conn, buf, (size_t)n);
 }
 
 static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
@@ -212,19 +281,28 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 	uint8_t type;
 	const uint8_t *p;
 	size_t n, iter = 0;
-	char serial[80], text[256];
+	char serial[80];
 
 	if (msg_open(&r, frame, len, &type) < 0)
 		return;
 	al->last_rx = loop_now_ms();
 	switch (type) {
-	case MSG_REGISTERED:
+	case MSG_REGISTERED: {
+		uint32_t node_id = 0;
+		const uint8_t *key;
+
+		if (msg_get_u32(&r, T_NODE_ID, &node_id) < 0 || msg_get(&r, T_UDP_KEY, &key, &n) < 0 || n != 32)
+			break;
 		if (al->state != AL_UP)
-			log_info("authority link: registered with %s", "the authority");
+			log_info("authority link: registered");
 		al->state = AL_UP;
 		al->backoff = AL_BACKOFF_MIN_MS;
 		if (al->ops->on_up)
-			al->ops->on_up(al->arg);
+			al->ops->on_up(al->arg, node_id, key);
+		break;
+	}
+	case MSG_BROKER:
+		al_on_broker(al, &r);
 		break;
 	case MSG_REVOKED:
 		while (msg_next(&r, T_SERIAL, &iter, &p, &n) == 0) {
@@ -240,14 +318,9 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		al_on_peer(al, &r, 0);
 		break;
 	case MSG_ERROR:
-		/* An error answers the oldest lookup if one is waiting; otherwise
-		 * it is about the link itself (e.g. we were revoked). */
-		if (al->pending && al->pending->sent) {
-			al_on_peer(al, &r, 1);
-		} else if (msg_get_str(&r, T_TEXT, text, sizeof(text)) == 0) {
-			log_warnx("authority: %s", text);
-			snprintf(al->last_error, sizeof(al->last_error), "%s", text);
-		}
+		/* With a lookup id it answers that lookup; otherwise it is about
+		 * the link itself (e.g. we were revoked). */
+		al_on_peer(al, &r, 1);
 		break;
 	case MSG_PONG:
 		break;
@@ -370,16 +443,17 @@ void authlink_lookup(struct authlink *al, const char *identity, int family, cons
 	struct al_lookup *lk;
 
 	if (!al->conn) {
-		fn(arg, -ENOTCONN, "the authority is not reachable", NULL, NULL, 0, NULL, 0);
+		fn(arg, -ENOTCONN, "the authority is not reachable", NULL);
 		return;
 	}
 	lk = calloc(1, sizeof(*lk));
 	if (!lk) {
-		fn(arg, -ENOMEM, "out of memory", NULL, NULL, 0, NULL, 0);
+		fn(arg, -ENOMEM, "out of memory", NULL);
 		return;
 	}
 	lk->fn = fn;
 	lk->arg = arg;
+	lk->id = ++al->next_id;
 	if (identity)
 		snprintf(lk->identity, sizeof(lk->identity), "%s", identity);
 	else {

@@ -15,15 +15,31 @@ struct authlink;
 struct loop;
 struct node;
 
-struct authlink_ops {
-	void (*on_up)(void *arg);			/* registered */
-	void (*on_revoked)(void *arg, const char *serial);
+/* What the authority tells about a node (valid during the callback). */
+struct authlink_peer {
+	const char *identity;
+	const uint8_t *cert;
+	size_t certlen;
+	uint32_t node_id;		/* at the authority's UDP service (relay) */
+	uint32_t nat;			/* NAT_* flags, tund/proto.h */
+	uint8_t token[16];		/* for PUNCH datagrams between the two */
+	const struct sockaddr_in6 *eps;	/* candidate endpoints, best first */
+	int neps;
 };
 
-/* A lookup's answer: err 0 and the peer's certificate and endpoints, or
- * err < 0 with a message. Called exactly once per lookup. */
-typedef void authlink_lookup_fn(void *arg, int err, const char *msg, const char *identity,
-    const uint8_t *cert, size_t certlen, const struct sockaddr_in6 *eps, int neps);
+struct authlink_ops {
+	/* Registered; node_id and key are for the UDP service. */
+	void (*on_up)(void *arg, uint32_t node_id, const uint8_t key[32]);
+	void (*on_revoked)(void *arg, const char *serial);
+	/* caller wants to connect; answer with authlink_broker_answer. */
+	void (*on_broker)(void *arg, uint32_t id, const struct authlink_peer *caller);
+};
+
+/* A lookup's answer: err 0 and the peer, or err < 0 with a message.
+ * Called exactly once per lookup. */
+typedef void authlink_lookup_fn(void *arg, int err, const char *msg, const struct authlink_peer *peer);
+
+void authlink_broker_answer(struct authlink *al, uint32_t id, int accept);
 
 int authlink_start(struct loop *l, struct node *n, int udp_port,
     const struct authlink_ops *ops, void *arg, struct authlink **out);

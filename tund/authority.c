@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,7 +28,9 @@
 #include "identity/file.h"
 #include "identity/key.h"
 #include "identity/name.h"
+#include "netstack/authwire.h"
 #include "netstack/msg.h"
+#include "netstack/replay.h"
 #include "netstack/udp.h"
 #include "tund/authority.h"
 #include "tund/config.h"
@@ -51,7 +54,29 @@ struct auth_client {
 	size_t cert_len;
 	int n_endpoints;
 	uint8_t endpoints[AUTH_MAX_ENDPOINTS][PROTO_ENDPOINT_LEN];
+	int udp_port;			/* the node's local UDP port */
+	/* UDP service: the node's id and key, what its probes showed. */
+	uint32_t node_id;
+	uint8_t udp_key[AW_KEY_LEN];
+	uint64_t probe_txid;
+	int have_reflexive[2];
+	struct sockaddr_in6 reflexive[2];	/* as seen on port P and P+1 */
+	struct replay relay_replay;
+	uint64_t relayed_ctr;
 };
+
+/* A LOOKUP waiting for the callee's BROKER_OK. */
+struct auth_broker {
+	struct auth_broker *next;
+	struct auth_client *caller;
+	uint32_t caller_lookup;		/* the caller's lookup_id */
+	uint32_t id;			/* ours, sent to the callee */
+	char callee[ID_NAME_MAX + 1];
+	uint8_t token[AW_TOKEN_LEN];
+	uint64_t deadline;
+};
+
+#define AUTH_BROKER_MS 3000
 
 struct authority {
 	struct loop_io lio;
@@ -65,6 +90,15 @@ struct authority {
 	struct registry *reg;
 	WOLFSSL_CTX *ctx;
 	struct auth_client *clients;
+	struct auth_udp {
+		struct loop_io io;
+		struct authority *auth;
+		int k;
+	} udp[2];			/* UDP service on port P and P+1 */
+	struct udp_batch *urx;
+	struct auth_broker *brokers;
+	uint32_t next_broker;
+	struct loop_timer timer;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -156,6 +190,17 @@ static void auth_client_free(void *arg)
 {
 	struct auth_client *cl = arg;
 	struct auth_client **pp;
+	struct auth_broker **bp;
+
+	for (bp = &cl->auth->brokers; *bp;) {
+		if ((*bp)->caller == cl) {
+			struct auth_broker *b = *bp;
+			*bp = b->next;
+			free(b);
+		} else {
+			bp = &(*bp)->next;
+		}
+	}
 
 	for (pp = &cl->auth->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == cl) {
@@ -372,6 +417,26 @@ static void auth_send_revoked(struct auth_client *cl)
 	free(buf);
 }
 
+static struct auth_client *auth_find_by_node(struct authority *a, uint32_t id)
+{
+	for (struct auth_client *cl = a->clients; cl; cl = cl->next)
+		if (cl->registered && cl->node_id == id)
+			return cl;
+	return NULL;
+}
+
+static int auth_new_node_id(struct auth_client *cl)
+{
+	do {
+		if (getrandom(&cl->node_id, sizeof(cl->node_id), 0) != sizeof(cl->node_id))
+			return -EIO;
+	} while (cl->node_id == 0 || auth_find_by_node(cl->auth, cl->node_id));
+	if (getrandom(cl->udp_key, sizeof(cl->udp_key), 0) != sizeof(cl->udp_key))
+		return -EIO;
+	replay_init(&cl->relay_replay);
+	return 0;
+}
+
 /* A node says it is online and where it listens. The TCP source address
  * with the node's UDP port is what the authority sees of it (its public
  * address when there is no NAT in between). */
@@ -414,11 +479,17 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 			continue;
 		memcpy(cl->endpoints[cl->n_endpoints++], p, PROTO_ENDPOINT_LEN);
 	}
-	if (!cl->registered)
+	if (!cl->registered) {
 		log_info("authority: %s is online at %s", ci.identity, cl->peer);
+		if (auth_new_node_id(cl) < 0)
+			return;
+	}
 	cl->registered = 1;
+	cl->udp_port = (int)port;
 	msg_begin(&w, buf, sizeof(buf), MSG_REGISTERED);
 	msg_put_bytes(&w, T_REFLEXIVE, cl->endpoints[0], PROTO_ENDPOINT_LEN);
+	msg_put_u32(&w, T_NODE_ID, cl->node_id);
+	msg_put_bytes(&w, T_UDP_KEY, cl->udp_key, AW_KEY_LEN);
 	fl = msg_finish(&w);
 	if (fl > 0)
 		tlsconn_send(cl->conn, buf, (size_t)fl);
@@ -460,20 +531,101 @@ static struct auth_client *auth_find_by_identity(struct authority *a, const char
 	return NULL;
 }
 
+/* The node's candidates, best first: what the UDP service saw (its public
+ * mapping), the TCP source with its UDP port (right when there is no NAT),
+ * then the addresses it reported. Duplicates dropped. */
+static void auth_put_candidates(struct msg_writer *w, const struct auth_client *t)
+{
+	uint8_t eps[AUTH_MAX_ENDPOINTS + 2][PROTO_ENDPOINT_LEN];
+	int n = 0;
+
+	for (int k = 0; k < 2; k++) {
+		if (!t->have_reflexive[k])
+			continue;
+		memcpy(eps[n], &t->reflexive[k].sin6_addr, 16);
+		eps[n][16] = (uint8_t)(ntohs(t->reflexive[k].sin6_port) >> 8);
+		eps[n][17] = (uint8_t)ntohs(t->reflexive[k].sin6_port);
+		n++;
+	}
+	for (int i = 0; i < t->n_endpoints; i++)
+		memcpy(eps[n++], t->endpoints[i], PROTO_ENDPOINT_LEN);
+	for (int i = 0; i < n; i++) {
+		int dup = 0;
+		for (int j = 0; j < i; j++)
+			dup |= memcmp(eps[i], eps[j], PROTO_ENDPOINT_LEN) == 0;
+		if (!dup)
+			msg_put_bytes(w, T_ENDPOINT, eps[i], PROTO_ENDPOINT_LEN);
+	}
+}
+
+static uint32_t auth_nat_flags(const struct auth_client *t)
+{
+	uint32_t f = 0;
+
+	if (t->have_reflexive[0] && t->have_reflexive[1]) {
+		f |= NAT_KNOWN;
+		if (t->reflexive[0].sin6_port != t->reflexive[1].sin6_port ||
+		    memcmp(&t->reflexive[0].sin6_addr, &t->reflexive[1].sin6_addr, 16) != 0)
+			f |= NAT_VARIES;
+	}
+	if (t->have_reflexive[0] && ntohs(t->reflexive[0].sin6_port) == t->udp_port)
+		f |= NAT_PRESERVES;
+	return f;
+}
+
+/* One side's description for the other: identity, certificate, UDP id,
+ * NAT behaviour and candidates. */
+static void auth_put_node(struct msg_writer *w, const struct auth_client *t, const uint8_t *token)
+{
+	msg_put_str(w, T_IDENTITY, t->ci.identity);
+	msg_put_bytes(w, T_CERT, t->cert_der, t->cert_len);
+	msg_put_u32(w, T_NODE_ID, t->node_id);
+	msg_put_u32(w, T_NAT, auth_nat_flags(t));
+	msg_put_bytes(w, T_PUNCH_TOKEN, token, AW_TOKEN_LEN);
+	auth_put_candidates(w, t);
+}
+
+static void auth_lookup_error(struct auth_client *cl, uint32_t lookup_id, const char *what)
+{
+	uint8_t buf[512];
+	struct msg_writer w;
+	char text[300];
+	int n;
+
+	/* The same words for offline, unknown and refused: a refused caller
+	 * must not learn that the callee exists or is online. */
+	snprintf(text, sizeof(text), "%s is not reachable through this authority", what);
+	log_debug("authority: %s: %s", cl->peer, text);
+	msg_begin(&w, buf, sizeof(buf), MSG_ERROR);
+	msg_put_u32(&w, T_CODE, PERR_NOT_FOUND);
+	msg_put_str(&w, T_TEXT, text);
+	msg_put_u32(&w, T_LOOKUP_ID, lookup_id);
+	n = msg_finish(&w);
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
+}
+
 static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 {
 	struct authority *a = cl->auth;
 	struct cert_info ci;
 	struct auth_client *t = NULL;
+	struct auth_broker *b;
 	char ident[ID_NAME_MAX + 1], what[INET6_ADDRSTRLEN + 8];
 	const uint8_t *p;
 	size_t n;
+	uint32_t lookup_id = 0;
 	uint8_t *buf;
 	struct msg_writer w;
 	int len;
 
 	if (auth_client_identity(cl, &ci) < 0)
 		return;
+	if (!cl->registered) {
+		auth_send_error(cl, PERR_PROTOCOL, "register before looking up peers");
+		return;
+	}
+	msg_get_u32(r, T_LOOKUP_ID, &lookup_id);
 	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) == 0) {
 		snprintf(what, sizeof(what), "%.40s", ident);
 		t = auth_find_by_identity(a, ident);
@@ -484,23 +636,205 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 		auth_send_error(cl, PERR_PROTOCOL, "lookup needs an identity or an address");
 		return;
 	}
-	if (!t || registry_serial_revoked(a->reg, t->ci.serial) == 1) {
-		auth_send_error(cl, PERR_NOT_FOUND, "%s is not online at this authority", what);
+	if (!t || t == cl || registry_serial_revoked(a->reg, t->ci.serial) == 1) {
+		auth_lookup_error(cl, lookup_id, what);
 		return;
 	}
+	/* Ask the callee first; the caller hears back only if it agrees. */
+	b = calloc(1, sizeof(*b));
 	buf = malloc(MSG_FRAME_MAX);
-	if (!buf)
+	if (!b || !buf || getrandom(b->token, sizeof(b->token), 0) != sizeof(b->token)) {
+		free(b);
+		free(buf);
 		return;
-	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_PEER);
-	msg_put_str(&w, T_IDENTITY, t->ci.identity);
-	msg_put_bytes(&w, T_CERT, t->cert_der, t->cert_len);
-	for (int i = 0; i < t->n_endpoints; i++)
-		msg_put_bytes(&w, T_ENDPOINT, t->endpoints[i], PROTO_ENDPOINT_LEN);
+	}
+	b->caller = cl;
+	b->caller_lookup = lookup_id;
+	b->id = ++a->next_broker;
+	snprintf(b->callee, sizeof(b->callee), "%s", t->ci.identity);
+	b->deadline = loop_now_ms() + AUTH_BROKER_MS;
+	b->next = a->brokers;
+	a->brokers = b;
+	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_BROKER);
+	msg_put_u32(&w, T_LOOKUP_ID, b->id);
+	auth_put_node(&w, cl, b->token);
 	len = msg_finish(&w);
 	if (len > 0)
-		tlsconn_send(cl->conn, buf, (size_t)len);
+		tlsconn_send(t->conn, buf, (size_t)len);
 	free(buf);
-	log_debug("authority: %s looked up %s: %s", ci.identity, what, t->ci.identity);
+	if (!a->timer.deadline || a->timer.deadline > b->deadline)
+		loop_timer_arm(a->loop, &a->timer, b->deadline);
+	log_debug("authority: %s looks up %s: asking %s", ci.identity, what, t->ci.identity);
+}
+
+static struct auth_broker *auth_take_broker(struct auth_client *callee, struct msg_reader *r)
+{
+	struct auth_broker **bp;
+	uint32_t id;
+
+	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0)
+		return NULL;
+	for (bp = &callee->auth->brokers; *bp; bp = &(*bp)->next) {
+		struct auth_broker *b = *bp;
+		if (b->id == id && strcmp(b->callee, callee->ci.identity) == 0) {
+			*bp = b->next;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static void auth_on_broker_ok(struct auth_client *cl, struct msg_reader *r)
+{
+	struct auth_broker *b = cl->registered ? auth_take_broker(cl, r) : NULL;
+	uint8_t *buf;
+	struct msg_writer w;
+	int len;
+
+	if (!b)
+		return;
+	buf = malloc(MSG_FRAME_MAX);
+	if (buf) {
+		msg_begin(&w, buf, MSG_FRAME_MAX, MSG_PEER);
+		msg_put_u32(&w, T_LOOKUP_ID, b->caller_lookup);
+		auth_put_node(&w, cl, b->token);
+		len = msg_finish(&w);
+		if (len > 0)
+			tlsconn_send(b->caller->conn, buf, (size_t)len);
+		free(buf);
+	}
+	free(b);
+}
+
+static void auth_on_broker_refuse(struct auth_client *cl, struct msg_reader *r)
+{
+	struct auth_broker *b = cl->registered ? auth_take_broker(cl, r) : NULL;
+
+	if (!b)
+		return;
+	log_info("authority: %s refused a connection from %s", cl->ci.identity, b->caller->ci.identity);
+	auth_lookup_error(b->caller, b->caller_lookup, b->callee);
+	free(b);
+}
+
+static void auth_timer(struct loop_timer *t)
+{
+	struct authority *a = (struct authority *)((char *)t - offsetof(struct authority, timer));
+	uint64_t now = loop_now_ms(), next = 0;
+	struct auth_broker **bp;
+
+	for (bp = &a->brokers; *bp;) {
+		struct auth_broker *b = *bp;
+		if (b->deadline <= now) {
+			*bp = b->next;
+			auth_lookup_error(b->caller, b->caller_lookup, b->callee);
+			free(b);
+			continue;
+		}
+		if (!next || b->deadline < next)
+			next = b->deadline;
+		bp = &b->next;
+	}
+	if (next)
+		loop_timer_arm(a->loop, &a->timer, next);
+}
+
+/* ---- UDP service: reflexive addresses and relay ---- */
+
+static void auth_udp_probe(struct authority *a, int k, const uint8_t *b, size_t len,
+    const struct sockaddr_in6 *from)
+{
+	struct aw_probe pr;
+	struct auth_client *cl;
+	uint8_t out[AW_PROBE_REPLY_LEN];
+	int n;
+
+	if (aw_parse_probe(AW_PROBE, b, len, &pr) < 0 || !(cl = auth_find_by_node(a, pr.node_id)) ||
+	    aw_verify(b, len, cl->udp_key) < 0 || pr.txid <= cl->probe_txid)
+		return;		/* silence for anything unauthenticated or replayed */
+	cl->probe_txid = pr.txid;
+	cl->reflexive[k] = *from;
+	cl->have_reflexive[k] = 1;
+	memcpy(pr.addr, &from->sin6_addr, 16);
+	pr.port = ntohs(from->sin6_port);
+	n = aw_build_probe_reply(&pr, cl->udp_key, out, sizeof(out));
+	if (n > 0)
+		udp_send_one(a->udp[k].io.fd, from, out, (size_t)n);
+}
+
+/* Forwards a registered node's datagram to another registered node, as is:
+ * one datagram in, one of the same size plus nothing out, so the relay
+ * cannot amplify; both ends are authenticated by their keys. */
+static void auth_udp_relay(struct authority *a, uint8_t *b, size_t len, const struct sockaddr_in6 *from)
+{
+	struct aw_relay rl;
+	struct auth_client *src, *dst;
+
+	if (aw_parse_relay(b, len, &rl) < 0 || b[0] != AW_RELAY ||
+	    !(src = auth_find_by_node(a, rl.sender_id)) || aw_verify(b, len, src->udp_key) < 0 ||
+	    !replay_check(&src->relay_replay, rl.counter) || replay_update(&src->relay_replay, rl.counter) < 0)
+		return;
+	dst = auth_find_by_node(a, rl.target_id);
+	if (!dst || dst == src || !dst->have_reflexive[0])
+		return;
+	rl.counter = ++dst->relayed_ctr;
+	if (aw_seal_relay(AW_RELAYED, &rl, rl.payload_len, dst->udp_key, b, UDP_BUF_SIZE) < 0)
+		return;
+	udp_send_one(a->udp[0].io.fd, &dst->reflexive[0], b, len);
+}
+
+static void auth_udp_io(struct loop_io *io, uint32_t events)
+{
+	struct auth_udp *u = (struct auth_udp *)io;
+	struct authority *a = u->auth;
+
+	for (int round = 0; round < 8; round++) {
+		int n = udp_recv_batch(io->fd, a->urx);
+
+		for (int i = 0; i < n; i++) {
+			uint8_t *b = a->urx->buf[i];
+			size_t len = a->urx->len[i];
+
+			if (len && b[0] == AW_PROBE)
+				auth_udp_probe(a, u->k, b, len, &a->urx->peer[i]);
+			else if (len && b[0] == AW_RELAY && u->k == 0)
+				auth_udp_relay(a, b, len, &a->urx->peer[i]);
+		}
+		if (n < UDP_BATCH_MAX)
+			break;
+	}
+}
+
+static int auth_udp_open(struct authority *a, char *err, size_t errlen)
+{
+	int base = ntohs(a->cfg.listen.sin6_port);
+
+	a->urx = calloc(1, sizeof(*a->urx));
+	if (!a->urx)
+		return -ENOMEM;
+	for (int k = 0; k < 2; k++) {
+		struct sockaddr_in6 sa = a->cfg.listen;
+		int fd, zero = 0, rc;
+
+		sa.sin6_port = htons((uint16_t)(base + k));
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "authority: cannot bind UDP port %d: %s", base + k, strerror(errno));
+			close(fd);
+			return rc;
+		}
+		a->udp[k].io.fd = fd;
+		a->udp[k].io.fn = auth_udp_io;
+		a->udp[k].auth = a;
+		a->udp[k].k = k;
+		if ((rc = loop_add(a->loop, &a->udp[k].io, EPOLLIN)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static void auth_on_ping(struct auth_client *cl, struct msg_reader *r)
@@ -524,6 +858,8 @@ static const struct {
 	{ MSG_PING, auth_on_ping },
 	{ MSG_REGISTER, auth_on_register },
 	{ MSG_LOOKUP, auth_on_lookup },
+	{ MSG_BROKER_OK, auth_on_broker_ok },
+	{ MSG_BROKER_REFUSE, auth_on_broker_refuse },
 };
 
 static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
@@ -622,6 +958,8 @@ int authority_start(struct loop *l, const struct config *cfg, struct authority *
 		return -ENOMEM;
 	a->loop = l;
 	a->lio.fd = -1;
+	a->udp[0].io.fd = a->udp[1].io.fd = -1;
+	a->timer.fn = auth_timer;
 	a->cfg = cfg->authority;
 	snprintf(a->dir, sizeof(a->dir), "%s/authority", cfg->state_dir);
 	if (mkdir(a->dir, 0700) < 0 && errno != EEXIST) {
@@ -643,6 +981,9 @@ int authority_start(struct loop *l, const struct config *cfg, struct authority *
 	rc = auth_listen(a, err, errlen);
 	if (rc < 0)
 		goto fail;
+	rc = auth_udp_open(a, err, errlen);
+	if (rc < 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
@@ -656,6 +997,14 @@ void authority_stop(struct authority *a)
 		return;
 	while (a->clients)
 		auth_client_free(a->clients);
+	loop_timer_cancel(a->loop, &a->timer);
+	for (int k = 0; k < 2; k++) {
+		if (a->udp[k].io.fd >= 0) {
+			loop_del(a->loop, &a->udp[k].io);
+			close(a->udp[k].io.fd);
+		}
+	}
+	free(a->urx);
 	if (a->lio.fd >= 0) {
 		loop_del(a->loop, &a->lio);
 		close(a->lio.fd);

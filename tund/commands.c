@@ -201,6 +201,12 @@ static void cmd_whois(struct daemon *d, struct ctl_req *req, json_object *args)
 		overlay_whois(d->overlay, req, addr);
 }
 
+static void cmd_netcheck(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	if (need_up(d, req) == 0)
+		overlay_netcheck(d->overlay, req);
+}
+
 static void cmd_ping(struct daemon *d, struct ctl_req *req, json_object *args)
 {
 	const char *id;
@@ -226,6 +232,7 @@ static const struct {
 	{ "resolve", cmd_resolve },
 	{ "whois", cmd_whois },
 	{ "ping", cmd_ping },
+	{ "netcheck", cmd_netcheck },
 };
 
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, json_object *args)

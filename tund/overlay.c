@@ -21,6 +21,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "identity/name.h"
 #include "identity/trust.h"
 #include "netstack/aead.h"
+#include "netstack/authwire.h"
 #include "netstack/cookie.h"
 #include "netstack/handshake.h"
 #include "netstack/udp.h"
@@ -49,6 +51,7 @@
 #include "tund/node.h"
 #include "tund/overlay.h"
 #include "tund/peer.h"
+#include "tund/proto.h"
 #include "tund/tun.h"
 
 /* WireGuard's timers: rekey after 120 s (config rekey_after, lower only for
@@ -58,7 +61,7 @@
 #define REKEY_RESPONDER_MS	(REKEY_AFTER_MS + 15000)
 #define REJECT_AFTER_MS		(REKEY_AFTER_MS + 60000)
 #define REJECT_AFTER_MSGS	((uint64_t)1 << 60)
-#define KEEPALIVE_MS		10000
+#define KEEPALIVE_MS		2000	/* answer received data within this, even with nothing to say */
 #define UNANSWERED_MS		15000	/* data out, nothing back: peer lost our session */
 #define HELLO_RETRY_MS		1000
 #define ATTEMPT_GIVEUP_MS	10000
@@ -68,6 +71,14 @@
 #define TUN_BATCH		64
 #define OVERHEAD		(WIRE_DATA_HDR_LEN + AEAD_TAG_LEN)
 #define NEGATIVE_MS		3000
+#define PROBE_MS		25000	/* refresh the reflexive address */
+#define PROBE_RETRY_MS		1000
+#define RELAY_HELLO_AFTER_MS	1000	/* direct HELLOs first, then the relay too */
+#define DIRECT_DEAD_MS		6000	/* nothing direct for this long: use the relay */
+#define DIRECT_PROBE_FAST_MS	1000
+#define DIRECT_PROBE_SLOW_MS	5000
+#define PUNCH_MS		5000
+#define PUNCH_EVERY_MS		200
 #define LOOKUP_QUEUE		8
 
 enum { MSG_PING_REQ = 0x01, MSG_PING_REP = 0x02 };
@@ -119,6 +130,18 @@ struct overlay {
 	uint8_t mac1_key[COOKIE_KEY_LEN];
 	struct udp_batch *rx, *tx;
 	int ntx;
+	uint32_t tx_relay[UDP_BATCH_MAX];	/* per send slot: relay target, 0 = direct */
+	/* The authority's UDP service: our id and key there, what it saw. */
+	int have_udp;
+	uint32_t node_id;
+	uint8_t udp_key[AW_KEY_LEN];
+	struct sockaddr_in6 auth_udp[2];
+	uint64_t probe_txid, probe_sent_txid[2];
+	uint64_t next_probe_ms;
+	int have_reflexive[2];
+	struct sockaddr_in6 reflexive[2];
+	struct replay relay_replay;
+	uint64_t relay_ctr;
 	int n_attempts;
 	struct attempt *attempts[MAX_ATTEMPTS];
 	struct addr_wait *waits;
@@ -139,6 +162,8 @@ static uint64_t now_ns(void)
 }
 
 static void ov_arm(struct overlay *o);
+static void ov_probe(struct overlay *o);
+static int ov_policy_allows(struct overlay *o, const char *identity);
 static void ov_start_initiation(struct overlay *o, struct peer *p);
 static void ov_waiters_session(struct overlay *o, struct peer *p);
 
@@ -165,16 +190,33 @@ static void ov_flush_tx(struct overlay *o)
 	o->ntx = 0;
 }
 
-static uint8_t *ov_tx_slot(struct overlay *o, const struct sockaddr_in6 *to)
+/* Where the next datagram to `to` is written; NULL if `to` is the relay
+ * and we have no relay. Relayed datagrams get their RELAY header on commit. */
+static uint8_t *ov_tx_slot(struct overlay *o, const struct ep *to)
 {
+	if (to->relay && !o->have_udp)
+		return NULL;
 	if (o->ntx == UDP_BATCH_MAX)
 		ov_flush_tx(o);
-	o->tx->peer[o->ntx] = *to;
+	o->tx_relay[o->ntx] = to->relay;
+	if (to->relay) {
+		o->tx->peer[o->ntx] = o->auth_udp[0];
+		return o->tx->buf[o->ntx] + AW_RELAY_HDR;
+	}
+	o->tx->peer[o->ntx] = to->sa;
 	return o->tx->buf[o->ntx];
 }
 
 static void ov_tx_commit(struct overlay *o, size_t len)
 {
+	if (o->tx_relay[o->ntx]) {
+		struct aw_relay r = { .sender_id = o->node_id, .target_id = o->tx_relay[o->ntx],
+		    .counter = ++o->relay_ctr };
+		int n = aw_seal_relay(AW_RELAY, &r, len, o->udp_key, o->tx->buf[o->ntx], UDP_BUF_SIZE);
+		if (n < 0)
+			return;
+		len = (size_t)n;
+	}
 	o->tx->len[o->ntx++] = len;
 }
 
@@ -188,6 +230,8 @@ static int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t 
 	    len + OVERHEAD > UDP_BUF_SIZE)
 		return -EAGAIN;
 	b = ov_tx_slot(o, &p->ep);
+	if (!b)
+		return -EAGAIN;
 	wire_build_data_header(s->remote_index, s->send_ctr, b, WIRE_DATA_HDR_LEN);
 	if (aead_seal(s->send_key, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
 		return -EIO;
@@ -198,6 +242,8 @@ static int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t 
 	p->last_tx_ms = now_ms();
 	if (len && !p->unanswered_ms)
 		p->unanswered_ms = p->last_tx_ms;
+	if (len && !p->ep.relay && !p->direct_unanswered_ms)
+		p->direct_unanswered_ms = p->last_tx_ms;
 	return 0;
 }
 
@@ -357,16 +403,29 @@ static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 	h.sender_index = a->local_index;
 	memcpy(h.nonce, a->nonce, sizeof(h.nonce));
 	cookie_mac1_key(p->identity, key);
-	for (int i = 0; i < p->n_eps; i++) {
-		uint8_t *b = ov_tx_slot(o, &p->eps[i]);
-		int n = wire_build_hello(&h, b, UDP_BUF_SIZE);
-		if (n < 0)
+	for (int i = 0; i <= p->n_eps; i++) {
+		struct ep to = { .sock = 0 };
+		uint8_t *b;
+		int n;
+
+		if (i < p->n_eps) {
+			to.sa = p->eps[i];
+		} else {
+			/* The relay too, once direct had its chance (or there is
+			 * nothing direct to try). */
+			if (!p->relay_id || (p->n_eps && now_ms() - a->started_ms < RELAY_HELLO_AFTER_MS))
+				break;
+			to.relay = p->relay_id;
+		}
+		b = ov_tx_slot(o, &to);
+		if (!b || (n = wire_build_hello(&h, b, UDP_BUF_SIZE)) < 0)
 			continue;
 		cookie_mac1_stamp(key, b, WIRE_HELLO_MAC1_OFF);
 		ov_tx_commit(o, (size_t)n);
 	}
 	ov_flush_tx(o);
-	a->next_hello_ms = now_ms() + HELLO_RETRY_MS;
+	/* Faster at first: a punch needs both sides' packets to cross. */
+	a->next_hello_ms = now_ms() + (now_ms() - a->started_ms < 3000 ? HELLO_RETRY_MS / 4 : HELLO_RETRY_MS);
 }
 
 static void ov_start_initiation(struct overlay *o, struct peer *p)
@@ -375,10 +434,8 @@ static void ov_start_initiation(struct overlay *o, struct peer *p)
 
 	if (p->init || now_ms() < p->next_init_ms)
 		return;
-	if (p->n_eps == 0) {
-		/* Ask the authority where the peer is. */
-		return;
-	}
+	if (p->n_eps == 0 && !p->relay_id)
+		return;		/* nowhere to send: a lookup will tell */
 	a = ov_attempt_new(o, 1);
 	if (!a)
 		return;
@@ -407,6 +464,8 @@ static void ov_pump(struct overlay *o, struct attempt *a)
 		uint8_t *b = ov_tx_slot(o, &a->ep);
 		int n;
 
+		if (!b)
+			continue;
 		memset(&h, 0, sizeof(h));
 		h.sender_index = a->local_index;
 		h.receiver_index = a->remote_index;
@@ -483,6 +542,11 @@ static void ov_attempt_done(struct overlay *o, struct attempt *a)
 		ov_attempt_free(o, a);
 		return;
 	}
+	if (!a->initiator && !ov_policy_allows(o, ci.identity)) {
+		log_info("handshake: refusing %s (policy)", ci.identity);
+		ov_attempt_free(o, a);
+		return;
+	}
 	p = a->peer ? a->peer : peer_add(o->peers, ci.identity);
 	s = p ? ov_session_from(o, a, peer_id) : NULL;
 	if (!s) {
@@ -497,15 +561,22 @@ static void ov_attempt_done(struct overlay *o, struct attempt *a)
 	ov_peer_set_cert(o, p, &ci);
 	p->ep = a->ep;
 	p->have_ep = 1;
-	ov_peer_merge_eps(p, &a->ep, 1);
+	if (a->ep.relay) {
+		p->relay_since_ms = now_ms();
+		p->next_direct_probe_ms = now_ms();
+	} else {
+		ov_peer_merge_eps(p, &a->ep.sa, 1);
+		p->last_rx_direct_ms = now_ms();
+	}
 	p->hs_done_ms = now_ms();
 	p->hs_done_wall = (int64_t)time(NULL);
 	peer_session_install(o->peers, p, s);
-	udp_addr_format(&a->ep, ep, sizeof(ep));
+	ep_format(&a->ep, ep, sizeof(ep));
 	/* The initiator completes last, so the responder has its keys: send
 	 * now. The responder waits until its last flight is acknowledged. */
 	s->can_send = a->initiator;
-	log_info("session with %s at %s (%s)", p->identity, ep, a->initiator ? "initiator" : "responder");
+	log_info("session with %s %s %s (%s)", p->identity, a->ep.relay ? "through the" : "at", ep,
+	    a->initiator ? "initiator" : "responder");
 	if (s->can_send)
 		ov_session_ready(o, p);
 }
@@ -539,8 +610,26 @@ static void ov_attempt_progress(struct overlay *o, struct attempt *a)
 
 /* ------------------------------------------------------------ receiving */
 
-static void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *from)
+/* The address a cookie is bound to: the sender's, or for the relay a
+ * pseudo address naming the relayed node (the relay proves it is
+ * registered; the cookie still proves it receives). */
+static struct sockaddr_in6 ov_cookie_addr(const struct ep *e)
 {
+	struct sockaddr_in6 sa = e->sa;
+
+	if (e->relay) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6_family = AF_INET6;
+		sa.sin6_addr.s6_addr[0] = 0xfe;
+		sa.sin6_addr.s6_addr[1] = 0x80;
+		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
+	}
+	return sa;
+}
+
+static void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+{
+	struct sockaddr_in6 ca = ov_cookie_addr(from);
 	struct wire_hello h;
 	struct wire_cookie c;
 	uint8_t *out;
@@ -551,15 +640,17 @@ static void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const s
 	memset(&c, 0, sizeof(c));
 	c.receiver_index = h.sender_index;
 	memcpy(c.nonce, h.nonce, sizeof(c.nonce));
-	if (cookie_make(&o->jar, from, h.sender_index, now_ms(), c.cookie) < 0)
+	if (cookie_make(&o->jar, &ca, h.sender_index, now_ms(), c.cookie) < 0)
 		return;
 	out = ov_tx_slot(o, from);
+	if (!out)
+		return;
 	n = wire_build_cookie(&c, out, UDP_BUF_SIZE);
 	if (n > 0)
 		ov_tx_commit(o, (size_t)n);
 }
 
-static void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *from)
+static void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct wire_cookie c;
 	struct attempt *a;
@@ -581,11 +672,11 @@ static void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const 
 	ov_attempt_progress(o, a);
 }
 
-static struct attempt *ov_find_responder(struct overlay *o, const struct sockaddr_in6 *from, uint32_t remote)
+static struct attempt *ov_find_responder(struct overlay *o, const struct ep *from, uint32_t remote)
 {
 	for (int i = 0; i < o->n_attempts; i++) {
 		struct attempt *a = o->attempts[i];
-		if (!a->initiator && a->remote_index == remote && udp_addr_equal(&a->ep, from))
+		if (!a->initiator && a->remote_index == remote && ep_equal(&a->ep, from))
 			return a;
 	}
 	return NULL;
@@ -599,8 +690,9 @@ static struct attempt *ov_find_flushing(struct overlay *o, uint32_t local_index)
 	return NULL;
 }
 
-static void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *from)
+static void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
+	struct sockaddr_in6 ca = ov_cookie_addr(from);
 	struct wire_hs h;
 	struct attempt *a;
 	int kind = 0;
@@ -611,7 +703,7 @@ static void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const stru
 		/* An initiator's segment: it must prove it knows us (mac1) and
 		 * that it receives at its address (cookie) before we keep state. */
 		if (cookie_mac1_check(o->mac1_key, b, len, WIRE_HS_MAC1_OFF) < 0 ||
-		    cookie_verify(&o->jar, from, h.sender_index, h.cookie, now_ms()) < 0)
+		    cookie_verify(&o->jar, &ca, h.sender_index, h.cookie, now_ms()) < 0)
 			return;
 		a = ov_find_responder(o, from, h.sender_index);
 		if (!a) {
@@ -636,7 +728,7 @@ static void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const stru
 			return;
 		if (a->initiator && a->remote_index == 0)
 			a->remote_index = h.sender_index;
-		if (h.sender_index != a->remote_index || !udp_addr_equal(&a->ep, from))
+		if (h.sender_index != a->remote_index || !ep_equal(&a->ep, from))
 			return;
 	}
 	hs_input(a->hs, h.seq, h.ack, h.data, h.data_len, now_ms());
@@ -669,7 +761,7 @@ static void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, s
 	}
 }
 
-static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct sockaddr_in6 *from)
+static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
 {
 	struct wire_data d;
 	struct session *s;
@@ -700,13 +792,26 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct s
 	p = s->peer;
 	p->last_rx_ms = now_ms();
 	p->unanswered_ms = 0;
-	/* Roaming: only an authenticated, fresh packet moves the endpoint. */
-	if (!udp_addr_equal(&p->ep, from)) {
+	/* Roaming and path upgrades: only an authenticated, fresh packet moves
+	 * the endpoint. A direct one always wins; a relayed one never
+	 * replaces a direct path (that happens when direct goes quiet). */
+	if (!from->relay) {
+		p->last_rx_direct_ms = p->last_rx_ms;
+		p->direct_unanswered_ms = 0;
+	}
+	/* A relayed packet takes over from a direct path that went quiet: the
+	 * peer gave up on direct, so our direct packets are likely lost too. */
+	if (!ep_equal(&p->ep, from) && (!from->relay || !p->have_ep || p->ep.relay ||
+	    p->last_rx_ms - p->last_rx_direct_ms > 2000)) {
 		char a[UDP_ADDR_STRLEN];
-		udp_addr_format(from, a, sizeof(a));
-		log_info("peer %s moved to %s", p->identity, a);
+		ep_format(from, a, sizeof(a));
+		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
+		if (p->have_ep && p->ep.relay && !from->relay)
+			ov_peer_merge_eps(p, &from->sa, 1);
 		p->ep = *from;
 		p->have_ep = 1;
+		if (from->relay)
+			p->relay_since_ms = p->last_rx_ms;
 	}
 	if (n == 0)
 		return;		/* keepalive */
@@ -725,6 +830,95 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct s
 	ov_tun_write(o, pt, (size_t)n);
 }
 
+static void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *from);
+
+/* A datagram the authority relayed to us from another node. */
+static void ov_rx_relayed(struct overlay *o, uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
+{
+	struct aw_relay r;
+	struct ep from = { .sock = 0 };
+
+	if (!o->have_udp || !udp_addr_equal(sa, &o->auth_udp[0]) || aw_parse_relay(b, len, &r) < 0 ||
+	    r.target_id != o->node_id || r.sender_id == 0 || aw_verify(b, len, o->udp_key) < 0 ||
+	    !replay_check(&o->relay_replay, r.counter) || replay_update(&o->relay_replay, r.counter) < 0)
+		return;
+	from.relay = r.sender_id;
+	if (r.payload_len && (r.payload[0] == WIRE_HELLO || r.payload[0] == WIRE_COOKIE ||
+	    r.payload[0] == WIRE_HS || r.payload[0] == WIRE_DATA))
+		ov_rx_datagram(o, b + AW_RELAY_HDR, r.payload_len, &from);
+}
+
+static void ov_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
+{
+	struct aw_probe pr;
+
+	if (!o->have_udp || aw_parse_probe(AW_PROBE_REPLY, b, len, &pr) < 0 || pr.node_id != o->node_id ||
+	    aw_verify(b, len, o->udp_key) < 0)
+		return;
+	for (int k = 0; k < 2; k++) {
+		if (pr.txid != o->probe_sent_txid[k] || !udp_addr_equal(sa, &o->auth_udp[k]))
+			continue;
+		struct sockaddr_in6 seen = { .sin6_family = AF_INET6, .sin6_port = htons(pr.port) };
+		memcpy(&seen.sin6_addr, pr.addr, 16);
+		if (!o->have_reflexive[k] || !udp_addr_equal(&seen, &o->reflexive[k])) {
+			char a[UDP_ADDR_STRLEN];
+			udp_addr_format(&seen, a, sizeof(a));
+			log_info("netcheck: the authority's port %d sees us as %s", ntohs(o->auth_udp[k].sin6_port), a);
+		}
+		o->reflexive[k] = seen;
+		o->have_reflexive[k] = 1;
+	}
+}
+
+/* PUNCH opens NAT mappings; the token (from the broker) proves the sender
+ * is the peer the authority introduced, so answering it is no leak. */
+static void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+{
+	uint8_t token[AW_TOKEN_LEN], out[AW_PUNCH_LEN];
+	struct peer *p;
+
+	if (aw_parse_punch(b, len, token) < 0)
+		return;
+	for (p = peer_first(o->peers); p; p = p->next)
+		if (p->have_token && memcmp(p->token, token, sizeof(token)) == 0)
+			break;
+	if (!p)
+		return;
+	ov_peer_merge_eps(p, &from->sa, 1);
+	if (b[0] == AW_PUNCH) {
+		if (aw_build_punch(AW_PUNCH_ACK, token, out, sizeof(out)) > 0)
+			udp_send_one(o->udp_io.fd, &from->sa, out, sizeof(out));
+	} else if (p->init && p->init->stage == AT_HELLO) {
+		/* This address reached the peer: say HELLO there now. */
+		p->init->next_hello_ms = 0;
+	}
+}
+
+static void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	switch (wire_type(b, len)) {
+	case WIRE_DATA: ov_rx_data(o, b, len, from); break;
+	case WIRE_HELLO: ov_rx_hello(o, b, len, from); break;
+	case WIRE_COOKIE: ov_rx_cookie(o, b, len, from); break;
+	case WIRE_HS: ov_rx_hs(o, b, len, from); break;
+	case AW_RELAYED:
+		if (!from->relay)
+			ov_rx_relayed(o, b, len, &from->sa);
+		break;
+	case AW_PROBE_REPLY:
+		if (!from->relay)
+			ov_rx_probe_reply(o, b, len, &from->sa);
+		break;
+	case AW_PUNCH:
+	case AW_PUNCH_ACK:
+		if (!from->relay)
+			ov_rx_punch(o, b, len, from);
+		break;
+	default:
+		break;	/* silence */
+	}
+}
+
 static void ov_udp_io(struct loop_io *io, uint32_t events)
 {
 	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, udp_io));
@@ -734,17 +928,9 @@ static void ov_udp_io(struct loop_io *io, uint32_t events)
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++) {
-			uint8_t *b = o->rx->buf[i];
-			size_t len = o->rx->len[i];
-			const struct sockaddr_in6 *from = &o->rx->peer[i];
+			struct ep from = { .sa = o->rx->peer[i], .sock = 0 };
 
-			switch (wire_type(b, len)) {
-			case WIRE_DATA: ov_rx_data(o, b, len, from); break;
-			case WIRE_HELLO: ov_rx_hello(o, b, len, from); break;
-			case WIRE_COOKIE: ov_rx_cookie(o, b, len, from); break;
-			case WIRE_HS: ov_rx_hs(o, b, len, from); break;
-			default: break;	/* silence */
-			}
+			ov_rx_datagram(o, o->rx->buf[i], o->rx->len[i], &from);
 		}
 		ov_flush_tx(o);
 		if (n < UDP_BATCH_MAX)
@@ -762,8 +948,7 @@ static int ov_in_overlay(const struct overlay *o, int family, const uint8_t *dst
 	return 1;	/* v4: anything routed to q2q0 is ours to resolve */
 }
 
-static void ov_addr_lookup_done(void *arg, int err, const char *msg, const char *identity,
-    const uint8_t *cert, size_t certlen, const struct sockaddr_in6 *eps, int neps);
+static void ov_addr_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe);
 
 static void ov_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family, const uint8_t *dst)
 {
@@ -848,15 +1033,16 @@ static void ov_tun_io(struct loop_io *io, uint32_t events)
 
 /* ------------------------------------------------------- lookups */
 
-static struct peer *ov_peer_from_lookup(struct overlay *o, const char *identity, const uint8_t *cert,
-    size_t certlen, const struct sockaddr_in6 *eps, int neps, char *err, size_t errlen)
+/* A node the authority described (lookup answer or broker request). */
+static struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
+    char *err, size_t errlen)
 {
 	struct cert_info ci;
 	struct peer *p;
 
-	if (ov_check_cert(o, cert, certlen, &ci, err, errlen) < 0)
+	if (ov_check_cert(o, pe->cert, pe->certlen, &ci, err, errlen) < 0)
 		return NULL;
-	if (strcmp(ci.identity, identity) != 0 || strcmp(ci.identity, o->identity) == 0) {
+	if (strcmp(ci.identity, pe->identity) != 0 || strcmp(ci.identity, o->identity) == 0) {
 		snprintf(err, errlen, "authority answered with an unexpected identity");
 		return NULL;
 	}
@@ -866,7 +1052,14 @@ static struct peer *ov_peer_from_lookup(struct overlay *o, const char *identity,
 		return NULL;
 	}
 	ov_peer_set_cert(o, p, &ci);
-	ov_peer_merge_eps(p, eps, neps);
+	ov_peer_merge_eps(p, pe->eps, pe->neps);
+	p->relay_id = pe->node_id;
+	p->nat = pe->nat;
+	memcpy(p->token, pe->token, sizeof(p->token));
+	p->have_token = 1;
+	/* Open our NAT towards the peer's candidates while it says HELLO. */
+	p->punch_until_ms = now_ms() + PUNCH_MS;
+	p->next_punch_ms = 0;
 	return p;
 }
 
@@ -885,8 +1078,7 @@ static void ov_addr_wait_free(struct overlay *o, struct addr_wait *w)
 	free(w);
 }
 
-static void ov_addr_lookup_done(void *arg, int err, const char *msg, const char *identity,
-    const uint8_t *cert, size_t certlen, const struct sockaddr_in6 *eps, int neps)
+static void ov_addr_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
 {
 	struct addr_wait *w = arg;
 	struct overlay *o = w->o;
@@ -894,7 +1086,7 @@ static void ov_addr_lookup_done(void *arg, int err, const char *msg, const char 
 	char e[256];
 
 	if (err == 0)
-		p = ov_peer_from_lookup(o, identity, cert, certlen, eps, neps, e, sizeof(e));
+		p = ov_peer_from_authority(o, pe, e, sizeof(e));
 	if (!p) {
 		for (int i = 0; i < w->nq; i++) {
 			ov_icmp_unreach(o, w->q[i]->data, w->q[i]->len);
@@ -957,10 +1149,10 @@ static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms)
 	char ep[UDP_ADDR_STRLEN] = "";
 
 	if (p && p->have_ep)
-		udp_addr_format(&p->ep, ep, sizeof(ep));
+		ep_format(&p->ep, ep, sizeof(ep));
 	json_object_object_add(r, "identity", json_object_new_string(w->identity));
 	json_object_object_add(r, "rtt_ms", json_object_new_double(rtt_ms));
-	json_object_object_add(r, "path", json_object_new_string("direct"));
+	json_object_object_add(r, "path", json_object_new_string(p && p->have_ep && p->ep.relay ? "relay" : "direct"));
 	json_object_object_add(r, "endpoint", json_object_new_string(ep));
 	ctl_reply_ok(w->req, r);
 }
@@ -1007,8 +1199,7 @@ static void ov_waiters_tick(struct overlay *o)
 	}
 }
 
-static void ov_name_lookup_done(void *arg, int err, const char *msg, const char *identity,
-    const uint8_t *cert, size_t certlen, const struct sockaddr_in6 *eps, int neps)
+static void ov_name_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
 {
 	struct waiter *w = arg;
 	struct overlay *o = w->o;
@@ -1016,7 +1207,7 @@ static void ov_name_lookup_done(void *arg, int err, const char *msg, const char 
 	char e[256];
 
 	if (err == 0)
-		p = ov_peer_from_lookup(o, identity, cert, certlen, eps, neps, e, sizeof(e));
+		p = ov_peer_from_authority(o, pe, e, sizeof(e));
 	else
 		snprintf(e, sizeof(e), "%s", msg ? msg : "lookup failed");
 	if (!p) {
@@ -1137,6 +1328,71 @@ void overlay_whois(struct overlay *o, struct ctl_req *req, const char *addr)
 	ctl_reply_ok(req, ov_peer_json(p));
 }
 
+/* Is this one of our own addresses (no NAT between us and the authority)? */
+static int ov_is_local_addr(const struct sockaddr_in6 *sa)
+{
+	struct ifaddrs *ifa, *i;
+	int found = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			found = IN6_IS_ADDR_V4MAPPED(&sa->sin6_addr) &&
+			    memcmp(&sa->sin6_addr.s6_addr[12], &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4) == 0;
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			found = memcmp(&sa->sin6_addr, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16) == 0;
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+static json_object *ov_nat_json(uint32_t nat)
+{
+	json_object *j;
+
+	if (!(nat & NAT_KNOWN))
+		return NULL;
+	j = json_object_new_object();
+	json_object_object_add(j, "mapping_varies_by_destination", json_object_new_boolean(!!(nat & NAT_VARIES)));
+	json_object_object_add(j, "port_preserved", json_object_new_boolean(!!(nat & NAT_PRESERVES)));
+	return j;
+}
+
+/* What we learned of our own NAT from the authority's two UDP ports: the
+ * same mapping for both means endpoint-independent mapping. */
+static json_object *ov_netcheck_json(struct overlay *o)
+{
+	json_object *j = json_object_new_object(), *refl = json_object_new_array();
+	char a[UDP_ADDR_STRLEN];
+
+	json_object_object_add(j, "local_port", json_object_new_int(o->port));
+	for (int k = 0; k < 2; k++) {
+		if (!o->have_reflexive[k])
+			continue;
+		udp_addr_format(&o->reflexive[k], a, sizeof(a));
+		json_object_array_add(refl, json_object_new_string(a));
+	}
+	json_object_object_add(j, "reflexive", refl);
+	json_object_object_add(j, "authority_udp", json_object_new_boolean(o->have_reflexive[0]));
+	if (o->have_reflexive[0] && o->have_reflexive[1]) {
+		int varies = !udp_addr_equal(&o->reflexive[0], &o->reflexive[1]);
+		json_object_object_add(j, "mapping_varies_by_destination", json_object_new_boolean(varies));
+		json_object_object_add(j, "port_preserved",
+		    json_object_new_boolean(ntohs(o->reflexive[0].sin6_port) == o->port));
+		json_object_object_add(j, "behind_nat", json_object_new_boolean(
+		    ntohs(o->reflexive[0].sin6_port) != o->port || !ov_is_local_addr(&o->reflexive[0])));
+	}
+	return j;
+}
+
+void overlay_netcheck(struct overlay *o, struct ctl_req *req)
+{
+	ctl_reply_ok(req, ov_netcheck_json(o));
+}
+
 void overlay_peers(struct overlay *o, struct ctl_req *req)
 {
 	json_object *r = json_object_new_object(), *arr = json_object_new_array();
@@ -1147,7 +1403,7 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 		char ep[UDP_ADDR_STRLEN];
 
 		if (p->have_ep) {
-			udp_addr_format(&p->ep, ep, sizeof(ep));
+			ep_format(&p->ep, ep, sizeof(ep));
 			json_object_object_add(j, "endpoint", json_object_new_string(ep));
 		} else {
 			json_object_object_add(j, "endpoint", NULL);
@@ -1157,7 +1413,9 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 			json_object_array_add(eps, json_object_new_string(ep));
 		}
 		json_object_object_add(j, "candidates", eps);
-		json_object_object_add(j, "path", json_object_new_string(p->cur ? "direct" : "none"));
+		json_object_object_add(j, "path", json_object_new_string(!p->cur || !p->have_ep ? "none" :
+		    p->ep.relay ? "relay" : "direct"));
+		json_object_object_add(j, "peer_nat", ov_nat_json(p->nat));
 		json_object_object_add(j, "session", json_object_new_boolean(p->cur != NULL));
 		json_object_object_add(j, "handshake_age", p->hs_done_ms ?
 		    json_object_new_int64((int64_t)((now - p->hs_done_ms) / 1000)) : NULL);
@@ -1168,6 +1426,7 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 		json_object_array_add(arr, j);
 	}
 	json_object_object_add(r, "peers", arr);
+	json_object_object_add(r, "nat", ov_netcheck_json(o));
 	ctl_reply_ok(req, r);
 }
 
@@ -1183,6 +1442,55 @@ void overlay_status(struct overlay *o, json_object *obj)
 }
 
 /* ------------------------------------------------------------- timers */
+
+static void ov_send_punches(struct overlay *o, struct peer *p)
+{
+	uint8_t buf[AW_PUNCH_LEN];
+
+	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0)
+		return;
+	for (int i = 0; i < p->n_eps; i++)
+		udp_send_one(o->udp_io.fd, &p->eps[i], buf, sizeof(buf));
+}
+
+/* Path upkeep for one peer: punching after a broker introduction, trying
+ * direct candidates again while on the relay (both sides do, so their
+ * packets cross each other's NATs), and falling back to the relay when the
+ * direct path has gone quiet. */
+static void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
+{
+	if (p->have_token && now < p->punch_until_ms && now >= p->next_punch_ms) {
+		ov_send_punches(o, p);
+		p->next_punch_ms = now + PUNCH_EVERY_MS;
+	}
+	if (!p->cur || !p->cur->can_send || !p->have_ep)
+		return;
+	if (p->ep.relay && now >= p->next_direct_probe_ms && p->n_eps) {
+		struct ep saved = p->ep;
+
+		for (int i = 0; i < p->n_eps; i++) {
+			p->ep.relay = 0;
+			p->ep.sock = 0;
+			p->ep.sa = p->eps[i];
+			ov_seal(o, p, NULL, 0);	/* an authenticated keepalive, direct */
+		}
+		p->ep = saved;
+		if (p->have_token)
+			ov_send_punches(o, p);
+		p->next_direct_probe_ms = now + (now - p->relay_since_ms < 30000 ?
+		    DIRECT_PROBE_FAST_MS : DIRECT_PROBE_SLOW_MS);
+	}
+	if (!p->ep.relay && p->relay_id && o->have_udp &&
+	    ((p->direct_unanswered_ms && now - p->direct_unanswered_ms > DIRECT_DEAD_MS) ||
+	     (o->cfg->keepalive && now - p->last_rx_direct_ms > (uint64_t)o->cfg->keepalive * 2000 + 2000))) {
+		p->direct_unanswered_ms = 0;
+		log_info("peer %s: direct path silent for %d s, switching to the relay", p->identity,
+		    DIRECT_DEAD_MS / 1000);
+		p->ep.relay = p->relay_id;
+		p->relay_since_ms = now;
+		p->next_direct_probe_ms = now + DIRECT_PROBE_FAST_MS;
+	}
+}
 
 static void ov_tick(struct overlay *o)
 {
@@ -1210,7 +1518,10 @@ static void ov_tick(struct overlay *o)
 		if (i < o->n_attempts && o->attempts[i] != a)
 			i--;
 	}
+	if (o->have_udp && now >= o->next_probe_ms)
+		ov_probe(o);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
+		ov_peer_paths(o, p, now);
 		if (p->prev && now - p->prev->born_ms > REJECT_AFTER_MS) {
 			peer_session_free(o->peers, p->prev);
 			p->prev = NULL;
@@ -1266,15 +1577,84 @@ static void ov_arm(struct overlay *o)
 	for (struct waiter *w = o->waiters; w; w = w->next)
 		if (w->kind == -W_PING)
 			next = now;
+	if (o->have_udp && o->next_probe_ms < next)
+		next = o->next_probe_ms;
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		if (p->have_token && now < p->punch_until_ms && p->next_punch_ms < next)
+			next = p->next_punch_ms;
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);
 }
 
 /* -------------------------------------------------- authority link events */
 
-static void ov_link_up(void *arg)
+static void ov_probe(struct overlay *o)
 {
-	(void)arg;
+	uint8_t buf[AW_PROBE_LEN];
+
+	for (int k = 0; k < 2; k++) {
+		struct aw_probe pr = { .node_id = o->node_id, .txid = ++o->probe_txid };
+		if (aw_build_probe(&pr, o->udp_key, buf, sizeof(buf)) > 0 &&
+		    udp_send_one(o->udp_io.fd, &o->auth_udp[k], buf, sizeof(buf)) == 0)
+			o->probe_sent_txid[k] = pr.txid;
+	}
+	/* Retry soon until both ports answered, then refresh now and then. */
+	o->next_probe_ms = now_ms() + (o->have_reflexive[0] && o->have_reflexive[1] ? PROBE_MS : PROBE_RETRY_MS);
+}
+
+static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
+{
+	struct overlay *o = arg;
+	const struct sockaddr_in6 *auth = node_authority_addr(o->node);
+
+	if (!o->have_udp || o->node_id != node_id)
+		replay_init(&o->relay_replay);
+	o->node_id = node_id;
+	memcpy(o->udp_key, key, sizeof(o->udp_key));
+	o->have_udp = 1;
+	for (int k = 0; k < 2; k++) {
+		o->auth_udp[k] = *auth;
+		o->auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + k));
+	}
+	o->have_reflexive[0] = o->have_reflexive[1] = 0;
+	ov_probe(o);
+	ov_arm(o);
+}
+
+/* Does our policy let identity connect to us? */
+static int ov_policy_allows(struct overlay *o, const char *identity)
+{
+	const char *at = strchr(identity, '@');
+
+	for (int i = 0; i < o->cfg->n_refuse; i++) {
+		const char *r = o->cfg->refuse[i];
+		if (strcmp(r, identity) == 0 || (r[0] == '*' && at && strcmp(r + 1, at) == 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* Someone asked the authority for us. Answer only after checking them,
+ * and start punching towards them so their HELLOs get through our NAT. */
+static void ov_link_broker(void *arg, uint32_t id, const struct authlink_peer *caller)
+{
+	struct overlay *o = arg;
+	char err[256];
+	struct peer *p;
+
+	if (!ov_policy_allows(o, caller->identity)) {
+		log_info("refusing a connection from %s (policy)", caller->identity);
+		authlink_broker_answer(o->link, id, 0);
+		return;
+	}
+	p = ov_peer_from_authority(o, caller, err, sizeof(err));
+	if (!p) {
+		log_warnx("refusing a connection from %s: %s", caller->identity, err);
+		authlink_broker_answer(o->link, id, 0);
+		return;
+	}
+	authlink_broker_answer(o->link, id, 1);
+	ov_arm(o);
 }
 
 static void ov_link_revoked(void *arg, const char *serial)
@@ -1297,6 +1677,7 @@ static void ov_link_revoked(void *arg, const char *serial)
 
 static const struct authlink_ops ov_link_ops = {
 	.on_up = ov_link_up,
+	.on_broker = ov_link_broker,
 	.on_revoked = ov_link_revoked,
 };
 

@@ -26,6 +26,7 @@ void overlay_status(struct overlay *o, json_object *obj);
 void overlay_peers(struct overlay *o, struct ctl_req *req);
 void overlay_resolve(struct overlay *o, struct ctl_req *req, const char *identity);
 void overlay_whois(struct overlay *o, struct ctl_req *req, const char *addr);
+void overlay_netcheck(struct overlay *o, struct ctl_req *req);
 void overlay_ping(struct overlay *o, struct ctl_req *req, const char *identity);
 
 #endif

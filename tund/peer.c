@@ -4,11 +4,12 @@
  * open-addressing hash table sized for many sessions.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "netstack/handshake.h"
+#include "netstack/udp.h"
 #include "tund/peer.h"
 
 #define IDX_SLOTS 4096		/* power of two; load stays low */
@@ -227,4 +228,20 @@ int peer_revoked(const struct peer_table *t, const char *serial)
 		if (strcmp(t->revoked[i], serial) == 0)
 			return 1;
 	return 0;
+}
+
+int ep_equal(const struct ep *a, const struct ep *b)
+{
+	if (a->relay || b->relay)
+		return a->relay == b->relay;
+	return a->sock == b->sock && udp_addr_equal(&a->sa, &b->sa);
+}
+
+int ep_format(const struct ep *e, char *buf, size_t cap)
+{
+	if (e->relay) {
+		snprintf(buf, cap, "relay");
+		return 0;
+	}
+	return udp_addr_format(&e->sa, buf, cap);
 }

@@ -21,6 +21,19 @@
 struct peer;
 struct hs;
 
+/* Where a peer is reached: directly at sa, or (relay != 0) through our
+ * authority's relay to the node with that id. sock is the local socket
+ * (0: the data port; others: birthday-probe sockets). */
+struct ep {
+	struct sockaddr_in6 sa;
+	uint32_t relay;
+	int sock;
+};
+
+int ep_equal(const struct ep *a, const struct ep *b);
+/* "192.0.2.12:8789" or "relay" */
+int ep_format(const struct ep *e, char *buf, size_t cap);
+
 /* One direction-pair of data keys from one handshake. */
 struct session {
 	struct peer *peer;
@@ -47,7 +60,7 @@ struct attempt {
 	int stage;
 	uint32_t local_index;
 	uint32_t remote_index;
-	struct sockaddr_in6 ep;		/* where the handshake runs */
+	struct ep ep;			/* where the handshake runs */
 	uint8_t nonce[16];		/* HELLO nonce, initiator */
 	uint8_t cookie[16];		/* from COOKIE, initiator */
 	uint64_t started_ms;
@@ -67,9 +80,19 @@ struct peer {
 	struct cert_info ci;
 	int pinned;			/* from config: keep trying */
 	int n_eps;
-	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* candidates */
+	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* direct candidates */
+	uint32_t relay_id;			/* its id at our authority, 0 = unknown */
+	uint32_t nat;				/* NAT_* flags the authority saw */
+	int have_token;
+	uint8_t token[16];			/* authenticates PUNCH between us */
 	int have_ep;
-	struct sockaddr_in6 ep;			/* in use */
+	struct ep ep;				/* in use */
+	uint64_t last_rx_direct_ms;		/* last authenticated packet not via relay */
+	uint64_t direct_unanswered_ms;		/* first data sent direct since direct rx */
+	uint64_t next_direct_probe_ms;		/* while on relay: try direct again */
+	uint64_t relay_since_ms;
+	uint64_t punch_until_ms;		/* send PUNCH to candidates until */
+	uint64_t next_punch_ms;
 	struct session *cur, *prev;
 	struct attempt *init;			/* our initiation, if any */
 	uint64_t next_init_ms;			/* no new initiation before */

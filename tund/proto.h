@@ -11,6 +11,15 @@
  *            (only nodes online now are found; by address, the node whose
  *            certificate binds it or grants the longest subnet holding it)
  *   REVOKED  serial*                   (authority -> node, news)
+ *   BROKER   lookup_id, identity, cert, node_id, nat, token, endpoint*
+ *            (authority -> callee: someone wants you; answer BROKER_OK or
+ *            BROKER_REFUSE lookup_id; only after OK does the caller get
+ *            the callee's PEER reply, so a refused caller learns nothing)
+ *
+ * LOOKUP and its PEER/ERROR answer carry lookup_id: brokered answers may
+ * come back out of order. PEER also carries node_id, nat and token. The
+ * UDP service (netstack/authwire.h) listens on the TCP port and the next
+ * one up; REGISTERED gives the node its node_id and UDP key.
  *   PING / PONG                        (link liveness)
  *
  * Endpoints are 18 bytes: IPv6 address (v4-mapped for IPv4) || port (BE).
@@ -34,6 +43,9 @@ enum proto_msg {
 	MSG_REVOKED = 9,
 	MSG_PING = 10,
 	MSG_PONG = 11,
+	MSG_BROKER = 12,
+	MSG_BROKER_OK = 13,
+	MSG_BROKER_REFUSE = 14,
 };
 
 enum proto_tag {
@@ -48,6 +60,11 @@ enum proto_tag {
 	T_REFLEXIVE = 9,	/* 18 bytes */
 	T_PORT = 10,		/* u32: the node's UDP data port */
 	T_ADDR = 11,		/* 4 or 16 bytes: an overlay address */
+	T_NODE_ID = 12,		/* u32: a node's id at the authority's UDP service */
+	T_UDP_KEY = 13,		/* 32 bytes: the node's key for that service */
+	T_NAT = 14,		/* u32: NAT_* flags the authority observed */
+	T_LOOKUP_ID = 15,	/* u32: matches a LOOKUP to its answer */
+	T_PUNCH_TOKEN = 16,	/* 16 bytes: authenticates PUNCH datagrams */
 };
 
 enum proto_err {
@@ -66,5 +83,10 @@ enum proto_err {
 };
 
 #define PROTO_ENDPOINT_LEN 18
+
+/* What the authority saw of a node's NAT from its two UDP ports. */
+#define NAT_KNOWN	0x1	/* probes arrived on both ports */
+#define NAT_VARIES	0x2	/* mapping differs per destination ("hard") */
+#define NAT_PRESERVES	0x4	/* external port equals the node's local port */
 
 #endif

@@ -543,6 +543,36 @@ static int cmd_ping(const struct ctl_opts *o, int argc, char **argv)
 	return received ? 0 : 1;
 }
 
+static void print_netcheck(json_object *r)
+{
+	json_object *v, *arr;
+
+	printf("%-32s%lld\n", "local UDP port:", (long long)jint(r, "local_port"));
+	if (json_object_object_get_ex(r, "reflexive", &arr) && json_object_array_length(arr)) {
+		printf("%-32s", "seen by the authority as:");
+		for (size_t i = 0; i < json_object_array_length(arr); i++)
+			printf("%s%s", i ? ", " : "", json_object_get_string(json_object_array_get_idx(arr, i)));
+		printf("\n");
+	} else {
+		printf("%-32s%s\n", "seen by the authority as:", "(no answer from its UDP service yet)");
+	}
+	if (json_object_object_get_ex(r, "mapping_varies_by_destination", &v)) {
+		printf("%-32s%s\n", "behind a NAT:",
+		    json_object_get_boolean(json_object_object_get(r, "behind_nat")) ? "yes" : "no");
+		printf("%-32s%s\n", "mapping varies by destination:", json_object_get_boolean(v) ?
+		    "yes (endpoint-dependent, \"hard\" NAT: direct paths need help)" : "no");
+		printf("%-32s%s\n", "port preserved:",
+		    json_object_get_boolean(json_object_object_get(r, "port_preserved")) ? "yes" : "no");
+	}
+}
+
+static int cmd_netcheck(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("netcheck", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("netcheck"), print_netcheck);
+}
+
 static const struct command commands[] = {
 	{ "status", cmd_status, "",
 	  "Show this node's identity, overlay addresses, certificate expiry, authority\n"
@@ -588,6 +618,10 @@ static const struct command commands[] = {
 	  "Measure the round trip through the tunnel to USER@DOMAIN (a q2q-level echo,\n"
 	  "answered by the peer's q2qd), and show the path and endpoint used.\n"
 	  "  -c COUNT   number of probes, one per second (default 3)" },
+	{ "netcheck", cmd_netcheck, "",
+	  "Show how the world sees this node: its public address as the authority's\n"
+	  "UDP service sees it from two ports, whether a NAT's mapping varies by\n"
+	  "destination (a \"hard\" NAT) and whether it preserves the local port." },
 	{ "reload", cmd_reload, "",
 	  "Re-read q2qd's configuration file (same as SIGHUP)." },
 	{ NULL, NULL, NULL, NULL },

@@ -1,0 +1,197 @@
+/*
+ * Encoding, parsing and authentication of the authority service datagrams
+ * (see authwire.h). The mac position depends on the type; aw_verify finds
+ * it from the type byte, so callers verify after choosing the key by id.
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "netstack/authwire.h"
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* mac over a || b (b may be empty). */
+static int aw_mac(const uint8_t key[AW_KEY_LEN], const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen, uint8_t out[AW_MAC_LEN])
+{
+	Hmac h;
+	uint8_t full[WC_SHA256_DIGEST_SIZE];
+	int rc = -EIO;
+
+	if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
+		return -EIO;
+	if (wc_HmacSetKey(&h, WC_SHA256, key, AW_KEY_LEN) == 0 &&
+	    wc_HmacUpdate(&h, a, (word32)alen) == 0 &&
+	    (blen == 0 || wc_HmacUpdate(&h, b, (word32)blen) == 0) &&
+	    wc_HmacFinal(&h, full) == 0) {
+		memcpy(out, full, AW_MAC_LEN);
+		rc = 0;
+	}
+	wc_HmacFree(&h);
+	memset(full, 0, sizeof(full));
+	return rc;
+}
+
+int aw_build_probe(const struct aw_probe *p, const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap)
+{
+	if (cap < AW_PROBE_LEN)
+		return -ENOSPC;
+	memset(buf, 0, AW_PROBE_LEN);
+	buf[0] = AW_PROBE;
+	put32(buf + 4, p->node_id);
+	put64(buf + 8, p->txid);
+	if (aw_mac(key, buf, 16, NULL, 0, buf + 16) < 0)
+		return -EIO;
+	return AW_PROBE_LEN;
+}
+
+int aw_build_probe_reply(const struct aw_probe *p, const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap)
+{
+	if (cap < AW_PROBE_REPLY_LEN)
+		return -ENOSPC;
+	memset(buf, 0, AW_PROBE_REPLY_LEN);
+	buf[0] = AW_PROBE_REPLY;
+	put32(buf + 4, p->node_id);
+	put64(buf + 8, p->txid);
+	memcpy(buf + 16, p->addr, 16);
+	buf[32] = (uint8_t)(p->port >> 8);
+	buf[33] = (uint8_t)p->port;
+	if (aw_mac(key, buf, 40, NULL, 0, buf + 40) < 0)
+		return -EIO;
+	return AW_PROBE_REPLY_LEN;
+}
+
+int aw_seal_relay(int type, const struct aw_relay *r, size_t payload_len,
+    const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap)
+{
+	if ((type != AW_RELAY && type != AW_RELAYED) || cap < AW_RELAY_HDR + payload_len)
+		return -ENOSPC;
+	memset(buf, 0, AW_RELAY_HDR);
+	buf[0] = (uint8_t)type;
+	put32(buf + 4, r->sender_id);
+	put32(buf + 8, r->target_id);
+	put64(buf + 12, r->counter);
+	if (aw_mac(key, buf, 20, buf + AW_RELAY_HDR, payload_len, buf + 20) < 0)
+		return -EIO;
+	return (int)(AW_RELAY_HDR + payload_len);
+}
+
+int aw_build_punch(int type, const uint8_t token[AW_TOKEN_LEN], uint8_t *buf, size_t cap)
+{
+	if ((type != AW_PUNCH && type != AW_PUNCH_ACK) || cap < AW_PUNCH_LEN)
+		return -ENOSPC;
+	memset(buf, 0, AW_PUNCH_LEN);
+	buf[0] = (uint8_t)type;
+	memcpy(buf + 8, token, AW_TOKEN_LEN);
+	return AW_PUNCH_LEN;
+}
+
+static int zeros(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+int aw_parse_probe(int type, const uint8_t *buf, size_t len, struct aw_probe *out)
+{
+	size_t want = type == AW_PROBE ? AW_PROBE_LEN : AW_PROBE_REPLY_LEN;
+
+	if ((type != AW_PROBE && type != AW_PROBE_REPLY) || len != want || buf[0] != type ||
+	    !zeros(buf + 1, 3))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->node_id = get32(buf + 4);
+	out->txid = get64(buf + 8);
+	if (type == AW_PROBE)
+		return zeros(buf + 32, 32) ? 0 : -EINVAL;
+	if (!zeros(buf + 34, 6))
+		return -EINVAL;
+	memcpy(out->addr, buf + 16, 16);
+	out->port = (uint16_t)(buf[32] << 8 | buf[33]);
+	return 0;
+}
+
+int aw_parse_relay(const uint8_t *buf, size_t len, struct aw_relay *out)
+{
+	if (len <= AW_RELAY_HDR || (buf[0] != AW_RELAY && buf[0] != AW_RELAYED) || !zeros(buf + 1, 3))
+		return -EINVAL;
+	out->sender_id = get32(buf + 4);
+	out->target_id = get32(buf + 8);
+	out->counter = get64(buf + 12);
+	out->payload = buf + AW_RELAY_HDR;
+	out->payload_len = len - AW_RELAY_HDR;
+	return 0;
+}
+
+int aw_parse_punch(const uint8_t *buf, size_t len, uint8_t token[AW_TOKEN_LEN])
+{
+	if (len != AW_PUNCH_LEN || (buf[0] != AW_PUNCH && buf[0] != AW_PUNCH_ACK) || !zeros(buf + 1, 7))
+		return -EINVAL;
+	memcpy(token, buf + 8, AW_TOKEN_LEN);
+	return 0;
+}
+
+int aw_verify(const uint8_t *buf, size_t len, const uint8_t key[AW_KEY_LEN])
+{
+	uint8_t mac[AW_MAC_LEN], diff = 0;
+	size_t off, covered;
+	const uint8_t *extra = NULL;
+	size_t extra_len = 0;
+
+	switch (len ? buf[0] : 0) {
+	case AW_PROBE:
+		if (len != AW_PROBE_LEN)
+			return -EINVAL;
+		off = 16;
+		covered = 16;
+		break;
+	case AW_PROBE_REPLY:
+		if (len != AW_PROBE_REPLY_LEN)
+			return -EINVAL;
+		off = 40;
+		covered = 40;
+		break;
+	case AW_RELAY:
+	case AW_RELAYED:
+		if (len <= AW_RELAY_HDR)
+			return -EINVAL;
+		off = 20;
+		covered = 20;
+		extra = buf + AW_RELAY_HDR;
+		extra_len = len - AW_RELAY_HDR;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (aw_mac(key, buf, covered, extra, extra_len, mac) < 0)
+		return -EIO;
+	for (int i = 0; i < AW_MAC_LEN; i++)
+		diff |= (uint8_t)(mac[i] ^ buf[off + (size_t)i]);
+	return diff ? -EBADMSG : 0;
+}
