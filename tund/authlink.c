@@ -424,6 +424,17 @@ int authlink_start(struct loop *l, struct node *n, int udp_port,
 	return 0;
 }
 
+void authlink_restart(struct authlink *al)
+{
+	if (al->conn) {
+		struct tlsconn *c = al->conn;
+		al_on_close(c, al, "local addresses changed");
+	}
+	al->backoff = AL_BACKOFF_MIN_MS;
+	loop_timer_cancel(al->loop, &al->timer);
+	al_connect(al);
+}
+
 void authlink_stop(struct authlink *al)
 {
 	if (!al)

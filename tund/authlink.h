@@ -39,6 +39,9 @@ struct authlink_ops {
  * Called exactly once per lookup. */
 typedef void authlink_lookup_fn(void *arg, int err, const char *msg, const struct authlink_peer *peer);
 
+/* Drops the connection and reconnects now (our address changed). */
+void authlink_restart(struct authlink *al);
+
 void authlink_broker_answer(struct authlink *al, uint32_t id, int accept);
 
 int authlink_start(struct loop *l, struct node *n, int udp_port,

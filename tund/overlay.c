@@ -142,6 +142,8 @@ struct overlay {
 	struct sockaddr_in6 reflexive[2];
 	struct replay relay_replay;
 	uint64_t relay_ctr;
+	uint64_t addr_hash;		/* of our local addresses, to notice moves */
+	uint64_t next_addr_check_ms;
 	int n_attempts;
 	struct attempt *attempts[MAX_ATTEMPTS];
 	struct addr_wait *waits;
@@ -163,6 +165,7 @@ static uint64_t now_ns(void)
 
 static void ov_arm(struct overlay *o);
 static void ov_probe(struct overlay *o);
+static void ov_check_addresses(struct overlay *o);
 static int ov_policy_allows(struct overlay *o, const char *identity);
 static void ov_start_initiation(struct overlay *o, struct peer *p);
 static void ov_waiters_session(struct overlay *o, struct peer *p);
@@ -1443,6 +1446,52 @@ void overlay_status(struct overlay *o, json_object *obj)
 
 /* ------------------------------------------------------------- timers */
 
+/* FNV-1a over our interfaces' addresses, the overlay's own excluded. */
+static uint64_t ov_addr_hash(struct overlay *o)
+{
+	struct ifaddrs *ifa, *i;
+	uint64_t h = 1469598103934665603ull;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i; i = i->ifa_next) {
+		const uint8_t *a;
+		size_t n;
+
+		if (!i->ifa_addr || strcmp(i->ifa_name, o->ifname) == 0)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a = (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+			n = 4;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a = (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+			n = 16;
+		} else {
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ a[k]) * 1099511628211ull;
+	}
+	freeifaddrs(ifa);
+	return h;
+}
+
+/* A moved node (new address, new network) must tell the authority and
+ * learn its new public address; peers follow by themselves, since they
+ * accept our next authenticated packet from wherever it comes. */
+static void ov_check_addresses(struct overlay *o)
+{
+	uint64_t h = ov_addr_hash(o);
+
+	o->next_addr_check_ms = now_ms() + 2000;
+	if (o->addr_hash && h != o->addr_hash && o->link) {
+		log_info("local addresses changed: re-registering with the authority");
+		o->have_reflexive[0] = o->have_reflexive[1] = 0;
+		authlink_restart(o->link);
+	}
+	o->addr_hash = h;
+}
+
 static void ov_send_punches(struct overlay *o, struct peer *p)
 {
 	uint8_t buf[AW_PUNCH_LEN];
@@ -1518,6 +1567,8 @@ static void ov_tick(struct overlay *o)
 		if (i < o->n_attempts && o->attempts[i] != a)
 			i--;
 	}
+	if (now >= o->next_addr_check_ms)
+		ov_check_addresses(o);
 	if (o->have_udp && now >= o->next_probe_ms)
 		ov_probe(o);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
@@ -1602,6 +1653,19 @@ static void ov_probe(struct overlay *o)
 	o->next_probe_ms = now_ms() + (o->have_reflexive[0] && o->have_reflexive[1] ? PROBE_MS : PROBE_RETRY_MS);
 }
 
+static void ov_refresh_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+{
+	struct overlay *o = arg;
+	char e[256];
+	struct peer *p;
+
+	if (err < 0 || !pe)
+		return;
+	p = ov_peer_from_authority(o, pe, e, sizeof(e));
+	if (!p)
+		log_debug("refreshing %s: %s", pe->identity, e);
+}
+
 static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 {
 	struct overlay *o = arg;
@@ -1618,6 +1682,10 @@ static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 	}
 	o->have_reflexive[0] = o->have_reflexive[1] = 0;
 	ov_probe(o);
+	/* Peers' relay ids are per authority session: refresh what we know. */
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		if (p->have_cert && !p->pinned)
+			authlink_lookup(o->link, p->identity, 0, NULL, ov_refresh_done, o);
 	ov_arm(o);
 }
 
@@ -1815,11 +1883,13 @@ void overlay_down(struct overlay *o)
 	if (!o)
 		return;
 	loop_timer_cancel(o->loop, &o->timer);
+	/* First: it settles pending lookups, whose callbacks use waiters. */
+	authlink_stop(o->link);
+	o->link = NULL;
 	while (o->waiters) {
 		ctl_reply_err(o->waiters->req, CTL_EXIT_FAIL, "the overlay went down");
 		ov_waiter_free(o, o->waiters);
 	}
-	authlink_stop(o->link);
 	while (o->waits)
 		ov_addr_wait_free(o, o->waits);
 	while (o->n_attempts)

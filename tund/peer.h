@@ -102,7 +102,6 @@ struct peer {
 	uint64_t last_rx_ms, last_tx_ms, hs_done_ms;
 	uint64_t unanswered_ms;		/* first data sent since we last heard back */
 	int64_t hs_done_wall;
-	int lookup_pending;
 };
 
 /* The table: peers by identity, sessions and attempts by local index. */
