@@ -79,6 +79,15 @@
 #define DIRECT_PROBE_SLOW_MS	5000
 #define PUNCH_MS		5000
 #define PUNCH_EVERY_MS		200
+/* Birthday probing: the hard side opens BDAY_SOCKETS mappings towards the
+ * peer; the other side probes random ports of the hard side's address.
+ * With 256 mappings among ~64k ports, 1000 probes hit with ~98% odds. */
+#define BDAY_SOCKETS		256
+#define BDAY_PROBES		1000
+#define BDAY_BURST		50	/* probes per pacing step */
+#define BDAY_STEP_MS		25
+#define BDAY_SPRAY_MS		4000
+#define BDAY_KEEP_MS		60000
 #define LOOKUP_QUEUE		8
 
 enum { MSG_PING_REQ = 0x01, MSG_PING_REP = 0x02 };
@@ -142,6 +151,17 @@ struct overlay {
 	struct sockaddr_in6 reflexive[2];
 	struct replay relay_replay;
 	uint64_t relay_ctr;
+	/* Birthday sockets (index 1..n_bday; 0 is the data port). */
+	struct bday_sock {
+		struct loop_io io;
+		struct overlay *o;
+		int idx;
+	} bday[BDAY_SOCKETS + 1];
+	int n_bday;
+	uint64_t bday_close_ms;
+	int one_sock;			/* ov_tx_slot chose a birthday socket */
+	struct sockaddr_in6 one_to;
+	uint8_t one_buf[UDP_BUF_SIZE];
 	uint64_t addr_hash;		/* of our local addresses, to notice moves */
 	uint64_t next_addr_check_ms;
 	int n_attempts;
@@ -199,6 +219,14 @@ static uint8_t *ov_tx_slot(struct overlay *o, const struct ep *to)
 {
 	if (to->relay && !o->have_udp)
 		return NULL;
+	if (!to->relay && to->sock) {
+		/* Birthday sockets are few and rare: send those one by one. */
+		if (to->sock > o->n_bday || o->bday[to->sock].io.fd < 0)
+			return NULL;
+		o->one_sock = to->sock;
+		o->one_to = to->sa;
+		return o->one_buf;
+	}
 	if (o->ntx == UDP_BATCH_MAX)
 		ov_flush_tx(o);
 	o->tx_relay[o->ntx] = to->relay;
@@ -212,6 +240,11 @@ static uint8_t *ov_tx_slot(struct overlay *o, const struct ep *to)
 
 static void ov_tx_commit(struct overlay *o, size_t len)
 {
+	if (o->one_sock) {
+		udp_send_one(o->bday[o->one_sock].io.fd, &o->one_to, o->one_buf, len);
+		o->one_sock = 0;
+		return;
+	}
 	if (o->tx_relay[o->ntx]) {
 		struct aw_relay r = { .sender_id = o->node_id, .target_id = o->tx_relay[o->ntx],
 		    .counter = ++o->relay_ctr };
@@ -406,12 +439,17 @@ static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 	h.sender_index = a->local_index;
 	memcpy(h.nonce, a->nonce, sizeof(h.nonce));
 	cookie_mac1_key(p->identity, key);
-	for (int i = 0; i <= p->n_eps; i++) {
+	for (int i = -1; i <= p->n_eps; i++) {
 		struct ep to = { .sock = 0 };
 		uint8_t *b;
 		int n;
 
-		if (i < p->n_eps) {
+		if (i < 0) {
+			/* The birthday socket the peer's probe reached, first. */
+			if (!p->have_bday_ep)
+				continue;
+			to = p->bday_ep;
+		} else if (i < p->n_eps) {
 			to.sa = p->eps[i];
 		} else {
 			/* The relay too, once direct had its chance (or there is
@@ -887,14 +925,33 @@ static void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const s
 			break;
 	if (!p)
 		return;
-	ov_peer_merge_eps(p, &from->sa, 1);
 	if (b[0] == AW_PUNCH) {
+		int fd = from->sock ? o->bday[from->sock].io.fd : o->udp_io.fd;
+
+		if (from->sock) {
+			/* A probe found one of our birthday mappings. */
+			if (!p->have_bday_ep)
+				log_info("peer %s: birthday probe reached our port (socket %d)", p->identity, from->sock);
+			p->bday_ep = *from;
+			p->have_bday_ep = 1;
+			p->bday_hit = 1;
+		} else {
+			ov_peer_merge_eps(p, &from->sa, 1);
+		}
 		if (aw_build_punch(AW_PUNCH_ACK, token, out, sizeof(out)) > 0)
-			udp_send_one(o->udp_io.fd, &from->sa, out, sizeof(out));
-	} else if (p->init && p->init->stage == AT_HELLO) {
-		/* This address reached the peer: say HELLO there now. */
-		p->init->next_hello_ms = 0;
+			udp_send_one(fd, &from->sa, out, sizeof(out));
+	} else {
+		if (p->spray_until_ms && !p->bday_hit) {
+			char a[UDP_ADDR_STRLEN];
+			udp_addr_format(&from->sa, a, sizeof(a));
+			log_info("peer %s: birthday probe hit %s after %d probes", p->identity, a, p->spray_sent);
+		}
+		if (p->spray_until_ms)
+			p->bday_hit = 1;
+		ov_peer_merge_eps(p, &from->sa, 1);
 	}
+	if (p->init && p->init->stage == AT_HELLO)
+		p->init->next_hello_ms = 0;	/* this path works: say HELLO now */
 }
 
 static void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
@@ -919,6 +976,100 @@ static void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const stru
 		break;
 	default:
 		break;	/* silence */
+	}
+}
+
+static void ov_bday_io(struct loop_io *io, uint32_t events)
+{
+	struct bday_sock *bs = (struct bday_sock *)io;
+	struct overlay *o = bs->o;
+
+	for (int i = 0; i < 16; i++) {
+		struct sockaddr_in6 sa;
+		socklen_t sl = sizeof(sa);
+		ssize_t n = recvfrom(io->fd, o->one_buf, sizeof(o->one_buf), 0, (struct sockaddr *)&sa, &sl);
+		struct ep from = { .sock = bs->idx };
+
+		if (n <= 0)
+			break;
+		if (udp_addr_from_sockaddr((struct sockaddr *)&sa, sl, &from.sa) < 0)
+			continue;
+		ov_rx_datagram(o, o->one_buf, (size_t)n, &from);
+	}
+	ov_flush_tx(o);
+	ov_arm(o);
+}
+
+static void ov_bday_close(struct overlay *o, int keep_used)
+{
+	int used[BDAY_SOCKETS + 1] = { 0 };
+
+	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
+		if (p->have_ep && !p->ep.relay && p->ep.sock)
+			used[p->ep.sock] = keep_used;
+		if (!keep_used || !p->have_ep || p->ep.sock != p->bday_ep.sock)
+			p->have_bday_ep = 0;
+	}
+	for (int i = 1; i <= o->n_bday; i++) {
+		if (used[i] || o->bday[i].io.fd < 0)
+			continue;
+		loop_del(o->loop, &o->bday[i].io);
+		close(o->bday[i].io.fd);
+		o->bday[i].io.fd = -1;
+	}
+	o->bday_close_ms = 0;
+}
+
+/* We are behind an endpoint-dependent NAT: open many mappings towards the
+ * peer's public address, one per socket, for its probes to find. */
+static void ov_bday_open(struct overlay *o, struct peer *p)
+{
+	uint8_t buf[AW_PUNCH_LEN];
+	int opened = 0;
+
+	if (p->n_eps == 0 || aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0)
+		return;
+	for (int i = 1; i <= BDAY_SOCKETS; i++) {
+		if (i > o->n_bday || o->bday[i].io.fd < 0) {
+			int fd;
+			if (udp_open(0, &fd) < 0)
+				break;
+			o->bday[i].io.fd = fd;
+			o->bday[i].io.fn = ov_bday_io;
+			o->bday[i].o = o;
+			o->bday[i].idx = i;
+			if (loop_add(o->loop, &o->bday[i].io, EPOLLIN) < 0) {
+				close(fd);
+				o->bday[i].io.fd = -1;
+				break;
+			}
+			if (i > o->n_bday)
+				o->n_bday = i;
+			opened++;
+		}
+		udp_send_one(o->bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
+	}
+	o->bday_close_ms = now_ms() + BDAY_KEEP_MS;
+	log_info("peer %s: our NAT maps each destination anew; opened %d birthday sockets towards it",
+	    p->identity, o->n_bday);
+	(void)opened;
+}
+
+/* The peer is behind an endpoint-dependent NAT: probe random ports of its
+ * public address, paced, until one of its birthday mappings answers. */
+static void ov_bday_spray(struct overlay *o, struct peer *p)
+{
+	uint8_t buf[AW_PUNCH_LEN];
+	uint16_t ports[BDAY_BURST];
+	struct sockaddr_in6 to = p->eps[0];
+
+	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0 ||
+	    getrandom(ports, sizeof(ports), 0) != sizeof(ports))
+		return;
+	for (int i = 0; i < BDAY_BURST && p->spray_sent < BDAY_PROBES; i++) {
+		to.sin6_port = htons((uint16_t)(1024 + ports[i] % (65536 - 1024)));
+		udp_send_one(o->udp_io.fd, &to, buf, sizeof(buf));
+		p->spray_sent++;
 	}
 }
 
@@ -1036,6 +1187,14 @@ static void ov_tun_io(struct loop_io *io, uint32_t events)
 
 /* ------------------------------------------------------- lookups */
 
+static int ov_we_are_hard(const struct overlay *o)
+{
+	return o->have_reflexive[0] && o->have_reflexive[1] &&
+	    !udp_addr_equal(&o->reflexive[0], &o->reflexive[1]);
+}
+
+static void ov_bday_open(struct overlay *o, struct peer *p);
+
 /* A node the authority described (lookup answer or broker request). */
 static struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
@@ -1063,6 +1222,17 @@ static struct peer *ov_peer_from_authority(struct overlay *o, const struct authl
 	/* Open our NAT towards the peer's candidates while it says HELLO. */
 	p->punch_until_ms = now_ms() + PUNCH_MS;
 	p->next_punch_ms = 0;
+	if (o->cfg->nat_birthday && p->n_eps && !(p->cur && p->have_ep && !p->ep.relay)) {
+		int we_hard = ov_we_are_hard(o), they_hard = !!(p->nat & NAT_VARIES);
+
+		if (we_hard && !they_hard)
+			ov_bday_open(o, p);
+		else if (they_hard && !we_hard) {
+			p->spray_sent = 0;
+			p->bday_hit = 0;
+			p->spray_until_ms = now_ms() + BDAY_SPRAY_MS;
+		}
+	}
 	return p;
 }
 
@@ -1419,6 +1589,15 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 		json_object_object_add(j, "path", json_object_new_string(!p->cur || !p->have_ep ? "none" :
 		    p->ep.relay ? "relay" : "direct"));
 		json_object_object_add(j, "peer_nat", ov_nat_json(p->nat));
+		if (p->spray_until_ms || p->have_bday_ep) {
+			json_object *b = json_object_new_object();
+			json_object_object_add(b, "role", json_object_new_string(p->spray_until_ms ?
+			    "prober" : "mapper"));
+			json_object_object_add(b, "probes_sent", json_object_new_int(p->spray_sent));
+			json_object_object_add(b, "sockets", json_object_new_int(o->n_bday));
+			json_object_object_add(b, "hit", json_object_new_boolean(p->bday_hit));
+			json_object_object_add(j, "birthday", b);
+		}
 		json_object_object_add(j, "session", json_object_new_boolean(p->cur != NULL));
 		json_object_object_add(j, "handshake_age", p->hs_done_ms ?
 		    json_object_new_int64((int64_t)((now - p->hs_done_ms) / 1000)) : NULL);
@@ -1512,15 +1691,24 @@ static void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
 		ov_send_punches(o, p);
 		p->next_punch_ms = now + PUNCH_EVERY_MS;
 	}
+	if (p->spray_until_ms && now < p->spray_until_ms && !p->bday_hit && p->spray_sent < BDAY_PROBES &&
+	    p->n_eps)
+		ov_bday_spray(o, p);
 	if (!p->cur || !p->cur->can_send || !p->have_ep)
 		return;
-	if (p->ep.relay && now >= p->next_direct_probe_ms && p->n_eps) {
+	if (p->ep.relay && now >= p->next_direct_probe_ms && (p->n_eps || p->have_bday_ep)) {
 		struct ep saved = p->ep;
 
-		for (int i = 0; i < p->n_eps; i++) {
-			p->ep.relay = 0;
-			p->ep.sock = 0;
-			p->ep.sa = p->eps[i];
+		for (int i = -1; i < p->n_eps; i++) {
+			if (i < 0 && !p->have_bday_ep)
+				continue;
+			if (i < 0) {
+				p->ep = p->bday_ep;
+			} else {
+				p->ep.relay = 0;
+				p->ep.sock = 0;
+				p->ep.sa = p->eps[i];
+			}
 			ov_seal(o, p, NULL, 0);	/* an authenticated keepalive, direct */
 		}
 		p->ep = saved;
@@ -1569,6 +1757,8 @@ static void ov_tick(struct overlay *o)
 	}
 	if (now >= o->next_addr_check_ms)
 		ov_check_addresses(o);
+	if (o->bday_close_ms && now >= o->bday_close_ms)
+		ov_bday_close(o, 1);
 	if (o->have_udp && now >= o->next_probe_ms)
 		ov_probe(o);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
@@ -1631,8 +1821,13 @@ static void ov_arm(struct overlay *o)
 	if (o->have_udp && o->next_probe_ms < next)
 		next = o->next_probe_ms;
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+	{
 		if (p->have_token && now < p->punch_until_ms && p->next_punch_ms < next)
 			next = p->next_punch_ms;
+		if (p->spray_until_ms && now < p->spray_until_ms && !p->bday_hit &&
+		    p->spray_sent < BDAY_PROBES && now + BDAY_STEP_MS < next)
+			next = now + BDAY_STEP_MS;
+	}
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);
 }
@@ -1894,6 +2089,8 @@ void overlay_down(struct overlay *o)
 		ov_addr_wait_free(o, o->waits);
 	while (o->n_attempts)
 		ov_attempt_free(o, o->attempts[0]);
+	if (o->peers)
+		ov_bday_close(o, 0);
 	if (o->tun_io.fd >= 0) {
 		loop_del(o->loop, &o->tun_io);
 		close(o->tun_io.fd);

@@ -93,6 +93,12 @@ struct peer {
 	uint64_t relay_since_ms;
 	uint64_t punch_until_ms;		/* send PUNCH to candidates until */
 	uint64_t next_punch_ms;
+	/* Birthday probing against an endpoint-dependent ("hard") NAT. */
+	int have_bday_ep;
+	struct ep bday_ep;			/* we are hard: the socket the peer reached */
+	int spray_sent;				/* we are not: probes sent to the peer's NAT */
+	uint64_t spray_until_ms;
+	int bday_hit;
 	struct session *cur, *prev;
 	struct attempt *init;			/* our initiation, if any */
 	uint64_t next_init_ms;			/* no new initiation before */
