@@ -46,6 +46,9 @@ struct al_lookup {
 struct authlink {
 	struct loop *loop;
 	struct node *node;
+	int foreign;
+	char domain[ID_DOMAIN_MAX + 1];
+	struct sockaddr_in6 addr;
 	int port;
 	const struct authlink_ops *ops;
 	void *arg;
@@ -155,8 +158,9 @@ static void al_on_open(struct tlsconn *c, void *arg)
 	size_t len;
 	char err[256];
 
+	snprintf(err, sizeof(err), "no certificate from the authority");
 	if (tlsconn_peer_cert(c, &der, &len) < 0 ||
-	    node_check_authority(al->node, der, len, err, sizeof(err)) < 0) {
+	    node_check_authority(al->node, al->foreign ? al->domain : NULL, der, len, err, sizeof(err)) < 0) {
 		log_warnx("authority link: %s", err);
 		tlsconn_close_after_send(c);
 		return;
@@ -182,6 +186,7 @@ static int al_read_peer(struct msg_reader *r, struct authlink_peer *pe, char *id
 		return -EPROTO;
 	memcpy(pe->token, p, n);
 	msg_get_u32(r, T_NAT, &pe->nat);
+	msg_get(r, T_CA, &pe->ca, &pe->calen);
 	pe->identity = ident;
 	pe->eps = eps;
 	while (pe->neps < AL_MAX_EPS && msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
@@ -294,7 +299,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		if (msg_get_u32(&r, T_NODE_ID, &node_id) < 0 || msg_get(&r, T_UDP_KEY, &key, &n) < 0 || n != 32)
 			break;
 		if (al->state != AL_UP)
-			log_info("authority link: registered");
+			log_info("authority link%s%s: registered", al->foreign ? " to " : "", al->domain);
 		al->state = AL_UP;
 		al->backoff = AL_BACKOFF_MIN_MS;
 		if (al->ops->on_up)
@@ -363,7 +368,7 @@ static void al_connect(struct authlink *al)
 
 	al->state = AL_CONNECTING;
 	al->last_rx = loop_now_ms();
-	rc = tlsconn_connect(al->loop, al->ctx, node_authority_addr(al->node), &al_ops, al, &al->conn);
+	rc = tlsconn_connect(al->loop, al->ctx, &al->addr, &al_ops, al, &al->conn);
 	if (rc < 0) {
 		al->conn = NULL;
 		al->state = AL_IDLE;
@@ -398,14 +403,18 @@ static void al_timer(struct loop_timer *t)
 	al_schedule(al, AL_PING_MS);
 }
 
-int authlink_start(struct loop *l, struct node *n, int udp_port,
-    const struct authlink_ops *ops, void *arg, struct authlink **out)
+int authlink_start(struct loop *l, struct node *n, int udp_port, const char *domain,
+    const struct sockaddr_in6 *addr, const struct authlink_ops *ops, void *arg, struct authlink **out)
 {
 	struct authlink *al = calloc(1, sizeof(*al));
 	int rc;
 
 	if (!al)
 		return -ENOMEM;
+	al->foreign = domain != NULL;
+	if (domain)
+		snprintf(al->domain, sizeof(al->domain), "%s", domain);
+	al->addr = addr ? *addr : *node_authority_addr(n);
 	al->loop = l;
 	al->node = n;
 	al->port = udp_port;

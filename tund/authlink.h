@@ -25,6 +25,9 @@ struct authlink_peer {
 	uint8_t token[16];		/* for PUNCH datagrams between the two */
 	const struct sockaddr_in6 *eps;	/* candidate endpoints, best first */
 	int neps;
+	const uint8_t *ca;		/* the node's domain CA, if sent */
+	size_t calen;
+	int via_own;			/* (overlay's) came from our own authority */
 };
 
 struct authlink_ops {
@@ -44,8 +47,9 @@ void authlink_restart(struct authlink *al);
 
 void authlink_broker_answer(struct authlink *al, uint32_t id, int accept);
 
-int authlink_start(struct loop *l, struct node *n, int udp_port,
-    const struct authlink_ops *ops, void *arg, struct authlink **out);
+/* domain NULL: our own authority; else another domain's, at addr. */
+int authlink_start(struct loop *l, struct node *n, int udp_port, const char *domain,
+    const struct sockaddr_in6 *addr, const struct authlink_ops *ops, void *arg, struct authlink **out);
 void authlink_stop(struct authlink *al);
 int authlink_is_up(const struct authlink *al);
 const char *authlink_state(const struct authlink *al);

@@ -28,6 +28,7 @@
 #include "identity/file.h"
 #include "identity/key.h"
 #include "identity/name.h"
+#include "identity/trust.h"
 #include "netstack/authwire.h"
 #include "netstack/msg.h"
 #include "netstack/replay.h"
@@ -49,6 +50,9 @@ struct auth_client {
 	char peer[64];
 	/* Set once the node registered (REGISTER with a valid certificate). */
 	int registered;
+	int foreign;			/* of another domain */
+	uint8_t *ca_der;		/* its domain's CA, for BROKER (foreign only) */
+	size_t ca_len;
 	struct cert_info ci;
 	uint8_t *cert_der;
 	size_t cert_len;
@@ -88,6 +92,7 @@ struct authority {
 	size_t ca_len;
 	uint8_t fp[32];
 	struct registry *reg;
+	struct trust_store *trust;
 	WOLFSSL_CTX *ctx;
 	struct auth_client *clients;
 	struct auth_udp {
@@ -156,6 +161,13 @@ static int auth_load_ca(struct authority *a, char *err, size_t errlen)
 	return cert_fingerprint(a->ca_der, a->ca_len, a->fp);
 }
 
+static int auth_verify_any(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	(void)preverify;
+	(void)store;
+	return 1;
+}
+
 static int auth_make_ctx(struct authority *a, char *err, size_t errlen)
 {
 	uint8_t *kder = NULL;
@@ -174,9 +186,11 @@ static int auth_make_ctx(struct authority *a, char *err, size_t errlen)
 		snprintf(err, errlen, "authority: cannot load CA into TLS context");
 		goto out;
 	}
-	/* A client certificate is optional: enrollment has none yet. When one
-	 * is sent it must chain to our CA, and requests that need it check. */
-	wolfSSL_CTX_set_verify(a->ctx, WOLFSSL_VERIFY_PEER, NULL);
+	/* A client certificate is optional: enrollment has none yet. Nodes
+	 * of other domains chain to CAs we may learn only now, so TLS takes
+	 * any chain and auth_client_identity decides (TLS has still proven
+	 * the client holds its certificate's key). */
+	wolfSSL_CTX_set_verify(a->ctx, WOLFSSL_VERIFY_PEER, auth_verify_any);
 	rc = 0;
 out:
 	if (kder) {
@@ -210,6 +224,7 @@ static void auth_client_free(void *arg)
 	}
 	tlsconn_free(cl->conn);
 	free(cl->cert_der);
+	free(cl->ca_der);
 	free(cl);
 }
 
@@ -245,11 +260,39 @@ static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
 	char err[256];
 	int rc;
 
+	const uint8_t *ca = cl->auth->ca_der;
+	size_t calen = cl->auth->ca_len;
+	struct cert_info pre;
+	const char *at;
+
 	if (tlsconn_peer_cert(cl->conn, &der, &len) < 0) {
 		auth_send_error(cl, PERR_UNAUTHENTICATED, "this request needs a client certificate");
 		return -EACCES;
 	}
-	rc = cert_verify(der, len, cl->auth->ca_der, cl->auth->ca_len, now_s(), ci, err, sizeof(err));
+	if (cert_parse(der, len, &pre, err, sizeof(err)) < 0 || !(at = strchr(pre.identity, '@'))) {
+		auth_send_error(cl, PERR_UNAUTHENTICATED, "client certificate refused: %s", err);
+		return -EACCES;
+	}
+	if (strcmp(at + 1, cl->auth->cfg.domain) != 0) {
+		/* Another domain's node: its CA comes with its chain, and must be
+		 * the one pinned (config) or first seen for that domain. */
+		enum trust_verdict v = TRUST_UNKNOWN;
+
+		if (tlsconn_peer_chain(cl->conn, 1, &ca, &calen) == 0)
+			v = trust_check(cl->auth->trust, at + 1, ca, calen, 1, err, sizeof(err));
+		if (v == TRUST_LEARNED)
+			log_info("authority: learned and pinned the CA of %s", at + 1);
+		if (v != TRUST_MATCH && v != TRUST_LEARNED) {
+			auth_send_error(cl, PERR_UNAUTHENTICATED, "the CA of %.100s is not trusted here", at + 1);
+			return -EACCES;
+		}
+		if (!cl->ca_der && (cl->ca_der = malloc(calen))) {
+			memcpy(cl->ca_der, ca, calen);
+			cl->ca_len = calen;
+		}
+		cl->foreign = 1;
+	}
+	rc = cert_verify(der, len, ca, calen, now_s(), ci, err, sizeof(err));
 	if (rc < 0) {
 		auth_send_error(cl, PERR_UNAUTHENTICATED, "client certificate refused: %s", err);
 		return rc;
@@ -504,7 +547,8 @@ static struct auth_client *auth_find_by_addr(struct authority *a, int family, co
 	int best_len = -1;
 
 	for (cl = a->clients; cl; cl = cl->next) {
-		if (!cl->registered)
+		/* Address pools are per domain: only our own nodes count. */
+		if (!cl->registered || cl->foreign)
 			continue;
 		if ((family == AF_INET && memcmp(cl->ci.v4, addr, 4) == 0) ||
 		    (family == AF_INET6 && memcmp(cl->ci.v6, addr, 16) == 0))
@@ -577,6 +621,10 @@ static uint32_t auth_nat_flags(const struct auth_client *t)
  * NAT behaviour and candidates. */
 static void auth_put_node(struct msg_writer *w, const struct auth_client *t, const uint8_t *token)
 {
+	if (t->foreign && t->ca_der)
+		msg_put_bytes(w, T_CA, t->ca_der, t->ca_len);
+	else
+		msg_put_bytes(w, T_CA, t->auth->ca_der, t->auth->ca_len);
 	msg_put_str(w, T_IDENTITY, t->ci.identity);
 	msg_put_bytes(w, T_CERT, t->cert_der, t->cert_len);
 	msg_put_u32(w, T_NODE_ID, t->node_id);
@@ -947,8 +995,8 @@ static int auth_listen(struct authority *a, char *err, size_t errlen)
 	return loop_add(a->loop, &a->lio, EPOLLIN);
 }
 
-int authority_start(struct loop *l, const struct config *cfg, struct authority **out,
-    char *err, size_t errlen)
+int authority_start(struct loop *l, const struct config *cfg, struct trust_store *trust,
+    struct authority **out, char *err, size_t errlen)
 {
 	struct authority *a = calloc(1, sizeof(*a));
 	char dbpath[CONFIG_PATH_MAX + 32], pool[64];
@@ -957,6 +1005,7 @@ int authority_start(struct loop *l, const struct config *cfg, struct authority *
 	if (!a)
 		return -ENOMEM;
 	a->loop = l;
+	a->trust = trust;
 	a->lio.fd = -1;
 	a->udp[0].io.fd = a->udp[1].io.fd = -1;
 	a->timer.fn = auth_timer;

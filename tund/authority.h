@@ -13,11 +13,13 @@
 struct authority;
 struct config;
 struct loop;
+struct trust_store;
 
 /* Loads or creates the CA (state_dir/authority/), opens the registry and
  * starts listening. Error text in err. */
-int authority_start(struct loop *l, const struct config *cfg, struct authority **out,
-    char *err, size_t errlen);
+/* trust: the daemon's trust store, for nodes of other domains. */
+int authority_start(struct loop *l, const struct config *cfg, struct trust_store *trust,
+    struct authority **out, char *err, size_t errlen);
 void authority_stop(struct authority *a);
 
 /* One-time enrollment token for identity; token is NUL-terminated text. */

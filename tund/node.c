@@ -13,6 +13,7 @@
  */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -693,6 +694,29 @@ int node_key_der(const struct node *n, uint8_t **der, size_t *len)
 	return n->enrolled ? key_der(n->key, der, len) : -ENOENT;
 }
 
+static int node_use_chain(struct node *n, WOLFSSL_CTX *ctx)
+{
+	const char *at = strchr(n->ci.identity, '@');
+	const uint8_t *ca;
+	size_t calen, cap;
+	char *pem;
+	int a, b, rc = -EINVAL;
+
+	if (!at || trust_get(n->trust, at + 1, &ca, &calen) < 0)
+		return -ENOENT;
+	cap = 2 * (n->cert_len + calen) + 256;
+	pem = malloc(cap);
+	if (!pem)
+		return -ENOMEM;
+	a = wc_DerToPem(n->cert_der, (word32)n->cert_len, (byte *)pem, (word32)cap, CERT_TYPE);
+	b = a > 0 ? wc_DerToPem(ca, (word32)calen, (byte *)pem + a, (word32)(cap - (size_t)a), CERT_TYPE) : -1;
+	if (a > 0 && b > 0 && wolfSSL_CTX_use_certificate_chain_buffer(ctx, (unsigned char *)pem,
+	    (long)(a + b)) == WOLFSSL_SUCCESS)
+		rc = 0;
+	free(pem);
+	return rc;
+}
+
 int node_client_ctx(struct node *n, WOLFSSL_CTX **out)
 {
 	WOLFSSL_CTX *ctx;
@@ -707,9 +731,9 @@ int node_client_ctx(struct node *n, WOLFSSL_CTX **out)
 		return -ENOMEM;
 	/* The server is checked after the handshake (node_check_authority). */
 	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
-	if (key_der(n->key, &kder, &klen) == 0 &&
-	    wolfSSL_CTX_use_certificate_buffer(ctx, n->cert_der, (long)n->cert_len,
-	    WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
+	/* Our certificate with our CA behind it: an authority of another
+	 * domain learns (pins) our CA from this chain. */
+	if (key_der(n->key, &kder, &klen) == 0 && node_use_chain(n, ctx) == 0 &&
 	    wolfSSL_CTX_use_PrivateKey_buffer(ctx, kder, (long)klen,
 	    WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS)
 		rc = 0;
@@ -724,21 +748,43 @@ int node_client_ctx(struct node *n, WOLFSSL_CTX **out)
 	return rc;
 }
 
-int node_check_authority(struct node *n, const uint8_t *der, size_t len, char *err, size_t errlen)
+int node_check_authority(struct node *n, const char *domain, const uint8_t *der, size_t len,
+    char *err, size_t errlen)
 {
-	const char *dom = strchr(n->ci.identity, '@');
+	const char *own = strchr(n->ci.identity, '@');
 	struct cert_info ci;
+	enum trust_verdict v;
 
-	if (!dom || cert_parse(der, len, &ci, err, errlen) < 0)
+	if (!domain)
+		domain = own ? own + 1 : "";
+	if (cert_parse(der, len, &ci, err, errlen) < 0)
 		return -EPROTO;
-	dom++;
-	if (!ci.is_ca || strcmp(ci.identity, dom) != 0) {
+	if (!ci.is_ca || strcmp(ci.identity, domain) != 0) {
 		snprintf(err, errlen, "authority presented a certificate for '%.100s', not the %.100s CA",
-		    ci.identity, dom);
+		    ci.identity, domain);
 		return -EPERM;
 	}
-	if (trust_check(n->trust, dom, der, len, 0, err, errlen) != TRUST_MATCH) {
-		snprintf(err, errlen, "authority's CA for %.100s is not the pinned one", dom);
+	/* Our own domain's CA is known since enrollment; another domain's is
+	 * pinned in the config or learned now, on first use. */
+	v = trust_check(n->trust, domain, der, len, !own || strcmp(own + 1, domain) != 0, err, errlen);
+	if (v == TRUST_LEARNED)
+		log_info("trust: learned and pinned the CA of %s", domain);
+	if (v != TRUST_MATCH && v != TRUST_LEARNED) {
+		snprintf(err, errlen, "the authority's CA for %.100s does not match the pinned one", domain);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int node_trust_peer_ca(struct node *n, const char *domain, const uint8_t *der, size_t len,
+    char *err, size_t errlen)
+{
+	enum trust_verdict v = trust_check(n->trust, domain, der, len, 1, err, errlen);
+
+	if (v == TRUST_LEARNED)
+		log_info("trust: learned and pinned the CA of %s", domain);
+	if (v != TRUST_MATCH && v != TRUST_LEARNED) {
+		snprintf(err, errlen, "the CA offered for %.100s does not match the pinned one", domain);
 		return -EPERM;
 	}
 	return 0;

@@ -35,7 +35,12 @@ void node_status(struct node *n, json_object *obj);
  * check that the server's certificate is the pinned CA of our domain. */
 const struct sockaddr_in6 *node_authority_addr(const struct node *n);
 int node_client_ctx(struct node *n, struct WOLFSSL_CTX **out);
-int node_check_authority(struct node *n, const uint8_t *der, size_t len, char *err, size_t errlen);
+int node_check_authority(struct node *n, const char *domain, const uint8_t *der, size_t len,
+    char *err, size_t errlen);
+/* Another domain's CA, offered by an authority: pinned or learned (TOFU);
+ * a different CA for a known domain is refused. */
+int node_trust_peer_ca(struct node *n, const char *domain, const uint8_t *der, size_t len,
+    char *err, size_t errlen);
 
 /* The node's key and certificate DER (key: caller frees and wipes). */
 int node_key_der(const struct node *n, uint8_t **der, size_t *len);

@@ -134,7 +134,17 @@ struct overlay {
 	struct hs_ctx *hs;
 	struct peer_table *peers;
 	struct route_table *routes;
-	struct authlink *link;
+	struct authlink *link;		/* our own authority (links[0]) */
+	/* Links to authorities: ours first, then other domains' (trust
+	 * entries with an authority address) for reaching their nodes. */
+	struct ov_link {
+		struct overlay *o;
+		struct authlink *al;
+		int own;
+		char domain[ID_DOMAIN_MAX + 1];
+	} links[CONFIG_MAX_TRUST + 1];
+	int n_links;
+	char domain[ID_DOMAIN_MAX + 1];
 	struct cookie_jar jar;
 	uint8_t mac1_key[COOKIE_KEY_LEN];
 	struct udp_batch *rx, *tx;
@@ -1196,12 +1206,33 @@ static int ov_we_are_hard(const struct overlay *o)
 static void ov_bday_open(struct overlay *o, struct peer *p);
 
 /* A node the authority described (lookup answer or broker request). */
+/* The link to ask about identity: our authority for our domain, or the
+ * other domain's authority if the config names one. */
+static struct ov_link *ov_link_for(struct overlay *o, const char *identity)
+{
+	const char *at = strchr(identity, '@');
+
+	for (int i = 0; i < o->n_links; i++)
+		if (at && o->links[i].al && strcmp(o->links[i].domain, at + 1) == 0)
+			return &o->links[i];
+	return NULL;
+}
+
 static struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
 	struct cert_info ci;
 	struct peer *p;
+	const char *at = strchr(pe->identity, '@');
+	int foreign = at && strcmp(at + 1, o->domain) != 0;
 
+	/* A node of another domain: its CA came along; trust it by pin or
+	 * on first use, and let handshakes accept it. */
+	if (foreign && pe->ca && pe->calen) {
+		if (node_trust_peer_ca(o->node, at + 1, pe->ca, pe->calen, err, errlen) < 0)
+			return NULL;
+		hs_ctx_add_ca(o->hs, pe->ca, pe->calen, err, errlen);
+	}
 	if (ov_check_cert(o, pe->cert, pe->certlen, &ci, err, errlen) < 0)
 		return NULL;
 	if (strcmp(ci.identity, pe->identity) != 0 || strcmp(ci.identity, o->identity) == 0) {
@@ -1215,7 +1246,8 @@ static struct peer *ov_peer_from_authority(struct overlay *o, const struct authl
 	}
 	ov_peer_set_cert(o, p, &ci);
 	ov_peer_merge_eps(p, pe->eps, pe->neps);
-	p->relay_id = pe->node_id;
+	/* Relay ids name nodes at our own authority only. */
+	p->relay_id = pe->via_own ? pe->node_id : 0;
 	p->nat = pe->nat;
 	memcpy(p->token, pe->token, sizeof(p->token));
 	p->have_token = 1;
@@ -1258,8 +1290,11 @@ static void ov_addr_lookup_done(void *arg, int err, const char *msg, const struc
 	struct peer *p = NULL;
 	char e[256];
 
-	if (err == 0)
-		p = ov_peer_from_authority(o, pe, e, sizeof(e));
+	if (err == 0) {
+		struct authlink_peer own = *pe;
+		own.via_own = 1;
+		p = ov_peer_from_authority(o, &own, e, sizeof(e));
+	}
 	if (!p) {
 		for (int i = 0; i < w->nq; i++) {
 			ov_icmp_unreach(o, w->q[i]->data, w->q[i]->len);
@@ -1379,10 +1414,14 @@ static void ov_name_lookup_done(void *arg, int err, const char *msg, const struc
 	struct peer *p = NULL;
 	char e[256];
 
-	if (err == 0)
-		p = ov_peer_from_authority(o, pe, e, sizeof(e));
-	else
+	if (err == 0) {
+		struct authlink_peer pe2 = *pe;
+		struct ov_link *lk = ov_link_for(o, pe->identity);
+		pe2.via_own = lk && lk->own;
+		p = ov_peer_from_authority(o, &pe2, e, sizeof(e));
+	} else {
 		snprintf(e, sizeof(e), "%s", msg ? msg : "lookup failed");
+	}
 	if (!p) {
 		ctl_reply_err(w->req, CTL_EXIT_FAIL, "%s: %s", w->identity, e);
 		ov_waiter_free(o, w);
@@ -1446,13 +1485,14 @@ void overlay_resolve(struct overlay *o, struct ctl_req *req, const char *identit
 		ctl_reply_ok(req, ov_peer_json(p));
 		return;
 	}
-	if (!o->link) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "%s is unknown and there is no authority to ask", identity);
+	if (!ov_link_for(o, identity)) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "%s is unknown and no authority for its domain is "
+		    "configured (a trust entry with authority = \"ip:port\")", identity);
 		return;
 	}
 	w = ov_waiter_new(o, req, W_RESOLVE, identity);
 	if (w)
-		authlink_lookup(o->link, identity, 0, NULL, ov_name_lookup_done, w);
+		authlink_lookup(ov_link_for(o, identity)->al, identity, 0, NULL, ov_name_lookup_done, w);
 }
 
 void overlay_ping(struct overlay *o, struct ctl_req *req, const char *identity)
@@ -1471,8 +1511,8 @@ void overlay_ping(struct overlay *o, struct ctl_req *req, const char *identity)
 		ov_ping_send(o, w, p);
 	else if (p && p->n_eps)
 		ov_start_initiation(o, p);
-	else if (o->link)
-		authlink_lookup(o->link, identity, 0, NULL, ov_name_lookup_done, w);
+	else if (ov_link_for(o, identity))
+		authlink_lookup(ov_link_for(o, identity)->al, identity, 0, NULL, ov_name_lookup_done, w);
 	ov_arm(o);
 }
 
@@ -1666,7 +1706,9 @@ static void ov_check_addresses(struct overlay *o)
 	if (o->addr_hash && h != o->addr_hash && o->link) {
 		log_info("local addresses changed: re-registering with the authority");
 		o->have_reflexive[0] = o->have_reflexive[1] = 0;
-		authlink_restart(o->link);
+		for (int i = 0; i < o->n_links; i++)
+			if (o->links[i].al)
+				authlink_restart(o->links[i].al);
 	}
 	o->addr_hash = h;
 }
@@ -1856,15 +1898,31 @@ static void ov_refresh_done(void *arg, int err, const char *msg, const struct au
 
 	if (err < 0 || !pe)
 		return;
-	p = ov_peer_from_authority(o, pe, e, sizeof(e));
+	{
+		struct authlink_peer pe2 = *pe;
+		struct ov_link *lk = ov_link_for(o, pe->identity);
+		pe2.via_own = lk && lk->own;
+		p = ov_peer_from_authority(o, &pe2, e, sizeof(e));
+	}
 	if (!p)
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
 
 static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 {
-	struct overlay *o = arg;
+	struct ov_link *lk = arg;
+	struct overlay *o = lk->o;
 	const struct sockaddr_in6 *auth = node_authority_addr(o->node);
+	const uint8_t *ca;
+	size_t calen;
+	char err[128];
+
+	if (!lk->own) {
+		/* Its CA is trusted now (checked on connect): accept its nodes. */
+		if (trust_get(node_trust(o->node), lk->domain, &ca, &calen) == 0)
+			hs_ctx_add_ca(o->hs, ca, calen, err, sizeof(err));
+		return;
+	}
 
 	if (!o->have_udp || o->node_id != node_id)
 		replay_init(&o->relay_replay);
@@ -1879,7 +1937,7 @@ static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 	ov_probe(o);
 	/* Peers' relay ids are per authority session: refresh what we know. */
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
-		if (p->have_cert && !p->pinned)
+		if (p->have_cert && !p->pinned && ov_link_for(o, p->identity) == lk)
 			authlink_lookup(o->link, p->identity, 0, NULL, ov_refresh_done, o);
 	ov_arm(o);
 }
@@ -1901,28 +1959,31 @@ static int ov_policy_allows(struct overlay *o, const char *identity)
  * and start punching towards them so their HELLOs get through our NAT. */
 static void ov_link_broker(void *arg, uint32_t id, const struct authlink_peer *caller)
 {
-	struct overlay *o = arg;
+	struct ov_link *lk = arg;
+	struct overlay *o = lk->o;
+	struct authlink_peer pe = *caller;
 	char err[256];
 	struct peer *p;
 
 	if (!ov_policy_allows(o, caller->identity)) {
 		log_info("refusing a connection from %s (policy)", caller->identity);
-		authlink_broker_answer(o->link, id, 0);
+		authlink_broker_answer(lk->al, id, 0);
 		return;
 	}
-	p = ov_peer_from_authority(o, caller, err, sizeof(err));
+	pe.via_own = lk->own;
+	p = ov_peer_from_authority(o, &pe, err, sizeof(err));
 	if (!p) {
 		log_warnx("refusing a connection from %s: %s", caller->identity, err);
-		authlink_broker_answer(o->link, id, 0);
+		authlink_broker_answer(lk->al, id, 0);
 		return;
 	}
-	authlink_broker_answer(o->link, id, 1);
+	authlink_broker_answer(lk->al, id, 1);
 	ov_arm(o);
 }
 
 static void ov_link_revoked(void *arg, const char *serial)
 {
-	struct overlay *o = arg;
+	struct overlay *o = ((struct ov_link *)arg)->o;
 
 	if (peer_revoked(o->peers, serial))
 		return;
@@ -2056,8 +2117,28 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		p->pinned = 1;
 		ov_peer_merge_eps(p, cfg->peers[i].endpoints, cfg->peers[i].n_endpoints);
 	}
-	if (authlink_start(l, n, o->port, &ov_link_ops, o, &o->link) < 0)
+	{
+		const char *at = strchr(o->identity, '@');
+		snprintf(o->domain, sizeof(o->domain), "%s", at ? at + 1 : "");
+	}
+	o->links[0].o = o;
+	o->links[0].own = 1;
+	snprintf(o->links[0].domain, sizeof(o->links[0].domain), "%s", o->domain);
+	if (authlink_start(l, n, o->port, NULL, NULL, &ov_link_ops, &o->links[0], &o->links[0].al) < 0)
 		log_warnx("cannot start the authority link; peers must be pinned in the config");
+	o->link = o->links[0].al;
+	o->n_links = 1;
+	for (int i = 0; i < cfg->n_trust; i++) {
+		struct ov_link *lk = &o->links[o->n_links];
+
+		if (!cfg->trust[i].has_authority || strcmp(cfg->trust[i].domain, o->domain) == 0)
+			continue;
+		lk->o = o;
+		snprintf(lk->domain, sizeof(lk->domain), "%s", cfg->trust[i].domain);
+		if (authlink_start(l, n, o->port, lk->domain, &cfg->trust[i].authority, &ov_link_ops, lk,
+		    &lk->al) == 0)
+			o->n_links++;
+	}
 	ov_arm(o);
 	log_info("%s up: %s, UDP port %d", o->ifname, o->identity, o->port);
 	memset(kder, 0, klen);
@@ -2079,7 +2160,9 @@ void overlay_down(struct overlay *o)
 		return;
 	loop_timer_cancel(o->loop, &o->timer);
 	/* First: it settles pending lookups, whose callbacks use waiters. */
-	authlink_stop(o->link);
+	for (int i = 0; i < o->n_links; i++)
+		authlink_stop(o->links[i].al);
+	o->n_links = 0;
 	o->link = NULL;
 	while (o->waiters) {
 		ctl_reply_err(o->waiters->req, CTL_EXIT_FAIL, "the overlay went down");

@@ -65,6 +65,7 @@ enum proto_tag {
 	T_NAT = 14,		/* u32: NAT_* flags the authority observed */
 	T_LOOKUP_ID = 15,	/* u32: matches a LOOKUP to its answer */
 	T_PUNCH_TOKEN = 16,	/* 16 bytes: authenticates PUNCH datagrams */
+	T_CA = 17,		/* DER: the described node's domain CA */
 };
 
 enum proto_err {

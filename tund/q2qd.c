@@ -207,12 +207,12 @@ int main(int argc, char **argv)
 	if (sio.io.fd < 0 || loop_add(d.loop, &sio.io, EPOLLIN) < 0)
 		fatal("signalfd");
 
-	if (d.cfg.authority.enabled &&
-	    authority_start(d.loop, &d.cfg, &d.authority, err, sizeof(err)) < 0) {
+	if (node_init(d.loop, &d.cfg, &d.node, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
-	if (node_init(d.loop, &d.cfg, &d.node, err, sizeof(err)) < 0) {
+	if (d.cfg.authority.enabled &&
+	    authority_start(d.loop, &d.cfg, node_trust(d.node), &d.authority, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
@@ -237,8 +237,8 @@ int main(int argc, char **argv)
 out:
 	daemon_down(&d);
 	control_close(d.control);
-	node_free(d.node);
 	authority_stop(d.authority);
+	node_free(d.node);
 	loop_free(d.loop);
 	wolfSSL_Cleanup();
 	return rc;

@@ -325,16 +325,21 @@ void tlsconn_close_after_send(struct tlsconn *c)
 
 int tlsconn_peer_cert(struct tlsconn *c, const uint8_t **der, size_t *len)
 {
+	return tlsconn_peer_chain(c, 0, der, len);
+}
+
+int tlsconn_peer_chain(struct tlsconn *c, int idx, const uint8_t **der, size_t *len)
+{
 	/* The session keeps the peer's chain (SESSION_CERTS); index 0 is the
 	 * peer's own certificate. The bytes live as long as the WOLFSSL. */
 	WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(c->ssl);
 	const unsigned char *p;
 	int n;
 
-	if (!chain || wolfSSL_get_chain_count(chain) < 1)
+	if (!chain || idx < 0 || wolfSSL_get_chain_count(chain) <= idx)
 		return -ENOENT;
-	p = wolfSSL_get_chain_cert(chain, 0);
-	n = wolfSSL_get_chain_length(chain, 0);
+	p = wolfSSL_get_chain_cert(chain, idx);
+	n = wolfSSL_get_chain_length(chain, idx);
 	if (!p || n <= 0)
 		return -ENOENT;
 	*der = p;

@@ -43,6 +43,8 @@ void tlsconn_set_arg(struct tlsconn *c, void *arg);
 
 /* Peer certificate DER (valid while c lives); -ENOENT when none sent. */
 int tlsconn_peer_cert(struct tlsconn *c, const uint8_t **der, size_t *len);
+/* The idx-th certificate of the chain the peer sent (0 = its own). */
+int tlsconn_peer_chain(struct tlsconn *c, int idx, const uint8_t **der, size_t *len);
 
 void tlsconn_free(struct tlsconn *c);
 
