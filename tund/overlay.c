@@ -356,6 +356,29 @@ static void ov_peer_routes(struct overlay *o, struct peer *p)
 		    p->ci.routes[i].plen, p);
 }
 
+/* Another live peer (or we) already holds ci's IPv4? Pools are per
+ * domain, so two domains can hand out the same address; the first one
+ * keeps it and the newcomer is refused, loudly. */
+static int ov_v4_clash(struct overlay *o, const struct peer *p, const struct cert_info *ci,
+    char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, ci->v4, a, sizeof(a));
+	if (memcmp(ci->v4, o->v4, 4) == 0) {
+		snprintf(err, errlen, "%.100s's address %s is this node's own", ci->identity, a);
+		return 1;
+	}
+	for (struct peer *q = peer_first(o->peers); q; q = q->next) {
+		if (q != p && q->have_cert && memcmp(q->ci.v4, ci->v4, 4) == 0) {
+			snprintf(err, errlen, "%.100s's address %s clashes with %.100s", ci->identity, a,
+			    q->identity);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void ov_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
 {
 	if (p->have_cert && strcmp(p->ci.serial, ci->serial) != 0)
@@ -599,6 +622,13 @@ static void ov_attempt_done(struct overlay *o, struct attempt *a)
 		return;
 	}
 	p = a->peer ? a->peer : peer_add(o->peers, ci.identity);
+	if (p && ov_v4_clash(o, p, &ci, peer_id, sizeof(peer_id))) {
+		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
+		ov_attempt_free(o, a);
+		if (!p->have_cert && !p->cur && !p->init)
+			peer_remove(o->peers, p);
+		return;
+	}
 	s = p ? ov_session_from(o, a, peer_id) : NULL;
 	if (!s) {
 		ov_attempt_free(o, a);
@@ -1242,6 +1272,12 @@ static struct peer *ov_peer_from_authority(struct overlay *o, const struct authl
 	p = peer_add(o->peers, ci.identity);
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (ov_v4_clash(o, p, &ci, err, errlen)) {
+		log_warnx("refusing %s: %s", ci.identity, err);
+		if (!p->have_cert)
+			peer_remove(o->peers, p);
 		return NULL;
 	}
 	ov_peer_set_cert(o, p, &ci);
