@@ -64,7 +64,7 @@ struct auth_client {
 	uint8_t udp_key[AW_KEY_LEN];
 	uint64_t probe_txid;
 	int have_reflexive[2];
-	struct sockaddr_in6 reflexive[2];	/* as seen on port P and P+1 */
+	struct sockaddr_in6 reflexive[2];	/* as seen on port P and P+2 */
 	struct replay relay_replay;
 	uint64_t relayed_ctr;
 };
@@ -95,11 +95,14 @@ struct authority {
 	struct trust_store *trust;
 	WOLFSSL_CTX *ctx;
 	struct auth_client *clients;
+	/* UDP service on port P and P+2 (P+1 is left for a node's data port
+	 * on the same host, 8789 by default). Two ports tell a node whether
+	 * its NAT maps each destination anew. */
 	struct auth_udp {
 		struct loop_io io;
 		struct authority *auth;
 		int k;
-	} udp[2];			/* UDP service on port P and P+1 */
+	} udp[2];
 	struct udp_batch *urx;
 	struct auth_broker *brokers;
 	uint32_t next_broker;
@@ -864,14 +867,14 @@ static int auth_udp_open(struct authority *a, char *err, size_t errlen)
 		struct sockaddr_in6 sa = a->cfg.listen;
 		int fd, zero = 0, rc;
 
-		sa.sin6_port = htons((uint16_t)(base + k));
+		sa.sin6_port = htons((uint16_t)(base + 2 * k));
 		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "authority: cannot bind UDP port %d: %s", base + k, strerror(errno));
+			snprintf(err, errlen, "authority: cannot bind UDP port %d: %s", base + 2 * k, strerror(errno));
 			close(fd);
 			return rc;
 		}

@@ -62,7 +62,9 @@
 #define REJECT_AFTER_MS		(REKEY_AFTER_MS + 60000)
 #define REJECT_AFTER_MSGS	((uint64_t)1 << 60)
 #define KEEPALIVE_MS		2000	/* answer received data within this, even with nothing to say */
-#define UNANSWERED_MS		15000	/* data out, nothing back: peer lost our session */
+/* Data out, nothing back: the peer lost our session (restarted). A live
+ * peer answers within KEEPALIVE_MS even with nothing to say. */
+#define UNANSWERED_MS		5000
 #define HELLO_RETRY_MS		1000
 #define ATTEMPT_GIVEUP_MS	10000
 #define INIT_BACKOFF_MS		2000
@@ -1967,7 +1969,7 @@ static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 	o->have_udp = 1;
 	for (int k = 0; k < 2; k++) {
 		o->auth_udp[k] = *auth;
-		o->auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + k));
+		o->auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + 2 * k));
 	}
 	o->have_reflexive[0] = o->have_reflexive[1] = 0;
 	ov_probe(o);

@@ -18,8 +18,7 @@
  *
  * LOOKUP and its PEER/ERROR answer carry lookup_id: brokered answers may
  * come back out of order. PEER also carries node_id, nat and token. The
- * UDP service (netstack/authwire.h) listens on the TCP port and the next
- * one up; REGISTERED gives the node its node_id and UDP key.
+ * UDP service (netstack/authwire.h) listens on the TCP port P and on P+2; REGISTERED gives the node its node_id and UDP key.
  *   PING / PONG                        (link liveness)
  *
  * Endpoints are 18 bytes: IPv6 address (v4-mapped for IPv4) || port (BE).
