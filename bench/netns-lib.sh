@@ -110,3 +110,9 @@ rss_kib() {
 	r=$(ps -o rss= -p "$1" 2>/dev/null | tr -d ' ')
 	echo "${r:-n/a}"
 }
+
+# cpu_times PID: "user U s, system S s" the process has used so far.
+cpu_times() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "user %.1f s, system %.1f s", $12 / hz, $13 / hz }' \
+		"/proc/$1/stat" 2>/dev/null || echo "n/a"
+}

@@ -54,6 +54,9 @@ wggo_rss() {
 	if [ "$a" = n/a ] || { [ "$b" != n/a ] && [ "$b" -gt "$a" ]; }; then echo "$b"; else echo "$a"; fi
 }
 
+# wggo_cpu: CPU time of both daemons so far, sender first.
+wggo_cpu() { echo "a: $(cpu_times "${WG_PIDS[0]}"); b: $(cpu_times "${WG_PIDS[1]}")"; }
+
 # wggo_down: stops both daemons (their TUN devices go with them).
 wggo_down() {
 	local pid

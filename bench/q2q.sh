@@ -1,0 +1,189 @@
+#!/bin/bash
+# Side-by-side benchmark, all in one run between the same two namespaces
+# (see netns-lib.sh): plain veth (the ceiling), wireguard-go (userspace
+# WireGuard on TUN: the yardstick) and q2q. For each: ping RTT, iperf3
+# single-stream and 4-stream TCP throughput, the daemon's resident memory
+# after the traffic, and the time from bringing the overlay up on both
+# hosts to the first ping reply (for q2q: `q2qctl up` on both, which
+# includes creating q2q0, registering with the authority and the TLS 1.3
+# handshake). Prints a table with q2q/wireguard-go ratios.
+#
+#     q2q-$$-a                                   q2q-$$-b
+#   authority example.com (192.0.2.1:8700, UDP 8700+8701)
+#   alice@example.com  q2q0  <== UDP 8789 ==>  q2q0  bob@example.com
+#   wga 198.18.0.1         <== UDP 51820 ==>   wgb 198.18.0.2
+#   eth0 192.0.2.1  <-------- veth -------->   eth0 192.0.2.2
+#
+# Usage: sudo bench/q2q.sh [BUILD_DIR]     (default build; SECS=5 iperf3 time)
+# Figures only; no pass/fail thresholds. Needs root.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+O=${1:-${O:-build}}
+BIN=$(cd "$HERE/.." && pwd)/$O
+SECS=${SECS:-5}
+. "$HERE/netns-lib.sh"
+. "$HERE/wireguard-go.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: needs root (network namespaces)" >&2; exit 1
+fi
+[ -x "$BIN/q2qd" ] && [ -x "$BIN/q2qctl" ] || { echo "bench: $BIN/q2qd not built (make O=$O)" >&2; exit 1; }
+missing=""
+for t in wireguard-go:wireguard-go wg:wireguard-tools iperf3:iperf3 ping:iputils-ping ss:iproute2; do
+	command -v "${t%%:*}" >/dev/null || missing="$missing ${t#*:}"
+done
+if [ -n "$missing" ]; then
+	echo "bench: installing$missing"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		{ echo "bench: could not install$missing" >&2; exit 1; }
+fi
+
+QT=$(mktemp -d /tmp/q2q-bench.XXXXXX)
+chmod 755 "$QT"
+QPIDS=()
+cleanup() {
+	local pid
+	for pid in "${QPIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wggo_down
+	bench_ns_down
+	[ -z "${KEEP:-}" ] && rm -rf "$QT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A R	# R[system.metric] = value
+
+# --- q2q helpers -----------------------------------------------------------
+# qns NAME: the namespace a q2q node runs in
+qns() { case $1 in bob) echo "$B" ;; *) echo "$A" ;; esac; }
+qctl() { local n=$1; shift; timeout 30 ip netns exec "$(qns "$n")" "$BIN/q2qctl" -s "$QT/$n/q2qd.sock" "$@"; }
+jfield() { python3 -c 'import json,sys
+try:
+    d = json.load(sys.stdin)
+    for k in sys.argv[1].split("."):
+        d = d.get(k) if isinstance(d, dict) else None
+    print("" if d is None else d)
+except Exception:
+    print("")' "$1"; }
+
+q2q_start() {	# q2q_start NAME [config lines]
+	local n=$1; shift
+	mkdir -p "$QT/$n"
+	{
+		echo "state_dir = \"$QT/$n/state\";"
+		echo "control_socket = \"$QT/$n/q2qd.sock\";"
+		echo 'log_level = "info";'
+		printf '%s\n' "$@"
+	} > "$QT/$n/q2qd.conf"
+	ip netns exec "$(qns "$n")" "$BIN/q2qd" -c "$QT/$n/q2qd.conf" >>"$QT/$n/log" 2>&1 &
+	QPIDS+=($!); BENCH_PIDS+=($!)
+	echo $! > "$QT/$n/pid"
+	bench_wait 10 qctl "$n" status || { echo "bench: q2qd $n did not start:"; tail -5 "$QT/$n/log"; return 1; }
+}
+
+# q2q_bench: enrolls alice and bob, then measures; fills R[q2q.*].
+q2q_bench() {
+	local fp tok b4 t0 a b
+	# The authority shares a's namespace with alice's node. It binds UDP on
+	# its listen port and the next one (NAT detection), so it must not sit
+	# on 8788, which would take 8789, the node's data port.
+	q2q_start auth 'port = 8790;' 'authority = { domain = "example.com"; listen = "192.0.2.1:8700"; };' || return 1
+	q2q_start alice || return 1
+	q2q_start bob || return 1
+	fp=$(qctl auth status --json | jfield authority_service.ca_fingerprint)
+	for n in alice bob; do
+		tok=$(qctl auth invite "$n@example.com" 2>/dev/null)
+		qctl "$n" enroll "$n@example.com" --authority 192.0.2.1:8700 --token "$tok" \
+			--ca-fingerprint "$fp" >/dev/null || { echo "bench: enrolling $n failed"; return 1; }
+	done
+	b4=$(qctl bob status --json | jfield ipv4)
+	[ -n "$b4" ] || { echo "bench: bob has no overlay IPv4"; return 1; }
+
+	t0=$(now_ms)
+	qctl alice up >"$QT/alice/up.out" 2>&1 & a=$!
+	qctl bob up >"$QT/bob/up.out" 2>&1 & b=$!
+	wait $a || { echo "bench: q2qctl up on alice failed:"; cat "$QT/alice/up.out"; return 1; }
+	wait $b || { echo "bench: q2qctl up on bob failed:"; cat "$QT/bob/up.out"; return 1; }
+	R[q2q.up_ms]=$(($(now_ms) - t0))
+	if first_reply "$b4" 20; then
+		R[q2q.first_reply_ms]=$(($(now_ms) - t0))
+	else
+		R[q2q.first_reply_ms]=fail
+		echo "bench: no ping reply from bob ($b4) through q2q within 20 s"
+	fi
+	R[q2q.rtt_ms]=$(ping_rtt "$b4")
+	R[q2q.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
+	R[q2q.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
+	a=$(rss_kib "$(cat "$QT/alice/pid")"); b=$(rss_kib "$(cat "$QT/bob/pid")")
+	R[q2q.rss_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
+	R[q2q.rss_kib_sender]=$a
+	R[q2q.rss_kib_receiver]=$b
+	R[q2q.cpu]="a: $(cpu_times "$(cat "$QT/alice/pid")"); b: $(cpu_times "$(cat "$QT/bob/pid")")"
+	# proof the traffic went through the tunnel, not around it
+	qctl alice peers --json > "$QT/peers.json" 2>/dev/null
+	R[q2q.path]=$(python3 -c 'import json,sys
+p = json.load(open(sys.argv[1]))["peers"][0]
+print("%s via %s, alice sent %.0f MB in %d packets" % (p["path"], p["endpoint"], p["tx_bytes"] / 1e6, p["tx_packets"]))' \
+		"$QT/peers.json" 2>/dev/null || echo unknown)
+	qctl alice down >/dev/null 2>&1
+	qctl bob down >/dev/null 2>&1
+}
+
+# --- run -------------------------------------------------------------------
+echo "q2q bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r)"
+echo "iperf3 -t $SECS; wireguard-go $(wireguard-go --version 2>/dev/null | sed -n 's/^wireguard-go //p' | head -1); q2q from $BIN"
+bench_ns_up || { echo "bench: could not create namespaces" >&2; exit 1; }
+
+echo "measuring plain veth..."
+R[veth.rtt_ms]=$(ping_rtt 192.0.2.2)
+R[veth.tcp_gbps]=$(iperf_gbps 192.0.2.2 "$SECS")
+R[veth.tcp_gbps_P4]=$(iperf_gbps 192.0.2.2 "$SECS" -P 4)
+
+echo "measuring wireguard-go..."
+if wggo_up; then
+	R[wg.first_reply_ms]=$WG_UP_MS
+	R[wg.rtt_ms]=$(ping_rtt "$WG_B_IP")
+	R[wg.tcp_gbps]=$(iperf_gbps "$WG_B_IP" "$SECS")
+	R[wg.tcp_gbps_P4]=$(iperf_gbps "$WG_B_IP" "$SECS" -P 4)
+	R[wg.rss_kib]=$(wggo_rss)
+	R[wg.cpu]=$(wggo_cpu)
+else
+	echo "bench: wireguard-go did not come up"
+fi
+wggo_down
+
+echo "measuring q2q..."
+q2q_bench || echo "bench: q2q run incomplete (logs: KEEP=1 keeps $QT)"
+
+# --- table -----------------------------------------------------------------
+echo
+for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done | python3 -c '
+import sys
+r = dict(l.rstrip("\n").split("=", 1) for l in sys.stdin if "=" in l)
+rows = [
+    ("ping RTT, ms (lower is better)", "rtt_ms"),
+    ("TCP 1 stream, Gbit/s", "tcp_gbps"),
+    ("TCP 4 streams, Gbit/s", "tcp_gbps_P4"),
+    ("daemon RSS after test, KiB", "rss_kib"),
+    ("start to first ping reply, ms", "first_reply_ms"),
+]
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+print("%-32s %11s %13s %11s %11s" % ("", "plain veth", "wireguard-go", "q2q", "q2q/wg-go"))
+for label, key in rows:
+    v, w, q = (r.get(s + "." + key, "-") for s in ("veth", "wg", "q2q"))
+    ratio = "%.2fx" % (num(q) / num(w)) if num(q) is not None and num(w) else "-"
+    print("%-32s %11s %13s %11s %11s" % (label, v, w, q, ratio))
+if "q2q.up_ms" in r:
+    print("\nq2q: both `q2qctl up` returned after %s ms; RSS sender %s KiB, receiver %s KiB" %
+          (r["q2q.up_ms"], r.get("q2q.rss_kib_sender", "-"), r.get("q2q.rss_kib_receiver", "-")))
+    print("q2q: tunnel %s" % r.get("q2q.path", "unknown"))
+print("CPU used by the daemons over the whole run (a sends, b receives):")
+print("  wireguard-go  %s" % r.get("wg.cpu", "-"))
+print("  q2qd          %s" % r.get("q2q.cpu", "-"))
+print("RSS is the larger of the two daemons. wireguard-go: start both daemons,"
+      " configure, first reply; q2q: `q2qctl up` on both (TUN, authority, TLS 1.3), first reply.")
+'
