@@ -1690,6 +1690,11 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 	ctl_reply_ok(req, r);
 }
 
+int overlay_registered(const struct overlay *o)
+{
+	return authlink_is_up(o->link);
+}
+
 void overlay_status(struct overlay *o, json_object *obj)
 {
 	json_object_object_add(obj, "up", json_object_new_boolean(1));

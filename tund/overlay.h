@@ -22,6 +22,9 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 /* Removes the interface (its addresses and routes go with it). */
 void overlay_down(struct overlay *o);
 
+/* Registered with our own authority? */
+int overlay_registered(const struct overlay *o);
+
 void overlay_status(struct overlay *o, json_object *obj);
 void overlay_peers(struct overlay *o, struct ctl_req *req);
 void overlay_resolve(struct overlay *o, struct ctl_req *req, const char *identity);

@@ -29,6 +29,7 @@
 #include "tund/loop.h"
 #include "tund/node.h"
 #include "tund/overlay.h"
+#include "identity/trust.h"
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
 
@@ -54,6 +55,28 @@ struct sigio {
 	struct daemon *d;
 };
 
+/* READY=1 waits for the authority link when the overlay comes up at start
+ * (at most READY_WAIT_MS), so "started" means "reachable". */
+#define READY_WAIT_MS 10000
+
+struct ready {
+	struct loop_timer t;
+	struct daemon *d;
+	uint64_t give_up;
+};
+
+static void ready_check(struct loop_timer *t)
+{
+	struct ready *r = (struct ready *)t;
+
+	if (r->d->overlay && !overlay_registered(r->d->overlay) && loop_now_ms() < r->give_up) {
+		loop_timer_arm(r->d->loop, &r->t, loop_now_ms() + 100);
+		return;
+	}
+	sd_notify(0, "READY=1");
+	log_info("ready");
+}
+
 struct watchdog {
 	struct loop_timer t;
 	struct loop *loop;
@@ -70,11 +93,22 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	rc = config_load(d->cfg.path, fresh, err, errlen);
 	if (rc < 0)
 		goto out;
-	/* Identity, sockets and the authority keep running as they are;
-	 * what a reload changes now is the log level and pinned trust. */
+	/* Paths, the interface, ports, pinned peers and the authority section
+	 * keep running as they are (q2qctl down/up or a restart applies
+	 * them); these take effect at once. The overlay reads them live. */
 	log_setlevel(fresh->log_level);
 	d->cfg.log_level = fresh->log_level;
 	d->cfg.renew_before = fresh->renew_before;
+	d->cfg.keepalive = fresh->keepalive;
+	d->cfg.rekey_after = fresh->rekey_after;
+	d->cfg.nat_birthday = fresh->nat_birthday;
+	memcpy(d->cfg.refuse, fresh->refuse, sizeof(d->cfg.refuse));
+	d->cfg.n_refuse = fresh->n_refuse;
+	for (int i = 0; i < fresh->n_trust; i++) {
+		if (trust_pin(node_trust(d->node), fresh->trust[i].domain, fresh->trust[i].fingerprint) < 0)
+			log_warnx("reload: the pin for %s conflicts with the CA already trusted for it; "
+			    "keeping the old one", fresh->trust[i].domain);
+	}
 	log_info("reloaded %s", d->cfg.path);
 out:
 	free(fresh);
@@ -151,6 +185,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	static struct sigio sio;
 	static struct watchdog wd;
+	static struct ready rd;
 	const char *path = DEFAULT_CONFIG;
 	int check = 0, debug = 0, c, rc = 1;
 	char err[512], sockdir[CONFIG_PATH_MAX];
@@ -230,9 +265,12 @@ int main(int argc, char **argv)
 		wd.loop = d.loop;
 		loop_timer_arm(d.loop, &wd.t, loop_now_ms() + wd.interval_ms);
 	}
-	sd_notify(0, "READY=1");
-	log_info("ready, control socket %s%s%s", d.cfg.control_socket,
+	log_info("control socket %s%s%s", d.cfg.control_socket,
 	    d.authority ? ", authority for " : "", d.authority ? d.cfg.authority.domain : "");
+	rd.d = &d;
+	rd.t.fn = ready_check;
+	rd.give_up = loop_now_ms() + READY_WAIT_MS;
+	ready_check(&rd.t);
 	rc = loop_run(d.loop) < 0 ? 1 : 0;
 out:
 	daemon_down(&d);

@@ -1,0 +1,135 @@
+/* The peer table: receiver-index map (against a naive list), queues,
+ * sessions, revoked serials, endpoints. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/harness.h"
+#include "tund/peer.h"
+
+static void test_index_differential(void)
+{
+	struct peer_table *t;
+	struct { uint32_t idx; void *obj; int live; } naive[2000];
+	int n = 0;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	srand(7);
+	for (int step = 0; step < 20000; step++) {
+		int op = rand() % 3;
+		if (op < 2 && n < 2000) {
+			uint32_t idx = peer_new_index(t);
+			CHECK(idx != 0);
+			for (int i = 0; i < n; i++)
+				if (naive[i].live && naive[i].idx == idx)
+					H_FAIL("index %u handed out twice", idx);
+			naive[n].idx = idx;
+			naive[n].obj = &naive[n];
+			naive[n].live = 1;
+			CHECK_INT(peer_index_add(t, idx, IDX_SESSION, naive[n].obj), 0);
+			n++;
+		} else if (n) {
+			int i = rand() % n;
+			if (naive[i].live) {
+				peer_index_del(t, naive[i].idx);
+				naive[i].live = 0;
+			}
+		}
+		if (step % 97 == 0) {
+			for (int i = 0; i < n; i++) {
+				int kind = 0;
+				void *got = peer_index_get(t, naive[i].idx, &kind);
+				if (naive[i].live && (got != naive[i].obj || kind != IDX_SESSION))
+					H_FAIL("index %u lost", naive[i].idx);
+				if (!naive[i].live && got)
+					H_FAIL("deleted index %u still found", naive[i].idx);
+			}
+		}
+	}
+	peer_table_free(t);
+}
+
+static void test_peers_and_queue(void)
+{
+	struct peer_table *t;
+	struct peer *a, *b;
+	uint8_t pkt[100];
+
+	CHECK_INT(peer_table_init(&t), 0);
+	a = peer_add(t, "alice@example.com");
+	b = peer_add(t, "bob@example.com");
+	CHECK(a && b && a != b);
+	CHECK(peer_add(t, "alice@example.com") == a);
+	CHECK(peer_find(t, "bob@example.com") == b);
+	CHECK(peer_find(t, "carol@example.com") == NULL);
+	for (int i = 0; i < PEER_QUEUE_MAX + 5; i++) {
+		memset(pkt, i, sizeof(pkt));
+		peer_queue(a, pkt, sizeof(pkt));
+	}
+	CHECK_INT(a->nq, PEER_QUEUE_MAX);
+	/* The oldest went first: the head is packet number 5. */
+	CHECK_INT(a->q[0]->data[0], 5);
+	peer_remove(t, a);
+	CHECK(peer_find(t, "alice@example.com") == NULL);
+	peer_table_free(t);
+}
+
+static void test_sessions(void)
+{
+	struct peer_table *t;
+	struct peer *p;
+	struct session *s1 = calloc(1, sizeof(*s1)), *s2 = calloc(1, sizeof(*s2)), *s3 = calloc(1, sizeof(*s3));
+	int kind;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	p = peer_add(t, "bob@example.com");
+	s1->local_index = 11;
+	s2->local_index = 22;
+	s3->local_index = 33;
+	peer_index_add(t, 11, IDX_SESSION, s1);
+	peer_index_add(t, 22, IDX_SESSION, s2);
+	peer_index_add(t, 33, IDX_SESSION, s3);
+	peer_session_install(t, p, s1);
+	peer_session_install(t, p, s2);
+	CHECK(p->cur == s2 && p->prev == s1);
+	peer_session_install(t, p, s3);	/* s1 is retired and its index freed */
+	CHECK(p->cur == s3 && p->prev == s2);
+	CHECK(peer_index_get(t, 11, &kind) == NULL);
+	CHECK(peer_index_get(t, 22, &kind) == s2);
+	peer_drop_sessions(t, p);
+	CHECK(p->cur == NULL && p->prev == NULL);
+	CHECK(peer_index_get(t, 33, &kind) == NULL);
+	peer_table_free(t);
+}
+
+static void test_revoked_and_eps(void)
+{
+	struct peer_table *t;
+	struct ep a = { .sock = 0 }, b = { .sock = 0 };
+	char buf[64];
+
+	CHECK_INT(peer_table_init(&t), 0);
+	CHECK_INT(peer_revoked(t, "abcd"), 0);
+	peer_revoked_add(t, "abcd");
+	peer_revoked_add(t, "abcd");
+	CHECK_INT(peer_revoked(t, "abcd"), 1);
+	CHECK_INT(peer_revoked(t, "abce"), 0);
+	a.sa.sin6_family = b.sa.sin6_family = AF_INET6;
+	a.sa.sin6_port = b.sa.sin6_port = htons(8789);
+	CHECK(ep_equal(&a, &b));
+	b.sock = 3;
+	CHECK(!ep_equal(&a, &b));
+	a.relay = b.relay = 99;
+	CHECK(ep_equal(&a, &b));	/* through the relay: the node id is the path */
+	ep_format(&a, buf, sizeof(buf));
+	CHECK_STR(buf, "relay");
+	peer_table_free(t);
+}
+
+int main(void)
+{
+	RUN(test_index_differential);
+	RUN(test_peers_and_queue);
+	RUN(test_sessions);
+	RUN(test_revoked_and_eps);
+	return HARNESS_END();
+}
