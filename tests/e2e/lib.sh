@@ -220,7 +220,8 @@ lan_add() {
 # FILE (pcap); returns once it is capturing. cap_stop FILE ends it.
 cap_start() {
 	local node=$1 ifc=$2 file=$3; shift 3
-	nsx "$node" tcpdump -Z root -U -n -i "$ifc" -w "$file" "$@" 2>"$file.err" &
+	# ip netns exec (not nsx, a function) so that $! is tcpdump itself.
+	ip netns exec "$PFX-$node" tcpdump -Z root -U --immediate-mode -n -i "$ifc" -w "$file" "$@" 2>"$file.err" &
 	echo $! > "$file.pid"
 	wait_for 5 grep -q 'listening on' "$file.err"
 }
@@ -241,7 +242,7 @@ ovl_listening() { [ -n "$(nsx "$1" ss -Hltn "sport = :$2")" ]; }
 # what it gets to OUT; returns once it listens (its pid is in OUT.pid).
 tcp_recv() {
 	local node=$1 addr=$2 port=$3 out=$4
-	nsx "$node" timeout 180 python3 -c 'import socket,sys
+	ip netns exec "$PFX-$node" timeout 180 python3 -c 'import socket,sys
 a, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -325,6 +326,101 @@ while off + 16 <= len(data):
         continue
     sp, dp = struct.unpack(">HH", pkt[ihl:ihl + 4])
     print("%s:%d %s:%d %s" % (socket.inet_ntoa(pkt[12:16]), sp, socket.inet_ntoa(pkt[16:20]), dp, pkt[ihl + 8:].hex()))' "$1"
+}
+# wire_impair HOST LOSS DELAY_MS REORDER: cut HOST's eth0 from the wan
+# bridge and join them again through a userspace "wire" (a python AF_PACKET
+# forwarder in namespace mb-HOST) that drops LOSS percent of frames each
+# way and delays the rest by DELAY_MS, except REORDER percent that go at
+# once, the way `netem loss L delay D reorder R` does on kernels that have
+# sch_netem. Frames must stay within the MTU and carry full checksums, so
+# GSO is limited to one segment on every host's eth0 and the forwarder
+# completes checksums the sender left to offload. wire_clear HOST ends it.
+wire_impair() {
+	local host=$1 loss=$2 delay=$3 reorder=$4 mb="$PFX-mb-$1" wan="$PFX-wan" ns
+	ip netns add "$mb"; NSES+=("$mb")
+	for ns in "${NSES[@]}"; do
+		ip -n "$ns" link set dev eth0 gso_max_segs 1 2>/dev/null
+	done
+	ip -n "$wan" link set "v-$host" nomaster
+	ip -n "$wan" link set "v-$host" netns "$mb"
+	ip link add "qm$$w" netns "$mb" type veth peer name "m-$host" netns "$wan"
+	ip -n "$mb" link set "qm$$w" name up0
+	ip -n "$wan" link set "m-$host" master br0 up
+	ip -n "$mb" link set "v-$host" up promisc on
+	ip -n "$mb" link set up0 up promisc on
+	rm -f "$T/wire-$host.ready"
+	ip netns exec "$mb" python3 -c 'import heapq,random,select,socket,struct,sys,time
+a, b, ready = sys.argv[1], sys.argv[2], sys.argv[6]
+loss, delay, reorder = float(sys.argv[3]) / 100, float(sys.argv[4]) / 1000, float(sys.argv[5]) / 100
+def csum(d):
+    if len(d) % 2:
+        d += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(d) // 2), d))
+    while s >> 16:
+        s = (s >> 16) + (s & 0xffff)
+    return ~s & 0xffff
+def complete(f):
+    # IPv4 TCP/UDP whose checksum the sender left to offload.
+    if len(f) < 34 or f[12:14] != b"\x08\x00":
+        return f
+    ihl = (f[14] & 15) * 4
+    tot = struct.unpack("!H", f[16:18])[0]
+    proto = f[23]
+    off = {6: 16, 17: 6}.get(proto)
+    if off is None or tot > len(f) - 14 or tot < ihl + off + 2:
+        return f
+    l4 = bytearray(f[14 + ihl:14 + tot])
+    l4[off:off + 2] = b"\0\0"
+    c = csum(f[26:34] + struct.pack("!BBH", 0, proto, len(l4)) + bytes(l4))
+    if proto == 17 and c == 0:
+        c = 0xffff
+    l4[off:off + 2] = struct.pack("!H", c)
+    return f[:14 + ihl] + bytes(l4) + f[14 + tot:]
+socks = {}
+for ifc in (a, b):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.setsockopt(263, 8, 1)  # SOL_PACKET, PACKET_AUXDATA
+    s.bind((ifc, 0))
+    s.setblocking(False)
+    socks[ifc] = s
+other = {socks[a]: socks[b], socks[b]: socks[a]}
+open(ready, "w").close()
+q, seq = [], 0
+while True:
+    wait = max(0.0, q[0][0] - time.monotonic()) if q else None
+    r, _, _ = select.select(list(other), [], [], wait)
+    for s in r:
+        while True:
+            try:
+                f, anc, _, addr = s.recvmsg(65536, socket.CMSG_SPACE(32))
+            except BlockingIOError:
+                break
+            if addr[2] == socket.PACKET_OUTGOING or random.random() < loss:
+                continue
+            for lvl, typ, data in anc:
+                if lvl == 263 and typ == 8 and struct.unpack("I", data[:4])[0] & 8:
+                    f = complete(f)  # TP_STATUS_CSUMNOTREADY
+            d = 0.0 if random.random() < reorder else delay
+            heapq.heappush(q, (time.monotonic() + d, seq, other[s], f)); seq += 1
+    now = time.monotonic()
+    while q and q[0][0] <= now:
+        _, _, o, f = heapq.heappop(q)
+        try:
+            o.send(f)
+        except OSError:
+            pass' "v-$host" up0 "$loss" "$delay" "$reorder" "$T/wire-$host.ready" 2>"$T/wire-$host.err" &
+	echo $! > "$T/wire-$host.pid"
+	wait_for 5 test -e "$T/wire-$host.ready"
+}
+# wire_clear HOST: stop HOST's impaired wire and bridge it straight through.
+wire_clear() {
+	local host=$1 mb="$PFX-mb-$1" pid
+	pid=$(cat "$T/wire-$host.pid" 2>/dev/null) && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	rm -f "$T/wire-$host.pid"
+	ip -n "$mb" link add br0 type bridge
+	ip -n "$mb" link set "v-$host" master br0
+	ip -n "$mb" link set up0 master br0
+	ip -n "$mb" link set br0 up
 }
 export -f ovl_ping ovl_no_ping ovl_peer ovl_has_peer ovl_session ovl_no_link ovl_listening cap_count pcap_udp
 # ---- end of overlay helpers -------------------------------------------------

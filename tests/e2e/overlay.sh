@@ -19,6 +19,10 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init overlay
 
+# failed_saying RC OUTPUT REGEX: a command exited non-zero and its output
+# matches REGEX (case-insensitive).
+failed_saying() { echo "exit $1: $2"; [ "$1" != 0 ] && grep -Eqi "$3" <<<"$2"; }
+
 wan_up
 host_add auth 192.0.2.10/24
 host_add alice 192.0.2.11/24
@@ -53,8 +57,12 @@ check_eq "resolve -6 gives alice's certificate IPv6" "$A6" "$(ctl alice status -
 check_eq "resolve gives bob's certificate IPv4" "$B4" "$(ctl bob status --json | jq_get ipv4)"
 check_eq "resolve -6 gives bob's certificate IPv6" "$B6" "$(ctl bob status --json | jq_get ipv6)"
 check_eq "resolve --json has bob's identity" "$(ctl alice resolve bob@example.com --json | jq_get identity)" bob@example.com
-check "alice's q2q0 holds her IPv4 in the pool prefix" bash -c "nsx alice ip -o -4 addr show dev q2q0 | grep -qF ' $A4/10 '"
-check "alice's q2q0 holds her IPv6" bash -c "nsx alice ip -o -6 addr show dev q2q0 | grep -qF ' $A6/'"
+# The address may carry the pool prefix (/10) or be a /32 plus a pool route:
+# either way the whole pool must lead into q2q0.
+check "alice's q2q0 holds her IPv4" bash -c "nsx alice ip -o -4 addr show dev q2q0 | grep -F ' $A4/'"
+check "the IPv4 pool 100.64.0.0/10 is routed into q2q0" bash -c "nsx alice ip route get 100.127.1.1 | grep 'dev q2q0'"
+check "alice's q2q0 holds her IPv6" bash -c "nsx alice ip -o -6 addr show dev q2q0 | grep -F ' $A6/'"
+check "fd00::/8 is routed into q2q0" bash -c "nsx alice ip -6 route get fd12::1 | grep 'dev q2q0'"
 check_fails "resolving an unknown identity fails" ctl alice resolve nobody@example.com
 [ -n "$A4" ] && [ -n "$B4" ] && [ -n "$A6" ] && [ -n "$B6" ] || { echo "cannot continue without overlay addresses"; e2e_finish; exit 1; }
 
@@ -98,15 +106,22 @@ rm -f "$T/20M" "$T/20M.rx" "$T/20M.rx6"
 MARK=Q2Q-PLAIN-$$-MK
 MARK=${MARK:0:16}
 MHEX=$(printf '%s' "$MARK" | od -An -tx1 | tr -d ' \n')
+# alice leaves and rejoins first, so the capture also holds a fresh
+# handshake: certificates (and so identities) must not show either.
 cap_start bob eth0 "$T/wire.pcap" udp port 8789
 cap_start bob q2q0 "$T/inner.pcap" icmp
+ctl alice down >/dev/null; ctl alice up >/dev/null
+check "alice rejoins and reaches bob again" wait_for 10 ovl_ping alice "$B4"
 check "20 marked pings alice->bob" nsx alice ping -c20 -i0.05 -W2 -s 400 -p "$MHEX" "$B4"
 cap_stop "$T/wire.pcap"; cap_stop "$T/inner.pcap"
 check "control: the underlay capture holds >= 20 UDP packets (got $(cap_count "$T/wire.pcap"))" \
 	test "$(cap_count "$T/wire.pcap")" -ge 20
 check "control: the marker shows in the clear on bob's q2q0" grep -qaF "$MARK" "$T/inner.pcap"
 check_fails "the marker never appears on the underlay" grep -qaF "$MARK" "$T/wire.pcap"
-check_fails "the identities never appear on the underlay" grep -qaF "@example.com" "$T/wire.pcap"
+HS=$(pcap_udp "$T/wire.pcap" | awk '$3 ~ /^03/' | wc -l)
+check "control: the capture holds the new handshake ($HS HS datagrams)" test "$HS" -ge 2
+check_fails "no identity (user@example.com) appears on the underlay" grep -qaF "@example.com" "$T/wire.pcap"
+check_fails "the CA's name (example.com) does not appear on the underlay" grep -qaF "example.com" "$T/wire.pcap"
 
 # ---------------------------------------------------------------- subnet
 check "alice routes 203.0.113.0/24 into q2q0" nsx alice ip route add 203.0.113.0/24 dev q2q0
@@ -117,17 +132,17 @@ start=$(date +%s%N)
 out=$(nsx alice ping -c1 -W2 198.51.100.7 2>&1); rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 check "ping to an unrouted prefix fails with Unreachable (${ms} ms)" \
-	bash -c "[ $rc != 0 ] && grep -q 'Unreachable' <<<\"$out\""
+	failed_saying "$rc" "$out" unreachable
 check "... and quickly, not by timeout" test "$ms" -lt 1500
 out=$(nsx alice ping -6 -c1 -W2 fd00:dead:beef::1 2>&1); rc=$?
 check "an IPv6 overlay address nobody holds gets Unreachable" \
-	bash -c "[ $rc != 0 ] && grep -q 'Unreachable' <<<\"$out\""
+	failed_saying "$rc" "$out" unreachable
 
 # MTU: q2q0 raised by hand to 1400, the daemon still carries 1280.
 nsx alice ip link set q2q0 mtu 1400
-out=$(nsx alice ping -c2 -i0.3 -W1 -M do -s 1350 "$B4" 2>&1); rc=$?
+out=$(nsx alice ping -c2 -i0.3 -W1 -M "do" -s 1350 "$B4" 2>&1); rc=$?
 check "a 1378-byte DF packet gets 'fragmentation needed' (mtu 1280) back" \
-	bash -c "[ $rc != 0 ] && grep -Eqi 'frag needed|mtu ?= ?1280' <<<\"$out\""
+	failed_saying "$rc" "$out" 'frag needed|mtu ?= ?1280' 
 check "after that, normal pings still work" ovl_ping alice "$B4"
 nsx alice ip link set q2q0 mtu 1280
 
