@@ -26,18 +26,34 @@ echo "== unit tests"
 tests/unit/run.sh "$O"/tests/test_* 2>&1 | tee "$log"
 add_counts
 
+# The same unit tests and one end-to-end test again under AddressSanitizer
+# and UBSan: memory errors fail the run even when behaviour looks right.
+echo "== unit tests (ASan/UBSan build)"
+if make --no-print-directory asan >"$log.build" 2>&1; then
+	tests/unit/run.sh build-asan/tests/test_* 2>&1 | tee "$log"
+	add_counts
+else
+	tail -20 "$log.build"
+	echo "  (sanitizer build failed: counted as one failure)"
+	fail=$((fail + 1))
+fi
+rm -f "$log.build"
+
 if [ "$(id -u)" != 0 ]; then
 	echo "== end-to-end tests skipped: they need root (network namespaces)"
 	skip=$((skip + 1))
 else
 	for t in tests/e2e/*.sh; do
-		[ "$(basename "$t")" = lib.sh ] && continue
+		case "$(basename "$t")" in *lib.sh) continue ;; esac
 		echo "== $t"
 		start=$(date +%s)
-		timeout 900 bash "$t" 2>&1 | tee "$log"
+		timeout 1200 bash "$t" 2>&1 | tee "$log"
 		echo "   ($(( $(date +%s) - start )) s)"
 		add_counts
 	done
+	echo "== tests/e2e/overlay.sh with sanitizer-built daemons"
+	O=build-asan timeout 1200 bash tests/e2e/overlay.sh 2>&1 | tee "$log"
+	add_counts
 fi
 rm -f "$log"
 echo

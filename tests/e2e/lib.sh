@@ -71,6 +71,19 @@ check_ne() {
 skip() { SKIP=$((SKIP + 1)); echo "skip - $1"; }
 
 e2e_finish() {
+	# Stop the daemons first, so a sanitizer build reports leaks at exit,
+	# then fail the run on any sanitizer report in their logs.
+	local f name
+	for f in "$T"/*/pid; do
+		[ -e "$f" ] || continue
+		name=$(basename "$(dirname "$f")")
+		q2qd_stop "$name"
+	done
+	if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*/log >/dev/null 2>&1; then
+		FAIL=$((FAIL + 1))
+		echo "not ok - a daemon's sanitizer reported errors:"
+		grep -h -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*/log | head -60 | sed 's/^/    # /'
+	fi
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" -eq 0 ]
 }
