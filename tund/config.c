@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -672,6 +673,55 @@ static int cfg_domain(struct cfg_ctx *c, const config_setting_t *s, const char *
 
 /* ---- peers ---- */
 
+/* ---- lists of groups (peers, trust, grants) ---- */
+
+/* What one kind of list looks like; `key` is a string member that must be
+ * unique across the list, `done` checks an element once its fields are in. */
+struct cfg_groups {
+	const char *shape;		/* "{ identity = ...; endpoints = [ ... ]; }" */
+	const struct cfg_field *fields;
+	int nfields;
+	int max;
+	size_t size;			/* of one element */
+	size_t key_off;			/* offset of the unique string member */
+	const char *key_name;		/* its setting name */
+	const char *what;		/* "peer", "trust domain", "grant for" */
+	int (*done)(struct cfg_ctx *c, const config_setting_t *e, const char *path, void *elem,
+		    void *owner);
+};
+
+static int cfg_groups(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+		      const struct cfg_groups *g, void *elems, int *count, void *owner)
+{
+	char child[CFG_PATHBUF];
+	int i, j, n, r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_wrong_type(c, s, path, g->shape);
+	n = config_setting_length(s);
+	if (n > g->max)
+		return cfg_error(c, s, path, "%d entries, at most %d allowed", n, g->max);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		char *elem = (char *)elems + (size_t)i * g->size;
+		const char *key = elem + g->key_off;
+
+		cfg_index(child, path, i);
+		if ((r = cfg_group(c, e, child, "a group")) < 0)
+			return r;
+		memset(elem, 0, g->size);
+		if ((r = cfg_walk(c, e, child, g->fields, (size_t)g->nfields, elem)) < 0 ||
+		    (r = g->done(c, e, child, elem, owner)) < 0)
+			return r;
+		for (j = 0; j < i; j++)
+			if (strcmp((char *)elems + (size_t)j * g->size + g->key_off, key) == 0)
+				return cfg_error(c, config_setting_get_member(e, g->key_name), child,
+						 "duplicate %s '%s' (also %s[%d])", g->what, key, path, j);
+		*count = i + 1;
+	}
+	return 0;
+}
+
 static int cfg_peer_identity(struct cfg_ctx *c, const config_setting_t *s,
 			     const char *path, void *obj)
 {
@@ -714,42 +764,31 @@ static const struct cfg_field cfg_peer_fields[] = {
 	{ "endpoints", cfg_peer_endpoints },
 };
 
+static int cfg_peer_done(struct cfg_ctx *c, const config_setting_t *e, const char *path,
+			 void *elem, void *owner)
+{
+	struct config_peer *p = elem;
+
+	if (!p->identity[0])
+		return cfg_missing(c, e, path, "identity", "\"user@domain\"");
+	if (!p->n_endpoints)
+		return cfg_missing(c, e, path, "endpoints", "[ \"ip:port\", ... ]");
+	return 0;
+}
+
 static int cfg_peers(struct cfg_ctx *c, const config_setting_t *s, const char *path,
 		     void *obj)
 {
+	static const struct cfg_groups g = {
+		.shape = "a list ( { identity = ...; endpoints = [ ... ]; }, ... )",
+		.fields = cfg_peer_fields, .nfields = 2, .max = CONFIG_MAX_PEERS,
+		.size = sizeof(struct config_peer),
+		.key_off = offsetof(struct config_peer, identity), .key_name = "identity",
+		.what = "peer", .done = cfg_peer_done,
+	};
 	struct config *cfg = obj;
-	char child[CFG_PATHBUF];
-	int i, j, n = 0, r;
 
-	if (config_setting_type(s) != CONFIG_TYPE_LIST)
-		return cfg_wrong_type(c, s, path, "a list ( { identity = ...; endpoints = "
-				      "[ ... ]; }, ... )");
-	n = config_setting_length(s);
-	if (n > CONFIG_MAX_PEERS)
-		return cfg_error(c, s, path, "%d entries, at most %d allowed", n, CONFIG_MAX_PEERS);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		struct config_peer *p = &cfg->peers[i];
-
-		cfg_index(child, path, i);
-		if ((r = cfg_group(c, e, child, "a group { identity = ...; endpoints = "
-				   "[ ... ]; }")) < 0)
-			return r;
-		memset(p, 0, sizeof(*p));
-		if ((r = cfg_walk(c, e, child, cfg_peer_fields, 2, p)) < 0)
-			return r;
-		if (!p->identity[0])
-			return cfg_missing(c, e, child, "identity", "\"user@domain\"");
-		if (!p->n_endpoints)
-			return cfg_missing(c, e, child, "endpoints", "[ \"ip:port\", ... ]");
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->peers[j].identity, p->identity) == 0)
-				return cfg_error(c, config_setting_get_member(e, "identity"), child,
-						 "duplicate peer '%s' (also %s[%d])", p->identity,
-						 path, j);
-		cfg->n_peers = i + 1;
-	}
-	return 0;
+	return cfg_groups(c, s, path, &g, cfg->peers, &cfg->n_peers, cfg);
 }
 
 /* ---- trust ---- */
@@ -804,43 +843,32 @@ static const struct cfg_field cfg_trust_fields[] = {
 	{ "authority", cfg_trust_authority },
 };
 
+static int cfg_trust_done(struct cfg_ctx *c, const config_setting_t *e, const char *path,
+			  void *elem, void *owner)
+{
+	static const uint8_t zero[32];
+	struct config_trust *t = elem;
+
+	if (!t->domain[0])
+		return cfg_missing(c, e, path, "domain", "\"example.org\"");
+	if (memcmp(t->fingerprint, zero, sizeof(zero)) == 0)
+		return cfg_missing(c, e, path, "fingerprint", "64 hex digits");
+	return 0;
+}
+
 static int cfg_trust(struct cfg_ctx *c, const config_setting_t *s, const char *path,
 		     void *obj)
 {
-	static const uint8_t zero[32];
+	static const struct cfg_groups g = {
+		.shape = "a list ( { domain = ...; fingerprint = ...; }, ... )",
+		.fields = cfg_trust_fields, .nfields = 3, .max = CONFIG_MAX_TRUST,
+		.size = sizeof(struct config_trust),
+		.key_off = offsetof(struct config_trust, domain), .key_name = "domain",
+		.what = "trust domain", .done = cfg_trust_done,
+	};
 	struct config *cfg = obj;
-	char child[CFG_PATHBUF];
-	int i, j, n = 0, r;
 
-	if (config_setting_type(s) != CONFIG_TYPE_LIST)
-		return cfg_wrong_type(c, s, path, "a list ( { domain = ...; fingerprint = "
-				      "...; }, ... )");
-	n = config_setting_length(s);
-	if (n > CONFIG_MAX_TRUST)
-		return cfg_error(c, s, path, "%d entries, at most %d allowed", n, CONFIG_MAX_TRUST);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		struct config_trust *t = &cfg->trust[i];
-
-		cfg_index(child, path, i);
-		if ((r = cfg_group(c, e, child, "a group { domain = ...; fingerprint = "
-				   "...; }")) < 0)
-			return r;
-		memset(t, 0, sizeof(*t));
-		if ((r = cfg_walk(c, e, child, cfg_trust_fields, 3, t)) < 0)
-			return r;
-		if (!t->domain[0])
-			return cfg_missing(c, e, child, "domain", "\"example.org\"");
-		if (memcmp(t->fingerprint, zero, sizeof(zero)) == 0)
-			return cfg_missing(c, e, child, "fingerprint", "64 hex digits");
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->trust[j].domain, t->domain) == 0)
-				return cfg_error(c, config_setting_get_member(e, "domain"), child,
-						 "duplicate trust domain '%s' (also %s[%d])",
-						 t->domain, path, j);
-		cfg->n_trust = i + 1;
-	}
-	return 0;
+	return cfg_groups(c, s, path, &g, cfg->trust, &cfg->n_trust, cfg);
 }
 
 /* ---- authority ---- */
@@ -891,54 +919,43 @@ static const struct cfg_field cfg_grant_fields[] = {
 	{ "subnets", cfg_grant_subnets },
 };
 
+static int cfg_grant_done(struct cfg_ctx *c, const config_setting_t *e, const char *path,
+			  void *elem, void *owner)
+{
+	struct config_grant *g = elem;
+	struct config_authority *a = owner;
+	const char *at;
+
+	if (!g->identity[0])
+		return cfg_missing(c, e, path, "identity", "\"user@domain\"");
+	if (!g->n_subnets)
+		return cfg_missing(c, e, path, "subnets", "[ \"address/length\", ... ]");
+	/* the authority only signs certificates for its own domain */
+	at = strchr(g->identity, '@');
+	if (!at || strcmp(at + 1, a->domain) != 0) {
+		char ipath[CFG_PATHBUF];
+
+		cfg_child(ipath, path, "identity");
+		return cfg_error(c, config_setting_get_member(e, "identity"), ipath,
+				 "'%s' is not in this authority's domain '%s'",
+				 g->identity, a->domain);
+	}
+	return 0;
+}
+
 static int cfg_auth_grants(struct cfg_ctx *c, const config_setting_t *s,
 			   const char *path, void *obj)
 {
+	static const struct cfg_groups g = {
+		.shape = "a list ( { identity = ...; subnets = [ ... ]; }, ... )",
+		.fields = cfg_grant_fields, .nfields = 2, .max = CONFIG_MAX_GRANTS,
+		.size = sizeof(struct config_grant),
+		.key_off = offsetof(struct config_grant, identity), .key_name = "identity",
+		.what = "grant for", .done = cfg_grant_done,
+	};
 	struct config_authority *a = obj;
-	char child[CFG_PATHBUF];
-	int i, j, n = 0, r;
 
-	if (config_setting_type(s) != CONFIG_TYPE_LIST)
-		return cfg_wrong_type(c, s, path, "a list ( { identity = ...; subnets = "
-				      "[ ... ]; }, ... )");
-	n = config_setting_length(s);
-	if (n > CONFIG_MAX_GRANTS)
-		return cfg_error(c, s, path, "%d entries, at most %d allowed", n,
-				 CONFIG_MAX_GRANTS);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		struct config_grant *g = &a->grants[i];
-		const char *at;
-
-		cfg_index(child, path, i);
-		if ((r = cfg_group(c, e, child, "a group { identity = ...; subnets = "
-				   "[ ... ]; }")) < 0)
-			return r;
-		memset(g, 0, sizeof(*g));
-		if ((r = cfg_walk(c, e, child, cfg_grant_fields, 2, g)) < 0)
-			return r;
-		if (!g->identity[0])
-			return cfg_missing(c, e, child, "identity", "\"user@domain\"");
-		if (!g->n_subnets)
-			return cfg_missing(c, e, child, "subnets", "[ \"address/length\", ... ]");
-		/* the authority only signs certificates for its own domain */
-		at = strchr(g->identity, '@');
-		if (!at || strcmp(at + 1, a->domain) != 0) {
-			char ipath[CFG_PATHBUF];
-
-			cfg_child(ipath, child, "identity");
-			return cfg_error(c, config_setting_get_member(e, "identity"), ipath,
-					 "'%s' is not in this authority's domain '%s'",
-					 g->identity, a->domain);
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(a->grants[j].identity, g->identity) == 0)
-				return cfg_error(c, config_setting_get_member(e, "identity"), child,
-						 "duplicate grant for '%s' (also %s[%d])",
-						 g->identity, path, j);
-		a->n_grants = i + 1;
-	}
-	return 0;
+	return cfg_groups(c, s, path, &g, a->grants, &a->n_grants, a);
 }
 
 static int cfg_auth_domain(struct cfg_ctx *c, const config_setting_t *s,
