@@ -55,7 +55,6 @@ struct authlink {
 	WOLFSSL_CTX *ctx;
 	struct tlsconn *conn;
 	int state;
-	int opened;		/* TLS is up: lookups may be sent */
 	uint64_t backoff;
 	uint64_t last_rx;
 	struct loop_timer timer;
@@ -165,11 +164,7 @@ static void al_on_open(struct tlsconn *c, void *arg)
 		tlsconn_close_after_send(c);
 		return;
 	}
-	al->opened = 1;
 	al_send_register(al);
-	for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
-		if (!lk->sent)
-			al_send_lookup(al, lk);
 }
 
 /* Reads a node description (PEER or BROKER). 0 or -EPROTO. */
@@ -302,6 +297,11 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 			log_info("authority link%s%s: registered", al->foreign ? " to " : "", al->domain);
 		al->state = AL_UP;
 		al->backoff = AL_BACKOFF_MIN_MS;
+		/* Lookups made while connecting go now: the authority answers
+		 * only registered nodes. */
+		for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
+			if (!lk->sent)
+				al_send_lookup(al, lk);
 		if (al->ops->on_up)
 			al->ops->on_up(al->arg, node_id, key);
 		break;
@@ -349,7 +349,6 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 		log_debug("authority link: %s", why);
 	tlsconn_free_later(c);
 	al->conn = NULL;
-	al->opened = 0;
 	al->state = AL_IDLE;
 	al_fail_pending(al, "the authority is not reachable");
 	al_schedule(al, al->backoff);
@@ -482,8 +481,8 @@ void authlink_lookup(struct authlink *al, const char *identity, int family, cons
 	}
 	*al->tail = lk;
 	al->tail = &lk->next;
-	/* While connecting, al_on_open sends it. */
-	if (al->opened)
+	/* Until registered, MSG_REGISTERED's handler sends it. */
+	if (al->state == AL_UP)
 		al_send_lookup(al, lk);
 }
 

@@ -672,11 +672,11 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 
 	if (auth_client_identity(cl, &ci) < 0)
 		return;
+	msg_get_u32(r, T_LOOKUP_ID, &lookup_id);
 	if (!cl->registered) {
-		auth_send_error(cl, PERR_PROTOCOL, "register before looking up peers");
+		auth_lookup_error(cl, lookup_id, "anyone (register first)");
 		return;
 	}
-	msg_get_u32(r, T_LOOKUP_ID, &lookup_id);
 	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) == 0) {
 		snprintf(what, sizeof(what), "%.40s", ident);
 		t = auth_find_by_identity(a, ident);

@@ -898,6 +898,7 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct e
 	}
 	if (n == 0)
 		return;		/* keepalive */
+	p->last_rx_data_ms = p->last_rx_ms;
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
 		ov_rx_message(o, p, pt, (size_t)n);
 		return;
@@ -1859,8 +1860,8 @@ static void ov_tick(struct overlay *o)
 		/* Passive keepalive: we heard from the peer but said nothing;
 		 * persistent keepalive: hold NAT mappings open while idle. */
 		if (p->cur && p->cur->can_send &&
-		    ((p->last_rx_ms > p->last_tx_ms && now - p->last_tx_ms > KEEPALIVE_MS &&
-		      now - p->last_rx_ms < KEEPALIVE_MS * 2) ||
+		    ((p->last_rx_data_ms > p->last_tx_ms && now - p->last_tx_ms > KEEPALIVE_MS &&
+		      now - p->last_rx_data_ms < KEEPALIVE_MS * 2) ||
 		     (o->cfg->keepalive && now - p->last_tx_ms >= (uint64_t)o->cfg->keepalive * 1000)))
 			ov_seal(o, p, NULL, 0);
 		if (p->pinned && !p->cur && !p->init)
