@@ -77,6 +77,15 @@ B4=$(jq_get ipv4 < "$T/bob.json")
 check_eq "bob learned the same CA fingerprint" "$(jq_get ca_fingerprint < "$T/bob.json")" "$FP"
 check_ne "alice and bob have different IPv4" "$A4" "$B4"
 
+# --- only root (or the control group) may use the control socket ---
+# Open the file permissions wide so that the daemon's own SO_PEERCRED check
+# is what refuses the caller.
+chmod o+x "$T" "$T/bob"; chmod 666 "$T/bob/q2qd.sock"
+out=$(nsx bob setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/q2qctl" -s "$T/bob/q2qd.sock" status 2>&1); rc=$?
+check "q2qd refuses an unprivileged caller (SO_PEERCRED)" bash -c "[ $rc != 0 ] && grep -q 'permission denied: q2qctl needs root' <<<\"$out\""
+check "q2qd logged the refused uid" grep -q "control: refused uid 65534" "$T/bob/log"
+chmod 660 "$T/bob/q2qd.sock"
+
 # --- bad input gets exit 2 ---
 out=$(ctl bob enroll Bob@example.com --authority 192.0.2.10 --token x 2>&1); rc=$?
 check "an upper-case identity is refused with exit 2" bash -c "[ $rc = 2 ] && grep -qi 'upper' <<<\"$out\""
