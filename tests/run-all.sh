@@ -8,18 +8,16 @@ cd "$(dirname "$0")/.." || exit 1
 pass=0; fail=0; skip=0
 log=$(mktemp /tmp/q2q-tests.XXXXXX)
 
-add_counts() {	# reads "N passed, N failed[, N skipped]" from the last such line of $log
-	local line
-	line=$(grep -E '^[a-z: ]*[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-	if [ -z "$line" ]; then
+add_counts() {	# adds the last "N passed, N failed[, N skipped]" line of $log
+	local line re='([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?'
+	line=$(grep -E "$re" "$log" | tail -1)
+	if ! [[ $line =~ $re ]]; then
 		echo "  (no result line: counted as one failure)"
 		fail=$((fail + 1)); return
 	fi
-	pass=$((pass + $(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")))
-	fail=$((fail + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
-	if grep -q skipped <<<"$line"; then
-		skip=$((skip + $(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")))
-	fi
+	pass=$((pass + BASH_REMATCH[1]))
+	fail=$((fail + BASH_REMATCH[2]))
+	skip=$((skip + ${BASH_REMATCH[4]:-0}))
 }
 
 echo "== unit tests"
