@@ -566,12 +566,22 @@ static int cfg_rekey_after(struct cfg_ctx *c, const config_setting_t *s, const c
 	return cfg_int(c, s, path, 10, 120, &((struct config *)obj)->rekey_after);
 }
 
-static int cfg_nat_birthday(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+static int cfg_bool(struct cfg_ctx *c, const config_setting_t *s, const char *path, int *out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		return cfg_wrong_type(c, s, path, "true or false");
-	((struct config *)obj)->nat_birthday = config_setting_get_bool(s);
+	*out = config_setting_get_bool(s);
 	return 0;
+}
+
+static int cfg_nat_birthday(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_bool(c, s, path, &((struct config *)obj)->nat_birthday);
+}
+
+static int cfg_offload(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_bool(c, s, path, &((struct config *)obj)->offload);
 }
 
 /* "user@domain" or "*@domain": who may not connect to this node. */
@@ -1083,6 +1093,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "keepalive", cfg_keepalive },
 	{ "rekey_after", cfg_rekey_after },
 	{ "nat_birthday", cfg_nat_birthday },
+	{ "offload", cfg_offload },
 	{ "refuse", cfg_refuse },
 	{ "peers", cfg_peers },
 	{ "trust", cfg_trust },
@@ -1288,6 +1299,7 @@ void config_defaults(struct config *out)
 	out->keepalive = 20;
 	out->rekey_after = 120;
 	out->nat_birthday = 1;
+	out->offload = 1;
 	out->authority.listen.sin6_family = AF_INET6;
 	out->authority.listen.sin6_addr = in6addr_any;
 	out->authority.listen.sin6_port = htons(8788);

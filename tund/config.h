@@ -71,6 +71,7 @@ struct config {
 	int keepalive;				/* seconds between keepalives to peers; default 20, 0 = off */
 	int rekey_after;			/* seconds before a session is rekeyed; default 120 */
 	int nat_birthday;			/* probe many ports against endpoint-dependent NATs; default on */
+	int offload;				/* TUN checksum/TCP segmentation offload; default on */
 	int n_refuse;
 	char refuse[CONFIG_MAX_PEERS][ID_NAME_MAX + 1];	/* callers refused: "user@domain" or "*@domain" */
 	int n_peers;

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@
 #include "netstack/authwire.h"
 #include "netstack/cookie.h"
 #include "netstack/handshake.h"
+#include "netstack/tso.h"
 #include "netstack/udp.h"
 #include "netstack/wire.h"
 #include "routing/icmp.h"
@@ -70,7 +72,9 @@
 #define INIT_BACKOFF_MS		2000
 #define TICK_MS			500
 #define MAX_ATTEMPTS		256
-#define TUN_BATCH		64
+#define TUN_BATCH		64	/* reads per wakeup */
+#define SEG_STRIDE		2048	/* >= the largest MTU we carry */
+#define SEG_MAX			160	/* a 64 KB super-packet cut at an MSS down to ~400 */
 #define OVERHEAD		(WIRE_DATA_HDR_LEN + AEAD_TAG_LEN)
 #define NEGATIVE_MS		3000
 #define PROBE_MS		25000	/* refresh the reflexive address */
@@ -181,7 +185,10 @@ struct overlay {
 	struct addr_wait *waits;
 	struct waiter *waiters;
 	int pool_routed;
-	uint8_t pkt[TUN_BATCH][PEER_PKT_MAX];
+	int vnet;			/* TUN offload: virtio_net_hdr on reads and writes */
+	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
+	uint8_t segs[SEG_MAX][SEG_STRIDE];
+	size_t seglen[SEG_MAX];
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 };
 
@@ -197,6 +204,7 @@ static uint64_t now_ns(void)
 
 static void ov_arm(struct overlay *o);
 static void ov_probe(struct overlay *o);
+static void ov_tun_packet(struct overlay *o, uint8_t *pkt, size_t n);
 static void ov_check_addresses(struct overlay *o);
 static int ov_policy_allows(struct overlay *o, const char *identity);
 static void ov_start_initiation(struct overlay *o, struct peer *p);
@@ -329,7 +337,11 @@ static void ov_flush_queue(struct overlay *o, struct peer *p)
 
 static void ov_tun_write(struct overlay *o, const uint8_t *pkt, size_t len)
 {
-	if (write(o->tun_io.fd, pkt, len) < 0 && errno != EAGAIN)
+	uint8_t hdr[TSO_VNET_HDR_LEN];
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)pkt, len } };
+
+	tso_hdr_none(hdr);
+	if (writev(o->tun_io.fd, o->vnet ? iov : iov + 1, o->vnet ? 2 : 1) < 0 && errno != EAGAIN)
 		log_debug("write to %s: %s", o->ifname, strerror(errno));
 }
 
@@ -1199,33 +1211,56 @@ static void ov_tun_io(struct loop_io *io, uint32_t events)
 	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, tun_io));
 
 	for (int i = 0; i < TUN_BATCH; i++) {
-		uint8_t *pkt = o->pkt[0];
-		const uint8_t *src, *dst;
-		int family;
-		struct peer *p;
-		ssize_t n = read(io->fd, pkt, PEER_PKT_MAX);
+		ssize_t n = read(io->fd, o->tunbuf, sizeof(o->tunbuf));
+		int nseg = 1;
 
 		if (n <= 0)
 			break;
+		if (o->vnet) {
+			/* Cut TCP super-packets into MTU-sized segments and complete
+			 * partial checksums: peers get ordinary IP packets. */
+			if (n < TSO_VNET_HDR_LEN)
+				continue;
+			nseg = tso_split(o->tunbuf, o->tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
+			    o->segs[0], SEG_STRIDE, SEG_MAX, o->seglen);
+			if (nseg <= 0)
+				continue;
+		} else {
+			memcpy(o->segs[0], o->tunbuf, (size_t)n);
+			o->seglen[0] = (size_t)n;
+		}
+		for (int k = 0; k < nseg; k++)
+			ov_tun_packet(o, o->segs[k], o->seglen[k]);
+	}
+	ov_flush_tx(o);
+	ov_arm(o);
+}
+
+/* One IP packet from q2q0: route it to a peer, or answer it. */
+static void ov_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
+{
+	{
+		const uint8_t *src, *dst;
+		int family;
+		struct peer *p;
+
 		if (ip_packet_addrs(pkt, (size_t)n, &family, &src, &dst) < 0)
-			continue;
+			return;
 		if ((size_t)n > (size_t)o->mtu) {
 			/* Someone raised q2q0's MTU past what we carry. */
 			uint8_t out[ICMP_ERROR_MAX];
 			int m = icmp_too_big(pkt, (size_t)n, (uint32_t)o->mtu, out, sizeof(out));
 			if (m > 0)
 				ov_tun_write(o, out, (size_t)m);
-			continue;
+			return;
 		}
 		p = route_table_lookup(o->routes, family, dst);
 		if (!p) {
 			ov_route_unknown(o, pkt, (size_t)n, family, dst);
-			continue;
+			return;
 		}
 		ov_send_to_peer(o, p, pkt, (size_t)n);
 	}
-	ov_flush_tx(o);
-	ov_arm(o);
 }
 
 /* ------------------------------------------------------- lookups */
@@ -2065,7 +2100,14 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 	static const uint8_t cgnat[4] = { 100, 64, 0, 0 };
 	int rc, fd;
 
-	rc = tun_open(o->cfg->interface, o->ifname, &fd);
+	rc = tun_open_offload(o->cfg->interface, o->ifname, &fd, o->cfg->offload);
+	if (rc < 0 && o->cfg->offload) {
+		log_warnx("%s: no TUN offload (%s); carrying packets one by one", o->cfg->interface,
+		    strerror(-rc));
+		rc = tun_open(o->cfg->interface, o->ifname, &fd);
+	} else if (rc == 0) {
+		o->vnet = o->cfg->offload;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot create interface %s: %s", o->cfg->interface, strerror(-rc));
 		return rc;

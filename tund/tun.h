@@ -19,5 +19,7 @@
  * CAP_NET_ADMIN, -EBUSY if another process holds the device).
  */
 int tun_open(const char *ifname, char actual[IFNAMSIZ], int *fd);
+/* offload: IFF_VNET_HDR with checksum and TCP segmentation offloads. */
+int tun_open_offload(const char *ifname, char actual[IFNAMSIZ], int *fd, int offload);
 
 #endif
