@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/udp.h>
 
 #include "netstack/udp.h"
 
@@ -151,6 +152,159 @@ int udp_send_batch(int fd, struct udp_batch *b, int n)
 		break;
 	}
 	return done;
+}
+
+#define GSO_MAX_SEGS	64
+#define GSO_MAX_BYTES	65000
+
+/* Builds message m from entries [i, i+count): one GSO send if count > 1. */
+static void gso_prepare(struct udp_batch *b, int m, int i, int count)
+{
+	struct msghdr *h = &b->msgs[m].msg_hdr;
+
+	memset(&b->msgs[m], 0, sizeof(b->msgs[m]));
+	h->msg_name = &b->peer[i];
+	h->msg_namelen = sizeof(b->peer[i]);
+	h->msg_iov = &b->iov[i];
+	h->msg_iovlen = (size_t)count;
+	b->gcount[m] = count;
+	if (count > 1) {
+		struct cmsghdr *c;
+		uint16_t seg = (uint16_t)b->len[i];
+
+		h->msg_control = b->gctrl[m];
+		h->msg_controllen = sizeof(b->gctrl[m]);
+		c = CMSG_FIRSTHDR(h);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	}
+}
+
+int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
+{
+	int nm = 0, done = 0, m = 0, r;
+
+	if (!*gso)
+		return udp_send_batch(fd, b, n);
+	if (n < 0 || n > UDP_BATCH_MAX)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (b->len[i] > UDP_BUF_SIZE || b->len[i] == 0)
+			return -EINVAL;
+		b->iov[i].iov_base = b->buf[i];
+		b->iov[i].iov_len = b->len[i];
+	}
+	/* Group: same peer, same length; a shorter datagram ends a run. */
+	for (int i = 0; i < n;) {
+		int j = i + 1;
+		size_t total = b->len[i];
+
+		while (j < n && j - i < GSO_MAX_SEGS && b->len[j] <= b->len[i] &&
+		       total + b->len[j] <= GSO_MAX_BYTES &&
+		       udp_addr_equal(&b->peer[j], &b->peer[i]) &&
+		       b->peer[j].sin6_port == b->peer[i].sin6_port) {
+			total += b->len[j];
+			if (b->len[j++] < b->len[i])
+				break;
+		}
+		gso_prepare(b, nm++, i, j - i);
+		i = j;
+	}
+	while (m < nm) {
+		r = sendmmsg(fd, b->msgs + m, (unsigned)(nm - m), 0);
+		if (r > 0) {
+			for (int k = 0; k < r; k++)
+				done += b->gcount[m + k];
+			m += r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+			break;
+		if (r < 0 && b->gcount[m] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+			/* No GSO on this path (device without checksum offload, or an
+			 * old kernel): from now on, one by one. */
+			int rest;
+
+			*gso = 0;
+			memmove(&b->len[0], &b->len[done], sizeof(b->len[0]) * (size_t)(n - done));
+			memmove(&b->peer[0], &b->peer[done], sizeof(b->peer[0]) * (size_t)(n - done));
+			memmove(&b->buf[0], &b->buf[done], sizeof(b->buf[0]) * (size_t)(n - done));
+			rest = udp_send_batch(fd, b, n - done);
+			return rest < 0 ? (done ? done : rest) : done + rest;
+		}
+		if (r < 0 && per_datagram_error(errno)) {
+			done += b->gcount[m++];	/* lose these, keep going */
+			continue;
+		}
+		if (done == 0)
+			return r < 0 ? -errno : -EIO;
+		break;
+	}
+	return done;
+}
+
+int udp_enable_gro(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+int udp_recv_gro(int fd, struct udp_gro_batch *b)
+{
+	int r, kept = 0;
+
+	b->n = 0;
+	for (int i = 0; i < UDP_GRO_MAX; i++) {
+		struct msghdr *h = &b->msgs[i].msg_hdr;
+
+		b->iov[i].iov_base = b->buf[i];
+		b->iov[i].iov_len = UDP_GRO_BUF;
+		memset(&b->msgs[i], 0, sizeof(b->msgs[i]));
+		h->msg_name = &b->peer[i];
+		h->msg_namelen = sizeof(b->peer[i]);
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_control = b->ctrl[i];
+		h->msg_controllen = sizeof(b->ctrl[i]);
+	}
+	do {
+		r = recvmmsg(fd, b->msgs, UDP_GRO_MAX, MSG_DONTWAIT, NULL);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+	for (int i = 0; i < r; i++) {
+		struct msghdr *h = &b->msgs[i].msg_hdr;
+		size_t seg = b->msgs[i].msg_len;
+		struct cmsghdr *c;
+
+		if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen != sizeof(struct sockaddr_in6) ||
+		    b->peer[i].sin6_family != AF_INET6 || b->msgs[i].msg_len == 0)
+			continue;
+		for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+			int v;
+
+			if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO ||
+			    c->cmsg_len < CMSG_LEN(sizeof(v)))
+				continue;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if (v > 0 && (size_t)v < seg)
+				seg = (size_t)v;
+		}
+		if (kept != i) {
+			memcpy(b->buf[kept], b->buf[i], b->msgs[i].msg_len);
+			b->peer[kept] = b->peer[i];
+		}
+		b->len[kept] = b->msgs[i].msg_len;
+		b->seg[kept] = seg;
+		kept++;
+	}
+	b->n = kept;
+	return kept;
 }
 
 int udp_send_one(int fd, const struct sockaddr_in6 *to, const void *buf,

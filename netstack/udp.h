@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #define UDP_BATCH_MAX	64
 #define UDP_BUF_SIZE	2048
@@ -27,6 +28,23 @@ struct udp_batch {
 	/* Scratch for the syscalls, private. */
 	struct mmsghdr msgs[UDP_BATCH_MAX];
 	struct iovec iov[UDP_BATCH_MAX];
+	int gcount[UDP_BATCH_MAX];
+	char gctrl[UDP_BATCH_MAX][CMSG_SPACE(sizeof(uint16_t))];
+};
+
+/* Received with UDP GRO: each buffer holds datagrams of seg bytes back to
+ * back (the last may be shorter), all from one peer. */
+#define UDP_GRO_MAX	16
+#define UDP_GRO_BUF	65536
+struct udp_gro_batch {
+	int n;
+	size_t len[UDP_GRO_MAX];
+	size_t seg[UDP_GRO_MAX];		/* datagram size; len if not coalesced */
+	struct sockaddr_in6 peer[UDP_GRO_MAX];
+	uint8_t buf[UDP_GRO_MAX][UDP_GRO_BUF];
+	struct mmsghdr msgs[UDP_GRO_MAX];
+	struct iovec iov[UDP_GRO_MAX];
+	char ctrl[UDP_GRO_MAX][CMSG_SPACE(sizeof(int))];
 };
 
 /*
@@ -52,6 +70,19 @@ int udp_recv_batch(int fd, struct udp_batch *b);
  * -errno for a socket-level error with nothing done.
  */
 int udp_send_batch(int fd, struct udp_batch *b, int n);
+
+/*
+ * Like udp_send_batch, but runs of datagrams to one peer with equal lengths
+ * (the last may be shorter) go out as one UDP GSO send: one trip through
+ * the stack for up to 64 datagrams. If the kernel refuses GSO, *gso is set
+ * to 0 and the rest goes out one by one.
+ */
+int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso);
+
+/* Asks for UDP GRO on fd: 0, or -errno if the kernel has none. */
+int udp_enable_gro(int fd);
+/* recvmmsg into b with GRO: count of buffers, 0 if nothing, or -errno. */
+int udp_recv_gro(int fd, struct udp_gro_batch *b);
 
 /* Sends one datagram: 0 or -errno (-EAGAIN when the buffer is full). */
 int udp_send_one(int fd, const struct sockaddr_in6 *to, const void *buf,

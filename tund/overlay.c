@@ -186,6 +186,8 @@ struct overlay {
 	struct waiter *waiters;
 	int pool_routed;
 	int vnet;			/* TUN offload: virtio_net_hdr on reads and writes */
+	int gso;			/* UDP GSO on sends (until the kernel refuses) */
+	struct udp_gro_batch *grx;	/* UDP GRO receive batch, NULL without GRO */
 	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
 	uint8_t segs[SEG_MAX][SEG_STRIDE];
 	size_t seglen[SEG_MAX];
@@ -217,7 +219,7 @@ static void ov_flush_tx(struct overlay *o)
 	int done = 0;
 
 	while (done < o->ntx) {
-		int n = udp_send_batch(o->udp_io.fd, o->tx, o->ntx);
+		int n = udp_send_batch_gso(o->udp_io.fd, o->tx, o->ntx, &o->gso);
 		if (n <= 0)
 			break;
 		if (n < o->ntx) {
@@ -1128,10 +1130,37 @@ static void ov_bday_spray(struct overlay *o, struct peer *p)
 	}
 }
 
+/* Receiving with UDP GRO: each buffer is a run of datagrams from one
+ * peer, cut at seg bytes. */
+static void ov_udp_io_gro(struct overlay *o, int fd)
+{
+	for (int round = 0; round < 8; round++) {
+		int n = udp_recv_gro(fd, o->grx);
+
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct ep from = { .sa = o->grx->peer[i], .sock = 0 };
+			size_t len = o->grx->len[i], seg = o->grx->seg[i];
+
+			for (size_t off = 0; off < len; off += seg)
+				ov_rx_datagram(o, o->grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
+		}
+		ov_flush_tx(o);
+		if (n < UDP_GRO_MAX)
+			break;
+	}
+	ov_arm(o);
+}
+
 static void ov_udp_io(struct loop_io *io, uint32_t events)
 {
 	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, udp_io));
 
+	if (o->grx) {
+		ov_udp_io_gro(o, io->fd);
+		return;
+	}
 	for (int round = 0; round < 8; round++) {
 		int n = udp_recv_batch(io->fd, o->rx);
 		if (n <= 0)
@@ -2190,6 +2219,11 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		goto fail;
 	}
 	o->port = udp_local_port(o->udp_io.fd);
+	/* Batching in the kernel too: many datagrams per trip through the
+	 * UDP stack each way, when the kernel can (config offload). */
+	o->gso = cfg->offload;
+	if (cfg->offload && udp_enable_gro(o->udp_io.fd) == 0)
+		o->grx = malloc(sizeof(*o->grx));
 	if ((rc = ov_iface(o, ci, err, errlen)) < 0)
 		goto fail;
 	if ((rc = loop_add(l, &o->tun_io, EPOLLIN)) < 0 || (rc = loop_add(l, &o->udp_io, EPOLLIN)) < 0) {
@@ -2274,5 +2308,6 @@ void overlay_down(struct overlay *o)
 	cookie_jar_free(&o->jar);
 	free(o->rx);
 	free(o->tx);
+	free(o->grx);
 	free(o);
 }
