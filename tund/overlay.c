@@ -39,6 +39,7 @@
 #include "netstack/authwire.h"
 #include "netstack/cookie.h"
 #include "netstack/handshake.h"
+#include "netstack/gro.h"
 #include "netstack/tso.h"
 #include "netstack/udp.h"
 #include "netstack/wire.h"
@@ -74,6 +75,7 @@
 #define MAX_ATTEMPTS		256
 #define TUN_BATCH		64	/* reads per wakeup */
 #define SEG_STRIDE		2048	/* >= the largest MTU we carry */
+#define RXQ_MAX			256	/* packets coalesced per TUN flush */
 #define SEG_MAX			160	/* a 64 KB super-packet cut at an MSS down to ~400 */
 #define OVERHEAD		(WIRE_DATA_HDR_LEN + AEAD_TAG_LEN)
 #define NEGATIVE_MS		3000
@@ -187,6 +189,11 @@ struct overlay {
 	int pool_routed;
 	int vnet;			/* TUN offload: virtio_net_hdr on reads and writes */
 	int gso;			/* UDP GSO on sends (until the kernel refuses) */
+	/* Decrypted packets of one receive round, coalesced for q2q0. */
+	int rxq_on, nrxq;
+	struct gro_pkt rxq[RXQ_MAX];
+	struct gro_out rxout[RXQ_MAX];
+	uint8_t *rxbuf;			/* RXQ_MAX * (vnet header + SEG_STRIDE) */
 	struct udp_gro_batch *grx;	/* UDP GRO receive batch, NULL without GRO */
 	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
 	uint8_t segs[SEG_MAX][SEG_STRIDE];
@@ -345,6 +352,40 @@ static void ov_tun_write(struct overlay *o, const uint8_t *pkt, size_t len)
 	tso_hdr_none(hdr);
 	if (writev(o->tun_io.fd, o->vnet ? iov : iov + 1, o->vnet ? 2 : 1) < 0 && errno != EAGAIN)
 		log_debug("write to %s: %s", o->ifname, strerror(errno));
+}
+
+/* Writes the queued packets of this receive round to q2q0, TCP segments
+ * of one flow merged into super-packets: one write for many packets. */
+static void ov_rxq_flush(struct overlay *o)
+{
+	int n;
+
+	if (!o->nrxq)
+		return;
+	n = gro_coalesce(o->rxq, o->nrxq, o->rxbuf, (size_t)RXQ_MAX * (GRO_VNET_HDR_LEN + SEG_STRIDE),
+	    o->rxout, RXQ_MAX);
+	for (int i = 0; i < n; i++)
+		if (write(o->tun_io.fd, o->rxbuf + o->rxout[i].off, o->rxout[i].len) < 0 && errno != EAGAIN)
+			log_debug("write to %s: %s", o->ifname, strerror(errno));
+	if (n < 0)	/* cannot happen with these sizes; deliver one by one */
+		for (int i = 0; i < o->nrxq; i++)
+			ov_tun_write(o, o->rxq[i].data, o->rxq[i].len);
+	o->nrxq = 0;
+}
+
+/* A decrypted packet for q2q0: queued while a receive round runs (its
+ * bytes stay in the receive buffers until the round ends), else written. */
+static void ov_tun_deliver(struct overlay *o, const uint8_t *pkt, size_t len)
+{
+	if (!o->rxq_on || !o->rxbuf || len > SEG_STRIDE) {
+		ov_tun_write(o, pkt, len);
+		return;
+	}
+	if (o->nrxq == RXQ_MAX)
+		ov_rxq_flush(o);
+	o->rxq[o->nrxq].data = pkt;
+	o->rxq[o->nrxq].len = len;
+	o->nrxq++;
 }
 
 static void ov_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
@@ -925,7 +966,7 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct e
 	}
 	p->rx_bytes += (uint64_t)n;
 	p->rx_packets++;
-	ov_tun_write(o, pt, (size_t)n);
+	ov_tun_deliver(o, pt, (size_t)n);
 }
 
 static void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *from);
@@ -1139,6 +1180,7 @@ static void ov_udp_io_gro(struct overlay *o, int fd)
 
 		if (n <= 0)
 			break;
+		o->rxq_on = 1;
 		for (int i = 0; i < n; i++) {
 			struct ep from = { .sa = o->grx->peer[i], .sock = 0 };
 			size_t len = o->grx->len[i], seg = o->grx->seg[i];
@@ -1146,6 +1188,8 @@ static void ov_udp_io_gro(struct overlay *o, int fd)
 			for (size_t off = 0; off < len; off += seg)
 				ov_rx_datagram(o, o->grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
 		}
+		ov_rxq_flush(o);
+		o->rxq_on = 0;
 		ov_flush_tx(o);
 		if (n < UDP_GRO_MAX)
 			break;
@@ -1165,11 +1209,14 @@ static void ov_udp_io(struct loop_io *io, uint32_t events)
 		int n = udp_recv_batch(io->fd, o->rx);
 		if (n <= 0)
 			break;
+		o->rxq_on = 1;
 		for (int i = 0; i < n; i++) {
 			struct ep from = { .sa = o->rx->peer[i], .sock = 0 };
 
 			ov_rx_datagram(o, o->rx->buf[i], o->rx->len[i], &from);
 		}
+		ov_rxq_flush(o);
+		o->rxq_on = 0;
 		ov_flush_tx(o);
 		if (n < UDP_BATCH_MAX)
 			break;
@@ -2137,6 +2184,10 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 	} else if (rc == 0) {
 		o->vnet = o->cfg->offload;
 	}
+	if (rc == 0 && o->vnet && !(o->rxbuf = malloc((size_t)RXQ_MAX * (GRO_VNET_HDR_LEN + SEG_STRIDE)))) {
+		close(fd);
+		rc = -ENOMEM;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot create interface %s: %s", o->cfg->interface, strerror(-rc));
 		return rc;
@@ -2309,5 +2360,6 @@ void overlay_down(struct overlay *o)
 	free(o->rx);
 	free(o->tx);
 	free(o->grx);
+	free(o->rxbuf);
 	free(o);
 }
