@@ -1,0 +1,29 @@
+#!/bin/bash
+# `make install` honours DESTDIR and PREFIX and installs the programs, the
+# systemd unit (pointing at the installed q2qd), the sysusers entry and the
+# example configuration, which q2qd accepts.
+. "$(dirname "$0")/lib.sh"
+e2e_init install
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+D="$T/destdir"
+had_opt=0; [ -e /opt/q2q ] && had_opt=1
+
+check "make install with DESTDIR and PREFIX succeeds" \
+	make -C "$ROOT" --no-print-directory O="$O" install DESTDIR="$D" PREFIX=/opt/q2q
+check "q2qd installed under PREFIX/sbin, executable" test -x "$D/opt/q2q/sbin/q2qd"
+check "q2qctl installed under PREFIX/bin, executable" test -x "$D/opt/q2q/bin/q2qctl"
+check_eq "the unit starts the installed q2qd" \
+	"$(sed -n 's/^ExecStart=//p' "$D/lib/systemd/system/q2qd.service")" "/opt/q2q/sbin/q2qd -c /etc/q2q/q2qd.conf"
+check "the unit is Type=notify with a watchdog" \
+	bash -c "grep -qx 'Type=notify' '$D/lib/systemd/system/q2qd.service' && grep -q '^WatchdogSec=' '$D/lib/systemd/system/q2qd.service'"
+check "the unit grants CAP_NET_ADMIN and nothing else" \
+	bash -c "[ \"\$(sed -n 's/^AmbientCapabilities=//p' '$D/lib/systemd/system/q2qd.service')\" = CAP_NET_ADMIN ]"
+check "the sysusers entry creates user q2q" grep -q '^u q2q ' "$D/usr/lib/sysusers.d/q2q.conf"
+check "the installed example configuration is accepted by q2qd -n" \
+	bash -c "'$D/opt/q2q/sbin/q2qd' -n -c '$D/etc/q2q/q2qd.conf.example' | grep -qx 'configuration OK'"
+if [ "$had_opt" = 0 ]; then
+	check "nothing was installed outside DESTDIR (no /opt/q2q)" test ! -e /opt/q2q
+else
+	skip "/opt/q2q existed before the test: cannot tell whether install wrote there"
+fi
+e2e_finish
