@@ -5,8 +5,8 @@
 #              wan bridge (192.0.2.0/24)
 #      +-------------+-------------+-------------+
 #      |             |             |             |
-#   auth .10      alice .11     bob .12      carol .13
-#   example.com   (pinned CA)   (TOFU)       (wrong pins, refusals)
+#   auth .10      alice .11     bob .12      carol .13     dave .14
+#   example.com   (pinned CA)   (TOFU)       (wrong pins, refusals) (auto-renewal)
 #
 # Checks what a user sees: q2qctl exit codes and messages, and
 # `q2qctl status --json` on each node.
@@ -111,6 +111,20 @@ check_eq "renewal kept bob's IPv4" "$(ctl bob status --json | jq_get ipv4)" "$B4
 BTOK2=$(ctl auth invite bob@example.com 2>/dev/null)
 check "bob re-enrolls with a new invite" ctl bob enroll bob@example.com --authority 192.0.2.10 --token "$BTOK2"
 check_eq "re-enrollment keeps bob's IPv4" "$(ctl bob status --json | jq_get ipv4)" "$B4"
+
+# --- automatic renewal before expiry ---
+# Certificates live 30 days here; renew_before = 30 days - 5 s makes the
+# renewal point come 5 s after enrollment.
+q2qd_conf dave 'renew_before = 2591995;'
+host_add dave 192.0.2.14/24
+q2qd_start dave
+DTOK=$(ctl auth invite dave@example.com 2>/dev/null)
+ctl dave enroll dave@example.com --authority 192.0.2.10 --token "$DTOK" --ca-fingerprint "$FP" >/dev/null 2>&1
+DSER=$(ctl dave status --json | jq_get cert_serial)
+check "dave is enrolled" test -n "$DSER"
+check "dave's certificate is renewed by itself before expiry" \
+	wait_for 20 bash -c "s=\$(ctl dave status --json | jq_get cert_serial); [ -n \"\$s\" ] && [ \"\$s\" != '$DSER' ]"
+check "the authority logged the renewal" grep -q "renews dave@example.com" "$T/auth/log"
 
 # --- revocation ---
 check "revoke alice" ctl auth revoke alice@example.com
