@@ -2,11 +2,11 @@
 # Enrollment end to end: an authority and nodes as separate q2qd processes
 # in their own network namespaces.
 #
-#              wan bridge (192.0.2.0/24)
-#      +-------------+-------------+-------------+
-#      |             |             |             |
+#                   wan bridge (192.0.2.0/24)
+#      +-------------+-------------+-------------+-------------+
+#      |             |             |             |             |
 #   auth .10      alice .11     bob .12      carol .13     dave .14
-#   example.com   (pinned CA)   (TOFU)       (wrong pins, refusals) (auto-renewal)
+#   example.com   pinned CA     TOFU         refusals      auto-renewal
 #
 # Checks what a user sees: q2qctl exit codes and messages, and
 # `q2qctl status --json` on each node.
