@@ -107,6 +107,7 @@ struct peer {
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t last_rx_ms, last_tx_ms, hs_done_ms;
 	uint64_t last_rx_data_ms;		/* last non-keepalive packet received */
+	int owe_reply;				/* data came in, nothing went out since */
 	uint64_t unanswered_ms;		/* first data sent since we last heard back */
 	int64_t hs_done_wall;
 };

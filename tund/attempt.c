@@ -1,0 +1,451 @@
+/*
+ * Handshakes with peers, as initiator and as responder.
+ *
+ * Handshakes (wire.h): the initiator sends HELLO to every candidate
+ * endpoint; the first COOKIE names the endpoint and proves the responder
+ * holds state for nobody yet. TLS 1.3 then runs in HS segments
+ * (netstack/handshake.c); its exporter gives the session keys. The
+ * responder installs its session when TLS completes; the initiator waits
+ * until its last flight is acknowledged, so its first DATA never reaches a
+ * responder that has no keys yet. Sessions are replaced on WireGuard's
+ * timers: a new handshake after 120 s, keys refused after 180 s.
+ *
+ * When TLS completes, the peer is still refused if its certificate is
+ * revoked, if our policy refuses it (as responder) or if its IPv4 address
+ * clashes with ours or another peer's.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "netstack/handshake.h"
+#include "tund/log.h"
+#include "tund/overlay_int.h"
+
+#define HELLO_RETRY_MS		1000
+#define ATTEMPT_GIVEUP_MS	10000
+#define INIT_BACKOFF_MS		2000
+#define RELAY_HELLO_AFTER_MS	1000	/* direct HELLOs first, then the relay too */
+
+/* ------------------------------------------------------- attempts */
+
+void ov_attempt_free(struct overlay *o, struct attempt *a)
+{
+	for (int i = 0; i < o->n_attempts; i++) {
+		if (o->attempts[i] == a) {
+			o->attempts[i] = o->attempts[--o->n_attempts];
+			break;
+		}
+	}
+	if (a->peer && a->peer->init == a)
+		a->peer->init = NULL;
+	/* In AT_FLUSH the index is the session's now. */
+	if (a->stage != AT_FLUSH)
+		peer_index_del(o->peers, a->local_index);
+	hs_free(a->hs);
+	free(a);
+}
+
+static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
+{
+	struct attempt *a;
+
+	if (o->n_attempts >= MAX_ATTEMPTS)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->initiator = initiator;
+	a->local_index = peer_new_index(o->peers);
+	a->started_ms = now_ms();
+	if (peer_index_add(o->peers, a->local_index, IDX_ATTEMPT, a) < 0) {
+		free(a);
+		return NULL;
+	}
+	o->attempts[o->n_attempts++] = a;
+	return a;
+}
+
+static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
+{
+	struct wire_hello h;
+	uint8_t key[COOKIE_KEY_LEN];
+
+	memset(&h, 0, sizeof(h));
+	h.sender_index = a->local_index;
+	memcpy(h.nonce, a->nonce, sizeof(h.nonce));
+	cookie_mac1_key(p->identity, key);
+	for (int i = -1; i <= p->n_eps; i++) {
+		struct ep to = { .sock = 0 };
+		uint8_t *b;
+		int n;
+
+		if (i < 0) {
+			/* The birthday socket the peer's probe reached, first. */
+			if (!p->have_bday_ep)
+				continue;
+			to = p->bday_ep;
+		} else if (i < p->n_eps) {
+			to.sa = p->eps[i];
+		} else {
+			/* The relay too, once direct had its chance (or there is
+			 * nothing direct to try). */
+			if (!p->relay_id || (p->n_eps && now_ms() - a->started_ms < RELAY_HELLO_AFTER_MS))
+				break;
+			to.relay = p->relay_id;
+		}
+		b = ov_tx_slot(o, &to);
+		if (!b || (n = wire_build_hello(&h, b, UDP_BUF_SIZE)) < 0)
+			continue;
+		cookie_mac1_stamp(key, b, WIRE_HELLO_MAC1_OFF);
+		ov_tx_commit(o, (size_t)n);
+	}
+	ov_flush_tx(o);
+	/* Faster at first: a punch needs both sides' packets to cross. */
+	a->next_hello_ms = now_ms() + (now_ms() - a->started_ms < 3000 ? HELLO_RETRY_MS / 4 : HELLO_RETRY_MS);
+}
+
+void ov_start_initiation(struct overlay *o, struct peer *p)
+{
+	struct attempt *a;
+
+	if (p->init || now_ms() < p->next_init_ms)
+		return;
+	if (p->n_eps == 0 && !p->relay_id)
+		return;		/* nowhere to send: a lookup will tell */
+	a = ov_attempt_new(o, 1);
+	if (!a)
+		return;
+	a->peer = p;
+	a->stage = AT_HELLO;
+	if (getrandom(a->nonce, sizeof(a->nonce), 0) != sizeof(a->nonce)) {
+		ov_attempt_free(o, a);
+		return;
+	}
+	p->init = a;
+	log_debug("handshake with %s: sending HELLO to %d endpoint(s)", p->identity, p->n_eps);
+	ov_send_hellos(o, p, a);
+	ov_arm(o);
+}
+
+/* Sends whatever the handshake has to send. */
+static void ov_pump(struct overlay *o, struct attempt *a)
+{
+	struct stream_seg seg;
+	uint64_t now = now_ms();
+	uint8_t mkey[COOKIE_KEY_LEN];
+	int have_key = 0;
+
+	while (hs_poll(a->hs, now, &seg) == 1) {
+		struct wire_hs h;
+		uint8_t *b = ov_tx_slot(o, &a->ep);
+		int n;
+
+		if (!b)
+			continue;
+		memset(&h, 0, sizeof(h));
+		h.sender_index = a->local_index;
+		h.receiver_index = a->remote_index;
+		h.seq = seg.seq;
+		h.ack = seg.ack;
+		h.data = seg.data;
+		h.data_len = seg.len;
+		if (a->initiator && a->remote_index == 0)
+			memcpy(h.cookie, a->cookie, sizeof(h.cookie));
+		n = wire_build_hs(&h, b, UDP_BUF_SIZE);
+		if (n < 0)
+			continue;
+		if (a->initiator && a->remote_index == 0) {
+			if (!have_key)
+				cookie_mac1_key(a->peer->identity, mkey);
+			have_key = 1;
+			cookie_mac1_stamp(mkey, b, WIRE_HS_MAC1_OFF);
+		}
+		ov_tx_commit(o, (size_t)n);
+	}
+	ov_flush_tx(o);
+}
+
+/* Session keys from a completed handshake; the session takes over the
+ * attempt's local index, which the peer already uses to reach us. */
+static struct session *ov_session_from(struct overlay *o, struct attempt *a, char *peer_id)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	size_t clen = 0;
+
+	if (!s)
+		return NULL;
+	if (hs_result(a->hs, peer_id, NULL, &clen, s->send_key, s->recv_key) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->local_index = a->local_index;
+	s->remote_index = a->remote_index;
+	s->initiator = a->initiator;
+	s->born_ms = now_ms();
+	replay_init(&s->replay);
+	peer_index_del(o->peers, a->local_index);
+	if (peer_index_add(o->peers, s->local_index, IDX_SESSION, s) < 0) {
+		memset(s, 0, sizeof(*s));
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void ov_session_ready(struct overlay *o, struct peer *p)
+{
+	ov_flush_queue(o, p);
+	ov_waiters_session(o, p);
+}
+
+/* A handshake finished: both sides have accepted each other (the
+ * responder's final "ok" record tells the initiator). Make the session.
+ * Returns -1 if the peer was refused and a is freed, else 0. */
+static int ov_attempt_done(struct overlay *o, struct attempt *a)
+{
+	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN];
+	struct cert_info ci;
+	struct peer *p;
+	struct session *s;
+
+	if (hs_peer_info(a->hs, &ci) < 0) {
+		ov_attempt_free(o, a);
+		return -1;
+	}
+	if (peer_revoked(o->peers, ci.serial)) {
+		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
+		if (a->peer)
+			a->peer->next_init_ms = now_ms() + INIT_BACKOFF_MS;
+		ov_attempt_free(o, a);
+		return -1;
+	}
+	if (!a->initiator && !ov_policy_allows(o, ci.identity)) {
+		log_info("handshake: refusing %s (policy)", ci.identity);
+		ov_attempt_free(o, a);
+		return -1;
+	}
+	p = a->peer ? a->peer : peer_add(o->peers, ci.identity);
+	if (p && ov_v4_clash(o, p, &ci, peer_id, sizeof(peer_id))) {
+		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
+		ov_attempt_free(o, a);
+		if (!p->have_cert && !p->cur && !p->init)
+			peer_remove(o->peers, p);
+		return -1;
+	}
+	s = p ? ov_session_from(o, a, peer_id) : NULL;
+	if (!s) {
+		ov_attempt_free(o, a);
+		return -1;
+	}
+	a->stage = AT_FLUSH;
+	a->done_ms = now_ms();
+	if (p->init == a)
+		p->init = NULL;
+	a->peer = NULL;
+	ov_peer_set_cert(o, p, &ci);
+	p->ep = a->ep;
+	p->have_ep = 1;
+	if (a->ep.relay) {
+		p->relay_since_ms = now_ms();
+		p->next_direct_probe_ms = now_ms();
+	} else {
+		ov_peer_merge_eps(p, &a->ep.sa, 1);
+		p->last_rx_direct_ms = now_ms();
+	}
+	p->hs_done_ms = now_ms();
+	p->hs_done_wall = (int64_t)time(NULL);
+	peer_session_install(o->peers, p, s);
+	ep_format(&a->ep, ep, sizeof(ep));
+	/* The initiator completes last, so the responder has its keys: send
+	 * now. The responder waits until its last flight is acknowledged. */
+	s->can_send = a->initiator;
+	log_info("session with %s %s %s (%s)", p->identity, a->ep.relay ? "through the" : "at", ep,
+	    a->initiator ? "initiator" : "responder");
+	if (s->can_send)
+		ov_session_ready(o, p);
+	return 0;
+}
+
+static void ov_attempt_progress(struct overlay *o, struct attempt *a)
+{
+	const char *why = NULL;
+	enum hs_state st;
+
+	ov_pump(o, a);
+	st = hs_state(a->hs, &why);
+	if (st == HS_FAILED) {
+		log_warnx("handshake with %s failed: %s", a->peer ? a->peer->identity : "a peer", why);
+		if (a->peer)
+			a->peer->next_init_ms = now_ms() + INIT_BACKOFF_MS;
+		ov_attempt_free(o, a);
+		return;
+	}
+	/* A refused peer's attempt is freed: nothing more to do with it. */
+	if (st == HS_DONE && a->stage == AT_TLS && ov_attempt_done(o, a) < 0)
+		return;
+	if (a->stage == AT_FLUSH && !a->initiator && hs_flushed(a->hs)) {
+		int kind;
+		struct session *s = peer_index_get(o->peers, a->local_index, &kind);
+
+		if (s && kind == IDX_SESSION && !s->can_send) {
+			s->can_send = 1;
+			ov_session_ready(o, s->peer);
+		}
+	}
+}
+
+/* Gives up on attempts that got no answer, resends what is due. */
+void ov_attempts_tick(struct overlay *o, uint64_t now)
+{
+	for (int i = 0; i < o->n_attempts; i++) {
+		struct attempt *a = o->attempts[i];
+
+		if ((a->stage != AT_FLUSH && now - a->started_ms > ATTEMPT_GIVEUP_MS) ||
+		    (a->stage == AT_FLUSH && now - a->done_ms > 5000)) {
+			if (a->initiator && a->peer) {
+				log_info("handshake with %s: no answer, giving up for now", a->peer->identity);
+				a->peer->next_init_ms = now + INIT_BACKOFF_MS;
+				peer_queue_clear(a->peer);
+			}
+			ov_attempt_free(o, a);
+			i--;
+			continue;
+		}
+		if (a->stage == AT_HELLO && now >= a->next_hello_ms)
+			ov_send_hellos(o, a->peer, a);
+		else if (a->hs && hs_next_deadline(a->hs) <= now)
+			ov_attempt_progress(o, a);
+		/* ov_attempt_progress may have freed a: re-check the slot. */
+		if (i < o->n_attempts && o->attempts[i] != a)
+			i--;
+	}
+}
+
+/* ------------------------------------------------------ receiving */
+
+/* The address a cookie is bound to: the sender's, or for the relay a
+ * pseudo address naming the relayed node (the relay proves it is
+ * registered; the cookie still proves it receives). */
+static struct sockaddr_in6 ov_cookie_addr(const struct ep *e)
+{
+	struct sockaddr_in6 sa = e->sa;
+
+	if (e->relay) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6_family = AF_INET6;
+		sa.sin6_addr.s6_addr[0] = 0xfe;
+		sa.sin6_addr.s6_addr[1] = 0x80;
+		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
+	}
+	return sa;
+}
+
+void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+{
+	struct sockaddr_in6 ca = ov_cookie_addr(from);
+	struct wire_hello h;
+	struct wire_cookie c;
+	uint8_t *out;
+	int n;
+
+	if (wire_parse_hello(b, len, &h) < 0 || cookie_mac1_check(o->mac1_key, b, len, WIRE_HELLO_MAC1_OFF) < 0)
+		return;		/* silence: not for us, or not from someone who knows us */
+	memset(&c, 0, sizeof(c));
+	c.receiver_index = h.sender_index;
+	memcpy(c.nonce, h.nonce, sizeof(c.nonce));
+	if (cookie_make(&o->jar, &ca, h.sender_index, now_ms(), c.cookie) < 0)
+		return;
+	out = ov_tx_slot(o, from);
+	if (!out)
+		return;
+	n = wire_build_cookie(&c, out, UDP_BUF_SIZE);
+	if (n > 0)
+		ov_tx_commit(o, (size_t)n);
+}
+
+void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+{
+	struct wire_cookie c;
+	struct attempt *a;
+	int kind;
+
+	if (wire_parse_cookie(b, len, &c) < 0)
+		return;
+	a = peer_index_get(o->peers, c.receiver_index, &kind);
+	if (!a || kind != IDX_ATTEMPT || !a->initiator || a->stage != AT_HELLO ||
+	    memcmp(c.nonce, a->nonce, sizeof(a->nonce)) != 0)
+		return;
+	memcpy(a->cookie, c.cookie, sizeof(a->cookie));
+	a->ep = *from;
+	if (hs_new(o->hs, 1, o->identity, a->peer->identity, now_ms(), &a->hs) < 0) {
+		ov_attempt_free(o, a);
+		return;
+	}
+	a->stage = AT_TLS;
+	ov_attempt_progress(o, a);
+}
+
+static struct attempt *ov_find_responder(struct overlay *o, const struct ep *from, uint32_t remote)
+{
+	for (int i = 0; i < o->n_attempts; i++) {
+		struct attempt *a = o->attempts[i];
+		if (!a->initiator && a->remote_index == remote && ep_equal(&a->ep, from))
+			return a;
+	}
+	return NULL;
+}
+
+static struct attempt *ov_find_flushing(struct overlay *o, uint32_t local_index)
+{
+	for (int i = 0; i < o->n_attempts; i++)
+		if (o->attempts[i]->stage == AT_FLUSH && o->attempts[i]->local_index == local_index)
+			return o->attempts[i];
+	return NULL;
+}
+
+void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+{
+	struct sockaddr_in6 ca = ov_cookie_addr(from);
+	struct wire_hs h;
+	struct attempt *a;
+	int kind = 0;
+
+	if (wire_parse_hs(b, len, &h) < 0)
+		return;
+	if (h.receiver_index == 0) {
+		/* An initiator's segment: it must prove it knows us (mac1) and
+		 * that it receives at its address (cookie) before we keep state. */
+		if (cookie_mac1_check(o->mac1_key, b, len, WIRE_HS_MAC1_OFF) < 0 ||
+		    cookie_verify(&o->jar, &ca, h.sender_index, h.cookie, now_ms()) < 0)
+			return;
+		a = ov_find_responder(o, from, h.sender_index);
+		if (!a) {
+			a = ov_attempt_new(o, 0);
+			if (!a)
+				return;
+			a->remote_index = h.sender_index;
+			a->ep = *from;
+			a->stage = AT_TLS;
+			if (hs_new(o->hs, 0, o->identity, NULL, now_ms(), &a->hs) < 0) {
+				ov_attempt_free(o, a);
+				return;
+			}
+		}
+	} else {
+		a = peer_index_get(o->peers, h.receiver_index, &kind);
+		if (a && kind == IDX_SESSION)
+			a = ov_find_flushing(o, h.receiver_index);
+		else if (kind != IDX_ATTEMPT)
+			a = NULL;
+		if (!a)
+			return;
+		if (a->initiator && a->remote_index == 0)
+			a->remote_index = h.sender_index;
+		if (h.sender_index != a->remote_index || !ep_equal(&a->ep, from))
+			return;
+	}
+	hs_input(a->hs, h.seq, h.ack, h.data, h.data_len, now_ms());
+	ov_attempt_progress(o, a);
+}

@@ -1,0 +1,435 @@
+/*
+ * The data path: packets between q2q0 and peers.
+ *
+ * Packets from q2q0 are read in batches, routed by longest-prefix match to
+ * a peer, sealed with the peer's current session key and sent with one
+ * sendmmsg. Datagrams from the UDP port are received in batches; DATA is
+ * opened, checked against the replay window and against the addresses the
+ * sender's certificate binds, and written to q2q0.
+ *
+ * Every datagram, from the data port, a birthday socket or the relay, is
+ * dispatched here by type: handshake messages go to attempt.c, probe
+ * replies and punches to paths.c; a decrypted plaintext that is no IP
+ * packet is a q2q message for overlay_ctl.c. A send slot can name the
+ * relay; the datagram is then wrapped in a RELAY header when committed.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "routing/icmp.h"
+#include "routing/table.h"
+#include "tund/log.h"
+#include "tund/overlay_int.h"
+
+#define TUN_BATCH		64	/* reads per wakeup */
+
+/* -------------------------------------------------------- sending */
+
+void ov_flush_tx(struct overlay *o)
+{
+	int done = 0;
+
+	while (done < o->ntx) {
+		int n = udp_send_batch_gso(o->udp_io.fd, o->tx, o->ntx, &o->gso);
+		if (n <= 0)
+			break;
+		if (n < o->ntx) {
+			/* Socket buffer full: keep order, retry the rest once. */
+			memmove(&o->tx->len[0], &o->tx->len[n], sizeof(o->tx->len[0]) * (size_t)(o->ntx - n));
+			memmove(&o->tx->peer[0], &o->tx->peer[n], sizeof(o->tx->peer[0]) * (size_t)(o->ntx - n));
+			memmove(&o->tx->buf[0], &o->tx->buf[n], sizeof(o->tx->buf[0]) * (size_t)(o->ntx - n));
+			o->ntx -= n;
+			continue;
+		}
+		done = o->ntx;
+	}
+	o->ntx = 0;
+}
+
+/* Where the next datagram to `to` is written; NULL if `to` is the relay
+ * and we have no relay. Relayed datagrams get their RELAY header on commit. */
+uint8_t *ov_tx_slot(struct overlay *o, const struct ep *to)
+{
+	if (to->relay && !o->have_udp)
+		return NULL;
+	if (!to->relay && to->sock) {
+		/* Birthday sockets are few and rare: send those one by one. */
+		if (to->sock > o->n_bday || o->bday[to->sock].io.fd < 0)
+			return NULL;
+		o->one_sock = to->sock;
+		o->one_to = to->sa;
+		return o->one_buf;
+	}
+	if (o->ntx == UDP_BATCH_MAX)
+		ov_flush_tx(o);
+	o->tx_relay[o->ntx] = to->relay;
+	if (to->relay) {
+		o->tx->peer[o->ntx] = o->auth_udp[0];
+		return o->tx->buf[o->ntx] + AW_RELAY_HDR;
+	}
+	o->tx->peer[o->ntx] = to->sa;
+	return o->tx->buf[o->ntx];
+}
+
+void ov_tx_commit(struct overlay *o, size_t len)
+{
+	if (o->one_sock) {
+		udp_send_one(o->bday[o->one_sock].io.fd, &o->one_to, o->one_buf, len);
+		o->one_sock = 0;
+		return;
+	}
+	if (o->tx_relay[o->ntx]) {
+		struct aw_relay r = { .sender_id = o->node_id, .target_id = o->tx_relay[o->ntx],
+		    .counter = ++o->relay_ctr };
+		int n = aw_seal_relay(AW_RELAY, &r, len, o->udp_key, o->tx->buf[o->ntx], UDP_BUF_SIZE);
+		if (n < 0)
+			return;
+		len = (size_t)n;
+	}
+	o->tx->len[o->ntx++] = len;
+}
+
+/* Seals one plaintext for p's current session into the send batch. */
+int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
+{
+	struct session *s = p->cur && p->cur->can_send ? p->cur : p->prev;
+	uint8_t *b;
+
+	if (!s || !s->can_send || now_ms() - s->born_ms >= REJECT_AFTER_MS || !p->have_ep || s->send_ctr >= REJECT_AFTER_MSGS ||
+	    len + OVERHEAD > UDP_BUF_SIZE)
+		return -EAGAIN;
+	b = ov_tx_slot(o, &p->ep);
+	if (!b)
+		return -EAGAIN;
+	wire_build_data_header(s->remote_index, s->send_ctr, b, WIRE_DATA_HDR_LEN);
+	if (aead_seal(s->send_key, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
+		return -EIO;
+	s->send_ctr++;
+	ov_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
+	p->tx_bytes += len;
+	p->tx_packets++;
+	p->last_tx_ms = now_ms();
+	p->owe_reply = 0;
+	if (len && !p->unanswered_ms)
+		p->unanswered_ms = p->last_tx_ms;
+	if (len && !p->ep.relay && !p->direct_unanswered_ms)
+		p->direct_unanswered_ms = p->last_tx_ms;
+	return 0;
+}
+
+/* Sends (or queues) one inner packet to p, starting a handshake if needed. */
+void ov_send_to_peer(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len)
+{
+	uint64_t now = now_ms();
+
+	if (p->cur && ov_seal(o, p, pkt, len) == 0) {
+		uint64_t age = now - p->cur->born_ms;
+		if (!p->init && (age > (p->cur->initiator ? REKEY_AFTER_MS : REKEY_RESPONDER_MS) ||
+		    p->cur->send_ctr > REJECT_AFTER_MSGS / 2))
+			ov_start_initiation(o, p);
+		return;
+	}
+	peer_queue(p, pkt, len);
+	if (!p->init)
+		ov_start_initiation(o, p);
+}
+
+void ov_flush_queue(struct overlay *o, struct peer *p)
+{
+	int i, n = p->nq;
+
+	for (i = 0; i < n; i++) {
+		if (ov_seal(o, p, p->q[i]->data, p->q[i]->len) < 0)
+			break;
+	}
+	for (int j = 0; j < i; j++)
+		free(p->q[j]);
+	memmove(&p->q[0], &p->q[i], sizeof(p->q[0]) * (size_t)(n - i));
+	p->nq = n - i;
+	ov_flush_tx(o);
+}
+
+/* -------------------------------------------------------- to q2q0 */
+
+static void ov_tun_write(struct overlay *o, const uint8_t *pkt, size_t len)
+{
+	uint8_t hdr[TSO_VNET_HDR_LEN];
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)pkt, len } };
+
+	tso_hdr_none(hdr);
+	if (writev(o->tun_io.fd, o->vnet ? iov : iov + 1, o->vnet ? 2 : 1) < 0 && errno != EAGAIN)
+		log_debug("write to %s: %s", o->ifname, strerror(errno));
+}
+
+/* Writes the queued packets of this receive round to q2q0, TCP segments
+ * of one flow merged into super-packets: one write for many packets. */
+static void ov_rxq_flush(struct overlay *o)
+{
+	int n;
+
+	if (!o->nrxq)
+		return;
+	n = gro_coalesce(o->rxq, o->nrxq, o->rxbuf, (size_t)RXQ_MAX * (GRO_VNET_HDR_LEN + SEG_STRIDE),
+	    o->rxout, RXQ_MAX);
+	for (int i = 0; i < n; i++)
+		if (write(o->tun_io.fd, o->rxbuf + o->rxout[i].off, o->rxout[i].len) < 0 && errno != EAGAIN)
+			log_debug("write to %s: %s", o->ifname, strerror(errno));
+	if (n < 0)	/* cannot happen with these sizes; deliver one by one */
+		for (int i = 0; i < o->nrxq; i++)
+			ov_tun_write(o, o->rxq[i].data, o->rxq[i].len);
+	o->nrxq = 0;
+}
+
+/* A decrypted packet for q2q0: queued while a receive round runs (its
+ * bytes stay in the receive buffers until the round ends), else written. */
+static void ov_tun_deliver(struct overlay *o, const uint8_t *pkt, size_t len)
+{
+	if (!o->rxq_on || !o->rxbuf || len > SEG_STRIDE) {
+		ov_tun_write(o, pkt, len);
+		return;
+	}
+	if (o->nrxq == RXQ_MAX)
+		ov_rxq_flush(o);
+	o->rxq[o->nrxq].data = pkt;
+	o->rxq[o->nrxq].len = len;
+	o->nrxq++;
+}
+
+void ov_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
+{
+	uint8_t out[ICMP_ERROR_MAX];
+	int n = icmp_unreachable(pkt, len, out, sizeof(out));
+
+	if (n > 0)
+		ov_tun_write(o, out, (size_t)n);
+}
+
+/* ------------------------------------------------------ receiving */
+
+static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	struct wire_data d;
+	struct session *s;
+	struct peer *p;
+	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
+	const uint8_t *src, *dst;
+	int kind, family, n;
+
+	if (wire_parse_data(b, len, &d) < 0)
+		return;
+	s = peer_index_get(o->peers, d.receiver_index, &kind);
+	if (!s || kind != IDX_SESSION || !replay_check(&s->replay, d.counter)) {
+		o->drops_replay += s != NULL;
+		return;
+	}
+	if (now_ms() - s->born_ms > REJECT_AFTER_MS)
+		return;
+	/* Decrypt in place: the plaintext lands where the ciphertext was. */
+	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len, pt);
+	if (n < 0) {
+		o->drops_auth++;
+		return;
+	}
+	if (replay_update(&s->replay, d.counter) < 0) {
+		o->drops_replay++;
+		return;
+	}
+	p = s->peer;
+	p->last_rx_ms = now_ms();
+	p->unanswered_ms = 0;
+	/* Roaming and path upgrades: only an authenticated, fresh packet moves
+	 * the endpoint. A direct one always wins; a relayed one never
+	 * replaces a direct path (that happens when direct goes quiet). */
+	if (!from->relay) {
+		p->last_rx_direct_ms = p->last_rx_ms;
+		p->direct_unanswered_ms = 0;
+	}
+	/* A relayed packet takes over from a direct path that went quiet: the
+	 * peer gave up on direct, so our direct packets are likely lost too. */
+	if (!ep_equal(&p->ep, from) && (!from->relay || !p->have_ep || p->ep.relay ||
+	    p->last_rx_ms - p->last_rx_direct_ms > 2000)) {
+		char a[UDP_ADDR_STRLEN];
+		ep_format(from, a, sizeof(a));
+		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
+		if (p->have_ep && p->ep.relay && !from->relay)
+			ov_peer_merge_eps(p, &from->sa, 1);
+		p->ep = *from;
+		p->have_ep = 1;
+		if (from->relay)
+			p->relay_since_ms = p->last_rx_ms;
+	}
+	if (n == 0)
+		return;		/* keepalive */
+	p->last_rx_data_ms = p->last_rx_ms;
+	p->owe_reply = 1;
+	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
+		ov_rx_message(o, p, pt, (size_t)n);
+		return;
+	}
+	if (ip_packet_addrs(pt, (size_t)n, &family, &src, &dst) < 0)
+		return;
+	if (!cert_binds_source(&p->ci, family, src)) {
+		o->drops_source++;
+		return;
+	}
+	p->rx_bytes += (uint64_t)n;
+	p->rx_packets++;
+	ov_tun_deliver(o, pt, (size_t)n);
+}
+
+/* A datagram the authority relayed to us from another node. */
+static void ov_rx_relayed(struct overlay *o, uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
+{
+	struct aw_relay r;
+	struct ep from = { .sock = 0 };
+
+	if (!o->have_udp || !udp_addr_equal(sa, &o->auth_udp[0]) || aw_parse_relay(b, len, &r) < 0 ||
+	    r.target_id != o->node_id || r.sender_id == 0 || aw_verify(b, len, o->udp_key) < 0 ||
+	    !replay_check(&o->relay_replay, r.counter) || replay_update(&o->relay_replay, r.counter) < 0)
+		return;
+	from.relay = r.sender_id;
+	if (r.payload_len && (r.payload[0] == WIRE_HELLO || r.payload[0] == WIRE_COOKIE ||
+	    r.payload[0] == WIRE_HS || r.payload[0] == WIRE_DATA))
+		ov_rx_datagram(o, b + AW_RELAY_HDR, r.payload_len, &from);
+}
+
+void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	switch (wire_type(b, len)) {
+	case WIRE_DATA: ov_rx_data(o, b, len, from); break;
+	case WIRE_HELLO: ov_rx_hello(o, b, len, from); break;
+	case WIRE_COOKIE: ov_rx_cookie(o, b, len, from); break;
+	case WIRE_HS: ov_rx_hs(o, b, len, from); break;
+	case AW_RELAYED:
+		if (!from->relay)
+			ov_rx_relayed(o, b, len, &from->sa);
+		break;
+	case AW_PROBE_REPLY:
+		if (!from->relay)
+			ov_rx_probe_reply(o, b, len, &from->sa);
+		break;
+	case AW_PUNCH:
+	case AW_PUNCH_ACK:
+		if (!from->relay)
+			ov_rx_punch(o, b, len, from);
+		break;
+	default:
+		break;	/* silence */
+	}
+}
+
+/* Receiving with UDP GRO: each buffer is a run of datagrams from one
+ * peer, cut at seg bytes. */
+static void ov_udp_io_gro(struct overlay *o, int fd)
+{
+	for (int round = 0; round < 8; round++) {
+		int n = udp_recv_gro(fd, o->grx);
+
+		if (n <= 0)
+			break;
+		o->rxq_on = 1;
+		for (int i = 0; i < n; i++) {
+			struct ep from = { .sa = o->grx->peer[i], .sock = 0 };
+			size_t len = o->grx->len[i], seg = o->grx->seg[i];
+
+			for (size_t off = 0; off < len; off += seg)
+				ov_rx_datagram(o, o->grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
+		}
+		ov_rxq_flush(o);
+		o->rxq_on = 0;
+		ov_flush_tx(o);
+		if (n < UDP_GRO_MAX)
+			break;
+	}
+	ov_arm(o);
+}
+
+void ov_udp_io(struct loop_io *io, uint32_t events)
+{
+	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, udp_io));
+
+	if (o->grx) {
+		ov_udp_io_gro(o, io->fd);
+		return;
+	}
+	for (int round = 0; round < 8; round++) {
+		int n = udp_recv_batch(io->fd, o->rx);
+		if (n <= 0)
+			break;
+		o->rxq_on = 1;
+		for (int i = 0; i < n; i++) {
+			struct ep from = { .sa = o->rx->peer[i], .sock = 0 };
+
+			ov_rx_datagram(o, o->rx->buf[i], o->rx->len[i], &from);
+		}
+		ov_rxq_flush(o);
+		o->rxq_on = 0;
+		ov_flush_tx(o);
+		if (n < UDP_BATCH_MAX)
+			break;
+	}
+	ov_arm(o);
+}
+
+/* ------------------------------------------------------ from q2q0 */
+
+/* One IP packet from q2q0: route it to a peer, or answer it. */
+static void ov_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
+{
+	{
+		const uint8_t *src, *dst;
+		int family;
+		struct peer *p;
+
+		if (ip_packet_addrs(pkt, (size_t)n, &family, &src, &dst) < 0)
+			return;
+		if ((size_t)n > (size_t)o->mtu) {
+			/* Someone raised q2q0's MTU past what we carry. */
+			uint8_t out[ICMP_ERROR_MAX];
+			int m = icmp_too_big(pkt, (size_t)n, (uint32_t)o->mtu, out, sizeof(out));
+			if (m > 0)
+				ov_tun_write(o, out, (size_t)m);
+			return;
+		}
+		p = route_table_lookup(o->routes, family, dst);
+		if (!p) {
+			ov_route_unknown(o, pkt, (size_t)n, family, dst);
+			return;
+		}
+		ov_send_to_peer(o, p, pkt, (size_t)n);
+	}
+}
+
+void ov_tun_io(struct loop_io *io, uint32_t events)
+{
+	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, tun_io));
+
+	for (int i = 0; i < TUN_BATCH; i++) {
+		ssize_t n = read(io->fd, o->tunbuf, sizeof(o->tunbuf));
+		int nseg = 1;
+
+		if (n <= 0)
+			break;
+		if (o->vnet) {
+			/* Cut TCP super-packets into MTU-sized segments and complete
+			 * partial checksums: peers get ordinary IP packets. */
+			if (n < TSO_VNET_HDR_LEN)
+				continue;
+			nseg = tso_split(o->tunbuf, o->tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
+			    o->segs[0], SEG_STRIDE, SEG_MAX, o->seglen);
+			if (nseg <= 0)
+				continue;
+		} else {
+			memcpy(o->segs[0], o->tunbuf, (size_t)n);
+			o->seglen[0] = (size_t)n;
+		}
+		for (int k = 0; k < nseg; k++)
+			ov_tun_packet(o, o->segs[k], o->seglen[k]);
+	}
+	ov_flush_tx(o);
+	ov_arm(o);
+}
