@@ -59,6 +59,8 @@ struct auth_client {
 	int n_endpoints;
 	uint8_t endpoints[AUTH_MAX_ENDPOINTS][PROTO_ENDPOINT_LEN];
 	int udp_port;			/* the node's local UDP port */
+	uint64_t last_rx;		/* loop_now_ms() of its last message */
+	int closing;
 	/* UDP service: the node's id and key, what its probes showed. */
 	uint32_t node_id;
 	uint8_t udp_key[AW_KEY_LEN];
@@ -81,6 +83,11 @@ struct auth_broker {
 };
 
 #define AUTH_BROKER_MS 3000
+/* A node pings every 15 s; a connection silent for this long is dead or
+ * was never a node, and holds a TLS session for nothing. */
+#define AUTH_IDLE_MS 60000
+#define AUTH_SWEEP_MS 10000
+#define AUTH_MAX_CLIENTS 4096
 
 struct authority {
 	struct loop_io lio;
@@ -107,6 +114,8 @@ struct authority {
 	struct auth_broker *brokers;
 	uint32_t next_broker;
 	struct loop_timer timer;
+	struct loop_timer sweep;
+	int n_clients;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -228,6 +237,7 @@ static void auth_client_free(void *arg)
 	tlsconn_free(cl->conn);
 	free(cl->cert_der);
 	free(cl->ca_der);
+	cl->auth->n_clients--;
 	free(cl);
 }
 
@@ -790,6 +800,22 @@ static void auth_timer(struct loop_timer *t)
 		loop_timer_arm(a->loop, &a->timer, next);
 }
 
+static void auth_sweep(struct loop_timer *t)
+{
+	struct authority *a = (struct authority *)((char *)t - offsetof(struct authority, sweep));
+	uint64_t now = loop_now_ms();
+
+	for (struct auth_client *cl = a->clients; cl; cl = cl->next) {
+		if (!cl->closing && now - cl->last_rx > AUTH_IDLE_MS) {
+			log_debug("authority: %s: idle for %d s, closing", cl->peer, AUTH_IDLE_MS / 1000);
+			cl->closing = 1;
+			cl->registered = 0;
+			tlsconn_close_after_send(cl->conn);
+		}
+	}
+	loop_timer_arm(a->loop, &a->sweep, now + AUTH_SWEEP_MS);
+}
+
 /* ---- UDP service: reflexive addresses and relay ---- */
 
 static void auth_udp_probe(struct authority *a, int k, const uint8_t *b, size_t len,
@@ -920,6 +946,7 @@ static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size
 	uint8_t type;
 	size_t i;
 
+	cl->last_rx = loop_now_ms();
 	if (msg_open(&r, frame, len, &type) < 0) {
 		auth_send_error(cl, PERR_PROTOCOL, "malformed message");
 		tlsconn_close_after_send(c);
@@ -959,16 +986,24 @@ static void auth_accept(struct loop_io *io, uint32_t events)
 
 		if (fd < 0)
 			return;
+		if (a->n_clients >= AUTH_MAX_CLIENTS) {
+			/* Full: refuse rather than let a flood exhaust memory. */
+			close(fd);
+			continue;
+		}
 		cl = calloc(1, sizeof(*cl));
 		if (!cl) {
 			close(fd);
 			continue;
 		}
 		cl->auth = a;
+		cl->last_rx = loop_now_ms();
+		a->n_clients++;
 		udp_addr_format(&from, cl->peer, sizeof(cl->peer));
 		if (tlsconn_accept(a->loop, a->ctx, fd, &from, &auth_ops, cl, &cl->conn) < 0) {
 			close(fd);
 			free(cl);
+			a->n_clients--;
 			continue;
 		}
 		cl->next = a->clients;
@@ -1012,6 +1047,7 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	a->lio.fd = -1;
 	a->udp[0].io.fd = a->udp[1].io.fd = -1;
 	a->timer.fn = auth_timer;
+	a->sweep.fn = auth_sweep;
 	a->cfg = cfg->authority;
 	snprintf(a->dir, sizeof(a->dir), "%s/authority", cfg->state_dir);
 	if (mkdir(a->dir, 0700) < 0 && errno != EEXIST) {
@@ -1036,6 +1072,7 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	rc = auth_udp_open(a, err, errlen);
 	if (rc < 0)
 		goto fail;
+	loop_timer_arm(l, &a->sweep, loop_now_ms() + AUTH_SWEEP_MS);
 	*out = a;
 	return 0;
 fail:
@@ -1050,6 +1087,7 @@ void authority_stop(struct authority *a)
 	while (a->clients)
 		auth_client_free(a->clients);
 	loop_timer_cancel(a->loop, &a->timer);
+	loop_timer_cancel(a->loop, &a->sweep);
 	for (int k = 0; k < 2; k++) {
 		if (a->udp[k].io.fd >= 0) {
 			loop_del(a->loop, &a->udp[k].io);
