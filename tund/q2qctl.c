@@ -28,7 +28,8 @@ struct command {
 	const char *name;
 	int (*fn)(const struct ctl_opts *o, int argc, char **argv);
 	const char *args;
-	const char *help;
+	const char *summary;	/* one line for `q2qctl --help` */
+	const char *help;	/* the whole story for `q2qctl COMMAND --help` */
 };
 
 static const struct command commands[];
@@ -575,10 +576,12 @@ static int cmd_netcheck(const struct ctl_opts *o, int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "",
+	  "this node's identity, addresses, certificate, overlay state",
 	  "Show this node's identity, overlay addresses, certificate expiry, authority\n"
 	  "and CA fingerprint; on an authority, also the domain it serves and its CA\n"
 	  "fingerprint (give that to nodes for --ca-fingerprint)." },
 	{ "enroll", cmd_enroll, "USER@DOMAIN --authority IP[:PORT] --token TOKEN [--ca-fingerprint SHA256]",
+	  "get this node's certificate from its domain's authority",
 	  "Enroll this node as USER@DOMAIN. q2qd makes a key pair locally (it never\n"
 	  "leaves this machine), sends a certificate request and the one-time TOKEN to\n"
 	  "the domain's authority over TLS 1.3, and stores the certificate it gets back.\n"
@@ -588,43 +591,57 @@ static const struct command commands[] = {
 	  "                           `q2qctl status`); without it the CA is trusted on\n"
 	  "                           first use and pinned. A changed CA is refused." },
 	{ "invite", cmd_invite, "USER@DOMAIN",
+	  "(authority) print a one-time enrollment token",
 	  "On an authority: print a one-time enrollment token for USER@DOMAIN. The\n"
 	  "token expires (authority.token_ttl, default one day) and works once." },
 	{ "revoke", cmd_revoke, "USER@DOMAIN",
+	  "(authority) revoke an identity's certificates",
 	  "On an authority: revoke USER@DOMAIN's certificates. It cannot renew, and\n"
 	  "peers refuse it. A new invite lets it enroll again." },
 	{ "accounts", cmd_accounts, "",
+	  "(authority) list enrolled identities",
 	  "On an authority: list enrolled identities, their addresses and state." },
 	{ "renew", cmd_renew, "",
+	  "renew this node's certificate now",
 	  "Renew this node's certificate now (q2qd also does this by itself when a\n"
 	  "third of its lifetime is left)." },
 	{ "up", cmd_up, "",
+	  "join the overlay: create q2q0 and register",
 	  "Join the overlay: create the interface (q2q0), give it this node's overlay\n"
 	  "addresses, open the UDP port and register with the authority. q2qd remembers\n"
 	  "this: after a restart it comes back up by itself." },
 	{ "down", cmd_down, "",
+	  "leave the overlay: remove q2q0 and its routes",
 	  "Leave the overlay: remove the interface with its addresses and routes and\n"
 	  "close the UDP port. q2qd keeps running." },
 	{ "peers", cmd_peers, "",
-	  "List known peers: identity, overlay address, path (direct), endpoint in use,\n"
-	  "time since the last handshake, bytes received and sent." },
+	  "list peers: path, endpoint, handshake, traffic",
+	  "List known peers: identity, overlay address, path (direct, or relay through\n"
+	  "the authority), endpoint in use, time since the last handshake, bytes\n"
+	  "received and sent. --json adds the candidates tried, the peer's NAT\n"
+	  "behaviour, birthday probing and this node's own NAT (see netcheck)." },
 	{ "resolve", cmd_resolve, "USER@DOMAIN [-4|-6]",
+	  "print a name's overlay address",
 	  "Print the overlay IPv4 (or with -6 the IPv6) address of USER@DOMAIN, asking\n"
 	  "the authority if needed:  ping $(q2qctl resolve bob@example.com)" },
 	{ "whois", cmd_whois, "ADDRESS",
+	  "print who owns an overlay address",
 	  "Print which identity an overlay address belongs to, with the facts its\n"
 	  "certificate binds (addresses, routed subnets, expiry)." },
 	{ "ping", cmd_ping, "USER@DOMAIN [-c COUNT]",
+	  "round trip through the tunnel, and the path used",
 	  "Measure the round trip through the tunnel to USER@DOMAIN (a q2q-level echo,\n"
 	  "answered by the peer's q2qd), and show the path and endpoint used.\n"
 	  "  -c COUNT   number of probes, one per second (default 3)" },
 	{ "netcheck", cmd_netcheck, "",
+	  "this node's public address and NAT behaviour",
 	  "Show how the world sees this node: its public address as the authority's\n"
 	  "UDP service sees it from two ports, whether a NAT's mapping varies by\n"
 	  "destination (a \"hard\" NAT) and whether it preserves the local port." },
 	{ "reload", cmd_reload, "",
+	  "re-read the configuration file",
 	  "Re-read q2qd's configuration file (same as SIGHUP)." },
-	{ NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static void usage(FILE *f)
@@ -639,10 +656,8 @@ static void usage(FILE *f)
 	    "  -j, --json          print replies as JSON\n"
 	    "  -h, --help          show this help; `q2qctl COMMAND --help` for a command\n"
 	    "\nCommands:\n", DEFAULT_SOCKET);
-	for (const struct command *c = commands; c->name; c++) {
-		const char *nl = strchr(c->help, '\n');
-		fprintf(f, "  %-10s %.*s\n", c->name, nl ? (int)(nl - c->help) : (int)strlen(c->help), c->help);
-	}
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nExit status: 0 success, 1 the operation failed, 2 bad usage.\n");
 }
 
