@@ -477,9 +477,6 @@ void ov_arm(struct overlay *o)
 		if (d < next)
 			next = d;
 	}
-	for (struct waiter *w = o->waiters; w; w = w->next)
-		if (w->kind == -W_PING)
-			next = now;
 	if (o->have_udp && o->next_probe_ms < next)
 		next = o->next_probe_ms;
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)

@@ -104,6 +104,8 @@ static void ov_ping_send(struct overlay *o, struct waiter *w, struct peer *p)
 	}
 }
 
+static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms);
+
 void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t len)
 {
 	uint8_t rep[17];
@@ -121,12 +123,11 @@ void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t l
 		memcpy(&id, m + 1, 8);
 		for (struct waiter *w = o->waiters; w; w = w->next) {
 			if (w->kind == W_PING && w->sent && w->ping_id == id) {
-				w->deadline = 0;	/* answered: settled in ov_waiters_tick */
-				w->ping_id = now_ns() - w->sent_ns;
-				w->kind = -W_PING;
+				ov_reply_ping(o, w, (double)(now_ns() - w->sent_ns) / 1e6);
+				ov_waiter_free(o, w);
+				break;
 			}
 		}
-		ov_arm(o);
 	}
 }
 
@@ -145,10 +146,7 @@ void ov_waiters_tick(struct overlay *o)
 
 	for (w = o->waiters; w; w = next) {
 		next = w->next;
-		if (w->kind == -W_PING) {
-			ov_reply_ping(o, w, (double)w->ping_id / 1e6);
-			ov_waiter_free(o, w);
-		} else if (w->deadline && now >= w->deadline) {
+		if (w->deadline && now >= w->deadline) {
 			ctl_reply_err(w->req, CTL_EXIT_FAIL, "no reply from %s within %d s",
 			    w->identity, 3);
 			ov_waiter_free(o, w);
