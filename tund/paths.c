@@ -202,9 +202,8 @@ static void ov_bday_open(struct overlay *o, struct peer *p)
 		udp_send_one(o->bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
 	}
 	o->bday_close_ms = now_ms() + BDAY_KEEP_MS;
-	log_info("peer %s: our NAT maps each destination anew; opened %d birthday sockets towards it",
-	    p->identity, o->n_bday);
-	(void)opened;
+	log_info("peer %s: our NAT maps each destination anew; punching from %d birthday sockets "
+	    "(%d newly opened)", p->identity, o->n_bday, opened);
 }
 
 /* The peer is behind an endpoint-dependent NAT: probe random ports of its
