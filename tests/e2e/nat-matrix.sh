@@ -51,14 +51,10 @@ side() {
 	esac
 }
 
-path_is() { [ "$(ovl_peer "$1" "$2" path)" = "$3" ]; }
 netcheck_done() { [ -n "$(ctl "$1" netcheck --json | jq_get behind_nat)" ]; }
 # birthday_hit NODE IDENTITY: NODE's birthday probing towards IDENTITY hit.
 birthday_hit() { [ "$(ovl_peer "$1" "$2" birthday | jq_get hit)" = True ]; }
 either_birthday_hit() { birthday_hit alice bob@example.com || birthday_hit bob alice@example.com; }
-# ovl_endpoint_in NODE IDENTITY GLOB: the endpoint in use matches GLOB.
-# shellcheck disable=SC2053
-ovl_endpoint_in() { [[ "$(ovl_peer "$1" "$2" endpoint)" == $3 ]]; }
 
 # check_netcheck TAG NODE SIDE: what the node learned about its own NAT
 # matches the lab's label for it.
@@ -81,7 +77,7 @@ check_netcheck() {
 # under a working tunnel (blackhole, roaming, idle timeouts) is
 # nat-paths.sh's job.
 run_case() {
-	local name=$1 a b want=direct A4 B4 tag="[$1]"
+	local name=$1 a b want=direct A4 B4
 	case $name in
 	same) a=same; b=same ;;
 	*) a=${name%-*}; b=${name#*-} ;;
@@ -97,34 +93,13 @@ run_case() {
 		side alice "$a" 1 && side bob "$b" 2
 	fi || { check "$tag topology" false; return; }
 
-	q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
-	q2qd_conf alice 'port = 8789;'
-	q2qd_conf bob 'port = 8789;'
-	for n in auth alice bob; do q2qd_start $n || { check "$tag q2qd $n starts" false; return; }; done
-	check "$tag alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-	check "$tag bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
-	check "$tag alice up" ctl alice up
-	check "$tag bob up" ctl bob up
-	# up returns before the node has registered with the authority
-	wait_for 10 ctl bob resolve alice@example.com
-	wait_for 10 ctl alice resolve bob@example.com
-	A4=$(ctl bob resolve alice@example.com 2>/dev/null)
-	B4=$(ctl alice resolve bob@example.com 2>/dev/null)
-	if [ -z "$A4" ] || [ -z "$B4" ]; then
-		check "$tag both overlay addresses resolve" false
-		return
-	fi
+	nat_pair 192.0.2.10 || return
 	if [ "$a" != same ]; then
 		check_netcheck "$tag" alice "$a"
 		check_netcheck "$tag" bob "$b"
 	fi
 
-	check "$tag alice pings bob" wait_for 30 ovl_ping alice "$B4"
-	check "$tag bob pings alice" wait_for 10 ovl_ping bob "$A4"
-	# A session may start on the relay and move to direct once a punch
-	# lands, so wait for the expected path; then it must hold.
-	check "$tag alice's path to bob becomes $want" wait_for 30 path_is alice bob@example.com $want
-	check "$tag bob's path to alice becomes $want" wait_for 15 path_is bob alice@example.com $want
+	nat_pair_settles $want 30
 	head -c "${FILE_KB}K" /dev/urandom > "$T/file"
 	check "$tag ${FILE_KB} KB alice->bob arrives intact" \
 		tcp_copy alice bob "$B4" 5001 "$T/file" "$T/file.rx"
@@ -139,7 +114,7 @@ run_case() {
 
 	if [ "$name" = same ]; then
 		check "$tag the direct endpoint is bob's LAN address" \
-			ovl_endpoint_in alice bob@example.com "198.18.1.3:*"
+			nat_endpoint_in alice bob@example.com "198.18.1.3:*"
 	fi
 }
 
@@ -154,39 +129,5 @@ done
 CASES+=(same)
 [ -n "${MATRIX:-}" ] && read -ra CASES <<<"$MATRIX"
 
-TOP=$T
-i=0
-for c in "${CASES[@]}"; do
-	i=$((i + 1))
-	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-	(
-		# A world of its own: prefix, files, namespace list, cleanup.
-		PFX="$PFX-$i"; T="$TOP/c$i"
-		# lib.sh's list of namespaces for e2e_cleanup
-		# shellcheck disable=SC2034
-		NSES=()
-		mkdir -p "$T"; chmod 755 "$T"
-		trap e2e_cleanup EXIT
-		trap 'exit 130' INT TERM
-		start=$(date +%s)
-		run_case "$c"
-		if [ "$FAIL" -gt 0 ]; then
-			for n in auth alice bob; do
-				tail -20 "$T/$n/log" 2>/dev/null | sed "s/^/    # $n: /"
-			done
-		fi
-		echo "# [$c] $(( $(date +%s) - start )) s"
-	) > "$TOP/c$i.out" 2>&1 &
-done
-wait
-
-i=0
-for c in "${CASES[@]}"; do
-	i=$((i + 1))
-	cat "$TOP/c$i.out"
-	PASS=$((PASS + $(grep -c '^ok - ' "$TOP/c$i.out")))
-	FAIL=$((FAIL + $(grep -c '^not ok - ' "$TOP/c$i.out")))
-	SKIP=$((SKIP + $(grep -c '^skip - ' "$TOP/c$i.out")))
-	grep -q '^# \[' "$TOP/c$i.out" || { FAIL=$((FAIL + 1)); echo "not ok - [$c] case did not finish"; }
-done
+nat_cases "$JOBS" run_case "${CASES[@]}"
 e2e_finish

@@ -41,9 +41,6 @@ AUTH=192.0.2.10
 AUTH2=192.0.2.20
 JOBS=${JOBS:-8}
 
-path_is() { [ "$(ovl_peer "$1" "$2" path)" = "$3" ]; }
-# ep_in NODE IDENTITY GLOB: the endpoint NODE uses for IDENTITY matches GLOB.
-ep_in() { [[ "$(ovl_peer "$1" "$2" endpoint)" == $3 ]]; }
 link_is() { [ "$(ctl "$1" status --json 2>/dev/null | jq_get authority_link)" = "$2" ]; }
 link_not() { local s; s=$(ctl "$1" status --json 2>/dev/null | jq_get authority_link); [ -n "$s" ] && [ "$s" != "$2" ]; }
 # replies FILE: echo replies a running ping has written to FILE so far.
@@ -62,50 +59,6 @@ world() {
 		nat_router rb "$2" 192.0.2.22/24 198.18.2.0/24 && nat_host bob rb 198.18.2.2/24
 }
 
-# auth_start NAME DOMAIN [extra authority settings]
-auth_start() {
-	q2qd_conf "$1" "authority = { domain = \"$2\"; listen = \"0.0.0.0:8788\"; $3 };"
-	q2qd_start "$1"
-}
-
-# join NODE IDENTITY AUTHNS AUTHADDR [config lines...]: start NODE's q2qd,
-# enroll it, bring it up. Failures are reported as checks.
-join() {
-	local node=$1 id=$2 auth=$3 addr=$4 f=$FAIL
-	shift 4
-	q2qd_conf "$node" 'port = 8789;' "$@"
-	q2qd_start "$node" || { check "$tag q2qd $node starts" false; return 1; }
-	check "$tag $node enrolls as $id" ovl_enroll "$node" "$id" "$auth" "$addr:8788"
-	check "$tag $node up" ctl "$node" up
-	[ "$FAIL" = "$f" ]
-}
-
-# pair [alice config] -- [bob config]: auth, alice and bob joined; sets A4
-# and B4 (their overlay IPv4) once each resolves the other.
-pair() {
-	local ca=() cb=()
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do ca+=("$1"); shift; done
-	[ $# -gt 0 ] && shift
-	cb=("$@")
-	auth_start auth example.com || { check "$tag authority starts" false; return 1; }
-	join alice alice@example.com auth $AUTH "${ca[@]}" || return 1
-	join bob bob@example.com auth $AUTH "${cb[@]}" || return 1
-	# up returns before the node has registered with the authority
-	wait_for 10 ctl alice resolve bob@example.com
-	wait_for 10 ctl bob resolve alice@example.com
-	A4=$(ctl bob resolve alice@example.com 2>/dev/null)
-	B4=$(ctl alice resolve bob@example.com 2>/dev/null)
-	[ -n "$A4" ] && [ -n "$B4" ] || { check "$tag both overlay addresses resolve" false; return 1; }
-}
-
-# direct_pair: a pair that pings both ways and has settled on direct.
-direct_pair() {
-	check "$tag alice pings bob" wait_for 30 ovl_ping alice "$B4"
-	check "$tag bob pings alice" wait_for 10 ovl_ping bob "$A4"
-	check "$tag alice's path to bob becomes direct" wait_for 15 path_is alice bob@example.com direct
-	check "$tag bob's path to alice becomes direct" wait_for 15 path_is bob alice@example.com direct
-}
-
 # ---------------------------------------------------------------- keepalive
 # The routers forget a UDP mapping after 5 s of silence; keepalive = 2 must
 # hold both mappings through a minute of idleness, so the tunnel needs no
@@ -113,8 +66,8 @@ direct_pair() {
 case_keepalive() {
 	world restricted restricted || { check "$tag topology" false; return; }
 	nat_set_timeout ra 5 && nat_set_timeout rb 5 || { check "$tag 5 s timeouts" false; return; }
-	pair 'keepalive = 2;' -- 'keepalive = 2;' || return
-	direct_pair
+	nat_pair $AUTH 'keepalive = 2;' -- 'keepalive = 2;' || return
+	nat_pair_settles direct 15
 	local before; before=$(ovl_peer alice bob@example.com endpoint)
 	# The idleness is the test: 60 s is 12 x the mapping timeout.
 	sleep 60
@@ -139,8 +92,8 @@ case_keepalive() {
 # keepalive rather than conclude the path died.
 case_idle() {
 	world restricted restricted || { check "$tag topology" false; return; }
-	pair || return
-	direct_pair
+	nat_pair $AUTH || return
+	nat_pair_settles direct 15
 	# The quiet is the test: longer than the 5 s "unanswered" and 6 s
 	# "direct dead" timers.
 	sleep 15
@@ -162,24 +115,24 @@ case_idle() {
 case_blackhole() {
 	local pf pid n0 n1 sent got
 	world restricted restricted || { check "$tag topology" false; return; }
-	pair || return
-	direct_pair
+	nat_pair $AUTH || return
+	nat_pair_settles direct 15
 	pf=$T/ping.out
 	ip netns exec "$PFX-alice" ping -i 0.2 -W 1 "$B4" > "$pf" 2>&1 &
 	pid=$!
 	wait_for 5 more_replies "$pf" 3
 	nat_blackhole rb on $AUTH
 	check "$tag blackhole: alice's path becomes relay within 12 s" \
-		wait_for 12 path_is alice bob@example.com relay
-	check "$tag blackhole: bob's path becomes relay" wait_for 10 path_is bob alice@example.com relay
+		wait_for 12 nat_path_is alice bob@example.com relay
+	check "$tag blackhole: bob's path becomes relay" wait_for 10 nat_path_is bob alice@example.com relay
 	n0=$(replies "$pf")
 	check "$tag the running ping gets 10 more replies through the relay" \
 		wait_for 5 more_replies "$pf" $((n0 + 10))
 	nat_blackhole rb off
 	check "$tag blackhole lifted: alice's path back to direct within 15 s" \
-		wait_for 15 path_is alice bob@example.com direct
+		wait_for 15 nat_path_is alice bob@example.com direct
 	check "$tag blackhole lifted: bob's path back to direct within 15 s" \
-		wait_for 15 path_is bob alice@example.com direct
+		wait_for 15 nat_path_is bob alice@example.com direct
 	n1=$(replies "$pf")
 	check "$tag the running ping gets 10 more replies direct" \
 		wait_for 5 more_replies "$pf" $((n1 + 10))
@@ -199,14 +152,14 @@ case_roam() {
 	local old
 	world restricted restricted || { check "$tag topology" false; return; }
 	nat_router rc restricted 192.0.2.23/24 198.18.3.0/24 || { check "$tag router rc" false; return; }
-	pair || return
-	direct_pair
+	nat_pair $AUTH || return
+	nat_pair_settles direct 15
 	old=$(ovl_peer bob alice@example.com endpoint)
-	check "$tag before roaming bob reaches alice via ra" ep_in bob alice@example.com "192.0.2.21:*"
+	check "$tag before roaming bob reaches alice via ra" nat_endpoint_in bob alice@example.com "192.0.2.21:*"
 	nat_move_host alice rc 198.18.3.2/24 || { check "$tag roaming" false; return; }
 	check "$tag after roaming alice pings bob within 15 s" wait_for 15 ovl_ping alice "$B4"
 	check "$tag bob's endpoint for alice moves to rc's address" \
-		wait_for 15 ep_in bob alice@example.com "192.0.2.23:*"
+		wait_for 15 nat_endpoint_in bob alice@example.com "192.0.2.23:*"
 	check_ne "$tag bob's endpoint for alice changed" "$(ovl_peer bob alice@example.com endpoint)" "$old"
 	check "$tag bob pings alice" wait_for 10 ovl_ping bob "$A4"
 	check_eq "$tag the path is direct" "$(ovl_peer bob alice@example.com path)" direct
@@ -220,10 +173,10 @@ case_authdown() {
 	local pid
 	world restricted restricted || { check "$tag topology" false; return; }
 	host_add carol 192.0.2.13/24
-	pair || return
-	join carol carol@example.com auth $AUTH || return
+	nat_pair $AUTH || return
+	nat_join carol carol@example.com auth $AUTH || return
 	wait_for 10 link_is carol registered
-	direct_pair
+	nat_pair_settles direct 15
 	pid=$(cat "$T/auth/pid")
 	kill -9 "$pid"; wait "$pid" 2>/dev/null; rm -f "$T/auth/pid"
 	check "$tag authority down: alice notices" wait_for 30 link_not alice registered
@@ -252,14 +205,14 @@ case_xdomain() {
 	host_add auth2 $AUTH2/24
 	nat_router rc restricted 192.0.2.23/24 198.18.3.0/24 && nat_host carol rc 198.18.3.2/24 ||
 		{ check "$tag topology" false; return; }
-	auth_start auth example.com || { check "$tag example.com authority starts" false; return; }
-	auth_start auth2 example.org 'pool = "100.100.0.0/16";' ||
+	nat_auth_start auth example.com || { check "$tag example.com authority starts" false; return; }
+	nat_auth_start auth2 example.org 'pool = "100.100.0.0/16";' ||
 		{ check "$tag example.org authority starts" false; return; }
 	fp1=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
 	fp2=$(ctl auth2 status --json | jq_get authority_service.ca_fingerprint)
-	join alice alice@example.com auth $AUTH \
+	nat_join alice alice@example.com auth $AUTH \
 		"trust = ( { domain = \"example.org\"; fingerprint = \"$fp2\"; authority = \"$AUTH2:8788\"; } );" || return
-	join carol carol@example.org auth2 $AUTH2 || return
+	nat_join carol carol@example.org auth2 $AUTH2 || return
 	A4=$(ctl alice status --json | jq_get ipv4)
 	c4=$(ctl carol status --json | jq_get ipv4)
 	check "$tag carol's address $c4 is from example.org's pool" in_net "$c4" 100.100.0.0/16
@@ -269,7 +222,7 @@ case_xdomain() {
 		wait_for 20 bash -c "nsx alice ping -c1 -W1 \$(ctl alice resolve carol@example.org)"
 	check "$tag carol pings alice back" wait_for 10 ovl_ping carol "$A4"
 	check_eq "$tag alice's peers name carol@example.org" "$(ovl_peer alice carol@example.org session)" true
-	check "$tag the path becomes direct" wait_for 15 path_is alice carol@example.org direct
+	check "$tag the path becomes direct" wait_for 15 nat_path_is alice carol@example.org direct
 	head -c 256K /dev/urandom > "$T/file"
 	check "$tag 256 KB alice->carol arrive intact" \
 		tcp_copy alice carol "$c4" 5001 "$T/file" "$T/file.rx"
@@ -293,12 +246,12 @@ case_policy() {
 	world restricted restricted || { check "$tag topology" false; return; }
 	nat_router rc restricted 192.0.2.23/24 198.18.3.0/24 && nat_host mallory rc 198.18.3.2/24 &&
 		host_add dave 192.0.2.14/24 || { check "$tag topology" false; return; }
-	pair -- 'refuse = [ "mallory@example.com" ];' || return
-	join mallory mallory@example.com auth $AUTH || return
+	nat_pair $AUTH -- 'refuse = [ "mallory@example.com" ];' || return
+	nat_join mallory mallory@example.com auth $AUTH || return
 	# dave enrolls, then goes offline: a known identity nobody can reach
-	join dave dave@example.com auth $AUTH || return
+	nat_join dave dave@example.com auth $AUTH || return
 	q2qd_stop dave
-	direct_pair
+	nat_pair_settles direct 15
 	wait_for 10 link_is mallory registered
 	o_bob=$(ctl mallory resolve bob@example.com 2>&1); r_bob=$?
 	o_off=$(ctl mallory resolve dave@example.com 2>&1); r_off=$?
@@ -335,11 +288,8 @@ case_relay() {
 	local mark=Q2Q-RELAY-PLAINTEXT-MARK relayed ids n
 	world hard hard || { check "$tag topology" false; return; }
 	host_add forger 192.0.2.30/24
-	pair || return
-	check "$tag alice pings bob" wait_for 30 ovl_ping alice "$B4"
-	check "$tag bob pings alice" wait_for 10 ovl_ping bob "$A4"
-	check "$tag alice's path to bob is relay" wait_for 15 path_is alice bob@example.com relay
-	check "$tag bob's path to alice is relay" wait_for 15 path_is bob alice@example.com relay
+	nat_pair $AUTH || return
+	nat_pair_settles relay 15
 	check_eq "$tag alice's endpoint for bob is the relay" "$(ovl_peer alice bob@example.com endpoint)" relay
 
 	python3 -c 'import sys
@@ -409,37 +359,6 @@ print("sent", len(sent))' "$AUTH" "$ids" "$T/genuine" "$T/forged" > "$T/forger.o
 }
 
 read -ra CASES <<<"${CASES:-keepalive idle blackhole roam authdown xdomain policy relay}"
-TOP=$T
-i=0
-for c in "${CASES[@]}"; do
-	i=$((i + 1))
-	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-	(
-		# A world of its own: prefix, files, namespace list, cleanup.
-		PFX="$PFX-$i"; T="$TOP/c$i"; NSES=()
-		mkdir -p "$T"; chmod 755 "$T"
-		trap e2e_cleanup EXIT
-		trap 'exit 130' INT TERM
-		tag="[$c]"
-		start=$(date +%s)
-		"case_$c"
-		if [ "$FAIL" -gt 0 ]; then
-			for n in auth auth2 alice bob carol mallory; do
-				[ -f "$T/$n/log" ] && tail -25 "$T/$n/log" | sed "s/^/    # $n: /"
-			done
-		fi
-		echo "# $tag $(( $(date +%s) - start )) s"
-	) > "$TOP/c$i.out" 2>&1 &
-done
-wait
-
-i=0
-for c in "${CASES[@]}"; do
-	i=$((i + 1))
-	cat "$TOP/c$i.out"
-	PASS=$((PASS + $(grep -c '^ok - ' "$TOP/c$i.out")))
-	FAIL=$((FAIL + $(grep -c '^not ok - ' "$TOP/c$i.out")))
-	SKIP=$((SKIP + $(grep -c '^skip - ' "$TOP/c$i.out")))
-	grep -q "^# \[$c\] [0-9]* s$" "$TOP/c$i.out" || { FAIL=$((FAIL + 1)); echo "not ok - [$c] case did not finish"; }
-done
+run_case() { "case_$1"; }
+nat_cases "$JOBS" run_case "${CASES[@]}"
 e2e_finish

@@ -457,3 +457,130 @@ nat_mapped() { sed -n 's/^mapped //p' "$1" | head -1; }
 
 # nat_send HOST LPORT DST:PORT PAYLOAD [COUNT]: fire and forget.
 nat_send() { _nat_py "$1" send "$2" "$3" "$4" "${5:-3}"; }
+
+# ===========================================================================
+# Shared by nat-matrix.sh and nat-paths.sh: two nodes joined through the lab,
+# and cases run side by side, each in a world of its own. These use lib.sh's
+# daemons, overlay helpers and checks; every check's name starts with $tag
+# ("[CASE]", set by nat_cases).
+#
+#   nat_auth_start NAME DOMAIN [SETTINGS]
+#   nat_join NODE IDENTITY AUTHNS AUTHADDR [CONFIG...]
+#   nat_pair AUTHADDR [ALICE_CONFIG...] [-- BOB_CONFIG...]    (sets A4, B4)
+#   nat_pair_settles PATH SECS
+#   nat_path_is NODE IDENTITY PATH, nat_endpoint_in NODE IDENTITY GLOB
+#   nat_cases JOBS FUNC CASE...
+# ===========================================================================
+
+# nat_path_is NODE IDENTITY PATH: NODE's path to IDENTITY is PATH
+# (direct|relay).
+nat_path_is() { [ "$(ovl_peer "$1" "$2" path)" = "$3" ]; }
+# nat_endpoint_in NODE IDENTITY GLOB: the endpoint NODE uses for IDENTITY
+# matches GLOB.
+# shellcheck disable=SC2053
+nat_endpoint_in() { [[ "$(ovl_peer "$1" "$2" endpoint)" == $3 ]]; }
+
+# nat_auth_start NAME DOMAIN [SETTINGS]: NAME's q2qd as the authority for
+# DOMAIN on TCP+UDP 8788; SETTINGS go into its authority block.
+nat_auth_start() {
+	q2qd_conf "$1" "authority = { domain = \"$2\"; listen = \"0.0.0.0:8788\"; $3 };"
+	q2qd_start "$1"
+}
+
+# nat_join NODE IDENTITY AUTHNS AUTHADDR [CONFIG...]: start NODE's q2qd
+# (port 8789, plus CONFIG lines), enroll it as IDENTITY at the authority in
+# namespace AUTHNS listening on AUTHADDR, bring it up. Failures are checks.
+nat_join() {
+	local node=$1 id=$2 auth=$3 addr=$4 f=$FAIL
+	shift 4
+	q2qd_conf "$node" 'port = 8789;' "$@"
+	q2qd_start "$node" || { check "$tag q2qd $node starts" false; return 1; }
+	check "$tag $node enrolls as $id" ovl_enroll "$node" "$id" "$auth" "$addr:8788"
+	check "$tag $node up" ctl "$node" up
+	[ "$FAIL" = "$f" ]
+}
+
+# nat_pair AUTHADDR [ALICE_CONFIG...] [-- BOB_CONFIG...]: the example.com
+# authority in namespace auth at AUTHADDR, alice@example.com and
+# bob@example.com joined; sets A4 and B4 (their overlay IPv4) once each
+# resolves the other.
+nat_pair() {
+	local addr=$1 ca=() cb=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do ca+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	cb=("$@")
+	nat_auth_start auth example.com || { check "$tag authority starts" false; return 1; }
+	nat_join alice alice@example.com auth "$addr" "${ca[@]}" || return 1
+	nat_join bob bob@example.com auth "$addr" "${cb[@]}" || return 1
+	# up returns before the node has registered with the authority
+	wait_for 10 ctl alice resolve bob@example.com
+	wait_for 10 ctl bob resolve alice@example.com
+	A4=$(ctl bob resolve alice@example.com 2>/dev/null)
+	B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+	if [ -z "$A4" ] || [ -z "$B4" ]; then
+		check "$tag both overlay addresses resolve" false
+		return 1
+	fi
+}
+
+# nat_pair_settles PATH SECS: alice and bob ping each other, then alice's
+# path to bob becomes PATH (direct|relay) within SECS, and bob's to alice
+# within 15 s. A session may start on the relay and move to direct once a
+# punch lands, so this waits for PATH rather than looking once.
+nat_pair_settles() {
+	check "$tag alice pings bob" wait_for 30 ovl_ping alice "$B4"
+	check "$tag bob pings alice" wait_for 10 ovl_ping bob "$A4"
+	check "$tag alice's path to bob becomes $1" wait_for "$2" nat_path_is alice bob@example.com "$1"
+	check "$tag bob's path to alice becomes $1" wait_for 15 nat_path_is bob alice@example.com "$1"
+}
+
+# _nat_case FUNC CASE N TOP: the body of one case, run in the background
+# (so in a subshell of its own): lib.sh's globals are set for its world.
+_nat_case() {
+	local fn=$1 c=$2 start out
+	# shellcheck disable=SC2034
+	PFX="$PFX-$3"; T="$4/c$3"; NSES=(); tag="[$c]"
+	mkdir -p "$T"; chmod 755 "$T"
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+	start=$(date +%s)
+	"$fn" "$c"
+	if [ "$FAIL" -gt 0 ]; then
+		for out in "$T"/*/log; do
+			[ -f "$out" ] || continue
+			tail -25 "$out" | sed "s/^/    # $(basename "$(dirname "$out")"): /"
+		done
+	fi
+	echo "# $tag $(( $(date +%s) - start )) s"
+}
+
+# nat_cases JOBS FUNC CASE...: runs "FUNC CASE" for every CASE, JOBS at a
+# time, each in a subshell with a world of its own (namespaces $PFX-N-*,
+# files under $T/cN, its own NSES and cleanup) and $tag set to "[CASE]".
+# When all have ended, prints each case's output in order (after a failed
+# check, the tail of every daemon's log) and adds its checks to PASS, FAIL
+# and SKIP; a case that did not print its closing "# [CASE] N s" line
+# counts as one more failure.
+nat_cases() {
+	local max=$1 fn=$2 i=0 c out
+	shift 2
+	for c in "$@"; do
+		i=$((i + 1))
+		while [ "$(jobs -rp | wc -l)" -ge "$max" ]; do wait -n; done
+		_nat_case "$fn" "$c" "$i" "$T" > "$T/c$i.out" 2>&1 &
+	done
+	wait
+
+	i=0
+	for c in "$@"; do
+		i=$((i + 1))
+		out="$T/c$i.out"
+		cat "$out"
+		PASS=$((PASS + $(grep -c '^ok - ' "$out")))
+		FAIL=$((FAIL + $(grep -c '^not ok - ' "$out")))
+		SKIP=$((SKIP + $(grep -c '^skip - ' "$out")))
+		grep -q "^# \[$c\] [0-9]* s$" "$out" ||
+			{ FAIL=$((FAIL + 1)); echo "not ok - [$c] case did not finish"; }
+	done
+}

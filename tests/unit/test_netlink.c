@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +31,7 @@
 #include "routing/netlink.h"
 #include "tund/tun.h"
 #include "harness.h"
+#include "testnet.h"
 
 #define TUN_NAME "q2qtest0"
 
@@ -158,14 +158,21 @@ out:
 	return r;
 }
 
-static int find_addr(int ifindex, int family, const char *txt, uint8_t plen, struct seen *s)
+/* Start a search for txt/plen (txt may be NULL) on ifindex. */
+static void seen_init(struct seen *s, int family, int ifindex, const char *txt,
+		      uint8_t plen)
 {
 	memset(s, 0, sizeof(*s));
 	s->want_family = family;
 	s->ifindex = ifindex;
 	s->plen = plen;
-	if (inet_pton(family, txt, s->addr) != 1)
+	if (txt && inet_pton(family, txt, s->addr) != 1)
 		abort();
+}
+
+static int find_addr(int ifindex, int family, const char *txt, uint8_t plen, struct seen *s)
+{
+	seen_init(s, family, ifindex, txt, plen);
 	if (dump(RTM_GETADDR, family, addr_cb, s) != 0)
 		return -1;
 	return s->found;
@@ -174,13 +181,8 @@ static int find_addr(int ifindex, int family, const char *txt, uint8_t plen, str
 static int find_route_in(uint8_t table, int ifindex, int family, const char *txt,
 			 uint8_t plen, struct seen *s)
 {
-	memset(s, 0, sizeof(*s));
+	seen_init(s, family, ifindex, txt, plen);
 	s->table = table;
-	s->want_family = family;
-	s->ifindex = ifindex;
-	s->plen = plen;
-	if (inet_pton(family, txt, s->addr) != 1)
-		abort();
 	if (dump(RTM_GETROUTE, family, route_cb, s) != 0)
 		return -1;
 	return s->found;
@@ -193,8 +195,7 @@ static int find_route(int ifindex, int family, const char *txt, uint8_t plen, st
 
 static int find_link(int ifindex, struct seen *s)
 {
-	memset(s, 0, sizeof(*s));
-	s->ifindex = ifindex;
+	seen_init(s, AF_UNSPEC, ifindex, NULL, 0);
 	if (dump(RTM_GETLINK, AF_UNSPEC, link_cb, s) != 0)
 		return -1;
 	return s->found;
@@ -628,19 +629,12 @@ static void test_close_removes_link(void)
 
 int main(void)
 {
+	int r;
+
 	RUN(test_arg_checks);
-	if (geteuid() != 0) {
-		printf("skip: needs root (netlink and TUN tests)\n");
-		return HARNESS_END();
-	}
-	if (unshare(CLONE_NEWNET) != 0) {
-		printf("skip: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return HARNESS_END();
-	}
-	if (nl_link_set(nl_link_index("lo"), 1, 0) != 0) {
-		printf("not ok: cannot bring lo up in the new namespace\n");
-		return 1;
-	}
+	r = tn_netns_enter("netlink and TUN tests");
+	if (r)
+		return r == TN_SKIP ? HARNESS_END() : 1;
 	RUN(test_tun_open);
 	if (tunfd < 0)
 		return HARNESS_END();

@@ -1,13 +1,14 @@
 /*
- * Tests for netstack/gro.c. Packets are built here with checksums from a
- * naive byte-pair routine independent of the module. Every result goes
- * through one checker that undoes the merge the way the kernel's GSO would
- * (cut the payload into gso_size pieces, rebuild each header, checksum it)
- * and requires the pieces to be exactly the input packets, each used once,
- * in input order within a flow; merged headers, vnet fields and the
- * CHECKSUM_PARTIAL contract are checked on the way. Hand-built cases then
- * pin down which runs merge and which must not, and a fuzz loop throws
- * mutated and random batches at it with guard bytes after the buffer.
+ * Tests for netstack/gro.c. Packets are built here with checksums from
+ * testnet.h's naive byte-wise routine, independent of the module. Every
+ * result goes through one checker that undoes the merge the way the
+ * kernel's GSO would (cut the payload into gso_size pieces, rebuild each
+ * header, checksum it) and requires the pieces to be exactly the input
+ * packets, each used once, in input order within a flow; merged headers,
+ * vnet fields and the CHECKSUM_PARTIAL contract are checked on the way.
+ * Hand-built cases then pin down which runs merge and which must not, and a
+ * fuzz loop throws mutated and random batches at it with guard bytes after
+ * the buffer.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,89 +16,18 @@
 
 #include "tests/unit/harness.h"
 #include "netstack/gro.h"
+#include "tests/unit/testnet.h"
 
 #define MAXPKT		200
 #define PKTBUF		1600
 #define OUTCAP		(512 * 1024)
 #define GUARD		64
 
-/* ---- independent checksums and packet building ---- */
-
-static uint32_t ref_add(uint32_t s, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (i < len)
-		s += (uint32_t)p[i] << 8;
-	return s;
-}
-
-static uint16_t ref_fold(uint32_t s)
-{
-	while (s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
+/* ---- packet building (checksums: testnet.h's independent routine) ---- */
 
 static uint16_t rd16le(const uint8_t *p)
 {
 	return (uint16_t)(p[1] << 8 | p[0]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
-
-static uint32_t ref_pseudo(const uint8_t *ip, size_t tcplen)
-{
-	uint32_t s = (ip[0] >> 4) == 6 ? ref_add(0, ip + 8, 32) : ref_add(0, ip + 12, 8);
-
-	return s + 6 + (uint32_t)tcplen;
-}
-
-/* Fill in the TCP checksum of the segment at ip (IP header iphl bytes). */
-static void ref_tcp_csum(uint8_t *ip, size_t iphl, size_t len)
-{
-	uint8_t *t = ip + iphl;
-
-	wr16(t + 16, 0);
-	wr16(t + 16, (uint16_t)~ref_fold(ref_add(ref_pseudo(ip, len - iphl), t, len - iphl)));
-}
-
-static int ref_tcp_ok(const uint8_t *ip, size_t iphl, size_t len)
-{
-	return ref_fold(ref_add(ref_pseudo(ip, len - iphl), ip + iphl, len - iphl)) == 0xffff;
-}
-
-static void ref_ip4_csum(uint8_t *ip)
-{
-	wr16(ip + 10, 0);
-	wr16(ip + 10, (uint16_t)~ref_fold(ref_add(0, ip, 20)));
-}
-
-static int ref_ip4_ok(const uint8_t *ip)
-{
-	return ref_fold(ref_add(0, ip, 20)) == 0xffff;
 }
 
 struct tflow {
@@ -155,55 +85,30 @@ static uint8_t payload_byte(uint32_t seq, uint16_t sport)
 static size_t mkseg(uint8_t *p, struct tflow *f, uint32_t seq, uint8_t flags,
 		    size_t plen)
 {
-	size_t iphl = f->v6 ? 40 : 20, thl = 20 + f->optlen, len = iphl + thl + plen;
-	uint8_t *t = p + iphl;
+	uint8_t data[PKTBUF];
 
-	memset(p, 0, iphl + thl);
-	if (f->v6) {
-		wr32(p, 6u << 28 | (uint32_t)f->tos << 20 | f->label);
-		wr16(p + 4, (uint16_t)(thl + plen));
-		p[6] = 6;
-		p[7] = f->ttl;
-		memcpy(p + 8, f->src, 16);
-		memcpy(p + 24, f->dst, 16);
-	} else {
-		p[0] = 0x45;
-		p[1] = f->tos;
-		wr16(p + 2, (uint16_t)len);
-		wr16(p + 4, f->id++);
-		wr16(p + 6, 0x4000);
-		p[8] = f->ttl;
-		p[9] = 6;
-		memcpy(p + 12, f->src, 4);
-		memcpy(p + 16, f->dst, 4);
-		ref_ip4_csum(p);
-	}
-	wr16(t, f->sport);
-	wr16(t + 2, f->dport);
-	wr32(t + 4, seq);
-	wr32(t + 8, f->ack);
-	t[12] = (uint8_t)(thl / 4 << 4);
-	t[13] = flags;
-	wr16(t + 14, f->win);
-	memcpy(t + 20, f->opt, f->optlen);
 	for (size_t i = 0; i < plen; i++)
-		t[thl + i] = payload_byte(seq + (uint32_t)i, f->sport);
-	ref_tcp_csum(p, iphl, len);
-	return len;
+		data[i] = payload_byte(seq + (uint32_t)i, f->sport);
+	return tn_tcp_build(p, &(struct tn_tcp){
+		.v6 = f->v6, .src = f->src, .dst = f->dst,
+		.sport = f->sport, .dport = f->dport, .seq = seq, .ack = f->ack,
+		.flags = flags, .win = f->win, .ttl = f->ttl, .tos = f->tos,
+		.label = f->label, .id = f->v6 ? 0 : f->id++, .frag = 0x4000,
+		.opt = f->opt, .optlen = f->optlen, .data = data, .len = plen });
 }
 
 static size_t mkudp(uint8_t *p)
 {
 	memset(p, 0, 48);
 	p[0] = 0x45;
-	wr16(p + 2, 48);
+	tn_wr16(p + 2, 48);
 	p[8] = 64;
 	p[9] = 17;
 	memcpy(p + 12, (uint8_t[]){ 100, 64, 0, 2, 100, 64, 0, 1 }, 8);
-	ref_ip4_csum(p);
-	wr16(p + 20, 5000);
-	wr16(p + 22, 53);
-	wr16(p + 24, 28);
+	tn_ip4_csum(p);
+	tn_wr16(p + 20, 5000);
+	tn_wr16(p + 22, 53);
+	tn_wr16(p + 24, 28);
 	memset(p + 28, 'u', 20);
 	return 48;
 }
@@ -212,7 +117,7 @@ static size_t mkicmp6(uint8_t *p)
 {
 	memset(p, 0, 104);
 	p[0] = 0x60;
-	wr16(p + 4, 64);
+	tn_wr16(p + 4, 64);
 	p[6] = 58;
 	p[7] = 64;
 	p[8] = p[24] = 0xfd;
@@ -354,14 +259,14 @@ static int check_writes(int nw)
 		if (ip[0] >> 4 == 4) {
 			CHECK_INT(v[1], VIRTIO_NET_HDR_GSO_TCPV4);
 			CHECK_INT(ip[0], 0x45);
-			CHECK_INT(rd16(ip + 2), len);
-			CHECK(ref_ip4_ok(ip));
+			CHECK_INT(tn_rd16(ip + 2), len);
+			CHECK(tn_ip4_ok(ip));
 			CHECK_INT(ip[9], 6);
 			iphl = 20;
 		} else {
 			CHECK_INT(v[1], VIRTIO_NET_HDR_GSO_TCPV6);
 			CHECK_INT(ip[0] >> 4, 6);
-			CHECK_INT(rd16(ip + 4), len - 40);
+			CHECK_INT(tn_rd16(ip + 4), len - 40);
 			CHECK_INT(ip[6], 6);
 			iphl = 40;
 		}
@@ -379,11 +284,11 @@ static int check_writes(int nw)
 		pay = len - hlen;
 		CHECK(pay > g);			/* at least two segments */
 		/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum... */
-		CHECK_INT(rd16(ip + iphl + 16), ref_fold(ref_pseudo(ip, len - iphl)));
+		CHECK_INT(tn_rd16(ip + iphl + 16), tn_fold(tn_pseudo(ip, 6, len - iphl)));
 		/* ...and finishing it as the kernel would gives a valid checksum. */
 		memcpy(done, ip, len);
-		wr16(done + iphl + 16, (uint16_t)~ref_fold(ref_add(0, done + iphl, len - iphl)));
-		CHECK(ref_tcp_ok(done, iphl, len));
+		tn_wr16(done + iphl + 16, (uint16_t)~tn_fold(tn_sum(0, done + iphl, len - iphl)));
+		CHECK(tn_tcp_ok(done, iphl, len));
 
 		/* Cut it up as GSO would and find each piece among the inputs. */
 		for (size_t o = 0; o < pay; o += g) {
@@ -394,14 +299,14 @@ static int check_writes(int nw)
 			memcpy(piece, ip, hlen);
 			memcpy(piece + hlen, ip + hlen + o, pl);
 			if (iphl == 20) {
-				wr16(piece + 2, (uint16_t)plen);
-				ref_ip4_csum(piece);
+				tn_wr16(piece + 2, (uint16_t)plen);
+				tn_ip4_csum(piece);
 			} else {
-				wr16(piece + 4, (uint16_t)(plen - 40));
+				tn_wr16(piece + 4, (uint16_t)(plen - 40));
 			}
-			wr32(piece + iphl + 4, rd32(ip + iphl + 4) + (uint32_t)o);
+			tn_wr32(piece + iphl + 4, tn_rd32(ip + iphl + 4) + (uint32_t)o);
 			piece[iphl + 13] = last ? ip[iphl + 13] : 0x10;
-			ref_tcp_csum(piece, iphl, plen);
+			tn_tcp_csum(piece, iphl, plen);
 			i = match_input(piece, plen, used, iphl == 20);
 			CHECK(i >= 0);
 			if (i < 0) {
@@ -409,9 +314,9 @@ static int check_writes(int nw)
 				return -1;
 			}
 			/* Only packets the kernel would have accepted get merged. */
-			CHECK(ref_tcp_ok(in[i].data, iphl, plen));
+			CHECK(tn_tcp_ok(in[i].data, iphl, plen));
 			if (iphl == 20)
-				CHECK(ref_ip4_ok(in[i].data));
+				CHECK(tn_ip4_ok(in[i].data));
 			used[i] = 1;
 			CHECK(wi->nseg < GRO_MAX_SEGS);
 			if (wi->nseg >= GRO_MAX_SEGS)
@@ -501,7 +406,7 @@ static void test_two_flows_udp_icmp(void)
 		CHECK_INT(out[0].len, 10 + 52 + 19 * 1228 + 500);
 		CHECK_INT(rd16le(v + 4), 1228);
 		CHECK_INT(rd16le(v + 2), 52);
-		CHECK_INT(rd16(ip + 4), rd16(first + 4));	/* id of the first */
+		CHECK_INT(tn_rd16(ip + 4), tn_rd16(first + 4));	/* id of the first */
 		CHECK_INT(ip[20 + 13], 0x18);			/* PSH from the last */
 		CHECK_MEM(ip + 20, first + 20, 13);		/* ports, seq, ack, doff */
 		CHECK_MEM(ip + 20 + 14, first + 20 + 14, 2);
@@ -729,9 +634,8 @@ static void test_odd_packets(void)
 		memmove(p + 24, p + 20, len - 20);
 		memset(p + 20, 1, 4);
 		p[0] = 0x46;
-		wr16(p + 2, (uint16_t)(len + 4));
-		wr16(p + 10, 0);	/* a 24-byte header */
-		wr16(p + 10, (uint16_t)~ref_fold(ref_add(0, p, 24)));
+		tn_wr16(p + 2, (uint16_t)(len + 4));
+		tn_ip4_csum(p);		/* over the 24-byte header */
 		in[3].len = len + 4;
 	}
 	CHECK_STR(run_batch(NULL), "0,1,2|3|4,5");
@@ -742,7 +646,7 @@ static void test_odd_packets(void)
 	add_seg(&f, 0, 0x10, 1000);
 	i = add_seg(&f, 1000, 0x10, 1000);
 	pk[i][6] = 0x20;	/* MF */
-	ref_ip4_csum(pk[i]);
+	tn_ip4_csum(pk[i]);
 	add_seg(&f, 2000, 0x10, 1000);
 	add_seg(&f, 3000, 0x10, 1000);
 	CHECK_STR(run_batch(NULL), "0|1|2,3");
@@ -768,14 +672,14 @@ static void test_odd_packets(void)
 	six(0, NULL);
 	for (i = 0; i < 6; i++) {
 		pk[i][6] = i == 4 ? 0x40 : 0;
-		ref_ip4_csum(pk[i]);
+		tn_ip4_csum(pk[i]);
 	}
 	CHECK_STR(run_batch(NULL), "0,1,2,3|4|5");
 	/* The reserved ("evil") bit is not ours to vouch for. */
 	six(0, NULL);
 	for (i = 0; i < 6; i++) {
 		pk[i][6] |= 0x80;
-		ref_ip4_csum(pk[i]);
+		tn_ip4_csum(pk[i]);
 	}
 	CHECK_STR(run_batch(NULL), "0|1|2|3|4|5");
 
@@ -969,15 +873,15 @@ static void test_fuzz(void)
 			if (e == 7 || e == 8) {			/* flip a header byte */
 				p[rnd() % (len < 80 ? len : 80)] ^= (uint8_t)(1 + rnd() % 255);
 				if (e == 8 && !fl[j].v6 && (p[0] & 0x0f) == 5 && (p[0] >> 4) == 4) {
-					size_t tl = rd16(p + 2);
+					size_t tl = tn_rd16(p + 2);
 
-					ref_ip4_csum(p);
+					tn_ip4_csum(p);
 					if (tl == len && tl > 40 && p[9] == 6)
-						ref_tcp_csum(p, 20, len);
+						tn_tcp_csum(p, 20, len);
 				}
 				if (e == 8 && (p[0] >> 4) == 6 && p[6] == 6 &&
-				    40 + (size_t)rd16(p + 4) == len)
-					ref_tcp_csum(p, 40, len);
+				    40 + (size_t)tn_rd16(p + 4) == len)
+					tn_tcp_csum(p, 40, len);
 			}
 			if (e == 9)
 				len = rnd() % (len + 1);		/* truncated */

@@ -2,10 +2,10 @@
  * Tests for netstack/tso.c. Super-packets are built here the way the kernel
  * hands them to a TUN with IFF_VNET_HDR (IP header complete, TCP checksum
  * field holding only the pseudo-header sum over the whole length), split,
- * and every segment is checked with a checksum routine written here
- * independently (byte-wise, big-endian 16-bit words), never with the
- * library's. A fuzz loop feeds mutated headers and lengths and checks that
- * nothing is written past out + max_segs * stride (guard bytes, and ASan).
+ * and every segment is checked with testnet.h's checksum, written
+ * independently (byte by byte at its weight), never with the library's. A
+ * fuzz loop feeds mutated headers and lengths and checks that nothing is
+ * written past out + max_segs * stride (guard bytes, and ASan).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "netstack/tso.h"
 #include "harness.h"
+#include "testnet.h"
 
 #define F_FIN	0x01
 #define F_SYN	0x02
@@ -24,74 +25,6 @@
 #define MAXPKT	(65535 + 40)
 #define MAXSEGS	256
 #define STRIDE	1600
-
-/* ---- independent reference checksum ---- */
-
-static uint32_t ref_sum(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t ref_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-/* Sum of the L4 pseudo-header for an L4 length, proto, from the IP header. */
-static uint32_t ref_pseudo(const uint8_t *ip, uint8_t proto, size_t l4len)
-{
-	uint32_t s;
-
-	if (ip[0] >> 4 == 4)
-		s = ref_sum(ip + 12, 8, 0);
-	else
-		s = ref_sum(ip + 8, 32, 0);
-	return s + proto + (uint32_t)(l4len >> 16) + (uint32_t)(l4len & 0xffff);
-}
-
-static int ref_ip4_ok(const uint8_t *ip)
-{
-	return ref_fold(ref_sum(ip, (size_t)(ip[0] & 15) * 4, 0)) == 0xffff;
-}
-
-/* L4 checksum over pseudo-header + l4 bytes verifies (sum is all ones). */
-static int ref_l4_ok(const uint8_t *ip, uint8_t proto, const uint8_t *l4,
-		     size_t l4len)
-{
-	return ref_fold(ref_sum(l4, l4len, ref_pseudo(ip, proto, l4len))) ==
-	       0xffff;
-}
 
 /* ---- building packets as the kernel gives them ---- */
 
@@ -123,9 +56,9 @@ static size_t build_tcp(const struct spec *s, uint8_t *pkt, size_t *iplen,
 		len = ipl + tcplen;
 		memset(pkt, 0, ipl);
 		pkt[0] = (uint8_t)(0x40 | ipl / 4);
-		put16(pkt + 2, (uint16_t)len);
-		put16(pkt + 4, s->id);
-		put16(pkt + 6, 0x4000);			/* DF */
+		tn_wr16(pkt + 2, (uint16_t)len);
+		tn_wr16(pkt + 4, s->id);
+		tn_wr16(pkt + 6, 0x4000);			/* DF */
 		pkt[8] = 64;
 		pkt[9] = 6;
 		pkt[12] = 100; pkt[13] = 64; pkt[14] = 0; pkt[15] = 1;
@@ -135,13 +68,13 @@ static size_t build_tcp(const struct spec *s, uint8_t *pkt, size_t *iplen,
 			pkt[21] = 4;
 			memset(pkt + 24, 1, s->ipopt - 4);	/* NOPs */
 		}
-		put16(pkt + 10, (uint16_t)~ref_fold(ref_sum(pkt, ipl, 0)));
+		tn_ip4_csum(pkt);
 	} else {
 		ipl = 40 + s->ipopt;
 		len = ipl + tcplen;
 		memset(pkt, 0, ipl);
 		pkt[0] = 0x60;
-		put16(pkt + 4, (uint16_t)(len - 40));
+		tn_wr16(pkt + 4, (uint16_t)(len - 40));
 		pkt[6] = s->ipopt ? s->ext : 6;
 		pkt[7] = 64;
 		pkt[8] = 0xfd; pkt[23] = 1;
@@ -155,26 +88,26 @@ static size_t build_tcp(const struct spec *s, uint8_t *pkt, size_t *iplen,
 	}
 	t = pkt + ipl;
 	memset(t, 0, doff);
-	put16(t, 40000);
-	put16(t + 2, 5201);
-	put32(t + 4, s->seq);
-	put32(t + 8, 0x01020304);
+	tn_wr16(t, 40000);
+	tn_wr16(t + 2, 5201);
+	tn_wr32(t + 4, s->seq);
+	tn_wr32(t + 8, 0x01020304);
 	t[12] = (uint8_t)(doff / 4 << 4);
 	t[13] = s->flags;
-	put16(t + 14, 512);
+	tn_wr16(t + 14, 512);
 	if (s->tcpopt) {
 		memset(t + 20, 1, s->tcpopt);	/* NOPs ... */
 		if (s->tcpopt >= 12) {		/* ... then a timestamp */
 			t[22] = 8;
 			t[23] = 10;
-			put32(t + 24, 0xa1b2c3d4);
-			put32(t + 28, 0x11223344);
+			tn_wr32(t + 24, 0xa1b2c3d4);
+			tn_wr32(t + 28, 0x11223344);
 		}
 	}
 	for (size_t i = 0; i < s->payload; i++)
 		t[doff + i] = pattern(i);
 	/* What CHECKSUM_PARTIAL leaves: the folded pseudo-header sum only. */
-	put16(t + 16, ref_fold(ref_pseudo(pkt, 6, tcplen)));
+	tn_wr16(t + 16, tn_fold(tn_pseudo(pkt, 6, tcplen)));
 	*iplen = ipl;
 	*hdrs = ipl + doff;
 	return len;
@@ -209,7 +142,7 @@ static void verify_split(const uint8_t *orig, size_t len, size_t iplen,
 	size_t payload = len - hdrs, off = 0, want_n;
 	int ver = orig[0] >> 4;
 	uint8_t oflags = orig[iplen + 13];
-	uint32_t seq0 = be32(orig + iplen + 4);
+	uint32_t seq0 = tn_rd32(orig + iplen + 4);
 
 	want_n = payload ? (payload + gso - 1) / gso : 1;
 	CHECK_INT(n, want_n);
@@ -224,19 +157,19 @@ static void verify_split(const uint8_t *orig, size_t len, size_t iplen,
 		if (seglen[i] != hdrs + plen)
 			return;
 		if (ver == 4) {
-			CHECK_INT(be16(o + 2), hdrs + plen);
-			CHECK_INT(be16(o + 4), (uint16_t)(be16(orig + 4) + i));
-			CHECK(ref_ip4_ok(o));
+			CHECK_INT(tn_rd16(o + 2), hdrs + plen);
+			CHECK_INT(tn_rd16(o + 4), (uint16_t)(tn_rd16(orig + 4) + i));
+			CHECK(tn_ip4_ok(o));
 			CHECK_MEM(o, orig, 2);			/* ver/ihl, tos */
 			CHECK_MEM(o + 6, orig + 6, 4);		/* frag, ttl, proto */
 			CHECK_MEM(o + 12, orig + 12, iplen - 12);
 		} else {
-			CHECK_INT(be16(o + 4), hdrs + plen - 40);
+			CHECK_INT(tn_rd16(o + 4), hdrs + plen - 40);
 			CHECK_MEM(o, orig, 4);
 			CHECK_MEM(o + 6, orig + 6, iplen - 6);
 		}
 		CHECK_MEM(t, orig + iplen, 4);			/* ports */
-		CHECK_INT(be32(t + 4), (uint32_t)(seq0 + off));
+		CHECK_INT(tn_rd32(t + 4), (uint32_t)(seq0 + off));
 		CHECK_MEM(t + 8, orig + iplen + 8, 5);		/* ack, doff */
 		if (i != n - 1)
 			want_fl &= (uint8_t)~(F_FIN | F_PSH);
@@ -245,7 +178,7 @@ static void verify_split(const uint8_t *orig, size_t len, size_t iplen,
 		CHECK_INT(t[13], want_fl);
 		CHECK_MEM(t + 14, orig + iplen + 14, 2);	/* window */
 		CHECK_MEM(t + 18, orig + iplen + 18, hdrs - iplen - 18);
-		CHECK(ref_l4_ok(o, 6, t, seglen[i] - iplen));
+		CHECK(tn_l4_ok(o, 6, t, seglen[i] - iplen));
 		memcpy(joined + off, o + hdrs, plen);
 		off += plen;
 	}
@@ -348,7 +281,7 @@ static void test_payload_exact(void)
 	CHECK_MEM(outbuf + 40, pkt + 40, 1460);
 	CHECK_MEM(outbuf + STRIDE + 40, pkt + 40 + 1460, 1460);
 	CHECK_MEM(outbuf + 2 * STRIDE + 40, pkt + 40 + 2920, 80);
-	CHECK_INT(be32(outbuf + 2 * STRIDE + 24), 5 + 2920);
+	CHECK_INT(tn_rd32(outbuf + 2 * STRIDE + 24), 5 + 2920);
 	/* A tight stride (headers + gso_size) is enough. */
 	CHECK_INT(tso_split(h, pkt, len, outbuf, 1500, 3, seglen), 3);
 	CHECK_INT(tso_split(h, pkt, len, outbuf, 1499, 3, seglen), -ENOSPC);
@@ -364,26 +297,26 @@ static size_t build_udp(int ver, uint8_t *p, size_t payload, size_t *iplen)
 	memset(p, 0, ipl);
 	if (ver == 4) {
 		p[0] = 0x45;
-		put16(p + 2, (uint16_t)len);
+		tn_wr16(p + 2, (uint16_t)len);
 		p[8] = 64;
 		p[9] = 17;
 		p[12] = 198; p[13] = 51; p[14] = 100; p[15] = 1;
 		p[16] = 198; p[17] = 51; p[18] = 100; p[19] = 2;
-		put16(p + 10, (uint16_t)~ref_fold(ref_sum(p, 20, 0)));
+		tn_ip4_csum(p);
 	} else {
 		p[0] = 0x60;
-		put16(p + 4, (uint16_t)ulen);
+		tn_wr16(p + 4, (uint16_t)ulen);
 		p[6] = 17;
 		p[7] = 64;
 		p[8] = 0xfd; p[23] = 1;
 		p[24] = 0xfd; p[39] = 2;
 	}
-	put16(u, 1234);
-	put16(u + 2, 4321);
-	put16(u + 4, (uint16_t)ulen);
+	tn_wr16(u, 1234);
+	tn_wr16(u + 2, 4321);
+	tn_wr16(u + 4, (uint16_t)ulen);
 	for (size_t i = 0; i < payload; i++)
 		u[8 + i] = pattern(i);
-	put16(u + 6, ref_fold(ref_pseudo(p, 17, ulen)));
+	tn_wr16(u + 6, tn_fold(tn_pseudo(p, 17, ulen)));
 	*iplen = ipl;
 	return len;
 }
@@ -396,11 +329,11 @@ static void test_needs_csum_tcp(void)
 		uint8_t h[TSO_VNET_HDR_LEN];
 		size_t iplen, hdrs, len = build_tcp(&s, pkt, &iplen, &hdrs);
 
-		CHECK(!ref_l4_ok(pkt, 6, pkt + iplen, len - iplen));
+		CHECK(!tn_l4_ok(pkt, 6, pkt + iplen, len - iplen));
 		vnet(h, 1, 0, 0, 0, (uint16_t)iplen, 16);
 		CHECK_INT(tso_split(h, pkt, len, outbuf, STRIDE, 1, seglen), 1);
 		CHECK_INT(seglen[0], len);
-		CHECK(ref_l4_ok(outbuf, 6, outbuf + iplen, len - iplen));
+		CHECK(tn_l4_ok(outbuf, 6, outbuf + iplen, len - iplen));
 		/* Only the checksum field changed. */
 		CHECK_MEM(outbuf, pkt, iplen + 16);
 		CHECK_MEM(outbuf + iplen + 18, pkt + iplen + 18, len - iplen - 18);
@@ -426,22 +359,22 @@ static void test_needs_csum_udp(void)
 			len = build_udp(v, pkt, pay, &iplen);
 			vnet(h, 1, 0, 0, 0, (uint16_t)iplen, 6);
 			CHECK_INT(tso_split(h, pkt, len, outbuf, STRIDE, 4, seglen), 1);
-			CHECK(ref_l4_ok(outbuf, 17, outbuf + iplen, len - iplen));
-			CHECK(be16(outbuf + iplen + 6) != 0);
+			CHECK(tn_l4_ok(outbuf, 17, outbuf + iplen, len - iplen));
+			CHECK(tn_rd16(outbuf + iplen + 6) != 0);
 		}
 		/* Choose the last payload word so the checksum comes out 0. */
 		len = build_udp(v, pkt, 20, &iplen);
 		pkt[len - 2] = pkt[len - 1] = 0;
-		put16(pkt + iplen + 6, 0);
-		s = ref_fold(ref_sum(pkt + iplen, len - iplen,
-				     ref_pseudo(pkt, 17, len - iplen)));
+		tn_wr16(pkt + iplen + 6, 0);
+		s = tn_fold(tn_sum(tn_pseudo(pkt, 17, len - iplen),
+				   pkt + iplen, len - iplen));
 		w = (uint16_t)(0xffff - s);
-		put16(pkt + len - 2, w);
-		put16(pkt + iplen + 6, ref_fold(ref_pseudo(pkt, 17, len - iplen)));
+		tn_wr16(pkt + len - 2, w);
+		tn_wr16(pkt + iplen + 6, tn_fold(tn_pseudo(pkt, 17, len - iplen)));
 		vnet(h, 1, 0, 0, 0, (uint16_t)iplen, 6);
 		CHECK_INT(tso_split(h, pkt, len, outbuf, STRIDE, 4, seglen), 1);
-		CHECK_INT(be16(outbuf + iplen + 6), 0xffff);
-		CHECK(ref_l4_ok(outbuf, 17, outbuf + iplen, len - iplen));
+		CHECK_INT(tn_rd16(outbuf + iplen + 6), 0xffff);
+		CHECK(tn_l4_ok(outbuf, 17, outbuf + iplen, len - iplen));
 	}
 }
 
@@ -503,7 +436,7 @@ static void test_errors(void)
 	pkt[20 + 13] |= F_RST;
 	CHECK_INT(SPLIT(), -EINVAL);
 	memcpy(pkt, save, sizeof(save));
-	put16(pkt + 2, (uint16_t)(len + 1));		/* total length */
+	tn_wr16(pkt + 2, (uint16_t)(len + 1));		/* total length */
 	CHECK_INT(SPLIT(), -EINVAL);
 	memcpy(pkt, save, sizeof(save));
 	CHECK_INT(SPLIT(), 5);
@@ -535,7 +468,7 @@ static void test_errors(void)
 	pkt[6] = 58;					/* ICMPv6 */
 	CHECK_INT(SPLIT(), -EINVAL);
 	pkt[6] = 60;
-	put16(pkt + 4, 0);				/* jumbo-style length */
+	tn_wr16(pkt + 4, 0);				/* jumbo-style length */
 	CHECK_INT(SPLIT(), -EINVAL);
 	vnet(h, 1, 1, 0, 1228, 48, 16);			/* v6 packet, TCPV4 */
 	CHECK_INT(SPLIT(), -EINVAL);
@@ -670,8 +603,8 @@ static void test_fuzz(void)
 					 * unmutated case is checked below. */
 					if (o[0] >> 4 != 4)
 						continue;
-					CHECK(ref_ip4_ok(o));
-					CHECK(ref_l4_ok(o, 6, o + il, sl[i] - il));
+					CHECK(tn_ip4_ok(o));
+					CHECK(tn_l4_ok(o, 6, o + il, sl[i] - il));
 				}
 			}
 			if (h[1] == 0) {

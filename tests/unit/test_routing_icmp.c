@@ -1,8 +1,8 @@
 /*
  * Tests for routing/icmp.c: build inner packets by hand, generate the ICMP
  * errors and check every header field, the quoted bytes and the checksums
- * (with a checksum routine written differently from the library's: it sums
- * the whole message including the checksum field and expects 0xffff).
+ * (with testnet.h's checksum, written differently from the library's: it
+ * sums the whole message including the checksum field and expects 0xffff).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,43 +11,7 @@
 
 #include "routing/icmp.h"
 #include "harness.h"
-
-/* Independent verifier: 64-bit accumulator over bytes, folded at the end. */
-static uint16_t fold_sum(const uint8_t *p, size_t n, uint64_t acc)
-{
-	for (size_t i = 0; i < n; i++)
-		acc += (i % 2 == 0) ? (uint64_t)p[i] * 256 : p[i];
-	while (acc > 0xffff)
-		acc = (acc >> 16) + (acc & 0xffff);
-	return (uint16_t)acc;
-}
-
-static int ipv4_csum_ok(const uint8_t *hdr, size_t n)
-{
-	return fold_sum(hdr, n, 0) == 0xffff;
-}
-
-static int icmpv6_csum_ok(const uint8_t *ip6, size_t total)
-{
-	uint64_t acc = 0;
-	size_t plen = total - 40;
-
-	/* pseudo-header: src, dst, length, next header */
-	for (int i = 8; i < 40; i += 2)
-		acc += (uint64_t)ip6[i] << 8 | ip6[i + 1];
-	acc += plen + 58;
-	return fold_sum(ip6 + 40, plen, acc) == 0xffff;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "testnet.h"
 
 /* A UDP/IPv4 packet of total length n with a patterned payload. */
 static size_t mk4(uint8_t *p, size_t n, const char *src, const char *dst,
@@ -95,18 +59,18 @@ static void check_v4_error(const uint8_t *orig, size_t origlen, int n, uint8_t c
 	if (n <= 0)
 		return;
 	CHECK_INT(out[0], 0x45);
-	CHECK_INT(rd16(out + 2), n);
+	CHECK_INT(tn_rd16(out + 2), n);
 	CHECK_INT(out[9], 1);
 	CHECK(out[8] > 0);
-	CHECK_INT(rd16(out + 6) & 0x1fff, 0);
+	CHECK_INT(tn_rd16(out + 6) & 0x1fff, 0);
 	CHECK_MEM(out + 12, orig + 16, 4);	/* from the original destination */
 	CHECK_MEM(out + 16, orig + 12, 4);	/* to the original source */
-	CHECK(ipv4_csum_ok(out, 20));
+	CHECK(tn_ip4_ok(out));
 	CHECK_INT(out[20], 3);
 	CHECK_INT(out[21], code);
-	CHECK_INT(rd16(out + 24), 0);
-	CHECK_INT(rd16(out + 26), mtu);
-	CHECK(fold_sum(out + 20, (size_t)n - 20, 0) == 0xffff);
+	CHECK_INT(tn_rd16(out + 24), 0);
+	CHECK_INT(tn_rd16(out + 26), mtu);
+	CHECK(tn_fold(tn_sum(0, out + 20, (size_t)n - 20)) == 0xffff);
 	CHECK_MEM(out + 28, orig, quote);
 }
 
@@ -119,15 +83,15 @@ static void check_v6_error(const uint8_t *orig, size_t origlen, int n, uint8_t t
 	if (n <= 0)
 		return;
 	CHECK_INT(out[0] >> 4, 6);
-	CHECK_INT(rd16(out + 4), n - 40);
+	CHECK_INT(tn_rd16(out + 4), n - 40);
 	CHECK_INT(out[6], 58);
 	CHECK(out[7] > 0);
 	CHECK_MEM(out + 8, orig + 24, 16);
 	CHECK_MEM(out + 24, orig + 8, 16);
 	CHECK_INT(out[40], type);
 	CHECK_INT(out[41], code);
-	CHECK_INT(rd32(out + 44), word);
-	CHECK(icmpv6_csum_ok(out, (size_t)n));
+	CHECK_INT(tn_rd32(out + 44), word);
+	CHECK(tn_l4_ok(out, 58, out + 40, (size_t)n - 40));
 	CHECK_MEM(out + 48, orig, quote);
 }
 
@@ -368,7 +332,7 @@ static void test_garbage(void)
 		r = icmp_unreachable(pkt, len, out, sizeof(out));
 		CHECK(r >= -EINVAL && r <= 1280);
 		if (r > 0 && out[0] >> 4 == 6)
-			CHECK(icmpv6_csum_ok(out, (size_t)r));
+			CHECK(tn_l4_ok(out, 58, out + 40, (size_t)r - 40));
 	}
 }
 

@@ -26,24 +26,20 @@
  *   peer --write--> q2qgro0 --forward--> q2qgro1 (198.51.100.1/24,
  *                   (vnet, TSO)          fd00:68::1/64, no offloads) --read--> check
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "tests/unit/harness.h"
 #include "netstack/gro.h"
 #include "routing/netlink.h"
+#include "tests/unit/testnet.h"
 
 #define TUN_NAME	"q2qgro0"
 #define DATA_LEN	(100 * 1024)
@@ -60,46 +56,6 @@ static const uint8_t far4[4] = { 198, 51, 100, 2 }, near4[4] = { 198, 51, 100, 1
 static const uint8_t far6[16] = { 0xfd, 0, 0, 0x68, [15] = 2 };
 static const uint8_t near6[16] = { 0xfd, 0, 0, 0x68, [15] = 1 };
 static int fwdfd = -1;
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
-
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (i < len)
-		s += (uint32_t)p[i] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
 
 /* The remote end of the connection, as this test plays it. */
 struct peer {
@@ -118,43 +74,15 @@ static size_t mkpkt(struct peer *pr, uint8_t *p, uint32_t seq, uint32_t ack,
 		    uint8_t flags, const uint8_t *opt, size_t optlen,
 		    const uint8_t *data, size_t len)
 {
-	size_t iphl = pr->v6 ? 40 : 20, thl = 20 + optlen, tot = iphl + thl + len;
-	uint8_t *t = p + iphl;
-	uint32_t s;
+	const uint8_t *local = pr->v6 ? local6 : local4;
 
-	memset(p, 0, iphl + thl);
-	if (pr->v6) {
-		p[0] = 0x60;
-		wr16(p + 4, (uint16_t)(thl + len));
-		p[6] = IPPROTO_TCP;
-		p[7] = 64;
-		memcpy(p + 8, peer6, 16);
-		memcpy(p + 24, pr->dst ? pr->dst : local6, 16);
-		s = sum16(0, p + 8, 32);
-	} else {
-		p[0] = 0x45;
-		wr16(p + 2, (uint16_t)tot);
-		wr16(p + 4, pr->id++);
-		wr16(p + 6, 0x4000);
-		p[8] = 64;
-		p[9] = IPPROTO_TCP;
-		memcpy(p + 12, peer4, 4);
-		memcpy(p + 16, pr->dst ? pr->dst : local4, 4);
-		wr16(p + 10, (uint16_t)~fold(sum16(0, p, 20)));
-		s = sum16(0, p + 12, 8);
-	}
-	wr16(t, PEER_PORT);
-	wr16(t + 2, pr->lport);
-	wr32(t + 4, seq);
-	wr32(t + 8, ack);
-	t[12] = (uint8_t)(thl / 4 << 4);
-	t[13] = flags;
-	wr16(t + 14, 65535);
-	memcpy(t + 20, opt, optlen);
-	memcpy(t + thl, data, len);
-	s = sum16(s + IPPROTO_TCP + (uint32_t)(thl + len), t, thl + len);
-	wr16(t + 16, (uint16_t)~fold(s));
-	return tot;
+	return tn_tcp_build(p, &(struct tn_tcp){
+		.v6 = pr->v6, .src = pr->v6 ? peer6 : peer4,
+		.dst = pr->dst ? pr->dst : local,
+		.sport = PEER_PORT, .dport = pr->lport, .seq = seq, .ack = ack,
+		.flags = flags, .win = 65535, .ttl = 64,
+		.id = pr->v6 ? 0 : pr->id++, .frag = 0x4000,
+		.opt = opt, .optlen = optlen, .data = data, .len = len });
 }
 
 /* Write one packet with an all-zero vnet header. */
@@ -197,11 +125,11 @@ static int read_kernel(struct peer *pr, int ms, int *synack)
 		else
 			continue;	/* MLD, router solicitations, ... */
 		t = ip + iphl;
-		if (rd16(t) != pr->lport || rd16(t + 2) != PEER_PORT)
+		if (tn_rd16(t) != pr->lport || tn_rd16(t + 2) != PEER_PORT)
 			continue;
 		got++;
 		if ((t[13] & 0x12) == 0x12) {
-			pr->irs = rd32(t + 4);
+			pr->irs = tn_rd32(t + 4);
 			if (synack)
 				*synack = 1;
 		}
@@ -209,9 +137,9 @@ static int read_kernel(struct peer *pr, int ms, int *synack)
 			fprintf(stderr, "  kernel sent RST\n");
 			return -ECONNRESET;
 		}
-		if ((t[13] & 0x10) && (int32_t)(rd32(t + 8) - pr->una) >= 0)
-			pr->una = rd32(t + 8);
-		pr->wnd = rd16(t + 14);	/* we offered no window scaling */
+		if ((t[13] & 0x10) && (int32_t)(tn_rd32(t + 8) - pr->una) >= 0)
+			pr->una = tn_rd32(t + 8);
+		pr->wnd = tn_rd16(t + 14);	/* we offered no window scaling */
 	}
 	return got;
 }
@@ -234,14 +162,6 @@ static void dump_counters(void)
 				fprintf(stderr, "  %s", line);
 		fclose(f);
 	}
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* One connection: handshake by hand, then DATA_LEN bytes through GRO. */
@@ -267,26 +187,12 @@ static void stream_through(int v6, uint16_t lport, size_t seg)
 	if (ls < 0)
 		goto out;
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(lport);
-		memcpy(&a->sin6_addr, local6, 16);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(lport);
-		memcpy(&a->sin_addr, local4, 4);
-		sl = sizeof(*a);
-	}
+	sl = tn_sockaddr(&ss, v6, v6 ? local6 : local4, lport);
 	CHECK_INT(bind(ls, (struct sockaddr *)&ss, sl), 0);
 	CHECK_INT(listen(ls, 4), 0);
 
 	/* SYN with an MSS that admits our segment size; no timestamps. */
-	wr16(mss + 2, (uint16_t)(1280 - (v6 ? 60 : 40)));
+	tn_wr16(mss + 2, (uint16_t)(1280 - (v6 ? 60 : 40)));
 	len = mkpkt(&pr, syn, pr.iss, 0, 0x02, mss, 4, NULL, 0);
 	CHECK_INT(write_plain(syn, len), 0);
 	CHECK(read_kernel(&pr, 2000, &synack) > 0);
@@ -297,8 +203,8 @@ static void stream_through(int v6, uint16_t lport, size_t seg)
 	len = mkpkt(&pr, syn, pr.iss + 1, pr.irs + 1, 0x10, NULL, 0, NULL, 0);
 	CHECK_INT(write_plain(syn, len), 0);
 
-	deadline = now() + 10;
-	while ((got < DATA_LEN || pr.una != pr.iss + 1 + DATA_LEN) && now() < deadline) {
+	deadline = tn_now() + 10;
+	while ((got < DATA_LEN || pr.una != pr.iss + 1 + DATA_LEN) && tn_now() < deadline) {
 		uint32_t inflight = pr.iss + 1 + (uint32_t)sent - pr.una;
 		int n = 0, nw;
 		ssize_t r;
@@ -397,25 +303,22 @@ static void forward_through(int v6, size_t seg, int nseg)
 		ssize_t r = read(fwdfd, rb, sizeof(rb));
 		const uint8_t *t = rb + iphl;
 		size_t len = r > 0 ? (size_t)r : 0;
-		uint32_t s;
 
 		if (len < iphl + 20 || (v6 ? rb[6] : rb[9]) != IPPROTO_TCP)
 			continue;	/* MLD and friends */
 		got++;
 		if (v6) {
-			CHECK_INT(rd16(rb + 4), len - 40);
+			CHECK_INT(tn_rd16(rb + 4), len - 40);
 			CHECK_INT(rb[7], 63);
-			s = sum16(0, rb + 8, 32);
 		} else {
-			CHECK_INT(rd16(rb + 2), len);
-			CHECK_INT(fold(sum16(0, rb, 20)), 0xffff);
+			CHECK_INT(tn_rd16(rb + 2), len);
+			CHECK_INT(rb[0], 0x45);
+			CHECK(tn_ip4_ok(rb));
 			CHECK_INT(rb[8], 63);
-			s = sum16(0, rb + 12, 8);
 		}
-		s = sum16(s + IPPROTO_TCP + (uint32_t)(len - iphl), t, len - iphl);
-		if (fold(s) != 0xffff)
-			H_FAIL("segment %d: TCP checksum wrong (sum %#x)", got - 1, fold(s));
-		CHECK_INT(rd32(t + 4), pr.iss + (uint32_t)off);
+		if (!tn_tcp_ok(rb, iphl, len))
+			H_FAIL("segment %d: TCP checksum wrong", got - 1);
+		CHECK_INT(tn_rd32(t + 4), pr.iss + (uint32_t)off);
 		CHECK_INT(len - iphl - 20, seg);
 		CHECK_INT(t[13], got == nseg ? 0x18 : 0x10);
 		if (off + seg <= sizeof(data))
@@ -442,17 +345,11 @@ static void test_forward_ipv6(void)
 /* The second TUN: no vnet header, no offloads, so the kernel segments. */
 static void test_setup_forward(void)
 {
-	struct ifreq ifr;
 	int idx, fd;
 
-	fwdfd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	CHECK(fwdfd >= 0);
+	CHECK_INT(tn_tun_open("q2qgro1", 0, 0, &fwdfd), 0);
 	if (fwdfd < 0)
 		return;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	strncpy(ifr.ifr_name, "q2qgro1", IFNAMSIZ - 1);
-	CHECK_INT(ioctl(fwdfd, TUNSETIFF, &ifr), 0);
 	idx = nl_link_index("q2qgro1");
 	CHECK(idx > 0);
 	CHECK_INT(nl_link_set(idx, 1, 1280), 0);
@@ -475,19 +372,12 @@ static void test_setup_forward(void)
 
 static void test_setup(void)
 {
-	struct ifreq ifr;
 	int idx;
 
-	tunfd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	CHECK(tunfd >= 0);
+	CHECK_INT(tn_tun_open(TUN_NAME, GRO_VNET_HDR_LEN,
+			      TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, &tunfd), 0);
 	if (tunfd < 0)
 		return;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
-	strncpy(ifr.ifr_name, TUN_NAME, IFNAMSIZ - 1);
-	CHECK_INT(ioctl(tunfd, TUNSETIFF, &ifr), 0);
-	CHECK_INT(ioctl(tunfd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), 0);
-	fcntl(tunfd, F_SETFL, O_NONBLOCK);
 	idx = nl_link_index(TUN_NAME);
 	CHECK(idx > 0);
 	CHECK_INT(nl_link_set(idx, 1, 1280), 0);
@@ -511,14 +401,10 @@ static void test_ipv6(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("skip: needs root (TUN in a network namespace)\n");
-		return HARNESS_END();
-	}
-	if (unshare(CLONE_NEWNET) != 0) {
-		printf("skip: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return HARNESS_END();
-	}
+	int r = tn_netns_enter("TUN in a network namespace");
+
+	if (r)
+		return r == TN_SKIP ? HARNESS_END() : 1;
 	RUN(test_setup);
 	if (tunfd < 0)
 		return HARNESS_END();

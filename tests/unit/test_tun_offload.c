@@ -4,7 +4,7 @@
  * socket connects across it, and this test plays the peer by hand: it answers
  * the SYN with a crafted SYN-ACK, ACKs whatever arrives, and checks that the
  * kernel hands over TCP super-packets larger than the MTU, that tso_split cuts
- * them into segments whose checksums (verified here with an independent
+ * them into segments whose checksums (verified with testnet.h's independent
  * routine) and sequence numbers are right, and that the reassembled byte
  * stream is exactly what the socket wrote. Done for IPv4 and IPv6.
  *
@@ -17,22 +17,17 @@
  *   [ this test: tso_split, verify, reassemble, ACK as 100.64.0.2 / fd00:7150::2 ]
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <linux/if_tun.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "netstack/tso.h"
 #include "routing/netlink.h"
 #include "harness.h"
+#include "testnet.h"
 
 #define TUN_NAME	"q2qtso0"
 #define MTU		1280
@@ -44,68 +39,9 @@
 #define PEER_ISN	0x70000000u
 #define PEER_WSCALE	7
 
-/* ---- independent checksums (byte-wise, big-endian words) ---- */
-
-static uint32_t ref_sum(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t ref_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t ref_pseudo(const uint8_t *ip, size_t tcplen)
-{
-	uint32_t s = ip[0] >> 4 == 4 ? ref_sum(ip + 12, 8, 0) :
-				      ref_sum(ip + 8, 32, 0);
-
-	return s + 6 + (uint32_t)tcplen;
-}
-
 static uint8_t stream_byte(size_t i)
 {
 	return (uint8_t)(i * 13 + (i >> 10));
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* ---- the hand-played peer ---- */
@@ -138,41 +74,15 @@ static int peer_send(struct peer *p, uint8_t flags, const uint8_t *opt,
 		     size_t optlen)
 {
 	uint8_t buf[TSO_VNET_HDR_LEN + 40 + 60];
-	uint8_t *ip = buf + TSO_VNET_HDR_LEN, *t;
-	size_t tcplen = 20 + optlen, len;
+	size_t len;
 
 	tso_hdr_none(buf);
-	memset(ip, 0, 40 + 60);
-	if (p->ver == 4) {
-		len = 20 + tcplen;
-		ip[0] = 0x45;
-		put16(ip + 2, (uint16_t)len);
-		ip[8] = 64;
-		ip[9] = 6;
-		memcpy(ip + 12, p->remote, 4);
-		memcpy(ip + 16, p->local, 4);
-		put16(ip + 10, (uint16_t)~ref_fold(ref_sum(ip, 20, 0)));
-		t = ip + 20;
-	} else {
-		len = 40 + tcplen;
-		ip[0] = 0x60;
-		put16(ip + 4, (uint16_t)tcplen);
-		ip[6] = 6;
-		ip[7] = 64;
-		memcpy(ip + 8, p->remote, 16);
-		memcpy(ip + 24, p->local, 16);
-		t = ip + 40;
-	}
-	put16(t, PORT);
-	put16(t + 2, p->lport);
-	put32(t + 4, p->snd_next);
-	put32(t + 8, p->rcv_next);
-	t[12] = (uint8_t)(tcplen / 4 << 4);
-	t[13] = flags;
-	put16(t + 14, 0xffff);		/* scaled by PEER_WSCALE after the SYN */
-	memcpy(t + 20, opt, optlen);
-	put16(t + 16, (uint16_t)~ref_fold(ref_sum(t, tcplen,
-						  ref_pseudo(ip, tcplen))));
+	len = tn_tcp_build(buf + TSO_VNET_HDR_LEN, &(struct tn_tcp){
+		.v6 = p->ver == 6, .src = p->remote, .dst = p->local,
+		.sport = PORT, .dport = p->lport,
+		.seq = p->snd_next, .ack = p->rcv_next, .flags = flags,
+		.win = 0xffff,		/* scaled by PEER_WSCALE after the SYN */
+		.ttl = 64, .opt = opt, .optlen = optlen });
 	if (write(p->tun, buf, TSO_VNET_HDR_LEN + len) !=
 	    (ssize_t)(TSO_VNET_HDR_LEN + len))
 		return -errno;
@@ -185,8 +95,8 @@ static void ts_option(const struct peer *p, uint8_t *o)
 	o[1] = 1;
 	o[2] = 8;
 	o[3] = 10;
-	put32(o + 4, (uint32_t)(now_s() * 1000));
-	put32(o + 8, p->ts_recent);
+	tn_wr32(o + 4, (uint32_t)(tn_now() * 1000));
+	tn_wr32(o + 8, p->ts_recent);
 }
 
 static int peer_synack(struct peer *p)
@@ -194,7 +104,7 @@ static int peer_synack(struct peer *p)
 	uint8_t o[20];
 
 	o[0] = 2; o[1] = 4;			/* MSS */
-	put16(o + 2, (uint16_t)(MTU - p->iplen - 20));
+	tn_wr16(o + 2, (uint16_t)(MTU - p->iplen - 20));
 	o[4] = 1; o[5] = 3; o[6] = 3; o[7] = PEER_WSCALE;
 	ts_option(p, o + 8);
 	return peer_send(p, 0x12, o, sizeof(o));	/* SYN|ACK */
@@ -221,7 +131,7 @@ static void peer_note_ts(struct peer *p, const uint8_t *opt, size_t n)
 		if (n - i < 2 || opt[i + 1] < 2 || opt[i + 1] > n - i)
 			return;
 		if (opt[i] == 8 && opt[i + 1] == 10)
-			p->ts_recent = be32(opt + i + 2);
+			p->ts_recent = tn_rd32(opt + i + 2);
 		i += opt[i + 1];
 	}
 }
@@ -244,21 +154,20 @@ static int peer_segment(struct peer *p, const uint8_t *ip, size_t len)
 		if ((ip[0] & 15) != 5 || ip[9] != 6 ||
 		    memcmp(ip + 12, p->local, 4) || memcmp(ip + 16, p->remote, 4))
 			return 0;
-		CHECK(ref_fold(ref_sum(ip, 20, 0)) == 0xffff);
-		CHECK_INT(be16(ip + 2), len);
+		CHECK(tn_ip4_ok(ip));
+		CHECK_INT(tn_rd16(ip + 2), len);
 	} else {
 		if (ip[6] != 6 || memcmp(ip + 8, p->local, 16) ||
 		    memcmp(ip + 24, p->remote, 16))
 			return 0;
-		CHECK_INT(be16(ip + 4) + 40, len);
+		CHECK_INT(tn_rd16(ip + 4) + 40, len);
 	}
 	t = ip + p->iplen;
-	if (be16(t + 2) != PORT)
+	if (tn_rd16(t + 2) != PORT)
 		return 0;
 	p->segs++;
 	CHECK(len <= MTU);
-	if (ref_fold(ref_sum(t, len - p->iplen,
-			     ref_pseudo(ip, len - p->iplen))) != 0xffff) {
+	if (!tn_tcp_ok(ip, p->iplen, len)) {
 		H_FAIL("bad TCP checksum on a %zu-byte segment", len);
 		p->bad++;
 	}
@@ -267,10 +176,10 @@ static int peer_segment(struct peer *p, const uint8_t *ip, size_t len)
 	if (doff < 20 || p->iplen + doff > len)
 		return 1;
 	fl = t[13];
-	seq = be32(t + 4);
+	seq = tn_rd32(t + 4);
 	peer_note_ts(p, t + 20, doff - 20);
 	if (fl & 0x02) {			/* the SYN */
-		p->lport = be16(t);
+		p->lport = tn_rd16(t);
 		p->rcv_base = seq + 1;
 		p->rcv_next = seq + 1;
 		return 1;
@@ -377,35 +286,6 @@ static void peer_read(struct peer *p, uint8_t *buf, uint8_t *segs,
 	}
 }
 
-static int tun_open_vnet(int *fd)
-{
-	struct ifreq ifr;
-	int tfd, r, sz = 0;
-	unsigned int off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-
-	tfd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (tfd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
-	memcpy(ifr.ifr_name, TUN_NAME, sizeof(TUN_NAME));
-	if (ioctl(tfd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(tfd, TUNSETOFFLOAD, off) < 0 ||
-	    ioctl(tfd, TUNGETVNETHDRSZ, &sz) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (sz != TSO_VNET_HDR_LEN) {
-		r = -EPROTO;
-		goto fail;
-	}
-	*fd = tfd;
-	return 0;
-fail:
-	close(tfd);
-	return r;
-}
-
 static void run_peer(int ver)
 {
 	static const uint8_t l4[4] = { 100, 64, 0, 1 }, r4[4] = { 100, 64, 0, 2 };
@@ -432,7 +312,8 @@ static void run_peer(int ver)
 	memcpy(p.remote, ver == 4 ? r4 : r6, ver == 4 ? 4 : 16);
 	p.snd_next = PEER_ISN;
 
-	r = tun_open_vnet(&p.tun);
+	r = tn_tun_open(TUN_NAME, TSO_VNET_HDR_LEN,
+			TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, &p.tun);
 	CHECK_INT(r, 0);
 	if (r)
 		goto out;
@@ -450,26 +331,12 @@ static void run_peer(int ver)
 	CHECK(p.sock >= 0);
 	if (p.sock < 0)
 		goto out;
-	if (ver == 4) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(PORT);
-		memcpy(&a->sin_addr, p.remote, 4);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(PORT);
-		memcpy(&a->sin6_addr, p.remote, 16);
-		sl = sizeof(*a);
-	}
+	sl = tn_sockaddr(&ss, ver == 6, p.remote, PORT);
 	r = connect(p.sock, (struct sockaddr *)&ss, sl);
 	CHECK(r == 0 || errno == EINPROGRESS);
 
-	deadline = now_s() + 10;
-	while (now_s() < deadline && !p.fin_seen && !p.bad) {
+	deadline = tn_now() + 10;
+	while (tn_now() < deadline && !p.fin_seen && !p.bad) {
 		struct pollfd pf[2] = {
 			{ .fd = p.tun, .events = POLLIN },
 			{ .fd = p.sock, .events = POLLOUT },
@@ -567,18 +434,10 @@ static void test_tso_v6(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("skip: needs root\n");
-		return HARNESS_END();
-	}
-	if (unshare(CLONE_NEWNET) != 0) {
-		printf("skip: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return HARNESS_END();
-	}
-	if (nl_link_set(nl_link_index("lo"), 1, 0) != 0) {
-		printf("not ok: cannot bring lo up in the new namespace\n");
-		return 1;
-	}
+	int r = tn_netns_enter("TUN with TSO in a network namespace");
+
+	if (r)
+		return r == TN_SKIP ? HARNESS_END() : 1;
 	RUN(test_tso_v4);
 	RUN(test_tso_v6);
 	return HARNESS_END();
