@@ -73,7 +73,11 @@ static json_object *ctl_call(const struct ctl_opts *o, json_object *req, int *rc
 		goto out;
 	}
 	while (off < len) {
-		ssize_t n = write(fd, s + off, len - off);
+		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;	/* q2qd answered and hung up early (a refusal): read it */
 		if (n <= 0) {
 			perror("q2qctl: write");
 			goto out;
