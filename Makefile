@@ -72,6 +72,12 @@ demo: deps
 asan:
 	@$(MAKE) --no-print-directory O=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all $(TEST_BIN:$(O)/%=build-asan/%)
 
+# Coverage-guided fuzzing of the parsers (clang + libFuzzer, ASan, UBSan):
+# FUZZ_SECONDS per target, default 20. Skipped if clang is missing.
+fuzz:
+	@tests/fuzz/run.sh $(O)/fuzz
+.PHONY: fuzz
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/q2q
 	install -m 0755 $(O)/q2qd $(DESTDIR)$(PREFIX)/sbin/q2qd

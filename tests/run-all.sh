@@ -37,6 +37,11 @@ else
 fi
 rm -f "$log.build"
 
+# Coverage-guided fuzzing of every parser of untrusted bytes, briefly.
+echo "== fuzz targets (${FUZZ_SECONDS:-10} s each)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} tests/fuzz/run.sh "$O/fuzz" 2>&1 | tee "$log"
+add_counts
+
 if [ "$(id -u)" != 0 ]; then
 	echo "== end-to-end tests skipped: they need root (network namespaces)"
 	skip=$((skip + 1))
