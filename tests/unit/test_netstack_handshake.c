@@ -28,15 +28,25 @@ struct ca {
 };
 
 static struct ca ca_example, ca_other, ca_rogue;
-static struct node alice, bob, carol, mallory;
+static struct node alice, bob, carol, mallory, dave;
 
 static void make_ca(struct ca *c, const char *domain)
 {
 	CHECK_INT(cert_ca_create(domain, 30, &c->key, &c->der, &c->len), 0);
 }
 
+/* A node whose certificate is valid from now + from to now + until. */
+static void make_node_valid(struct node *n, const struct ca *c, const char *id,
+			    int host, int64_t from, int64_t until);
+
 static void make_node(struct node *n, const struct ca *c, const char *id,
 		      int host)
+{
+	make_node_valid(n, c, id, host, -60, 86400);
+}
+
+static void make_node_valid(struct node *n, const struct ca *c, const char *id,
+			    int host, int64_t from, int64_t until)
 {
 	struct id_key *k;
 	struct cert_info b;
@@ -55,8 +65,8 @@ static void make_node(struct node *n, const struct ca *c, const char *id,
 	b.v4[0] = 100; b.v4[1] = 64; b.v4[2] = 0; b.v4[3] = (uint8_t)host;
 	b.has_v6 = 1;
 	addr_overlay_v6(id, b.v6);
-	b.not_before = now - 60;
-	b.not_after = now + 86400;
+	b.not_before = now + from;
+	b.not_after = now + until;
 	if (cert_issue(c->key, c->der, c->len, csr, csr_len, &b, &n->cert,
 		       &n->cert_len, err, sizeof(err)) != 0)
 		H_FAIL("cert_issue %s: %s", id, err);
@@ -329,6 +339,31 @@ static void test_other_ca(void)
 	hs_ctx_free(cb);
 }
 
+/* A peer whose certificate has expired never gets a session, whichever
+ * side it is on (the CA signed it properly; only the dates are wrong). */
+static void test_expired(void)
+{
+	const struct ca *cas[] = { &ca_example };
+	struct hs_ctx *ca = make_ctx(&alice, cas, 1), *cd = make_ctx(&dave, cas, 1);
+	struct hs_ctx *cb = make_ctx(&bob, cas, 1);
+	struct hs *h[2];
+	struct result r;
+
+	/* dave as responder: alice refuses him. */
+	expect_failure(ca, alice.id, dave.id, cd, dave.id, NULL);
+	/* dave as initiator: bob refuses him. */
+	CHECK_INT(hs_new(cd, 1, dave.id, bob.id, 0, &h[0]), 0);
+	CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
+	run(h, 0, 0, 5, &r);
+	CHECK(r.st[0] != HS_DONE);
+	CHECK_INT(r.st[1], HS_FAILED);
+	hs_free(h[0]);
+	hs_free(h[1]);
+	hs_ctx_free(ca);
+	hs_ctx_free(cd);
+	hs_ctx_free(cb);
+}
+
 static void test_cross_domain(void)
 {
 	const struct ca *both[] = { &ca_example, &ca_other };
@@ -420,11 +455,13 @@ int main(void)
 	make_node(&bob, &ca_example, "bob@example.com", 2);
 	make_node(&carol, &ca_other, "carol@other.org", 3);
 	make_node(&mallory, &ca_rogue, "mallory@example.com", 4);
+	make_node_valid(&dave, &ca_example, "dave@example.com", 5, -2 * 86400, -3600);
 	RUN(test_bad_args);
 	RUN(test_success_clean);
 	RUN(test_success_lossy);
 	RUN(test_wrong_identity);
 	RUN(test_other_ca);
+	RUN(test_expired);
 	RUN(test_cross_domain);
 	RUN(test_dead_peer);
 	return HARNESS_END();
