@@ -405,6 +405,24 @@ static struct attempt *ov_find_flushing(struct overlay *o, uint32_t local_index)
 	return NULL;
 }
 
+/* Responder attempts open from the same address (any port; the relay
+ * counts as one address per relayed node). */
+static int ov_responders_from(struct overlay *o, const struct ep *from)
+{
+	int n = 0;
+
+	for (int i = 0; i < o->n_attempts; i++) {
+		const struct ep *e = &o->attempts[i]->ep;
+
+		if (o->attempts[i]->initiator || o->attempts[i]->stage == AT_FLUSH)
+			continue;
+		if (from->relay ? e->relay == from->relay :
+		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
+			n++;
+	}
+	return n;
+}
+
 void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct sockaddr_in6 ca = ov_cookie_addr(from);
@@ -422,6 +440,11 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 			return;
 		a = ov_find_responder(o, from, h.sender_index);
 		if (!a) {
+			/* A cookie proves an address, not good intent: one address
+			 * may not hold more than a few handshakes open, so it cannot
+			 * crowd out everyone else's. */
+			if (ov_responders_from(o, from) >= MAX_ATTEMPTS_PER_SOURCE)
+				return;
 			a = ov_attempt_new(o, 0);
 			if (!a)
 				return;

@@ -46,6 +46,7 @@ struct route_table;
 #define REJECT_AFTER_MS		(REKEY_AFTER_MS + 60000)
 #define REJECT_AFTER_MSGS	((uint64_t)1 << 60)
 #define MAX_ATTEMPTS		256
+#define MAX_ATTEMPTS_PER_SOURCE	8	/* responder handshakes one address may hold */
 #define SEG_STRIDE		2048	/* >= the largest MTU we carry */
 #define RXQ_MAX			256	/* packets coalesced per TUN flush */
 #define SEG_MAX			160	/* a 64 KB super-packet cut at an MSS down to ~400 */
