@@ -255,8 +255,11 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct e
 		char a[UDP_ADDR_STRLEN];
 		ep_format(from, a, sizeof(a));
 		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
-		if (p->have_ep && p->ep.relay && !from->relay)
+		if (p->have_ep && p->ep.relay && !from->relay) {
 			ov_peer_merge_eps(p, &from->sa, 1);
+			p->reintros = 0;	/* direct again: a later relay spell may ask anew */
+			p->next_reintro_ms = 0;
+		}
 		p->ep = *from;
 		p->have_ep = 1;
 		if (from->relay)

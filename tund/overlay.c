@@ -314,6 +314,16 @@ static void ov_refresh_done(void *arg, int err, const char *msg, const struct au
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
 
+int ov_reintroduce(struct overlay *o, struct peer *p)
+{
+	struct ov_link *lk = ov_link_for(o, p->identity);
+
+	if (!lk || !lk->own || !authlink_is_up(lk->al))
+		return -ENOTCONN;
+	authlink_lookup(lk->al, p->identity, 0, NULL, ov_refresh_done, o);
+	return 0;
+}
+
 static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 {
 	struct ov_link *lk = arg;
@@ -484,8 +494,11 @@ void ov_arm(struct overlay *o)
 		if (p->have_token && now < p->punch_until_ms && p->next_punch_ms < next)
 			next = p->next_punch_ms;
 		if (p->spray_until_ms && now < p->spray_until_ms && !p->bday_hit &&
-		    p->spray_sent < BDAY_PROBES && now + BDAY_STEP_MS < next)
-			next = now + BDAY_STEP_MS;
+		    p->spray_sent < BDAY_PROBES) {
+			uint64_t at = now < p->spray_start_ms ? p->spray_start_ms : now + BDAY_STEP_MS;
+			if (at < next)
+				next = at;
+		}
 	}
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);

@@ -56,7 +56,10 @@ struct route_table;
  * With 256 mappings among ~64k ports, 1000 probes hit with ~98% odds. */
 #define BDAY_SOCKETS		256
 #define BDAY_PROBES		1000
-#define BDAY_BURST		50	/* probes per pacing step */
+#define BDAY_BURST		20	/* probes per pacing step: 800/s */
+#define REINTRO_MS		10000	/* on the relay: ask for a new introduction */
+#define REINTRO_MAX		3
+#define BDAY_DELAY_MS		500	/* let the hard side open its mappings first */
 #define BDAY_STEP_MS		25
 #define BDAY_SPRAY_MS		4000
 #define BDAY_KEEP_MS		60000
@@ -209,6 +212,8 @@ void ov_peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
 /* NULL if no authority for identity's domain is configured. */
 struct ov_link *ov_link_for(struct overlay *o, const char *identity);
 /* The peer pe describes, its certificate checked; NULL with err set. */
+/* Looks p up again at our authority (a fresh broker introduction). */
+int ov_reintroduce(struct overlay *o, struct peer *p);
 struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen);
 /* A packet for an address no route names: look it up, queue it meanwhile. */

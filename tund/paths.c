@@ -217,10 +217,11 @@ static void ov_bday_spray(struct overlay *o, struct peer *p)
 	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0 ||
 	    getrandom(ports, sizeof(ports), 0) != sizeof(ports))
 		return;
-	for (int i = 0; i < BDAY_BURST && p->spray_sent < BDAY_PROBES; i++) {
+	for (int i = 0; i < BDAY_BURST && p->spray_sent < BDAY_PROBES && p->spray_total < BDAY_PROBES; i++) {
 		to.sin6_port = htons((uint16_t)(1024 + ports[i] % (65536 - 1024)));
 		udp_send_one(o->udp_io.fd, &to, buf, sizeof(buf));
 		p->spray_sent++;
+		p->spray_total++;
 	}
 }
 
@@ -237,10 +238,14 @@ void ov_punch_start(struct overlay *o, struct peer *p)
 
 		if (we_hard && !they_hard)
 			ov_bday_open(o, p);
-		else if (they_hard && !we_hard) {
+		else if (they_hard && !we_hard && p->spray_total < BDAY_PROBES) {
+			/* The hard side opens its mappings when its own answer from
+			 * the authority arrives, which may be a little after ours:
+			 * probes sent before would find nothing. */
 			p->spray_sent = 0;
 			p->bday_hit = 0;
-			p->spray_until_ms = now_ms() + BDAY_SPRAY_MS;
+			p->spray_start_ms = now_ms() + BDAY_DELAY_MS;
+			p->spray_until_ms = p->spray_start_ms + BDAY_SPRAY_MS;
 		}
 	}
 }
@@ -257,11 +262,24 @@ void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
 		ov_send_punches(o, p);
 		p->next_punch_ms = now + PUNCH_EVERY_MS;
 	}
-	if (p->spray_until_ms && now < p->spray_until_ms && !p->bday_hit && p->spray_sent < BDAY_PROBES &&
+	if (p->spray_until_ms && now >= p->spray_start_ms && now < p->spray_until_ms && !p->bday_hit &&
+	    p->spray_sent < BDAY_PROBES &&
 	    p->n_eps)
 		ov_bday_spray(o, p);
 	if (!p->cur || !p->cur->can_send || !p->have_ep)
 		return;
+	/* Still on the relay a while after an introduction: ask the authority
+	 * to introduce us again. The first time, one side's NAT behaviour may
+	 * not have been known yet, so no birthday round ran; a new round stays
+	 * within the same probe budget. */
+	if (p->ep.relay && p->have_cert && p->reintros < REINTRO_MAX) {
+		if (!p->next_reintro_ms)
+			p->next_reintro_ms = now + REINTRO_MS;
+		else if (now >= p->next_reintro_ms && ov_reintroduce(o, p) == 0) {
+			p->reintros++;
+			p->next_reintro_ms = now + REINTRO_MS;
+		}
+	}
 	if (p->ep.relay && now >= p->next_direct_probe_ms && (p->n_eps || p->have_bday_ep)) {
 		struct ep saved = p->ep;
 

@@ -98,6 +98,10 @@ struct peer {
 	struct ep bday_ep;			/* we are hard: the socket the peer reached */
 	int spray_sent;				/* we are not: probes sent to the peer's NAT */
 	uint64_t spray_until_ms;
+	uint64_t spray_start_ms;
+	int spray_total;			/* probes sent to this peer, all rounds */
+	int reintros;				/* re-introductions asked while on the relay */
+	uint64_t next_reintro_ms;
 	int bday_hit;
 	struct session *cur, *prev;
 	struct attempt *init;			/* our initiation, if any */
