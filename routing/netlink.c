@@ -123,14 +123,24 @@ int nl_link_index(const char *ifname)
 	return (int)idx;
 }
 
-static struct nlmsghdr *link_msg(char *buf, uint16_t type, int ifindex)
+/* A request header of type with flags, followed by an extra header of
+ * len bytes (zeroed), whose address is returned in *extra. */
+static struct nlmsghdr *req_start(char *buf, uint16_t type, uint16_t flags, size_t len,
+				  void **extra)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
 
 	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	*extra = mnl_nlmsg_put_extra_header(nlh, len);
+	return nlh;
+}
+
+static struct nlmsghdr *link_msg(char *buf, uint16_t type, int ifindex)
+{
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = req_start(buf, type, NLM_F_ACK, sizeof(*ifm), (void **)&ifm);
+
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = ifindex;
 	return nlh;
@@ -172,10 +182,7 @@ static int addr_change(uint16_t type, uint16_t flags, int ifindex, int family,
 
 	if (alen < 0)
 		return alen;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	nlh = req_start(buf, type, NLM_F_ACK | flags, sizeof(*ifa), (void **)&ifa);
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -207,13 +214,10 @@ static int local_route_cb(const struct nlmsghdr *nlh, void *data)
 static int addr6_is_local(const uint8_t *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = req_start(buf, RTM_GETROUTE, NLM_F_ACK, sizeof(*rtm), (void **)&rtm);
 	int local = 0, r;
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET6;
 	rtm->rtm_dst_len = 128;
 	mnl_attr_put(nlh, RTA_DST, 16, addr);
@@ -272,10 +276,7 @@ static int route_change(uint16_t type, uint16_t flags, int ifindex, int family,
 
 	if (alen < 0)
 		return alen;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	nlh = req_start(buf, type, NLM_F_ACK | flags, sizeof(*rtm), (void **)&rtm);
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
@@ -375,10 +376,7 @@ int nl_route_dump(int ifindex,
 
 	if (ifindex <= 0 || !cb)
 		return -EINVAL;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	nlh = req_start(buf, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), (void **)&rtm);
 	rtm->rtm_family = AF_UNSPEC;
 	r = nl_request(nlh, route_msg_cb, &d);
 	return d.result ? d.result : r;
