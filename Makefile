@@ -13,20 +13,41 @@ O ?= build
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := wolfssl libmnl libconfig sqlite3 json-c libsystemd
+PKGS := wolfssl libmnl libconfig sqlite3 json-c libsystemd libseccomp
+# A missing dependency stops the build here, naming it, instead of failing
+# later with a missing header. `make deps` installs them all.
+ifeq ($(filter deps test demo clean,$(MAKECMDGOALS)),)
+PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done)
+ifneq ($(PKG_MISSING),)
+$(error pkg-config cannot find: $(PKG_MISSING) (run `make deps` as root))
+endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wno-unused-parameter
-override CFLAGS += -std=gnu11 $(WARN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP
+# CI (CI=true) treats every warning as an error.
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+# Hardening on by default: stack protector, fortified libc calls (they need
+# optimisation, so they are left out of -O0 builds), PIE and full RELRO.
+HARDEN := -fstack-protector-strong -fPIE
+ifeq ($(findstring -O0,$(CFLAGS)),)
+HARDEN += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+HARDEN_LD := -pie -Wl,-z,relro -Wl,-z,now
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP
+override LDFLAGS += $(HARDEN_LD)
 LDLIBS += $(PKG_LIBS)
 
 # Everything but the two programs' main files goes into one static library,
 # so unit tests link exactly the objects the daemon runs.
-MAINS := tund/q2qd.c tund/q2qctl.c
-# LIB_DIRS narrows the library while one part is being worked on.
+MAINS := tund/q2qd.c tund/ctl/q2qctl.c
+# LIB_DIRS narrows the library while one part is being worked on; sources
+# are found in every subfolder.
 LIB_DIRS ?= identity routing netstack tund
-LIB_SRC := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+LIB_SRC := $(filter-out $(MAINS),$(sort $(shell find $(LIB_DIRS) -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
@@ -44,7 +65,7 @@ $(O)/libq2q.a: $(LIB_OBJ)
 $(O)/q2qd: $(O)/tund/q2qd.o $(O)/libq2q.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/q2qctl: $(O)/tund/q2qctl.o $(O)/libq2q.a
+$(O)/q2qctl: $(O)/tund/ctl/q2qctl.o $(O)/libq2q.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libq2q.a
@@ -93,4 +114,4 @@ clean:
 
 .PHONY: all deps unit check test demo asan install clean
 .SECONDARY:
--include $(LIB_OBJ:.o=.d) $(O)/tund/q2qd.d $(O)/tund/q2qctl.d $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(O)/tund/q2qd.d $(O)/tund/ctl/q2qctl.d $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

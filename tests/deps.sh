@@ -2,7 +2,7 @@
 # Install the Debian packages q2q builds and tests with, if any is missing.
 set -e
 PKGS="build-essential pkg-config libwolfssl-dev libmnl-dev libconfig-dev \
-libsqlite3-dev libjson-c-dev libsystemd-dev iproute2 nftables iperf3 tcpdump \
+libsqlite3-dev libjson-c-dev libsystemd-dev libseccomp-dev iproute2 nftables iperf3 tcpdump \
 python3 procps psmisc iputils-ping util-linux systemd \
 clang libclang-rt-14-dev"
 missing=""

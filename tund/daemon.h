@@ -5,7 +5,7 @@
 #ifndef Q2Q_DAEMON_H
 #define Q2Q_DAEMON_H
 
-#include "tund/config.h"
+#include "tund/conf/config.h"
 
 struct authority;
 struct control;

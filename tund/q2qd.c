@@ -21,14 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tund/authority.h"
-#include "tund/config.h"
-#include "tund/control.h"
+#include "tund/authority/authority.h"
+#include "tund/conf/config.h"
+#include "tund/ctl/control.h"
 #include "tund/daemon.h"
-#include "tund/log.h"
-#include "tund/loop.h"
-#include "tund/node.h"
-#include "tund/overlay.h"
+#include "tund/base/log.h"
+#include "tund/base/loop.h"
+#include "tund/node/node.h"
+#include "tund/overlay/overlay.h"
 #include "identity/trust.h"
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tests/unit/harness.h"
-#include "tund/config.h"
+#include "tund/conf/config.h"
 
 static char tmpdir[64];
 static char conf_path[128];

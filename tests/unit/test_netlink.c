@@ -29,7 +29,7 @@
 
 #include "routing/icmp.h"
 #include "routing/netlink.h"
-#include "tund/tun.h"
+#include "tund/priv/tun.h"
 #include "harness.h"
 #include "testnet.h"
 

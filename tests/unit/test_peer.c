@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tests/unit/harness.h"
-#include "tund/peer.h"
+#include "tund/overlay/peer.h"
 
 static void test_index_differential(void)
 {

@@ -16,7 +16,7 @@
 #include <wolfssl/wolfcrypt/hash.h>
 
 #include "tests/unit/harness.h"
-#include "tund/registry.h"
+#include "tund/authority/registry.h"
 
 static char tmpdir[64];
 static char dbpath[128];

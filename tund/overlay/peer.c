@@ -10,7 +10,7 @@
 #include <sys/random.h>
 
 #include "netstack/udp.h"
-#include "tund/peer.h"
+#include "tund/overlay/peer.h"
 
 #define IDX_SLOTS 4096		/* power of two; load stays low */
 #define MAX_REVOKED 4096

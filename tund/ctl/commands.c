@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tund/authority.h"
-#include "tund/control.h"
+#include "tund/authority/authority.h"
+#include "tund/ctl/control.h"
 #include "tund/daemon.h"
-#include "tund/log.h"
-#include "tund/node.h"
-#include "tund/overlay.h"
+#include "tund/base/log.h"
+#include "tund/node/node.h"
+#include "tund/overlay/overlay.h"
 
 /* A string argument, or NULL if absent; error reply if present but bad. */
 static int arg_str(struct ctl_req *req, json_object *args, const char *key, int required,

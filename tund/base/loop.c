@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tund/loop.h"
+#include "tund/base/loop.h"
 
 struct loop_deferred {
 	void (*fn)(void *arg);

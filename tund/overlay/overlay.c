@@ -26,13 +26,13 @@
 #include "netstack/handshake.h"
 #include "routing/netlink.h"
 #include "routing/table.h"
-#include "tund/authlink.h"
-#include "tund/control.h"
-#include "tund/log.h"
-#include "tund/node.h"
-#include "tund/overlay.h"
-#include "tund/overlay_int.h"
-#include "tund/tun.h"
+#include "tund/node/authlink.h"
+#include "tund/ctl/control.h"
+#include "tund/base/log.h"
+#include "tund/node/node.h"
+#include "tund/overlay/overlay.h"
+#include "tund/overlay/overlay_int.h"
+#include "tund/priv/tun.h"
 
 #define KEEPALIVE_MS		2000	/* answer received data within this, even with nothing to say */
 /* Data out, nothing back: the peer lost our session (restarted). A live

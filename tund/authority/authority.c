@@ -33,13 +33,13 @@
 #include "netstack/msg.h"
 #include "netstack/replay.h"
 #include "netstack/udp.h"
-#include "tund/authority.h"
-#include "tund/config.h"
-#include "tund/log.h"
-#include "tund/loop.h"
-#include "tund/proto.h"
-#include "tund/registry.h"
-#include "tund/tlsconn.h"
+#include "tund/authority/authority.h"
+#include "tund/conf/config.h"
+#include "tund/base/log.h"
+#include "tund/base/loop.h"
+#include "tund/link/proto.h"
+#include "tund/authority/registry.h"
+#include "tund/link/tlsconn.h"
 
 #define AUTH_MAX_ENDPOINTS 16
 

@@ -17,12 +17,12 @@
 
 #include "identity/name.h"
 #include "netstack/msg.h"
-#include "tund/authlink.h"
-#include "tund/log.h"
-#include "tund/loop.h"
-#include "tund/node.h"
-#include "tund/proto.h"
-#include "tund/tlsconn.h"
+#include "tund/node/authlink.h"
+#include "tund/base/log.h"
+#include "tund/base/loop.h"
+#include "tund/node/node.h"
+#include "tund/link/proto.h"
+#include "tund/link/tlsconn.h"
 
 #define AL_PING_MS 15000
 #define AL_DEAD_MS 45000

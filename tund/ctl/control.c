@@ -18,9 +18,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tund/control.h"
-#include "tund/log.h"
-#include "tund/loop.h"
+#include "tund/ctl/control.h"
+#include "tund/base/log.h"
+#include "tund/base/loop.h"
 
 #define CTL_REQ_MAX 65536
 

@@ -25,7 +25,7 @@
 #include <libconfig.h>
 
 #include "identity/cert.h"
-#include "tund/config.h"
+#include "tund/conf/config.h"
 
 #define CFG_FILE_MAX (1024 * 1024)	/* a config is a few KB; refuse junk */
 #define CFG_PATHBUF 160			/* "authority.grants[63].subnets[15]" */

@@ -22,8 +22,8 @@
 
 #include "routing/icmp.h"
 #include "routing/table.h"
-#include "tund/log.h"
-#include "tund/overlay_int.h"
+#include "tund/base/log.h"
+#include "tund/overlay/overlay_int.h"
 
 #define TUN_BATCH		64	/* reads per wakeup */
 

@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
 
-#include "tund/tun.h"
+#include "tund/priv/tun.h"
 
 /* The kernel's dev_valid_name rules, checked here for a clearer error. */
 static int tun_name_ok(const char *name)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tund/log.h"
+#include "tund/base/log.h"
 
 static const char *log_prog = "q2qd";
 static int log_level = LOG_LVL_INFO;

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "netstack/msg.h"
-#include "tund/loop.h"
-#include "tund/tlsconn.h"
+#include "tund/base/loop.h"
+#include "tund/link/tlsconn.h"
 
 #define TLSCONN_RX_MAX (4 + 65536)
 #define TLSCONN_TX_MAX (1024 * 1024)	/* queued bytes before -ENOBUFS */

@@ -20,8 +20,8 @@
 #include <time.h>
 
 #include "netstack/handshake.h"
-#include "tund/log.h"
-#include "tund/overlay_int.h"
+#include "tund/base/log.h"
+#include "tund/overlay/overlay_int.h"
 
 #define HELLO_RETRY_MS		1000
 #define ATTEMPT_GIVEUP_MS	10000

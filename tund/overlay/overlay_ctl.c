@@ -19,11 +19,11 @@
 
 #include "identity/addr.h"
 #include "routing/table.h"
-#include "tund/authlink.h"
-#include "tund/control.h"
-#include "tund/overlay.h"
-#include "tund/overlay_int.h"
-#include "tund/proto.h"
+#include "tund/node/authlink.h"
+#include "tund/ctl/control.h"
+#include "tund/overlay/overlay.h"
+#include "tund/overlay/overlay_int.h"
+#include "tund/link/proto.h"
 
 enum { MSG_PING_REQ = 0x01, MSG_PING_REP = 0x02 };
 

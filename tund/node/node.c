@@ -33,13 +33,13 @@
 #include "identity/trust.h"
 #include "netstack/msg.h"
 #include "netstack/udp.h"
-#include "tund/config.h"
-#include "tund/control.h"
-#include "tund/log.h"
-#include "tund/loop.h"
-#include "tund/node.h"
-#include "tund/proto.h"
-#include "tund/tlsconn.h"
+#include "tund/conf/config.h"
+#include "tund/ctl/control.h"
+#include "tund/base/log.h"
+#include "tund/base/loop.h"
+#include "tund/node/node.h"
+#include "tund/link/proto.h"
+#include "tund/link/tlsconn.h"
 
 #define NODE_RETRY_MS (60 * 1000)
 

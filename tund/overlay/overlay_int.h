@@ -25,9 +25,9 @@
 #include "netstack/tso.h"
 #include "netstack/udp.h"
 #include "netstack/wire.h"
-#include "tund/config.h"
-#include "tund/loop.h"
-#include "tund/peer.h"
+#include "tund/conf/config.h"
+#include "tund/base/loop.h"
+#include "tund/overlay/peer.h"
 
 struct addr_wait;
 struct authlink;

@@ -37,7 +37,7 @@
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
-#include "tund/registry.h"
+#include "tund/authority/registry.h"
 
 #define REGISTRY_APP_ID		1899131250	/* 0x71327172, "q2qr" */
 #define REGISTRY_BUSY_MS	5000

@@ -17,10 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tund/authlink.h"
-#include "tund/log.h"
-#include "tund/overlay_int.h"
-#include "tund/proto.h"
+#include "tund/node/authlink.h"
+#include "tund/base/log.h"
+#include "tund/overlay/overlay_int.h"
+#include "tund/link/proto.h"
 
 #define PROBE_MS		25000	/* refresh the reflexive address */
 #define PROBE_RETRY_MS		1000
