@@ -24,7 +24,6 @@
 
 #include "identity/trust.h"
 #include "netstack/handshake.h"
-#include "routing/netlink.h"
 #include "routing/table.h"
 #include "tund/node/authlink.h"
 #include "tund/ctl/control.h"
@@ -32,7 +31,7 @@
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_int.h"
-#include "tund/priv/tun.h"
+#include "tund/priv/privclient.h"
 
 #define KEEPALIVE_MS		2000	/* answer received data within this, even with nothing to say */
 /* Data out, nothing back: the peer lost our session (restarted). A live
@@ -520,11 +519,12 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 	static const uint8_t cgnat[4] = { 100, 64, 0, 0 };
 	int rc, fd;
 
-	rc = tun_open_offload(o->cfg->interface, o->ifname, &fd, o->cfg->offload);
+	/* The privileged part opens and configures the device (tund/priv/). */
+	rc = privclient_tun_open(o->cfg->interface, o->cfg->offload, o->ifname, &o->ifindex, &fd);
 	if (rc < 0 && o->cfg->offload) {
 		log_warnx("%s: no TUN offload (%s); carrying packets one by one", o->cfg->interface,
 		    strerror(-rc));
-		rc = tun_open(o->cfg->interface, o->ifname, &fd);
+		rc = privclient_tun_open(o->cfg->interface, 0, o->ifname, &o->ifindex, &fd);
 	} else if (rc == 0) {
 		o->vnet = o->cfg->offload;
 	}
@@ -537,19 +537,14 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 		return rc;
 	}
 	o->tun_io.fd = fd;
-	o->ifindex = nl_link_index(o->ifname);
-	if (o->ifindex < 0) {
-		rc = o->ifindex;
-		goto fail;
-	}
-	if ((rc = nl_link_set(o->ifindex, 1, o->mtu)) < 0 ||
-	    (rc = nl_addr_add(o->ifindex, AF_INET, ci->v4, 32)) < 0 ||
-	    (rc = nl_addr_add(o->ifindex, AF_INET6, ci->v6, 128)) < 0 ||
-	    (rc = nl_route_add(o->ifindex, AF_INET6, fd00, 8)) < 0)
+	if ((rc = privclient_link_set(o->ifindex, 1, o->mtu)) < 0 ||
+	    (rc = privclient_addr_add(o->ifindex, AF_INET, ci->v4, 32)) < 0 ||
+	    (rc = privclient_addr_add(o->ifindex, AF_INET6, ci->v6, 128)) < 0 ||
+	    (rc = privclient_route_add(o->ifindex, AF_INET6, fd00, 8)) < 0)
 		goto fail;
 	/* The authority's pool; 100.64.0.0/10 unless the address says otherwise. */
 	if (ci->v4[0] == 100 && (ci->v4[1] & 0xc0) == 64)
-		rc = nl_route_add(o->ifindex, AF_INET, cgnat, 10);
+		rc = privclient_route_add(o->ifindex, AF_INET, cgnat, 10);
 	if (rc < 0 && rc != -EEXIST)
 		goto fail;
 	return 0;

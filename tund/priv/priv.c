@@ -1,0 +1,264 @@
+/*
+ * The privileged part's loop (see priv.h). It is deliberately plain: one
+ * poll over the engine's socket and a signalfd, one request at a time,
+ * each decoded (privmsg.c), checked (privpol.c), carried out with the
+ * same TUN and netlink code a one-process daemon would use, and answered.
+ * It parses nothing else from anywhere. The TUN descriptor is handed over
+ * and closed here at once: the engine then holds the only copy, so the
+ * interface dies with the engine whatever happens to this process.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "routing/netlink.h"
+#include "tund/base/log.h"
+#include "tund/priv/priv.h"
+#include "tund/priv/privmsg.h"
+#include "tund/priv/privpol.h"
+#include "tund/priv/tun.h"
+
+#define STOP_GRACE_S 10		/* then SIGKILL */
+
+struct priv {
+	int sock, sigfd;
+	pid_t engine, ca;
+	int failed, engine_gone, ca_gone;
+	int stopping;		/* a stop signal arrived (or a part died) */
+	time_t kill_at;
+	struct privpol pol;
+	char actual[PRIVMSG_IFNAMSIZ];	/* the kernel's name for the device */
+};
+
+static int send_reply(int sock, const struct privmsg *r, int fd)
+{
+	uint8_t buf[PRIVMSG_MAX];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	int n = privmsg_encode(r, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)n;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Carries out a checked request; the reply's rc is 0 or the kernel's -errno. */
+static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, int *fd)
+{
+	int ifindex = 0;
+
+	r->type = PRIV_REPLY;
+	*fd = -1;
+	if (m->type == PRIV_TUN_OPEN) {
+		char actual[PRIVMSG_IFNAMSIZ] = "";
+
+		r->rc = m->flag ? tun_open_offload(m->ifname, actual, fd, 1) : tun_open(m->ifname, actual, fd);
+		if (r->rc == 0 && (r->rc = ifindex = nl_link_index(actual)) > 0) {
+			r->rc = 0;
+			r->ifindex = ifindex;
+			r->flag = m->flag;
+			memcpy(r->ifname, actual, sizeof(r->ifname));
+			memcpy(p->actual, actual, sizeof(p->actual));
+		} else if (*fd >= 0) {
+			close(*fd);
+			*fd = -1;
+		}
+		return;
+	}
+	/* The index is looked up here, never taken from the engine. */
+	if ((ifindex = nl_link_index(p->actual)) < 0) {
+		r->rc = ifindex;
+		return;
+	}
+	switch (m->type) {
+	case PRIV_LINK_SET:
+		r->rc = nl_link_set(ifindex, m->flag, (int)m->mtu);
+		break;
+	case PRIV_ADDR_ADD:
+		r->rc = nl_addr_add(ifindex, m->family, m->addr, m->plen);
+		break;
+	case PRIV_ADDR_DEL:
+		r->rc = nl_addr_del(ifindex, m->family, m->addr, m->plen);
+		break;
+	case PRIV_ROUTE_ADD:
+		r->rc = nl_route_add(ifindex, m->family, m->addr, m->plen);
+		break;
+	case PRIV_ROUTE_DEL:
+		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen);
+		break;
+	default:
+		r->rc = -EINVAL;
+	}
+}
+
+static void handle_request(struct priv *p)
+{
+	uint8_t buf[PRIVMSG_MAX + 1];
+	struct privmsg m, r;
+	char why[160];
+	ssize_t n;
+	int fd = -1;
+
+	n = recv(p->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			p->sock = -1;
+		return;
+	}
+	if (n == 0) {		/* the engine closed its end: it is exiting */
+		p->sock = -1;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = PRIV_REPLY;
+	if (privmsg_decode(buf, (size_t)n, &m) < 0) {
+		log_warnx("priv: refused a malformed message from the engine (%zd bytes, type %u)",
+		    n, n >= 2 ? (unsigned)(buf[0] << 8 | buf[1]) : 0u);
+		r.rc = -EBADMSG;
+	} else if (privpol_check(&p->pol, &m, why, sizeof(why)) < 0) {
+		log_warnx("priv: refused %s from the engine: %s", privmsg_name(m.type), why);
+		r.rc = -EPERM;
+	} else {
+		execute(p, &m, &r, &fd);
+		if (r.rc == 0)
+			privpol_done(&p->pol, &m);
+		else
+			log_debug("priv: %s: %s", privmsg_name(m.type), strerror(-r.rc));
+	}
+	if (send_reply(p->sock, &r, fd) < 0)
+		log_warn("priv: cannot answer the engine");
+	if (fd >= 0)
+		close(fd);
+}
+
+static void reap(struct priv *p)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		const char *who = pid == p->engine ? "engine" : pid == p->ca ? "CA process" : NULL;
+
+		if (!who)
+			continue;
+		if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0 || !p->stopping)
+			p->failed = 1;
+		if (WIFSIGNALED(status))
+			log_warnx("priv: the %s was killed by signal %d%s", who, WTERMSIG(status),
+			    WTERMSIG(status) == SIGSYS ? " (a system call outside its seccomp allow-list)" : "");
+		else if (WEXITSTATUS(status) != 0 || !p->stopping)
+			log_warnx("priv: the %s exited with status %d", who, WEXITSTATUS(status));
+		if (pid == p->engine)
+			p->engine_gone = 1;
+		else
+			p->ca_gone = 1;
+		if (!p->stopping) {
+			/* One part died: the daemon as a whole stops. */
+			p->stopping = 1;
+			p->kill_at = time(NULL) + STOP_GRACE_S;
+			if (!p->engine_gone)
+				kill(p->engine, SIGTERM);
+			if (p->ca && !p->ca_gone)
+				kill(p->ca, SIGTERM);
+		}
+	}
+}
+
+static void handle_signal(struct priv *p)
+{
+	struct signalfd_siginfo si;
+
+	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(p);
+			break;
+		case SIGHUP:
+			if (!p->engine_gone)
+				kill(p->engine, SIGHUP);
+			break;
+		default:
+			if (!p->stopping) {
+				p->stopping = 1;
+				p->kill_at = time(NULL) + STOP_GRACE_S;
+			}
+			if (!p->engine_gone)
+				kill(p->engine, (int)si.ssi_signo);
+		}
+	}
+}
+
+int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
+{
+	struct priv p = { .sock = sock, .engine = engine, .ca = ca };
+	sigset_t mask;
+
+	privpol_init(&p.pol, ifname);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	p.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (p.sigfd < 0) {
+		log_warn("priv: signalfd");
+		kill(engine, SIGKILL);
+		return 1;
+	}
+	reap(&p);	/* a child that died before the mask was set */
+	while (!p.engine_gone || (p.ca && !p.ca_gone)) {
+		struct pollfd pf[2] = { { .fd = p.sigfd, .events = POLLIN }, { .fd = p.sock, .events = POLLIN } };
+
+		if (p.engine_gone && p.ca && !p.ca_gone && !p.stopping) {
+			p.stopping = 1;
+			p.kill_at = time(NULL) + STOP_GRACE_S;
+		}
+		if (p.engine_gone && p.ca && !p.ca_gone)
+			kill(p.ca, SIGTERM);
+		if (p.stopping && time(NULL) >= p.kill_at) {
+			log_warnx("priv: a part did not stop within %d s; killing it", STOP_GRACE_S);
+			if (!p.engine_gone)
+				kill(p.engine, SIGKILL);
+			if (p.ca && !p.ca_gone)
+				kill(p.ca, SIGKILL);
+		}
+		if (poll(pf, p.sock >= 0 ? 2 : 1, 1000) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents)
+			handle_signal(&p);
+		if (p.sock >= 0 && pf[1].revents & POLLIN)
+			handle_request(&p);
+		else if (p.sock >= 0 && pf[1].revents & (POLLHUP | POLLERR))
+			p.sock = -1;
+	}
+	if (sock >= 0)
+		close(sock);
+	close(p.sigfd);
+	return p.failed;
+}

@@ -1,0 +1,25 @@
+/*
+ * The engine's side of the privileged part: each call is one synchronous
+ * request and reply (the engine configures rarely: at `q2qctl up`). All
+ * return 0 or -errno: the kernel's, or -EPERM when the privileged part
+ * refused the request (it logs why), -ETIMEDOUT/-EPIPE when it is gone.
+ * Without privclient_init (unit tests, tools) the calls act directly,
+ * with whatever privileges the caller has.
+ */
+#ifndef Q2Q_PRIVCLIENT_H
+#define Q2Q_PRIVCLIENT_H
+
+#include <net/if.h>
+#include <stdint.h>
+
+/* The engine's end of the socketpair; the caller keeps owning it. */
+void privclient_init(int fd);
+
+/* Creates ifname and returns its descriptor (*fd, close-on-exec,
+ * non-blocking; the caller owns it), the kernel's name and its index. */
+int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], int *ifindex, int *fd);
+int privclient_link_set(int ifindex, int up, int mtu);
+int privclient_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen);
+int privclient_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen);
+
+#endif

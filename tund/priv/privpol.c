@@ -1,0 +1,139 @@
+/*
+ * The privileged part's checks on engine requests (see privpol.h). Kept
+ * apart from the I/O so every rule has a unit test without root.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tund/priv/privpol.h"
+
+static const uint8_t pool4[4] = { 100, 64, 0, 0 };	/* 100.64.0.0/10 */
+static const uint8_t pool6[16] = { 0xfd };		/* fd00::/8 */
+
+void privpol_init(struct privpol *p, const char *ifname)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+}
+
+static int in_prefix(const uint8_t *a, const uint8_t *net, int plen)
+{
+	int bytes = plen / 8, bits = plen % 8;
+
+	if (memcmp(a, net, (size_t)bytes) != 0)
+		return 0;
+	return bits == 0 || ((a[bytes] ^ net[bytes]) & (0xff << (8 - bits))) == 0;
+}
+
+static void pfx_text(const struct privmsg *m, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(m->family, m->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, m->plen);
+}
+
+static int refuse(char *why, size_t whylen, const char *fmt, const char *arg)
+{
+	snprintf(why, whylen, fmt, arg);
+	return -EPERM;
+}
+
+static int check_addr(const struct privpol *p, const struct privmsg *m, char *why, size_t whylen)
+{
+	char t[INET6_ADDRSTRLEN + 8];
+	int v4 = m->family == AF_INET;
+
+	pfx_text(m, t, sizeof(t));
+	if (m->type == PRIV_ADDR_DEL) {
+		if (v4 ? p->have_v4 && !memcmp(p->v4, m->addr, 4) : p->have_v6 && !memcmp(p->v6, m->addr, 16))
+			return 0;
+		return refuse(why, whylen, "address %s was not added by q2qd", t);
+	}
+	if (m->plen != (v4 ? 32 : 128))
+		return refuse(why, whylen, "address %s is not a single host", t);
+	if (!in_prefix(m->addr, v4 ? pool4 : pool6, v4 ? 10 : 8))
+		return refuse(why, whylen, v4 ? "address %s is outside 100.64.0.0/10"
+		    : "address %s is outside fd00::/8", t);
+	if (v4 ? p->have_v4 : p->have_v6)
+		return refuse(why, whylen, "address %s: the interface already has its overlay address", t);
+	return 0;
+}
+
+static int check_route(const struct privmsg *m, char *why, size_t whylen)
+{
+	char t[INET6_ADDRSTRLEN + 8];
+	int v4 = m->family == AF_INET;
+
+	if (m->plen == (v4 ? 10 : 8) && in_prefix(m->addr, v4 ? pool4 : pool6, m->plen))
+		return 0;
+	pfx_text(m, t, sizeof(t));
+	return refuse(why, whylen, "route %s is not an overlay range (100.64.0.0/10, fd00::/8)", t);
+}
+
+int privpol_check(const struct privpol *p, const struct privmsg *m, char *why, size_t whylen)
+{
+	char t[16];
+
+	switch (m->type) {
+	case PRIV_TUN_OPEN:
+		if (strncmp(m->ifname, p->ifname, sizeof(p->ifname)) != 0)
+			return refuse(why, whylen, "interface '%s' is not the configured one", m->ifname);
+		return 0;
+	case PRIV_REPLY:
+		return refuse(why, whylen, "%s is not a request", "REPLY");
+	default:
+		break;
+	}
+	if (!p->opened)
+		return refuse(why, whylen, "%s before the interface was opened", privmsg_name(m->type));
+	switch (m->type) {
+	case PRIV_LINK_SET:
+		if (m->mtu < 1280 || m->mtu > 9000) {
+			snprintf(t, sizeof(t), "%u", m->mtu);
+			return refuse(why, whylen, "MTU %s is outside 1280..9000", t);
+		}
+		return 0;
+	case PRIV_ADDR_ADD:
+	case PRIV_ADDR_DEL:
+		return check_addr(p, m, why, whylen);
+	case PRIV_ROUTE_ADD:
+	case PRIV_ROUTE_DEL:
+		return check_route(m, why, whylen);
+	default:
+		return refuse(why, whylen, "%s is not a request", privmsg_name(m->type));
+	}
+}
+
+void privpol_done(struct privpol *p, const struct privmsg *m)
+{
+	int v4 = m->family == AF_INET;
+
+	switch (m->type) {
+	case PRIV_TUN_OPEN:
+		/* A fresh device: nothing of an earlier one's remains. */
+		p->opened = 1;
+		p->have_v4 = p->have_v6 = 0;
+		break;
+	case PRIV_ADDR_ADD:
+		if (v4) {
+			p->have_v4 = 1;
+			memcpy(p->v4, m->addr, 4);
+		} else {
+			p->have_v6 = 1;
+			memcpy(p->v6, m->addr, 16);
+		}
+		break;
+	case PRIV_ADDR_DEL:
+		if (v4)
+			p->have_v4 = 0;
+		else
+			p->have_v6 = 0;
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * What the privileged part lets the engine do, as a pure decision: the
+ * engine is assumed compromised, so each request is checked against what
+ * a q2q node ever needs and nothing more.
+ *   - Only the configured interface, and only after the engine opened it.
+ *   - MTU 1280..9000 (IPv6's minimum; the config's maximum).
+ *   - One IPv4 /32 inside 100.64.0.0/10 and one IPv6 /128 inside fd00::/8,
+ *     the overlay ranges; removing only what was added.
+ *   - Routes only for the overlay ranges themselves (100.64.0.0/10,
+ *     fd00::/8): an engine can never steer other traffic into q2q0.
+ * Users route further subnets with `ip route`, outside q2qd.
+ */
+#ifndef Q2Q_PRIVPOL_H
+#define Q2Q_PRIVPOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tund/priv/privmsg.h"
+
+struct privpol {
+	char ifname[PRIVMSG_IFNAMSIZ];	/* the configured interface */
+	int opened;			/* a TUN_OPEN succeeded */
+	int have_v4, have_v6;		/* addresses added since */
+	uint8_t v4[4], v6[16];
+};
+
+void privpol_init(struct privpol *p, const char *ifname);
+
+/* 0 if m may be carried out, else -EPERM with the reason in why. */
+int privpol_check(const struct privpol *p, const struct privmsg *m, char *why, size_t whylen);
+
+/* Records the effect of a request that was carried out successfully. */
+void privpol_done(struct privpol *p, const struct privmsg *m);
+
+#endif
