@@ -9,6 +9,7 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 O ?= build
 
 CC ?= cc
@@ -108,6 +109,8 @@ install: all
 	install -m 0644 systemd/q2qd.conf.example $(DESTDIR)$(SYSCONFDIR)/q2q/q2qd.conf.example
 	install -d $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0644 systemd/q2q.sysusers $(DESTDIR)$(SYSUSERSDIR)/q2q.conf
+	install -d $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 systemd/q2q.tmpfiles $(DESTDIR)$(TMPFILESDIR)/q2q.conf
 
 clean:
 	rm -rf $(O) build-asan

@@ -1,8 +1,11 @@
 /*
- * q2qd: the q2q daemon. Parses the config, starts the authority service if
- * configured, loads the node's identity, opens the control socket, tells
- * systemd it is ready, and runs the event loop until SIGTERM/SIGINT.
- * SIGHUP reloads the config.
+ * q2qd: the q2q daemon. Parses the config, prepares its directories, and
+ * splits into its parts (tund/priv/privsep.h): this process stays behind as
+ * the privileged part, the engine goes on here. The engine starts the
+ * authority service if configured, loads the node's identity, opens the
+ * control socket, tells systemd it is ready, and runs the event loop until
+ * SIGTERM/SIGINT (forwarded by the privileged part, or noticed as its
+ * death). SIGHUP reloads the config.
  */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -29,12 +33,16 @@
 #include "tund/base/loop.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
+#include "tund/priv/privclient.h"
+#include "tund/priv/privmsg.h"
+#include "tund/priv/privdrop.h"
+#include "tund/priv/privsep.h"
 #include "identity/trust.h"
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
 
 static const char usage[] =
-"usage: q2qd [-n] [-d] [-c FILE]\n"
+"usage: q2qd [-n] [-d] [-c FILE] [-u USER]\n"
 "\n"
 "The q2q overlay daemon. It keeps this machine's q2q identity (enrolled\n"
 "with `q2qctl enroll`), carries the overlay interface, and, when its\n"
@@ -42,6 +50,11 @@ static const char usage[] =
 "It stays in the foreground and logs to standard error.\n"
 "\n"
 "  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+"  -u USER   run the network-facing engine as USER (systemd's unit: q2q);\n"
+"            started as root, q2qd keeps root with CAP_NET_ADMIN only in\n"
+"            a small privileged part that opens and configures the\n"
+"            interface, and on an authority the CA key in a process of\n"
+"            its own; the state directory must belong to USER\n"
 "  -n        check the configuration, print \"configuration OK\" or why\n"
 "            not, and exit (0 if OK, 1 if not)\n"
 "  -d        log debug messages\n"
@@ -51,6 +64,13 @@ static const char usage[] =
 "the configuration. Control it with q2qctl(8).\n";
 
 struct sigio {
+	struct loop_io io;
+	struct daemon *d;
+};
+
+/* The privileged part's socket, watched between requests: EOF means the
+ * privileged part died, and the engine must not run on without it. */
+struct privwatch {
 	struct loop_io io;
 	struct daemon *d;
 };
@@ -73,7 +93,7 @@ static void ready_check(struct loop_timer *t)
 		loop_timer_arm(r->d->loop, &r->t, loop_now_ms() + 100);
 		return;
 	}
-	sd_notify(0, "READY=1");
+	privclient_notify(PRIV_NOTIFY_READY);
 	log_info("ready");
 }
 
@@ -145,10 +165,27 @@ static void sig_io(struct loop_io *io, uint32_t events)
 			break;
 		default:
 			log_info("signal %d: shutting down", (int)si.ssi_signo);
-			sd_notify(0, "STOPPING=1");
+			privclient_notify(PRIV_NOTIFY_STOPPING);
 			loop_stop(s->d->loop);
 		}
 	}
+}
+
+static void priv_gone(struct loop_io *io, uint32_t events)
+{
+	struct privwatch *w = (struct privwatch *)io;
+	char b;
+	ssize_t n = recv(io->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {	/* nothing is due between requests: drop it */
+		(void)recv(io->fd, &b, 1, MSG_DONTWAIT);
+		return;
+	}
+	log_warnx("the privileged part is gone; shutting down");
+	loop_del(w->d->loop, io);
+	loop_stop(w->d->loop);
 }
 
 static void watchdog_fire(struct loop_timer *t)
@@ -156,12 +193,14 @@ static void watchdog_fire(struct loop_timer *t)
 	struct watchdog *w = (struct watchdog *)t;
 
 	/* Pinged from the loop itself: a wedged loop stops the pings. */
-	sd_notify(0, "WATCHDOG=1");
+	privclient_notify(PRIV_NOTIFY_WATCHDOG);
 	loop_timer_arm(w->loop, &w->t, loop_now_ms() + w->interval_ms);
 }
 
-/* mkdir -p for the parents the daemon writes into. */
-static int make_dir(const char *path, mode_t mode)
+/* mkdir -p for the parents the daemon writes into; a directory it had to
+ * create goes to the engine's user (systemd's StateDirectory= and
+ * RuntimeDirectory= do the same before q2qd starts). */
+static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
 	char buf[CONFIG_PATH_MAX];
 	char *p;
@@ -175,7 +214,9 @@ static int make_dir(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+	if (mkdir(buf, mode) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	if (uid != (uid_t)-1 && chown(buf, uid, gid) < 0)
 		return -errno;
 	return 0;
 }
@@ -186,15 +227,20 @@ int main(int argc, char **argv)
 	static struct sigio sio;
 	static struct watchdog wd;
 	static struct ready rd;
-	const char *path = DEFAULT_CONFIG;
+	static struct privwatch pw;
+	const char *path = DEFAULT_CONFIG, *user = NULL;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int priv_fd = -1;
 	int check = 0, debug = 0, c, rc = 1;
 	char err[512], sockdir[CONFIG_PATH_MAX];
 	sigset_t mask;
 	uint64_t wd_usec = 0;
 
-	while ((c = getopt(argc, argv, "c:ndhV")) != -1) {
+	while ((c = getopt(argc, argv, "c:ndhu:")) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
+		case 'u': user = optarg; break;
 		case 'n': check = 1; break;
 		case 'd': debug = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -216,18 +262,35 @@ int main(int argc, char **argv)
 	log_init("q2qd", debug ? LOG_LVL_DEBUG : d.cfg.log_level);
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
-	wolfSSL_Init();
+	if (user && (rc = privdrop_lookup(user, &uid, &gid)) < 0) {
+		fprintf(stderr, "q2qd: -u %s: %s\n", user,
+		    rc == -ENOENT ? "no such user" : strerror(-rc));
+		return 1;
+	}
+	rc = 1;
+	if (!user && geteuid() == 0)
+		log_warnx("running the engine as root (without capabilities); "
+		    "-u USER keeps it from root's files");
 	d.started = (int64_t)time(NULL);
 
-	if (make_dir(d.cfg.state_dir, 0700) < 0) {
-		log_warn("cannot create state directory %s", d.cfg.state_dir);
+	if ((c = make_dir(d.cfg.state_dir, 0700, uid, gid)) < 0) {
+		log_warnx("cannot create state directory %s: %s", d.cfg.state_dir, strerror(-c));
 		goto out;
 	}
 	snprintf(sockdir, sizeof(sockdir), "%s", d.cfg.control_socket);
-	if (make_dir(dirname(sockdir), 0755) < 0) {
-		log_warn("cannot create the directory of %s", d.cfg.control_socket);
+	if ((c = make_dir(dirname(sockdir), 0755, uid, gid)) < 0) {
+		log_warnx("cannot create the directory of %s: %s", d.cfg.control_socket, strerror(-c));
 		goto out;
 	}
+	/* Asked here: systemd names the main pid, which stays behind. */
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	if (privsep_split(&d.cfg, uid, gid, 0, -1, &priv_fd, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	privclient_init(priv_fd);
+	wolfSSL_Init();
 	if (loop_init(&d.loop) < 0)
 		fatal("event loop");
 
@@ -241,6 +304,11 @@ int main(int argc, char **argv)
 	sio.d = &d;
 	if (sio.io.fd < 0 || loop_add(d.loop, &sio.io, EPOLLIN) < 0)
 		fatal("signalfd");
+	pw.io.fd = priv_fd;
+	pw.io.fn = priv_gone;
+	pw.d = &d;
+	if (loop_add(d.loop, &pw.io, EPOLLIN | EPOLLRDHUP) < 0)
+		fatal("privileged part socket");
 
 	if (node_init(d.loop, &d.cfg, &d.node, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
@@ -259,7 +327,7 @@ int main(int argc, char **argv)
 	/* A node that was up before a restart comes back up. */
 	if (node_want_up(d.node) && daemon_up(&d, err, sizeof(err)) < 0)
 		log_warnx("cannot bring the overlay back up: %s", err);
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
+	if (wd_usec) {
 		wd.interval_ms = wd_usec / 2000;
 		wd.t.fn = watchdog_fire;
 		wd.loop = d.loop;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # `make install` honours DESTDIR and PREFIX and installs the programs, the
-# systemd unit (pointing at the installed q2qd), the sysusers entry and the
-# example configuration, which q2qd accepts.
+# systemd unit (pointing at the installed q2qd), the sysusers and tmpfiles
+# entries and the example configuration, which q2qd accepts.
 . "$(dirname "$0")/lib.sh"
 e2e_init install
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,11 +13,14 @@ check "make install with DESTDIR and PREFIX succeeds" \
 check "q2qd installed under PREFIX/sbin, executable" test -x "$D/opt/q2q/sbin/q2qd"
 check "q2qctl installed under PREFIX/bin, executable" test -x "$D/opt/q2q/bin/q2qctl"
 check_eq "the unit starts the installed q2qd" \
-	"$(sed -n 's/^ExecStart=//p' "$D/lib/systemd/system/q2qd.service")" "/opt/q2q/sbin/q2qd -c /etc/q2q/q2qd.conf"
+	"$(sed -n 's/^ExecStart=//p' "$D/lib/systemd/system/q2qd.service")" "!/opt/q2q/sbin/q2qd -u q2q -c /etc/q2q/q2qd.conf"
 check "the unit is Type=notify with a watchdog" \
 	bash -c "grep -qx 'Type=notify' '$D/lib/systemd/system/q2qd.service' && grep -q '^WatchdogSec=' '$D/lib/systemd/system/q2qd.service'"
-check "the unit grants CAP_NET_ADMIN and nothing else" \
-	bash -c "[ \"\$(sed -n 's/^AmbientCapabilities=//p' '$D/lib/systemd/system/q2qd.service')\" = CAP_NET_ADMIN ]"
+check_eq "the unit bounds q2qd to CAP_NET_ADMIN (and CAP_SETUID/SETGID to shed root)" \
+	"$(sed -n 's/^CapabilityBoundingSet=//p' "$D/lib/systemd/system/q2qd.service")" "CAP_NET_ADMIN CAP_SETUID CAP_SETGID"
+check "the unit grants no ambient capabilities" bash -c "! grep -q '^AmbientCapabilities=' '$D/lib/systemd/system/q2qd.service'"
+check "the tmpfiles entry makes the root-owned CA directory" \
+	grep -qx 'd /var/lib/q2q-ca 0700 root root -' "$D/usr/lib/tmpfiles.d/q2q.conf"
 check "the sysusers entry creates user q2q" grep -q '^u q2q ' "$D/usr/lib/sysusers.d/q2q.conf"
 check "the installed example configuration is accepted by q2qd -n" \
 	bash -c "'$D/opt/q2q/sbin/q2qd' -n -c '$D/etc/q2q/q2qd.conf.example' | grep -qx 'configuration OK'"

@@ -135,14 +135,41 @@ q2qd_conf() {
 	} > "$T/$name/q2qd.conf"
 }
 
-# q2qd_start NAME: runs q2qd in NAME's namespace, waits for its socket.
+# q2qd_start NAME: runs q2qd in NAME's namespace the way systemd's unit
+# does, and waits for its socket: started as root with the unit's bounding
+# set (CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID) and no_new_privs, engine as
+# user q2q (-u). Like StateDirectory= and RuntimeDirectory=, the state dir
+# and the socket's directory are handed to q2q first; like the tmpfiles
+# entry, the CA directory (state dir + "-ca") is root's.
 q2qd_start() {
 	local name=$1
-	# ip netns exec execs q2qd, so $! is the daemon's own pid.
-	ip netns exec "$PFX-$name" "$BIN/q2qd" -c "$T/$name/q2qd.conf" >>"$T/$name/log" 2>&1 &
+	e2e_user
+	install -d -m 0700 -o q2q -g q2q "$T/$name/state"
+	chown -R q2q:q2q "$T/$name/state"
+	chown q2q:q2q "$T/$name"
+	install -d -m 0700 -o root -g root "$T/$name/state-ca"
+	# ip netns exec and setpriv exec q2qd, so $! is the daemon's own pid.
+	ip netns exec "$PFX-$name" setpriv --bounding-set=-all,+net_admin,+setuid,+setgid \
+		--inh-caps=-all --no-new-privs \
+		"$BIN/q2qd" -u q2q -c "$T/$name/q2qd.conf" >>"$T/$name/log" 2>&1 &
 	echo $! > "$T/$name/pid"
 	wait_for 10 ctl "$name" status || { echo "q2qd $name did not start:"; tail -20 "$T/$name/log"; return 1; }
 }
+
+# e2e_user: the system user the engine runs as (systemd/q2q.sysusers makes
+# it on an installed system).
+e2e_user() {
+	id q2q >/dev/null 2>&1 && return 0
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin q2q
+}
+
+# q2qd_engine NAME: the pid of NAME's engine (the privileged part's child
+# named q2qd-engine).
+q2qd_engine() { pgrep -P "$(cat "$T/$1/pid")" -x q2qd-engine; }
+# q2qd_ca NAME: the pid of NAME's CA process.
+q2qd_ca() { pgrep -P "$(cat "$T/$1/pid")" -x q2qd-ca; }
+# proc_field PID FIELD: a field of /proc/PID/status (CapEff, NoNewPrivs...)
+proc_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 q2qd_stop() {
 	local name=$1 pid
@@ -299,16 +326,6 @@ tcp_copy() {
 	[ "$a" = "$b" ]
 }
 
-# q2qd_start_unpriv NAME USER: run q2qd as the systemd unit would, as USER
-# with CAP_NET_ADMIN as its only capability.
-q2qd_start_unpriv() {
-	local name=$1 user=$2
-	ip netns exec "$PFX-$name" setpriv --reuid="$user" --regid="$user" --init-groups \
-		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
-		"$BIN/q2qd" -c "$T/$name/q2qd.conf" >>"$T/$name/log" 2>&1 &
-	echo $! > "$T/$name/pid"
-	wait_for 10 ctl "$name" status || { echo "q2qd $name did not start:"; tail -20 "$T/$name/log"; return 1; }
-}
 # pcap_udp FILE: one line per IPv4 UDP packet in FILE (an Ethernet or raw-IP
 # pcap): "SRC:SPORT DST:DPORT PAYLOAD-HEX".
 pcap_udp() {

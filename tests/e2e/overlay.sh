@@ -162,31 +162,45 @@ done
 check "the daemon kept running through down/up" kill -0 "$(cat "$T/alice/pid")"
 
 # ---------------------------------------------------------------- as systemd runs it
-if ! id q2q >/dev/null 2>&1; then
-	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin q2q
-fi
-mkdir -p "$T/dave"
+# Every daemon here starts the unit's way (lib.sh q2qd_start); dave shows
+# the parts and runs with /dev/net/tun both root-only (0600) and 0666: the
+# machine's mode first, then the other one, restored on exit.
+TUN_MODE=$(stat -c %a /dev/net/tun)
+trap 'chmod "$TUN_MODE" /dev/net/tun; e2e_cleanup' EXIT
 q2qd_conf dave 'port = 8789;'
-mkdir -m 700 "$T/dave/state"
-chown -R q2q:q2q "$T/dave"
-chmod 644 "$T/dave/q2qd.conf"
-if q2qd_start_unpriv dave q2q; then
-	DPID=$(cat "$T/dave/pid")
-	check_eq "dave's q2qd runs as user q2q" "$(stat -c %U "/proc/$DPID")" q2q
-	check_eq "dave's q2qd has only CAP_NET_ADMIN (CapEff)" \
-		"$(awk '/^CapEff/ {print $2}' "/proc/$DPID/status")" 0000000000001000
-	check_eq "dave's q2qd bounding set is only CAP_NET_ADMIN" \
-		"$(awk '/^CapBnd/ {print $2}' "/proc/$DPID/status")" 0000000000001000
-	check "dave enrolls" ovl_enroll dave dave@example.com auth 192.0.2.10:8788
-	check "dave's key file belongs to q2q, mode 0600" \
-		bash -c "[ \"\$(stat -c '%U %a' '$T/dave/state/node/key.der')\" = 'q2q 600' ]"
-	check "dave: q2qctl up as user q2q" ctl dave up
-	check "dave pings bob" wait_for 10 ovl_ping dave "$B4"
+dave_round() {
+	local mode=$1 DPID EPID D4
+	chmod "$mode" /dev/net/tun
+	if ! q2qd_start dave; then
+		check "dave (tun $mode): q2qd starts as the unit starts it" false
+		return
+	fi
+	DPID=$(cat "$T/dave/pid"); EPID=$(q2qd_engine dave)
+	check_eq "dave (tun $mode): the privileged part runs as root" "$(stat -c %U "/proc/$DPID")" root
+	check_eq "dave (tun $mode): the privileged part has only CAP_NET_ADMIN (CapEff)" \
+		"$(proc_field "$DPID" CapEff)" 0000000000001000
+	check_eq "dave (tun $mode): the privileged part has NoNewPrivs" "$(proc_field "$DPID" NoNewPrivs)" 1
+	check_eq "dave (tun $mode): the engine runs as user q2q" "$(stat -c %U "/proc/$EPID")" q2q
+	check_eq "dave (tun $mode): the engine has no capabilities (CapEff, CapPrm)" \
+		"$(proc_field "$EPID" CapEff) $(proc_field "$EPID" CapPrm)" "0000000000000000 0000000000000000"
+	check_eq "dave (tun $mode): the engine has NoNewPrivs" "$(proc_field "$EPID" NoNewPrivs)" 1
+	if [ ! -e "$T/dave/state/node/cert.der" ]; then
+		check "dave enrolls" ovl_enroll dave dave@example.com auth 192.0.2.10:8788
+		check "dave's key file belongs to q2q, mode 0600" \
+			bash -c "[ \"\$(stat -c '%U %a' '$T/dave/state/node/key.der')\" = 'q2q 600' ]"
+	fi
+	check "dave (tun $mode): q2qctl up" ctl dave up
+	check "dave (tun $mode): dave pings bob" wait_for 10 ovl_ping dave "$B4"
 	D4=$(ctl dave status --json | jq_get ipv4)
-	check "bob pings dave" wait_for 10 ovl_ping bob "$D4"
-else
-	check "q2qd starts as user q2q with only CAP_NET_ADMIN" false
-fi
+	check "dave (tun $mode): bob pings dave" wait_for 10 ovl_ping bob "$D4"
+	q2qd_stop dave
+	check_fails "dave (tun $mode): stopped, no q2q0 is left" nsx dave ip link show q2q0
+}
+if [ "$TUN_MODE" = 600 ]; then OTHER=666; else OTHER=600; fi
+dave_round "$TUN_MODE"
+dave_round "$OTHER"
+chmod "$TUN_MODE" /dev/net/tun
+check_eq "/dev/net/tun has its mode back" "$(stat -c %a /dev/net/tun)" "$TUN_MODE"
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$T/unit"
 	sed "s#@SBINDIR@#$BIN#g" "$(dirname "$0")/../../systemd/q2qd.service" > "$T/unit/q2qd.service"

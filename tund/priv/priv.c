@@ -15,6 +15,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +89,13 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 			close(*fd);
 			*fd = -1;
 		}
+		return;
+	}
+	if (m->type == PRIV_NOTIFY) {
+		static const char *const what[] = { "", "READY=1", "WATCHDOG=1", "STOPPING=1" };
+
+		r->rc = sd_notify(0, what[m->flag]);
+		r->rc = r->rc < 0 ? r->rc : 0;
 		return;
 	}
 	/* The index is looked up here, never taken from the engine. */

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "routing/netlink.h"
@@ -133,4 +134,16 @@ int privclient_route_add(int ifindex, int family, const uint8_t *dst, uint8_t pl
 	if (priv_fd < 0)
 		return nl_route_add(ifindex, family, dst, plen);
 	return pfx_req(PRIV_ROUTE_ADD, family, dst, plen);
+}
+
+int privclient_notify(int what)
+{
+	static const char *const text[] = { "", "READY=1", "WATCHDOG=1", "STOPPING=1" };
+	struct privmsg req = { .type = PRIV_NOTIFY, .flag = (uint8_t)what }, rep;
+
+	if (what < PRIV_NOTIFY_READY || what > PRIV_NOTIFY_STOPPING)
+		return -EINVAL;
+	if (priv_fd < 0)
+		return sd_notify(0, text[what]) < 0 ? -EIO : 0;
+	return exchange(&req, &rep, NULL);
 }

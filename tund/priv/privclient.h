@@ -22,4 +22,8 @@ int privclient_link_set(int ifindex, int up, int mtu);
 int privclient_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen);
 int privclient_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen);
 
+/* Tells systemd (through the privileged part, the unit's main process)
+ * READY=1, WATCHDOG=1 or STOPPING=1: what is enum privmsg_notify. */
+int privclient_notify(int what);
+
 #endif

@@ -14,6 +14,7 @@
 #define BODY_TUN (PRIVMSG_IFNAMSIZ + 1)
 #define BODY_LINK 5
 #define BODY_PFX 18
+#define BODY_NOTIFY 1
 #define BODY_REPLY (4 + PRIVMSG_IFNAMSIZ + 4 + 1)
 
 static const struct {
@@ -27,6 +28,7 @@ static const struct {
 	{ PRIV_ADDR_DEL, "ADDR_DEL", BODY_PFX },
 	{ PRIV_ROUTE_ADD, "ROUTE_ADD", BODY_PFX },
 	{ PRIV_ROUTE_DEL, "ROUTE_DEL", BODY_PFX },
+	{ PRIV_NOTIFY, "NOTIFY", BODY_NOTIFY },
 	{ PRIV_REPLY, "REPLY", BODY_REPLY },
 };
 
@@ -90,6 +92,8 @@ static int fields_ok(const struct privmsg *m)
 		return name_ok(m->ifname) && m->flag <= 1;
 	case PRIV_LINK_SET:
 		return m->flag <= 1;
+	case PRIV_NOTIFY:
+		return m->flag >= PRIV_NOTIFY_READY && m->flag <= PRIV_NOTIFY_STOPPING;
 	case PRIV_REPLY:
 		return m->flag <= 1 && m->rc <= 0 && m->ifindex >= 0 &&
 		    (name_ok(m->ifname) || name_empty(m->ifname));
@@ -120,6 +124,9 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 	case PRIV_LINK_SET:
 		b[0] = m->flag;
 		put32(b + 1, m->mtu);
+		break;
+	case PRIV_NOTIFY:
+		b[0] = m->flag;
 		break;
 	case PRIV_REPLY:
 		put32(b, (uint32_t)m->rc);
@@ -155,6 +162,9 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 	case PRIV_LINK_SET:
 		m->flag = b[0];
 		m->mtu = get32(b + 1);
+		break;
+	case PRIV_NOTIFY:
+		m->flag = b[0];
 		break;
 	case PRIV_REPLY:
 		m->rc = (int32_t)get32(b);

@@ -10,6 +10,7 @@
  *   LINK_SET   up(1) mtu(4)                     -> REPLY
  *   ADDR_ADD   family(1) addr(16) plen(1)       -> REPLY   (also ADDR_DEL,
  *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL)
+ *   NOTIFY     what(1): READY, WATCHDOG, STOPPING -> REPLY
  *   REPLY      rc(4, -errno) ifname[16] ifindex(4) vnet(1)
  *
  * Pure code: no I/O, no logging.
@@ -30,13 +31,19 @@ enum privmsg_type {
 	PRIV_ADDR_DEL,
 	PRIV_ROUTE_ADD,
 	PRIV_ROUTE_DEL,
+	PRIV_NOTIFY,
 	PRIV_REPLY = 0x80,
 };
+
+/* What the engine asks the privileged part to tell systemd: the unit's
+ * main process is the privileged part, so only it may (NotifyAccess=main). */
+enum privmsg_notify { PRIV_NOTIFY_READY = 1, PRIV_NOTIFY_WATCHDOG, PRIV_NOTIFY_STOPPING };
 
 struct privmsg {
 	uint16_t type;
 	char ifname[PRIVMSG_IFNAMSIZ];	/* TUN_OPEN, REPLY: NUL-terminated */
-	uint8_t flag;			/* TUN_OPEN offload, LINK_SET up, REPLY vnet: 0 or 1 */
+	uint8_t flag;			/* TUN_OPEN offload, LINK_SET up, REPLY vnet: 0 or 1;
+					 * NOTIFY: enum privmsg_notify */
 	uint32_t mtu;			/* LINK_SET */
 	uint8_t family;			/* ADDR_*, ROUTE_*: AF_INET or AF_INET6 */
 	uint8_t addr[16];		/* first 4 bytes for AF_INET, rest zero */

@@ -83,6 +83,8 @@ int privpol_check(const struct privpol *p, const struct privmsg *m, char *why, s
 		if (strncmp(m->ifname, p->ifname, sizeof(p->ifname)) != 0)
 			return refuse(why, whylen, "interface '%s' is not the configured one", m->ifname);
 		return 0;
+	case PRIV_NOTIFY:
+		return 0;
 	case PRIV_REPLY:
 		return refuse(why, whylen, "%s is not a request", "REPLY");
 	default:

@@ -1,0 +1,65 @@
+/*
+ * Forking the engine off the privileged part (see privsep.h). The order
+ * matters: the socketpair exists before the fork, each side closes the
+ * other's end at once (so EOF means death), the engine sheds its
+ * credentials before it touches anything, and the parent sheds all but
+ * CAP_NET_ADMIN before it serves a single request.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tund/base/log.h"
+#include "tund/conf/config.h"
+#include "tund/priv/priv.h"
+#include "tund/priv/privdrop.h"
+#include "tund/priv/privsep.h"
+
+int privsep_split(const struct config *cfg, uid_t uid, gid_t gid, pid_t ca_pid, int ca_engine_fd,
+    int *priv_fd, char *err, size_t errlen)
+{
+	char why[256];
+	pid_t parent = getpid(), pid;
+	int sv[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return rc;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_NAME, "q2qd-engine", 0, 0, 0);
+		if (privdrop_all(uid, gid, why, sizeof(why)) < 0)
+			fatalx("engine: %s", why);
+		if (getppid() != parent)	/* the parent died before PDEATHSIG was set */
+			_exit(1);
+		*priv_fd = sv[1];
+		return 0;
+	}
+	close(sv[1]);
+	if (ca_engine_fd >= 0)
+		close(ca_engine_fd);
+	log_init("q2qd-priv", log_getlevel());
+	if (privdrop_keep_netadmin(why, sizeof(why)) < 0) {
+		log_warnx("priv: %s", why);
+		kill(pid, SIGTERM);
+		if (ca_pid > 0)
+			kill(ca_pid, SIGTERM);
+	}
+	exit(priv_serve(sv[0], cfg->interface, pid, ca_pid));
+}
