@@ -17,7 +17,8 @@ cd "$(dirname "$0")/../.." || exit 1
 OUT=${1:-build-fuzz}
 SECS=${FUZZ_SECONDS:-20}
 
-# target  max_len  library sources (identity/ means every identity/*.c)
+# target  max_len  library sources it exercises, for the coverage report
+# (identity/ means every identity/*.c)
 TABLE="
 wire      2048   netstack/wire.c
 msg       4096   netstack/msg.c
@@ -51,7 +52,7 @@ if [ -z "$CC" ]; then
 fi
 [ -n "$CC" ] || skip_all "no clang (apt-get install clang-14 libclang-rt-14-dev)"
 command -v "$CC" >/dev/null 2>&1 || skip_all "no compiler $CC"
-mkdir -p "$OUT/obj" "$OUT/corpus" "$OUT/crashes" || exit 1
+mkdir -p "$OUT/corpus" "$OUT/crashes" || exit 1
 # libFuzzer ships separately from clang on Debian (libclang-rt-14-dev).
 echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return !d + (int)n * 0; }' \
 	>"$OUT/probe.c"
@@ -60,21 +61,20 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { retu
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+PKGS="wolfssl libmnl libconfig sqlite3 json-c libsystemd libseccomp"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -I. -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wno-unused-parameter $(pkg-config --cflags wolfssl 2>/dev/null)"
-LIBS="$(pkg-config --libs wolfssl 2>/dev/null)"
+	-Wno-unused-parameter $(pkg-config --cflags $PKGS 2>/dev/null)"
+LIBS="$(pkg-config --libs $PKGS 2>/dev/null)"
 
-# Library objects get coverage instrumentation, but no main.
-obj() {
-	local o="$OUT/obj/${1%.c}.o"
-	mkdir -p "$(dirname "$o")"
-	if [ ! -e "$o" ] || [ "$1" -nt "$o" ] || [ -n "$(find "$(dirname "$1")" -name '*.h' -newer "$o" 2>/dev/null)" ]; then
-		$CC $CFLAGS -fsanitize=fuzzer-no-link -c -o "$o" "$1" || return 1
-	fi
-	echo "$o"
+# The targets link the daemon's own library (the Makefile's libq2q.a, the
+# same objects q2qd is made of), built once more with clang's coverage
+# instrumentation and the sanitizers. The make output goes to a log.
+LIB="$OUT/lib/libq2q.a"
+lib() {
+	make --no-print-directory -j2 O="$OUT/lib" CC="$CC" CI= \
+		CFLAGS="-g -O1 -fno-omit-frame-pointer $SAN -fsanitize=fuzzer-no-link" "$LIB"
 }
-
 srcs_of() {	# a table row's sources, folders expanded
 	local s
 	for s in "$@"; do
@@ -85,16 +85,9 @@ srcs_of() {	# a table row's sources, folders expanded
 	done
 }
 
-build() {	# build NAME SOURCES...
-	local t=$1 objs="" s o
-	shift
-	for s in $(srcs_of "$@"); do
-		o=$(obj "$s") || return 1
-		objs="$objs $o"
-	done
+build() {	# build NAME
 	# Warnings in the targets themselves are errors: they are ours.
-	$CC $CFLAGS -Werror -fsanitize=fuzzer -o "$OUT/fuzz_$t" "tests/fuzz/fuzz_$t.c" \
-		$objs $LIBS
+	$CC $CFLAGS -Werror -fsanitize=fuzzer -o "$OUT/fuzz_$1" "tests/fuzz/fuzz_$1.c" "$LIB" $LIBS
 }
 
 # FUZZ_COVERAGE=1: line coverage of the library sources reached by the
@@ -120,6 +113,12 @@ coverage() {	# coverage NAME SOURCES...
 }
 
 pass=0; fail=0; skip=0
+if ! lib >"$OUT/lib.log" 2>&1; then
+	echo "fuzz: FAILED (building $LIB)"
+	tail -20 "$OUT/lib.log" | sed 's/^/    /'
+	echo "0 passed, $count failed, 0 skipped"
+	exit 1
+fi
 for t in $names; do
 	row=$(echo "$TABLE" | awk -v t="$t" '$1 == t')
 	if [ -z "$row" ] || [ ! -f "tests/fuzz/fuzz_$t.c" ]; then
@@ -130,7 +129,7 @@ for t in $names; do
 	maxlen=$2
 	shift 2
 	log="$OUT/fuzz_$t.log"
-	if ! build "$t" "$@" >"$OUT/fuzz_$t.build.log" 2>&1; then
+	if ! build "$t" >"$OUT/fuzz_$t.build.log" 2>&1; then
 		echo "fuzz_$t: FAILED (build)"
 		sed 's/^/    /' "$OUT/fuzz_$t.build.log" | tail -20
 		fail=$((fail + 1)); continue
