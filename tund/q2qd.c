@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tund/authority/authority.h"
+#include "tund/authority/ca.h"
 #include "tund/conf/config.h"
 #include "tund/ctl/control.h"
 #include "tund/daemon.h"
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
 	char err[512], sockdir[CONFIG_PATH_MAX];
 	sigset_t mask;
 	uint64_t wd_usec = 0;
+	pid_t ca_pid = 0;
+	int ca_fd = -1;
 
 	while ((c = getopt(argc, argv, "c:ndhV")) != -1) {
 		switch (c) {
@@ -218,6 +221,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	wolfSSL_Init();
 	d.started = (int64_t)time(NULL);
+	/* The CA key lives in a process of its own, forked before anything
+	 * else is opened (tund/authority/ca.h). */
+	if (d.cfg.authority.enabled && ca_spawn(&d.cfg, &ca_pid, &ca_fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "q2qd: %s\n", err);
+		return 1;
+	}
 
 	if (make_dir(d.cfg.state_dir, 0700) < 0) {
 		log_warn("cannot create state directory %s", d.cfg.state_dir);
@@ -247,7 +256,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg.authority.enabled &&
-	    authority_start(d.loop, &d.cfg, node_trust(d.node), &d.authority, err, sizeof(err)) < 0) {
+	    authority_start(d.loop, &d.cfg, node_trust(d.node), ca_fd, &d.authority, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
