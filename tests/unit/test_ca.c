@@ -6,7 +6,8 @@
  * address outside the pool or certified for another identity (also after a
  * restart: the ledger), too many days, a subnet not granted. Start errors
  * (a CA directory others can read, another domain's CA, a broken ledger)
- * come back from ca_spawn as text. No root needed: a CA directory in a
+ * come back from ca_spawn as text, and an old CA in state_dir/authority
+ * moves to the CA directory. No root needed: a CA directory in a
  * mkdtemp directory.
  */
 #include <wolfssl/options.h>
@@ -303,6 +304,58 @@ static void test_start_errors(void)
 	free(buf);
 }
 
+/* An authority from before the CA process: its CA moves to ca_dir. */
+static void test_migrate(void)
+{
+	char dir[200], path[256], path2[256];
+	struct id_key *k = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	struct camsg q;
+	struct stat st;
+	pid_t pid;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/state/authority", tmpdir);
+	snprintf(path, sizeof(path), "%s/state", tmpdir);
+	CHECK_INT(mkdir(path, 0700), 0);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	CHECK_INT(cert_ca_create("example.com", 30, &k, &der, &len), 0);
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	CHECK_INT(key_save(k, path), 0);
+	snprintf(path2, sizeof(path2), "%s/ca.der", dir);
+	CHECK_INT(file_write_atomic(path2, der, len, 0600), 0);
+	config_for("example.com", "moved");
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", tmpdir);
+	CHECK_INT(spawn(&pid, &fd), 0);
+	if (err[0]) {
+		H_FAIL("%s", err);
+		goto out;
+	}
+	memset(&q, 0, sizeof(q));
+	q.type = CAMSG_GET_SERVING;
+	CHECK_INT(call(fd, &q), 0);
+	CHECK_INT(rep.ca_len, len);
+	if (rep.ca_len == len)
+		CHECK_MEM(rep.ca, der, len);
+	stop(pid, fd);
+	CHECK(access(path, F_OK) < 0 && access(path2, F_OK) < 0);
+	snprintf(path, sizeof(path), "%s/moved/ca.key", tmpdir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+
+	/* a symlink in the engine's directory is not followed */
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	CHECK_INT(symlink("/etc/passwd", path), 0);
+	CHECK_INT(file_write_atomic(path2, der, len, 0600), 0);
+	config_for("example.com", "moved2");
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", tmpdir);
+	CHECK(spawn(&pid, &fd) < 0);
+	CHECK(strstr(err, "cannot move the CA") != NULL);
+out:
+	key_free(k);
+	free(der);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -313,6 +366,7 @@ int main(void)
 		return 2;
 	RUN(test_serve);
 	RUN(test_start_errors);
+	RUN(test_migrate);
 	key_free(node_key);
 	free(ca_der);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

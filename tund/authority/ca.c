@@ -240,6 +240,55 @@ static int ca_load(struct ca *ca, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An authority from before the CA process kept its CA in
+ * state_dir/authority/. It is moved once, while the CA process may still
+ * enter the engine's directory: upgrading keeps the domain's CA (every
+ * node pins it) and leaves no copy of the key where the engine can read
+ * it. The bytes are copied as they are, not parsed: the engine could have
+ * written them, and they are parsed (by ca_load) only once the
+ * capabilities are gone. Key first, then certificate, as ca_load writes.
+ */
+static int ca_migrate(struct ca *ca, const char *state_dir, char *err, size_t errlen)
+{
+	static const char *const names[] = { "ca.key", "ca.der" };
+	char from[2][CONFIG_PATH_MAX + 32], to[CONFIG_PATH_MAX + 32];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	int rc = 0;
+
+	for (int i = 0; i < 2; i++)
+		snprintf(from[i], sizeof(from[i]), "%s/authority/%s", state_dir, names[i]);
+	snprintf(to, sizeof(to), "%s/ca.der", ca->dir);
+	if (access(to, F_OK) == 0 || lstat(from[1], &st) < 0)
+		return 0;
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		snprintf(to, sizeof(to), "%s/%s", ca->dir, names[i]);
+		if (lstat(from[i], &st) < 0 || !S_ISREG(st.st_mode))
+			rc = -EINVAL;	/* a symlink is not followed as root */
+		if (rc == 0)
+			rc = file_read_all(from[i], 65536, &buf, &len);
+		if (rc == 0)
+			rc = file_write_atomic(to, buf, len, 0600);
+		if (buf)
+			explicit_bzero(buf, len);
+		free(buf);
+		buf = NULL;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "ca: cannot move the CA from %.200s/authority: %s", state_dir,
+		    strerror(-rc));
+		return rc;
+	}
+	if (unlink(from[0]) < 0 || unlink(from[1]) < 0)
+		log_warn("ca: moved the CA to %s, but cannot remove the old copy in %s/authority",
+		    ca->dir, state_dir);
+	else
+		log_info("ca: moved the CA from %s/authority to %s", state_dir, ca->dir);
+	return 0;
+}
+
 static const struct ca_entry *ca_ledger_by_v4(const struct ca *ca, const uint8_t v4[4])
 {
 	for (size_t i = 0; i < ca->n_ledger; i++)
@@ -669,10 +718,15 @@ static void __attribute__((noreturn)) ca_main(const struct config *cfg, int sock
 	rc = ca_close_fds(sock);
 	if (rc < 0)
 		_exit(1);	/* the parent sees the socket close */
-	rc = ca_drop_caps(err, sizeof(err));
-	/* seccomp: tund/priv/sandbox.c, added at integration */
+	/* The directory, and an old CA to move in, while we may still enter
+	 * the engine's state directory; then every capability goes, before
+	 * any key or certificate is parsed. */
+	rc = ca_check_dir(&ca, err, sizeof(err));
 	if (rc == 0)
-		rc = ca_check_dir(&ca, err, sizeof(err));
+		rc = ca_migrate(&ca, cfg->state_dir, err, sizeof(err));
+	if (rc == 0)
+		rc = ca_drop_caps(err, sizeof(err));
+	/* seccomp: tund/priv/sandbox.c, added at integration */
 	if (rc == 0)
 		rc = ca_load(&ca, err, sizeof(err));
 	if (rc == 0)
