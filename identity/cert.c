@@ -49,6 +49,10 @@
 #define URI_ROUTE "q2q-route:"
 #define SERIAL_LEN 16
 #define CA_BACKDATE 300         /* tolerate a little clock skew at creation */
+/* A serving certificate is made daily with a fresh key, so backdating it
+ * costs nothing and keeps nodes with a slow clock from refusing the
+ * authority for a while after every change. */
+#define SERVING_BACKDATE 86400
 
 static const uint8_t oid_basic_constraints[] = { 0x55, 0x1d, 0x13 };
 static const uint8_t oid_key_usage[] = { 0x55, 0x1d, 0x0f };
@@ -433,7 +437,7 @@ int cert_serving_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 	x509_put_sigalg(&w);
 	der_raw(&w, ca.subject, ca.subject_len);
 	x = der_begin(&w, DER_SEQUENCE);
-	x509_put_time(&w, now - CA_BACKDATE);
+	x509_put_time(&w, now - SERVING_BACKDATE);
 	x509_put_time(&w, now + (int64_t)days * 86400);
 	der_end(&w, x);
 	x509_put_name(&w, ca.subject_cn);

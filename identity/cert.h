@@ -71,7 +71,7 @@ int cert_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 /*
  * The authority's TLS serving certificate for key, signed by the CA: subject
  * CN = the CA's domain (a bare domain names its authority), issuer the CA,
- * valid from five minutes ago for days days (1..3650), random serial.
+ * valid from a day ago (slow clocks) for days days (1..3650), random serial.
  * basicConstraints critical cA FALSE, keyUsage digitalSignature,
  * extKeyUsage serverAuth, subject/authority key ids, and no
  * subjectAltName: it binds no overlay address and cannot pass for a node's

@@ -680,7 +680,7 @@ static void test_serving(void)
 	CHECK_INT(cert_serving_verify(der, len, ca_der, ca_len, "example.com",
 				      now + 8 * 86400, err, sizeof(err)), -ETIME);
 	CHECK_INT(cert_serving_verify(der, len, ca_der, ca_len, "example.com",
-				      now - 3600, err, sizeof(err)), -ETIME);
+				      now - 2 * 86400, err, sizeof(err)), -ETIME);
 	/* another domain's CA, or the right CA asked for another domain */
 	CHECK_INT(cert_serving_verify(der, len, other_ca_der, other_ca_len,
 				      "other.org", now, err, sizeof(err)), -EPERM);

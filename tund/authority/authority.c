@@ -151,7 +151,7 @@ void authority_ca(const struct authority *a, const uint8_t **der, size_t *len)
 static int auth_ca_call(struct authority *a, const struct camsg *req, int want, uint8_t *rx,
     struct camsg *rep, int ms, char *err, size_t errlen)
 {
-	uint8_t tx[CAMSG_MAX];
+	static uint8_t tx[CAMSG_MAX];
 	uint64_t deadline = loop_now_ms() + (uint64_t)ms;
 	int n;
 
