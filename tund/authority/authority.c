@@ -469,6 +469,7 @@ static void auth_issue(struct auth_client *cl, const char *identity, const uint8
 		auth_send_error(cl, PERR_BAD_CSR, "cannot issue certificate for %s: %s", identity, rep.text);
 		return;
 	}
+	snprintf(err, sizeof(err), "another identity or address than asked");
 	if (cert_verify(rep.cert, rep.cert_len, a->ca_der, a->ca_len, now_s(), &ci, err, sizeof(err)) < 0 ||
 	    strcmp(ci.identity, identity) != 0 || memcmp(ci.v4, req.v4, 4) != 0) {
 		log_warnx("authority: the CA process signed an unexpected certificate for %s: %s",
