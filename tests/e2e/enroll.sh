@@ -36,8 +36,8 @@ check "the CA directory is mode 0700 and owned by root" \
 	bash -c "[ \"\$(stat -c '%a %u' '$CADIR')\" = '700 0' ]"
 check "no CA key in the engine's state directory" \
 	bash -c "[ -z \"\$(find '$T/auth/state' -name 'ca.key*')\" ]"
-CAPID=$(pgrep -P "$(cat "$T/auth/pid")" | head -1)
-check "the CA process is a child of q2qd with no capabilities" \
+CAPID=$(pgrep -P "$(cat "$T/auth/pid")" -x q2qd-ca)
+check "the CA process (q2qd-ca) is a child of q2qd with no capabilities" \
 	bash -c "[ -n '$CAPID' ] && grep -q '^CapEff:[[:space:]]*0000000000000000' /proc/$CAPID/status &&
 		grep -q '^CapBnd:[[:space:]]*0000000000000000' /proc/$CAPID/status &&
 		grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$CAPID/status"

@@ -108,6 +108,7 @@ struct authority {
 	struct config_authority cfg;
 	char dir[CONFIG_PATH_MAX + 16];
 	int ca_fd;			/* the CA process's socket */
+	struct loop_io caio;		/* watches it between requests */
 	uint32_t ca_next_id;
 	struct loop_timer serving;	/* next fresh serving certificate */
 	uint8_t *ca_der;
@@ -300,6 +301,26 @@ out:
 	explicit_bzero(rx, sizeof(rx));		/* it held the serving key */
 	explicit_bzero(&rep, sizeof(rep));
 	return rc;
+}
+
+/*
+ * Between requests the CA socket is quiet, except for an answer that came
+ * after its request timed out (dropped here; a SEQPACKET read takes the
+ * whole record) or the end of the CA process. Then nothing can be signed
+ * any more: that is said once, and the rest of the authority keeps
+ * serving. Whoever started the CA process (q2qd's main) sees it exit.
+ */
+static void auth_ca_io(struct loop_io *io, uint32_t events)
+{
+	struct authority *a = (struct authority *)((char *)io - offsetof(struct authority, caio));
+	uint8_t b;
+	ssize_t n = recv(io->fd, &b, 1, MSG_DONTWAIT);
+
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	log_warnx("authority: the CA process is gone: enrollment and renewal fail until q2qd restarts");
+	loop_del(a->loop, io);
+	io->fn = NULL;
 }
 
 static void auth_serving_timer(struct loop_timer *t)
@@ -1191,6 +1212,14 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	rc = auth_udp_open(a, err, errlen);
 	if (rc < 0)
 		goto fail;
+	a->caio.fd = a->ca_fd;
+	a->caio.fn = auth_ca_io;
+	rc = loop_add(l, &a->caio, EPOLLIN);
+	if (rc < 0) {
+		a->caio.fn = NULL;
+		snprintf(err, errlen, "authority: cannot watch the CA socket: %s", strerror(-rc));
+		goto fail;
+	}
 	loop_timer_arm(l, &a->sweep, loop_now_ms() + AUTH_SWEEP_MS);
 	loop_timer_arm(l, &a->serving, loop_now_ms() + AUTH_SERVING_MS);
 	*out = a;
@@ -1224,6 +1253,8 @@ void authority_stop(struct authority *a)
 		wolfSSL_CTX_free(a->ctx);
 	registry_close(a->reg);
 	/* The CA process sees its socket close and exits. */
+	if (a->caio.fn)
+		loop_del(a->loop, &a->caio);
 	if (a->ca_fd >= 0)
 		close(a->ca_fd);
 	free(a->ca_der);

@@ -704,6 +704,8 @@ static void __attribute__((noreturn)) ca_main(const struct config *cfg, int sock
 	/* Die with the parent; if it is already gone, the SIGTERM never comes. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != parent)
 		_exit(1);
+	/* "q2qd-ca" in ps and pgrep, apart from the engine. */
+	prctl(PR_SET_NAME, "q2qd-ca", 0, 0, 0);
 	signal(SIGTERM, SIG_DFL);
 	/* ^C and reloads are the parent's business; it closes the socket. */
 	signal(SIGINT, SIG_IGN);
