@@ -18,6 +18,7 @@
  */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/wc_port.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -713,6 +714,9 @@ static void __attribute__((noreturn)) ca_main(const struct config *cfg, int sock
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The caller may fork us before it initialised wolfSSL (q2qd's main
+	 * does so after its own split); the CA needs only wolfCrypt. */
+	wolfCrypt_Init();
 	ca.ledger_fd = -1;
 	ca.cfg = cfg->authority;
 	snprintf(ca.dir, sizeof(ca.dir), "%s", cfg->authority.ca_dir);
