@@ -113,26 +113,31 @@ static int ca_drop_caps(char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	int rc;
 
 	for (int c = 0; c < 64; c++) {
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM) {
+			rc = -errno;
 			snprintf(err, errlen, "ca: cannot drop capability %d from the bounding set: %s",
-			    c, strerror(errno));
-			return -errno;
+			    c, strerror(-rc));
+			return rc;
 		}
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
-		snprintf(err, errlen, "ca: cannot clear ambient capabilities: %s", strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ca: cannot clear ambient capabilities: %s", strerror(-rc));
+		return rc;
 	}
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) < 0) {
-		snprintf(err, errlen, "ca: cannot drop capabilities: %s", strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ca: cannot drop capabilities: %s", strerror(-rc));
+		return rc;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		snprintf(err, errlen, "ca: cannot set no_new_privs / not dumpable: %s", strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ca: cannot set no_new_privs / not dumpable: %s", strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -172,8 +177,9 @@ static int ca_check_dir(struct ca *ca, char *err, size_t errlen)
 		return rc;
 	}
 	if (lstat(ca->dir, &st) < 0) {
-		snprintf(err, errlen, "ca: %s: %s", ca->dir, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ca: %s: %s", ca->dir, strerror(-rc));
+		return rc;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "ca: %s is not a directory", ca->dir);
@@ -354,8 +360,9 @@ static int ca_ledger_open(struct ca *ca, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/issued", ca->dir);
 	ca->ledger_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (ca->ledger_fd < 0) {
-		snprintf(err, errlen, "ca: cannot open the ledger %s: %s", path, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ca: cannot open the ledger %s: %s", path, strerror(-rc));
+		return rc;
 	}
 	rc = file_read_all(path, CA_LEDGER_MAX, &buf, &len);
 	if (rc < 0) {
@@ -382,7 +389,7 @@ static int ca_ledger_open(struct ca *ca, char *err, size_t errlen)
 		log_warnx("ca: ledger %s ends in a partial line (a crash while writing); cutting it off", path);
 		if (ftruncate(ca->ledger_fd, (off_t)good) < 0 || fsync(ca->ledger_fd) < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "ca: cannot repair the ledger %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "ca: cannot repair the ledger %s: %s", path, strerror(-rc));
 		}
 	}
 out:
@@ -793,15 +800,16 @@ int ca_spawn(const struct config *cfg, pid_t *pid, int *fd, char *err, size_t er
 		return -EINVAL;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "ca: socketpair: %s", strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ca: socketpair: %s", strerror(-rc));
+		return rc;
 	}
 	/* Buffered output would be written twice, by both processes. */
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "ca: fork: %s", strerror(errno));
+		snprintf(err, errlen, "ca: fork: %s", strerror(-rc));
 		close(sv[0]);
 		close(sv[1]);
 		return rc;
