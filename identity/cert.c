@@ -49,6 +49,10 @@
 #define URI_ROUTE "q2q-route:"
 #define SERIAL_LEN 16
 #define CA_BACKDATE 300         /* tolerate a little clock skew at creation */
+/* A serving certificate is made daily with a fresh key, so backdating it
+ * costs nothing and keeps nodes with a slow clock from refusing the
+ * authority for a while after every change. */
+#define SERVING_BACKDATE 86400
 
 static const uint8_t oid_basic_constraints[] = { 0x55, 0x1d, 0x13 };
 static const uint8_t oid_key_usage[] = { 0x55, 0x1d, 0x0f };
@@ -387,6 +391,129 @@ int cert_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 	rc = x509_sign(ca_key, tbs, w.len, der, len);
 	if (rc)
 		return x509_err(rc, err, errlen, "signing failed");
+	return 0;
+}
+
+int cert_serving_issue(const struct id_key *ca_key, const uint8_t *ca_der,
+		       size_t ca_len, const struct id_key *key, int days,
+		       uint8_t **der, size_t *len, char *err, size_t errlen)
+{
+	uint8_t tbs[TBS_MAX], ext[64], spki[KEY_SPKI_MAX], ca_spki[KEY_SPKI_MAX];
+	uint8_t serial[SERIAL_LEN], skid[X509_KEYID_LEN], akid[X509_KEYID_LEN];
+	size_t spki_len = 0, ca_spki_len = 0, m, x, e, s;
+	int64_t now = (int64_t)time(NULL);
+	struct x509_cert ca;
+	struct der_w w, xw;
+	char e_[160];
+	int rc;
+
+	*der = NULL;
+	*len = 0;
+	if (days < 1 || days > 3650)
+		return x509_err(-EINVAL, err, errlen, "%d days (expected 1..3650)", days);
+	rc = x509_ca_check(ca_der, ca_len, NULL, 0, &ca, e_, sizeof(e_));
+	if (rc)
+		return x509_err(-EINVAL, err, errlen, "%s", e_);
+	rc = key_spki(ca_key, ca_spki, sizeof(ca_spki), &ca_spki_len);
+	if (rc || ca_spki_len != ca.spki_len ||
+	    memcmp(ca_spki, ca.spki, ca_spki_len) != 0)
+		return x509_err(-EINVAL, err, errlen,
+				"CA key does not match the %s CA certificate",
+				ca.subject_cn);
+	if (key_spki(key, spki, sizeof(spki), &spki_len) ||
+	    x509_key_id(spki, spki_len, skid))
+		return x509_err(-EINVAL, err, errlen, "bad serving key");
+	if (ca.skid && ca.skid_len == X509_KEYID_LEN)
+		memcpy(akid, ca.skid, X509_KEYID_LEN);
+	else if (x509_key_id(ca.spki, ca.spki_len, akid))
+		return x509_err(-EINVAL, err, errlen, "bad CA public key");
+	if (random_serial(serial))
+		return x509_err(-EIO, err, errlen, "no randomness");
+
+	der_w_init(&w, tbs, sizeof(tbs));
+	m = der_begin(&w, DER_SEQUENCE);
+	der_put(&w, DER_CTX | DER_CONSTRUCTED | 0, "\x02\x01\x02", 3);
+	put_serial(&w, serial, sizeof(serial));
+	x509_put_sigalg(&w);
+	der_raw(&w, ca.subject, ca.subject_len);
+	x = der_begin(&w, DER_SEQUENCE);
+	x509_put_time(&w, now - SERVING_BACKDATE);
+	x509_put_time(&w, now + (int64_t)days * 86400);
+	der_end(&w, x);
+	x509_put_name(&w, ca.subject_cn);
+	der_raw(&w, spki, spki_len);
+	e = der_begin(&w, DER_CTX | DER_CONSTRUCTED | 3);
+	x = der_begin(&w, DER_SEQUENCE);
+	put_ext(&w, oid_basic_constraints, 3, 1, (const uint8_t *)"\x30\x00", 2);
+	put_ext(&w, oid_key_usage, 3, 1, (const uint8_t *)"\x03\x02\x07\x80", 4);
+	der_w_init(&xw, ext, sizeof(ext));
+	s = der_begin(&xw, DER_SEQUENCE);
+	der_put(&xw, DER_OID, oid_server_auth, sizeof(oid_server_auth));
+	der_end(&xw, s);
+	put_ext(&w, oid_ext_key_usage, 3, 0, ext, xw.len);
+	der_w_init(&xw, ext, sizeof(ext));
+	der_put(&xw, DER_OCTET_STRING, skid, sizeof(skid));
+	put_ext(&w, oid_skid, 3, 0, ext, xw.len);
+	der_w_init(&xw, ext, sizeof(ext));
+	s = der_begin(&xw, DER_SEQUENCE);
+	der_put(&xw, DER_CTX | 0, akid, sizeof(akid));
+	der_end(&xw, s);
+	put_ext(&w, oid_akid, 3, 0, ext, xw.len);
+	der_end(&w, x);
+	der_end(&w, e);
+	der_end(&w, m);
+	if (w.err || xw.err)
+		return x509_err(w.err ? w.err : xw.err, err, errlen,
+				"certificate too large");
+	rc = x509_sign(ca_key, tbs, w.len, der, len);
+	if (rc)
+		return x509_err(rc, err, errlen, "signing failed");
+	return 0;
+}
+
+int cert_serving_verify(const uint8_t *der, size_t len, const uint8_t *ca_der,
+			size_t ca_len, const char *domain, int64_t now,
+			char *err, size_t errlen)
+{
+	struct x509_cert ca, c;
+	char e[160];
+	int rc;
+
+	rc = x509_ca_check(ca_der, ca_len, domain, now, &ca, e, sizeof(e));
+	if (rc)
+		return x509_err(rc, err, errlen, "%s", e);
+	if (len > CERT_DER_MAX)
+		return x509_err(-EBADMSG, err, errlen,
+				"certificate larger than %d bytes", CERT_DER_MAX);
+	rc = x509_cert_parse(der, len, &c, e, sizeof(e));
+	if (rc)
+		return x509_err(rc, err, errlen, "serving certificate: %s", e);
+	/* Only a validated name may go into messages. */
+	if (id_parse_domain(c.subject_cn, NULL, 0) || strcmp(c.subject_cn, domain) != 0)
+		return x509_err(-EPERM, err, errlen,
+				"serving certificate does not name the authority of %s",
+				ca.subject_cn);
+	if (strcmp(c.issuer_cn, ca.subject_cn) != 0 ||
+	    key_verify_spki(ca.spki, ca.spki_len, c.tbs, c.tbs_len, c.sig,
+			    c.sig_len) != 0)
+		return x509_err(-EKEYREJECTED, err, errlen,
+				"serving certificate of %s is not signed by its CA",
+				ca.subject_cn);
+	if (now < c.not_before)
+		return x509_err(-ETIME, err, errlen,
+				"serving certificate of %s is not yet valid",
+				ca.subject_cn);
+	if (now > c.not_after)
+		return x509_err(-ETIME, err, errlen,
+				"serving certificate of %s expired", ca.subject_cn);
+	if (c.is_ca)
+		return x509_err(-EPERM, err, errlen,
+				"the authority of %s serves with a CA certificate, "
+				"not one its CA issued for serving", ca.subject_cn);
+	if (c.has_san)
+		return x509_err(-EPERM, err, errlen,
+				"serving certificate of %s carries subjectAltNames",
+				ca.subject_cn);
 	return 0;
 }
 

@@ -69,6 +69,30 @@ int cert_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 	       const struct cert_info *bind, uint8_t **der, size_t *len,
 	       char *err, size_t errlen);
 /*
+ * The authority's TLS serving certificate for key, signed by the CA: subject
+ * CN = the CA's domain (a bare domain names its authority), issuer the CA,
+ * valid from a day ago (slow clocks) for days days (1..3650), random serial.
+ * basicConstraints critical cA FALSE, keyUsage digitalSignature,
+ * extKeyUsage serverAuth, subject/authority key ids, and no
+ * subjectAltName: it binds no overlay address and cannot pass for a node's
+ * certificate (cert_parse refuses a non-CA certificate without user@domain).
+ * -EINVAL with a message if ca_key does not match the CA certificate.
+ */
+int cert_serving_issue(const struct id_key *ca_key, const uint8_t *ca_der,
+		       size_t ca_len, const struct id_key *key, int days,
+		       uint8_t **der, size_t *len, char *err, size_t errlen);
+/*
+ * Verifies an authority's serving certificate at now against the CA
+ * certificate of domain: the CA is a valid self-signed CA for domain; the
+ * certificate is signed by it, inside its validity window, not a CA, names
+ * exactly domain, and carries no subjectAltName (no q2q bindings).
+ * Returns 0, -EKEYREJECTED (not signed by that CA), -ETIME, -EPERM (a CA,
+ * another name, bindings) or -EBADMSG (malformed, or the CA is not domain's).
+ */
+int cert_serving_verify(const uint8_t *der, size_t len, const uint8_t *ca_der,
+			size_t ca_len, const char *domain, int64_t now,
+			char *err, size_t errlen);
+/*
  * Extracts the bindings. Checks structure and well-formedness only (the
  * DER, the names, the addresses); verifies no signature or date.
  */

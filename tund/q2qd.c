@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "tund/authority/authority.h"
+#include "tund/authority/ca.h"
 #include "tund/conf/config.h"
 #include "tund/ctl/control.h"
 #include "tund/daemon.h"
@@ -236,6 +237,8 @@ int main(int argc, char **argv)
 	char err[512], sockdir[CONFIG_PATH_MAX];
 	sigset_t mask;
 	uint64_t wd_usec = 0;
+	pid_t ca_pid = 0;
+	int ca_fd = -1;
 
 	while ((c = getopt(argc, argv, "c:ndhu:")) != -1) {
 		switch (c) {
@@ -272,6 +275,12 @@ int main(int argc, char **argv)
 		log_warnx("running the engine as root (without capabilities); "
 		    "-u USER keeps it from root's files");
 	d.started = (int64_t)time(NULL);
+	/* The CA key lives in a process of its own, forked before anything
+	 * else is opened (tund/authority/ca.h). */
+	if (d.cfg.authority.enabled && ca_spawn(&d.cfg, &ca_pid, &ca_fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "q2qd: %s\n", err);
+		return 1;
+	}
 
 	if ((c = make_dir(d.cfg.state_dir, 0700, uid, gid)) < 0) {
 		log_warnx("cannot create state directory %s: %s", d.cfg.state_dir, strerror(-c));
@@ -315,7 +324,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg.authority.enabled &&
-	    authority_start(d.loop, &d.cfg, node_trust(d.node), &d.authority, err, sizeof(err)) < 0) {
+	    authority_start(d.loop, &d.cfg, node_trust(d.node), ca_fd, &d.authority, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}

@@ -8,6 +8,9 @@
 #   auth .10      alice .11     bob .12      carol .13     dave .14
 #   example.com   pinned CA     TOFU         refusals      auto-renewal
 #
+# The authority is two processes: the engine (TLS on :8788) and its CA
+# process, which alone reads $T/auth/state-ca/ca.key.
+#
 # Checks what a user sees: q2qctl exit codes and messages, and
 # `q2qctl status --json` on each node.
 . "$(dirname "$0")/lib.sh"
@@ -26,8 +29,46 @@ for n in auth alice bob carol; do q2qd_start $n || exit 1; done
 FP=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
 check "authority status shows a SHA-256 CA fingerprint" \
 	bash -c "[[ '$FP' =~ ^[0-9a-f]{64}$ ]]"
-check "CA key is mode 0600" \
-	bash -c "[ \$(stat -c %a '$T/auth/state/authority/ca.key') = 600 ]"
+CADIR=$T/auth/state-ca
+check "CA key is mode 0600 and owned by root, in the CA directory" \
+	bash -c "[ \"\$(stat -c '%a %u' '$CADIR/ca.key')\" = '600 0' ]"
+check "the CA directory is mode 0700 and owned by root" \
+	bash -c "[ \"\$(stat -c '%a %u' '$CADIR')\" = '700 0' ]"
+check "no CA key in the engine's state directory" \
+	bash -c "[ -z \"\$(find '$T/auth/state' -name 'ca.key*')\" ]"
+CAPID=$(pgrep -P "$(cat "$T/auth/pid")" -x q2qd-ca)
+check "the CA process (q2qd-ca) is a child of q2qd with no capabilities" \
+	bash -c "[ -n '$CAPID' ] && grep -q '^CapEff:[[:space:]]*0000000000000000' /proc/$CAPID/status &&
+		grep -q '^CapBnd:[[:space:]]*0000000000000000' /proc/$CAPID/status &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$CAPID/status"
+
+# The TLS listener serves [serving certificate, CA certificate]: the
+# serving certificate names the bare domain, is not a CA, and chains to the
+# CA whose fingerprint q2qctl status shows.
+if command -v openssl >/dev/null; then
+	nsx alice timeout 10 openssl s_client -connect 192.0.2.10:8788 -showcerts </dev/null >"$T/s_client.out" 2>&1
+	python3 - "$T" <<'PY'
+import re, sys
+out = open(f"{sys.argv[1]}/s_client.out").read()
+pems = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n", out, re.S)
+for i, p in enumerate(pems):
+    open(f"{sys.argv[1]}/chain{i}.pem", "w").write(p)
+open(f"{sys.argv[1]}/chain.count", "w").write(str(len(pems)))
+PY
+	fp_of() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+	check_eq "the authority's TLS chain has two certificates" "$(cat "$T/chain.count")" 2
+	check_eq "the chain's last certificate is the CA" "$(fp_of "$T/chain1.pem")" "$FP"
+	check_ne "the serving certificate is not the CA" "$(fp_of "$T/chain0.pem")" "$FP"
+	check "the serving certificate names example.com and is not a CA" \
+		bash -c "openssl x509 -in '$T/chain0.pem' -noout -subject | grep -q 'CN *= *example.com\$' &&
+			openssl x509 -in '$T/chain0.pem' -noout -ext basicConstraints | grep -q 'CA:FALSE'"
+	check "the serving certificate binds no addresses" \
+		bash -c "! openssl x509 -in '$T/chain0.pem' -noout -ext subjectAltName | grep -q ."
+	check "the serving certificate chains to the CA" \
+		openssl verify -CAfile "$T/chain1.pem" "$T/chain0.pem"
+else
+	skip "openssl is not installed: the serving certificate is not inspected"
+fi
 
 # --- alice: pinned fingerprint ---
 TOK=$(ctl auth invite alice@example.com 2>/dev/null)
@@ -75,6 +116,8 @@ check "bob enrolls trusting the CA on first use" \
 ctl bob status --json > "$T/bob.json"
 B4=$(jq_get ipv4 < "$T/bob.json")
 check_eq "bob learned the same CA fingerprint" "$(jq_get ca_fingerprint < "$T/bob.json")" "$FP"
+check "bob's trust store pins the CA, not the serving certificate" \
+	bash -c "grep -rqi '$FP' '$T/bob/state/trust'"
 check_ne "alice and bob have different IPv4" "$A4" "$B4"
 
 # --- only root (or the control group) may use the control socket ---
@@ -135,6 +178,7 @@ check "accounts lists alice as revoked" bash -c "ctl auth accounts | grep alice@
 # --- a changed CA for a known domain is an error ---
 q2qd_stop auth
 mv "$T/auth/state" "$T/auth/state.old"
+mv "$T/auth/state-ca" "$T/auth/state-ca.old"
 q2qd_start auth
 NEWFP=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
 check_ne "a restarted authority with a new state dir has a new CA" "$NEWFP" "$FP"
@@ -143,6 +187,19 @@ check "bob refuses the changed CA of example.com" bash -c "[ $rc = 1 ] && grep -
 ETOK=$(ctl auth invite eve@example.com 2>/dev/null)
 out=$(ctl bob enroll eve@example.com --authority 192.0.2.10 --token "$ETOK" 2>&1); rc=$?
 check "TOFU does not override a pinned domain" bash -c "[ $rc = 1 ] && grep -q 'changed' <<<\"$out\""
+
+# --- the CA process's start errors reach the caller ---
+q2qd_conf badca "authority = { domain = \"example.org\"; listen = \"0.0.0.0:8790\";
+	ca_dir = \"$T/badca/ca\"; };"
+install -d -m 0755 "$T/badca/ca"
+out=$(nsx auth timeout 20 "$BIN/q2qd" -c "$T/badca/q2qd.conf" 2>&1); rc=$?
+check "q2qd refuses a CA directory others can read (exit 1, says why)" \
+	bash -c "[ $rc = 1 ] && grep -q 'must be 0700' <<<\"$out\""
+chmod 0700 "$T/badca/ca"
+cp "$T/auth/state-ca/ca.key" "$T/auth/state-ca/ca.der" "$T/badca/ca/"
+out=$(nsx auth timeout 20 "$BIN/q2qd" -c "$T/badca/q2qd.conf" 2>&1); rc=$?
+check "q2qd refuses another domain's CA (exit 1, says why)" \
+	bash -c "[ $rc = 1 ] && grep -q \"is the CA of 'example.com', but the config says domain 'example.org'\" <<<\"$out\""
 
 # --- config checking ---
 printf 'mtu = 100;\n' > "$T/bad.conf"

@@ -27,6 +27,7 @@ stream    1024   netstack/stream.c
 cert      4096   identity/
 certsig   2048   identity/
 name      600    identity/name.c identity/addr.c
+camsg     66000  tund/authority/camsg.c identity/addr.c
 icmp      2048   routing/icmp.c
 tso       9000   netstack/tso.c
 gro       9000   netstack/gro.c netstack/tso.c

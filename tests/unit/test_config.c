@@ -87,6 +87,7 @@ static void check_defaults(const struct config *c)
 	CHECK_INT(c->authority.pool.plen, 10);
 	CHECK_INT(c->authority.cert_days, 30);
 	CHECK_INT(c->authority.token_ttl, 86400);
+	CHECK_STR(c->authority.ca_dir, "/var/lib/q2q-ca");
 	CHECK_INT(c->authority.n_grants, 0);
 }
 
@@ -187,6 +188,7 @@ static void test_full(void)
 	CHECK_INT(cfg.authority.pool.plen, 15);
 	CHECK_INT(cfg.authority.cert_days, 3650);
 	CHECK_INT(cfg.authority.token_ttl, 60);
+	CHECK_STR(cfg.authority.ca_dir, "/srv/q2q/state-ca");	/* derived from state_dir */
 	CHECK_INT(cfg.authority.n_grants, 2);
 	CHECK_STR(cfg.authority.grants[0].identity, "bob@example.com");
 	CHECK_INT(cfg.authority.grants[0].n_subnets, 2);
@@ -227,6 +229,44 @@ static void test_listen_forms(void)
 	CHECK_OK("# a@b\nport: 65535; /* x@y */ peers = ( { identity = \"a@example.com\"; "
 		 "endpoints = [\"192.0.2.1:1\"]; } );");
 	CHECK_INT(cfg.port, 65535);
+}
+
+static void test_ca_dir(void)
+{
+	CHECK_OK("authority = { domain = \"example.com\"; };");
+	CHECK_STR(cfg.authority.ca_dir, "/var/lib/q2q-ca");
+	/* derived from state_dir wherever it appears in the file */
+	CHECK_OK("authority = { domain = \"example.com\"; }; state_dir = \"/srv/q2q/\";");
+	CHECK_STR(cfg.authority.ca_dir, "/srv/q2q-ca");
+	CHECK_OK("authority = { domain = \"example.com\"; ca_dir = \"/etc/q2q/ca//\"; };");
+	CHECK_STR(cfg.authority.ca_dir, "/etc/q2q/ca");
+	CHECK_OK("state_dir = \"/var/lib/q2q\"; "
+		 "authority = { domain = \"example.com\"; ca_dir = \"/var/lib/q2qca\"; };");
+	CHECK_STR(cfg.authority.ca_dir, "/var/lib/q2qca");
+
+	CHECK_BAD("authority = { domain = \"example.com\"; ca_dir = \"q2q-ca\"; };",
+		  "q2qd.conf:1: authority.ca_dir:", "'q2q-ca'", "absolute");
+	CHECK_BAD("authority = { domain = \"example.com\"; ca_dir = 7; };",
+		  "authority.ca_dir:", "string");
+	CHECK_BAD("authority = { domain = \"example.com\"; ca_dir = \"/\"; };",
+		  "authority.ca_dir:", "not /");
+	CHECK_BAD("authority = { domain = \"example.com\"; ca_dir = \"/var/lib/../lib/q2q\"; };",
+		  "authority.ca_dir:", "'..'");
+	CHECK_BAD("authority = { domain = \"example.com\"; ca_dir = \"/var/lib/./q2q-ca\"; };",
+		  "authority.ca_dir:");
+	CHECK_BAD("authority = { domain = \"example.com\"; ca_dir = \"/var//q2q-ca\"; };",
+		  "authority.ca_dir:");
+	CHECK_BAD("authority = {\n domain = \"example.com\";\n ca_dir = \"/var/lib/q2q\"; };",
+		  "q2qd.conf:3: authority.ca_dir:", "'/var/lib/q2q'", "nest");
+	CHECK_BAD("state_dir = \"/srv/q2q\";\nauthority = { domain = \"example.com\";\n"
+		  " ca_dir = \"/srv/q2q/authority\"; };", "q2qd.conf:3: authority.ca_dir:",
+		  "'/srv/q2q/authority'", "state_dir '/srv/q2q'", "outside");
+	CHECK_BAD("state_dir = \"/srv/q2q/state\";\n"
+		  "authority = { domain = \"example.com\"; ca_dir = \"/srv/q2q\"; };",
+		  "authority.ca_dir:", "nest");
+	CHECK_BAD("state_dir = \"/srv/q2q/\";\n"
+		  "authority = { domain = \"example.com\"; ca_dir = \"/srv/q2q/ca/\"; };",
+		  "authority.ca_dir:", "nest");
 }
 
 static void test_bad_values(void)
@@ -617,6 +657,7 @@ static void test_example(void)
 	CHECK_INT(cfg.authority.n_grants, 1);
 	check_sa(&cfg.authority.listen, "::", 8788);
 	CHECK_INT(cfg.authority.pool.plen, 10);
+	CHECK_STR(cfg.authority.ca_dir, "/var/lib/q2q-ca");
 }
 
 int main(void)
@@ -632,6 +673,7 @@ int main(void)
 	RUN(test_full);
 	RUN(test_listen_forms);
 	RUN(test_bad_values);
+	RUN(test_ca_dir);
 	RUN(test_unknown);
 	RUN(test_wrong_type);
 	RUN(test_duplicates);

@@ -656,6 +656,83 @@ static void test_wolfssl_accepts(void)
 	free(der);
 }
 
+/*
+ * The authority's serving certificate: verifies under its own CA for its
+ * own domain only, is neither a CA nor a node certificate, and neither a
+ * node certificate nor the CA itself passes as one.
+ */
+static void test_serving(void)
+{
+	struct id_key *sk = NULL;
+	struct cert_info ci, b;
+	uint8_t *der = NULL, *node = NULL;
+	size_t len = 0, node_len = 0;
+	int64_t now = (int64_t)time(NULL);
+	WOLFSSL_CERT_MANAGER *cm;
+
+	CHECK_INT(key_generate(&sk), 0);
+	CHECK_INT(cert_serving_issue(ca_key, ca_der, ca_len, sk, 7, &der, &len,
+				     err, sizeof(err)), 0);
+	if (!der)
+		goto out;
+	CHECK_INT(cert_serving_verify(der, len, ca_der, ca_len, "example.com", now,
+				      err, sizeof(err)), 0);
+	CHECK_INT(cert_serving_verify(der, len, ca_der, ca_len, "example.com",
+				      now + 8 * 86400, err, sizeof(err)), -ETIME);
+	CHECK_INT(cert_serving_verify(der, len, ca_der, ca_len, "example.com",
+				      now - 2 * 86400, err, sizeof(err)), -ETIME);
+	/* another domain's CA, or the right CA asked for another domain */
+	CHECK_INT(cert_serving_verify(der, len, other_ca_der, other_ca_len,
+				      "other.org", now, err, sizeof(err)), -EPERM);
+	CHECK_INT(cert_serving_verify(der, len, ca_der, ca_len, "other.org", now,
+				      err, sizeof(err)), -EBADMSG);
+	/* The CA itself as the leaf is refused: it is a CA. */
+	CHECK_INT(cert_serving_verify(ca_der, ca_len, ca_der, ca_len, "example.com",
+				      now, err, sizeof(err)), -EPERM);
+	CHECK(strstr(err, "CA certificate") != NULL);
+	/* A node certificate is not a serving certificate. */
+	bind_init(&b, "alice@example.com");
+	CHECK_INT(issue(&b, "alice@example.com", &node, &node_len), 0);
+	CHECK_INT(cert_serving_verify(node, node_len, ca_der, ca_len, "example.com",
+				      now, err, sizeof(err)), -EPERM);
+	/* ...nor the other way round: no identity, no bindings. */
+	CHECK(cert_verify(der, len, ca_der, ca_len, now, &ci, err, sizeof(err)) != 0);
+	CHECK(cert_parse(der, len, &ci, err, sizeof(err)) != 0);
+	/* Signed with a key that is not the CA's: refused at issue. */
+	free(der);
+	der = NULL;
+	CHECK_INT(cert_serving_issue(other_ca_key, ca_der, ca_len, sk, 7, &der, &len,
+				     err, sizeof(err)), -EINVAL);
+	CHECK(der == NULL);
+	CHECK_INT(cert_serving_issue(ca_key, ca_der, ca_len, sk, 0, &der, &len,
+				     err, sizeof(err)), -EINVAL);
+	/* One flipped byte anywhere: never verifies. */
+	CHECK_INT(cert_serving_issue(ca_key, ca_der, ca_len, sk, 7, &der, &len,
+				     err, sizeof(err)), 0);
+	for (size_t i = 0; der && i < len; i++) {
+		der[i] ^= 0x01;
+		CHECK(cert_serving_verify(der, len, ca_der, ca_len, "example.com", now,
+					  err, sizeof(err)) != 0);
+		der[i] ^= 0x01;
+	}
+	/* wolfSSL verifies it under the CA, as a TLS client would. */
+	cm = wolfSSL_CertManagerNew();
+	if (cm && der) {
+		CHECK_INT(wolfSSL_CertManagerLoadCABuffer(cm, ca_der, (long)ca_len,
+							  WOLFSSL_FILETYPE_ASN1),
+			  WOLFSSL_SUCCESS);
+		CHECK_INT(wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len,
+							  WOLFSSL_FILETYPE_ASN1),
+			  WOLFSSL_SUCCESS);
+	}
+	if (cm)
+		wolfSSL_CertManagerFree(cm);
+out:
+	key_free(sk);
+	free(der);
+	free(node);
+}
+
 int main(void)
 {
 	wolfSSL_Init();
@@ -671,6 +748,7 @@ int main(void)
 	RUN(test_fingerprint_text);
 	RUN(test_parse_garbage);
 	RUN(test_wolfssl_accepts);
+	RUN(test_serving);
 	teardown();
 	wolfSSL_Cleanup();
 	return HARNESS_END();

@@ -1,8 +1,12 @@
 /*
- * The authority's TLS service. The CA certificate doubles as the TLS
- * server certificate: the CA key is online anyway (it signs CSRs), and a
- * node pins exactly one thing, the CA fingerprint, which then proves both
- * that it talks to the right authority and which CA signs its peers.
+ * The authority's TLS service. The CA key is not here: it lives in the CA
+ * process (tund/authority/ca.c), which signs a serving certificate for
+ * this listener (the bare domain, not a CA) and the node certificates we
+ * ask for, after its own checks. The listener presents the chain
+ * [serving certificate, CA certificate]: a node still pins exactly one
+ * thing, the CA fingerprint, and checks that the serving certificate
+ * chains to it. So a compromise of this process, which parses everything
+ * the network sends, exposes a serving key that lives a week, not the CA.
  *
  * Requests are answered from the registry; every refusal says why to the
  * client and is logged (never with the token), and the service goes on.
@@ -12,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +31,6 @@
 #include "identity/addr.h"
 #include "identity/cert.h"
 #include "identity/file.h"
-#include "identity/key.h"
 #include "identity/name.h"
 #include "identity/trust.h"
 #include "netstack/authwire.h"
@@ -34,6 +38,7 @@
 #include "netstack/replay.h"
 #include "netstack/udp.h"
 #include "tund/authority/authority.h"
+#include "tund/authority/camsg.h"
 #include "tund/conf/config.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
@@ -88,13 +93,24 @@ struct auth_broker {
 #define AUTH_IDLE_MS 60000
 #define AUTH_SWEEP_MS 10000
 #define AUTH_MAX_CLIENTS 4096
+/* The CA process answers at once (it signs locally); a silent one is
+ * stuck or gone, and the request fails rather than the loop. */
+#define AUTH_CA_MS 3000
+#define AUTH_CA_START_MS 5000
+/* The CA's serving certificates live CA_SERVING_DAYS (7); a fresh key
+ * and certificate every day keeps a stolen serving key short-lived. */
+#define AUTH_SERVING_MS (24 * 3600 * 1000ull)
+#define AUTH_SERVING_RETRY_MS 60000
 
 struct authority {
 	struct loop_io lio;
 	struct loop *loop;
 	struct config_authority cfg;
 	char dir[CONFIG_PATH_MAX + 16];
-	struct id_key *ca_key;
+	int ca_fd;			/* the CA process's socket */
+	struct loop_io caio;		/* watches it between requests */
+	uint32_t ca_next_id;
+	struct loop_timer serving;	/* next fresh serving certificate */
 	uint8_t *ca_der;
 	size_t ca_len;
 	uint8_t fp[32];
@@ -126,51 +142,60 @@ void authority_ca(const struct authority *a, const uint8_t **der, size_t *len)
 	*len = a->ca_len;
 }
 
-/* Loads the CA, or makes one on first start. Key first, then cert: a crash
- * in between leaves a key without cert, which the next start replaces. */
-static int auth_load_ca(struct authority *a, char *err, size_t errlen)
+/*
+ * One request to the CA process and its answer, blocking for at most ms:
+ * signing is local and fast, and happens only for enrollment, renewal and
+ * once a day for the serving certificate. An answer with another id is a
+ * late one to a request that timed out, and is dropped. rep points into
+ * rx, which the caller wipes when it held key material.
+ */
+static int auth_ca_call(struct authority *a, const struct camsg *req, int want, uint8_t *rx,
+    struct camsg *rep, int ms, char *err, size_t errlen)
 {
-	char kpath[CONFIG_PATH_MAX + 32], cpath[CONFIG_PATH_MAX + 32];
-	struct cert_info ci;
-	int rc;
+	static uint8_t tx[CAMSG_MAX];
+	uint64_t deadline = loop_now_ms() + (uint64_t)ms;
+	int n;
 
-	snprintf(kpath, sizeof(kpath), "%s/ca.key", a->dir);
-	snprintf(cpath, sizeof(cpath), "%s/ca.der", a->dir);
-	if (access(cpath, F_OK) == 0) {
-		rc = key_load(kpath, &a->ca_key);
-		if (rc < 0) {
-			snprintf(err, errlen, "authority: cannot load CA key %s: %s", kpath, strerror(-rc));
-			return rc;
-		}
-		rc = file_read_all(cpath, 65536, &a->ca_der, &a->ca_len);
-		if (rc < 0) {
-			snprintf(err, errlen, "authority: cannot read CA certificate %s: %s", cpath, strerror(-rc));
-			return rc;
-		}
-		rc = cert_parse(a->ca_der, a->ca_len, &ci, err, errlen);
-		if (rc < 0)
-			return rc;
-		if (!ci.is_ca || strcmp(ci.identity, a->cfg.domain) != 0) {
-			snprintf(err, errlen, "authority: %s is the CA of '%s', but the config says domain '%s'",
-			    cpath, ci.identity, a->cfg.domain);
-			return -EINVAL;
-		}
-	} else {
-		rc = cert_ca_create(a->cfg.domain, 3650, &a->ca_key, &a->ca_der, &a->ca_len);
-		if (rc < 0) {
-			snprintf(err, errlen, "authority: cannot create CA for %s: %s", a->cfg.domain, strerror(-rc));
-			return rc;
-		}
-		rc = key_save(a->ca_key, kpath);
-		if (rc == 0)
-			rc = file_write_atomic(cpath, a->ca_der, a->ca_len, 0600);
-		if (rc < 0) {
-			snprintf(err, errlen, "authority: cannot write CA to %s: %s", a->dir, strerror(-rc));
-			return rc;
-		}
-		log_info("authority: created CA for %s in %s", a->cfg.domain, a->dir);
+	n = camsg_encode(req, tx, sizeof(tx));
+	if (n < 0) {
+		snprintf(err, errlen, "cannot encode a request to the CA process");
+		return n;
 	}
-	return cert_fingerprint(a->ca_der, a->ca_len, a->fp);
+	if (send(a->ca_fd, tx, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+		snprintf(err, errlen, "the CA process is not there: %s", strerror(errno));
+		return -EPIPE;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = a->ca_fd, .events = POLLIN };
+		uint64_t now = loop_now_ms();
+		ssize_t got;
+
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) == 0) {
+			snprintf(err, errlen, "the CA process did not answer within %d ms", ms);
+			return -ETIMEDOUT;
+		}
+		got = recv(a->ca_fd, rx, CAMSG_MAX + 1, MSG_TRUNC | MSG_DONTWAIT);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0) {
+			snprintf(err, errlen, "the CA process is gone");
+			return -EPIPE;
+		}
+		if ((size_t)got > CAMSG_MAX || camsg_decode(rx, (size_t)got, rep) < 0) {
+			snprintf(err, errlen, "malformed answer from the CA process");
+			return -EBADMSG;
+		}
+		if ((rep->type == CAMSG_CERT || rep->type == CAMSG_ERROR) && req->type == CAMSG_SIGN &&
+		    rep->id != req->id)
+			continue;
+		if (rep->type == CAMSG_ERROR && want == CAMSG_CERT)
+			return 0;	/* a refusal; the caller reads rep->text */
+		if (rep->type != want) {
+			snprintf(err, errlen, "unexpected answer type %d from the CA process", rep->type);
+			return -EBADMSG;
+		}
+		return 0;
+	}
 }
 
 static int auth_verify_any(int preverify, WOLFSSL_X509_STORE_CTX *store)
@@ -180,36 +205,138 @@ static int auth_verify_any(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	return 1;
 }
 
-static int auth_make_ctx(struct authority *a, char *err, size_t errlen)
+/* A TLS context presenting [serving certificate, CA certificate]. */
+static int auth_make_ctx(struct authority *a, const struct camsg *sv, WOLFSSL_CTX **out,
+    char *err, size_t errlen)
 {
-	uint8_t *kder = NULL;
-	size_t klen = 0;
+	WOLFSSL_CTX *ctx;
+	uint8_t *chain = NULL;
+	size_t clen = sv->cert_len + a->ca_len;
 	int rc = -EINVAL;
 
-	a->ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
-	if (!a->ctx) {
-		snprintf(err, errlen, "authority: wolfSSL_CTX_new failed");
-		return -ENOMEM;
+	ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
+	chain = malloc(clen);
+	if (!ctx || !chain) {
+		snprintf(err, errlen, "authority: out of memory for the TLS context");
+		rc = -ENOMEM;
+		goto out;
 	}
-	if (key_der(a->ca_key, &kder, &klen) < 0 ||
-	    wolfSSL_CTX_use_certificate_buffer(a->ctx, a->ca_der, (long)a->ca_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_use_PrivateKey_buffer(a->ctx, kder, (long)klen, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_load_verify_buffer(a->ctx, a->ca_der, (long)a->ca_len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-		snprintf(err, errlen, "authority: cannot load CA into TLS context");
+	memcpy(chain, sv->cert, sv->cert_len);
+	memcpy(chain + sv->cert_len, a->ca_der, a->ca_len);
+	if (wolfSSL_CTX_use_certificate_chain_buffer_format(ctx, chain, (long)clen,
+	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_use_PrivateKey_buffer(ctx, sv->key, (long)sv->key_len,
+	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_load_verify_buffer(ctx, a->ca_der, (long)a->ca_len,
+	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "authority: cannot load the serving certificate into TLS");
 		goto out;
 	}
 	/* A client certificate is optional: enrollment has none yet. Nodes
 	 * of other domains chain to CAs we may learn only now, so TLS takes
 	 * any chain and auth_client_identity decides (TLS has still proven
 	 * the client holds its certificate's key). */
-	wolfSSL_CTX_set_verify(a->ctx, WOLFSSL_VERIFY_PEER, auth_verify_any);
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, auth_verify_any);
+	*out = ctx;
+	ctx = NULL;
 	rc = 0;
 out:
-	if (kder) {
-		memset(kder, 0, klen);
-		free(kder);
-	}
+	if (ctx)
+		wolfSSL_CTX_free(ctx);
+	free(chain);
 	return rc;
+}
+
+/*
+ * Asks the CA process for a fresh serving key and certificate and makes
+ * them the listener's. At start it also learns the CA certificate; later
+ * the CA must be the same one. Connections already open keep the context
+ * they started with (wolfSSL counts its references).
+ */
+static int auth_load_serving(struct authority *a, int ms, char *err, size_t errlen)
+{
+	static uint8_t rx[CAMSG_MAX + 1];
+	struct camsg req, rep;
+	struct cert_info ci;
+	WOLFSSL_CTX *ctx = NULL;
+	char e[256];
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.type = CAMSG_GET_SERVING;
+	rc = auth_ca_call(a, &req, CAMSG_SERVING, rx, &rep, ms, e, sizeof(e));
+	if (rc < 0) {
+		snprintf(err, errlen, "authority: no serving certificate: %s", e);
+		goto out;
+	}
+	rc = -EINVAL;
+	if (!a->ca_der) {
+		if (cert_parse(rep.ca, rep.ca_len, &ci, e, sizeof(e)) < 0 || !ci.is_ca ||
+		    strcmp(ci.identity, a->cfg.domain) != 0 || !(a->ca_der = malloc(rep.ca_len))) {
+			snprintf(err, errlen, "authority: the CA process sent no CA certificate for %s",
+			    a->cfg.domain);
+			goto out;
+		}
+		memcpy(a->ca_der, rep.ca, rep.ca_len);
+		a->ca_len = rep.ca_len;
+		cert_fingerprint(a->ca_der, a->ca_len, a->fp);
+	} else if (rep.ca_len != a->ca_len || memcmp(rep.ca, a->ca_der, a->ca_len) != 0) {
+		snprintf(err, errlen, "authority: the CA process changed its CA certificate");
+		goto out;
+	}
+	/* What nodes will check, checked here first. */
+	if (cert_serving_verify(rep.cert, rep.cert_len, a->ca_der, a->ca_len, a->cfg.domain,
+	    now_s(), e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "authority: unusable serving certificate: %s", e);
+		goto out;
+	}
+	rc = auth_make_ctx(a, &rep, &ctx, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (a->ctx)
+		wolfSSL_CTX_free(a->ctx);
+	a->ctx = ctx;
+out:
+	explicit_bzero(rx, sizeof(rx));		/* it held the serving key */
+	explicit_bzero(&rep, sizeof(rep));
+	return rc;
+}
+
+/*
+ * Between requests the CA socket is quiet, except for an answer that came
+ * after its request timed out (dropped here; a SEQPACKET read takes the
+ * whole record) or the end of the CA process. Then nothing can be signed
+ * any more: that is said once, and the rest of the authority keeps
+ * serving. Whoever started the CA process (q2qd's main) sees it exit.
+ */
+static void auth_ca_io(struct loop_io *io, uint32_t events)
+{
+	struct authority *a = (struct authority *)((char *)io - offsetof(struct authority, caio));
+	uint8_t b;
+	ssize_t n = recv(io->fd, &b, 1, MSG_DONTWAIT);
+
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	log_warnx("authority: the CA process is gone: enrollment and renewal fail until q2qd restarts");
+	loop_del(a->loop, io);
+	io->fn = NULL;
+}
+
+static void auth_serving_timer(struct loop_timer *t)
+{
+	struct authority *a = (struct authority *)((char *)t - offsetof(struct authority, serving));
+	char err[512];
+	uint64_t next = AUTH_SERVING_MS;
+
+	if (auth_load_serving(a, AUTH_CA_MS, err, sizeof(err)) < 0) {
+		log_warnx("%s (keeping the current one, retrying in %d s)", err,
+		    AUTH_SERVING_RETRY_MS / 1000);
+		next = AUTH_SERVING_RETRY_MS;
+	} else {
+		log_info("authority: new serving certificate");
+	}
+	loop_timer_arm(a->loop, &a->serving, loop_now_ms() + next);
 }
 
 static void auth_client_free(void *arg)
@@ -318,60 +445,72 @@ static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
 	return 0;
 }
 
-/* Signs a certificate for identity from csr and sends it. */
+/* Has the CA process sign a certificate for identity from csr, and sends
+ * it. The CA makes its own checks; we check what comes back before it is
+ * recorded or sent. */
 static void auth_issue(struct auth_client *cl, const char *identity, const uint8_t *csr, size_t csrlen)
 {
+	static uint8_t rx[CAMSG_MAX + 1];
 	struct authority *a = cl->auth;
-	struct cert_info bind;
-	uint8_t *der = NULL, buf[8192];
-	size_t len = 0;
-	char err[256];
+	struct camsg req, rep;
+	struct cert_info ci;
+	uint8_t buf[CERT_DER_MAX + 64];
+	char err[256], v4[INET_ADDRSTRLEN];
 	struct msg_writer w;
 	int i, n, rc;
 
-	memset(&bind, 0, sizeof(bind));
-	snprintf(bind.identity, sizeof(bind.identity), "%s", identity);
-	rc = registry_v4(a->reg, identity, bind.v4);
+	memset(&req, 0, sizeof(req));
+	req.type = CAMSG_SIGN;
+	req.id = ++a->ca_next_id;
+	snprintf(req.identity, sizeof(req.identity), "%s", identity);
+	rc = registry_v4(a->reg, identity, req.v4);
 	if (rc < 0) {
 		auth_send_error(cl, PERR_INTERNAL, "cannot allocate an address for %s: %s", identity,
 		    rc == -ENOSPC ? "address pool is exhausted" : strerror(-rc));
 		return;
 	}
-	bind.has_v4 = 1;
-	addr_overlay_v6(identity, bind.v6);
-	bind.has_v6 = 1;
+	req.csr = csr;
+	req.csr_len = csrlen;
+	req.days = a->cfg.cert_days;
 	for (i = 0; i < a->cfg.n_grants; i++) {
 		const struct config_grant *g = &a->cfg.grants[i];
 		if (strcmp(g->identity, identity) != 0)
 			continue;
-		memcpy(bind.routes, g->subnets, sizeof(g->subnets[0]) * (size_t)g->n_subnets);
-		bind.n_routes = g->n_subnets;
+		memcpy(req.subnets, g->subnets, sizeof(g->subnets[0]) * (size_t)g->n_subnets);
+		req.n_subnets = g->n_subnets;
 	}
-	bind.not_before = now_s() - 300;	/* tolerate small clock skew */
-	bind.not_after = now_s() + (int64_t)a->cfg.cert_days * 86400;
-	rc = cert_issue(a->ca_key, a->ca_der, a->ca_len, csr, csrlen, &bind, &der, &len, err, sizeof(err));
+	rc = auth_ca_call(a, &req, CAMSG_CERT, rx, &rep, AUTH_CA_MS, err, sizeof(err));
 	if (rc < 0) {
-		auth_send_error(cl, PERR_BAD_CSR, "cannot issue certificate for %s: %s", identity, err);
+		log_warnx("authority: %s", err);
+		auth_send_error(cl, PERR_INTERNAL, "cannot issue a certificate for %s now: the CA "
+		    "process did not sign", identity);
 		return;
 	}
-	if (cert_parse(der, len, &bind, err, sizeof(err)) < 0 ||
-	    registry_cert_add(a->reg, identity, bind.serial, bind.not_before, bind.not_after, der, len) < 0) {
+	if (rep.type == CAMSG_ERROR) {
+		auth_send_error(cl, PERR_BAD_CSR, "cannot issue certificate for %s: %s", identity, rep.text);
+		return;
+	}
+	snprintf(err, sizeof(err), "another identity or address than asked");
+	if (cert_verify(rep.cert, rep.cert_len, a->ca_der, a->ca_len, now_s(), &ci, err, sizeof(err)) < 0 ||
+	    strcmp(ci.identity, identity) != 0 || memcmp(ci.v4, req.v4, 4) != 0) {
+		log_warnx("authority: the CA process signed an unexpected certificate for %s: %s",
+		    identity, err);
+		auth_send_error(cl, PERR_INTERNAL, "cannot issue a certificate for %s now", identity);
+		return;
+	}
+	if (registry_cert_add(a->reg, identity, ci.serial, ci.not_before, ci.not_after,
+	    rep.cert, rep.cert_len) < 0) {
 		auth_send_error(cl, PERR_INTERNAL, "cannot record certificate for %s", identity);
-		free(der);
 		return;
 	}
 	msg_begin(&w, buf, sizeof(buf), MSG_CERT);
-	msg_put_bytes(&w, T_CERT, der, len);
+	msg_put_bytes(&w, T_CERT, rep.cert, rep.cert_len);
 	n = msg_finish(&w);
 	if (n > 0)
 		tlsconn_send(cl->conn, buf, (size_t)n);
-	{
-		char v4[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, bind.v4, v4, sizeof(v4));
-		log_info("authority: issued certificate %s for %s (%s), valid until %lld",
-		    bind.serial, identity, v4, (long long)bind.not_after);
-	}
-	free(der);
+	inet_ntop(AF_INET, ci.v4, v4, sizeof(v4));
+	log_info("authority: issued certificate %s for %s (%s), valid until %lld",
+	    ci.serial, identity, v4, (long long)ci.not_after);
 }
 
 static void auth_on_enroll(struct auth_client *cl, struct msg_reader *r)
@@ -1034,14 +1173,18 @@ static int auth_listen(struct authority *a, char *err, size_t errlen)
 }
 
 int authority_start(struct loop *l, const struct config *cfg, struct trust_store *trust,
-    struct authority **out, char *err, size_t errlen)
+    int ca_fd, struct authority **out, char *err, size_t errlen)
 {
 	struct authority *a = calloc(1, sizeof(*a));
 	char dbpath[CONFIG_PATH_MAX + 32], pool[64];
 	int rc;
 
-	if (!a)
+	if (!a) {
+		close(ca_fd);
 		return -ENOMEM;
+	}
+	a->ca_fd = ca_fd;
+	a->serving.fn = auth_serving_timer;
 	a->loop = l;
 	a->trust = trust;
 	a->lio.fd = -1;
@@ -1055,15 +1198,12 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 		snprintf(err, errlen, "authority: cannot create %s: %s", a->dir, strerror(errno));
 		goto fail;
 	}
-	rc = auth_load_ca(a, err, errlen);
+	rc = auth_load_serving(a, AUTH_CA_START_MS, err, errlen);
 	if (rc < 0)
 		goto fail;
 	addr_prefix_format(&a->cfg.pool, pool, sizeof(pool));
 	snprintf(dbpath, sizeof(dbpath), "%s/registry.db", a->dir);
 	rc = registry_open(dbpath, pool, &a->reg, err, errlen);
-	if (rc < 0)
-		goto fail;
-	rc = auth_make_ctx(a, err, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = auth_listen(a, err, errlen);
@@ -1072,7 +1212,16 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	rc = auth_udp_open(a, err, errlen);
 	if (rc < 0)
 		goto fail;
+	a->caio.fd = a->ca_fd;
+	a->caio.fn = auth_ca_io;
+	rc = loop_add(l, &a->caio, EPOLLIN);
+	if (rc < 0) {
+		a->caio.fn = NULL;
+		snprintf(err, errlen, "authority: cannot watch the CA socket: %s", strerror(-rc));
+		goto fail;
+	}
 	loop_timer_arm(l, &a->sweep, loop_now_ms() + AUTH_SWEEP_MS);
+	loop_timer_arm(l, &a->serving, loop_now_ms() + AUTH_SERVING_MS);
 	*out = a;
 	return 0;
 fail:
@@ -1088,6 +1237,7 @@ void authority_stop(struct authority *a)
 		auth_client_free(a->clients);
 	loop_timer_cancel(a->loop, &a->timer);
 	loop_timer_cancel(a->loop, &a->sweep);
+	loop_timer_cancel(a->loop, &a->serving);
 	for (int k = 0; k < 2; k++) {
 		if (a->udp[k].io.fd >= 0) {
 			loop_del(a->loop, &a->udp[k].io);
@@ -1102,7 +1252,11 @@ void authority_stop(struct authority *a)
 	if (a->ctx)
 		wolfSSL_CTX_free(a->ctx);
 	registry_close(a->reg);
-	key_free(a->ca_key);
+	/* The CA process sees its socket close and exits. */
+	if (a->caio.fn)
+		loop_del(a->loop, &a->caio);
+	if (a->ca_fd >= 0)
+		close(a->ca_fd);
 	free(a->ca_der);
 	free(a);
 }

@@ -1,7 +1,8 @@
 /*
- * Authority mode: the domain's CA, its registry, and the TLS service on
+ * Authority mode: the domain's registry, and the TLS service on
  * TCP 8788 that enrolls identities, renews their certificates, and (later)
  * tells nodes about each other. Enabled by the config's authority section.
+ * The CA key is not in this process: the CA process (ca.h) signs.
  */
 #ifndef Q2Q_AUTHORITY_H
 #define Q2Q_AUTHORITY_H
@@ -15,11 +16,15 @@ struct config;
 struct loop;
 struct trust_store;
 
-/* Loads or creates the CA (state_dir/authority/), opens the registry and
- * starts listening. Error text in err. */
-/* trust: the daemon's trust store, for nodes of other domains. */
+/*
+ * Gets the CA certificate and a serving certificate from the CA process
+ * on ca_fd (tund/authority/ca.h; ca_fd is taken over and closed by
+ * authority_stop, or here on failure), opens the registry
+ * (state_dir/authority/) and starts listening. trust: the daemon's trust
+ * store, for nodes of other domains. Error text in err.
+ */
 int authority_start(struct loop *l, const struct config *cfg, struct trust_store *trust,
-    struct authority **out, char *err, size_t errlen);
+    int ca_fd, struct authority **out, char *err, size_t errlen);
 void authority_stop(struct authority *a);
 
 /* One-time enrollment token for identity; token is NUL-terminated text. */

@@ -1049,12 +1049,104 @@ static int cfg_auth_token_ttl(struct cfg_ctx *c, const config_setting_t *s,
 	return cfg_int(c, s, path, 60, 2592000, &((struct config_authority *)obj)->token_ttl);
 }
 
+/* 1 if the absolute path has an empty, "." or ".." component: such a path
+ * could name state_dir without looking like it, so cfg_ca_dir_check could
+ * not tell. */
+static int cfg_path_unclean(const char *p)
+{
+	const char *c = p;
+
+	while (*c == '/') {
+		const char *e = strchr(c + 1, '/');
+		size_t n = e ? (size_t)(e - c - 1) : strlen(c + 1);
+
+		if ((n == 0 && e) || (n == 1 && c[1] == '.') ||
+		    (n == 2 && c[1] == '.' && c[2] == '.'))
+			return 1;
+		if (!e)
+			break;
+		c = e;
+	}
+	return 0;
+}
+
+static int cfg_auth_ca_dir(struct cfg_ctx *c, const config_setting_t *s,
+			   const char *path, void *obj)
+{
+	struct config_authority *a = obj;
+	char q[CFG_QUOTE_MAX];
+	size_t n;
+	int r;
+
+	if ((r = cfg_abs_path(c, s, path, a->ca_dir, CONFIG_PATH_MAX - 1)) < 0)
+		return r;
+	/* "/var/lib/q2q-ca/" and "/var/lib/q2q-ca" are one directory */
+	n = strlen(a->ca_dir);
+	while (n > 1 && a->ca_dir[n - 1] == '/')
+		a->ca_dir[--n] = '\0';
+	if (n == 1 || cfg_path_unclean(a->ca_dir)) {
+		r = cfg_error(c, s, path, "%s: expected a directory path without "
+			      "'.', '..' or '//' (and not /)",
+			      cfg_quote(config_setting_get_string(s), q, sizeof(q)));
+		a->ca_dir[0] = '\0';
+		return r;
+	}
+	return 0;
+}
+
+/* 1 if path is dir or lies below it (both absolute, compared as written). */
+static int cfg_path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (strncmp(path, dir, n) != 0)
+		return 0;
+	return path[n] == '\0' || path[n] == '/' || (n == 1 && dir[0] == '/');
+}
+
+/*
+ * After the walk, when state_dir is known: the default CA directory, and
+ * the rule that the CA directory and the engine's state directory do not
+ * nest. The engine (user q2q) owns state_dir; a CA key inside it could be
+ * renamed or replaced by the engine, and a state_dir inside the root-only
+ * CA directory could not be entered by the engine at all.
+ */
+static int cfg_ca_dir_check(struct cfg_ctx *c, config_t *cf, struct config *cfg)
+{
+	struct config_authority *a = &cfg->authority;
+	const config_setting_t *s;
+	char q[CFG_QUOTE_MAX];
+
+	if (!a->ca_dir[0]) {
+		size_t n = strlen(cfg->state_dir);
+
+		while (n > 1 && cfg->state_dir[n - 1] == '/')
+			n--;
+		snprintf(a->ca_dir, sizeof(a->ca_dir), "%.*s-ca", (int)n, cfg->state_dir);
+		return 0;
+	}
+	if (!a->enabled)
+		return 0;
+	if (cfg_path_within(a->ca_dir, cfg->state_dir) ||
+	    cfg_path_within(cfg->state_dir, a->ca_dir)) {
+		s = config_lookup(cf, "authority.ca_dir");
+		return cfg_error(c, s, "authority.ca_dir", "%s and state_dir '%s' nest; "
+				 "the CA directory must lie outside the engine's state "
+				 "directory (default: state_dir with \"-ca\" appended)",
+				 cfg_quote(a->ca_dir, q, sizeof(q)), cfg->state_dir);
+	}
+	return 0;
+}
+
 static const struct cfg_field cfg_auth_fields[] = {
 	{ "domain", cfg_auth_domain_done },
 	{ "listen", cfg_auth_listen },
 	{ "pool", cfg_auth_pool },
 	{ "cert_days", cfg_auth_cert_days },
 	{ "token_ttl", cfg_auth_token_ttl },
+	{ "ca_dir", cfg_auth_ca_dir },
 	{ "grants", cfg_auth_grants },
 };
 
@@ -1309,6 +1401,7 @@ void config_defaults(struct config *out)
 	out->authority.pool.plen = 10;
 	out->authority.cert_days = 30;
 	out->authority.token_ttl = 86400;
+	snprintf(out->authority.ca_dir, sizeof(out->authority.ca_dir), "%s-ca", out->state_dir);
 }
 
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
@@ -1346,8 +1439,13 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		r = -EINVAL;
 		goto out;
 	}
+	/* Derived from state_dir after the walk unless the file sets it. */
+	out->authority.ca_dir[0] = '\0';
 	r = cfg_walk(&c, config_root_setting(&cf), "", cfg_root_fields,
 		     sizeof(cfg_root_fields) / sizeof(cfg_root_fields[0]), out);
+	if (r < 0)
+		goto out;
+	r = cfg_ca_dir_check(&c, &cf, out);
 	if (r < 0)
 		goto out;
 	memcpy(out->path, path, strlen(path) + 1);

@@ -52,6 +52,11 @@ struct config_authority {
 	struct addr_prefix pool;		/* default 100.64.0.0/10 */
 	int cert_days;				/* default 30 */
 	int token_ttl;				/* seconds, default 86400 */
+	/* The CA process's directory (ca.key, ca.der, the issued ledger):
+	 * default state_dir with "-ca" appended, because the engine owns
+	 * state_dir and must not be able to read the CA key. Never equal to
+	 * state_dir, inside it, or holding it. */
+	char ca_dir[CONFIG_PATH_MAX + 4];
 	int n_grants;
 	struct config_grant grants[CONFIG_MAX_GRANTS];
 };

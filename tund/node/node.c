@@ -1,10 +1,12 @@
 /*
  * Enrollment and renewal. The key is made here and never leaves: only a
  * CSR goes to the authority. The authority is recognised by its CA
- * certificate, which is also its TLS certificate: on first contact it must
- * match the fingerprint the user gave (--ca-fingerprint) or, without one,
- * it is trusted on first use and pinned; after that a different CA for the
- * domain is refused before any token or CSR is sent.
+ * certificate, the last of the TLS chain it presents; the first is a
+ * serving certificate that the CA signed for the bare domain (the CA key
+ * itself stays in the authority's CA process). On first contact the CA
+ * must match the fingerprint the user gave (--ca-fingerprint) or, without
+ * one, it is trusted on first use and pinned; after that a different CA
+ * for the domain is refused before any token or CSR is sent.
  *
  * State lives in state_dir/node/: key.der (0600), cert.der, node.json
  * (identity and authority address), each written atomically; the
@@ -302,30 +304,67 @@ static void op_finish(struct node_op *op, int ok, const char *fmt, ...)
 	loop_defer(n->loop, op_free, op);
 }
 
-/* Is the authority's certificate the CA we trust (or may learn)? */
+/*
+ * The chain an authority presents: [serving certificate, CA certificate],
+ * exactly. The CA must be a CA for domain, and the serving certificate
+ * must verify under it and name the authority of domain (TLS has already
+ * proven the server holds the serving key). A CA presented as its own
+ * serving certificate is refused: that is an authority that still keeps
+ * its CA key in the process facing the network. *ca points into the
+ * connection's chain; pinning and TOFU are the callers' business.
+ */
+static int node_authority_chain(struct tlsconn *c, const char *domain, const char *who,
+    const uint8_t **ca, size_t *calen, char *err, size_t errlen)
+{
+	const uint8_t *leaf, *extra;
+	size_t leaflen, extralen;
+	struct cert_info ci;
+	char e[256];
+
+	if (tlsconn_peer_chain(c, 0, &leaf, &leaflen) < 0) {
+		snprintf(err, errlen, "authority %s sent no certificate", who);
+		return -EPROTO;
+	}
+	if (tlsconn_peer_chain(c, 1, ca, calen) < 0) {
+		snprintf(err, errlen, "authority %s sent no CA certificate after its serving certificate", who);
+		return -EPERM;
+	}
+	if (tlsconn_peer_chain(c, 2, &extra, &extralen) == 0) {
+		snprintf(err, errlen, "authority %s sent more than [serving certificate, CA certificate]", who);
+		return -EPERM;
+	}
+	if (cert_parse(*ca, *calen, &ci, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "authority %s: CA certificate: %s", who, e);
+		return -EPROTO;
+	}
+	if (!ci.is_ca || strcmp(ci.identity, domain) != 0) {
+		snprintf(err, errlen, "authority %s presented a CA certificate for '%.100s', not the %.100s CA",
+		    who, ci.identity, domain);
+		return -EPERM;
+	}
+	if (cert_serving_verify(leaf, leaflen, *ca, *calen, domain, now_s(), e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "authority %s: %s", who, e);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Is the authority's CA the one we trust (or may learn)? */
 static int op_check_authority(struct node_op *op, char *err, size_t errlen)
 {
 	struct node *n = op->node;
 	const uint8_t *der;
 	size_t len;
-	struct cert_info ci;
 	uint8_t fp[32];
 	char have[65], want[65];
 	enum trust_verdict v;
+	int rc;
 
-	if (tlsconn_peer_cert(op->conn, &der, &len) < 0) {
-		snprintf(err, errlen, "authority %s sent no certificate", op->authority);
-		return -EPROTO;
-	}
+	rc = node_authority_chain(op->conn, op->domain, op->authority, &der, &len, err, errlen);
+	if (rc < 0)
+		return rc;
 	cert_fingerprint(der, len, fp);
 	cert_fingerprint_hex(fp, have);
-	if (cert_parse(der, len, &ci, err, errlen) < 0)
-		return -EPROTO;
-	if (!ci.is_ca || strcmp(ci.identity, op->domain) != 0) {
-		snprintf(err, errlen, "authority %s presented a certificate for '%.100s', not the %.100s CA",
-		    op->authority, ci.identity, op->domain);
-		return -EPERM;
-	}
 	if (op->has_fp && memcmp(fp, op->fp, 32) != 0) {
 		cert_fingerprint_hex(op->fp, want);
 		snprintf(err, errlen, "authority %s presented CA fingerprint %s, expected %s; nothing was sent",
@@ -463,7 +502,7 @@ static const struct tlsconn_ops op_ops = {
 	.on_close = op_on_close,
 };
 
-/* TLS 1.3 client. The server certificate is checked by op_check_authority
+/* TLS 1.3 client. The server's chain is checked by op_check_authority
  * against the trust store after the handshake, before a byte is sent
  * (TLS 1.3's CertificateVerify has by then proven the server holds the
  * key). Renewal presents the node's certificate. */
@@ -748,22 +787,22 @@ int node_client_ctx(struct node *n, WOLFSSL_CTX **out)
 	return rc;
 }
 
-int node_check_authority(struct node *n, const char *domain, const uint8_t *der, size_t len,
+int node_check_authority(struct node *n, const char *domain, struct tlsconn *c,
     char *err, size_t errlen)
 {
 	const char *own = strchr(n->ci.identity, '@');
-	struct cert_info ci;
+	const uint8_t *der;
+	size_t len;
+	char who[64];
 	enum trust_verdict v;
+	int rc;
 
 	if (!domain)
 		domain = own ? own + 1 : "";
-	if (cert_parse(der, len, &ci, err, errlen) < 0)
-		return -EPROTO;
-	if (!ci.is_ca || strcmp(ci.identity, domain) != 0) {
-		snprintf(err, errlen, "authority presented a certificate for '%.100s', not the %.100s CA",
-		    ci.identity, domain);
-		return -EPERM;
-	}
+	udp_addr_format(tlsconn_peer(c), who, sizeof(who));
+	rc = node_authority_chain(c, domain, who, &der, &len, err, errlen);
+	if (rc < 0)
+		return rc;
 	/* Our own domain's CA is known since enrollment; another domain's is
 	 * pinned in the config or learned now, on first use. */
 	v = trust_check(n->trust, domain, der, len, !own || strcmp(own + 1, domain) != 0, err, errlen);

@@ -14,6 +14,7 @@ struct config;
 struct ctl_req;
 struct loop;
 struct node;
+struct tlsconn;
 struct cert_info;
 struct trust_store;
 struct sockaddr_in6;
@@ -32,10 +33,12 @@ void node_status(struct node *n, json_object *obj);
 
 /* For the authority link: the authority's address, a TLS client context
  * with the node's certificate (caller frees with wolfSSL_CTX_free), and the
- * check that the server's certificate is the pinned CA of our domain. */
+ * check of the chain the server presented on c: a serving certificate for
+ * domain (NULL: our own) under that domain's CA, which must be the pinned
+ * one (another domain's is learned on first use). */
 const struct sockaddr_in6 *node_authority_addr(const struct node *n);
 int node_client_ctx(struct node *n, struct WOLFSSL_CTX **out);
-int node_check_authority(struct node *n, const char *domain, const uint8_t *der, size_t len,
+int node_check_authority(struct node *n, const char *domain, struct tlsconn *c,
     char *err, size_t errlen);
 /* Another domain's CA, offered by an authority: pinned or learned (TOFU);
  * a different CA for a known domain is refused. */
