@@ -38,6 +38,7 @@
 #include "tund/priv/privmsg.h"
 #include "tund/priv/privdrop.h"
 #include "tund/priv/privsep.h"
+#include "tund/priv/sandbox.h"
 #include "identity/trust.h"
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
@@ -69,8 +70,9 @@ struct sigio {
 	struct daemon *d;
 };
 
-/* The privileged part's socket, watched between requests: EOF means the
- * privileged part died, and the engine must not run on without it. */
+/* The privileged part's socket, watched between requests: it passes on
+ * stop and reload signals, and EOF means the privileged part died, and the
+ * engine must not run on without it. */
 struct privwatch {
 	struct loop_io io;
 	struct daemon *d;
@@ -172,18 +174,13 @@ static void sig_io(struct loop_io *io, uint32_t events)
 	}
 }
 
-static void priv_gone(struct loop_io *io, uint32_t events)
+static void priv_io(struct loop_io *io, uint32_t events)
 {
 	struct privwatch *w = (struct privwatch *)io;
-	char b;
-	ssize_t n = recv(io->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	/* A stop or reload comes as a message, raised to ourselves. */
+	if (privclient_handle() == 0)
 		return;
-	if (n > 0) {	/* nothing is due between requests: drop it */
-		(void)recv(io->fd, &b, 1, MSG_DONTWAIT);
-		return;
-	}
 	log_warnx("the privileged part is gone; shutting down");
 	loop_del(w->d->loop, io);
 	loop_stop(w->d->loop);
@@ -294,7 +291,7 @@ int main(int argc, char **argv)
 	/* Asked here: systemd names the main pid, which stays behind. */
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
-	if (privsep_split(&d.cfg, uid, gid, 0, -1, &priv_fd, err, sizeof(err)) < 0) {
+	if (privsep_split(&d.cfg, uid, gid, ca_pid, ca_fd, &priv_fd, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
@@ -314,7 +311,7 @@ int main(int argc, char **argv)
 	if (sio.io.fd < 0 || loop_add(d.loop, &sio.io, EPOLLIN) < 0)
 		fatal("signalfd");
 	pw.io.fd = priv_fd;
-	pw.io.fn = priv_gone;
+	pw.io.fn = priv_io;
 	pw.d = &d;
 	if (loop_add(d.loop, &pw.io, EPOLLIN | EPOLLRDHUP) < 0)
 		fatal("privileged part socket");
@@ -347,6 +344,12 @@ int main(int argc, char **argv)
 	rd.d = &d;
 	rd.t.fn = ready_check;
 	rd.give_up = loop_now_ms() + READY_WAIT_MS;
+	/* From here on the engine reads the network: only the system calls of
+	 * its allow-list remain (tund/priv/sandbox.h). */
+	if (sandbox_engine(err, sizeof(err)) < 0) {
+		log_warnx("engine: %s", err);
+		goto out;
+	}
 	ready_check(&rd.t);
 	rc = loop_run(d.loop) < 0 ? 1 : 0;
 out:

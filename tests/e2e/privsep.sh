@@ -29,6 +29,7 @@ check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
 check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
 check "alice: q2qctl up" ctl alice up
 check "bob: q2qctl up" ctl bob up
+check "alice resolves bob once he is registered" wait_for 10 ctl alice resolve bob@example.com
 B4=$(ctl alice resolve bob@example.com 2>/dev/null)
 check "alice pings bob" wait_for 10 ovl_ping alice "$B4"
 
@@ -120,7 +121,11 @@ ADDR_FOREIGN=$(pfx 3 2 "c0000263$zero12" 32)		# 192.0.2.99/32
 TUN_ETH0=000100116574683000000000000000000000000000  # "eth0"
 GARBAGE=0005000701
 OVERSIZE=$(printf '%0160d' 0)
+# The engine is stopped meanwhile, so the replies come to us, not to it.
+E=$(q2qd_engine alice)
+kill -STOP "$E"
 out=$(priv_send alice "$ROUTE_DEFAULT" "$ROUTE_OTHER" "$ADDR_FOREIGN" "$TUN_ETH0" "$GARBAGE" "$OVERSIZE" 2>&1)
+kill -CONT "$E"
 check_eq "the privileged part refuses a default route, another route, a foreign address, another interface (EPERM) and garbage (EBADMSG)" \
 	"$(echo $out)" "-1 -1 -1 -1 -74 -74"
 check "the refusals are logged with what was asked" bash -c \
@@ -133,6 +138,17 @@ check_fails "198.51.100.0/24 was not routed into q2q0" bash -c "nsx alice ip rou
 check_fails "192.0.2.99 was not added" bash -c "nsx alice ip -o addr show | grep -F 192.0.2.99"
 check "alice's daemon keeps running" kill -0 "$(cat "$T/alice/pid")"
 check "alice still pings bob" wait_for 10 ovl_ping alice "$B4"
+
+# ---------------------------------------------------------------- signals
+# systemd signals the main process (the privileged part), which passes them
+# on to the engine as messages.
+kill -HUP "$(cat "$T/alice/pid")"
+check "SIGHUP to the main process reloads the engine's configuration" \
+	wait_for 10 grep -q "reloaded $T/alice/q2qd.conf" "$T/alice/log"
+q2qd_stop alice
+check "SIGTERM to the main process stops the engine cleanly, in time" bash -c \
+	"grep -q 'signal 15: shutting down' '$T/alice/log' && ! grep -q 'did not stop' '$T/alice/log'"
+check "alice's q2q0 is gone with it" ovl_no_link alice q2q0
 
 # ---------------------------------------------------------------- a part dies
 # gone NAME: the daemon's processes are gone, with q2q0 and its routes.

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -118,6 +119,10 @@ static void test_fields(void)
 	CHECK_INT(decodes_after(&v6, 4 + 17, 129), -EBADMSG);	/* /129 */
 	CHECK_INT(decodes_after(&n, 4, 0), -EBADMSG);
 	CHECK_INT(decodes_after(&n, 4, 4), -EBADMSG);
+	n.type = PRIV_SIGNAL;
+	CHECK_INT(decodes_after(&n, 4, SIGTERM), 0);
+	CHECK_INT(decodes_after(&n, 4, SIGHUP), 0);
+	CHECK_INT(decodes_after(&n, 4, SIGKILL), -EBADMSG);	/* only stop and reload */
 }
 
 static int check(const struct privpol *p, struct privmsg m)
@@ -182,6 +187,7 @@ static void test_policy(void)
 	    .plen = 1, .addr = { 0x80 } }, why, sizeof(why)), -EPERM);
 	CHECK(strstr(why, "8000::/1") != NULL);
 	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_REPLY }), -EPERM);
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_SIGNAL, .flag = SIGTERM }), -EPERM);
 
 	/* A new device starts with no addresses. */
 	privpol_done(&p, &open);

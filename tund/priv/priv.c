@@ -38,7 +38,7 @@ struct priv {
 	char actual[PRIVMSG_IFNAMSIZ];	/* the kernel's name for the device */
 };
 
-static int send_reply(int sock, const struct privmsg *r, int fd)
+static int send_msg(int sock, const struct privmsg *r, int fd)
 {
 	uint8_t buf[PRIVMSG_MAX];
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -158,10 +158,20 @@ static void handle_request(struct priv *p)
 		else
 			log_debug("priv: %s: %s", privmsg_name(m.type), strerror(-r.rc));
 	}
-	if (send_reply(p->sock, &r, fd) < 0)
+	if (send_msg(p->sock, &r, fd) < 0)
 		log_warn("priv: cannot answer the engine");
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Passes a stop or reload on to the engine as a message: kill(2) would
+ * need CAP_KILL, since the engine runs as another user. */
+static void tell_engine(struct priv *p, int signo)
+{
+	struct privmsg m = { .type = PRIV_SIGNAL, .flag = (uint8_t)signo };
+
+	if (!p->engine_gone && p->sock >= 0 && send_msg(p->sock, &m, -1) < 0)
+		log_warn("priv: cannot pass signal %d on to the engine", signo);
 }
 
 static void reap(struct priv *p)
@@ -189,8 +199,7 @@ static void reap(struct priv *p)
 			/* One part died: the daemon as a whole stops. */
 			p->stopping = 1;
 			p->kill_at = time(NULL) + STOP_GRACE_S;
-			if (!p->engine_gone)
-				kill(p->engine, SIGTERM);
+			tell_engine(p, SIGTERM);
 			if (p->ca && !p->ca_gone)
 				kill(p->ca, SIGTERM);
 		}
@@ -207,16 +216,14 @@ static void handle_signal(struct priv *p)
 			reap(p);
 			break;
 		case SIGHUP:
-			if (!p->engine_gone)
-				kill(p->engine, SIGHUP);
+			tell_engine(p, SIGHUP);
 			break;
 		default:
 			if (!p->stopping) {
 				p->stopping = 1;
 				p->kill_at = time(NULL) + STOP_GRACE_S;
 			}
-			if (!p->engine_gone)
-				kill(p->engine, (int)si.ssi_signo);
+			tell_engine(p, (int)si.ssi_signo);
 		}
 	}
 }
@@ -236,8 +243,7 @@ int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
 	p.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (p.sigfd < 0) {
 		log_warn("priv: signalfd");
-		kill(engine, SIGKILL);
-		return 1;
+		return 1;	/* the engine follows by its parent-death signal */
 	}
 	reap(&p);	/* a child that died before the mask was set */
 	while (!p.engine_gone || (p.ca && !p.ca_gone)) {
@@ -250,11 +256,14 @@ int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
 		if (p.engine_gone && p.ca && !p.ca_gone)
 			kill(p.ca, SIGTERM);
 		if (p.stopping && time(NULL) >= p.kill_at) {
-			log_warnx("priv: a part did not stop within %d s; killing it", STOP_GRACE_S);
-			if (!p.engine_gone)
-				kill(p.engine, SIGKILL);
+			/* The engine cannot be killed from here (another uid); this
+			 * process's exit sends it its parent-death signal, and
+			 * systemd's stop ends whatever is left in the unit. */
+			log_warnx("priv: a part did not stop within %d s; exiting without it", STOP_GRACE_S);
 			if (p.ca && !p.ca_gone)
 				kill(p.ca, SIGKILL);
+			p.failed = 1;
+			break;
 		}
 		if (poll(pf, p.sock >= 0 ? 2 : 1, 1000) < 0 && errno != EINTR)
 			break;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
@@ -26,15 +27,62 @@ void privclient_init(int fd)
 	priv_fd = fd;
 }
 
-/* One exchange; *fd (if not NULL) gets a passed descriptor or -1. */
-static int exchange(const struct privmsg *req, struct privmsg *rep, int *fd)
+/* Receives one message from the privileged part into *m (with a passed
+ * descriptor in *fd, or -1). A SIGNAL is acted on here: raised to
+ * ourselves, so the event loop's signalfd handles it as if sent directly.
+ * 0, -EPIPE when the privileged part is gone, or -errno. */
+static int receive(struct privmsg *m, int *fd)
 {
 	uint8_t buf[PRIVMSG_MAX + 1];
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct pollfd pf = { .fd = priv_fd, .events = POLLIN };
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr mh;
 	struct cmsghdr *c;
+	int n, rc;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	n = (int)recvmsg(priv_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *fd < 0)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	rc = privmsg_decode(buf, (size_t)n, m);
+	if (rc == 0 && (mh.msg_flags & MSG_CTRUNC))
+		rc = -EBADMSG;
+	if (rc == 0 && m->type == PRIV_SIGNAL)
+		raise(m->flag);
+	if (rc < 0 || m->type != PRIV_REPLY) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+int privclient_handle(void)
+{
+	struct privmsg m;
+	int fd, rc = receive(&m, &fd);
+
+	if (fd >= 0)	/* a reply nobody waits for */
+		close(fd);
+	return rc == -EAGAIN || rc == -EINTR || rc == -EBADMSG ? 0 : rc;
+}
+
+/* One exchange; *fd (if not NULL) gets a passed descriptor or -1. */
+static int exchange(const struct privmsg *req, struct privmsg *rep, int *fd)
+{
+	uint8_t buf[PRIVMSG_MAX];
+	struct pollfd pf = { .fd = priv_fd, .events = POLLIN };
 	int n, got = -1, rc;
 
 	if (fd)
@@ -43,37 +91,30 @@ static int exchange(const struct privmsg *req, struct privmsg *rep, int *fd)
 		return n;
 	if (send(priv_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
 		return -errno;
-	do {
-		rc = poll(&pf, 1, REPLY_TIMEOUT_MS);
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		return -ETIMEDOUT;
-	if (rc < 0)
-		return -errno;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	n = (int)recvmsg(priv_fd, &mh, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -EPIPE;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&got, CMSG_DATA(c), sizeof(int));
-	rc = privmsg_decode(buf, (size_t)n, rep);
-	if (rc == 0 && rep->type != PRIV_REPLY)
-		rc = -EBADMSG;
-	if (rc == 0 && rep->rc == 0 && fd && got >= 0 && !(mh.msg_flags & MSG_CTRUNC)) {
+	for (;;) {
+		do {
+			rc = poll(&pf, 1, REPLY_TIMEOUT_MS);
+		} while (rc < 0 && errno == EINTR);
+		if (rc == 0)
+			return -ETIMEDOUT;
+		if (rc < 0)
+			return -errno;
+		rc = receive(rep, &got);
+		if (rc == -EAGAIN || rc == -EINTR)
+			continue;
+		if (rc < 0)
+			return rc;
+		if (rep->type == PRIV_REPLY)
+			break;
+		/* a SIGNAL crossed our request: acted on; the reply follows */
+	}
+	if (rep->rc == 0 && fd && got >= 0) {
 		*fd = got;
 		got = -1;
 	}
 	if (got >= 0)
 		close(got);
-	return rc < 0 ? rc : rep->rc;
+	return rep->rc;
 }
 
 int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], int *ifindex, int *fd)

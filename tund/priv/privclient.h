@@ -15,6 +15,11 @@
 /* The engine's end of the socketpair; the caller keeps owning it. */
 void privclient_init(int fd);
 
+/* Reads what the privileged part sent between requests (call when the
+ * socket is readable): a SIGNAL is raised to ourselves. 0, or -EPIPE once
+ * the privileged part is gone. */
+int privclient_handle(void);
+
 /* Creates ifname and returns its descriptor (*fd, close-on-exec,
  * non-blocking; the caller owns it), the kernel's name and its index. */
 int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], int *ifindex, int *fd);

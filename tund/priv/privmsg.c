@@ -5,6 +5,7 @@
  * and a message that is not exactly right is refused whole.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -29,6 +30,7 @@ static const struct {
 	{ PRIV_ROUTE_ADD, "ROUTE_ADD", BODY_PFX },
 	{ PRIV_ROUTE_DEL, "ROUTE_DEL", BODY_PFX },
 	{ PRIV_NOTIFY, "NOTIFY", BODY_NOTIFY },
+	{ PRIV_SIGNAL, "SIGNAL", BODY_NOTIFY },
 	{ PRIV_REPLY, "REPLY", BODY_REPLY },
 };
 
@@ -94,6 +96,8 @@ static int fields_ok(const struct privmsg *m)
 		return m->flag <= 1;
 	case PRIV_NOTIFY:
 		return m->flag >= PRIV_NOTIFY_READY && m->flag <= PRIV_NOTIFY_STOPPING;
+	case PRIV_SIGNAL:
+		return m->flag == SIGTERM || m->flag == SIGINT || m->flag == SIGHUP;
 	case PRIV_REPLY:
 		return m->flag <= 1 && m->rc <= 0 && m->ifindex >= 0 &&
 		    (name_ok(m->ifname) || name_empty(m->ifname));
@@ -126,6 +130,7 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 		put32(b + 1, m->mtu);
 		break;
 	case PRIV_NOTIFY:
+	case PRIV_SIGNAL:
 		b[0] = m->flag;
 		break;
 	case PRIV_REPLY:
@@ -164,6 +169,7 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 		m->mtu = get32(b + 1);
 		break;
 	case PRIV_NOTIFY:
+	case PRIV_SIGNAL:
 		m->flag = b[0];
 		break;
 	case PRIV_REPLY:

@@ -11,6 +11,9 @@
  *   ADDR_ADD   family(1) addr(16) plen(1)       -> REPLY   (also ADDR_DEL,
  *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL)
  *   NOTIFY     what(1): READY, WATCHDOG, STOPPING -> REPLY
+ *   SIGNAL     signo(1): SIGTERM, SIGINT, SIGHUP   (the other way: the
+ *              privileged part passes on a stop or reload; as root without
+ *              CAP_KILL it may not kill(2) the engine's uid, and should not)
  *   REPLY      rc(4, -errno) ifname[16] ifindex(4) vnet(1)
  *
  * Pure code: no I/O, no logging.
@@ -32,6 +35,7 @@ enum privmsg_type {
 	PRIV_ROUTE_ADD,
 	PRIV_ROUTE_DEL,
 	PRIV_NOTIFY,
+	PRIV_SIGNAL,
 	PRIV_REPLY = 0x80,
 };
 
@@ -43,7 +47,7 @@ struct privmsg {
 	uint16_t type;
 	char ifname[PRIVMSG_IFNAMSIZ];	/* TUN_OPEN, REPLY: NUL-terminated */
 	uint8_t flag;			/* TUN_OPEN offload, LINK_SET up, REPLY vnet: 0 or 1;
-					 * NOTIFY: enum privmsg_notify */
+					 * NOTIFY: enum privmsg_notify; SIGNAL: signo */
 	uint32_t mtu;			/* LINK_SET */
 	uint8_t family;			/* ADDR_*, ROUTE_*: AF_INET or AF_INET6 */
 	uint8_t addr[16];		/* first 4 bytes for AF_INET, rest zero */

@@ -86,7 +86,8 @@ int privpol_check(const struct privpol *p, const struct privmsg *m, char *why, s
 	case PRIV_NOTIFY:
 		return 0;
 	case PRIV_REPLY:
-		return refuse(why, whylen, "%s is not a request", "REPLY");
+	case PRIV_SIGNAL:
+		return refuse(why, whylen, "%s is not a request", privmsg_name(m->type));
 	default:
 		break;
 	}

@@ -19,6 +19,7 @@
 #include "tund/priv/priv.h"
 #include "tund/priv/privdrop.h"
 #include "tund/priv/privsep.h"
+#include "tund/priv/sandbox.h"
 
 int privsep_split(const struct config *cfg, uid_t uid, gid_t gid, pid_t ca_pid, int ca_engine_fd,
     int *priv_fd, char *err, size_t errlen)
@@ -55,7 +56,9 @@ int privsep_split(const struct config *cfg, uid_t uid, gid_t gid, pid_t ca_pid, 
 	if (ca_engine_fd >= 0)
 		close(ca_engine_fd);
 	log_init("q2qd-priv", log_getlevel());
-	if (privdrop_keep_netadmin(why, sizeof(why)) < 0) {
+	/* Fail closed: a privileged part that cannot shed its privileges or
+	 * fence its system calls stops the daemon. */
+	if (privdrop_keep_netadmin(why, sizeof(why)) < 0 || sandbox_priv(why, sizeof(why)) < 0) {
 		log_warnx("priv: %s", why);
 		kill(pid, SIGTERM);
 		if (ca_pid > 0)
