@@ -257,34 +257,121 @@ out:
 	return rc;
 }
 
+/* The CA certificate parses as a CA and ca_key is its key. */
+static int ca_with_key(const struct id_key *ca_key, const uint8_t *ca_der, size_t ca_len,
+		       struct x509_cert *ca, char *err, size_t errlen)
+{
+	uint8_t ca_spki[KEY_SPKI_MAX];
+	size_t ca_spki_len = 0;
+	char e_[160];
+	int rc;
+
+	rc = x509_ca_check(ca_der, ca_len, NULL, 0, ca, e_, sizeof(e_));
+	if (rc)
+		return x509_err(-EINVAL, err, errlen, "%s", e_);
+	rc = key_spki(ca_key, ca_spki, sizeof(ca_spki), &ca_spki_len);
+	if (rc || ca_spki_len != ca->spki_len ||
+	    memcmp(ca_spki, ca->spki, ca_spki_len) != 0)
+		return x509_err(-EINVAL, err, errlen,
+				"CA key does not match the %s CA certificate",
+				ca->subject_cn);
+	return 0;
+}
+
+/* What a leaf certificate under the CA says; san NULL for none. */
+struct leaf {
+	const uint8_t *serial;
+	size_t serial_len;
+	int64_t not_before, not_after;
+	const char *subject;
+	const uint8_t *spki;
+	size_t spki_len;
+	int client_auth;		/* extendedKeyUsage clientAuth besides serverAuth */
+	const uint8_t *san;
+	size_t san_len;
+};
+
+/* Encodes the leaf's TBSCertificate (not a CA, digitalSignature, its key
+ * ids) and signs it with the CA's key into *der (caller frees). */
+static int leaf_sign(const struct id_key *ca_key, const struct x509_cert *ca,
+		     const struct leaf *l, uint8_t **der, size_t *len,
+		     char *err, size_t errlen)
+{
+	uint8_t tbs[TBS_MAX], ext[64], skid[X509_KEYID_LEN], akid[X509_KEYID_LEN];
+	size_t m, x, e, s;
+	struct der_w w, xw;
+	int rc;
+
+	if (ca->skid && ca->skid_len == X509_KEYID_LEN)
+		memcpy(akid, ca->skid, X509_KEYID_LEN);
+	else if (x509_key_id(ca->spki, ca->spki_len, akid))
+		return x509_err(-EINVAL, err, errlen, "bad CA public key");
+	if (x509_key_id(l->spki, l->spki_len, skid))
+		return x509_err(-EINVAL, err, errlen, "bad public key");
+	der_w_init(&w, tbs, sizeof(tbs));
+	m = der_begin(&w, DER_SEQUENCE);
+	der_put(&w, DER_CTX | DER_CONSTRUCTED | 0, "\x02\x01\x02", 3);
+	put_serial(&w, l->serial, l->serial_len);
+	x509_put_sigalg(&w);
+	der_raw(&w, ca->subject, ca->subject_len);
+	x = der_begin(&w, DER_SEQUENCE);
+	x509_put_time(&w, l->not_before);
+	x509_put_time(&w, l->not_after);
+	der_end(&w, x);
+	x509_put_name(&w, l->subject);
+	der_raw(&w, l->spki, l->spki_len);
+	e = der_begin(&w, DER_CTX | DER_CONSTRUCTED | 3);
+	x = der_begin(&w, DER_SEQUENCE);
+	put_ext(&w, oid_basic_constraints, 3, 1, (const uint8_t *)"\x30\x00", 2);
+	/* digitalSignature (bit 0); seven unused bits. */
+	put_ext(&w, oid_key_usage, 3, 1, (const uint8_t *)"\x03\x02\x07\x80", 4);
+	der_w_init(&xw, ext, sizeof(ext));
+	s = der_begin(&xw, DER_SEQUENCE);
+	der_put(&xw, DER_OID, oid_server_auth, sizeof(oid_server_auth));
+	if (l->client_auth)
+		der_put(&xw, DER_OID, oid_client_auth, sizeof(oid_client_auth));
+	der_end(&xw, s);
+	put_ext(&w, oid_ext_key_usage, 3, 0, ext, xw.len);
+	der_w_init(&xw, ext, sizeof(ext));
+	der_put(&xw, DER_OCTET_STRING, skid, sizeof(skid));
+	put_ext(&w, oid_skid, 3, 0, ext, xw.len);
+	der_w_init(&xw, ext, sizeof(ext));
+	s = der_begin(&xw, DER_SEQUENCE);
+	der_put(&xw, DER_CTX | 0, akid, sizeof(akid));
+	der_end(&xw, s);
+	put_ext(&w, oid_akid, 3, 0, ext, xw.len);
+	if (l->san)
+		put_ext(&w, oid_san, 3, 0, l->san, l->san_len);
+	der_end(&w, x);
+	der_end(&w, e);
+	der_end(&w, m);
+	if (w.err || xw.err)
+		return x509_err(w.err ? w.err : xw.err, err, errlen,
+				"certificate too large");
+	rc = x509_sign(ca_key, tbs, w.len, der, len);
+	if (rc)
+		return x509_err(rc, err, errlen, "signing failed");
+	return 0;
+}
+
 int cert_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 	       size_t ca_len, const uint8_t *csr, size_t csr_len,
 	       const struct cert_info *bind, uint8_t **der, size_t *len,
 	       char *err, size_t errlen)
 {
-	uint8_t tbs[TBS_MAX], san[SAN_MAX], ext[64], v6[16];
-	uint8_t ca_spki[KEY_SPKI_MAX], serial[20];
-	uint8_t skid[X509_KEYID_LEN], akid[X509_KEYID_LEN];
-	size_t ca_spki_len = 0, san_len = 0, serial_len, spki_len, m, x, e;
+	uint8_t san[SAN_MAX], v6[16], serial[20];
+	size_t san_len = 0, serial_len, spki_len;
 	const uint8_t *spki;
 	char csr_id[ID_NAME_MAX + 1], e_[160];
 	struct x509_cert ca;
 	struct id_name name;
-	struct der_w w, xw;
+	struct leaf l;
 	int i, rc;
 
 	*der = NULL;
 	*len = 0;
-	rc = x509_ca_check(ca_der, ca_len, NULL, 0, &ca, e_, sizeof(e_));
-	if (rc)
-		return x509_err(-EINVAL, err, errlen, "%s", e_);
-	rc = key_spki(ca_key, ca_spki, sizeof(ca_spki), &ca_spki_len);
-	if (rc || ca_spki_len != ca.spki_len ||
-	    memcmp(ca_spki, ca.spki, ca_spki_len) != 0)
-		return x509_err(-EINVAL, err, errlen,
-				"CA key does not match the %s CA certificate",
-				ca.subject_cn);
-
+	if ((rc = ca_with_key(ca_key, ca_der, ca_len, &ca, err, errlen)) < 0)
+		return rc;
 	rc = x509_csr_read(csr, csr_len, csr_id, &spki, &spki_len, e_,
 			   sizeof(e_));
 	if (rc)
@@ -334,141 +421,43 @@ int cert_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 		if (random_serial(serial))
 			return x509_err(-EIO, err, errlen, "no randomness");
 	}
-	if (ca.skid && ca.skid_len == X509_KEYID_LEN)
-		memcpy(akid, ca.skid, X509_KEYID_LEN);
-	else if (x509_key_id(ca.spki, ca.spki_len, akid))
-		return x509_err(-EINVAL, err, errlen, "bad CA public key");
-	if (x509_key_id(spki, spki_len, skid))
-		return x509_err(-EINVAL, err, errlen, "bad CSR public key");
 	rc = san_build(bind, v6, san, sizeof(san), &san_len);
 	if (rc)
 		return x509_err(rc, err, errlen, "cannot encode the bindings");
-
-	der_w_init(&w, tbs, sizeof(tbs));
-	m = der_begin(&w, DER_SEQUENCE);
-	der_put(&w, DER_CTX | DER_CONSTRUCTED | 0, "\x02\x01\x02", 3);
-	put_serial(&w, serial, serial_len);
-	x509_put_sigalg(&w);
-	der_raw(&w, ca.subject, ca.subject_len);
-	x = der_begin(&w, DER_SEQUENCE);
-	x509_put_time(&w, bind->not_before);
-	x509_put_time(&w, bind->not_after);
-	der_end(&w, x);
-	x509_put_name(&w, bind->identity);
-	der_raw(&w, spki, spki_len);
-	e = der_begin(&w, DER_CTX | DER_CONSTRUCTED | 3);
-	x = der_begin(&w, DER_SEQUENCE);
-	put_ext(&w, oid_basic_constraints, 3, 1, (const uint8_t *)"\x30\x00", 2);
-	/* digitalSignature (bit 0); seven unused bits. */
-	put_ext(&w, oid_key_usage, 3, 1, (const uint8_t *)"\x03\x02\x07\x80", 4);
-	der_w_init(&xw, ext, sizeof(ext));
-	{
-		size_t s = der_begin(&xw, DER_SEQUENCE);
-
-		der_put(&xw, DER_OID, oid_server_auth, sizeof(oid_server_auth));
-		der_put(&xw, DER_OID, oid_client_auth, sizeof(oid_client_auth));
-		der_end(&xw, s);
-	}
-	put_ext(&w, oid_ext_key_usage, 3, 0, ext, xw.len);
-	der_w_init(&xw, ext, sizeof(ext));
-	der_put(&xw, DER_OCTET_STRING, skid, sizeof(skid));
-	put_ext(&w, oid_skid, 3, 0, ext, xw.len);
-	der_w_init(&xw, ext, sizeof(ext));
-	{
-		size_t s = der_begin(&xw, DER_SEQUENCE);
-
-		der_put(&xw, DER_CTX | 0, akid, sizeof(akid));
-		der_end(&xw, s);
-	}
-	put_ext(&w, oid_akid, 3, 0, ext, xw.len);
-	put_ext(&w, oid_san, 3, 0, san, san_len);
-	der_end(&w, x);
-	der_end(&w, e);
-	der_end(&w, m);
-	if (w.err || xw.err)
-		return x509_err(w.err ? w.err : xw.err, err, errlen,
-				"certificate too large");
-	rc = x509_sign(ca_key, tbs, w.len, der, len);
-	if (rc)
-		return x509_err(rc, err, errlen, "signing failed");
-	return 0;
+	l = (struct leaf){ .serial = serial, .serial_len = serial_len,
+		.not_before = bind->not_before, .not_after = bind->not_after,
+		.subject = bind->identity, .spki = spki, .spki_len = spki_len,
+		.client_auth = 1, .san = san, .san_len = san_len };
+	return leaf_sign(ca_key, &ca, &l, der, len, err, errlen);
 }
 
 int cert_serving_issue(const struct id_key *ca_key, const uint8_t *ca_der,
 		       size_t ca_len, const struct id_key *key, int days,
 		       uint8_t **der, size_t *len, char *err, size_t errlen)
 {
-	uint8_t tbs[TBS_MAX], ext[64], spki[KEY_SPKI_MAX], ca_spki[KEY_SPKI_MAX];
-	uint8_t serial[SERIAL_LEN], skid[X509_KEYID_LEN], akid[X509_KEYID_LEN];
-	size_t spki_len = 0, ca_spki_len = 0, m, x, e, s;
+	uint8_t spki[KEY_SPKI_MAX], serial[SERIAL_LEN];
+	size_t spki_len = 0;
 	int64_t now = (int64_t)time(NULL);
 	struct x509_cert ca;
-	struct der_w w, xw;
-	char e_[160];
+	struct leaf l;
 	int rc;
 
 	*der = NULL;
 	*len = 0;
 	if (days < 1 || days > 3650)
 		return x509_err(-EINVAL, err, errlen, "%d days (expected 1..3650)", days);
-	rc = x509_ca_check(ca_der, ca_len, NULL, 0, &ca, e_, sizeof(e_));
-	if (rc)
-		return x509_err(-EINVAL, err, errlen, "%s", e_);
-	rc = key_spki(ca_key, ca_spki, sizeof(ca_spki), &ca_spki_len);
-	if (rc || ca_spki_len != ca.spki_len ||
-	    memcmp(ca_spki, ca.spki, ca_spki_len) != 0)
-		return x509_err(-EINVAL, err, errlen,
-				"CA key does not match the %s CA certificate",
-				ca.subject_cn);
-	if (key_spki(key, spki, sizeof(spki), &spki_len) ||
-	    x509_key_id(spki, spki_len, skid))
+	if ((rc = ca_with_key(ca_key, ca_der, ca_len, &ca, err, errlen)) < 0)
+		return rc;
+	if (key_spki(key, spki, sizeof(spki), &spki_len))
 		return x509_err(-EINVAL, err, errlen, "bad serving key");
-	if (ca.skid && ca.skid_len == X509_KEYID_LEN)
-		memcpy(akid, ca.skid, X509_KEYID_LEN);
-	else if (x509_key_id(ca.spki, ca.spki_len, akid))
-		return x509_err(-EINVAL, err, errlen, "bad CA public key");
 	if (random_serial(serial))
 		return x509_err(-EIO, err, errlen, "no randomness");
-
-	der_w_init(&w, tbs, sizeof(tbs));
-	m = der_begin(&w, DER_SEQUENCE);
-	der_put(&w, DER_CTX | DER_CONSTRUCTED | 0, "\x02\x01\x02", 3);
-	put_serial(&w, serial, sizeof(serial));
-	x509_put_sigalg(&w);
-	der_raw(&w, ca.subject, ca.subject_len);
-	x = der_begin(&w, DER_SEQUENCE);
-	x509_put_time(&w, now - SERVING_BACKDATE);
-	x509_put_time(&w, now + (int64_t)days * 86400);
-	der_end(&w, x);
-	x509_put_name(&w, ca.subject_cn);
-	der_raw(&w, spki, spki_len);
-	e = der_begin(&w, DER_CTX | DER_CONSTRUCTED | 3);
-	x = der_begin(&w, DER_SEQUENCE);
-	put_ext(&w, oid_basic_constraints, 3, 1, (const uint8_t *)"\x30\x00", 2);
-	put_ext(&w, oid_key_usage, 3, 1, (const uint8_t *)"\x03\x02\x07\x80", 4);
-	der_w_init(&xw, ext, sizeof(ext));
-	s = der_begin(&xw, DER_SEQUENCE);
-	der_put(&xw, DER_OID, oid_server_auth, sizeof(oid_server_auth));
-	der_end(&xw, s);
-	put_ext(&w, oid_ext_key_usage, 3, 0, ext, xw.len);
-	der_w_init(&xw, ext, sizeof(ext));
-	der_put(&xw, DER_OCTET_STRING, skid, sizeof(skid));
-	put_ext(&w, oid_skid, 3, 0, ext, xw.len);
-	der_w_init(&xw, ext, sizeof(ext));
-	s = der_begin(&xw, DER_SEQUENCE);
-	der_put(&xw, DER_CTX | 0, akid, sizeof(akid));
-	der_end(&xw, s);
-	put_ext(&w, oid_akid, 3, 0, ext, xw.len);
-	der_end(&w, x);
-	der_end(&w, e);
-	der_end(&w, m);
-	if (w.err || xw.err)
-		return x509_err(w.err ? w.err : xw.err, err, errlen,
-				"certificate too large");
-	rc = x509_sign(ca_key, tbs, w.len, der, len);
-	if (rc)
-		return x509_err(rc, err, errlen, "signing failed");
-	return 0;
+	/* Server authentication only, and no bindings: it names the
+	 * authority (the bare domain) and may speak for nothing else. */
+	l = (struct leaf){ .serial = serial, .serial_len = sizeof(serial),
+		.not_before = now - SERVING_BACKDATE, .not_after = now + (int64_t)days * 86400,
+		.subject = ca.subject_cn, .spki = spki, .spki_len = spki_len };
+	return leaf_sign(ca_key, &ca, &l, der, len, err, errlen);
 }
 
 int cert_serving_verify(const uint8_t *der, size_t len, const uint8_t *ca_der,

@@ -23,4 +23,10 @@ int file_read_all(const char *path, size_t max, uint8_t **buf, size_t *len);
 int file_write_atomic(const char *path, const void *buf, size_t len,
 		      mode_t mode);
 
+/*
+ * mkdir -p: missing parents 0755, path itself with mode. Returns 1 if path
+ * was created, 0 if it existed, or -errno (-ENAMETOOLONG past PATH_MAX).
+ */
+int file_mkdirs(const char *path, mode_t mode);
+
 #endif

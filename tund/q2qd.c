@@ -39,6 +39,7 @@
 #include "tund/priv/privdrop.h"
 #include "tund/priv/privsep.h"
 #include "tund/priv/sandbox.h"
+#include "identity/file.h"
 #include "identity/trust.h"
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
@@ -200,23 +201,11 @@ static void watchdog_fire(struct loop_timer *t)
  * RuntimeDirectory= do the same before q2qd starts). */
 static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
-	char buf[CONFIG_PATH_MAX];
-	char *p;
+	int rc = file_mkdirs(path, mode);
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0)
-		return errno == EEXIST ? 0 : -errno;
-	if (uid != (uid_t)-1 && chown(buf, uid, gid) < 0)
+	if (rc == 1 && uid != (uid_t)-1 && chown(path, uid, gid) < 0)
 		return -errno;
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int main(int argc, char **argv)

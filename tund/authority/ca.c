@@ -23,7 +23,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +45,7 @@
 #include "tund/authority/camsg.h"
 #include "tund/base/log.h"
 #include "tund/conf/config.h"
+#include "tund/priv/privdrop.h"
 #include "tund/priv/sandbox.h"
 
 #define CA_START_MS 20000	/* a first start generates a key and fsyncs */
@@ -107,63 +107,7 @@ static int ca_close_fds(int sock)
 	return 0;
 }
 
-/* No capabilities, none to regain: the bounding set goes first (dropping
- * it needs CAP_SETPCAP, which the capset below removes). EPERM there means
- * we never had CAP_SETPCAP, i.e. we were not privileged to begin with. */
-static int ca_drop_caps(char *err, size_t errlen)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-	int rc;
-
-	for (int c = 0; c < 64; c++) {
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM) {
-			rc = -errno;
-			snprintf(err, errlen, "ca: cannot drop capability %d from the bounding set: %s",
-			    c, strerror(-rc));
-			return rc;
-		}
-	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
-		rc = -errno;
-		snprintf(err, errlen, "ca: cannot clear ambient capabilities: %s", strerror(-rc));
-		return rc;
-	}
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capset, &h, d) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "ca: cannot drop capabilities: %s", strerror(-rc));
-		return rc;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "ca: cannot set no_new_privs / not dumpable: %s", strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
 /* ---- start: the CA directory, the CA, the ledger ---- */
-
-/* mkdir -p: parents 0755 (as q2qd.c does for state_dir), the last 0700. */
-static int ca_mkdirs(const char *path)
-{
-	char buf[CONFIG_PATH_MAX + 8];
-	char *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* The directory holds the key: it must be ours and closed to everyone
  * else. An existing one that is not is refused rather than chmod'ed, so
@@ -171,7 +115,7 @@ static int ca_mkdirs(const char *path)
 static int ca_check_dir(struct ca *ca, char *err, size_t errlen)
 {
 	struct stat st;
-	int rc = ca_mkdirs(ca->dir);
+	int rc = file_mkdirs(ca->dir, 0700);
 
 	if (rc < 0) {
 		snprintf(err, errlen, "ca: cannot create %s: %s", ca->dir, strerror(-rc));
@@ -739,7 +683,7 @@ static void __attribute__((noreturn)) ca_main(const struct config *cfg, int sock
 	if (rc == 0)
 		rc = ca_migrate(&ca, cfg->state_dir, err, sizeof(err));
 	if (rc == 0)
-		rc = ca_drop_caps(err, sizeof(err));
+		rc = privdrop_all((uid_t)-1, (gid_t)-1, err, sizeof(err));	/* keeps root's uid */
 	if (rc == 0)
 		rc = ca_load(&ca, err, sizeof(err));
 	if (rc == 0)
