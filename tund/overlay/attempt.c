@@ -23,10 +23,6 @@
 #include "tund/base/log.h"
 #include "tund/overlay/overlay_int.h"
 
-#define HELLO_RETRY_MS		1000
-#define ATTEMPT_GIVEUP_MS	10000
-#define INIT_BACKOFF_MS		2000
-#define RELAY_HELLO_AFTER_MS	1000	/* direct HELLOs first, then the relay too */
 
 /* ------------------------------------------------------- attempts */
 
@@ -91,7 +87,7 @@ static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 		} else {
 			/* The relay too, once direct had its chance (or there is
 			 * nothing direct to try). */
-			if (!p->relay_id || (p->n_eps && now_ms() - a->started_ms < RELAY_HELLO_AFTER_MS))
+			if (!p->relay_id || !timers_relay_hello_due(a, p->n_eps, now_ms()))
 				break;
 			to.relay = p->relay_id;
 		}
@@ -102,15 +98,14 @@ static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 		ov_tx_commit(o, (size_t)n);
 	}
 	ov_flush_tx(o);
-	/* Faster at first: a punch needs both sides' packets to cross. */
-	a->next_hello_ms = now_ms() + (now_ms() - a->started_ms < 3000 ? HELLO_RETRY_MS / 4 : HELLO_RETRY_MS);
+	timers_hello_sent(a, now_ms());
 }
 
 void ov_start_initiation(struct overlay *o, struct peer *p)
 {
 	struct attempt *a;
 
-	if (p->init || now_ms() < p->next_init_ms)
+	if (p->init || timers_init_held(p, now_ms()))
 		return;
 	if (p->n_eps == 0 && !p->relay_id)
 		return;		/* nowhere to send: a lookup will tell */
@@ -217,7 +212,7 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	if (peer_revoked(o->peers, ci.serial)) {
 		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
-			a->peer->next_init_ms = now_ms() + INIT_BACKOFF_MS;
+			timers_handshake_backoff(a->peer, now_ms());
 		ov_attempt_free(o, a);
 		return -1;
 	}
@@ -247,14 +242,9 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	ov_peer_set_cert(o, p, &ci);
 	p->ep = a->ep;
 	p->have_ep = 1;
-	if (a->ep.relay) {
-		p->relay_since_ms = now_ms();
-		p->next_direct_probe_ms = now_ms();
-	} else {
+	if (!a->ep.relay)
 		ov_peer_merge_eps(p, &a->ep.sa, 1);
-		p->last_rx_direct_ms = now_ms();
-	}
-	p->hs_done_ms = now_ms();
+	timers_handshake_complete(p, a->ep.relay != 0, now_ms());
 	p->hs_done_wall = (int64_t)time(NULL);
 	peer_session_install(o->peers, p, s);
 	ep_format(&a->ep, ep, sizeof(ep));
@@ -278,7 +268,7 @@ static void ov_attempt_progress(struct overlay *o, struct attempt *a)
 	if (st == HS_FAILED) {
 		log_warnx("handshake with %s failed: %s", a->peer ? a->peer->identity : "a peer", why);
 		if (a->peer)
-			a->peer->next_init_ms = now_ms() + INIT_BACKOFF_MS;
+			timers_handshake_backoff(a->peer, now_ms());
 		ov_attempt_free(o, a);
 		return;
 	}
@@ -302,18 +292,17 @@ void ov_attempts_tick(struct overlay *o, uint64_t now)
 	for (int i = 0; i < o->n_attempts; i++) {
 		struct attempt *a = o->attempts[i];
 
-		if ((a->stage != AT_FLUSH && now - a->started_ms > ATTEMPT_GIVEUP_MS) ||
-		    (a->stage == AT_FLUSH && now - a->done_ms > 5000)) {
+		if (timers_attempt_expired(a, now)) {
 			if (a->initiator && a->peer) {
 				log_info("handshake with %s: no answer, giving up for now", a->peer->identity);
-				a->peer->next_init_ms = now + INIT_BACKOFF_MS;
+				timers_handshake_backoff(a->peer, now);
 				peer_queue_clear(a->peer);
 			}
 			ov_attempt_free(o, a);
 			i--;
 			continue;
 		}
-		if (a->stage == AT_HELLO && now >= a->next_hello_ms)
+		if (timers_hello_due(a, now))
 			ov_send_hellos(o, a->peer, a);
 		else if (a->hs && hs_next_deadline(a->hs) <= now)
 			ov_attempt_progress(o, a);

@@ -97,10 +97,11 @@ void ov_tx_commit(struct overlay *o, size_t len)
 int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
 {
 	struct session *s = p->cur && p->cur->can_send ? p->cur : p->prev;
+	struct timers_cfg tc = ov_timers_cfg(o);
+	uint64_t now = now_ms();
 	uint8_t *b;
 
-	if (!s || !s->can_send || now_ms() - s->born_ms >= REJECT_AFTER_MS || !p->have_ep || s->send_ctr >= REJECT_AFTER_MSGS ||
-	    len + OVERHEAD > UDP_BUF_SIZE)
+	if (!timers_session_can_send(&tc, s, now) || !p->have_ep || len + OVERHEAD > UDP_BUF_SIZE)
 		return -EAGAIN;
 	b = ov_tx_slot(o, &p->ep);
 	if (!b)
@@ -112,24 +113,17 @@ int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
 	ov_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
 	p->tx_bytes += len;
 	p->tx_packets++;
-	p->last_tx_ms = now_ms();
-	p->owe_reply = 0;
-	if (len && !p->unanswered_ms)
-		p->unanswered_ms = p->last_tx_ms;
-	if (len && !p->ep.relay && !p->direct_unanswered_ms)
-		p->direct_unanswered_ms = p->last_tx_ms;
+	timers_data_sent(p, len, now);
 	return 0;
 }
 
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
 void ov_send_to_peer(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len)
 {
-	uint64_t now = now_ms();
+	struct timers_cfg tc = ov_timers_cfg(o);
 
 	if (p->cur && ov_seal(o, p, pkt, len) == 0) {
-		uint64_t age = now - p->cur->born_ms;
-		if (!p->init && (age > (p->cur->initiator ? REKEY_AFTER_MS : REKEY_RESPONDER_MS) ||
-		    p->cur->send_ctr > REJECT_AFTER_MSGS / 2))
+		if (!p->init && timers_rekey_due(&tc, p->cur, now_ms()))
 			ov_start_initiation(o, p);
 		return;
 	}
@@ -212,6 +206,7 @@ void ov_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
 
 static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
 {
+	struct timers_cfg tc = ov_timers_cfg(o);
 	struct wire_data d;
 	struct session *s;
 	struct peer *p;
@@ -226,7 +221,7 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct e
 		o->drops_replay += s != NULL;
 		return;
 	}
-	if (now_ms() - s->born_ms > REJECT_AFTER_MS)
+	if (timers_session_expired(&tc, s, now_ms()))
 		return;
 	/* Decrypt in place: the plaintext lands where the ciphertext was. */
 	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len, pt);
@@ -239,36 +234,28 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct e
 		return;
 	}
 	p = s->peer;
-	p->last_rx_ms = now_ms();
-	p->unanswered_ms = 0;
+	timers_data_received(p, (size_t)n, from->relay != 0, now_ms());
 	/* Roaming and path upgrades: only an authenticated, fresh packet moves
 	 * the endpoint. A direct one always wins; a relayed one never
 	 * replaces a direct path (that happens when direct goes quiet). */
-	if (!from->relay) {
-		p->last_rx_direct_ms = p->last_rx_ms;
-		p->direct_unanswered_ms = 0;
-	}
 	/* A relayed packet takes over from a direct path that went quiet: the
 	 * peer gave up on direct, so our direct packets are likely lost too. */
 	if (!ep_equal(&p->ep, from) && (!from->relay || !p->have_ep || p->ep.relay ||
-	    p->last_rx_ms - p->last_rx_direct_ms > 2000)) {
+	    p->t.last_rx_ms - p->t.last_rx_direct_ms > 2000)) {
 		char a[UDP_ADDR_STRLEN];
 		ep_format(from, a, sizeof(a));
 		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
 		if (p->have_ep && p->ep.relay && !from->relay) {
 			ov_peer_merge_eps(p, &from->sa, 1);
-			p->reintros = 0;	/* direct again: a later relay spell may ask anew */
-			p->next_reintro_ms = 0;
+			timers_reintro_reset(p);	/* direct again: a later relay spell may ask anew */
 		}
 		p->ep = *from;
 		p->have_ep = 1;
 		if (from->relay)
-			p->relay_since_ms = p->last_rx_ms;
+			timers_relay_entered(p, p->t.last_rx_ms);
 	}
 	if (n == 0)
 		return;		/* keepalive */
-	p->last_rx_data_ms = p->last_rx_ms;
-	p->owe_reply = 1;
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
 		ov_rx_message(o, p, pt, (size_t)n);
 		return;

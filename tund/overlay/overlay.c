@@ -5,8 +5,8 @@
  * it all away. In between, this file keeps what the authorities tell us
  * about peers (certificates checked against the trust store, endpoints,
  * the routes the certificates bind), answers lookups, broker requests and
- * revocations, and runs the one timer behind handshakes, path upkeep,
- * keepalives and rekeying.
+ * revocations, and runs the loop timer behind handshakes, path upkeep,
+ * keepalives and rekeying; what is due when, timers.c decides.
  *
  * The rest of the overlay: datapath.c (packets), attempt.c (handshakes),
  * paths.c (NAT traversal), overlay_ctl.c (control requests); they share
@@ -33,10 +33,6 @@
 #include "tund/overlay/overlay_int.h"
 #include "tund/priv/privclient.h"
 
-#define KEEPALIVE_MS		2000	/* answer received data within this, even with nothing to say */
-/* Data out, nothing back: the peer lost our session (restarted). A live
- * peer answers within KEEPALIVE_MS even with nothing to say. */
-#define UNANSWERED_MS		5000
 #define TICK_MS			500
 #define NEGATIVE_MS		3000
 #define LOOKUP_QUEUE		8
@@ -409,7 +405,7 @@ static void ov_link_revoked(void *arg, const char *serial)
 			peer_drop_sessions(o->peers, p);
 			route_table_remove_peer(o->routes, p);
 			p->have_cert = 0;
-			p->next_init_ms = now_ms() + 3600 * 1000ull;
+			timers_handshake_revoked(p, now_ms());
 		}
 	}
 }
@@ -424,6 +420,7 @@ static const struct authlink_ops ov_link_ops = {
 
 static void ov_tick(struct overlay *o)
 {
+	struct timers_cfg tc = ov_timers_cfg(o);
 	uint64_t now = now_ms();
 
 	ov_attempts_tick(o, now);
@@ -435,27 +432,24 @@ static void ov_tick(struct overlay *o)
 		ov_probe(o);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		ov_peer_paths(o, p, now);
-		if (p->prev && now - p->prev->born_ms > REJECT_AFTER_MS) {
+		if (p->prev && timers_session_expired(&tc, p->prev, now)) {
 			peer_session_free(o->peers, p->prev);
 			p->prev = NULL;
 		}
-		if (p->cur && now - p->cur->born_ms > REJECT_AFTER_MS) {
+		if (p->cur && timers_session_expired(&tc, p->cur, now)) {
 			peer_session_free(o->peers, p->cur);
 			p->cur = NULL;
 		}
-		/* Passive keepalive: we heard from the peer but said nothing;
-		 * persistent keepalive: hold NAT mappings open while idle. */
-		if (p->cur && p->cur->can_send &&
-		    ((p->owe_reply && now - p->last_rx_data_ms >= KEEPALIVE_MS) ||
-		     (o->cfg->keepalive && now - p->last_tx_ms >= (uint64_t)o->cfg->keepalive * 1000)))
+		if (timers_keepalive_due(&tc, p, now))
 			ov_seal(o, p, NULL, 0);
 		if (p->pinned && !p->cur && !p->init)
 			ov_start_initiation(o, p);
-		/* Sent data but heard nothing: the peer may have restarted and
-		 * lost our session (it stays silent about unknown indices). */
-		if (p->cur && p->unanswered_ms && now - p->unanswered_ms > UNANSWERED_MS && !p->init) {
-			log_info("peer %s: no answer for %d s, handshaking again", p->identity, UNANSWERED_MS / 1000);
-			p->unanswered_ms = 0;
+		/* The peer stays silent about indices it does not know, so an
+		 * unanswered session is how a restarted peer shows. */
+		if (timers_unanswered(p, now)) {
+			log_info("peer %s: no answer for %d s, handshaking again", p->identity,
+			    TIMERS_UNANSWERED_MS / 1000);
+			timers_unanswered_handled(p);
 			ov_start_initiation(o, p);
 		}
 	}
@@ -480,25 +474,12 @@ void ov_arm(struct overlay *o)
 {
 	uint64_t now = now_ms(), next = now + TICK_MS;
 
-	for (int i = 0; i < o->n_attempts; i++) {
-		struct attempt *a = o->attempts[i];
-		uint64_t d = a->stage == AT_HELLO ? a->next_hello_ms : a->hs ? hs_next_deadline(a->hs) : next;
-		if (d < next)
-			next = d;
-	}
+	for (int i = 0; i < o->n_attempts; i++)
+		next = timers_attempt_next(o->attempts[i], next);
 	if (o->have_udp && o->next_probe_ms < next)
 		next = o->next_probe_ms;
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
-	{
-		if (p->have_token && now < p->punch_until_ms && p->next_punch_ms < next)
-			next = p->next_punch_ms;
-		if (p->spray_until_ms && now < p->spray_until_ms && !p->bday_hit &&
-		    p->spray_sent < BDAY_PROBES) {
-			uint64_t at = now < p->spray_start_ms ? p->spray_start_ms : now + BDAY_STEP_MS;
-			if (at < next)
-				next = at;
-		}
-	}
+		next = timers_peer_next(p, next, now);
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);
 }

@@ -378,9 +378,9 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 		json_object_object_add(j, "path", json_object_new_string(!p->cur || !p->have_ep ? "none" :
 		    p->ep.relay ? "relay" : "direct"));
 		json_object_object_add(j, "peer_nat", ov_nat_json(p->nat));
-		if (p->spray_until_ms || p->have_bday_ep) {
+		if (p->t.spray_until_ms || p->have_bday_ep) {
 			json_object *b = json_object_new_object();
-			json_object_object_add(b, "role", json_object_new_string(p->spray_until_ms ?
+			json_object_object_add(b, "role", json_object_new_string(p->t.spray_until_ms ?
 			    "prober" : "mapper"));
 			json_object_object_add(b, "probes_sent", json_object_new_int(p->spray_sent));
 			json_object_object_add(b, "sockets", json_object_new_int(o->n_bday));
@@ -388,8 +388,8 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 			json_object_object_add(j, "birthday", b);
 		}
 		json_object_object_add(j, "session", json_object_new_boolean(p->cur != NULL));
-		json_object_object_add(j, "handshake_age", p->hs_done_ms ?
-		    json_object_new_int64((int64_t)((now - p->hs_done_ms) / 1000)) : NULL);
+		json_object_object_add(j, "handshake_age", p->t.hs_done_ms ?
+		    json_object_new_int64((int64_t)((now - p->t.hs_done_ms) / 1000)) : NULL);
 		json_object_object_add(j, "rx_bytes", json_object_new_int64((int64_t)p->rx_bytes));
 		json_object_object_add(j, "tx_bytes", json_object_new_int64((int64_t)p->tx_bytes));
 		json_object_object_add(j, "rx_packets", json_object_new_int64((int64_t)p->rx_packets));

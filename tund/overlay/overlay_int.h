@@ -2,10 +2,11 @@
  * The overlay's insides, shared by its own files and included by no
  * others: overlay.c (up/down, authorities, peer bookkeeping, the timer),
  * datapath.c (packets), attempt.c (handshakes), paths.c (NAT traversal)
- * and overlay_ctl.c (control requests). Everything else uses overlay.h.
- * It holds struct overlay, the timers and sizes that more than one of
- * those files needs, and the ov_ functions they call across files. All run
- * on the event loop; none returns memory for the caller to free.
+ * and overlay_ctl.c (control requests); timers.c decides what is due
+ * when. Everything else uses overlay.h. It holds struct overlay, the sizes
+ * that more than one of those files needs, and the ov_ functions they call
+ * across files. All run on the event loop; none returns memory for the
+ * caller to free.
  */
 #ifndef Q2Q_OVERLAY_INT_H
 #define Q2Q_OVERLAY_INT_H
@@ -28,6 +29,7 @@
 #include "tund/conf/config.h"
 #include "tund/base/loop.h"
 #include "tund/overlay/peer.h"
+#include "tund/overlay/timers.h"
 
 struct addr_wait;
 struct authlink;
@@ -38,13 +40,6 @@ struct node;
 struct peer_table;
 struct route_table;
 
-/* WireGuard's timers: rekey after 120 s (config rekey_after, lower only for
- * tests), the responder 15 s later if the initiator did not, keys refused
- * 60 s after the rekey point. */
-#define REKEY_AFTER_MS		((uint64_t)o->cfg->rekey_after * 1000)
-#define REKEY_RESPONDER_MS	(REKEY_AFTER_MS + 15000)
-#define REJECT_AFTER_MS		(REKEY_AFTER_MS + 60000)
-#define REJECT_AFTER_MSGS	((uint64_t)1 << 60)
 #define MAX_ATTEMPTS		256
 #define MAX_ATTEMPTS_PER_SOURCE	8	/* responder handshakes one address may hold */
 #define SEG_STRIDE		2048	/* >= the largest MTU we carry */
@@ -55,13 +50,7 @@ struct route_table;
  * peer; the other side probes random ports of the hard side's address.
  * With 256 mappings among ~64k ports, 1000 probes hit with ~98% odds. */
 #define BDAY_SOCKETS		256
-#define BDAY_PROBES		1000
-#define BDAY_BURST		20	/* probes per pacing step: 800/s */
-#define REINTRO_MS		10000	/* on the relay: ask for a new introduction */
-#define REINTRO_MAX		3
-#define BDAY_DELAY_MS		500	/* let the hard side open its mappings first */
-#define BDAY_STEP_MS		25
-#define BDAY_SPRAY_MS		4000
+#define BDAY_BURST		20	/* probes per pacing step (timers.c): 800/s */
 #define BDAY_KEEP_MS		60000
 
 /* A control request waiting for a lookup, a session or a pong. */
@@ -154,6 +143,16 @@ struct overlay {
 };
 
 static inline uint64_t now_ms(void) { return loop_now_ms(); }
+
+/* The timer settings as the config says now (a reload changes them). */
+static inline struct timers_cfg ov_timers_cfg(const struct overlay *o)
+{
+	struct timers_cfg c = {
+		.rekey_after_ms = (uint64_t)o->cfg->rekey_after * 1000,
+		.keepalive_ms = (uint64_t)o->cfg->keepalive * 1000,
+	};
+	return c;
+}
 
 /* datapath.c: sending and receiving. ov_tx_slot says where the next
  * datagram to `to` is written (NULL: it cannot be sent), ov_tx_commit

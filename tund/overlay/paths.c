@@ -24,11 +24,6 @@
 
 #define PROBE_MS		25000	/* refresh the reflexive address */
 #define PROBE_RETRY_MS		1000
-#define DIRECT_DEAD_MS		6000	/* nothing direct for this long: use the relay */
-#define DIRECT_PROBE_FAST_MS	1000
-#define DIRECT_PROBE_SLOW_MS	5000
-#define PUNCH_MS		5000
-#define PUNCH_EVERY_MS		200
 
 /* ----------------------------------------------- authority probes */
 
@@ -110,17 +105,17 @@ void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct e
 		if (aw_build_punch(AW_PUNCH_ACK, token, out, sizeof(out)) > 0)
 			udp_send_one(fd, &from->sa, out, sizeof(out));
 	} else {
-		if (p->spray_until_ms && !p->bday_hit) {
+		if (p->t.spray_until_ms && !p->bday_hit) {
 			char a[UDP_ADDR_STRLEN];
 			udp_addr_format(&from->sa, a, sizeof(a));
 			log_info("peer %s: birthday probe hit %s after %d probes", p->identity, a, p->spray_sent);
 		}
-		if (p->spray_until_ms)
+		if (p->t.spray_until_ms)
 			p->bday_hit = 1;
 		ov_peer_merge_eps(p, &from->sa, 1);
 	}
 	if (p->init && p->init->stage == AT_HELLO)
-		p->init->next_hello_ms = 0;	/* this path works: say HELLO now */
+		timers_hello_now(p->init);	/* this path works: say HELLO now */
 }
 
 /* ----------------------------------------------- birthday sockets */
@@ -217,7 +212,8 @@ static void ov_bday_spray(struct overlay *o, struct peer *p)
 	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0 ||
 	    getrandom(ports, sizeof(ports), 0) != sizeof(ports))
 		return;
-	for (int i = 0; i < BDAY_BURST && p->spray_sent < BDAY_PROBES && p->spray_total < BDAY_PROBES; i++) {
+	for (int i = 0; i < BDAY_BURST && p->spray_sent < TIMERS_SPRAY_PROBES &&
+	    p->spray_total < TIMERS_SPRAY_PROBES; i++) {
 		to.sin6_port = htons((uint16_t)(1024 + ports[i] % (65536 - 1024)));
 		udp_send_one(o->udp_io.fd, &to, buf, sizeof(buf));
 		p->spray_sent++;
@@ -231,21 +227,19 @@ static void ov_bday_spray(struct overlay *o, struct peer *p)
 void ov_punch_start(struct overlay *o, struct peer *p)
 {
 	/* Open our NAT towards the peer's candidates while it says HELLO. */
-	p->punch_until_ms = now_ms() + PUNCH_MS;
-	p->next_punch_ms = 0;
+	timers_punch_start(p, now_ms());
 	if (o->cfg->nat_birthday && p->n_eps && !(p->cur && p->have_ep && !p->ep.relay)) {
 		int we_hard = ov_we_are_hard(o), they_hard = !!(p->nat & NAT_VARIES);
 
 		if (we_hard && !they_hard)
 			ov_bday_open(o, p);
-		else if (they_hard && !we_hard && p->spray_total < BDAY_PROBES) {
+		else if (they_hard && !we_hard && p->spray_total < TIMERS_SPRAY_PROBES) {
 			/* The hard side opens its mappings when its own answer from
 			 * the authority arrives, which may be a little after ours:
 			 * probes sent before would find nothing. */
 			p->spray_sent = 0;
 			p->bday_hit = 0;
-			p->spray_start_ms = now_ms() + BDAY_DELAY_MS;
-			p->spray_until_ms = p->spray_start_ms + BDAY_SPRAY_MS;
+			timers_spray_start(p, now_ms());
 		}
 	}
 }
@@ -258,13 +252,13 @@ void ov_punch_start(struct overlay *o, struct peer *p)
  * direct path has gone quiet. */
 void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
 {
-	if (p->have_token && now < p->punch_until_ms && now >= p->next_punch_ms) {
+	struct timers_cfg tc = ov_timers_cfg(o);
+
+	if (timers_punch_due(p, now)) {
 		ov_send_punches(o, p);
-		p->next_punch_ms = now + PUNCH_EVERY_MS;
+		timers_punch_sent(p, now);
 	}
-	if (p->spray_until_ms && now >= p->spray_start_ms && now < p->spray_until_ms && !p->bday_hit &&
-	    p->spray_sent < BDAY_PROBES &&
-	    p->n_eps)
+	if (timers_spray_due(p, now))
 		ov_bday_spray(o, p);
 	if (!p->cur || !p->cur->can_send || !p->have_ep)
 		return;
@@ -272,15 +266,9 @@ void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
 	 * to introduce us again. The first time, one side's NAT behaviour may
 	 * not have been known yet, so no birthday round ran; a new round stays
 	 * within the same probe budget. */
-	if (p->ep.relay && p->have_cert && p->reintros < REINTRO_MAX) {
-		if (!p->next_reintro_ms)
-			p->next_reintro_ms = now + REINTRO_MS;
-		else if (now >= p->next_reintro_ms && ov_reintroduce(o, p) == 0) {
-			p->reintros++;
-			p->next_reintro_ms = now + REINTRO_MS;
-		}
-	}
-	if (p->ep.relay && now >= p->next_direct_probe_ms && (p->n_eps || p->have_bday_ep)) {
+	if (timers_reintro_due(p, now) && ov_reintroduce(o, p) == 0)
+		timers_reintro_sent(p, now);
+	if (timers_direct_probe_due(p, now)) {
 		struct ep saved = p->ep;
 
 		for (int i = -1; i < p->n_eps; i++) {
@@ -298,18 +286,13 @@ void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
 		p->ep = saved;
 		if (p->have_token)
 			ov_send_punches(o, p);
-		p->next_direct_probe_ms = now + (now - p->relay_since_ms < 30000 ?
-		    DIRECT_PROBE_FAST_MS : DIRECT_PROBE_SLOW_MS);
+		timers_direct_probe_sent(p, now);
 	}
-	if (!p->ep.relay && p->relay_id && o->have_udp &&
-	    ((p->direct_unanswered_ms && now - p->direct_unanswered_ms > DIRECT_DEAD_MS) ||
-	     (o->cfg->keepalive && now - p->last_rx_direct_ms > (uint64_t)o->cfg->keepalive * 2000 + 2000))) {
-		p->direct_unanswered_ms = 0;
+	if (timers_direct_dead(&tc, p, o->have_udp, now)) {
 		log_info("peer %s: direct path silent for %d s, switching to the relay", p->identity,
-		    DIRECT_DEAD_MS / 1000);
+		    TIMERS_DIRECT_DEAD_MS / 1000);
 		p->ep.relay = p->relay_id;
-		p->relay_since_ms = now;
-		p->next_direct_probe_ms = now + DIRECT_PROBE_FAST_MS;
+		timers_relay_fallback(p, now);
 	}
 }
 
