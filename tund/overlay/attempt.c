@@ -21,16 +21,92 @@
 
 #include "netstack/handshake.h"
 #include "tund/base/log.h"
+#include "tund/overlay/attempt.h"
 #include "tund/overlay/overlay_int.h"
 
+
+/* ------------------------------------------ decisions (attempt.h) */
+
+int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_t now,
+    struct ep *out, int cap)
+{
+	int n = 0;
+
+	if (p->have_bday_ep && n < cap)
+		out[n++] = p->bday_ep;
+	for (int i = 0; i < p->n_eps && n < cap; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n++].sa = p->eps[i];
+	}
+	if (p->relay_id && timers_relay_hello_due(a, p->n_eps, now) && n < cap) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n++].relay = p->relay_id;
+	}
+	return n;
+}
+
+int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct ep *e = &s->a[i]->ep;
+
+		if (s->a[i]->initiator || s->a[i]->stage == AT_FLUSH)
+			continue;
+		if (from->relay ? e->relay == from->relay :
+		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
+			n++;
+	}
+	return n;
+}
+
+int attempt_source_allowed(const struct attempt_set *s, const struct ep *from)
+{
+	return attempt_responders_from(s, from) < ATTEMPT_MAX_PER_SOURCE;
+}
+
+struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote)
+{
+	for (int i = 0; i < s->n; i++) {
+		struct attempt *a = s->a[i];
+		if (!a->initiator && a->remote_index == remote && ep_equal(&a->ep, from))
+			return a;
+	}
+	return NULL;
+}
+
+struct attempt *attempt_find_flushing(const struct attempt_set *s, uint32_t local_index)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->a[i]->stage == AT_FLUSH && s->a[i]->local_index == local_index)
+			return s->a[i];
+	return NULL;
+}
+
+/* The relay proves the relayed node is registered; the cookie still
+ * proves it receives, at an address that names it. */
+struct sockaddr_in6 attempt_cookie_addr(const struct ep *e)
+{
+	struct sockaddr_in6 sa = e->sa;
+
+	if (e->relay) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6_family = AF_INET6;
+		sa.sin6_addr.s6_addr[0] = 0xfe;
+		sa.sin6_addr.s6_addr[1] = 0x80;
+		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
+	}
+	return sa;
+}
 
 /* ------------------------------------------------------- attempts */
 
 void ov_attempt_free(struct overlay *o, struct attempt *a)
 {
-	for (int i = 0; i < o->n_attempts; i++) {
-		if (o->attempts[i] == a) {
-			o->attempts[i] = o->attempts[--o->n_attempts];
+	for (int i = 0; i < o->att.n; i++) {
+		if (o->att.a[i] == a) {
+			o->att.a[i] = o->att.a[--o->att.n];
 			break;
 		}
 	}
@@ -47,7 +123,7 @@ static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
 {
 	struct attempt *a;
 
-	if (o->n_attempts >= MAX_ATTEMPTS)
+	if (o->att.n >= ATTEMPT_MAX)
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -59,7 +135,7 @@ static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
 		free(a);
 		return NULL;
 	}
-	o->attempts[o->n_attempts++] = a;
+	o->att.a[o->att.n++] = a;
 	return a;
 }
 
@@ -67,31 +143,18 @@ static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 {
 	struct wire_hello h;
 	uint8_t key[COOKIE_KEY_LEN];
+	struct ep to[ATTEMPT_HELLO_TARGETS];
+	int nto;
 
 	memset(&h, 0, sizeof(h));
 	h.sender_index = a->local_index;
 	memcpy(h.nonce, a->nonce, sizeof(h.nonce));
 	cookie_mac1_key(p->identity, key);
-	for (int i = -1; i <= p->n_eps; i++) {
-		struct ep to = { .sock = 0 };
-		uint8_t *b;
+	nto = attempt_hello_targets(p, a, now_ms(), to, ATTEMPT_HELLO_TARGETS);
+	for (int i = 0; i < nto; i++) {
+		uint8_t *b = ov_tx_slot(o, &to[i]);
 		int n;
 
-		if (i < 0) {
-			/* The birthday socket the peer's probe reached, first. */
-			if (!p->have_bday_ep)
-				continue;
-			to = p->bday_ep;
-		} else if (i < p->n_eps) {
-			to.sa = p->eps[i];
-		} else {
-			/* The relay too, once direct had its chance (or there is
-			 * nothing direct to try). */
-			if (!p->relay_id || !timers_relay_hello_due(a, p->n_eps, now_ms()))
-				break;
-			to.relay = p->relay_id;
-		}
-		b = ov_tx_slot(o, &to);
 		if (!b || (n = wire_build_hello(&h, b, UDP_BUF_SIZE)) < 0)
 			continue;
 		cookie_mac1_stamp(key, b, WIRE_HELLO_MAC1_OFF);
@@ -243,7 +306,7 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	p->ep = a->ep;
 	p->have_ep = 1;
 	if (!a->ep.relay)
-		ov_peer_merge_eps(p, &a->ep.sa, 1);
+		peer_merge_eps(p, &a->ep.sa, 1);
 	timers_handshake_complete(p, a->ep.relay != 0, now_ms());
 	p->hs_done_wall = (int64_t)time(NULL);
 	peer_session_install(o->peers, p, s);
@@ -289,8 +352,8 @@ static void ov_attempt_progress(struct overlay *o, struct attempt *a)
 /* Gives up on attempts that got no answer, resends what is due. */
 void ov_attempts_tick(struct overlay *o, uint64_t now)
 {
-	for (int i = 0; i < o->n_attempts; i++) {
-		struct attempt *a = o->attempts[i];
+	for (int i = 0; i < o->att.n; i++) {
+		struct attempt *a = o->att.a[i];
 
 		if (timers_attempt_expired(a, now)) {
 			if (a->initiator && a->peer) {
@@ -307,33 +370,16 @@ void ov_attempts_tick(struct overlay *o, uint64_t now)
 		else if (a->hs && hs_next_deadline(a->hs) <= now)
 			ov_attempt_progress(o, a);
 		/* ov_attempt_progress may have freed a: re-check the slot. */
-		if (i < o->n_attempts && o->attempts[i] != a)
+		if (i < o->att.n && o->att.a[i] != a)
 			i--;
 	}
 }
 
 /* ------------------------------------------------------ receiving */
 
-/* The address a cookie is bound to: the sender's, or for the relay a
- * pseudo address naming the relayed node (the relay proves it is
- * registered; the cookie still proves it receives). */
-static struct sockaddr_in6 ov_cookie_addr(const struct ep *e)
-{
-	struct sockaddr_in6 sa = e->sa;
-
-	if (e->relay) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sin6_family = AF_INET6;
-		sa.sin6_addr.s6_addr[0] = 0xfe;
-		sa.sin6_addr.s6_addr[1] = 0x80;
-		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
-	}
-	return sa;
-}
-
 void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
-	struct sockaddr_in6 ca = ov_cookie_addr(from);
+	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hello h;
 	struct wire_cookie c;
 	uint8_t *out;
@@ -376,45 +422,9 @@ void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct 
 	ov_attempt_progress(o, a);
 }
 
-static struct attempt *ov_find_responder(struct overlay *o, const struct ep *from, uint32_t remote)
-{
-	for (int i = 0; i < o->n_attempts; i++) {
-		struct attempt *a = o->attempts[i];
-		if (!a->initiator && a->remote_index == remote && ep_equal(&a->ep, from))
-			return a;
-	}
-	return NULL;
-}
-
-static struct attempt *ov_find_flushing(struct overlay *o, uint32_t local_index)
-{
-	for (int i = 0; i < o->n_attempts; i++)
-		if (o->attempts[i]->stage == AT_FLUSH && o->attempts[i]->local_index == local_index)
-			return o->attempts[i];
-	return NULL;
-}
-
-/* Responder attempts open from the same address (any port; the relay
- * counts as one address per relayed node). */
-static int ov_responders_from(struct overlay *o, const struct ep *from)
-{
-	int n = 0;
-
-	for (int i = 0; i < o->n_attempts; i++) {
-		const struct ep *e = &o->attempts[i]->ep;
-
-		if (o->attempts[i]->initiator || o->attempts[i]->stage == AT_FLUSH)
-			continue;
-		if (from->relay ? e->relay == from->relay :
-		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
-			n++;
-	}
-	return n;
-}
-
 void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
-	struct sockaddr_in6 ca = ov_cookie_addr(from);
+	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hs h;
 	struct attempt *a;
 	int kind = 0;
@@ -427,12 +437,12 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 		if (cookie_mac1_check(o->mac1_key, b, len, WIRE_HS_MAC1_OFF) < 0 ||
 		    cookie_verify(&o->jar, &ca, h.sender_index, h.cookie, now_ms()) < 0)
 			return;
-		a = ov_find_responder(o, from, h.sender_index);
+		a = attempt_find_responder(&o->att, from, h.sender_index);
 		if (!a) {
 			/* A cookie proves an address, not good intent: one address
 			 * may not hold more than a few handshakes open, so it cannot
 			 * crowd out everyone else's. */
-			if (ov_responders_from(o, from) >= MAX_ATTEMPTS_PER_SOURCE)
+			if (!attempt_source_allowed(&o->att, from))
 				return;
 			a = ov_attempt_new(o, 0);
 			if (!a)
@@ -448,7 +458,7 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 	} else {
 		a = peer_index_get(o->peers, h.receiver_index, &kind);
 		if (a && kind == IDX_SESSION)
-			a = ov_find_flushing(o, h.receiver_index);
+			a = attempt_find_flushing(&o->att, h.receiver_index);
 		else if (kind != IDX_ATTEMPT)
 			a = NULL;
 		if (!a)

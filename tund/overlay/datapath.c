@@ -23,7 +23,9 @@
 #include "routing/icmp.h"
 #include "routing/table.h"
 #include "tund/base/log.h"
+#include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/paths.h"
 
 #define TUN_BATCH		64	/* reads per wakeup */
 
@@ -204,56 +206,61 @@ void ov_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
 
 /* ------------------------------------------------------ receiving */
 
+int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t *b, size_t len,
+    const struct ep *from, uint64_t now, struct session **out)
+{
+	struct wire_data d;
+	struct session *s;
+	struct peer *p;
+	int kind, n;
+
+	if (wire_parse_data(b, len, &d) < 0)
+		return -EINVAL;
+	s = peer_index_get(t, d.receiver_index, &kind);
+	if (!s)
+		return -ENOENT;
+	if (kind != IDX_SESSION || !replay_check(&s->replay, d.counter))
+		return -EALREADY;
+	if (timers_session_expired(tc, s, now))
+		return -EKEYEXPIRED;
+	/* Decrypt in place: the plaintext lands where the ciphertext was. */
+	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
+	    b + WIRE_DATA_HDR_LEN);
+	if (n < 0)
+		return -EBADMSG;
+	if (replay_update(&s->replay, d.counter) < 0)
+		return -EALREADY;
+	p = s->peer;
+	timers_data_received(p, (size_t)n, from->relay != 0, now);
+	/* Roaming and path upgrades: only an authenticated, fresh packet moves
+	 * the endpoint. */
+	if (paths_roam_due(p, from)) {
+		char a[UDP_ADDR_STRLEN];
+		ep_format(from, a, sizeof(a));
+		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
+		paths_roam(p, from, now);
+	}
+	*out = s;
+	return n;
+}
+
 static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
 {
 	struct timers_cfg tc = ov_timers_cfg(o);
-	struct wire_data d;
 	struct session *s;
 	struct peer *p;
 	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
 	const uint8_t *src, *dst;
-	int kind, family, n;
+	int family, n;
 
-	if (wire_parse_data(b, len, &d) < 0)
-		return;
-	s = peer_index_get(o->peers, d.receiver_index, &kind);
-	if (!s || kind != IDX_SESSION || !replay_check(&s->replay, d.counter)) {
-		o->drops_replay += s != NULL;
-		return;
-	}
-	if (timers_session_expired(&tc, s, now_ms()))
-		return;
-	/* Decrypt in place: the plaintext lands where the ciphertext was. */
-	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len, pt);
-	if (n < 0) {
-		o->drops_auth++;
-		return;
-	}
-	if (replay_update(&s->replay, d.counter) < 0) {
+	n = datapath_receive(o->peers, &tc, b, len, from, now_ms(), &s);
+	if (n == -EALREADY)
 		o->drops_replay++;
+	else if (n == -EBADMSG)
+		o->drops_auth++;
+	if (n < 0)
 		return;
-	}
 	p = s->peer;
-	timers_data_received(p, (size_t)n, from->relay != 0, now_ms());
-	/* Roaming and path upgrades: only an authenticated, fresh packet moves
-	 * the endpoint. A direct one always wins; a relayed one never
-	 * replaces a direct path (that happens when direct goes quiet). */
-	/* A relayed packet takes over from a direct path that went quiet: the
-	 * peer gave up on direct, so our direct packets are likely lost too. */
-	if (!ep_equal(&p->ep, from) && (!from->relay || !p->have_ep || p->ep.relay ||
-	    p->t.last_rx_ms - p->t.last_rx_direct_ms > 2000)) {
-		char a[UDP_ADDR_STRLEN];
-		ep_format(from, a, sizeof(a));
-		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
-		if (p->have_ep && p->ep.relay && !from->relay) {
-			ov_peer_merge_eps(p, &from->sa, 1);
-			timers_reintro_reset(p);	/* direct again: a later relay spell may ask anew */
-		}
-		p->ep = *from;
-		p->have_ep = 1;
-		if (from->relay)
-			timers_relay_entered(p, p->t.last_rx_ms);
-	}
 	if (n == 0)
 		return;		/* keepalive */
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {

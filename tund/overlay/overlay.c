@@ -122,17 +122,6 @@ static int ov_check_cert(struct overlay *o, const uint8_t *der, size_t len, stru
 	return 0;
 }
 
-void ov_peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
-{
-	for (int i = 0; i < neps; i++) {
-		int dup = 0;
-		for (int j = 0; j < p->n_eps; j++)
-			dup |= udp_addr_equal(&p->eps[j], &eps[i]);
-		if (!dup && p->n_eps < PEER_MAX_EPS)
-			p->eps[p->n_eps++] = eps[i];
-	}
-}
-
 /* -------------------------------------------------------- lookups */
 
 /* The link to ask about identity: our authority for our domain, or the
@@ -181,7 +170,7 @@ struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_pee
 		return NULL;
 	}
 	ov_peer_set_cert(o, p, &ci);
-	ov_peer_merge_eps(p, pe->eps, pe->neps);
+	peer_merge_eps(p, pe->eps, pe->neps);
 	/* Relay ids name nodes at our own authority only. */
 	p->relay_id = pe->via_own ? pe->node_id : 0;
 	p->nat = pe->nat;
@@ -474,8 +463,8 @@ void ov_arm(struct overlay *o)
 {
 	uint64_t now = now_ms(), next = now + TICK_MS;
 
-	for (int i = 0; i < o->n_attempts; i++)
-		next = timers_attempt_next(o->attempts[i], next);
+	for (int i = 0; i < o->att.n; i++)
+		next = timers_attempt_next(o->att.a[i], next);
 	if (o->have_udp && o->next_probe_ms < next)
 		next = o->next_probe_ms;
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
@@ -606,7 +595,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		if (!p)
 			continue;
 		p->pinned = 1;
-		ov_peer_merge_eps(p, cfg->peers[i].endpoints, cfg->peers[i].n_endpoints);
+		peer_merge_eps(p, cfg->peers[i].endpoints, cfg->peers[i].n_endpoints);
 	}
 	{
 		const char *at = strchr(o->identity, '@');
@@ -661,8 +650,8 @@ void overlay_down(struct overlay *o)
 	}
 	while (o->waits)
 		ov_addr_wait_free(o, o->waits);
-	while (o->n_attempts)
-		ov_attempt_free(o, o->attempts[0]);
+	while (o->att.n)
+		ov_attempt_free(o, o->att.a[0]);
 	if (o->peers)
 		ov_bday_close(o, 0);
 	if (o->tun_io.fd >= 0) {

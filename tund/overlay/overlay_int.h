@@ -28,6 +28,7 @@
 #include "netstack/wire.h"
 #include "tund/conf/config.h"
 #include "tund/base/loop.h"
+#include "tund/overlay/attempt.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
 
@@ -40,8 +41,6 @@ struct node;
 struct peer_table;
 struct route_table;
 
-#define MAX_ATTEMPTS		256
-#define MAX_ATTEMPTS_PER_SOURCE	8	/* responder handshakes one address may hold */
 #define SEG_STRIDE		2048	/* >= the largest MTU we carry */
 #define RXQ_MAX			256	/* packets coalesced per TUN flush */
 #define SEG_MAX			160	/* a 64 KB super-packet cut at an MSS down to ~400 */
@@ -123,8 +122,7 @@ struct overlay {
 	uint8_t one_buf[UDP_BUF_SIZE];
 	uint64_t addr_hash;		/* of our local addresses, to notice moves */
 	uint64_t next_addr_check_ms;
-	int n_attempts;
-	struct attempt *attempts[MAX_ATTEMPTS];
+	struct attempt_set att;
 	struct addr_wait *waits;
 	struct waiter *waiters;
 	int pool_routed;
@@ -207,7 +205,6 @@ int ov_policy_allows(struct overlay *o, const char *identity);
 int ov_v4_clash(struct overlay *o, const struct peer *p, const struct cert_info *ci,
     char *err, size_t errlen);
 void ov_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci);
-void ov_peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
 /* NULL if no authority for identity's domain is configured. */
 struct ov_link *ov_link_for(struct overlay *o, const char *identity);
 /* The peer pe describes, its certificate checked; NULL with err set. */

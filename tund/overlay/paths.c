@@ -20,6 +20,7 @@
 #include "tund/node/authlink.h"
 #include "tund/base/log.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/paths.h"
 #include "tund/link/proto.h"
 
 #define PROBE_MS		25000	/* refresh the reflexive address */
@@ -100,7 +101,7 @@ void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct e
 			p->have_bday_ep = 1;
 			p->bday_hit = 1;
 		} else {
-			ov_peer_merge_eps(p, &from->sa, 1);
+			peer_merge_eps(p, &from->sa, 1);
 		}
 		if (aw_build_punch(AW_PUNCH_ACK, token, out, sizeof(out)) > 0)
 			udp_send_one(fd, &from->sa, out, sizeof(out));
@@ -112,7 +113,7 @@ void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct e
 		}
 		if (p->t.spray_until_ms)
 			p->bday_hit = 1;
-		ov_peer_merge_eps(p, &from->sa, 1);
+		peer_merge_eps(p, &from->sa, 1);
 	}
 	if (p->init && p->init->stage == AT_HELLO)
 		timers_hello_now(p->init);	/* this path works: say HELLO now */
@@ -242,6 +243,28 @@ void ov_punch_start(struct overlay *o, struct peer *p)
 			timers_spray_start(p, now_ms());
 		}
 	}
+}
+
+/* ------------------------------------------------------- roaming */
+
+int paths_roam_due(const struct peer *p, const struct ep *from)
+{
+	if (ep_equal(&p->ep, from))
+		return 0;
+	return !from->relay || !p->have_ep || p->ep.relay ||
+	    p->t.last_rx_ms - p->t.last_rx_direct_ms > 2000;
+}
+
+void paths_roam(struct peer *p, const struct ep *from, uint64_t now)
+{
+	if (p->have_ep && p->ep.relay && !from->relay) {
+		peer_merge_eps(p, &from->sa, 1);
+		timers_reintro_reset(p);
+	}
+	p->ep = *from;
+	p->have_ep = 1;
+	if (from->relay)
+		timers_relay_entered(p, now);
 }
 
 /* ---------------------------------------------------- path upkeep */

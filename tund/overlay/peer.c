@@ -245,3 +245,14 @@ int ep_format(const struct ep *e, char *buf, size_t cap)
 	}
 	return udp_addr_format(&e->sa, buf, cap);
 }
+
+void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
+{
+	for (int i = 0; i < neps; i++) {
+		int dup = 0;
+		for (int j = 0; j < p->n_eps; j++)
+			dup |= udp_addr_equal(&p->eps[j], &eps[i]);
+		if (!dup && p->n_eps < PEER_MAX_EPS)
+			p->eps[p->n_eps++] = eps[i];
+	}
+}

@@ -129,6 +129,10 @@ void peer_session_install(struct peer_table *t, struct peer *p, struct session *
 void peer_session_free(struct peer_table *t, struct session *s);
 void peer_drop_sessions(struct peer_table *t, struct peer *p);
 
+/* Adds the addresses not yet among p's direct candidates (up to
+ * PEER_MAX_EPS). */
+void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
+
 /* Queue a packet for when a session exists; drops the oldest when full. */
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
 void peer_queue_clear(struct peer *p);

@@ -1,0 +1,47 @@
+/*
+ * Handshake attempts (attempt.c): the set of attempts in flight and the
+ * decisions about them that need no I/O — where HELLOs go, which attempt a
+ * segment belongs to, whether an address may open another responder
+ * handshake, what address a cookie is bound to. The attempts themselves
+ * (struct attempt) are in peer.h; their timing in timers.h.
+ */
+#ifndef Q2Q_ATTEMPT_H
+#define Q2Q_ATTEMPT_H
+
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "tund/overlay/peer.h"
+
+#define ATTEMPT_MAX		256	/* handshakes in flight, all peers */
+#define ATTEMPT_MAX_PER_SOURCE	8	/* responder handshakes one address may hold */
+#define ATTEMPT_HELLO_TARGETS	(PEER_MAX_EPS + 2)
+
+/* The attempts in flight; order does not matter (freeing one moves the
+ * last into its slot). */
+struct attempt_set {
+	int n;
+	struct attempt *a[ATTEMPT_MAX];
+};
+
+/* Where the HELLOs of initiation a to p go now, in order: the birthday
+ * socket the peer's probe reached, every direct candidate, then the relay
+ * once direct had its chance (or at once, with nothing direct). Returns
+ * how many of out[cap] it filled. */
+int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_t now,
+    struct ep *out, int cap);
+/* Responder attempts still in their handshake from from's address (any
+ * port; the relay counts as one address per relayed node). */
+int attempt_responders_from(const struct attempt_set *s, const struct ep *from);
+/* May from open one more responder handshake? A cookie proves an
+ * address, not good intent: one address may not crowd out the others. */
+int attempt_source_allowed(const struct attempt_set *s, const struct ep *from);
+/* The responder attempt for initiator index remote at from, or NULL. */
+struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote);
+/* The finished attempt still flushing for session index local_index, or NULL. */
+struct attempt *attempt_find_flushing(const struct attempt_set *s, uint32_t local_index);
+/* The address a cookie is bound to: the sender's, or for the relay a
+ * pseudo address naming the relayed node. */
+struct sockaddr_in6 attempt_cookie_addr(const struct ep *e);
+
+#endif
