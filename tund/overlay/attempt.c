@@ -22,6 +22,8 @@
 #include "netstack/handshake.h"
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
+#include "tund/overlay/datapath.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
 
 
@@ -102,7 +104,7 @@ struct sockaddr_in6 attempt_cookie_addr(const struct ep *e)
 
 /* ------------------------------------------------------- attempts */
 
-void ov_attempt_free(struct overlay *o, struct attempt *a)
+void attempt_free(struct overlay *o, struct attempt *a)
 {
 	for (int i = 0; i < o->att.n; i++) {
 		if (o->att.a[i] == a) {
@@ -119,7 +121,7 @@ void ov_attempt_free(struct overlay *o, struct attempt *a)
 	free(a);
 }
 
-static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
+static struct attempt *attempt_new(struct overlay *o, int initiator)
 {
 	struct attempt *a;
 
@@ -139,7 +141,7 @@ static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
 	return a;
 }
 
-static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
+static void attempt_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 {
 	struct wire_hello h;
 	uint8_t key[COOKIE_KEY_LEN];
@@ -152,19 +154,19 @@ static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 	cookie_mac1_key(p->identity, key);
 	nto = attempt_hello_targets(p, a, now_ms(), to, ATTEMPT_HELLO_TARGETS);
 	for (int i = 0; i < nto; i++) {
-		uint8_t *b = ov_tx_slot(o, &to[i]);
+		uint8_t *b = datapath_tx_slot(o, &to[i]);
 		int n;
 
 		if (!b || (n = wire_build_hello(&h, b, UDP_BUF_SIZE)) < 0)
 			continue;
 		cookie_mac1_stamp(key, b, WIRE_HELLO_MAC1_OFF);
-		ov_tx_commit(o, (size_t)n);
+		datapath_tx_commit(o, (size_t)n);
 	}
-	ov_flush_tx(o);
+	datapath_flush(o);
 	timers_hello_sent(a, now_ms());
 }
 
-void ov_start_initiation(struct overlay *o, struct peer *p)
+void attempt_initiate(struct overlay *o, struct peer *p)
 {
 	struct attempt *a;
 
@@ -172,23 +174,23 @@ void ov_start_initiation(struct overlay *o, struct peer *p)
 		return;
 	if (p->n_eps == 0 && !p->relay_id)
 		return;		/* nowhere to send: a lookup will tell */
-	a = ov_attempt_new(o, 1);
+	a = attempt_new(o, 1);
 	if (!a)
 		return;
 	a->peer = p;
 	a->stage = AT_HELLO;
 	if (getrandom(a->nonce, sizeof(a->nonce), 0) != sizeof(a->nonce)) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return;
 	}
 	p->init = a;
 	log_debug("handshake with %s: sending HELLO to %d endpoint(s)", p->identity, p->n_eps);
-	ov_send_hellos(o, p, a);
-	ov_arm(o);
+	attempt_send_hellos(o, p, a);
+	overlay_arm(o);
 }
 
 /* Sends whatever the handshake has to send. */
-static void ov_pump(struct overlay *o, struct attempt *a)
+static void attempt_pump(struct overlay *o, struct attempt *a)
 {
 	struct stream_seg seg;
 	uint64_t now = now_ms();
@@ -197,7 +199,7 @@ static void ov_pump(struct overlay *o, struct attempt *a)
 
 	while (hs_poll(a->hs, now, &seg) == 1) {
 		struct wire_hs h;
-		uint8_t *b = ov_tx_slot(o, &a->ep);
+		uint8_t *b = datapath_tx_slot(o, &a->ep);
 		int n;
 
 		if (!b)
@@ -220,14 +222,14 @@ static void ov_pump(struct overlay *o, struct attempt *a)
 			have_key = 1;
 			cookie_mac1_stamp(mkey, b, WIRE_HS_MAC1_OFF);
 		}
-		ov_tx_commit(o, (size_t)n);
+		datapath_tx_commit(o, (size_t)n);
 	}
-	ov_flush_tx(o);
+	datapath_flush(o);
 }
 
 /* Session keys from a completed handshake; the session takes over the
  * attempt's local index, which the peer already uses to reach us. */
-static struct session *ov_session_from(struct overlay *o, struct attempt *a, char *peer_id)
+static struct session *attempt_session_from(struct overlay *o, struct attempt *a, char *peer_id)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	size_t clen = 0;
@@ -252,16 +254,16 @@ static struct session *ov_session_from(struct overlay *o, struct attempt *a, cha
 	return s;
 }
 
-static void ov_session_ready(struct overlay *o, struct peer *p)
+static void attempt_session_ready(struct overlay *o, struct peer *p)
 {
-	ov_flush_queue(o, p);
-	ov_waiters_session(o, p);
+	datapath_flush_queue(o, p);
+	ovctl_session_ready(o, p);
 }
 
 /* A handshake finished: both sides have accepted each other (the
  * responder's final "ok" record tells the initiator). Make the session.
  * Returns -1 if the peer was refused and a is freed, else 0. */
-static int ov_attempt_done(struct overlay *o, struct attempt *a)
+static int attempt_done(struct overlay *o, struct attempt *a)
 {
 	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN];
 	struct cert_info ci;
@@ -269,32 +271,32 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	struct session *s;
 
 	if (hs_peer_info(a->hs, &ci) < 0) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
 	}
 	if (peer_revoked(o->peers, ci.serial)) {
 		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
 			timers_handshake_backoff(a->peer, now_ms());
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
 	}
-	if (!a->initiator && !ov_policy_allows(o, ci.identity)) {
+	if (!a->initiator && !overlay_policy_allows(o, ci.identity)) {
 		log_info("handshake: refusing %s (policy)", ci.identity);
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
 	}
 	p = a->peer ? a->peer : peer_add(o->peers, ci.identity);
-	if (p && ov_v4_clash(o, p, &ci, peer_id, sizeof(peer_id))) {
+	if (p && overlay_v4_clash(o, p, &ci, peer_id, sizeof(peer_id))) {
 		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		if (!p->have_cert && !p->cur && !p->init)
 			peer_remove(o->peers, p);
 		return -1;
 	}
-	s = p ? ov_session_from(o, a, peer_id) : NULL;
+	s = p ? attempt_session_from(o, a, peer_id) : NULL;
 	if (!s) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
 	}
 	a->stage = AT_FLUSH;
@@ -302,7 +304,7 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	if (p->init == a)
 		p->init = NULL;
 	a->peer = NULL;
-	ov_peer_set_cert(o, p, &ci);
+	overlay_peer_set_cert(o, p, &ci);
 	p->ep = a->ep;
 	p->have_ep = 1;
 	if (!a->ep.relay)
@@ -317,26 +319,26 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	log_info("session with %s %s %s (%s)", p->identity, a->ep.relay ? "through the" : "at", ep,
 	    a->initiator ? "initiator" : "responder");
 	if (s->can_send)
-		ov_session_ready(o, p);
+		attempt_session_ready(o, p);
 	return 0;
 }
 
-static void ov_attempt_progress(struct overlay *o, struct attempt *a)
+static void attempt_progress(struct overlay *o, struct attempt *a)
 {
 	const char *why = NULL;
 	enum hs_state st;
 
-	ov_pump(o, a);
+	attempt_pump(o, a);
 	st = hs_state(a->hs, &why);
 	if (st == HS_FAILED) {
 		log_warnx("handshake with %s failed: %s", a->peer ? a->peer->identity : "a peer", why);
 		if (a->peer)
 			timers_handshake_backoff(a->peer, now_ms());
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return;
 	}
 	/* A refused peer's attempt is freed: nothing more to do with it. */
-	if (st == HS_DONE && a->stage == AT_TLS && ov_attempt_done(o, a) < 0)
+	if (st == HS_DONE && a->stage == AT_TLS && attempt_done(o, a) < 0)
 		return;
 	if (a->stage == AT_FLUSH && !a->initiator && hs_flushed(a->hs)) {
 		int kind;
@@ -344,13 +346,13 @@ static void ov_attempt_progress(struct overlay *o, struct attempt *a)
 
 		if (s && kind == IDX_SESSION && !s->can_send) {
 			s->can_send = 1;
-			ov_session_ready(o, s->peer);
+			attempt_session_ready(o, s->peer);
 		}
 	}
 }
 
 /* Gives up on attempts that got no answer, resends what is due. */
-void ov_attempts_tick(struct overlay *o, uint64_t now)
+void attempt_tick(struct overlay *o, uint64_t now)
 {
 	for (int i = 0; i < o->att.n; i++) {
 		struct attempt *a = o->att.a[i];
@@ -361,15 +363,15 @@ void ov_attempts_tick(struct overlay *o, uint64_t now)
 				timers_handshake_backoff(a->peer, now);
 				peer_queue_clear(a->peer);
 			}
-			ov_attempt_free(o, a);
+			attempt_free(o, a);
 			i--;
 			continue;
 		}
 		if (timers_hello_due(a, now))
-			ov_send_hellos(o, a->peer, a);
+			attempt_send_hellos(o, a->peer, a);
 		else if (a->hs && hs_next_deadline(a->hs) <= now)
-			ov_attempt_progress(o, a);
-		/* ov_attempt_progress may have freed a: re-check the slot. */
+			attempt_progress(o, a);
+		/* attempt_progress may have freed a: re-check the slot. */
 		if (i < o->att.n && o->att.a[i] != a)
 			i--;
 	}
@@ -377,7 +379,7 @@ void ov_attempts_tick(struct overlay *o, uint64_t now)
 
 /* ------------------------------------------------------ receiving */
 
-void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hello h;
@@ -392,15 +394,15 @@ void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct e
 	memcpy(c.nonce, h.nonce, sizeof(c.nonce));
 	if (cookie_make(&o->jar, &ca, h.sender_index, now_ms(), c.cookie) < 0)
 		return;
-	out = ov_tx_slot(o, from);
+	out = datapath_tx_slot(o, from);
 	if (!out)
 		return;
 	n = wire_build_cookie(&c, out, UDP_BUF_SIZE);
 	if (n > 0)
-		ov_tx_commit(o, (size_t)n);
+		datapath_tx_commit(o, (size_t)n);
 }
 
-void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct wire_cookie c;
 	struct attempt *a;
@@ -415,14 +417,14 @@ void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct 
 	memcpy(a->cookie, c.cookie, sizeof(a->cookie));
 	a->ep = *from;
 	if (hs_new(o->hs, 1, o->identity, a->peer->identity, now_ms(), &a->hs) < 0) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return;
 	}
 	a->stage = AT_TLS;
-	ov_attempt_progress(o, a);
+	attempt_progress(o, a);
 }
 
-void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hs h;
@@ -444,14 +446,14 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 			 * crowd out everyone else's. */
 			if (!attempt_source_allowed(&o->att, from))
 				return;
-			a = ov_attempt_new(o, 0);
+			a = attempt_new(o, 0);
 			if (!a)
 				return;
 			a->remote_index = h.sender_index;
 			a->ep = *from;
 			a->stage = AT_TLS;
 			if (hs_new(o->hs, 0, o->identity, NULL, now_ms(), &a->hs) < 0) {
-				ov_attempt_free(o, a);
+				attempt_free(o, a);
 				return;
 			}
 		}
@@ -469,5 +471,5 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 			return;
 	}
 	hs_input(a->hs, h.seq, h.ack, h.data, h.data_len, now_ms());
-	ov_attempt_progress(o, a);
+	attempt_progress(o, a);
 }

@@ -1,9 +1,11 @@
 /*
- * Handshake attempts (attempt.c): the set of attempts in flight and the
- * decisions about them that need no I/O — where HELLOs go, which attempt a
- * segment belongs to, whether an address may open another responder
- * handshake, what address a cookie is bound to. The attempts themselves
- * (struct attempt) are in peer.h; their timing in timers.h.
+ * Handshake attempts (attempt.c), as initiator and as responder: starting
+ * them, feeding them HELLO, COOKIE and HS datagrams, resending and giving
+ * up on the loop timer. Below those verbs, the set of attempts in flight
+ * and the decisions about them that need no I/O: where HELLOs go, which
+ * attempt a segment belongs to, whether an address may open another
+ * responder handshake, what address a cookie is bound to. The attempts
+ * themselves (struct attempt) are in peer.h; their timing in timers.h.
  */
 #ifndef Q2Q_ATTEMPT_H
 #define Q2Q_ATTEMPT_H
@@ -12,6 +14,8 @@
 #include <netinet/in.h>
 
 #include "tund/overlay/peer.h"
+
+struct overlay;
 
 #define ATTEMPT_MAX		256	/* handshakes in flight, all peers */
 #define ATTEMPT_MAX_PER_SOURCE	8	/* responder handshakes one address may hold */
@@ -23,6 +27,15 @@ struct attempt_set {
 	int n;
 	struct attempt *a[ATTEMPT_MAX];
 };
+
+/* Starts a handshake with p unless one runs or a backoff holds it. */
+void attempt_initiate(struct overlay *o, struct peer *p);
+void attempt_free(struct overlay *o, struct attempt *a);
+/* Gives up on attempts that got no answer, resends what is due. */
+void attempt_tick(struct overlay *o, uint64_t now);
+void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
+void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
+void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
 
 /* Where the HELLOs of initiation a to p go now, in order: the birthday
  * socket the peer's probe reached, every direct candidate, then the relay

@@ -22,10 +22,25 @@
 #include "tund/node/authlink.h"
 #include "tund/ctl/control.h"
 #include "tund/overlay/overlay.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/link/proto.h"
 
 enum { MSG_PING_REQ = 0x01, MSG_PING_REP = 0x02 };
+
+/* A control request waiting for a lookup, a session or a pong. */
+struct ovctl_waiter {
+	struct ovctl_waiter *next;
+	struct overlay *o;
+	struct ctl_req *req;
+	int kind;			/* W_RESOLVE, W_PING */
+	char identity[ID_NAME_MAX + 1];
+	uint64_t deadline;
+	uint64_t ping_id;
+	uint64_t sent_ns;
+	int sent;
+};
+enum { W_RESOLVE = 1, W_PING };
 
 static uint64_t now_ns(void)
 {
@@ -37,9 +52,9 @@ static uint64_t now_ns(void)
 
 /* ------------------------------------------------ control waiters */
 
-void ov_waiter_free(struct overlay *o, struct waiter *w)
+static void ovctl_waiter_free(struct overlay *o, struct ovctl_waiter *w)
 {
-	struct waiter **pp;
+	struct ovctl_waiter **pp;
 
 	for (pp = &o->waiters; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
@@ -50,7 +65,7 @@ void ov_waiter_free(struct overlay *o, struct waiter *w)
 	free(w);
 }
 
-static json_object *ov_peer_json(struct peer *p)
+static json_object *ovctl_peer_json(struct peer *p)
 {
 	json_object *o = json_object_new_object();
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -73,7 +88,7 @@ static json_object *ov_peer_json(struct peer *p)
 	return o;
 }
 
-static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms)
+static void ovctl_reply_ping(struct overlay *o, struct ovctl_waiter *w, double rtt_ms)
 {
 	struct peer *p = peer_find(o->peers, w->identity);
 	json_object *r = json_object_new_object();
@@ -88,7 +103,7 @@ static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms)
 	ctl_reply_ok(w->req, r);
 }
 
-static void ov_ping_send(struct overlay *o, struct waiter *w, struct peer *p)
+static void ovctl_ping_send(struct overlay *o, struct ovctl_waiter *w, struct peer *p)
 {
 	uint8_t m[17];
 
@@ -98,15 +113,13 @@ static void ov_ping_send(struct overlay *o, struct waiter *w, struct peer *p)
 	memcpy(m + 1, &w->ping_id, 8);
 	w->sent_ns = now_ns();
 	memcpy(m + 9, &w->sent_ns, 8);
-	if (ov_seal(o, p, m, sizeof(m)) == 0) {
+	if (datapath_seal(o, p, m, sizeof(m)) == 0) {
 		w->sent = 1;
-		ov_flush_tx(o);
+		datapath_flush(o);
 	}
 }
 
-static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms);
-
-void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t len)
+void ovctl_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t len)
 {
 	uint8_t rep[17];
 
@@ -115,16 +128,16 @@ void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t l
 	if (m[0] == MSG_PING_REQ) {
 		memcpy(rep, m, sizeof(rep));
 		rep[0] = MSG_PING_REP;
-		ov_seal(o, p, rep, sizeof(rep));
+		datapath_seal(o, p, rep, sizeof(rep));
 		return;
 	}
 	if (m[0] == MSG_PING_REP) {
 		uint64_t id;
 		memcpy(&id, m + 1, 8);
-		for (struct waiter *w = o->waiters; w; w = w->next) {
+		for (struct ovctl_waiter *w = o->waiters; w; w = w->next) {
 			if (w->kind == W_PING && w->sent && w->ping_id == id) {
-				ov_reply_ping(o, w, (double)(now_ns() - w->sent_ns) / 1e6);
-				ov_waiter_free(o, w);
+				ovctl_reply_ping(o, w, (double)(now_ns() - w->sent_ns) / 1e6);
+				ovctl_waiter_free(o, w);
 				break;
 			}
 		}
@@ -132,64 +145,72 @@ void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t l
 }
 
 /* A session with p now exists: pings waiting for it can go. */
-void ov_waiters_session(struct overlay *o, struct peer *p)
+void ovctl_session_ready(struct overlay *o, struct peer *p)
 {
-	for (struct waiter *w = o->waiters; w; w = w->next)
+	for (struct ovctl_waiter *w = o->waiters; w; w = w->next)
 		if (w->kind == W_PING && !w->sent && strcmp(w->identity, p->identity) == 0)
-			ov_ping_send(o, w, p);
+			ovctl_ping_send(o, w, p);
 }
 
-void ov_waiters_tick(struct overlay *o)
+void ovctl_tick(struct overlay *o)
 {
 	uint64_t now = now_ms();
-	struct waiter *w, *next;
+	struct ovctl_waiter *w, *next;
 
 	for (w = o->waiters; w; w = next) {
 		next = w->next;
 		if (w->deadline && now >= w->deadline) {
 			ctl_reply_err(w->req, CTL_EXIT_FAIL, "no reply from %s within %d s",
 			    w->identity, 3);
-			ov_waiter_free(o, w);
+			ovctl_waiter_free(o, w);
 		}
 	}
 }
 
-static void ov_name_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+void ovctl_cancel_all(struct overlay *o)
 {
-	struct waiter *w = arg;
+	while (o->waiters) {
+		ctl_reply_err(o->waiters->req, CTL_EXIT_FAIL, "the overlay went down");
+		ovctl_waiter_free(o, o->waiters);
+	}
+}
+
+static void ovctl_name_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+{
+	struct ovctl_waiter *w = arg;
 	struct overlay *o = w->o;
 	struct peer *p = NULL;
 	char e[256];
 
 	if (err == 0) {
 		struct authlink_peer pe2 = *pe;
-		struct ov_link *lk = ov_link_for(o, pe->identity);
+		struct overlay_link *lk = overlay_link_for(o, pe->identity);
 		pe2.via_own = lk && lk->own;
-		p = ov_peer_from_authority(o, &pe2, e, sizeof(e));
+		p = overlay_peer_from_authority(o, &pe2, e, sizeof(e));
 	} else {
 		snprintf(e, sizeof(e), "%s", msg ? msg : "lookup failed");
 	}
 	if (!p) {
 		ctl_reply_err(w->req, CTL_EXIT_FAIL, "%s: %s", w->identity, e);
-		ov_waiter_free(o, w);
+		ovctl_waiter_free(o, w);
 		return;
 	}
 	if (w->kind == W_RESOLVE) {
-		ctl_reply_ok(w->req, ov_peer_json(p));
-		ov_waiter_free(o, w);
+		ctl_reply_ok(w->req, ovctl_peer_json(p));
+		ovctl_waiter_free(o, w);
 		return;
 	}
 	/* W_PING: needs a session. */
 	if (p->cur && p->cur->can_send)
-		ov_ping_send(o, w, p);
+		ovctl_ping_send(o, w, p);
 	else
-		ov_start_initiation(o, p);
-	ov_arm(o);
+		attempt_initiate(o, p);
+	overlay_arm(o);
 }
 
-static struct waiter *ov_waiter_new(struct overlay *o, struct ctl_req *req, int kind, const char *identity)
+static struct ovctl_waiter *ovctl_waiter_new(struct overlay *o, struct ctl_req *req, int kind, const char *identity)
 {
-	struct waiter *w = calloc(1, sizeof(*w));
+	struct ovctl_waiter *w = calloc(1, sizeof(*w));
 
 	if (!w) {
 		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
@@ -204,7 +225,7 @@ static struct waiter *ov_waiter_new(struct overlay *o, struct ctl_req *req, int 
 	return w;
 }
 
-static int ov_check_name(struct overlay *o, struct ctl_req *req, const char *identity)
+static int ovctl_check_name(struct overlay *o, struct ctl_req *req, const char *identity)
 {
 	struct id_name n;
 	char err[256];
@@ -223,44 +244,44 @@ static int ov_check_name(struct overlay *o, struct ctl_req *req, const char *ide
 void overlay_resolve(struct overlay *o, struct ctl_req *req, const char *identity)
 {
 	struct peer *p;
-	struct waiter *w;
+	struct ovctl_waiter *w;
 
-	if (ov_check_name(o, req, identity) < 0)
+	if (ovctl_check_name(o, req, identity) < 0)
 		return;
 	p = peer_find(o->peers, identity);
 	if (p && p->have_cert && p->n_eps) {
-		ctl_reply_ok(req, ov_peer_json(p));
+		ctl_reply_ok(req, ovctl_peer_json(p));
 		return;
 	}
-	if (!ov_link_for(o, identity)) {
+	if (!overlay_link_for(o, identity)) {
 		ctl_reply_err(req, CTL_EXIT_FAIL, "%s is unknown and no authority for its domain is "
 		    "configured (a trust entry with authority = \"ip:port\")", identity);
 		return;
 	}
-	w = ov_waiter_new(o, req, W_RESOLVE, identity);
+	w = ovctl_waiter_new(o, req, W_RESOLVE, identity);
 	if (w)
-		authlink_lookup(ov_link_for(o, identity)->al, identity, 0, NULL, ov_name_lookup_done, w);
+		authlink_lookup(overlay_link_for(o, identity)->al, identity, 0, NULL, ovctl_name_lookup_done, w);
 }
 
 void overlay_ping(struct overlay *o, struct ctl_req *req, const char *identity)
 {
 	struct peer *p;
-	struct waiter *w;
+	struct ovctl_waiter *w;
 
-	if (ov_check_name(o, req, identity) < 0)
+	if (ovctl_check_name(o, req, identity) < 0)
 		return;
-	w = ov_waiter_new(o, req, W_PING, identity);
+	w = ovctl_waiter_new(o, req, W_PING, identity);
 	if (!w)
 		return;
 	w->deadline = now_ms() + 3000;
 	p = peer_find(o->peers, identity);
 	if (p && p->cur && p->cur->can_send)
-		ov_ping_send(o, w, p);
+		ovctl_ping_send(o, w, p);
 	else if (p && p->n_eps)
-		ov_start_initiation(o, p);
-	else if (ov_link_for(o, identity))
-		authlink_lookup(ov_link_for(o, identity)->al, identity, 0, NULL, ov_name_lookup_done, w);
-	ov_arm(o);
+		attempt_initiate(o, p);
+	else if (overlay_link_for(o, identity))
+		authlink_lookup(overlay_link_for(o, identity)->al, identity, 0, NULL, ovctl_name_lookup_done, w);
+	overlay_arm(o);
 }
 
 void overlay_whois(struct overlay *o, struct ctl_req *req, const char *addr)
@@ -285,13 +306,13 @@ void overlay_whois(struct overlay *o, struct ctl_req *req, const char *addr)
 		ctl_reply_err(req, CTL_EXIT_FAIL, "no known peer has %s (try q2qctl resolve NAME first)", addr);
 		return;
 	}
-	ctl_reply_ok(req, ov_peer_json(p));
+	ctl_reply_ok(req, ovctl_peer_json(p));
 }
 
 /* --------------------------------------------------------- status */
 
 /* Is this one of our own addresses (no NAT between us and the authority)? */
-static int ov_is_local_addr(const struct sockaddr_in6 *sa)
+static int ovctl_is_local_addr(const struct sockaddr_in6 *sa)
 {
 	struct ifaddrs *ifa, *i;
 	int found = 0;
@@ -311,7 +332,7 @@ static int ov_is_local_addr(const struct sockaddr_in6 *sa)
 	return found;
 }
 
-static json_object *ov_nat_json(uint32_t nat)
+static json_object *ovctl_nat_json(uint32_t nat)
 {
 	json_object *j;
 
@@ -325,34 +346,34 @@ static json_object *ov_nat_json(uint32_t nat)
 
 /* What we learned of our own NAT from the authority's two UDP ports: the
  * same mapping for both means endpoint-independent mapping. */
-static json_object *ov_netcheck_json(struct overlay *o)
+static json_object *ovctl_netcheck_json(struct overlay *o)
 {
 	json_object *j = json_object_new_object(), *refl = json_object_new_array();
 	char a[UDP_ADDR_STRLEN];
 
 	json_object_object_add(j, "local_port", json_object_new_int(o->port));
 	for (int k = 0; k < 2; k++) {
-		if (!o->have_reflexive[k])
+		if (!o->nat.have_reflexive[k])
 			continue;
-		udp_addr_format(&o->reflexive[k], a, sizeof(a));
+		udp_addr_format(&o->nat.reflexive[k], a, sizeof(a));
 		json_object_array_add(refl, json_object_new_string(a));
 	}
 	json_object_object_add(j, "reflexive", refl);
-	json_object_object_add(j, "authority_udp", json_object_new_boolean(o->have_reflexive[0]));
-	if (o->have_reflexive[0] && o->have_reflexive[1]) {
-		int varies = !udp_addr_equal(&o->reflexive[0], &o->reflexive[1]);
+	json_object_object_add(j, "authority_udp", json_object_new_boolean(o->nat.have_reflexive[0]));
+	if (o->nat.have_reflexive[0] && o->nat.have_reflexive[1]) {
+		int varies = !udp_addr_equal(&o->nat.reflexive[0], &o->nat.reflexive[1]);
 		json_object_object_add(j, "mapping_varies_by_destination", json_object_new_boolean(varies));
 		json_object_object_add(j, "port_preserved",
-		    json_object_new_boolean(ntohs(o->reflexive[0].sin6_port) == o->port));
+		    json_object_new_boolean(ntohs(o->nat.reflexive[0].sin6_port) == o->port));
 		json_object_object_add(j, "behind_nat", json_object_new_boolean(
-		    ntohs(o->reflexive[0].sin6_port) != o->port || !ov_is_local_addr(&o->reflexive[0])));
+		    ntohs(o->nat.reflexive[0].sin6_port) != o->port || !ovctl_is_local_addr(&o->nat.reflexive[0])));
 	}
 	return j;
 }
 
 void overlay_netcheck(struct overlay *o, struct ctl_req *req)
 {
-	ctl_reply_ok(req, ov_netcheck_json(o));
+	ctl_reply_ok(req, ovctl_netcheck_json(o));
 }
 
 void overlay_peers(struct overlay *o, struct ctl_req *req)
@@ -361,7 +382,7 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 	uint64_t now = now_ms();
 
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		json_object *j = ov_peer_json(p), *eps = json_object_new_array();
+		json_object *j = ovctl_peer_json(p), *eps = json_object_new_array();
 		char ep[UDP_ADDR_STRLEN];
 
 		if (p->have_ep) {
@@ -377,13 +398,13 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 		json_object_object_add(j, "candidates", eps);
 		json_object_object_add(j, "path", json_object_new_string(!p->cur || !p->have_ep ? "none" :
 		    p->ep.relay ? "relay" : "direct"));
-		json_object_object_add(j, "peer_nat", ov_nat_json(p->nat));
+		json_object_object_add(j, "peer_nat", ovctl_nat_json(p->nat));
 		if (p->t.spray_until_ms || p->have_bday_ep) {
 			json_object *b = json_object_new_object();
 			json_object_object_add(b, "role", json_object_new_string(p->t.spray_until_ms ?
 			    "prober" : "mapper"));
 			json_object_object_add(b, "probes_sent", json_object_new_int(p->spray_sent));
-			json_object_object_add(b, "sockets", json_object_new_int(o->n_bday));
+			json_object_object_add(b, "sockets", json_object_new_int(o->paths.n_bday));
 			json_object_object_add(b, "hit", json_object_new_boolean(p->bday_hit));
 			json_object_object_add(j, "birthday", b);
 		}
@@ -397,7 +418,7 @@ void overlay_peers(struct overlay *o, struct ctl_req *req)
 		json_object_array_add(arr, j);
 	}
 	json_object_object_add(r, "peers", arr);
-	json_object_object_add(r, "nat", ov_netcheck_json(o));
+	json_object_object_add(r, "nat", ovctl_netcheck_json(o));
 	ctl_reply_ok(req, r);
 }
 
