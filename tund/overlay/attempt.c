@@ -351,6 +351,13 @@ static void attempt_progress(struct overlay *o, struct attempt *a)
 	}
 }
 
+uint64_t attempt_next(const struct attempt_set *s, uint64_t next)
+{
+	for (int i = 0; i < s->n; i++)
+		next = timers_attempt_next(s->a[i], next);
+	return next;
+}
+
 /* Gives up on attempts that got no answer, resends what is due. */
 void attempt_tick(struct overlay *o, uint64_t now)
 {

@@ -33,6 +33,8 @@ void attempt_initiate(struct overlay *o, struct peer *p);
 void attempt_free(struct overlay *o, struct attempt *a);
 /* Gives up on attempts that got no answer, resends what is due. */
 void attempt_tick(struct overlay *o, uint64_t now);
+/* The earliest of next and when attempt_tick has work. */
+uint64_t attempt_next(const struct attempt_set *s, uint64_t next);
 void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
 void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
 void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);

@@ -415,12 +415,7 @@ static void overlay_tick(struct overlay *o)
 	uint64_t now = now_ms();
 
 	attempt_tick(o, now);
-	if (now >= o->paths.next_addr_check_ms)
-		paths_check_addresses(o);
-	if (o->paths.bday_close_ms && now >= o->paths.bday_close_ms)
-		paths_bday_close(o, 1);
-	if (o->nat.have_udp && now >= o->nat.next_probe_ms)
-		paths_probe(o);
+	paths_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		paths_tick_peer(o, p, now);
 		if (p->prev && timers_session_expired(&tc, p->prev, now)) {
@@ -465,10 +460,8 @@ void overlay_arm(struct overlay *o)
 {
 	uint64_t now = now_ms(), next = now + TICK_MS;
 
-	for (int i = 0; i < o->att.n; i++)
-		next = timers_attempt_next(o->att.a[i], next);
-	if (o->nat.have_udp && o->nat.next_probe_ms < next)
-		next = o->nat.next_probe_ms;
+	next = attempt_next(&o->att, next);
+	next = paths_next(o, next);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
 		next = timers_peer_next(p, next, now);
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)

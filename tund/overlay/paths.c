@@ -322,6 +322,23 @@ void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 	}
 }
 
+/* ------------------------------------------------------ the timer */
+
+void paths_tick(struct overlay *o, uint64_t now)
+{
+	if (now >= o->paths.next_addr_check_ms)
+		paths_check_addresses(o);
+	if (o->paths.bday_close_ms && now >= o->paths.bday_close_ms)
+		paths_bday_close(o, 1);
+	if (o->nat.have_udp && now >= o->nat.next_probe_ms)
+		paths_probe(o);
+}
+
+uint64_t paths_next(const struct overlay *o, uint64_t next)
+{
+	return o->nat.have_udp && o->nat.next_probe_ms < next ? o->nat.next_probe_ms : next;
+}
+
 /* ------------------------------------------------ address changes */
 
 /* FNV-1a over our interfaces' addresses, the overlay's own excluded. */

@@ -65,6 +65,10 @@ void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struc
 /* The authority introduced p: punch, and start a birthday round if one
  * side's NAT maps each destination anew. */
 void paths_punch_start(struct overlay *o, struct peer *p);
+/* On the loop timer: our addresses, birthday sockets, probes; and the
+ * earliest of next and when paths_tick has work. */
+void paths_tick(struct overlay *o, uint64_t now);
+uint64_t paths_next(const struct overlay *o, uint64_t next);
 /* Path upkeep for p on the loop timer. */
 void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
 /* Closes the birthday sockets; keep_used keeps those a peer's path uses. */
