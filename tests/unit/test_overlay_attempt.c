@@ -1,14 +1,17 @@
 /* Handshake attempts without sockets (tund/overlay/attempt.c, timers.c):
  * where HELLOs go and when, giving up, the per-source cap on responder
- * handshakes, finding the attempt a segment belongs to, and the address
- * a cookie is bound to. */
+ * handshakes, finding the attempt a segment belongs to, the address a
+ * cookie is bound to, and which completed handshakes get no session. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "netstack/udp.h"
 #include "tests/unit/harness.h"
+#include "tund/conf/config.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/peer.h"
+#include "tund/overlay/policy.h"
 #include "tund/overlay/timers.h"
 
 #define T0 1000000ull
@@ -179,6 +182,62 @@ static void test_cookie_addr(void)
 	CHECK(!udp_addr_equal(&a1, &ax));
 }
 
+static struct cert_info cert(const char *identity, uint8_t last, const char *serial)
+{
+	struct cert_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	snprintf(ci.identity, sizeof(ci.identity), "%s", identity);
+	ci.v4[0] = 100;
+	ci.v4[1] = 64;
+	ci.v4[3] = last;
+	snprintf(ci.serial, sizeof(ci.serial), "%s", serial);
+	return ci;
+}
+
+static void test_verdict(void)
+{
+	static struct config cfg;
+	static const uint8_t own[4] = { 100, 64, 0, 1 };
+	struct peer_table *t;
+	struct peer *carol;
+	struct cert_info bob = cert("bob@example.com", 2, "b0b"), ci;
+	char err[256] = "";
+
+	CHECK_INT(peer_table_init(&t), 0);
+	cfg.n_refuse = 2;
+	strcpy(cfg.refuse[0], "*@evil.org");
+	strcpy(cfg.refuse[1], "mallory@example.com");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &bob, err, sizeof(err)), ATTEMPT_ACCEPT);
+	/* Revoked: refused either way. */
+	peer_revoked_add(t, "b0b");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
+	/* Policy refuses callers only: a peer we called ourselves is fine. */
+	ci = cert("eve@evil.org", 3, "e0e");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	ci = cert("mallory@example.com", 4, "a11");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
+	CHECK(!policy_allows(&cfg, "mallory@example.com"));
+	CHECK(policy_allows(&cfg, "mallory@example.org"));
+	CHECK(policy_allows(&cfg, "evil.org"));		/* no user part: no domain rule */
+	/* Our own address, or one another peer holds: refused, and why. */
+	ci = cert("dave@other.org", 1, "d0d");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_STR(err, "dave@other.org's address 100.64.0.1 is this node's own");
+	carol = peer_add(t, "carol@example.com");
+	carol->ci = cert("carol@example.com", 5, "c0c");
+	carol->have_cert = 1;
+	ci = cert("dave@other.org", 5, "d0d");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_STR(err, "dave@other.org's address 100.64.0.5 clashes with carol@example.com");
+	/* Carol's own new certificate with her old address is no clash. */
+	ci = cert("carol@example.com", 5, "c1c");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, carol, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	peer_table_free(t);
+}
+
 int main(void)
 {
 	RUN(test_hello_targets);
@@ -186,5 +245,6 @@ int main(void)
 	RUN(test_per_source_cap);
 	RUN(test_find);
 	RUN(test_cookie_addr);
+	RUN(test_verdict);
 	return HARNESS_END();
 }

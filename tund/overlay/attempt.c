@@ -25,6 +25,7 @@
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/policy.h"
 
 
 /* ------------------------------------------ decisions (attempt.h) */
@@ -45,6 +46,20 @@ int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_
 		out[n++].relay = p->relay_id;
 	}
 	return n;
+}
+
+enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *cfg,
+    const uint8_t own_v4[4], int initiator, const struct peer *p, const struct cert_info *ci,
+    char *err, size_t errlen)
+{
+	if (peer_revoked(t, ci->serial))
+		return ATTEMPT_REVOKED;
+	/* We called the initiator's peer ourselves: policy is for callers. */
+	if (!initiator && !policy_allows(cfg, ci->identity))
+		return ATTEMPT_REFUSED;
+	if (peer_v4_clash(t, own_v4, p, ci, err, errlen))
+		return ATTEMPT_CLASH;
+	return ATTEMPT_ACCEPT;
 }
 
 int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
@@ -274,26 +289,29 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		attempt_free(o, a);
 		return -1;
 	}
-	if (peer_revoked(o->peers, ci.serial)) {
+	p = a->peer ? a->peer : peer_find(o->peers, ci.identity);
+	switch (attempt_verdict(o->peers, o->cfg, o->v4, a->initiator, p, &ci, peer_id, sizeof(peer_id))) {
+	case ATTEMPT_REVOKED:
 		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
 			timers_handshake_backoff(a->peer, now_ms());
 		attempt_free(o, a);
 		return -1;
-	}
-	if (!a->initiator && !overlay_policy_allows(o, ci.identity)) {
+	case ATTEMPT_REFUSED:
 		log_info("handshake: refusing %s (policy)", ci.identity);
 		attempt_free(o, a);
 		return -1;
-	}
-	p = a->peer ? a->peer : peer_add(o->peers, ci.identity);
-	if (p && overlay_v4_clash(o, p, &ci, peer_id, sizeof(peer_id))) {
+	case ATTEMPT_CLASH:
 		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
 		attempt_free(o, a);
-		if (!p->have_cert && !p->cur && !p->init)
+		if (p && !p->have_cert && !p->cur && !p->init)
 			peer_remove(o->peers, p);
 		return -1;
+	case ATTEMPT_ACCEPT:
+		break;
 	}
+	if (!p)
+		p = peer_add(o->peers, ci.identity);
 	s = p ? attempt_session_from(o, a, peer_id) : NULL;
 	if (!s) {
 		attempt_free(o, a);

@@ -15,7 +15,9 @@
 
 #include "tund/overlay/peer.h"
 
+struct config;
 struct overlay;
+struct peer_table;
 
 #define ATTEMPT_MAX		256	/* handshakes in flight, all peers */
 #define ATTEMPT_MAX_PER_SOURCE	8	/* responder handshakes one address may hold */
@@ -39,6 +41,14 @@ void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const str
 void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
 void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
 
+/* Whether a peer whose handshake completed with certificate ci may have
+ * a session: not if ci is revoked, not (as responder) if our policy
+ * refuses it, not if its IPv4 is ours or another peer's (err says whose).
+ * p is the peer ci names, if we know it already. */
+enum attempt_verdict { ATTEMPT_ACCEPT, ATTEMPT_REVOKED, ATTEMPT_REFUSED, ATTEMPT_CLASH };
+enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *cfg,
+    const uint8_t own_v4[4], int initiator, const struct peer *p, const struct cert_info *ci,
+    char *err, size_t errlen);
 /* Where the HELLOs of initiation a to p go now, in order: the birthday
  * socket the peer's probe reached, every direct candidate, then the relay
  * once direct had its chance (or at once, with nothing direct). Returns

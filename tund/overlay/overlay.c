@@ -33,6 +33,7 @@
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/policy.h"
 #include "tund/priv/privclient.h"
 
 #define TICK_MS			500
@@ -65,29 +66,6 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 	for (int i = 0; i < p->ci.n_routes; i++)
 		route_table_insert(o->routes, p->ci.routes[i].family, p->ci.routes[i].addr,
 		    p->ci.routes[i].plen, p);
-}
-
-/* Another live peer (or we) already holds ci's IPv4? Pools are per
- * domain, so two domains can hand out the same address; the first one
- * keeps it and the newcomer is refused, loudly. */
-int overlay_v4_clash(struct overlay *o, const struct peer *p, const struct cert_info *ci,
-    char *err, size_t errlen)
-{
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, ci->v4, a, sizeof(a));
-	if (memcmp(ci->v4, o->v4, 4) == 0) {
-		snprintf(err, errlen, "%.100s's address %s is this node's own", ci->identity, a);
-		return 1;
-	}
-	for (struct peer *q = peer_first(o->peers); q; q = q->next) {
-		if (q != p && q->have_cert && memcmp(q->ci.v4, ci->v4, 4) == 0) {
-			snprintf(err, errlen, "%.100s's address %s clashes with %.100s", ci->identity, a,
-			    q->identity);
-			return 1;
-		}
-	}
-	return 0;
 }
 
 void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
@@ -165,7 +143,7 @@ struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlin
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (overlay_v4_clash(o, p, &ci, err, errlen)) {
+	if (peer_v4_clash(o->peers, o->v4, p, &ci, err, errlen)) {
 		log_warnx("refusing %s: %s", ci.identity, err);
 		if (!p->have_cert)
 			peer_remove(o->peers, p);
@@ -344,19 +322,6 @@ static void overlay_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 	overlay_arm(o);
 }
 
-/* Does our policy let identity connect to us? */
-int overlay_policy_allows(struct overlay *o, const char *identity)
-{
-	const char *at = strchr(identity, '@');
-
-	for (int i = 0; i < o->cfg->n_refuse; i++) {
-		const char *r = o->cfg->refuse[i];
-		if (strcmp(r, identity) == 0 || (r[0] == '*' && at && strcmp(r + 1, at) == 0))
-			return 0;
-	}
-	return 1;
-}
-
 /* Someone asked the authority for us. Answer only after checking them,
  * and start punching towards them so their HELLOs get through our NAT. */
 static void overlay_link_broker(void *arg, uint32_t id, const struct authlink_peer *caller)
@@ -367,7 +332,7 @@ static void overlay_link_broker(void *arg, uint32_t id, const struct authlink_pe
 	char err[256];
 	struct peer *p;
 
-	if (!overlay_policy_allows(o, caller->identity)) {
+	if (!policy_allows(o->cfg, caller->identity)) {
 		log_info("refusing a connection from %s (policy)", caller->identity);
 		authlink_broker_answer(lk->al, id, 0);
 		return;

@@ -89,11 +89,6 @@ static inline struct timers_cfg overlay_timers_cfg(const struct overlay *o)
 /* Re-arms the loop timer for the earliest deadline; call after an event
  * that may have armed one. */
 void overlay_arm(struct overlay *o);
-/* Does our policy let identity connect to us? */
-int overlay_policy_allows(struct overlay *o, const char *identity);
-/* 1 (with a message in err) if ci's IPv4 is ours or another peer's. */
-int overlay_v4_clash(struct overlay *o, const struct peer *p, const struct cert_info *ci,
-    char *err, size_t errlen);
 /* Takes ci as p's certificate and routes what it binds to p. */
 void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci);
 /* NULL if no authority for identity's domain is configured. */

@@ -137,6 +137,11 @@ void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
 void peer_queue_clear(struct peer *p);
 
+/* 1 (with a message in err) if ci's IPv4 is own_v4 or that of a peer
+ * other than p. */
+int peer_v4_clash(struct peer_table *t, const uint8_t own_v4[4], const struct peer *p,
+    const struct cert_info *ci, char *err, size_t errlen);
+
 /* Revoked certificate serials, as the authority reported them. */
 void peer_revoked_add(struct peer_table *t, const char *serial);
 int peer_revoked(const struct peer_table *t, const char *serial);
