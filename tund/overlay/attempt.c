@@ -201,7 +201,6 @@ void attempt_initiate(struct overlay *o, struct peer *p)
 	p->init = a;
 	log_debug("handshake with %s: sending HELLO to %d endpoint(s)", p->identity, p->n_eps);
 	attempt_send_hellos(o, p, a);
-	overlay_arm(o);
 }
 
 /* Sends whatever the handshake has to send. */

@@ -30,7 +30,8 @@ struct attempt_set {
 	struct attempt *a[ATTEMPT_MAX];
 };
 
-/* Starts a handshake with p unless one runs or a backoff holds it. */
+/* Starts a handshake with p unless one runs or a backoff holds it; the
+ * caller re-arms the loop timer (overlay_arm) for its resends. */
 void attempt_initiate(struct overlay *o, struct peer *p);
 void attempt_free(struct overlay *o, struct attempt *a);
 /* Gives up on attempts that got no answer, resends what is due. */

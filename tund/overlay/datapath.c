@@ -344,19 +344,18 @@ static void datapath_udp_io_gro(struct overlay *o, int fd)
 		if (n < UDP_GRO_MAX)
 			break;
 	}
-	overlay_arm(o);
 }
 
-void datapath_udp_io(struct loop_io *io, uint32_t events)
+void datapath_rx_udp(struct overlay *o)
 {
-	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.udp_io));
+	int fd = o->io.udp_io.fd;
 
 	if (o->io.grx) {
-		datapath_udp_io_gro(o, io->fd);
+		datapath_udp_io_gro(o, fd);
 		return;
 	}
 	for (int round = 0; round < 8; round++) {
-		int n = udp_recv_batch(io->fd, o->io.rx);
+		int n = udp_recv_batch(fd, o->io.rx);
 		if (n <= 0)
 			break;
 		o->io.rxq_on = 1;
@@ -371,7 +370,6 @@ void datapath_udp_io(struct loop_io *io, uint32_t events)
 		if (n < UDP_BATCH_MAX)
 			break;
 	}
-	overlay_arm(o);
 }
 
 /* ------------------------------------------------------ from q2q0 */
@@ -403,12 +401,10 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 	}
 }
 
-void datapath_tun_io(struct loop_io *io, uint32_t events)
+void datapath_rx_tun(struct overlay *o)
 {
-	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.tun_io));
-
 	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(io->fd, o->io.tunbuf, sizeof(o->io.tunbuf));
+		ssize_t n = read(o->io.tun_io.fd, o->io.tunbuf, sizeof(o->io.tunbuf));
 		int nseg = 1;
 
 		if (n <= 0)
@@ -430,5 +426,4 @@ void datapath_tun_io(struct loop_io *io, uint32_t events)
 			datapath_tun_packet(o, o->io.segs[k], o->io.seglen[k]);
 	}
 	datapath_flush(o);
-	overlay_arm(o);
 }

@@ -73,9 +73,10 @@ void datapath_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len);
 /* One datagram from the data port, a birthday socket or the relay; DATA
  * is decrypted in place, so b must stay writable. */
 void datapath_rx(struct overlay *o, uint8_t *b, size_t len, const struct ep *from);
-/* Event loop callbacks for o->io.udp_io and o->io.tun_io. */
-void datapath_udp_io(struct loop_io *io, uint32_t events);
-void datapath_tun_io(struct loop_io *io, uint32_t events);
+/* What the data port and q2q0 hold now, read in batches and handled
+ * (the loop's callbacks, in overlay.c, call these). */
+void datapath_rx_udp(struct overlay *o);
+void datapath_rx_tun(struct overlay *o);
 
 /* One DATA datagram b (len bytes) from `from`, decrypted in place: the
  * plaintext is at b + WIRE_DATA_HDR_LEN. Returns its length (0: a

@@ -433,6 +433,32 @@ void overlay_arm(struct overlay *o)
 		loop_timer_arm(o->loop, &o->timer, next);
 }
 
+/* The loop's callbacks: the files below read and decide, and the timer
+ * is re-armed here, once the event is handled. */
+static void overlay_udp_io(struct loop_io *io, uint32_t events)
+{
+	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.udp_io));
+
+	datapath_rx_udp(o);
+	overlay_arm(o);
+}
+
+static void overlay_tun_io(struct loop_io *io, uint32_t events)
+{
+	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.tun_io));
+
+	datapath_rx_tun(o);
+	overlay_arm(o);
+}
+
+static void overlay_bday_io(struct loop_io *io, uint32_t events)
+{
+	struct paths_bday_sock *bs = (struct paths_bday_sock *)io;
+
+	paths_rx_bday(bs);
+	overlay_arm(bs->o);
+}
+
 /* ------------------------------------------------------ up / down */
 
 static int overlay_add_ca(const char *domain, const uint8_t *der, size_t len, void *arg)
@@ -511,8 +537,9 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	o->cfg = cfg;
 	o->node = n;
 	o->io.tun_io.fd = o->io.udp_io.fd = -1;
-	o->io.tun_io.fn = datapath_tun_io;
-	o->io.udp_io.fn = datapath_udp_io;
+	o->io.tun_io.fn = overlay_tun_io;
+	o->io.udp_io.fn = overlay_udp_io;
+	o->paths.bday_io_fn = overlay_bday_io;
 	o->timer.fn = overlay_timer;
 	o->mtu = cfg->mtu;
 	if (o->mtu > UDP_BUF_SIZE - DATAPATH_OVERHEAD)

@@ -130,15 +130,14 @@ static int paths_we_are_hard(const struct overlay *o)
 	    !udp_addr_equal(&o->nat.reflexive[0], &o->nat.reflexive[1]);
 }
 
-static void paths_bday_io(struct loop_io *io, uint32_t events)
+void paths_rx_bday(struct paths_bday_sock *bs)
 {
-	struct paths_bday_sock *bs = (struct paths_bday_sock *)io;
 	struct overlay *o = bs->o;
 
 	for (int i = 0; i < 16; i++) {
 		struct sockaddr_in6 sa;
 		socklen_t sl = sizeof(sa);
-		ssize_t n = recvfrom(io->fd, o->io.one_buf, sizeof(o->io.one_buf), 0, (struct sockaddr *)&sa, &sl);
+		ssize_t n = recvfrom(bs->io.fd, o->io.one_buf, sizeof(o->io.one_buf), 0, (struct sockaddr *)&sa, &sl);
 		struct ep from = { .sock = bs->idx };
 
 		if (n <= 0)
@@ -148,7 +147,6 @@ static void paths_bday_io(struct loop_io *io, uint32_t events)
 		datapath_rx(o, o->io.one_buf, (size_t)n, &from);
 	}
 	datapath_flush(o);
-	overlay_arm(o);
 }
 
 void paths_bday_close(struct overlay *o, int keep_used)
@@ -186,7 +184,7 @@ static void paths_bday_open(struct overlay *o, struct peer *p)
 			if (udp_open(0, &fd) < 0)
 				break;
 			o->paths.bday[i].io.fd = fd;
-			o->paths.bday[i].io.fn = paths_bday_io;
+			o->paths.bday[i].io.fn = o->paths.bday_io_fn;
 			o->paths.bday[i].o = o;
 			o->paths.bday[i].idx = i;
 			if (loop_add(o->loop, &o->paths.bday[i].io, EPOLLIN) < 0) {

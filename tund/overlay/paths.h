@@ -54,6 +54,7 @@ struct paths_local {
 	struct paths_bday_sock bday[PATHS_BDAY_SOCKETS + 1];
 	int n_bday;
 	uint64_t bday_close_ms;
+	void (*bday_io_fn)(struct loop_io *io, uint32_t events);	/* the loop's, for new sockets */
 	uint64_t addr_hash;
 	uint64_t next_addr_check_ms;
 };
@@ -71,6 +72,8 @@ void paths_tick(struct overlay *o, uint64_t now);
 uint64_t paths_next(const struct overlay *o, uint64_t next);
 /* Path upkeep for p on the loop timer. */
 void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
+/* What birthday socket bs holds now, handled (for the loop's callback). */
+void paths_rx_bday(struct paths_bday_sock *bs);
 /* Closes the birthday sockets; keep_used keeps those a peer's path uses. */
 void paths_bday_close(struct overlay *o, int keep_used);
 /* Re-registers with the authorities if our local addresses changed. */
