@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tund/authority/authority.h"
 #include "tund/ctl/control.h"
+#include "tund/ctl/overlay_json.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
 #include "tund/node/node.h"
@@ -37,6 +39,37 @@ static int arg_str(struct ctl_req *req, json_object *args, const char *key, int 
 	return 0;
 }
 
+/* The overlay's answer codes as the control protocol's exit codes. */
+static int overlay_exit_code(int code)
+{
+	return code == OVERLAY_EUSAGE ? CTL_EXIT_USAGE : CTL_EXIT_FAIL;
+}
+
+static void overlay_status_json(struct overlay *ov, json_object *o)
+{
+	struct overlay_status_info st;
+
+	overlay_status_info(ov, &st);
+	overlay_json_status(&st, o);
+}
+
+/* Answers from the overlay, for a request kept waiting (arg). */
+static void reply_peer(void *arg, int code, const char *msg, const struct overlay_peer_info *p)
+{
+	if (code)
+		ctl_reply_err(arg, overlay_exit_code(code), "%s", msg);
+	else
+		ctl_reply_ok(arg, overlay_json_peer(p));
+}
+
+static void reply_ping(void *arg, int code, const char *msg, const struct overlay_ping_info *pi)
+{
+	if (code)
+		ctl_reply_err(arg, overlay_exit_code(code), "%s", msg);
+	else
+		ctl_reply_ok(arg, overlay_json_ping(pi));
+}
+
 static void cmd_status(struct daemon *d, struct ctl_req *req, json_object *args)
 {
 	json_object *o = json_object_new_object();
@@ -47,7 +80,7 @@ static void cmd_status(struct daemon *d, struct ctl_req *req, json_object *args)
 	json_object_object_add(o, "interface", json_object_new_string(d->cfg.interface));
 	node_status(d->node, o);
 	if (d->overlay)
-		overlay_status(d->overlay, o);
+		overlay_status_json(d->overlay, o);
 	else
 		json_object_object_add(o, "up", json_object_new_boolean(0));
 	if (d->authority) {
@@ -157,7 +190,7 @@ static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 	node_set_want_up(d->node, 1);
 	o = json_object_new_object();
 	node_status(d->node, o);
-	overlay_status(d->overlay, o);
+	overlay_status_json(d->overlay, o);
 	ctl_reply_ok(req, o);
 }
 
@@ -181,8 +214,19 @@ static int need_up(struct daemon *d, struct ctl_req *req)
 
 static void cmd_peers(struct daemon *d, struct ctl_req *req, json_object *args)
 {
-	if (need_up(d, req) == 0)
-		overlay_peers(d->overlay, req);
+	struct overlay_peer_info *ps;
+	struct overlay_nat_info nat;
+	int n;
+
+	if (need_up(d, req) < 0)
+		return;
+	if (overlay_peers_info(d->overlay, &ps, &n) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		return;
+	}
+	overlay_nat_info(d->overlay, &nat);
+	ctl_reply_ok(req, overlay_json_peers(ps, n, &nat));
+	free(ps);
 }
 
 static void cmd_resolve(struct daemon *d, struct ctl_req *req, json_object *args)
@@ -190,21 +234,33 @@ static void cmd_resolve(struct daemon *d, struct ctl_req *req, json_object *args
 	const char *id;
 
 	if (arg_str(req, args, "identity", 1, &id) == 0 && need_up(d, req) == 0)
-		overlay_resolve(d->overlay, req, id);
+		overlay_resolve(d->overlay, id, reply_peer, req);
 }
 
 static void cmd_whois(struct daemon *d, struct ctl_req *req, json_object *args)
 {
+	struct overlay_peer_info p;
 	const char *addr;
+	char err[512];
+	int self, code;
 
-	if (arg_str(req, args, "address", 1, &addr) == 0 && need_up(d, req) == 0)
-		overlay_whois(d->overlay, req, addr);
+	if (arg_str(req, args, "address", 1, &addr) < 0 || need_up(d, req) < 0)
+		return;
+	code = overlay_whois(d->overlay, addr, &p, &self, err, sizeof(err));
+	if (code)
+		ctl_reply_err(req, overlay_exit_code(code), "%s", err);
+	else
+		ctl_reply_ok(req, self ? overlay_json_self(p.identity) : overlay_json_peer(&p));
 }
 
 static void cmd_netcheck(struct daemon *d, struct ctl_req *req, json_object *args)
 {
-	if (need_up(d, req) == 0)
-		overlay_netcheck(d->overlay, req);
+	struct overlay_nat_info nat;
+
+	if (need_up(d, req) < 0)
+		return;
+	overlay_nat_info(d->overlay, &nat);
+	ctl_reply_ok(req, overlay_json_nat(&nat));
 }
 
 static void cmd_ping(struct daemon *d, struct ctl_req *req, json_object *args)
@@ -212,7 +268,7 @@ static void cmd_ping(struct daemon *d, struct ctl_req *req, json_object *args)
 	const char *id;
 
 	if (arg_str(req, args, "identity", 1, &id) == 0 && need_up(d, req) == 0)
-		overlay_ping(d->overlay, req, id);
+		overlay_ping(d->overlay, id, reply_ping, req);
 }
 
 static const struct {

@@ -21,20 +21,109 @@
 
 #include "netstack/handshake.h"
 #include "tund/base/log.h"
+#include "tund/overlay/attempt.h"
+#include "tund/overlay/datapath.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/policy.h"
 
-#define HELLO_RETRY_MS		1000
-#define ATTEMPT_GIVEUP_MS	10000
-#define INIT_BACKOFF_MS		2000
-#define RELAY_HELLO_AFTER_MS	1000	/* direct HELLOs first, then the relay too */
+
+/* ------------------------------------------ decisions (attempt.h) */
+
+int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_t now,
+    struct ep *out, int cap)
+{
+	int n = 0;
+
+	if (p->have_bday_ep && n < cap)
+		out[n++] = p->bday_ep;
+	for (int i = 0; i < p->n_eps && n < cap; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n++].sa = p->eps[i];
+	}
+	if (p->relay_id && timers_relay_hello_due(a, p->n_eps, now) && n < cap) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n++].relay = p->relay_id;
+	}
+	return n;
+}
+
+enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *cfg,
+    const uint8_t own_v4[4], int initiator, const struct peer *p, const struct cert_info *ci,
+    char *err, size_t errlen)
+{
+	if (peer_revoked(t, ci->serial))
+		return ATTEMPT_REVOKED;
+	/* We called the initiator's peer ourselves: policy is for callers. */
+	if (!initiator && !policy_allows(cfg, ci->identity))
+		return ATTEMPT_REFUSED;
+	if (peer_v4_clash(t, own_v4, p, ci, err, errlen))
+		return ATTEMPT_CLASH;
+	return ATTEMPT_ACCEPT;
+}
+
+int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct ep *e = &s->a[i]->ep;
+
+		if (s->a[i]->initiator || s->a[i]->stage == AT_FLUSH)
+			continue;
+		if (from->relay ? e->relay == from->relay :
+		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
+			n++;
+	}
+	return n;
+}
+
+int attempt_source_allowed(const struct attempt_set *s, const struct ep *from)
+{
+	return attempt_responders_from(s, from) < ATTEMPT_MAX_PER_SOURCE;
+}
+
+struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote)
+{
+	for (int i = 0; i < s->n; i++) {
+		struct attempt *a = s->a[i];
+		if (!a->initiator && a->remote_index == remote && ep_equal(&a->ep, from))
+			return a;
+	}
+	return NULL;
+}
+
+struct attempt *attempt_find_flushing(const struct attempt_set *s, uint32_t local_index)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->a[i]->stage == AT_FLUSH && s->a[i]->local_index == local_index)
+			return s->a[i];
+	return NULL;
+}
+
+/* The relay proves the relayed node is registered; the cookie still
+ * proves it receives, at an address that names it. */
+struct sockaddr_in6 attempt_cookie_addr(const struct ep *e)
+{
+	struct sockaddr_in6 sa = e->sa;
+
+	if (e->relay) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6_family = AF_INET6;
+		sa.sin6_addr.s6_addr[0] = 0xfe;
+		sa.sin6_addr.s6_addr[1] = 0x80;
+		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
+	}
+	return sa;
+}
 
 /* ------------------------------------------------------- attempts */
 
-void ov_attempt_free(struct overlay *o, struct attempt *a)
+void attempt_free(struct overlay *o, struct attempt *a)
 {
-	for (int i = 0; i < o->n_attempts; i++) {
-		if (o->attempts[i] == a) {
-			o->attempts[i] = o->attempts[--o->n_attempts];
+	for (int i = 0; i < o->att.n; i++) {
+		if (o->att.a[i] == a) {
+			o->att.a[i] = o->att.a[--o->att.n];
 			break;
 		}
 	}
@@ -47,11 +136,11 @@ void ov_attempt_free(struct overlay *o, struct attempt *a)
 	free(a);
 }
 
-static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
+static struct attempt *attempt_new(struct overlay *o, int initiator)
 {
 	struct attempt *a;
 
-	if (o->n_attempts >= MAX_ATTEMPTS)
+	if (o->att.n >= ATTEMPT_MAX)
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -63,74 +152,59 @@ static struct attempt *ov_attempt_new(struct overlay *o, int initiator)
 		free(a);
 		return NULL;
 	}
-	o->attempts[o->n_attempts++] = a;
+	o->att.a[o->att.n++] = a;
 	return a;
 }
 
-static void ov_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
+static void attempt_send_hellos(struct overlay *o, struct peer *p, struct attempt *a)
 {
 	struct wire_hello h;
 	uint8_t key[COOKIE_KEY_LEN];
+	struct ep to[ATTEMPT_HELLO_TARGETS];
+	int nto;
 
 	memset(&h, 0, sizeof(h));
 	h.sender_index = a->local_index;
 	memcpy(h.nonce, a->nonce, sizeof(h.nonce));
 	cookie_mac1_key(p->identity, key);
-	for (int i = -1; i <= p->n_eps; i++) {
-		struct ep to = { .sock = 0 };
-		uint8_t *b;
+	nto = attempt_hello_targets(p, a, now_ms(), to, ATTEMPT_HELLO_TARGETS);
+	for (int i = 0; i < nto; i++) {
+		uint8_t *b = datapath_tx_slot(o, &to[i]);
 		int n;
 
-		if (i < 0) {
-			/* The birthday socket the peer's probe reached, first. */
-			if (!p->have_bday_ep)
-				continue;
-			to = p->bday_ep;
-		} else if (i < p->n_eps) {
-			to.sa = p->eps[i];
-		} else {
-			/* The relay too, once direct had its chance (or there is
-			 * nothing direct to try). */
-			if (!p->relay_id || (p->n_eps && now_ms() - a->started_ms < RELAY_HELLO_AFTER_MS))
-				break;
-			to.relay = p->relay_id;
-		}
-		b = ov_tx_slot(o, &to);
 		if (!b || (n = wire_build_hello(&h, b, UDP_BUF_SIZE)) < 0)
 			continue;
 		cookie_mac1_stamp(key, b, WIRE_HELLO_MAC1_OFF);
-		ov_tx_commit(o, (size_t)n);
+		datapath_tx_commit(o, (size_t)n);
 	}
-	ov_flush_tx(o);
-	/* Faster at first: a punch needs both sides' packets to cross. */
-	a->next_hello_ms = now_ms() + (now_ms() - a->started_ms < 3000 ? HELLO_RETRY_MS / 4 : HELLO_RETRY_MS);
+	datapath_flush(o);
+	timers_hello_sent(a, now_ms());
 }
 
-void ov_start_initiation(struct overlay *o, struct peer *p)
+void attempt_initiate(struct overlay *o, struct peer *p)
 {
 	struct attempt *a;
 
-	if (p->init || now_ms() < p->next_init_ms)
+	if (p->init || timers_init_held(p, now_ms()))
 		return;
 	if (p->n_eps == 0 && !p->relay_id)
 		return;		/* nowhere to send: a lookup will tell */
-	a = ov_attempt_new(o, 1);
+	a = attempt_new(o, 1);
 	if (!a)
 		return;
 	a->peer = p;
 	a->stage = AT_HELLO;
 	if (getrandom(a->nonce, sizeof(a->nonce), 0) != sizeof(a->nonce)) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return;
 	}
 	p->init = a;
 	log_debug("handshake with %s: sending HELLO to %d endpoint(s)", p->identity, p->n_eps);
-	ov_send_hellos(o, p, a);
-	ov_arm(o);
+	attempt_send_hellos(o, p, a);
 }
 
 /* Sends whatever the handshake has to send. */
-static void ov_pump(struct overlay *o, struct attempt *a)
+static void attempt_pump(struct overlay *o, struct attempt *a)
 {
 	struct stream_seg seg;
 	uint64_t now = now_ms();
@@ -139,7 +213,7 @@ static void ov_pump(struct overlay *o, struct attempt *a)
 
 	while (hs_poll(a->hs, now, &seg) == 1) {
 		struct wire_hs h;
-		uint8_t *b = ov_tx_slot(o, &a->ep);
+		uint8_t *b = datapath_tx_slot(o, &a->ep);
 		int n;
 
 		if (!b)
@@ -162,14 +236,14 @@ static void ov_pump(struct overlay *o, struct attempt *a)
 			have_key = 1;
 			cookie_mac1_stamp(mkey, b, WIRE_HS_MAC1_OFF);
 		}
-		ov_tx_commit(o, (size_t)n);
+		datapath_tx_commit(o, (size_t)n);
 	}
-	ov_flush_tx(o);
+	datapath_flush(o);
 }
 
 /* Session keys from a completed handshake; the session takes over the
  * attempt's local index, which the peer already uses to reach us. */
-static struct session *ov_session_from(struct overlay *o, struct attempt *a, char *peer_id)
+static struct session *attempt_session_from(struct overlay *o, struct attempt *a, char *peer_id)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	size_t clen = 0;
@@ -194,16 +268,16 @@ static struct session *ov_session_from(struct overlay *o, struct attempt *a, cha
 	return s;
 }
 
-static void ov_session_ready(struct overlay *o, struct peer *p)
+static void attempt_session_ready(struct overlay *o, struct peer *p)
 {
-	ov_flush_queue(o, p);
-	ov_waiters_session(o, p);
+	datapath_flush_queue(o, p);
+	ovctl_session_ready(o, p);
 }
 
 /* A handshake finished: both sides have accepted each other (the
  * responder's final "ok" record tells the initiator). Make the session.
  * Returns -1 if the peer was refused and a is freed, else 0. */
-static int ov_attempt_done(struct overlay *o, struct attempt *a)
+static int attempt_done(struct overlay *o, struct attempt *a)
 {
 	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN];
 	struct cert_info ci;
@@ -211,32 +285,35 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	struct session *s;
 
 	if (hs_peer_info(a->hs, &ci) < 0) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
 	}
-	if (peer_revoked(o->peers, ci.serial)) {
+	p = a->peer ? a->peer : peer_find(o->peers, ci.identity);
+	switch (attempt_verdict(o->peers, o->cfg, o->v4, a->initiator, p, &ci, peer_id, sizeof(peer_id))) {
+	case ATTEMPT_REVOKED:
 		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
-			a->peer->next_init_ms = now_ms() + INIT_BACKOFF_MS;
-		ov_attempt_free(o, a);
+			timers_handshake_backoff(a->peer, now_ms());
+		attempt_free(o, a);
 		return -1;
-	}
-	if (!a->initiator && !ov_policy_allows(o, ci.identity)) {
+	case ATTEMPT_REFUSED:
 		log_info("handshake: refusing %s (policy)", ci.identity);
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
-	}
-	p = a->peer ? a->peer : peer_add(o->peers, ci.identity);
-	if (p && ov_v4_clash(o, p, &ci, peer_id, sizeof(peer_id))) {
+	case ATTEMPT_CLASH:
 		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
-		ov_attempt_free(o, a);
-		if (!p->have_cert && !p->cur && !p->init)
+		attempt_free(o, a);
+		if (p && !p->have_cert && !p->cur && !p->init)
 			peer_remove(o->peers, p);
 		return -1;
+	case ATTEMPT_ACCEPT:
+		break;
 	}
-	s = p ? ov_session_from(o, a, peer_id) : NULL;
+	if (!p)
+		p = peer_add(o->peers, ci.identity);
+	s = p ? attempt_session_from(o, a, peer_id) : NULL;
 	if (!s) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return -1;
 	}
 	a->stage = AT_FLUSH;
@@ -244,17 +321,12 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	if (p->init == a)
 		p->init = NULL;
 	a->peer = NULL;
-	ov_peer_set_cert(o, p, &ci);
+	overlay_peer_set_cert(o, p, &ci);
 	p->ep = a->ep;
 	p->have_ep = 1;
-	if (a->ep.relay) {
-		p->relay_since_ms = now_ms();
-		p->next_direct_probe_ms = now_ms();
-	} else {
-		ov_peer_merge_eps(p, &a->ep.sa, 1);
-		p->last_rx_direct_ms = now_ms();
-	}
-	p->hs_done_ms = now_ms();
+	if (!a->ep.relay)
+		peer_merge_eps(p, &a->ep.sa, 1);
+	timers_handshake_complete(p, a->ep.relay != 0, now_ms());
 	p->hs_done_wall = (int64_t)time(NULL);
 	peer_session_install(o->peers, p, s);
 	ep_format(&a->ep, ep, sizeof(ep));
@@ -264,26 +336,26 @@ static int ov_attempt_done(struct overlay *o, struct attempt *a)
 	log_info("session with %s %s %s (%s)", p->identity, a->ep.relay ? "through the" : "at", ep,
 	    a->initiator ? "initiator" : "responder");
 	if (s->can_send)
-		ov_session_ready(o, p);
+		attempt_session_ready(o, p);
 	return 0;
 }
 
-static void ov_attempt_progress(struct overlay *o, struct attempt *a)
+static void attempt_progress(struct overlay *o, struct attempt *a)
 {
 	const char *why = NULL;
 	enum hs_state st;
 
-	ov_pump(o, a);
+	attempt_pump(o, a);
 	st = hs_state(a->hs, &why);
 	if (st == HS_FAILED) {
 		log_warnx("handshake with %s failed: %s", a->peer ? a->peer->identity : "a peer", why);
 		if (a->peer)
-			a->peer->next_init_ms = now_ms() + INIT_BACKOFF_MS;
-		ov_attempt_free(o, a);
+			timers_handshake_backoff(a->peer, now_ms());
+		attempt_free(o, a);
 		return;
 	}
 	/* A refused peer's attempt is freed: nothing more to do with it. */
-	if (st == HS_DONE && a->stage == AT_TLS && ov_attempt_done(o, a) < 0)
+	if (st == HS_DONE && a->stage == AT_TLS && attempt_done(o, a) < 0)
 		return;
 	if (a->stage == AT_FLUSH && !a->initiator && hs_flushed(a->hs)) {
 		int kind;
@@ -291,60 +363,49 @@ static void ov_attempt_progress(struct overlay *o, struct attempt *a)
 
 		if (s && kind == IDX_SESSION && !s->can_send) {
 			s->can_send = 1;
-			ov_session_ready(o, s->peer);
+			attempt_session_ready(o, s->peer);
 		}
 	}
 }
 
-/* Gives up on attempts that got no answer, resends what is due. */
-void ov_attempts_tick(struct overlay *o, uint64_t now)
+uint64_t attempt_next(const struct attempt_set *s, uint64_t next)
 {
-	for (int i = 0; i < o->n_attempts; i++) {
-		struct attempt *a = o->attempts[i];
+	for (int i = 0; i < s->n; i++)
+		next = timers_attempt_next(s->a[i], next);
+	return next;
+}
 
-		if ((a->stage != AT_FLUSH && now - a->started_ms > ATTEMPT_GIVEUP_MS) ||
-		    (a->stage == AT_FLUSH && now - a->done_ms > 5000)) {
+/* Gives up on attempts that got no answer, resends what is due. */
+void attempt_tick(struct overlay *o, uint64_t now)
+{
+	for (int i = 0; i < o->att.n; i++) {
+		struct attempt *a = o->att.a[i];
+
+		if (timers_attempt_expired(a, now)) {
 			if (a->initiator && a->peer) {
 				log_info("handshake with %s: no answer, giving up for now", a->peer->identity);
-				a->peer->next_init_ms = now + INIT_BACKOFF_MS;
+				timers_handshake_backoff(a->peer, now);
 				peer_queue_clear(a->peer);
 			}
-			ov_attempt_free(o, a);
+			attempt_free(o, a);
 			i--;
 			continue;
 		}
-		if (a->stage == AT_HELLO && now >= a->next_hello_ms)
-			ov_send_hellos(o, a->peer, a);
+		if (timers_hello_due(a, now))
+			attempt_send_hellos(o, a->peer, a);
 		else if (a->hs && hs_next_deadline(a->hs) <= now)
-			ov_attempt_progress(o, a);
-		/* ov_attempt_progress may have freed a: re-check the slot. */
-		if (i < o->n_attempts && o->attempts[i] != a)
+			attempt_progress(o, a);
+		/* attempt_progress may have freed a: re-check the slot. */
+		if (i < o->att.n && o->att.a[i] != a)
 			i--;
 	}
 }
 
 /* ------------------------------------------------------ receiving */
 
-/* The address a cookie is bound to: the sender's, or for the relay a
- * pseudo address naming the relayed node (the relay proves it is
- * registered; the cookie still proves it receives). */
-static struct sockaddr_in6 ov_cookie_addr(const struct ep *e)
+void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
-	struct sockaddr_in6 sa = e->sa;
-
-	if (e->relay) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sin6_family = AF_INET6;
-		sa.sin6_addr.s6_addr[0] = 0xfe;
-		sa.sin6_addr.s6_addr[1] = 0x80;
-		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
-	}
-	return sa;
-}
-
-void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
-{
-	struct sockaddr_in6 ca = ov_cookie_addr(from);
+	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hello h;
 	struct wire_cookie c;
 	uint8_t *out;
@@ -357,15 +418,15 @@ void ov_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const struct e
 	memcpy(c.nonce, h.nonce, sizeof(c.nonce));
 	if (cookie_make(&o->jar, &ca, h.sender_index, now_ms(), c.cookie) < 0)
 		return;
-	out = ov_tx_slot(o, from);
+	out = datapath_tx_slot(o, from);
 	if (!out)
 		return;
 	n = wire_build_cookie(&c, out, UDP_BUF_SIZE);
 	if (n > 0)
-		ov_tx_commit(o, (size_t)n);
+		datapath_tx_commit(o, (size_t)n);
 }
 
-void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct wire_cookie c;
 	struct attempt *a;
@@ -380,52 +441,16 @@ void ov_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct 
 	memcpy(a->cookie, c.cookie, sizeof(a->cookie));
 	a->ep = *from;
 	if (hs_new(o->hs, 1, o->identity, a->peer->identity, now_ms(), &a->hs) < 0) {
-		ov_attempt_free(o, a);
+		attempt_free(o, a);
 		return;
 	}
 	a->stage = AT_TLS;
-	ov_attempt_progress(o, a);
+	attempt_progress(o, a);
 }
 
-static struct attempt *ov_find_responder(struct overlay *o, const struct ep *from, uint32_t remote)
+void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
-	for (int i = 0; i < o->n_attempts; i++) {
-		struct attempt *a = o->attempts[i];
-		if (!a->initiator && a->remote_index == remote && ep_equal(&a->ep, from))
-			return a;
-	}
-	return NULL;
-}
-
-static struct attempt *ov_find_flushing(struct overlay *o, uint32_t local_index)
-{
-	for (int i = 0; i < o->n_attempts; i++)
-		if (o->attempts[i]->stage == AT_FLUSH && o->attempts[i]->local_index == local_index)
-			return o->attempts[i];
-	return NULL;
-}
-
-/* Responder attempts open from the same address (any port; the relay
- * counts as one address per relayed node). */
-static int ov_responders_from(struct overlay *o, const struct ep *from)
-{
-	int n = 0;
-
-	for (int i = 0; i < o->n_attempts; i++) {
-		const struct ep *e = &o->attempts[i]->ep;
-
-		if (o->attempts[i]->initiator || o->attempts[i]->stage == AT_FLUSH)
-			continue;
-		if (from->relay ? e->relay == from->relay :
-		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
-			n++;
-	}
-	return n;
-}
-
-void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
-{
-	struct sockaddr_in6 ca = ov_cookie_addr(from);
+	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hs h;
 	struct attempt *a;
 	int kind = 0;
@@ -438,28 +463,28 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 		if (cookie_mac1_check(o->mac1_key, b, len, WIRE_HS_MAC1_OFF) < 0 ||
 		    cookie_verify(&o->jar, &ca, h.sender_index, h.cookie, now_ms()) < 0)
 			return;
-		a = ov_find_responder(o, from, h.sender_index);
+		a = attempt_find_responder(&o->att, from, h.sender_index);
 		if (!a) {
 			/* A cookie proves an address, not good intent: one address
 			 * may not hold more than a few handshakes open, so it cannot
 			 * crowd out everyone else's. */
-			if (ov_responders_from(o, from) >= MAX_ATTEMPTS_PER_SOURCE)
+			if (!attempt_source_allowed(&o->att, from))
 				return;
-			a = ov_attempt_new(o, 0);
+			a = attempt_new(o, 0);
 			if (!a)
 				return;
 			a->remote_index = h.sender_index;
 			a->ep = *from;
 			a->stage = AT_TLS;
 			if (hs_new(o->hs, 0, o->identity, NULL, now_ms(), &a->hs) < 0) {
-				ov_attempt_free(o, a);
+				attempt_free(o, a);
 				return;
 			}
 		}
 	} else {
 		a = peer_index_get(o->peers, h.receiver_index, &kind);
 		if (a && kind == IDX_SESSION)
-			a = ov_find_flushing(o, h.receiver_index);
+			a = attempt_find_flushing(&o->att, h.receiver_index);
 		else if (kind != IDX_ATTEMPT)
 			a = NULL;
 		if (!a)
@@ -470,5 +495,5 @@ void ov_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *
 			return;
 	}
 	hs_input(a->hs, h.seq, h.ack, h.data, h.data_len, now_ms());
-	ov_attempt_progress(o, a);
+	attempt_progress(o, a);
 }

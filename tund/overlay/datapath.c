@@ -23,254 +23,250 @@
 #include "routing/icmp.h"
 #include "routing/table.h"
 #include "tund/base/log.h"
+#include "tund/overlay/attempt.h"
+#include "tund/overlay/datapath.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/paths.h"
 
 #define TUN_BATCH		64	/* reads per wakeup */
 
 /* -------------------------------------------------------- sending */
 
-void ov_flush_tx(struct overlay *o)
+void datapath_flush(struct overlay *o)
 {
 	int done = 0;
 
-	while (done < o->ntx) {
-		int n = udp_send_batch_gso(o->udp_io.fd, o->tx, o->ntx, &o->gso);
+	while (done < o->io.ntx) {
+		int n = udp_send_batch_gso(o->io.udp_io.fd, o->io.tx, o->io.ntx, &o->io.gso);
 		if (n <= 0)
 			break;
-		if (n < o->ntx) {
+		if (n < o->io.ntx) {
 			/* Socket buffer full: keep order, retry the rest once. */
-			memmove(&o->tx->len[0], &o->tx->len[n], sizeof(o->tx->len[0]) * (size_t)(o->ntx - n));
-			memmove(&o->tx->peer[0], &o->tx->peer[n], sizeof(o->tx->peer[0]) * (size_t)(o->ntx - n));
-			memmove(&o->tx->buf[0], &o->tx->buf[n], sizeof(o->tx->buf[0]) * (size_t)(o->ntx - n));
-			o->ntx -= n;
+			memmove(&o->io.tx->len[0], &o->io.tx->len[n], sizeof(o->io.tx->len[0]) * (size_t)(o->io.ntx - n));
+			memmove(&o->io.tx->peer[0], &o->io.tx->peer[n], sizeof(o->io.tx->peer[0]) * (size_t)(o->io.ntx - n));
+			memmove(&o->io.tx->buf[0], &o->io.tx->buf[n], sizeof(o->io.tx->buf[0]) * (size_t)(o->io.ntx - n));
+			o->io.ntx -= n;
 			continue;
 		}
-		done = o->ntx;
+		done = o->io.ntx;
 	}
-	o->ntx = 0;
+	o->io.ntx = 0;
 }
 
 /* Where the next datagram to `to` is written; NULL if `to` is the relay
  * and we have no relay. Relayed datagrams get their RELAY header on commit. */
-uint8_t *ov_tx_slot(struct overlay *o, const struct ep *to)
+uint8_t *datapath_tx_slot(struct overlay *o, const struct ep *to)
 {
-	if (to->relay && !o->have_udp)
+	if (to->relay && !o->nat.have_udp)
 		return NULL;
 	if (!to->relay && to->sock) {
 		/* Birthday sockets are few and rare: send those one by one. */
-		if (to->sock > o->n_bday || o->bday[to->sock].io.fd < 0)
+		if (to->sock > o->paths.n_bday || o->paths.bday[to->sock].io.fd < 0)
 			return NULL;
-		o->one_sock = to->sock;
-		o->one_to = to->sa;
-		return o->one_buf;
+		o->io.one_sock = to->sock;
+		o->io.one_to = to->sa;
+		return o->io.one_buf;
 	}
-	if (o->ntx == UDP_BATCH_MAX)
-		ov_flush_tx(o);
-	o->tx_relay[o->ntx] = to->relay;
+	if (o->io.ntx == UDP_BATCH_MAX)
+		datapath_flush(o);
+	o->io.tx_relay[o->io.ntx] = to->relay;
 	if (to->relay) {
-		o->tx->peer[o->ntx] = o->auth_udp[0];
-		return o->tx->buf[o->ntx] + AW_RELAY_HDR;
+		o->io.tx->peer[o->io.ntx] = o->nat.auth_udp[0];
+		return o->io.tx->buf[o->io.ntx] + AW_RELAY_HDR;
 	}
-	o->tx->peer[o->ntx] = to->sa;
-	return o->tx->buf[o->ntx];
+	o->io.tx->peer[o->io.ntx] = to->sa;
+	return o->io.tx->buf[o->io.ntx];
 }
 
-void ov_tx_commit(struct overlay *o, size_t len)
+void datapath_tx_commit(struct overlay *o, size_t len)
 {
-	if (o->one_sock) {
-		udp_send_one(o->bday[o->one_sock].io.fd, &o->one_to, o->one_buf, len);
-		o->one_sock = 0;
+	if (o->io.one_sock) {
+		udp_send_one(o->paths.bday[o->io.one_sock].io.fd, &o->io.one_to, o->io.one_buf, len);
+		o->io.one_sock = 0;
 		return;
 	}
-	if (o->tx_relay[o->ntx]) {
-		struct aw_relay r = { .sender_id = o->node_id, .target_id = o->tx_relay[o->ntx],
-		    .counter = ++o->relay_ctr };
-		int n = aw_seal_relay(AW_RELAY, &r, len, o->udp_key, o->tx->buf[o->ntx], UDP_BUF_SIZE);
+	if (o->io.tx_relay[o->io.ntx]) {
+		struct aw_relay r = { .sender_id = o->nat.node_id, .target_id = o->io.tx_relay[o->io.ntx],
+		    .counter = ++o->nat.relay_ctr };
+		int n = aw_seal_relay(AW_RELAY, &r, len, o->nat.udp_key, o->io.tx->buf[o->io.ntx], UDP_BUF_SIZE);
 		if (n < 0)
 			return;
 		len = (size_t)n;
 	}
-	o->tx->len[o->ntx++] = len;
+	o->io.tx->len[o->io.ntx++] = len;
 }
 
 /* Seals one plaintext for p's current session into the send batch. */
-int ov_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
+int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
 {
 	struct session *s = p->cur && p->cur->can_send ? p->cur : p->prev;
+	struct timers_cfg tc = overlay_timers_cfg(o);
+	uint64_t now = now_ms();
 	uint8_t *b;
 
-	if (!s || !s->can_send || now_ms() - s->born_ms >= REJECT_AFTER_MS || !p->have_ep || s->send_ctr >= REJECT_AFTER_MSGS ||
-	    len + OVERHEAD > UDP_BUF_SIZE)
+	if (!timers_session_can_send(&tc, s, now) || !p->have_ep || len + DATAPATH_OVERHEAD > UDP_BUF_SIZE)
 		return -EAGAIN;
-	b = ov_tx_slot(o, &p->ep);
+	b = datapath_tx_slot(o, &p->ep);
 	if (!b)
 		return -EAGAIN;
 	wire_build_data_header(s->remote_index, s->send_ctr, b, WIRE_DATA_HDR_LEN);
 	if (aead_seal(s->send_key, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
 		return -EIO;
 	s->send_ctr++;
-	ov_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
+	datapath_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
 	p->tx_bytes += len;
 	p->tx_packets++;
-	p->last_tx_ms = now_ms();
-	p->owe_reply = 0;
-	if (len && !p->unanswered_ms)
-		p->unanswered_ms = p->last_tx_ms;
-	if (len && !p->ep.relay && !p->direct_unanswered_ms)
-		p->direct_unanswered_ms = p->last_tx_ms;
+	timers_data_sent(p, len, now);
 	return 0;
 }
 
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
-void ov_send_to_peer(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len)
+void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len)
 {
-	uint64_t now = now_ms();
+	struct timers_cfg tc = overlay_timers_cfg(o);
 
-	if (p->cur && ov_seal(o, p, pkt, len) == 0) {
-		uint64_t age = now - p->cur->born_ms;
-		if (!p->init && (age > (p->cur->initiator ? REKEY_AFTER_MS : REKEY_RESPONDER_MS) ||
-		    p->cur->send_ctr > REJECT_AFTER_MSGS / 2))
-			ov_start_initiation(o, p);
+	if (p->cur && datapath_seal(o, p, pkt, len) == 0) {
+		if (!p->init && timers_rekey_due(&tc, p->cur, now_ms()))
+			attempt_initiate(o, p);
 		return;
 	}
 	peer_queue(p, pkt, len);
 	if (!p->init)
-		ov_start_initiation(o, p);
+		attempt_initiate(o, p);
 }
 
-void ov_flush_queue(struct overlay *o, struct peer *p)
+void datapath_flush_queue(struct overlay *o, struct peer *p)
 {
 	int i, n = p->nq;
 
 	for (i = 0; i < n; i++) {
-		if (ov_seal(o, p, p->q[i]->data, p->q[i]->len) < 0)
+		if (datapath_seal(o, p, p->q[i]->data, p->q[i]->len) < 0)
 			break;
 	}
 	for (int j = 0; j < i; j++)
 		free(p->q[j]);
 	memmove(&p->q[0], &p->q[i], sizeof(p->q[0]) * (size_t)(n - i));
 	p->nq = n - i;
-	ov_flush_tx(o);
+	datapath_flush(o);
 }
 
 /* -------------------------------------------------------- to q2q0 */
 
-static void ov_tun_write(struct overlay *o, const uint8_t *pkt, size_t len)
+static void datapath_tun_write(struct overlay *o, const uint8_t *pkt, size_t len)
 {
 	uint8_t hdr[TSO_VNET_HDR_LEN];
 	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)pkt, len } };
 
 	tso_hdr_none(hdr);
-	if (writev(o->tun_io.fd, o->vnet ? iov : iov + 1, o->vnet ? 2 : 1) < 0 && errno != EAGAIN)
+	if (writev(o->io.tun_io.fd, o->io.vnet ? iov : iov + 1, o->io.vnet ? 2 : 1) < 0 && errno != EAGAIN)
 		log_debug("write to %s: %s", o->ifname, strerror(errno));
 }
 
 /* Writes the queued packets of this receive round to q2q0, TCP segments
  * of one flow merged into super-packets: one write for many packets. */
-static void ov_rxq_flush(struct overlay *o)
+static void datapath_rxq_flush(struct overlay *o)
 {
 	int n;
 
-	if (!o->nrxq)
+	if (!o->io.nrxq)
 		return;
-	n = gro_coalesce(o->rxq, o->nrxq, o->rxbuf, (size_t)RXQ_MAX * (GRO_VNET_HDR_LEN + SEG_STRIDE),
-	    o->rxout, RXQ_MAX);
+	n = gro_coalesce(o->io.rxq, o->io.nrxq, o->io.rxbuf, (size_t)DATAPATH_RXQ_MAX * (GRO_VNET_HDR_LEN + DATAPATH_SEG_STRIDE),
+	    o->io.rxout, DATAPATH_RXQ_MAX);
 	for (int i = 0; i < n; i++)
-		if (write(o->tun_io.fd, o->rxbuf + o->rxout[i].off, o->rxout[i].len) < 0 && errno != EAGAIN)
+		if (write(o->io.tun_io.fd, o->io.rxbuf + o->io.rxout[i].off, o->io.rxout[i].len) < 0 && errno != EAGAIN)
 			log_debug("write to %s: %s", o->ifname, strerror(errno));
 	if (n < 0)	/* cannot happen with these sizes; deliver one by one */
-		for (int i = 0; i < o->nrxq; i++)
-			ov_tun_write(o, o->rxq[i].data, o->rxq[i].len);
-	o->nrxq = 0;
+		for (int i = 0; i < o->io.nrxq; i++)
+			datapath_tun_write(o, o->io.rxq[i].data, o->io.rxq[i].len);
+	o->io.nrxq = 0;
 }
 
 /* A decrypted packet for q2q0: queued while a receive round runs (its
  * bytes stay in the receive buffers until the round ends), else written. */
-static void ov_tun_deliver(struct overlay *o, const uint8_t *pkt, size_t len)
+static void datapath_tun_deliver(struct overlay *o, const uint8_t *pkt, size_t len)
 {
-	if (!o->rxq_on || !o->rxbuf || len > SEG_STRIDE) {
-		ov_tun_write(o, pkt, len);
+	if (!o->io.rxq_on || !o->io.rxbuf || len > DATAPATH_SEG_STRIDE) {
+		datapath_tun_write(o, pkt, len);
 		return;
 	}
-	if (o->nrxq == RXQ_MAX)
-		ov_rxq_flush(o);
-	o->rxq[o->nrxq].data = pkt;
-	o->rxq[o->nrxq].len = len;
-	o->nrxq++;
+	if (o->io.nrxq == DATAPATH_RXQ_MAX)
+		datapath_rxq_flush(o);
+	o->io.rxq[o->io.nrxq].data = pkt;
+	o->io.rxq[o->io.nrxq].len = len;
+	o->io.nrxq++;
 }
 
-void ov_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
+void datapath_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
 {
 	uint8_t out[ICMP_ERROR_MAX];
 	int n = icmp_unreachable(pkt, len, out, sizeof(out));
 
 	if (n > 0)
-		ov_tun_write(o, out, (size_t)n);
+		datapath_tun_write(o, out, (size_t)n);
 }
 
 /* ------------------------------------------------------ receiving */
 
-static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t *b, size_t len,
+    const struct ep *from, uint64_t now, struct session **out)
 {
 	struct wire_data d;
 	struct session *s;
 	struct peer *p;
-	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
-	const uint8_t *src, *dst;
-	int kind, family, n;
+	int kind, n;
 
 	if (wire_parse_data(b, len, &d) < 0)
-		return;
-	s = peer_index_get(o->peers, d.receiver_index, &kind);
-	if (!s || kind != IDX_SESSION || !replay_check(&s->replay, d.counter)) {
-		o->drops_replay += s != NULL;
-		return;
-	}
-	if (now_ms() - s->born_ms > REJECT_AFTER_MS)
-		return;
+		return -EINVAL;
+	s = peer_index_get(t, d.receiver_index, &kind);
+	if (!s)
+		return -ENOENT;
+	if (kind != IDX_SESSION || !replay_check(&s->replay, d.counter))
+		return -EALREADY;
+	if (timers_session_expired(tc, s, now))
+		return -EKEYEXPIRED;
 	/* Decrypt in place: the plaintext lands where the ciphertext was. */
-	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len, pt);
-	if (n < 0) {
-		o->drops_auth++;
-		return;
-	}
-	if (replay_update(&s->replay, d.counter) < 0) {
-		o->drops_replay++;
-		return;
-	}
+	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
+	    b + WIRE_DATA_HDR_LEN);
+	if (n < 0)
+		return -EBADMSG;
+	if (replay_update(&s->replay, d.counter) < 0)
+		return -EALREADY;
 	p = s->peer;
-	p->last_rx_ms = now_ms();
-	p->unanswered_ms = 0;
+	timers_data_received(p, (size_t)n, from->relay != 0, now);
 	/* Roaming and path upgrades: only an authenticated, fresh packet moves
-	 * the endpoint. A direct one always wins; a relayed one never
-	 * replaces a direct path (that happens when direct goes quiet). */
-	if (!from->relay) {
-		p->last_rx_direct_ms = p->last_rx_ms;
-		p->direct_unanswered_ms = 0;
-	}
-	/* A relayed packet takes over from a direct path that went quiet: the
-	 * peer gave up on direct, so our direct packets are likely lost too. */
-	if (!ep_equal(&p->ep, from) && (!from->relay || !p->have_ep || p->ep.relay ||
-	    p->last_rx_ms - p->last_rx_direct_ms > 2000)) {
+	 * the endpoint. */
+	if (paths_roam_due(p, from)) {
 		char a[UDP_ADDR_STRLEN];
 		ep_format(from, a, sizeof(a));
 		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
-		if (p->have_ep && p->ep.relay && !from->relay) {
-			ov_peer_merge_eps(p, &from->sa, 1);
-			p->reintros = 0;	/* direct again: a later relay spell may ask anew */
-			p->next_reintro_ms = 0;
-		}
-		p->ep = *from;
-		p->have_ep = 1;
-		if (from->relay)
-			p->relay_since_ms = p->last_rx_ms;
+		paths_roam(p, from, now);
 	}
+	*out = s;
+	return n;
+}
+
+static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct session *s;
+	struct peer *p;
+	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
+	const uint8_t *src, *dst;
+	int family, n;
+
+	n = datapath_receive(o->peers, &tc, b, len, from, now_ms(), &s);
+	if (n == -EALREADY)
+		o->drops_replay++;
+	else if (n == -EBADMSG)
+		o->drops_auth++;
+	if (n < 0)
+		return;
+	p = s->peer;
 	if (n == 0)
 		return;		/* keepalive */
-	p->last_rx_data_ms = p->last_rx_ms;
-	p->owe_reply = 1;
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
-		ov_rx_message(o, p, pt, (size_t)n);
+		ovctl_rx_message(o, p, pt, (size_t)n);
 		return;
 	}
 	if (ip_packet_addrs(pt, (size_t)n, &family, &src, &dst) < 0)
@@ -281,44 +277,44 @@ static void ov_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct e
 	}
 	p->rx_bytes += (uint64_t)n;
 	p->rx_packets++;
-	ov_tun_deliver(o, pt, (size_t)n);
+	datapath_tun_deliver(o, pt, (size_t)n);
 }
 
 /* A datagram the authority relayed to us from another node. */
-static void ov_rx_relayed(struct overlay *o, uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
+static void datapath_rx_relayed(struct overlay *o, uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
 {
 	struct aw_relay r;
 	struct ep from = { .sock = 0 };
 
-	if (!o->have_udp || !udp_addr_equal(sa, &o->auth_udp[0]) || aw_parse_relay(b, len, &r) < 0 ||
-	    r.target_id != o->node_id || r.sender_id == 0 || aw_verify(b, len, o->udp_key) < 0 ||
-	    !replay_check(&o->relay_replay, r.counter) || replay_update(&o->relay_replay, r.counter) < 0)
+	if (!o->nat.have_udp || !udp_addr_equal(sa, &o->nat.auth_udp[0]) || aw_parse_relay(b, len, &r) < 0 ||
+	    r.target_id != o->nat.node_id || r.sender_id == 0 || aw_verify(b, len, o->nat.udp_key) < 0 ||
+	    !replay_check(&o->nat.relay_replay, r.counter) || replay_update(&o->nat.relay_replay, r.counter) < 0)
 		return;
 	from.relay = r.sender_id;
 	if (r.payload_len && (r.payload[0] == WIRE_HELLO || r.payload[0] == WIRE_COOKIE ||
 	    r.payload[0] == WIRE_HS || r.payload[0] == WIRE_DATA))
-		ov_rx_datagram(o, b + AW_RELAY_HDR, r.payload_len, &from);
+		datapath_rx(o, b + AW_RELAY_HDR, r.payload_len, &from);
 }
 
-void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+void datapath_rx(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
 {
 	switch (wire_type(b, len)) {
-	case WIRE_DATA: ov_rx_data(o, b, len, from); break;
-	case WIRE_HELLO: ov_rx_hello(o, b, len, from); break;
-	case WIRE_COOKIE: ov_rx_cookie(o, b, len, from); break;
-	case WIRE_HS: ov_rx_hs(o, b, len, from); break;
+	case WIRE_DATA: datapath_rx_data(o, b, len, from); break;
+	case WIRE_HELLO: attempt_rx_hello(o, b, len, from); break;
+	case WIRE_COOKIE: attempt_rx_cookie(o, b, len, from); break;
+	case WIRE_HS: attempt_rx_hs(o, b, len, from); break;
 	case AW_RELAYED:
 		if (!from->relay)
-			ov_rx_relayed(o, b, len, &from->sa);
+			datapath_rx_relayed(o, b, len, &from->sa);
 		break;
 	case AW_PROBE_REPLY:
 		if (!from->relay)
-			ov_rx_probe_reply(o, b, len, &from->sa);
+			paths_rx_probe_reply(o, b, len, &from->sa);
 		break;
 	case AW_PUNCH:
 	case AW_PUNCH_ACK:
 		if (!from->relay)
-			ov_rx_punch(o, b, len, from);
+			paths_rx_punch(o, b, len, from);
 		break;
 	default:
 		break;	/* silence */
@@ -327,61 +323,59 @@ void ov_rx_datagram(struct overlay *o, uint8_t *b, size_t len, const struct ep *
 
 /* Receiving with UDP GRO: each buffer is a run of datagrams from one
  * peer, cut at seg bytes. */
-static void ov_udp_io_gro(struct overlay *o, int fd)
+static void datapath_udp_io_gro(struct overlay *o, int fd)
 {
 	for (int round = 0; round < 8; round++) {
-		int n = udp_recv_gro(fd, o->grx);
+		int n = udp_recv_gro(fd, o->io.grx);
 
 		if (n <= 0)
 			break;
-		o->rxq_on = 1;
+		o->io.rxq_on = 1;
 		for (int i = 0; i < n; i++) {
-			struct ep from = { .sa = o->grx->peer[i], .sock = 0 };
-			size_t len = o->grx->len[i], seg = o->grx->seg[i];
+			struct ep from = { .sa = o->io.grx->peer[i], .sock = 0 };
+			size_t len = o->io.grx->len[i], seg = o->io.grx->seg[i];
 
 			for (size_t off = 0; off < len; off += seg)
-				ov_rx_datagram(o, o->grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
+				datapath_rx(o, o->io.grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
 		}
-		ov_rxq_flush(o);
-		o->rxq_on = 0;
-		ov_flush_tx(o);
+		datapath_rxq_flush(o);
+		o->io.rxq_on = 0;
+		datapath_flush(o);
 		if (n < UDP_GRO_MAX)
 			break;
 	}
-	ov_arm(o);
 }
 
-void ov_udp_io(struct loop_io *io, uint32_t events)
+void datapath_rx_udp(struct overlay *o)
 {
-	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, udp_io));
+	int fd = o->io.udp_io.fd;
 
-	if (o->grx) {
-		ov_udp_io_gro(o, io->fd);
+	if (o->io.grx) {
+		datapath_udp_io_gro(o, fd);
 		return;
 	}
 	for (int round = 0; round < 8; round++) {
-		int n = udp_recv_batch(io->fd, o->rx);
+		int n = udp_recv_batch(fd, o->io.rx);
 		if (n <= 0)
 			break;
-		o->rxq_on = 1;
+		o->io.rxq_on = 1;
 		for (int i = 0; i < n; i++) {
-			struct ep from = { .sa = o->rx->peer[i], .sock = 0 };
+			struct ep from = { .sa = o->io.rx->peer[i], .sock = 0 };
 
-			ov_rx_datagram(o, o->rx->buf[i], o->rx->len[i], &from);
+			datapath_rx(o, o->io.rx->buf[i], o->io.rx->len[i], &from);
 		}
-		ov_rxq_flush(o);
-		o->rxq_on = 0;
-		ov_flush_tx(o);
+		datapath_rxq_flush(o);
+		o->io.rxq_on = 0;
+		datapath_flush(o);
 		if (n < UDP_BATCH_MAX)
 			break;
 	}
-	ov_arm(o);
 }
 
 /* ------------------------------------------------------ from q2q0 */
 
 /* One IP packet from q2q0: route it to a peer, or answer it. */
-static void ov_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
+static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 {
 	{
 		const uint8_t *src, *dst;
@@ -395,44 +389,41 @@ static void ov_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 			uint8_t out[ICMP_ERROR_MAX];
 			int m = icmp_too_big(pkt, (size_t)n, (uint32_t)o->mtu, out, sizeof(out));
 			if (m > 0)
-				ov_tun_write(o, out, (size_t)m);
+				datapath_tun_write(o, out, (size_t)m);
 			return;
 		}
 		p = route_table_lookup(o->routes, family, dst);
 		if (!p) {
-			ov_route_unknown(o, pkt, (size_t)n, family, dst);
+			overlay_route_unknown(o, pkt, (size_t)n, family, dst);
 			return;
 		}
-		ov_send_to_peer(o, p, pkt, (size_t)n);
+		datapath_send(o, p, pkt, (size_t)n);
 	}
 }
 
-void ov_tun_io(struct loop_io *io, uint32_t events)
+void datapath_rx_tun(struct overlay *o)
 {
-	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, tun_io));
-
 	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(io->fd, o->tunbuf, sizeof(o->tunbuf));
+		ssize_t n = read(o->io.tun_io.fd, o->io.tunbuf, sizeof(o->io.tunbuf));
 		int nseg = 1;
 
 		if (n <= 0)
 			break;
-		if (o->vnet) {
+		if (o->io.vnet) {
 			/* Cut TCP super-packets into MTU-sized segments and complete
 			 * partial checksums: peers get ordinary IP packets. */
 			if (n < TSO_VNET_HDR_LEN)
 				continue;
-			nseg = tso_split(o->tunbuf, o->tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
-			    o->segs[0], SEG_STRIDE, SEG_MAX, o->seglen);
+			nseg = tso_split(o->io.tunbuf, o->io.tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
+			    o->io.segs[0], DATAPATH_SEG_STRIDE, DATAPATH_SEG_MAX, o->io.seglen);
 			if (nseg <= 0)
 				continue;
 		} else {
-			memcpy(o->segs[0], o->tunbuf, (size_t)n);
-			o->seglen[0] = (size_t)n;
+			memcpy(o->io.segs[0], o->io.tunbuf, (size_t)n);
+			o->io.seglen[0] = (size_t)n;
 		}
 		for (int k = 0; k < nseg; k++)
-			ov_tun_packet(o, o->segs[k], o->seglen[k]);
+			datapath_tun_packet(o, o->io.segs[k], o->io.seglen[k]);
 	}
-	ov_flush_tx(o);
-	ov_arm(o);
+	datapath_flush(o);
 }

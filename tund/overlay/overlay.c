@@ -5,12 +5,13 @@
  * it all away. In between, this file keeps what the authorities tell us
  * about peers (certificates checked against the trust store, endpoints,
  * the routes the certificates bind), answers lookups, broker requests and
- * revocations, and runs the one timer behind handshakes, path upkeep,
- * keepalives and rekeying.
+ * revocations, and runs the loop timer behind handshakes, path upkeep,
+ * keepalives and rekeying; what is due when, timers.c decides.
  *
  * The rest of the overlay: datapath.c (packets), attempt.c (handshakes),
- * paths.c (NAT traversal), overlay_ctl.c (control requests); they share
- * overlay_int.h.
+ * paths.c (NAT traversal), timers.c (what is due when), overlay_ctl.c
+ * (control requests), each with its header; struct overlay, in
+ * overlay_int.h, holds their parts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,13 +31,11 @@
 #include "tund/base/log.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/policy.h"
 #include "tund/priv/privclient.h"
 
-#define KEEPALIVE_MS		2000	/* answer received data within this, even with nothing to say */
-/* Data out, nothing back: the peer lost our session (restarted). A live
- * peer answers within KEEPALIVE_MS even with nothing to say. */
-#define UNANSWERED_MS		5000
 #define TICK_MS			500
 #define NEGATIVE_MS		3000
 #define LOOKUP_QUEUE		8
@@ -55,9 +54,9 @@ struct addr_wait {
 
 /* ------------------------------------------------- peers & routes */
 
-static int ov_family_len(int family) { return family == AF_INET ? 4 : 16; }
+static int overlay_family_len(int family) { return family == AF_INET ? 4 : 16; }
 
-static void ov_peer_routes(struct overlay *o, struct peer *p)
+static void overlay_peer_routes(struct overlay *o, struct peer *p)
 {
 	route_table_remove_peer(o->routes, p);
 	if (!p->have_cert)
@@ -69,40 +68,17 @@ static void ov_peer_routes(struct overlay *o, struct peer *p)
 		    p->ci.routes[i].plen, p);
 }
 
-/* Another live peer (or we) already holds ci's IPv4? Pools are per
- * domain, so two domains can hand out the same address; the first one
- * keeps it and the newcomer is refused, loudly. */
-int ov_v4_clash(struct overlay *o, const struct peer *p, const struct cert_info *ci,
-    char *err, size_t errlen)
-{
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, ci->v4, a, sizeof(a));
-	if (memcmp(ci->v4, o->v4, 4) == 0) {
-		snprintf(err, errlen, "%.100s's address %s is this node's own", ci->identity, a);
-		return 1;
-	}
-	for (struct peer *q = peer_first(o->peers); q; q = q->next) {
-		if (q != p && q->have_cert && memcmp(q->ci.v4, ci->v4, 4) == 0) {
-			snprintf(err, errlen, "%.100s's address %s clashes with %.100s", ci->identity, a,
-			    q->identity);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-void ov_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
+void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
 {
 	if (p->have_cert && strcmp(p->ci.serial, ci->serial) != 0)
 		log_info("peer %s: certificate %s replaces %s", p->identity, ci->serial, p->ci.serial);
 	p->ci = *ci;
 	p->have_cert = 1;
-	ov_peer_routes(o, p);
+	overlay_peer_routes(o, p);
 }
 
 /* Checks a certificate from the authority against our trust store. */
-static int ov_check_cert(struct overlay *o, const uint8_t *der, size_t len, struct cert_info *ci,
+static int overlay_check_cert(struct overlay *o, const uint8_t *der, size_t len, struct cert_info *ci,
     char *err, size_t errlen)
 {
 	const uint8_t *ca;
@@ -126,22 +102,11 @@ static int ov_check_cert(struct overlay *o, const uint8_t *der, size_t len, stru
 	return 0;
 }
 
-void ov_peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
-{
-	for (int i = 0; i < neps; i++) {
-		int dup = 0;
-		for (int j = 0; j < p->n_eps; j++)
-			dup |= udp_addr_equal(&p->eps[j], &eps[i]);
-		if (!dup && p->n_eps < PEER_MAX_EPS)
-			p->eps[p->n_eps++] = eps[i];
-	}
-}
-
 /* -------------------------------------------------------- lookups */
 
 /* The link to ask about identity: our authority for our domain, or the
  * other domain's authority if the config names one. */
-struct ov_link *ov_link_for(struct overlay *o, const char *identity)
+struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
 {
 	const char *at = strchr(identity, '@');
 
@@ -152,7 +117,7 @@ struct ov_link *ov_link_for(struct overlay *o, const char *identity)
 }
 
 /* A node the authority described (lookup answer or broker request). */
-struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
+struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
 	struct cert_info ci;
@@ -167,7 +132,7 @@ struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_pee
 			return NULL;
 		hs_ctx_add_ca(o->hs, pe->ca, pe->calen, err, errlen);
 	}
-	if (ov_check_cert(o, pe->cert, pe->certlen, &ci, err, errlen) < 0)
+	if (overlay_check_cert(o, pe->cert, pe->certlen, &ci, err, errlen) < 0)
 		return NULL;
 	if (strcmp(ci.identity, pe->identity) != 0 || strcmp(ci.identity, o->identity) == 0) {
 		snprintf(err, errlen, "authority answered with an unexpected identity");
@@ -178,24 +143,24 @@ struct peer *ov_peer_from_authority(struct overlay *o, const struct authlink_pee
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (ov_v4_clash(o, p, &ci, err, errlen)) {
+	if (peer_v4_clash(o->peers, o->v4, p, &ci, err, errlen)) {
 		log_warnx("refusing %s: %s", ci.identity, err);
 		if (!p->have_cert)
 			peer_remove(o->peers, p);
 		return NULL;
 	}
-	ov_peer_set_cert(o, p, &ci);
-	ov_peer_merge_eps(p, pe->eps, pe->neps);
+	overlay_peer_set_cert(o, p, &ci);
+	peer_merge_eps(p, pe->eps, pe->neps);
 	/* Relay ids name nodes at our own authority only. */
 	p->relay_id = pe->via_own ? pe->node_id : 0;
 	p->nat = pe->nat;
 	memcpy(p->token, pe->token, sizeof(p->token));
 	p->have_token = 1;
-	ov_punch_start(o, p);
+	paths_punch_start(o, p);
 	return p;
 }
 
-static void ov_addr_wait_free(struct overlay *o, struct addr_wait *w)
+static void overlay_addr_wait_free(struct overlay *o, struct addr_wait *w)
 {
 	struct addr_wait **pp;
 
@@ -210,7 +175,7 @@ static void ov_addr_wait_free(struct overlay *o, struct addr_wait *w)
 	free(w);
 }
 
-static void ov_addr_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
 {
 	struct addr_wait *w = arg;
 	struct overlay *o = w->o;
@@ -220,11 +185,11 @@ static void ov_addr_lookup_done(void *arg, int err, const char *msg, const struc
 	if (err == 0) {
 		struct authlink_peer own = *pe;
 		own.via_own = 1;
-		p = ov_peer_from_authority(o, &own, e, sizeof(e));
+		p = overlay_peer_from_authority(o, &own, e, sizeof(e));
 	}
 	if (!p) {
 		for (int i = 0; i < w->nq; i++) {
-			ov_icmp_unreach(o, w->q[i]->data, w->q[i]->len);
+			datapath_icmp_unreach(o, w->q[i]->data, w->q[i]->len);
 			free(w->q[i]);
 		}
 		w->nq = 0;
@@ -233,30 +198,30 @@ static void ov_addr_lookup_done(void *arg, int err, const char *msg, const struc
 		return;
 	}
 	for (int i = 0; i < w->nq; i++)
-		ov_send_to_peer(o, p, w->q[i]->data, w->q[i]->len);
-	ov_flush_tx(o);
-	ov_addr_wait_free(o, w);
-	ov_arm(o);
+		datapath_send(o, p, w->q[i]->data, w->q[i]->len);
+	datapath_flush(o);
+	overlay_addr_wait_free(o, w);
+	overlay_arm(o);
 }
 
-static int ov_in_overlay(const struct overlay *o, int family, const uint8_t *dst)
+static int overlay_in_overlay(const struct overlay *o, int family, const uint8_t *dst)
 {
 	if (family == AF_INET6)
 		return dst[0] == 0xfd;
 	return 1;	/* v4: anything routed to q2q0 is ours to resolve */
 }
 
-void ov_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family, const uint8_t *dst)
+void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family, const uint8_t *dst)
 {
 	struct addr_wait *w;
-	int alen = ov_family_len(family);
+	int alen = overlay_family_len(family);
 
 	for (w = o->waits; w; w = w->next) {
 		if (w->family != family || memcmp(w->addr, dst, (size_t)alen) != 0)
 			continue;
 		if (w->negative) {
 			if (now_ms() < w->until) {
-				ov_icmp_unreach(o, pkt, len);
+				datapath_icmp_unreach(o, pkt, len);
 				return;
 			}
 			break;	/* expired: ask again */
@@ -268,9 +233,9 @@ void ov_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int fam
 		}
 		return;
 	}
-	if (!o->link || !ov_in_overlay(o, family, dst)) {
+	if (!o->link || !overlay_in_overlay(o, family, dst)) {
 		o->drops_noroute++;
-		ov_icmp_unreach(o, pkt, len);
+		datapath_icmp_unreach(o, pkt, len);
 		return;
 	}
 	if (!w) {
@@ -290,12 +255,12 @@ void ov_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int fam
 		memcpy(w->q[0]->data, pkt, len);
 		w->nq = 1;
 	}
-	authlink_lookup(o->link, NULL, family, dst, ov_addr_lookup_done, w);
+	authlink_lookup(o->link, NULL, family, dst, overlay_addr_lookup_done, w);
 }
 
 /* ------------------------------------------ authority link events */
 
-static void ov_refresh_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+static void overlay_refresh_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
 {
 	struct overlay *o = arg;
 	char e[256];
@@ -305,27 +270,27 @@ static void ov_refresh_done(void *arg, int err, const char *msg, const struct au
 		return;
 	{
 		struct authlink_peer pe2 = *pe;
-		struct ov_link *lk = ov_link_for(o, pe->identity);
+		struct overlay_link *lk = overlay_link_for(o, pe->identity);
 		pe2.via_own = lk && lk->own;
-		p = ov_peer_from_authority(o, &pe2, e, sizeof(e));
+		p = overlay_peer_from_authority(o, &pe2, e, sizeof(e));
 	}
 	if (!p)
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
 
-int ov_reintroduce(struct overlay *o, struct peer *p)
+int overlay_reintroduce(struct overlay *o, struct peer *p)
 {
-	struct ov_link *lk = ov_link_for(o, p->identity);
+	struct overlay_link *lk = overlay_link_for(o, p->identity);
 
 	if (!lk || !lk->own || !authlink_is_up(lk->al))
 		return -ENOTCONN;
-	authlink_lookup(lk->al, p->identity, 0, NULL, ov_refresh_done, o);
+	authlink_lookup(lk->al, p->identity, 0, NULL, overlay_refresh_done, o);
 	return 0;
 }
 
-static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
+static void overlay_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 {
-	struct ov_link *lk = arg;
+	struct overlay_link *lk = arg;
 	struct overlay *o = lk->o;
 	const struct sockaddr_in6 *auth = node_authority_addr(o->node);
 	const uint8_t *ca;
@@ -339,66 +304,53 @@ static void ov_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 		return;
 	}
 
-	if (!o->have_udp || o->node_id != node_id)
-		replay_init(&o->relay_replay);
-	o->node_id = node_id;
-	memcpy(o->udp_key, key, sizeof(o->udp_key));
-	o->have_udp = 1;
+	if (!o->nat.have_udp || o->nat.node_id != node_id)
+		replay_init(&o->nat.relay_replay);
+	o->nat.node_id = node_id;
+	memcpy(o->nat.udp_key, key, sizeof(o->nat.udp_key));
+	o->nat.have_udp = 1;
 	for (int k = 0; k < 2; k++) {
-		o->auth_udp[k] = *auth;
-		o->auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + 2 * k));
+		o->nat.auth_udp[k] = *auth;
+		o->nat.auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + 2 * k));
 	}
-	o->have_reflexive[0] = o->have_reflexive[1] = 0;
-	ov_probe(o);
+	o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
+	paths_probe(o);
 	/* Peers' relay ids are per authority session: refresh what we know. */
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
-		if (p->have_cert && !p->pinned && ov_link_for(o, p->identity) == lk)
-			authlink_lookup(o->link, p->identity, 0, NULL, ov_refresh_done, o);
-	ov_arm(o);
-}
-
-/* Does our policy let identity connect to us? */
-int ov_policy_allows(struct overlay *o, const char *identity)
-{
-	const char *at = strchr(identity, '@');
-
-	for (int i = 0; i < o->cfg->n_refuse; i++) {
-		const char *r = o->cfg->refuse[i];
-		if (strcmp(r, identity) == 0 || (r[0] == '*' && at && strcmp(r + 1, at) == 0))
-			return 0;
-	}
-	return 1;
+		if (p->have_cert && !p->pinned && overlay_link_for(o, p->identity) == lk)
+			authlink_lookup(o->link, p->identity, 0, NULL, overlay_refresh_done, o);
+	overlay_arm(o);
 }
 
 /* Someone asked the authority for us. Answer only after checking them,
  * and start punching towards them so their HELLOs get through our NAT. */
-static void ov_link_broker(void *arg, uint32_t id, const struct authlink_peer *caller)
+static void overlay_link_broker(void *arg, uint32_t id, const struct authlink_peer *caller)
 {
-	struct ov_link *lk = arg;
+	struct overlay_link *lk = arg;
 	struct overlay *o = lk->o;
 	struct authlink_peer pe = *caller;
 	char err[256];
 	struct peer *p;
 
-	if (!ov_policy_allows(o, caller->identity)) {
+	if (!policy_allows(o->cfg, caller->identity)) {
 		log_info("refusing a connection from %s (policy)", caller->identity);
 		authlink_broker_answer(lk->al, id, 0);
 		return;
 	}
 	pe.via_own = lk->own;
-	p = ov_peer_from_authority(o, &pe, err, sizeof(err));
+	p = overlay_peer_from_authority(o, &pe, err, sizeof(err));
 	if (!p) {
 		log_warnx("refusing a connection from %s: %s", caller->identity, err);
 		authlink_broker_answer(lk->al, id, 0);
 		return;
 	}
 	authlink_broker_answer(lk->al, id, 1);
-	ov_arm(o);
+	overlay_arm(o);
 }
 
-static void ov_link_revoked(void *arg, const char *serial)
+static void overlay_link_revoked(void *arg, const char *serial)
 {
-	struct overlay *o = ((struct ov_link *)arg)->o;
+	struct overlay *o = ((struct overlay_link *)arg)->o;
 
 	if (peer_revoked(o->peers, serial))
 		return;
@@ -409,103 +361,107 @@ static void ov_link_revoked(void *arg, const char *serial)
 			peer_drop_sessions(o->peers, p);
 			route_table_remove_peer(o->routes, p);
 			p->have_cert = 0;
-			p->next_init_ms = now_ms() + 3600 * 1000ull;
+			timers_handshake_revoked(p, now_ms());
 		}
 	}
 }
 
-static const struct authlink_ops ov_link_ops = {
-	.on_up = ov_link_up,
-	.on_broker = ov_link_broker,
-	.on_revoked = ov_link_revoked,
+static const struct authlink_ops overlay_link_ops = {
+	.on_up = overlay_link_up,
+	.on_broker = overlay_link_broker,
+	.on_revoked = overlay_link_revoked,
 };
 
 /* --------------------------------------------------------- timers */
 
-static void ov_tick(struct overlay *o)
+static void overlay_tick(struct overlay *o)
 {
+	struct timers_cfg tc = overlay_timers_cfg(o);
 	uint64_t now = now_ms();
 
-	ov_attempts_tick(o, now);
-	if (now >= o->next_addr_check_ms)
-		ov_check_addresses(o);
-	if (o->bday_close_ms && now >= o->bday_close_ms)
-		ov_bday_close(o, 1);
-	if (o->have_udp && now >= o->next_probe_ms)
-		ov_probe(o);
+	attempt_tick(o, now);
+	paths_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		ov_peer_paths(o, p, now);
-		if (p->prev && now - p->prev->born_ms > REJECT_AFTER_MS) {
+		paths_tick_peer(o, p, now);
+		if (p->prev && timers_session_expired(&tc, p->prev, now)) {
 			peer_session_free(o->peers, p->prev);
 			p->prev = NULL;
 		}
-		if (p->cur && now - p->cur->born_ms > REJECT_AFTER_MS) {
+		if (p->cur && timers_session_expired(&tc, p->cur, now)) {
 			peer_session_free(o->peers, p->cur);
 			p->cur = NULL;
 		}
-		/* Passive keepalive: we heard from the peer but said nothing;
-		 * persistent keepalive: hold NAT mappings open while idle. */
-		if (p->cur && p->cur->can_send &&
-		    ((p->owe_reply && now - p->last_rx_data_ms >= KEEPALIVE_MS) ||
-		     (o->cfg->keepalive && now - p->last_tx_ms >= (uint64_t)o->cfg->keepalive * 1000)))
-			ov_seal(o, p, NULL, 0);
+		if (timers_keepalive_due(&tc, p, now))
+			datapath_seal(o, p, NULL, 0);
 		if (p->pinned && !p->cur && !p->init)
-			ov_start_initiation(o, p);
-		/* Sent data but heard nothing: the peer may have restarted and
-		 * lost our session (it stays silent about unknown indices). */
-		if (p->cur && p->unanswered_ms && now - p->unanswered_ms > UNANSWERED_MS && !p->init) {
-			log_info("peer %s: no answer for %d s, handshaking again", p->identity, UNANSWERED_MS / 1000);
-			p->unanswered_ms = 0;
-			ov_start_initiation(o, p);
+			attempt_initiate(o, p);
+		/* The peer stays silent about indices it does not know, so an
+		 * unanswered session is how a restarted peer shows. */
+		if (timers_unanswered(p, now)) {
+			log_info("peer %s: no answer for %d s, handshaking again", p->identity,
+			    TIMERS_UNANSWERED_MS / 1000);
+			timers_unanswered_handled(p);
+			attempt_initiate(o, p);
 		}
 	}
-	ov_flush_tx(o);
-	ov_waiters_tick(o);
+	datapath_flush(o);
+	ovctl_tick(o);
 	for (struct addr_wait *w = o->waits, *nx; w; w = nx) {
 		nx = w->next;
 		if (w->negative && now > w->until)
-			ov_addr_wait_free(o, w);
+			overlay_addr_wait_free(o, w);
 	}
 }
 
-static void ov_timer(struct loop_timer *t)
+static void overlay_timer(struct loop_timer *t)
 {
 	struct overlay *o = (struct overlay *)((char *)t - offsetof(struct overlay, timer));
 
-	ov_tick(o);
-	ov_arm(o);
+	overlay_tick(o);
+	overlay_arm(o);
 }
 
-void ov_arm(struct overlay *o)
+void overlay_arm(struct overlay *o)
 {
 	uint64_t now = now_ms(), next = now + TICK_MS;
 
-	for (int i = 0; i < o->n_attempts; i++) {
-		struct attempt *a = o->attempts[i];
-		uint64_t d = a->stage == AT_HELLO ? a->next_hello_ms : a->hs ? hs_next_deadline(a->hs) : next;
-		if (d < next)
-			next = d;
-	}
-	if (o->have_udp && o->next_probe_ms < next)
-		next = o->next_probe_ms;
+	next = attempt_next(&o->att, next);
+	next = paths_next(o, next);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
-	{
-		if (p->have_token && now < p->punch_until_ms && p->next_punch_ms < next)
-			next = p->next_punch_ms;
-		if (p->spray_until_ms && now < p->spray_until_ms && !p->bday_hit &&
-		    p->spray_sent < BDAY_PROBES) {
-			uint64_t at = now < p->spray_start_ms ? p->spray_start_ms : now + BDAY_STEP_MS;
-			if (at < next)
-				next = at;
-		}
-	}
+		next = timers_peer_next(p, next, now);
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);
 }
 
+/* The loop's callbacks: the files below read and decide, and the timer
+ * is re-armed here, once the event is handled. */
+static void overlay_udp_io(struct loop_io *io, uint32_t events)
+{
+	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.udp_io));
+
+	datapath_rx_udp(o);
+	overlay_arm(o);
+}
+
+static void overlay_tun_io(struct loop_io *io, uint32_t events)
+{
+	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.tun_io));
+
+	datapath_rx_tun(o);
+	overlay_arm(o);
+}
+
+static void overlay_bday_io(struct loop_io *io, uint32_t events)
+{
+	struct paths_bday_sock *bs = (struct paths_bday_sock *)io;
+
+	paths_rx_bday(bs);
+	overlay_arm(bs->o);
+}
+
 /* ------------------------------------------------------ up / down */
 
-static int ov_add_ca(const char *domain, const uint8_t *der, size_t len, void *arg)
+static int overlay_add_ca(const char *domain, const uint8_t *der, size_t len, void *arg)
 {
 	char err[128];
 
@@ -513,7 +469,7 @@ static int ov_add_ca(const char *domain, const uint8_t *der, size_t len, void *a
 	return 0;
 }
 
-static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, size_t errlen)
+static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *err, size_t errlen)
 {
 	static const uint8_t fd00[16] = { 0xfd };
 	static const uint8_t cgnat[4] = { 100, 64, 0, 0 };
@@ -526,9 +482,9 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 		    strerror(-rc));
 		rc = privclient_tun_open(o->cfg->interface, 0, o->ifname, &o->ifindex, &fd);
 	} else if (rc == 0) {
-		o->vnet = o->cfg->offload;
+		o->io.vnet = o->cfg->offload;
 	}
-	if (rc == 0 && o->vnet && !(o->rxbuf = malloc((size_t)RXQ_MAX * (GRO_VNET_HDR_LEN + SEG_STRIDE)))) {
+	if (rc == 0 && o->io.vnet && !(o->io.rxbuf = malloc((size_t)DATAPATH_RXQ_MAX * (GRO_VNET_HDR_LEN + DATAPATH_SEG_STRIDE)))) {
 		close(fd);
 		rc = -ENOMEM;
 	}
@@ -536,7 +492,7 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 		snprintf(err, errlen, "cannot create interface %s: %s", o->cfg->interface, strerror(-rc));
 		return rc;
 	}
-	o->tun_io.fd = fd;
+	o->io.tun_io.fd = fd;
 	if ((rc = privclient_link_set(o->ifindex, 1, o->mtu)) < 0 ||
 	    (rc = privclient_addr_add(o->ifindex, AF_INET, ci->v4, 32)) < 0 ||
 	    (rc = privclient_addr_add(o->ifindex, AF_INET6, ci->v6, 128)) < 0 ||
@@ -551,7 +507,7 @@ static int ov_iface(struct overlay *o, const struct cert_info *ci, char *err, si
 fail:
 	snprintf(err, errlen, "cannot configure %s: %s", o->ifname, strerror(-rc));
 	close(fd);	/* the interface, its addresses and routes go with it */
-	o->tun_io.fd = -1;
+	o->io.tun_io.fd = -1;
 	return rc;
 }
 
@@ -580,20 +536,21 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	o->loop = l;
 	o->cfg = cfg;
 	o->node = n;
-	o->tun_io.fd = o->udp_io.fd = -1;
-	o->tun_io.fn = ov_tun_io;
-	o->udp_io.fn = ov_udp_io;
-	o->timer.fn = ov_timer;
+	o->io.tun_io.fd = o->io.udp_io.fd = -1;
+	o->io.tun_io.fn = overlay_tun_io;
+	o->io.udp_io.fn = overlay_udp_io;
+	o->paths.bday_io_fn = overlay_bday_io;
+	o->timer.fn = overlay_timer;
 	o->mtu = cfg->mtu;
-	if (o->mtu > UDP_BUF_SIZE - OVERHEAD)
-		o->mtu = UDP_BUF_SIZE - OVERHEAD;
+	if (o->mtu > UDP_BUF_SIZE - DATAPATH_OVERHEAD)
+		o->mtu = UDP_BUF_SIZE - DATAPATH_OVERHEAD;
 	snprintf(o->identity, sizeof(o->identity), "%s", ci->identity);
 	memcpy(o->v4, ci->v4, 4);
 	memcpy(o->v6, ci->v6, 16);
-	o->rx = calloc(1, sizeof(*o->rx));
-	o->tx = calloc(1, sizeof(*o->tx));
+	o->io.rx = calloc(1, sizeof(*o->io.rx));
+	o->io.tx = calloc(1, sizeof(*o->io.tx));
 	rc = -ENOMEM;
-	if (!o->rx || !o->tx || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
+	if (!o->io.rx || !o->io.tx || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
 	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0)
@@ -602,21 +559,21 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	if ((rc = node_key_der(n, &kder, &klen)) < 0 ||
 	    (rc = hs_ctx_new(kder, klen, cder, clen, &o->hs, err, errlen)) < 0)
 		goto fail;
-	trust_foreach(node_trust(n), ov_add_ca, o->hs);
-	rc = udp_open(cfg->port, &o->udp_io.fd);
+	trust_foreach(node_trust(n), overlay_add_ca, o->hs);
+	rc = udp_open(cfg->port, &o->io.udp_io.fd);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot open UDP port %d: %s", cfg->port, strerror(-rc));
 		goto fail;
 	}
-	o->port = udp_local_port(o->udp_io.fd);
+	o->port = udp_local_port(o->io.udp_io.fd);
 	/* Batching in the kernel too: many datagrams per trip through the
 	 * UDP stack each way, when the kernel can (config offload). */
-	o->gso = cfg->offload;
-	if (cfg->offload && udp_enable_gro(o->udp_io.fd) == 0)
-		o->grx = malloc(sizeof(*o->grx));
-	if ((rc = ov_iface(o, ci, err, errlen)) < 0)
+	o->io.gso = cfg->offload;
+	if (cfg->offload && udp_enable_gro(o->io.udp_io.fd) == 0)
+		o->io.grx = malloc(sizeof(*o->io.grx));
+	if ((rc = overlay_iface(o, ci, err, errlen)) < 0)
 		goto fail;
-	if ((rc = loop_add(l, &o->tun_io, EPOLLIN)) < 0 || (rc = loop_add(l, &o->udp_io, EPOLLIN)) < 0) {
+	if ((rc = loop_add(l, &o->io.tun_io, EPOLLIN)) < 0 || (rc = loop_add(l, &o->io.udp_io, EPOLLIN)) < 0) {
 		snprintf(err, errlen, "event loop: %s", strerror(-rc));
 		goto fail;
 	}
@@ -625,7 +582,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		if (!p)
 			continue;
 		p->pinned = 1;
-		ov_peer_merge_eps(p, cfg->peers[i].endpoints, cfg->peers[i].n_endpoints);
+		peer_merge_eps(p, cfg->peers[i].endpoints, cfg->peers[i].n_endpoints);
 	}
 	{
 		const char *at = strchr(o->identity, '@');
@@ -634,22 +591,22 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	o->links[0].o = o;
 	o->links[0].own = 1;
 	snprintf(o->links[0].domain, sizeof(o->links[0].domain), "%s", o->domain);
-	if (authlink_start(l, n, o->port, NULL, NULL, &ov_link_ops, &o->links[0], &o->links[0].al) < 0)
+	if (authlink_start(l, n, o->port, NULL, NULL, &overlay_link_ops, &o->links[0], &o->links[0].al) < 0)
 		log_warnx("cannot start the authority link; peers must be pinned in the config");
 	o->link = o->links[0].al;
 	o->n_links = 1;
 	for (int i = 0; i < cfg->n_trust; i++) {
-		struct ov_link *lk = &o->links[o->n_links];
+		struct overlay_link *lk = &o->links[o->n_links];
 
 		if (!cfg->trust[i].has_authority || strcmp(cfg->trust[i].domain, o->domain) == 0)
 			continue;
 		lk->o = o;
 		snprintf(lk->domain, sizeof(lk->domain), "%s", cfg->trust[i].domain);
-		if (authlink_start(l, n, o->port, lk->domain, &cfg->trust[i].authority, &ov_link_ops, lk,
+		if (authlink_start(l, n, o->port, lk->domain, &cfg->trust[i].authority, &overlay_link_ops, lk,
 		    &lk->al) == 0)
 			o->n_links++;
 	}
-	ov_arm(o);
+	overlay_arm(o);
 	log_info("%s up: %s, UDP port %d", o->ifname, o->identity, o->port);
 	memset(kder, 0, klen);
 	free(kder);
@@ -674,32 +631,29 @@ void overlay_down(struct overlay *o)
 		authlink_stop(o->links[i].al);
 	o->n_links = 0;
 	o->link = NULL;
-	while (o->waiters) {
-		ctl_reply_err(o->waiters->req, CTL_EXIT_FAIL, "the overlay went down");
-		ov_waiter_free(o, o->waiters);
-	}
+	ovctl_cancel_all(o);
 	while (o->waits)
-		ov_addr_wait_free(o, o->waits);
-	while (o->n_attempts)
-		ov_attempt_free(o, o->attempts[0]);
+		overlay_addr_wait_free(o, o->waits);
+	while (o->att.n)
+		attempt_free(o, o->att.a[0]);
 	if (o->peers)
-		ov_bday_close(o, 0);
-	if (o->tun_io.fd >= 0) {
-		loop_del(o->loop, &o->tun_io);
-		close(o->tun_io.fd);
+		paths_bday_close(o, 0);
+	if (o->io.tun_io.fd >= 0) {
+		loop_del(o->loop, &o->io.tun_io);
+		close(o->io.tun_io.fd);
 	}
-	if (o->udp_io.fd >= 0) {
-		loop_del(o->loop, &o->udp_io);
-		close(o->udp_io.fd);
+	if (o->io.udp_io.fd >= 0) {
+		loop_del(o->loop, &o->io.udp_io);
+		close(o->io.udp_io.fd);
 	}
 	peer_table_free(o->peers);
 	route_table_free(o->routes);
 	hs_ctx_free(o->hs);
 	cookie_jar_free(&o->jar);
-	free(o->rx);
-	free(o->tx);
-	free(o->grx);
-	free(o->rxbuf);
+	free(o->io.rx);
+	free(o->io.tx);
+	free(o->io.grx);
+	free(o->io.rxbuf);
 	free(o);
 }
 

@@ -2,16 +2,25 @@
  * The overlay: the q2q0 interface, the UDP data port, handshakes with
  * peers and the encrypted data path between them. Exists between
  * `q2qctl up` and `q2qctl down`.
+ *
+ * What the control socket asks of it, it answers in plain C snapshots
+ * (a struct per peer: identity, certificate, path, endpoint, counters),
+ * copies the caller keeps; the control protocol turns them into JSON
+ * (tund/ctl/overlay_json.c). Requests that wait on the network (resolve,
+ * ping) answer through a callback, exactly once, perhaps before they
+ * return.
  */
 #ifndef Q2Q_OVERLAY_H
 #define Q2Q_OVERLAY_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <json-c/json.h>
+#include <net/if.h>
+
+#include "identity/cert.h"
+#include "netstack/udp.h"
 
 struct config;
-struct ctl_req;
 struct loop;
 struct node;
 struct overlay;
@@ -19,17 +28,88 @@ struct overlay;
 /* Creates the interface and everything else; on failure nothing is left. */
 int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct overlay **out,
     char *err, size_t errlen);
-/* Removes the interface (its addresses and routes go with it). */
+/* Removes the interface (its addresses and routes go with it). Requests
+ * still waiting are answered with a failure first. */
 void overlay_down(struct overlay *o);
 
 /* Registered with our own authority? */
 int overlay_registered(const struct overlay *o);
 
-void overlay_status(struct overlay *o, json_object *obj);
-void overlay_peers(struct overlay *o, struct ctl_req *req);
-void overlay_resolve(struct overlay *o, struct ctl_req *req, const char *identity);
-void overlay_whois(struct overlay *o, struct ctl_req *req, const char *addr);
-void overlay_netcheck(struct overlay *o, struct ctl_req *req);
-void overlay_ping(struct overlay *o, struct ctl_req *req, const char *identity);
+/* ------------------------------------------------------ snapshots */
+
+enum overlay_path { OVERLAY_PATH_NONE, OVERLAY_PATH_DIRECT, OVERLAY_PATH_RELAY };
+
+#define OVERLAY_MAX_CANDIDATES	16
+
+struct overlay_peer_info {
+	char identity[ID_NAME_MAX + 1];
+	int have_cert;
+	struct cert_info ci;		/* with have_cert: addresses, routes, validity */
+	int have_endpoint;
+	char endpoint[UDP_ADDR_STRLEN];	/* "192.0.2.12:8789" or "relay" */
+	int n_candidates;
+	char candidates[OVERLAY_MAX_CANDIDATES][UDP_ADDR_STRLEN];
+	enum overlay_path path;		/* NONE without a session or endpoint */
+	int nat_known;			/* what the authority saw of the peer's NAT */
+	int nat_varies;			/* mapping varies by destination */
+	int nat_preserves;		/* port preserved */
+	int birthday;			/* a birthday round ran; then: */
+	int bday_prober;		/* we probed its ports (else we opened mappings) */
+	int bday_probes_sent;
+	int bday_sockets;
+	int bday_hit;
+	int session;
+	int have_handshake;
+	int64_t handshake_age_s;
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+};
+
+/* What the authority's two UDP ports saw of us. */
+struct overlay_nat_info {
+	int local_port;
+	int have_reflexive[2];
+	char reflexive[2][UDP_ADDR_STRLEN];
+	/* With both reflexive addresses: */
+	int mapping_varies;
+	int port_preserved;
+	int behind_nat;
+};
+
+struct overlay_status_info {
+	int port;
+	char ifname[IFNAMSIZ];
+	const char *authority_link;	/* a static string */
+	uint64_t drops_auth, drops_replay, drops_source;
+};
+
+struct overlay_ping_info {
+	char identity[ID_NAME_MAX + 1];
+	double rtt_ms;
+	enum overlay_path path;		/* DIRECT or RELAY */
+	char endpoint[UDP_ADDR_STRLEN];	/* empty without one */
+};
+
+void overlay_status_info(struct overlay *o, struct overlay_status_info *out);
+void overlay_nat_info(struct overlay *o, struct overlay_nat_info *out);
+/* Every peer: *out, n entries, is the caller's to free(). */
+int overlay_peers_info(struct overlay *o, struct overlay_peer_info **out, int *n);
+
+/* ------------------------------------------------------- requests */
+
+/* Answer codes besides 0: the request was wrong, or it failed. */
+enum { OVERLAY_EUSAGE = 1, OVERLAY_EFAIL };
+
+/* code 0 with the result, or an OVERLAY_E* code with a message. */
+typedef void overlay_peer_fn(void *arg, int code, const char *msg, const struct overlay_peer_info *p);
+typedef void overlay_ping_fn(void *arg, int code, const char *msg, const struct overlay_ping_info *pi);
+
+/* Finds identity's certificate and endpoints (asking its authority). */
+void overlay_resolve(struct overlay *o, const char *identity, overlay_peer_fn *fn, void *arg);
+/* A round trip inside a session with identity (making one if needed). */
+void overlay_ping(struct overlay *o, const char *identity, overlay_ping_fn *fn, void *arg);
+/* Who has overlay address addr: 0 with *p filled (*self: it is this node,
+ * and only p->identity is set), or an OVERLAY_E* code with err. */
+int overlay_whois(struct overlay *o, const char *addr, struct overlay_peer_info *p, int *self,
+    char *err, size_t errlen);
 
 #endif

@@ -1,31 +1,53 @@
 /*
- * Control requests about the overlay (q2qctl resolve, whois, ping, peers,
- * status, netcheck), answered in JSON. A request that needs the network
- * becomes a waiter, settled by a lookup answer, a session or a pong, or
- * failed at its deadline by the overlay's timer.
+ * Requests about the overlay from the control socket (q2qctl resolve,
+ * whois, ping, peers, status, netcheck), answered with plain snapshots
+ * (overlay.h); the control protocol makes JSON of them. A request that
+ * needs the network becomes a waiter, settled by a lookup answer, a
+ * session or a pong, or failed at its deadline by the overlay's timer.
  *
  * Inside a session, a plaintext whose first nibble is not an IP version is
  * a q2q message: 0x01 ping, 0x02 pong (q2qctl ping), empty = keepalive.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
-#include "identity/addr.h"
 #include "routing/table.h"
 #include "tund/node/authlink.h"
-#include "tund/ctl/control.h"
+#include "tund/overlay/attempt.h"
+#include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/link/proto.h"
 
+#define PING_WAIT_MS		3000
+
 enum { MSG_PING_REQ = 0x01, MSG_PING_REP = 0x02 };
+
+_Static_assert(OVERLAY_MAX_CANDIDATES >= PEER_MAX_EPS, "a snapshot holds every candidate");
+
+/* A request waiting for a lookup, a session or a pong. */
+struct ovctl_waiter {
+	struct ovctl_waiter *next;
+	struct overlay *o;
+	int kind;			/* W_RESOLVE, W_PING */
+	overlay_peer_fn *peer_fn;	/* W_RESOLVE */
+	overlay_ping_fn *ping_fn;	/* W_PING */
+	void *arg;
+	char identity[ID_NAME_MAX + 1];
+	uint64_t deadline;
+	uint64_t ping_id;
+	uint64_t sent_ns;
+	int sent;
+};
+enum { W_RESOLVE = 1, W_PING };
 
 static uint64_t now_ns(void)
 {
@@ -35,263 +57,60 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ------------------------------------------------ control waiters */
+/* ------------------------------------------------------ snapshots */
 
-void ov_waiter_free(struct overlay *o, struct waiter *w)
+static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t now,
+    struct overlay_peer_info *out)
 {
-	struct waiter **pp;
-
-	for (pp = &o->waiters; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
-	free(w);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->identity, sizeof(out->identity), "%s", p->identity);
+	out->have_cert = p->have_cert;
+	if (p->have_cert)
+		out->ci = p->ci;
+	out->have_endpoint = p->have_ep;
+	if (p->have_ep)
+		ep_format(&p->ep, out->endpoint, sizeof(out->endpoint));
+	out->n_candidates = p->n_eps;
+	for (int i = 0; i < p->n_eps; i++)
+		udp_addr_format(&p->eps[i], out->candidates[i], sizeof(out->candidates[i]));
+	out->path = !p->cur || !p->have_ep ? OVERLAY_PATH_NONE :
+	    p->ep.relay ? OVERLAY_PATH_RELAY : OVERLAY_PATH_DIRECT;
+	out->nat_known = !!(p->nat & NAT_KNOWN);
+	out->nat_varies = !!(p->nat & NAT_VARIES);
+	out->nat_preserves = !!(p->nat & NAT_PRESERVES);
+	out->birthday = p->t.spray_until_ms || p->have_bday_ep;
+	out->bday_prober = p->t.spray_until_ms != 0;
+	out->bday_probes_sent = p->spray_sent;
+	out->bday_sockets = o->paths.n_bday;
+	out->bday_hit = p->bday_hit;
+	out->session = p->cur != NULL;
+	out->have_handshake = p->t.hs_done_ms != 0;
+	if (p->t.hs_done_ms)
+		out->handshake_age_s = (int64_t)((now - p->t.hs_done_ms) / 1000);
+	out->rx_bytes = p->rx_bytes;
+	out->tx_bytes = p->tx_bytes;
+	out->rx_packets = p->rx_packets;
+	out->tx_packets = p->tx_packets;
 }
 
-static json_object *ov_peer_json(struct peer *p)
-{
-	json_object *o = json_object_new_object();
-	char buf[INET6_ADDRSTRLEN + 8];
-
-	json_object_object_add(o, "identity", json_object_new_string(p->identity));
-	if (p->have_cert) {
-		json_object *r = json_object_new_array();
-		inet_ntop(AF_INET, p->ci.v4, buf, sizeof(buf));
-		json_object_object_add(o, "ipv4", json_object_new_string(buf));
-		inet_ntop(AF_INET6, p->ci.v6, buf, sizeof(buf));
-		json_object_object_add(o, "ipv6", json_object_new_string(buf));
-		for (int i = 0; i < p->ci.n_routes; i++) {
-			addr_prefix_format(&p->ci.routes[i], buf, sizeof(buf));
-			json_object_array_add(r, json_object_new_string(buf));
-		}
-		json_object_object_add(o, "routes", r);
-		json_object_object_add(o, "cert_not_after", json_object_new_int64(p->ci.not_after));
-		json_object_object_add(o, "cert_serial", json_object_new_string(p->ci.serial));
-	}
-	return o;
-}
-
-static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms)
-{
-	struct peer *p = peer_find(o->peers, w->identity);
-	json_object *r = json_object_new_object();
-	char ep[UDP_ADDR_STRLEN] = "";
-
-	if (p && p->have_ep)
-		ep_format(&p->ep, ep, sizeof(ep));
-	json_object_object_add(r, "identity", json_object_new_string(w->identity));
-	json_object_object_add(r, "rtt_ms", json_object_new_double(rtt_ms));
-	json_object_object_add(r, "path", json_object_new_string(p && p->have_ep && p->ep.relay ? "relay" : "direct"));
-	json_object_object_add(r, "endpoint", json_object_new_string(ep));
-	ctl_reply_ok(w->req, r);
-}
-
-static void ov_ping_send(struct overlay *o, struct waiter *w, struct peer *p)
-{
-	uint8_t m[17];
-
-	m[0] = MSG_PING_REQ;
-	if (getrandom(&w->ping_id, sizeof(w->ping_id), 0) != sizeof(w->ping_id))
-		w->ping_id = now_ns();
-	memcpy(m + 1, &w->ping_id, 8);
-	w->sent_ns = now_ns();
-	memcpy(m + 9, &w->sent_ns, 8);
-	if (ov_seal(o, p, m, sizeof(m)) == 0) {
-		w->sent = 1;
-		ov_flush_tx(o);
-	}
-}
-
-static void ov_reply_ping(struct overlay *o, struct waiter *w, double rtt_ms);
-
-void ov_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t len)
-{
-	uint8_t rep[17];
-
-	if (len != 17)
-		return;
-	if (m[0] == MSG_PING_REQ) {
-		memcpy(rep, m, sizeof(rep));
-		rep[0] = MSG_PING_REP;
-		ov_seal(o, p, rep, sizeof(rep));
-		return;
-	}
-	if (m[0] == MSG_PING_REP) {
-		uint64_t id;
-		memcpy(&id, m + 1, 8);
-		for (struct waiter *w = o->waiters; w; w = w->next) {
-			if (w->kind == W_PING && w->sent && w->ping_id == id) {
-				ov_reply_ping(o, w, (double)(now_ns() - w->sent_ns) / 1e6);
-				ov_waiter_free(o, w);
-				break;
-			}
-		}
-	}
-}
-
-/* A session with p now exists: pings waiting for it can go. */
-void ov_waiters_session(struct overlay *o, struct peer *p)
-{
-	for (struct waiter *w = o->waiters; w; w = w->next)
-		if (w->kind == W_PING && !w->sent && strcmp(w->identity, p->identity) == 0)
-			ov_ping_send(o, w, p);
-}
-
-void ov_waiters_tick(struct overlay *o)
+int overlay_peers_info(struct overlay *o, struct overlay_peer_info **out, int *n)
 {
 	uint64_t now = now_ms();
-	struct waiter *w, *next;
+	int count = 0, i = 0;
 
-	for (w = o->waiters; w; w = next) {
-		next = w->next;
-		if (w->deadline && now >= w->deadline) {
-			ctl_reply_err(w->req, CTL_EXIT_FAIL, "no reply from %s within %d s",
-			    w->identity, 3);
-			ov_waiter_free(o, w);
-		}
-	}
-}
-
-static void ov_name_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
-{
-	struct waiter *w = arg;
-	struct overlay *o = w->o;
-	struct peer *p = NULL;
-	char e[256];
-
-	if (err == 0) {
-		struct authlink_peer pe2 = *pe;
-		struct ov_link *lk = ov_link_for(o, pe->identity);
-		pe2.via_own = lk && lk->own;
-		p = ov_peer_from_authority(o, &pe2, e, sizeof(e));
-	} else {
-		snprintf(e, sizeof(e), "%s", msg ? msg : "lookup failed");
-	}
-	if (!p) {
-		ctl_reply_err(w->req, CTL_EXIT_FAIL, "%s: %s", w->identity, e);
-		ov_waiter_free(o, w);
-		return;
-	}
-	if (w->kind == W_RESOLVE) {
-		ctl_reply_ok(w->req, ov_peer_json(p));
-		ov_waiter_free(o, w);
-		return;
-	}
-	/* W_PING: needs a session. */
-	if (p->cur && p->cur->can_send)
-		ov_ping_send(o, w, p);
-	else
-		ov_start_initiation(o, p);
-	ov_arm(o);
-}
-
-static struct waiter *ov_waiter_new(struct overlay *o, struct ctl_req *req, int kind, const char *identity)
-{
-	struct waiter *w = calloc(1, sizeof(*w));
-
-	if (!w) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
-		return NULL;
-	}
-	w->o = o;
-	w->req = req;
-	w->kind = kind;
-	snprintf(w->identity, sizeof(w->identity), "%s", identity);
-	w->next = o->waiters;
-	o->waiters = w;
-	return w;
-}
-
-static int ov_check_name(struct overlay *o, struct ctl_req *req, const char *identity)
-{
-	struct id_name n;
-	char err[256];
-
-	if (id_parse_user(identity, &n, err, sizeof(err)) < 0) {
-		ctl_reply_err(req, CTL_EXIT_USAGE, "%s", err);
-		return -1;
-	}
-	if (strcmp(identity, o->identity) == 0) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "%s is this node", identity);
-		return -1;
-	}
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		count++;
+	*out = calloc((size_t)(count ? count : 1), sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		ovctl_peer_info(o, p, now, &(*out)[i++]);
+	*n = count;
 	return 0;
 }
 
-void overlay_resolve(struct overlay *o, struct ctl_req *req, const char *identity)
-{
-	struct peer *p;
-	struct waiter *w;
-
-	if (ov_check_name(o, req, identity) < 0)
-		return;
-	p = peer_find(o->peers, identity);
-	if (p && p->have_cert && p->n_eps) {
-		ctl_reply_ok(req, ov_peer_json(p));
-		return;
-	}
-	if (!ov_link_for(o, identity)) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "%s is unknown and no authority for its domain is "
-		    "configured (a trust entry with authority = \"ip:port\")", identity);
-		return;
-	}
-	w = ov_waiter_new(o, req, W_RESOLVE, identity);
-	if (w)
-		authlink_lookup(ov_link_for(o, identity)->al, identity, 0, NULL, ov_name_lookup_done, w);
-}
-
-void overlay_ping(struct overlay *o, struct ctl_req *req, const char *identity)
-{
-	struct peer *p;
-	struct waiter *w;
-
-	if (ov_check_name(o, req, identity) < 0)
-		return;
-	w = ov_waiter_new(o, req, W_PING, identity);
-	if (!w)
-		return;
-	w->deadline = now_ms() + 3000;
-	p = peer_find(o->peers, identity);
-	if (p && p->cur && p->cur->can_send)
-		ov_ping_send(o, w, p);
-	else if (p && p->n_eps)
-		ov_start_initiation(o, p);
-	else if (ov_link_for(o, identity))
-		authlink_lookup(ov_link_for(o, identity)->al, identity, 0, NULL, ov_name_lookup_done, w);
-	ov_arm(o);
-}
-
-void overlay_whois(struct overlay *o, struct ctl_req *req, const char *addr)
-{
-	uint8_t a[16];
-	struct peer *p;
-	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-
-	if (inet_pton(family, addr, a) != 1) {
-		ctl_reply_err(req, CTL_EXIT_USAGE, "'%.64s' is not an IPv4 or IPv6 address", addr);
-		return;
-	}
-	if ((family == AF_INET && memcmp(a, o->v4, 4) == 0) || (family == AF_INET6 && memcmp(a, o->v6, 16) == 0)) {
-		json_object *r = json_object_new_object();
-		json_object_object_add(r, "identity", json_object_new_string(o->identity));
-		json_object_object_add(r, "self", json_object_new_boolean(1));
-		ctl_reply_ok(req, r);
-		return;
-	}
-	p = route_table_lookup(o->routes, family, a);
-	if (!p) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "no known peer has %s (try q2qctl resolve NAME first)", addr);
-		return;
-	}
-	ctl_reply_ok(req, ov_peer_json(p));
-}
-
-/* --------------------------------------------------------- status */
-
 /* Is this one of our own addresses (no NAT between us and the authority)? */
-static int ov_is_local_addr(const struct sockaddr_in6 *sa)
+static int ovctl_is_local_addr(const struct sockaddr_in6 *sa)
 {
 	struct ifaddrs *ifa, *i;
 	int found = 0;
@@ -311,103 +130,309 @@ static int ov_is_local_addr(const struct sockaddr_in6 *sa)
 	return found;
 }
 
-static json_object *ov_nat_json(uint32_t nat)
-{
-	json_object *j;
-
-	if (!(nat & NAT_KNOWN))
-		return NULL;
-	j = json_object_new_object();
-	json_object_object_add(j, "mapping_varies_by_destination", json_object_new_boolean(!!(nat & NAT_VARIES)));
-	json_object_object_add(j, "port_preserved", json_object_new_boolean(!!(nat & NAT_PRESERVES)));
-	return j;
-}
-
 /* What we learned of our own NAT from the authority's two UDP ports: the
  * same mapping for both means endpoint-independent mapping. */
-static json_object *ov_netcheck_json(struct overlay *o)
+void overlay_nat_info(struct overlay *o, struct overlay_nat_info *out)
 {
-	json_object *j = json_object_new_object(), *refl = json_object_new_array();
-	char a[UDP_ADDR_STRLEN];
+	const struct paths_nat *nat = &o->nat;
 
-	json_object_object_add(j, "local_port", json_object_new_int(o->port));
+	memset(out, 0, sizeof(*out));
+	out->local_port = o->port;
 	for (int k = 0; k < 2; k++) {
-		if (!o->have_reflexive[k])
-			continue;
-		udp_addr_format(&o->reflexive[k], a, sizeof(a));
-		json_object_array_add(refl, json_object_new_string(a));
+		out->have_reflexive[k] = nat->have_reflexive[k];
+		if (nat->have_reflexive[k])
+			udp_addr_format(&nat->reflexive[k], out->reflexive[k], sizeof(out->reflexive[k]));
 	}
-	json_object_object_add(j, "reflexive", refl);
-	json_object_object_add(j, "authority_udp", json_object_new_boolean(o->have_reflexive[0]));
-	if (o->have_reflexive[0] && o->have_reflexive[1]) {
-		int varies = !udp_addr_equal(&o->reflexive[0], &o->reflexive[1]);
-		json_object_object_add(j, "mapping_varies_by_destination", json_object_new_boolean(varies));
-		json_object_object_add(j, "port_preserved",
-		    json_object_new_boolean(ntohs(o->reflexive[0].sin6_port) == o->port));
-		json_object_object_add(j, "behind_nat", json_object_new_boolean(
-		    ntohs(o->reflexive[0].sin6_port) != o->port || !ov_is_local_addr(&o->reflexive[0])));
+	if (nat->have_reflexive[0] && nat->have_reflexive[1]) {
+		out->mapping_varies = !udp_addr_equal(&nat->reflexive[0], &nat->reflexive[1]);
+		out->port_preserved = ntohs(nat->reflexive[0].sin6_port) == o->port;
+		out->behind_nat = ntohs(nat->reflexive[0].sin6_port) != o->port ||
+		    !ovctl_is_local_addr(&nat->reflexive[0]);
 	}
-	return j;
 }
 
-void overlay_netcheck(struct overlay *o, struct ctl_req *req)
+void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 {
-	ctl_reply_ok(req, ov_netcheck_json(o));
+	memset(out, 0, sizeof(*out));
+	out->port = o->port;
+	snprintf(out->ifname, sizeof(out->ifname), "%s", o->ifname);
+	out->authority_link = authlink_state(o->link);
+	out->drops_auth = o->drops_auth;
+	out->drops_replay = o->drops_replay;
+	out->drops_source = o->drops_source;
 }
 
-void overlay_peers(struct overlay *o, struct ctl_req *req)
+/* ------------------------------------------------------- waiters */
+
+static void ovctl_waiter_free(struct overlay *o, struct ovctl_waiter *w)
 {
-	json_object *r = json_object_new_object(), *arr = json_object_new_array();
+	struct ovctl_waiter **pp;
+
+	for (pp = &o->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	free(w);
+}
+
+/* Answers w with a failure and frees it. */
+static void ovctl_fail(struct overlay *o, struct ovctl_waiter *w, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ovctl_fail(struct overlay *o, struct ovctl_waiter *w, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->kind == W_RESOLVE)
+		w->peer_fn(w->arg, OVERLAY_EFAIL, msg, NULL);
+	else
+		w->ping_fn(w->arg, OVERLAY_EFAIL, msg, NULL);
+	ovctl_waiter_free(o, w);
+}
+
+static void ovctl_reply_ping(struct overlay *o, struct ovctl_waiter *w, double rtt_ms)
+{
+	struct peer *p = peer_find(o->peers, w->identity);
+	struct overlay_ping_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	snprintf(pi.identity, sizeof(pi.identity), "%s", w->identity);
+	pi.rtt_ms = rtt_ms;
+	pi.path = p && p->have_ep && p->ep.relay ? OVERLAY_PATH_RELAY : OVERLAY_PATH_DIRECT;
+	if (p && p->have_ep)
+		ep_format(&p->ep, pi.endpoint, sizeof(pi.endpoint));
+	w->ping_fn(w->arg, 0, NULL, &pi);
+}
+
+static void ovctl_ping_send(struct overlay *o, struct ovctl_waiter *w, struct peer *p)
+{
+	uint8_t m[17];
+
+	m[0] = MSG_PING_REQ;
+	if (getrandom(&w->ping_id, sizeof(w->ping_id), 0) != sizeof(w->ping_id))
+		w->ping_id = now_ns();
+	memcpy(m + 1, &w->ping_id, 8);
+	w->sent_ns = now_ns();
+	memcpy(m + 9, &w->sent_ns, 8);
+	if (datapath_seal(o, p, m, sizeof(m)) == 0) {
+		w->sent = 1;
+		datapath_flush(o);
+	}
+}
+
+void ovctl_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t len)
+{
+	uint8_t rep[17];
+
+	if (len != 17)
+		return;
+	if (m[0] == MSG_PING_REQ) {
+		memcpy(rep, m, sizeof(rep));
+		rep[0] = MSG_PING_REP;
+		datapath_seal(o, p, rep, sizeof(rep));
+		return;
+	}
+	if (m[0] == MSG_PING_REP) {
+		uint64_t id;
+		memcpy(&id, m + 1, 8);
+		for (struct ovctl_waiter *w = o->waiters; w; w = w->next) {
+			if (w->kind == W_PING && w->sent && w->ping_id == id) {
+				ovctl_reply_ping(o, w, (double)(now_ns() - w->sent_ns) / 1e6);
+				ovctl_waiter_free(o, w);
+				break;
+			}
+		}
+	}
+}
+
+/* A session with p now exists: pings waiting for it can go. */
+void ovctl_session_ready(struct overlay *o, struct peer *p)
+{
+	for (struct ovctl_waiter *w = o->waiters; w; w = w->next)
+		if (w->kind == W_PING && !w->sent && strcmp(w->identity, p->identity) == 0)
+			ovctl_ping_send(o, w, p);
+}
+
+void ovctl_tick(struct overlay *o)
+{
 	uint64_t now = now_ms();
+	struct ovctl_waiter *w, *next;
 
-	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		json_object *j = ov_peer_json(p), *eps = json_object_new_array();
-		char ep[UDP_ADDR_STRLEN];
-
-		if (p->have_ep) {
-			ep_format(&p->ep, ep, sizeof(ep));
-			json_object_object_add(j, "endpoint", json_object_new_string(ep));
-		} else {
-			json_object_object_add(j, "endpoint", NULL);
-		}
-		for (int i = 0; i < p->n_eps; i++) {
-			udp_addr_format(&p->eps[i], ep, sizeof(ep));
-			json_object_array_add(eps, json_object_new_string(ep));
-		}
-		json_object_object_add(j, "candidates", eps);
-		json_object_object_add(j, "path", json_object_new_string(!p->cur || !p->have_ep ? "none" :
-		    p->ep.relay ? "relay" : "direct"));
-		json_object_object_add(j, "peer_nat", ov_nat_json(p->nat));
-		if (p->spray_until_ms || p->have_bday_ep) {
-			json_object *b = json_object_new_object();
-			json_object_object_add(b, "role", json_object_new_string(p->spray_until_ms ?
-			    "prober" : "mapper"));
-			json_object_object_add(b, "probes_sent", json_object_new_int(p->spray_sent));
-			json_object_object_add(b, "sockets", json_object_new_int(o->n_bday));
-			json_object_object_add(b, "hit", json_object_new_boolean(p->bday_hit));
-			json_object_object_add(j, "birthday", b);
-		}
-		json_object_object_add(j, "session", json_object_new_boolean(p->cur != NULL));
-		json_object_object_add(j, "handshake_age", p->hs_done_ms ?
-		    json_object_new_int64((int64_t)((now - p->hs_done_ms) / 1000)) : NULL);
-		json_object_object_add(j, "rx_bytes", json_object_new_int64((int64_t)p->rx_bytes));
-		json_object_object_add(j, "tx_bytes", json_object_new_int64((int64_t)p->tx_bytes));
-		json_object_object_add(j, "rx_packets", json_object_new_int64((int64_t)p->rx_packets));
-		json_object_object_add(j, "tx_packets", json_object_new_int64((int64_t)p->tx_packets));
-		json_object_array_add(arr, j);
+	for (w = o->waiters; w; w = next) {
+		next = w->next;
+		if (w->deadline && now >= w->deadline)
+			ovctl_fail(o, w, "no reply from %s within %d s", w->identity, PING_WAIT_MS / 1000);
 	}
-	json_object_object_add(r, "peers", arr);
-	json_object_object_add(r, "nat", ov_netcheck_json(o));
-	ctl_reply_ok(req, r);
 }
 
-void overlay_status(struct overlay *o, json_object *obj)
+void ovctl_cancel_all(struct overlay *o)
 {
-	json_object_object_add(obj, "up", json_object_new_boolean(1));
-	json_object_object_add(obj, "port", json_object_new_int(o->port));
-	json_object_object_add(obj, "interface", json_object_new_string(o->ifname));
-	json_object_object_add(obj, "authority_link", json_object_new_string(authlink_state(o->link)));
-	json_object_object_add(obj, "drops_auth", json_object_new_int64((int64_t)o->drops_auth));
-	json_object_object_add(obj, "drops_replay", json_object_new_int64((int64_t)o->drops_replay));
-	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)o->drops_source));
+	while (o->waiters)
+		ovctl_fail(o, o->waiters, "the overlay went down");
+}
+
+static void ovctl_name_lookup_done(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+{
+	struct ovctl_waiter *w = arg;
+	struct overlay *o = w->o;
+	struct peer *p = NULL;
+	char e[256];
+
+	if (err == 0) {
+		struct authlink_peer pe2 = *pe;
+		struct overlay_link *lk = overlay_link_for(o, pe->identity);
+		pe2.via_own = lk && lk->own;
+		p = overlay_peer_from_authority(o, &pe2, e, sizeof(e));
+	} else {
+		snprintf(e, sizeof(e), "%s", msg ? msg : "lookup failed");
+	}
+	if (!p) {
+		ovctl_fail(o, w, "%s: %s", w->identity, e);
+		return;
+	}
+	if (w->kind == W_RESOLVE) {
+		struct overlay_peer_info pi;
+
+		ovctl_peer_info(o, p, now_ms(), &pi);
+		w->peer_fn(w->arg, 0, NULL, &pi);
+		ovctl_waiter_free(o, w);
+		return;
+	}
+	/* W_PING: needs a session. */
+	if (p->cur && p->cur->can_send)
+		ovctl_ping_send(o, w, p);
+	else
+		attempt_initiate(o, p);
+	overlay_arm(o);
+}
+
+/* A new waiter; NULL (and the request answered) without memory. */
+static struct ovctl_waiter *ovctl_waiter_new(struct overlay *o, int kind, const char *identity,
+    overlay_peer_fn *peer_fn, overlay_ping_fn *ping_fn, void *arg)
+{
+	struct ovctl_waiter *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		if (peer_fn)
+			peer_fn(arg, OVERLAY_EFAIL, "out of memory", NULL);
+		else
+			ping_fn(arg, OVERLAY_EFAIL, "out of memory", NULL);
+		return NULL;
+	}
+	w->o = o;
+	w->kind = kind;
+	w->peer_fn = peer_fn;
+	w->ping_fn = ping_fn;
+	w->arg = arg;
+	snprintf(w->identity, sizeof(w->identity), "%s", identity);
+	w->next = o->waiters;
+	o->waiters = w;
+	return w;
+}
+
+/* 0, or an OVERLAY_E* code with the reason in err. */
+static int ovctl_check_name(struct overlay *o, const char *identity, char *err, size_t errlen)
+{
+	struct id_name n;
+	char why[256];
+
+	if (id_parse_user(identity, &n, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return OVERLAY_EUSAGE;
+	}
+	if (strcmp(identity, o->identity) == 0) {
+		snprintf(err, errlen, "%s is this node", identity);
+		return OVERLAY_EFAIL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- requests */
+
+void overlay_resolve(struct overlay *o, const char *identity, overlay_peer_fn *fn, void *arg)
+{
+	struct peer *p;
+	struct ovctl_waiter *w;
+	char err[512];
+	int code;
+
+	if ((code = ovctl_check_name(o, identity, err, sizeof(err))) != 0) {
+		fn(arg, code, err, NULL);
+		return;
+	}
+	p = peer_find(o->peers, identity);
+	if (p && p->have_cert && p->n_eps) {
+		struct overlay_peer_info pi;
+
+		ovctl_peer_info(o, p, now_ms(), &pi);
+		fn(arg, 0, NULL, &pi);
+		return;
+	}
+	if (!overlay_link_for(o, identity)) {
+		snprintf(err, sizeof(err), "%s is unknown and no authority for its domain is "
+		    "configured (a trust entry with authority = \"ip:port\")", identity);
+		fn(arg, OVERLAY_EFAIL, err, NULL);
+		return;
+	}
+	w = ovctl_waiter_new(o, W_RESOLVE, identity, fn, NULL, arg);
+	if (w)
+		authlink_lookup(overlay_link_for(o, identity)->al, identity, 0, NULL, ovctl_name_lookup_done, w);
+}
+
+void overlay_ping(struct overlay *o, const char *identity, overlay_ping_fn *fn, void *arg)
+{
+	struct peer *p;
+	struct ovctl_waiter *w;
+	char err[512];
+	int code;
+
+	if ((code = ovctl_check_name(o, identity, err, sizeof(err))) != 0) {
+		fn(arg, code, err, NULL);
+		return;
+	}
+	w = ovctl_waiter_new(o, W_PING, identity, NULL, fn, arg);
+	if (!w)
+		return;
+	w->deadline = now_ms() + PING_WAIT_MS;
+	p = peer_find(o->peers, identity);
+	if (p && p->cur && p->cur->can_send)
+		ovctl_ping_send(o, w, p);
+	else if (p && p->n_eps)
+		attempt_initiate(o, p);
+	else if (overlay_link_for(o, identity))
+		authlink_lookup(overlay_link_for(o, identity)->al, identity, 0, NULL, ovctl_name_lookup_done, w);
+	overlay_arm(o);
+}
+
+int overlay_whois(struct overlay *o, const char *addr, struct overlay_peer_info *pi, int *self,
+    char *err, size_t errlen)
+{
+	uint8_t a[16];
+	struct peer *p;
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	*self = 0;
+	if (inet_pton(family, addr, a) != 1) {
+		snprintf(err, errlen, "'%.64s' is not an IPv4 or IPv6 address", addr);
+		return OVERLAY_EUSAGE;
+	}
+	if ((family == AF_INET && memcmp(a, o->v4, 4) == 0) || (family == AF_INET6 && memcmp(a, o->v6, 16) == 0)) {
+		memset(pi, 0, sizeof(*pi));
+		snprintf(pi->identity, sizeof(pi->identity), "%s", o->identity);
+		*self = 1;
+		return 0;
+	}
+	p = route_table_lookup(o->routes, family, a);
+	if (!p) {
+		snprintf(err, errlen, "no known peer has %s (try q2qctl resolve NAME first)", addr);
+		return OVERLAY_EFAIL;
+	}
+	ovctl_peer_info(o, p, now_ms(), pi);
+	return 0;
 }

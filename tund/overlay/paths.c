@@ -19,70 +19,69 @@
 
 #include "tund/node/authlink.h"
 #include "tund/base/log.h"
+#include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/paths.h"
 #include "tund/link/proto.h"
 
 #define PROBE_MS		25000	/* refresh the reflexive address */
 #define PROBE_RETRY_MS		1000
-#define DIRECT_DEAD_MS		6000	/* nothing direct for this long: use the relay */
-#define DIRECT_PROBE_FAST_MS	1000
-#define DIRECT_PROBE_SLOW_MS	5000
-#define PUNCH_MS		5000
-#define PUNCH_EVERY_MS		200
+#define BDAY_BURST		20	/* birthday probes per pacing step (timers.c): 800/s */
+#define BDAY_KEEP_MS		60000	/* birthday sockets nobody uses close after */
 
 /* ----------------------------------------------- authority probes */
 
-void ov_probe(struct overlay *o)
+void paths_probe(struct overlay *o)
 {
 	uint8_t buf[AW_PROBE_LEN];
 
 	for (int k = 0; k < 2; k++) {
-		struct aw_probe pr = { .node_id = o->node_id, .txid = ++o->probe_txid };
-		if (aw_build_probe(&pr, o->udp_key, buf, sizeof(buf)) > 0 &&
-		    udp_send_one(o->udp_io.fd, &o->auth_udp[k], buf, sizeof(buf)) == 0)
-			o->probe_sent_txid[k] = pr.txid;
+		struct aw_probe pr = { .node_id = o->nat.node_id, .txid = ++o->nat.probe_txid };
+		if (aw_build_probe(&pr, o->nat.udp_key, buf, sizeof(buf)) > 0 &&
+		    udp_send_one(o->io.udp_io.fd, &o->nat.auth_udp[k], buf, sizeof(buf)) == 0)
+			o->nat.probe_sent_txid[k] = pr.txid;
 	}
 	/* Retry soon until both ports answered, then refresh now and then. */
-	o->next_probe_ms = now_ms() + (o->have_reflexive[0] && o->have_reflexive[1] ? PROBE_MS : PROBE_RETRY_MS);
+	o->nat.next_probe_ms = now_ms() + (o->nat.have_reflexive[0] && o->nat.have_reflexive[1] ? PROBE_MS : PROBE_RETRY_MS);
 }
 
-void ov_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
+void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
 {
 	struct aw_probe pr;
 
-	if (!o->have_udp || aw_parse_probe(AW_PROBE_REPLY, b, len, &pr) < 0 || pr.node_id != o->node_id ||
-	    aw_verify(b, len, o->udp_key) < 0)
+	if (!o->nat.have_udp || aw_parse_probe(AW_PROBE_REPLY, b, len, &pr) < 0 || pr.node_id != o->nat.node_id ||
+	    aw_verify(b, len, o->nat.udp_key) < 0)
 		return;
 	for (int k = 0; k < 2; k++) {
-		if (pr.txid != o->probe_sent_txid[k] || !udp_addr_equal(sa, &o->auth_udp[k]))
+		if (pr.txid != o->nat.probe_sent_txid[k] || !udp_addr_equal(sa, &o->nat.auth_udp[k]))
 			continue;
 		struct sockaddr_in6 seen = { .sin6_family = AF_INET6, .sin6_port = htons(pr.port) };
 		memcpy(&seen.sin6_addr, pr.addr, 16);
-		if (!o->have_reflexive[k] || !udp_addr_equal(&seen, &o->reflexive[k])) {
+		if (!o->nat.have_reflexive[k] || !udp_addr_equal(&seen, &o->nat.reflexive[k])) {
 			char a[UDP_ADDR_STRLEN];
 			udp_addr_format(&seen, a, sizeof(a));
-			log_info("netcheck: the authority's port %d sees us as %s", ntohs(o->auth_udp[k].sin6_port), a);
+			log_info("netcheck: the authority's port %d sees us as %s", ntohs(o->nat.auth_udp[k].sin6_port), a);
 		}
-		o->reflexive[k] = seen;
-		o->have_reflexive[k] = 1;
+		o->nat.reflexive[k] = seen;
+		o->nat.have_reflexive[k] = 1;
 	}
 }
 
 /* ------------------------------------------------------- punching */
 
-static void ov_send_punches(struct overlay *o, struct peer *p)
+static void paths_send_punches(struct overlay *o, struct peer *p)
 {
 	uint8_t buf[AW_PUNCH_LEN];
 
 	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0)
 		return;
 	for (int i = 0; i < p->n_eps; i++)
-		udp_send_one(o->udp_io.fd, &p->eps[i], buf, sizeof(buf));
+		udp_send_one(o->io.udp_io.fd, &p->eps[i], buf, sizeof(buf));
 }
 
 /* PUNCH opens NAT mappings; the token (from the broker) proves the sender
  * is the peer the authority introduced, so answering it is no leak. */
-void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
+void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	uint8_t token[AW_TOKEN_LEN], out[AW_PUNCH_LEN];
 	struct peer *p;
@@ -95,7 +94,7 @@ void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct e
 	if (!p)
 		return;
 	if (b[0] == AW_PUNCH) {
-		int fd = from->sock ? o->bday[from->sock].io.fd : o->udp_io.fd;
+		int fd = from->sock ? o->paths.bday[from->sock].io.fd : o->io.udp_io.fd;
 
 		if (from->sock) {
 			/* A probe found one of our birthday mappings. */
@@ -105,56 +104,54 @@ void ov_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct e
 			p->have_bday_ep = 1;
 			p->bday_hit = 1;
 		} else {
-			ov_peer_merge_eps(p, &from->sa, 1);
+			peer_merge_eps(p, &from->sa, 1);
 		}
 		if (aw_build_punch(AW_PUNCH_ACK, token, out, sizeof(out)) > 0)
 			udp_send_one(fd, &from->sa, out, sizeof(out));
 	} else {
-		if (p->spray_until_ms && !p->bday_hit) {
+		if (p->t.spray_until_ms && !p->bday_hit) {
 			char a[UDP_ADDR_STRLEN];
 			udp_addr_format(&from->sa, a, sizeof(a));
 			log_info("peer %s: birthday probe hit %s after %d probes", p->identity, a, p->spray_sent);
 		}
-		if (p->spray_until_ms)
+		if (p->t.spray_until_ms)
 			p->bday_hit = 1;
-		ov_peer_merge_eps(p, &from->sa, 1);
+		peer_merge_eps(p, &from->sa, 1);
 	}
 	if (p->init && p->init->stage == AT_HELLO)
-		p->init->next_hello_ms = 0;	/* this path works: say HELLO now */
+		timers_hello_now(p->init);	/* this path works: say HELLO now */
 }
 
 /* ----------------------------------------------- birthday sockets */
 
-static int ov_we_are_hard(const struct overlay *o)
+static int paths_we_are_hard(const struct overlay *o)
 {
-	return o->have_reflexive[0] && o->have_reflexive[1] &&
-	    !udp_addr_equal(&o->reflexive[0], &o->reflexive[1]);
+	return o->nat.have_reflexive[0] && o->nat.have_reflexive[1] &&
+	    !udp_addr_equal(&o->nat.reflexive[0], &o->nat.reflexive[1]);
 }
 
-static void ov_bday_io(struct loop_io *io, uint32_t events)
+void paths_rx_bday(struct paths_bday_sock *bs)
 {
-	struct bday_sock *bs = (struct bday_sock *)io;
 	struct overlay *o = bs->o;
 
 	for (int i = 0; i < 16; i++) {
 		struct sockaddr_in6 sa;
 		socklen_t sl = sizeof(sa);
-		ssize_t n = recvfrom(io->fd, o->one_buf, sizeof(o->one_buf), 0, (struct sockaddr *)&sa, &sl);
+		ssize_t n = recvfrom(bs->io.fd, o->io.one_buf, sizeof(o->io.one_buf), 0, (struct sockaddr *)&sa, &sl);
 		struct ep from = { .sock = bs->idx };
 
 		if (n <= 0)
 			break;
 		if (udp_addr_from_sockaddr((struct sockaddr *)&sa, sl, &from.sa) < 0)
 			continue;
-		ov_rx_datagram(o, o->one_buf, (size_t)n, &from);
+		datapath_rx(o, o->io.one_buf, (size_t)n, &from);
 	}
-	ov_flush_tx(o);
-	ov_arm(o);
+	datapath_flush(o);
 }
 
-void ov_bday_close(struct overlay *o, int keep_used)
+void paths_bday_close(struct overlay *o, int keep_used)
 {
-	int used[BDAY_SOCKETS + 1] = { 0 };
+	int used[PATHS_BDAY_SOCKETS + 1] = { 0 };
 
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		if (p->have_ep && !p->ep.relay && p->ep.sock)
@@ -162,53 +159,53 @@ void ov_bday_close(struct overlay *o, int keep_used)
 		if (!keep_used || !p->have_ep || p->ep.sock != p->bday_ep.sock)
 			p->have_bday_ep = 0;
 	}
-	for (int i = 1; i <= o->n_bday; i++) {
-		if (used[i] || o->bday[i].io.fd < 0)
+	for (int i = 1; i <= o->paths.n_bday; i++) {
+		if (used[i] || o->paths.bday[i].io.fd < 0)
 			continue;
-		loop_del(o->loop, &o->bday[i].io);
-		close(o->bday[i].io.fd);
-		o->bday[i].io.fd = -1;
+		loop_del(o->loop, &o->paths.bday[i].io);
+		close(o->paths.bday[i].io.fd);
+		o->paths.bday[i].io.fd = -1;
 	}
-	o->bday_close_ms = 0;
+	o->paths.bday_close_ms = 0;
 }
 
 /* We are behind an endpoint-dependent NAT: open many mappings towards the
  * peer's public address, one per socket, for its probes to find. */
-static void ov_bday_open(struct overlay *o, struct peer *p)
+static void paths_bday_open(struct overlay *o, struct peer *p)
 {
 	uint8_t buf[AW_PUNCH_LEN];
 	int opened = 0;
 
 	if (p->n_eps == 0 || aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0)
 		return;
-	for (int i = 1; i <= BDAY_SOCKETS; i++) {
-		if (i > o->n_bday || o->bday[i].io.fd < 0) {
+	for (int i = 1; i <= PATHS_BDAY_SOCKETS; i++) {
+		if (i > o->paths.n_bday || o->paths.bday[i].io.fd < 0) {
 			int fd;
 			if (udp_open(0, &fd) < 0)
 				break;
-			o->bday[i].io.fd = fd;
-			o->bday[i].io.fn = ov_bday_io;
-			o->bday[i].o = o;
-			o->bday[i].idx = i;
-			if (loop_add(o->loop, &o->bday[i].io, EPOLLIN) < 0) {
+			o->paths.bday[i].io.fd = fd;
+			o->paths.bday[i].io.fn = o->paths.bday_io_fn;
+			o->paths.bday[i].o = o;
+			o->paths.bday[i].idx = i;
+			if (loop_add(o->loop, &o->paths.bday[i].io, EPOLLIN) < 0) {
 				close(fd);
-				o->bday[i].io.fd = -1;
+				o->paths.bday[i].io.fd = -1;
 				break;
 			}
-			if (i > o->n_bday)
-				o->n_bday = i;
+			if (i > o->paths.n_bday)
+				o->paths.n_bday = i;
 			opened++;
 		}
-		udp_send_one(o->bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
+		udp_send_one(o->paths.bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
 	}
-	o->bday_close_ms = now_ms() + BDAY_KEEP_MS;
+	o->paths.bday_close_ms = now_ms() + BDAY_KEEP_MS;
 	log_info("peer %s: our NAT maps each destination anew; punching from %d birthday sockets "
-	    "(%d newly opened)", p->identity, o->n_bday, opened);
+	    "(%d newly opened)", p->identity, o->paths.n_bday, opened);
 }
 
 /* The peer is behind an endpoint-dependent NAT: probe random ports of its
  * public address, paced, until one of its birthday mappings answers. */
-static void ov_bday_spray(struct overlay *o, struct peer *p)
+static void paths_bday_spray(struct overlay *o, struct peer *p)
 {
 	uint8_t buf[AW_PUNCH_LEN];
 	uint16_t ports[BDAY_BURST];
@@ -217,9 +214,10 @@ static void ov_bday_spray(struct overlay *o, struct peer *p)
 	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0 ||
 	    getrandom(ports, sizeof(ports), 0) != sizeof(ports))
 		return;
-	for (int i = 0; i < BDAY_BURST && p->spray_sent < BDAY_PROBES && p->spray_total < BDAY_PROBES; i++) {
+	for (int i = 0; i < BDAY_BURST && p->spray_sent < TIMERS_SPRAY_PROBES &&
+	    p->spray_total < TIMERS_SPRAY_PROBES; i++) {
 		to.sin6_port = htons((uint16_t)(1024 + ports[i] % (65536 - 1024)));
-		udp_send_one(o->udp_io.fd, &to, buf, sizeof(buf));
+		udp_send_one(o->io.udp_io.fd, &to, buf, sizeof(buf));
 		p->spray_sent++;
 		p->spray_total++;
 	}
@@ -228,26 +226,46 @@ static void ov_bday_spray(struct overlay *o, struct peer *p)
 /* The authority introduced p (lookup answer or broker request). Where
  * exactly one side's NAT maps each destination anew, that side opens
  * birthday sockets and the other probes its ports. */
-void ov_punch_start(struct overlay *o, struct peer *p)
+void paths_punch_start(struct overlay *o, struct peer *p)
 {
 	/* Open our NAT towards the peer's candidates while it says HELLO. */
-	p->punch_until_ms = now_ms() + PUNCH_MS;
-	p->next_punch_ms = 0;
+	timers_punch_start(p, now_ms());
 	if (o->cfg->nat_birthday && p->n_eps && !(p->cur && p->have_ep && !p->ep.relay)) {
-		int we_hard = ov_we_are_hard(o), they_hard = !!(p->nat & NAT_VARIES);
+		int we_hard = paths_we_are_hard(o), they_hard = !!(p->nat & NAT_VARIES);
 
 		if (we_hard && !they_hard)
-			ov_bday_open(o, p);
-		else if (they_hard && !we_hard && p->spray_total < BDAY_PROBES) {
+			paths_bday_open(o, p);
+		else if (they_hard && !we_hard && p->spray_total < TIMERS_SPRAY_PROBES) {
 			/* The hard side opens its mappings when its own answer from
 			 * the authority arrives, which may be a little after ours:
 			 * probes sent before would find nothing. */
 			p->spray_sent = 0;
 			p->bday_hit = 0;
-			p->spray_start_ms = now_ms() + BDAY_DELAY_MS;
-			p->spray_until_ms = p->spray_start_ms + BDAY_SPRAY_MS;
+			timers_spray_start(p, now_ms());
 		}
 	}
+}
+
+/* ------------------------------------------------------- roaming */
+
+int paths_roam_due(const struct peer *p, const struct ep *from)
+{
+	if (ep_equal(&p->ep, from))
+		return 0;
+	return !from->relay || !p->have_ep || p->ep.relay ||
+	    p->t.last_rx_ms - p->t.last_rx_direct_ms > 2000;
+}
+
+void paths_roam(struct peer *p, const struct ep *from, uint64_t now)
+{
+	if (p->have_ep && p->ep.relay && !from->relay) {
+		peer_merge_eps(p, &from->sa, 1);
+		timers_reintro_reset(p);
+	}
+	p->ep = *from;
+	p->have_ep = 1;
+	if (from->relay)
+		timers_relay_entered(p, now);
 }
 
 /* ---------------------------------------------------- path upkeep */
@@ -256,31 +274,25 @@ void ov_punch_start(struct overlay *o, struct peer *p)
  * direct candidates again while on the relay (both sides do, so their
  * packets cross each other's NATs), and falling back to the relay when the
  * direct path has gone quiet. */
-void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
+void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 {
-	if (p->have_token && now < p->punch_until_ms && now >= p->next_punch_ms) {
-		ov_send_punches(o, p);
-		p->next_punch_ms = now + PUNCH_EVERY_MS;
+	struct timers_cfg tc = overlay_timers_cfg(o);
+
+	if (timers_punch_due(p, now)) {
+		paths_send_punches(o, p);
+		timers_punch_sent(p, now);
 	}
-	if (p->spray_until_ms && now >= p->spray_start_ms && now < p->spray_until_ms && !p->bday_hit &&
-	    p->spray_sent < BDAY_PROBES &&
-	    p->n_eps)
-		ov_bday_spray(o, p);
+	if (timers_spray_due(p, now))
+		paths_bday_spray(o, p);
 	if (!p->cur || !p->cur->can_send || !p->have_ep)
 		return;
 	/* Still on the relay a while after an introduction: ask the authority
 	 * to introduce us again. The first time, one side's NAT behaviour may
 	 * not have been known yet, so no birthday round ran; a new round stays
 	 * within the same probe budget. */
-	if (p->ep.relay && p->have_cert && p->reintros < REINTRO_MAX) {
-		if (!p->next_reintro_ms)
-			p->next_reintro_ms = now + REINTRO_MS;
-		else if (now >= p->next_reintro_ms && ov_reintroduce(o, p) == 0) {
-			p->reintros++;
-			p->next_reintro_ms = now + REINTRO_MS;
-		}
-	}
-	if (p->ep.relay && now >= p->next_direct_probe_ms && (p->n_eps || p->have_bday_ep)) {
+	if (timers_reintro_due(p, now) && overlay_reintroduce(o, p) == 0)
+		timers_reintro_sent(p, now);
+	if (timers_direct_probe_due(p, now)) {
 		struct ep saved = p->ep;
 
 		for (int i = -1; i < p->n_eps; i++) {
@@ -293,30 +305,42 @@ void ov_peer_paths(struct overlay *o, struct peer *p, uint64_t now)
 				p->ep.sock = 0;
 				p->ep.sa = p->eps[i];
 			}
-			ov_seal(o, p, NULL, 0);	/* an authenticated keepalive, direct */
+			datapath_seal(o, p, NULL, 0);	/* an authenticated keepalive, direct */
 		}
 		p->ep = saved;
 		if (p->have_token)
-			ov_send_punches(o, p);
-		p->next_direct_probe_ms = now + (now - p->relay_since_ms < 30000 ?
-		    DIRECT_PROBE_FAST_MS : DIRECT_PROBE_SLOW_MS);
+			paths_send_punches(o, p);
+		timers_direct_probe_sent(p, now);
 	}
-	if (!p->ep.relay && p->relay_id && o->have_udp &&
-	    ((p->direct_unanswered_ms && now - p->direct_unanswered_ms > DIRECT_DEAD_MS) ||
-	     (o->cfg->keepalive && now - p->last_rx_direct_ms > (uint64_t)o->cfg->keepalive * 2000 + 2000))) {
-		p->direct_unanswered_ms = 0;
+	if (timers_direct_dead(&tc, p, o->nat.have_udp, now)) {
 		log_info("peer %s: direct path silent for %d s, switching to the relay", p->identity,
-		    DIRECT_DEAD_MS / 1000);
+		    TIMERS_DIRECT_DEAD_MS / 1000);
 		p->ep.relay = p->relay_id;
-		p->relay_since_ms = now;
-		p->next_direct_probe_ms = now + DIRECT_PROBE_FAST_MS;
+		timers_relay_fallback(p, now);
 	}
+}
+
+/* ------------------------------------------------------ the timer */
+
+void paths_tick(struct overlay *o, uint64_t now)
+{
+	if (now >= o->paths.next_addr_check_ms)
+		paths_check_addresses(o);
+	if (o->paths.bday_close_ms && now >= o->paths.bday_close_ms)
+		paths_bday_close(o, 1);
+	if (o->nat.have_udp && now >= o->nat.next_probe_ms)
+		paths_probe(o);
+}
+
+uint64_t paths_next(const struct overlay *o, uint64_t next)
+{
+	return o->nat.have_udp && o->nat.next_probe_ms < next ? o->nat.next_probe_ms : next;
 }
 
 /* ------------------------------------------------ address changes */
 
 /* FNV-1a over our interfaces' addresses, the overlay's own excluded. */
-static uint64_t ov_addr_hash(struct overlay *o)
+static uint64_t paths_addr_hash(struct overlay *o)
 {
 	struct ifaddrs *ifa, *i;
 	uint64_t h = 1469598103934665603ull;
@@ -348,17 +372,17 @@ static uint64_t ov_addr_hash(struct overlay *o)
 /* A moved node (new address, new network) must tell the authority and
  * learn its new public address; peers follow by themselves, since they
  * accept our next authenticated packet from wherever it comes. */
-void ov_check_addresses(struct overlay *o)
+void paths_check_addresses(struct overlay *o)
 {
-	uint64_t h = ov_addr_hash(o);
+	uint64_t h = paths_addr_hash(o);
 
-	o->next_addr_check_ms = now_ms() + 2000;
-	if (o->addr_hash && h != o->addr_hash && o->link) {
+	o->paths.next_addr_check_ms = now_ms() + 2000;
+	if (o->paths.addr_hash && h != o->paths.addr_hash && o->link) {
 		log_info("local addresses changed: re-registering with the authority");
-		o->have_reflexive[0] = o->have_reflexive[1] = 0;
+		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
 		for (int i = 0; i < o->n_links; i++)
 			if (o->links[i].al)
 				authlink_restart(o->links[i].al);
 	}
-	o->addr_hash = h;
+	o->paths.addr_hash = h;
 }

@@ -3,6 +3,7 @@
  * in a list; receiver indices, looked up for every DATA packet, sit in an
  * open-addressing hash table sized for many sessions.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,4 +245,37 @@ int ep_format(const struct ep *e, char *buf, size_t cap)
 		return 0;
 	}
 	return udp_addr_format(&e->sa, buf, cap);
+}
+
+void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
+{
+	for (int i = 0; i < neps; i++) {
+		int dup = 0;
+		for (int j = 0; j < p->n_eps; j++)
+			dup |= udp_addr_equal(&p->eps[j], &eps[i]);
+		if (!dup && p->n_eps < PEER_MAX_EPS)
+			p->eps[p->n_eps++] = eps[i];
+	}
+}
+
+/* Pools are per domain, so two domains can hand out the same address;
+ * the first holder keeps it and the newcomer is refused, loudly. */
+int peer_v4_clash(struct peer_table *t, const uint8_t own_v4[4], const struct peer *p,
+    const struct cert_info *ci, char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, ci->v4, a, sizeof(a));
+	if (memcmp(ci->v4, own_v4, 4) == 0) {
+		snprintf(err, errlen, "%.100s's address %s is this node's own", ci->identity, a);
+		return 1;
+	}
+	for (struct peer *q = peer_first(t); q; q = q->next) {
+		if (q != p && q->have_cert && memcmp(q->ci.v4, ci->v4, 4) == 0) {
+			snprintf(err, errlen, "%.100s's address %s clashes with %.100s", ci->identity, a,
+			    q->identity);
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "identity/cert.h"
 #include "netstack/replay.h"
+#include "tund/overlay/timers.h"
 
 #define PEER_MAX_EPS 16
 #define PEER_QUEUE_MAX 32
@@ -87,32 +88,19 @@ struct peer {
 	uint8_t token[16];			/* authenticates PUNCH between us */
 	int have_ep;
 	struct ep ep;				/* in use */
-	uint64_t last_rx_direct_ms;		/* last authenticated packet not via relay */
-	uint64_t direct_unanswered_ms;		/* first data sent direct since direct rx */
-	uint64_t next_direct_probe_ms;		/* while on relay: try direct again */
-	uint64_t relay_since_ms;
-	uint64_t punch_until_ms;		/* send PUNCH to candidates until */
-	uint64_t next_punch_ms;
 	/* Birthday probing against an endpoint-dependent ("hard") NAT. */
 	int have_bday_ep;
 	struct ep bday_ep;			/* we are hard: the socket the peer reached */
 	int spray_sent;				/* we are not: probes sent to the peer's NAT */
-	uint64_t spray_until_ms;
-	uint64_t spray_start_ms;
 	int spray_total;			/* probes sent to this peer, all rounds */
 	int reintros;				/* re-introductions asked while on the relay */
-	uint64_t next_reintro_ms;
 	int bday_hit;
 	struct session *cur, *prev;
 	struct attempt *init;			/* our initiation, if any */
-	uint64_t next_init_ms;			/* no new initiation before */
 	int nq;
 	struct queued *q[PEER_QUEUE_MAX];
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
-	uint64_t last_rx_ms, last_tx_ms, hs_done_ms;
-	uint64_t last_rx_data_ms;		/* last non-keepalive packet received */
-	int owe_reply;				/* data came in, nothing went out since */
-	uint64_t unanswered_ms;		/* first data sent since we last heard back */
+	struct peer_timers t;			/* timers.c: its deadlines */
 	int64_t hs_done_wall;
 };
 
@@ -141,9 +129,18 @@ void peer_session_install(struct peer_table *t, struct peer *p, struct session *
 void peer_session_free(struct peer_table *t, struct session *s);
 void peer_drop_sessions(struct peer_table *t, struct peer *p);
 
+/* Adds the addresses not yet among p's direct candidates (up to
+ * PEER_MAX_EPS). */
+void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
+
 /* Queue a packet for when a session exists; drops the oldest when full. */
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
 void peer_queue_clear(struct peer *p);
+
+/* 1 (with a message in err) if ci's IPv4 is own_v4 or that of a peer
+ * other than p. */
+int peer_v4_clash(struct peer_table *t, const uint8_t own_v4[4], const struct peer *p,
+    const struct cert_info *ci, char *err, size_t errlen);
 
 /* Revoked certificate serials, as the authority reported them. */
 void peer_revoked_add(struct peer_table *t, const char *serial);

@@ -1,0 +1,250 @@
+/* Handshake attempts without sockets (tund/overlay/attempt.c, timers.c):
+ * where HELLOs go and when, giving up, the per-source cap on responder
+ * handshakes, finding the attempt a segment belongs to, the address a
+ * cookie is bound to, and which completed handshakes get no session. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netstack/udp.h"
+#include "tests/unit/harness.h"
+#include "tund/conf/config.h"
+#include "tund/overlay/attempt.h"
+#include "tund/overlay/peer.h"
+#include "tund/overlay/policy.h"
+#include "tund/overlay/timers.h"
+
+#define T0 1000000ull
+
+static struct ep direct_ep(const char *s)
+{
+	struct ep e;
+
+	memset(&e, 0, sizeof(e));
+	udp_addr_parse(s, &e.sa);
+	return e;
+}
+
+static void test_hello_targets(void)
+{
+	struct peer p;
+	struct attempt a;
+	struct ep to[ATTEMPT_HELLO_TARGETS], bday = direct_ep("192.0.2.9:31000");
+	struct sockaddr_in6 c[2];
+
+	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
+	a.stage = AT_HELLO;
+	a.started_ms = T0;
+	udp_addr_parse("192.0.2.12:8789", &c[0]);
+	udp_addr_parse("[2001:db8::12]:8789", &c[1]);
+	/* Nowhere to go. */
+	CHECK_INT(attempt_hello_targets(&p, &a, T0, to, ATTEMPT_HELLO_TARGETS), 0);
+	/* Only the relay: at once. */
+	p.relay_id = 9;
+	CHECK_INT(attempt_hello_targets(&p, &a, T0, to, ATTEMPT_HELLO_TARGETS), 1);
+	CHECK_INT(to[0].relay, 9);
+	/* Direct candidates first; the relay joins after a second. */
+	peer_merge_eps(&p, c, 2);
+	CHECK_INT(attempt_hello_targets(&p, &a, T0 + 999, to, ATTEMPT_HELLO_TARGETS), 2);
+	CHECK(udp_addr_equal(&to[0].sa, &c[0]) && !to[0].relay && !to[0].sock);
+	CHECK(udp_addr_equal(&to[1].sa, &c[1]));
+	CHECK_INT(attempt_hello_targets(&p, &a, T0 + 1000, to, ATTEMPT_HELLO_TARGETS), 3);
+	CHECK_INT(to[2].relay, 9);
+	/* The birthday socket the peer's probe reached goes first. */
+	bday.sock = 17;
+	p.bday_ep = bday;
+	p.have_bday_ep = 1;
+	CHECK_INT(attempt_hello_targets(&p, &a, T0 + 1000, to, ATTEMPT_HELLO_TARGETS), 4);
+	CHECK_INT(to[0].sock, 17);
+	CHECK(ep_equal(&to[0], &bday));
+	/* Never more than asked for. */
+	CHECK_INT(attempt_hello_targets(&p, &a, T0 + 1000, to, 2), 2);
+	/* No relay id, no relay. */
+	p.relay_id = 0;
+	CHECK_INT(attempt_hello_targets(&p, &a, T0 + 5000, to, ATTEMPT_HELLO_TARGETS), 3);
+}
+
+/* The loop's view of one initiation that nobody answers: HELLOs at
+ * 0, 250, ... 2750 ms, then every second, given up after 10 s, and no
+ * new initiation for 2 s more. */
+static void test_unanswered_initiation(void)
+{
+	struct peer p;
+	struct attempt a;
+	int hellos = 0;
+	uint64_t now, gave_up = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
+	a.stage = AT_HELLO;
+	a.started_ms = T0;
+	a.peer = &p;
+	p.init = &a;
+	for (now = T0; now < T0 + 20000 && !gave_up; now += 5) {
+		if (timers_attempt_expired(&a, now)) {
+			timers_handshake_backoff(&p, now);
+			p.init = NULL;
+			gave_up = now;
+			break;
+		}
+		if (timers_hello_due(&a, now)) {
+			hellos++;
+			timers_hello_sent(&a, now);
+		}
+	}
+	CHECK_INT(gave_up, T0 + 10005);
+	CHECK_INT(hellos, 20);
+	CHECK(timers_init_held(&p, gave_up + 1999));
+	CHECK(!timers_init_held(&p, gave_up + 2000));
+}
+
+static struct attempt *responder(struct attempt_set *s, const struct ep *from, uint32_t remote)
+{
+	struct attempt *a = calloc(1, sizeof(*a));
+
+	a->ep = *from;
+	a->remote_index = remote;
+	a->local_index = 1000 + (uint32_t)s->n;
+	a->stage = AT_TLS;
+	s->a[s->n++] = a;
+	return a;
+}
+
+static void test_per_source_cap(void)
+{
+	struct attempt_set *s = calloc(1, sizeof(*s));
+	struct ep x = direct_ep("192.0.2.66:1000"), x2 = direct_ep("192.0.2.66:2000");
+	struct ep y = direct_ep("192.0.2.77:1000"), r = { .relay = 3 }, r2 = { .relay = 4 };
+	struct attempt *init;
+
+	/* Eight open handshakes from one address, whatever the ports. */
+	for (int i = 0; i < ATTEMPT_MAX_PER_SOURCE; i++) {
+		CHECK(attempt_source_allowed(s, i % 2 ? &x : &x2));
+		responder(s, i % 2 ? &x : &x2, 100 + (uint32_t)i);
+	}
+	CHECK_INT(attempt_responders_from(s, &x), 8);
+	CHECK(!attempt_source_allowed(s, &x));
+	CHECK(!attempt_source_allowed(s, &x2));
+	/* Everyone else still gets in, the relay counted per relayed node. */
+	CHECK(attempt_source_allowed(s, &y));
+	for (int i = 0; i < ATTEMPT_MAX_PER_SOURCE; i++)
+		responder(s, &r, 200 + (uint32_t)i);
+	CHECK(!attempt_source_allowed(s, &r));
+	CHECK(attempt_source_allowed(s, &r2));
+	CHECK(attempt_source_allowed(s, &y));
+	/* Our own initiations and finished handshakes do not count. */
+	s->a[0]->stage = AT_FLUSH;
+	CHECK(attempt_source_allowed(s, &x));
+	s->a[0]->stage = AT_TLS;
+	init = responder(s, &y, 0);
+	init->initiator = 1;
+	CHECK_INT(attempt_responders_from(s, &y), 0);
+	for (int i = 0; i < s->n; i++)
+		free(s->a[i]);
+	free(s);
+}
+
+static void test_find(void)
+{
+	struct attempt_set *s = calloc(1, sizeof(*s));
+	struct ep x = direct_ep("192.0.2.66:1000"), x2 = direct_ep("192.0.2.66:2000");
+	struct attempt *a = responder(s, &x, 500), *b = responder(s, &x2, 500);
+
+	/* A responder is found by the initiator's index and its endpoint. */
+	CHECK(attempt_find_responder(s, &x, 500) == a);
+	CHECK(attempt_find_responder(s, &x2, 500) == b);
+	CHECK(attempt_find_responder(s, &x, 501) == NULL);
+	b->initiator = 1;
+	CHECK(attempt_find_responder(s, &x2, 500) == NULL);
+	/* Flushing attempts by the index their session took over. */
+	CHECK(attempt_find_flushing(s, a->local_index) == NULL);
+	a->stage = AT_FLUSH;
+	CHECK(attempt_find_flushing(s, a->local_index) == a);
+	free(a);
+	free(b);
+	free(s);
+}
+
+static void test_cookie_addr(void)
+{
+	struct ep x = direct_ep("192.0.2.66:1000"), r1 = { .relay = 3 }, r2 = { .relay = 4 };
+	struct sockaddr_in6 ax = attempt_cookie_addr(&x), a1 = attempt_cookie_addr(&r1),
+	    a1b = attempt_cookie_addr(&r1), a2 = attempt_cookie_addr(&r2);
+
+	/* Direct: the sender's address and port. */
+	CHECK(udp_addr_equal(&ax, &x.sa));
+	/* Relayed: one pseudo address per relayed node, stable. */
+	CHECK(udp_addr_equal(&a1, &a1b));
+	CHECK(!udp_addr_equal(&a1, &a2));
+	CHECK_INT(a1.sin6_addr.s6_addr[0], 0xfe);
+	CHECK_INT(a1.sin6_addr.s6_addr[1], 0x80);
+	CHECK(!udp_addr_equal(&a1, &ax));
+}
+
+static struct cert_info cert(const char *identity, uint8_t last, const char *serial)
+{
+	struct cert_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	snprintf(ci.identity, sizeof(ci.identity), "%s", identity);
+	ci.v4[0] = 100;
+	ci.v4[1] = 64;
+	ci.v4[3] = last;
+	snprintf(ci.serial, sizeof(ci.serial), "%s", serial);
+	return ci;
+}
+
+static void test_verdict(void)
+{
+	static struct config cfg;
+	static const uint8_t own[4] = { 100, 64, 0, 1 };
+	struct peer_table *t;
+	struct peer *carol;
+	struct cert_info bob = cert("bob@example.com", 2, "b0b"), ci;
+	char err[256] = "";
+
+	CHECK_INT(peer_table_init(&t), 0);
+	cfg.n_refuse = 2;
+	strcpy(cfg.refuse[0], "*@evil.org");
+	strcpy(cfg.refuse[1], "mallory@example.com");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &bob, err, sizeof(err)), ATTEMPT_ACCEPT);
+	/* Revoked: refused either way. */
+	peer_revoked_add(t, "b0b");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
+	/* Policy refuses callers only: a peer we called ourselves is fine. */
+	ci = cert("eve@evil.org", 3, "e0e");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	ci = cert("mallory@example.com", 4, "a11");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
+	CHECK(!policy_allows(&cfg, "mallory@example.com"));
+	CHECK(policy_allows(&cfg, "mallory@example.org"));
+	CHECK(policy_allows(&cfg, "evil.org"));		/* no user part: no domain rule */
+	/* Our own address, or one another peer holds: refused, and why. */
+	ci = cert("dave@other.org", 1, "d0d");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_STR(err, "dave@other.org's address 100.64.0.1 is this node's own");
+	carol = peer_add(t, "carol@example.com");
+	carol->ci = cert("carol@example.com", 5, "c0c");
+	carol->have_cert = 1;
+	ci = cert("dave@other.org", 5, "d0d");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_STR(err, "dave@other.org's address 100.64.0.5 clashes with carol@example.com");
+	/* Carol's own new certificate with her old address is no clash. */
+	ci = cert("carol@example.com", 5, "c1c");
+	CHECK_INT(attempt_verdict(t, &cfg, own, 1, carol, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	peer_table_free(t);
+}
+
+int main(void)
+{
+	RUN(test_hello_targets);
+	RUN(test_unanswered_initiation);
+	RUN(test_per_source_cap);
+	RUN(test_find);
+	RUN(test_cookie_addr);
+	RUN(test_verdict);
+	return HARNESS_END();
+}

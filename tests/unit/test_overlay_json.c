@@ -1,0 +1,165 @@
+/* The overlay's answers on the control socket (tund/ctl/overlay_json.c):
+ * the exact JSON `q2qctl peers/resolve/whois/ping/netcheck/status --json`
+ * print for given snapshots, keys in order and value types, so scripts
+ * reading them keep working. json-c escapes "/" as "\/", as the daemon
+ * sends it. */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tests/unit/harness.h"
+#include "tund/ctl/overlay_json.h"
+#include "tund/overlay/overlay.h"
+
+static void check_json(json_object *j, const char *want)
+{
+	CHECK_STR(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN), want);
+	json_object_put(j);
+}
+
+static void bob(struct overlay_peer_info *p)
+{
+	static const uint8_t v6[16] = { 0xfd, 0x12, [15] = 0x34 };
+
+	memset(p, 0, sizeof(*p));
+	strcpy(p->identity, "bob@example.com");
+	p->have_cert = 1;
+	p->ci.v4[0] = 100;
+	p->ci.v4[1] = 64;
+	p->ci.v4[3] = 7;
+	memcpy(p->ci.v6, v6, 16);
+	p->ci.n_routes = 1;
+	p->ci.routes[0].family = AF_INET;
+	p->ci.routes[0].addr[0] = 10;
+	p->ci.routes[0].addr[1] = 1;
+	p->ci.routes[0].plen = 16;
+	p->ci.not_after = 1800000000;
+	strcpy(p->ci.serial, "0a1b");
+}
+
+static void test_peer(void)
+{
+	struct overlay_peer_info p;
+
+	bob(&p);
+	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.64.0.7\","
+	    "\"ipv6\":\"fd12::34\",\"routes\":[\"10.1.0.0\\/16\"],\"cert_not_after\":1800000000,"
+	    "\"cert_serial\":\"0a1b\"}");
+	p.have_cert = 0;
+	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\"}");
+	check_json(overlay_json_self("alice@example.com"), "{\"identity\":\"alice@example.com\",\"self\":true}");
+}
+
+static void test_peers(void)
+{
+	struct overlay_peer_info ps[2];
+	struct overlay_nat_info nat;
+
+	bob(&ps[0]);
+	ps[0].have_endpoint = 1;
+	strcpy(ps[0].endpoint, "192.0.2.12:8789");
+	ps[0].n_candidates = 2;
+	strcpy(ps[0].candidates[0], "192.0.2.12:8789");
+	strcpy(ps[0].candidates[1], "[2001:db8::12]:8789");
+	ps[0].path = OVERLAY_PATH_DIRECT;
+	ps[0].nat_known = 1;
+	ps[0].nat_varies = 1;
+	ps[0].birthday = 1;
+	ps[0].bday_prober = 1;
+	ps[0].bday_probes_sent = 120;
+	ps[0].bday_sockets = 0;
+	ps[0].bday_hit = 1;
+	ps[0].session = 1;
+	ps[0].have_handshake = 1;
+	ps[0].handshake_age_s = 42;
+	ps[0].rx_bytes = 1000;
+	ps[0].tx_bytes = 2000;
+	ps[0].rx_packets = 3;
+	ps[0].tx_packets = 4;
+	/* A peer known by name only: nulls where nothing is known. */
+	memset(&ps[1], 0, sizeof(ps[1]));
+	strcpy(ps[1].identity, "carol@example.com");
+	memset(&nat, 0, sizeof(nat));
+	nat.local_port = 8789;
+	check_json(overlay_json_peers(ps, 2, &nat), "{\"peers\":["
+	    "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.64.0.7\",\"ipv6\":\"fd12::34\","
+	    "\"routes\":[\"10.1.0.0\\/16\"],\"cert_not_after\":1800000000,\"cert_serial\":\"0a1b\","
+	    "\"endpoint\":\"192.0.2.12:8789\",\"candidates\":[\"192.0.2.12:8789\",\"[2001:db8::12]:8789\"],"
+	    "\"path\":\"direct\",\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
+	    "\"birthday\":{\"role\":\"prober\",\"probes_sent\":120,\"sockets\":0,\"hit\":true},"
+	    "\"session\":true,\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
+	    "\"rx_packets\":3,\"tx_packets\":4},"
+	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
+	    "\"peer_nat\":null,\"session\":false,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
+	    "\"rx_packets\":0,\"tx_packets\":0}],"
+	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false}}");
+	ps[0].path = OVERLAY_PATH_RELAY;
+	ps[0].bday_prober = 0;
+	{
+		json_object *j = overlay_json_peers(ps, 1, &nat), *peers, *b, *v;
+		CHECK(json_object_object_get_ex(j, "peers", &peers));
+		b = json_object_array_get_idx(peers, 0);
+		CHECK(json_object_object_get_ex(b, "path", &v));
+		CHECK_STR(json_object_get_string(v), "relay");
+		CHECK(json_object_object_get_ex(b, "birthday", &v));
+		CHECK(json_object_object_get_ex(v, "role", &v));
+		CHECK_STR(json_object_get_string(v), "mapper");
+		json_object_put(j);
+	}
+}
+
+static void test_nat(void)
+{
+	struct overlay_nat_info nat;
+
+	memset(&nat, 0, sizeof(nat));
+	nat.local_port = 8789;
+	nat.have_reflexive[0] = 1;
+	strcpy(nat.reflexive[0], "203.0.113.5:40001");
+	check_json(overlay_json_nat(&nat), "{\"local_port\":8789,\"reflexive\":[\"203.0.113.5:40001\"],"
+	    "\"authority_udp\":true}");
+	nat.have_reflexive[1] = 1;
+	strcpy(nat.reflexive[1], "203.0.113.5:40002");
+	nat.mapping_varies = 1;
+	nat.behind_nat = 1;
+	check_json(overlay_json_nat(&nat), "{\"local_port\":8789,\"reflexive\":[\"203.0.113.5:40001\","
+	    "\"203.0.113.5:40002\"],\"authority_udp\":true,\"mapping_varies_by_destination\":true,"
+	    "\"port_preserved\":false,\"behind_nat\":true}");
+}
+
+static void test_ping_and_status(void)
+{
+	struct overlay_ping_info pi;
+	struct overlay_status_info st;
+	json_object *o = json_object_new_object(), *v;
+
+	memset(&pi, 0, sizeof(pi));
+	strcpy(pi.identity, "bob@example.com");
+	pi.rtt_ms = 1.5;
+	pi.path = OVERLAY_PATH_RELAY;
+	strcpy(pi.endpoint, "relay");
+	check_json(overlay_json_ping(&pi), "{\"identity\":\"bob@example.com\",\"rtt_ms\":1.5,"
+	    "\"path\":\"relay\",\"endpoint\":\"relay\"}");
+	pi.path = OVERLAY_PATH_DIRECT;
+	pi.endpoint[0] = 0;
+	check_json(overlay_json_ping(&pi), "{\"identity\":\"bob@example.com\",\"rtt_ms\":1.5,"
+	    "\"path\":\"direct\",\"endpoint\":\"\"}");
+	memset(&st, 0, sizeof(st));
+	st.port = 8789;
+	strcpy(st.ifname, "q2q0");
+	st.authority_link = "registered";
+	st.drops_replay = 5;
+	json_object_object_add(o, "pid", json_object_new_int(1));
+	overlay_json_status(&st, o);
+	CHECK(json_object_object_get_ex(o, "drops_replay", &v) && json_object_is_type(v, json_type_int));
+	check_json(o, "{\"pid\":1,\"up\":true,\"port\":8789,\"interface\":\"q2q0\","
+	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0}");
+}
+
+int main(void)
+{
+	RUN(test_peer);
+	RUN(test_peers);
+	RUN(test_nat);
+	RUN(test_ping_and_status);
+	return HARNESS_END();
+}

@@ -1,0 +1,228 @@
+/* Paths and roaming on a fake clock, through the real receive path
+ * (datapath_receive): an endpoint moves only on an authenticated,
+ * non-replayed packet; a direct packet always wins over the relay; a
+ * relayed one takes over only from a direct path gone quiet; a quiet
+ * direct path falls back to the relay and a direct packet brings the
+ * peer back (tund/overlay/paths.c, datapath.c, timers.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netstack/aead.h"
+#include "netstack/udp.h"
+#include "netstack/wire.h"
+#include "tests/unit/harness.h"
+#include "tund/base/log.h"
+#include "tund/overlay/datapath.h"
+#include "tund/overlay/paths.h"
+#include "tund/overlay/peer.h"
+#include "tund/overlay/timers.h"
+
+#define T0 1000000ull
+
+static const struct timers_cfg cfg = { .rekey_after_ms = 120000 };
+static const uint8_t key[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+struct fixture {
+	struct peer_table *t;
+	struct peer *p;
+	struct session *s;
+	struct ep a, b, relay;		/* two direct addresses and the relay */
+};
+
+static struct ep direct_ep(const char *s)
+{
+	struct ep e;
+
+	memset(&e, 0, sizeof(e));
+	udp_addr_parse(s, &e.sa);
+	return e;
+}
+
+/* bob, with a session whose receive key is `key`, last heard at a. */
+static void setup(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	CHECK_INT(peer_table_init(&f->t), 0);
+	f->p = peer_add(f->t, "bob@example.com");
+	f->s = calloc(1, sizeof(*f->s));
+	f->s->local_index = peer_new_index(f->t);
+	f->s->born_ms = T0;
+	f->s->can_send = 1;
+	memcpy(f->s->recv_key, key, sizeof(key));
+	replay_init(&f->s->replay);
+	CHECK_INT(peer_index_add(f->t, f->s->local_index, IDX_SESSION, f->s), 0);
+	peer_session_install(f->t, f->p, f->s);
+	f->a = direct_ep("192.0.2.12:8789");
+	f->b = direct_ep("198.51.100.7:40000");
+	memset(&f->relay, 0, sizeof(f->relay));
+	f->relay.relay = 42;
+	f->p->relay_id = 42;
+	f->p->ep = f->a;
+	f->p->have_ep = 1;
+	peer_merge_eps(f->p, &f->a.sa, 1);
+	timers_handshake_complete(f->p, 0, T0);
+}
+
+/* A DATA datagram with counter ctr, sealed with k, len plaintext bytes. */
+static size_t seal(struct fixture *f, const uint8_t *k, uint64_t ctr, size_t len, uint8_t *out)
+{
+	uint8_t pt[64] = { 0x45 };
+
+	wire_build_data_header(f->s->local_index, ctr, out, WIRE_DATA_HDR_LEN);
+	CHECK(aead_seal(k, ctr, out, WIRE_DATA_HDR_LEN, pt, len, out + WIRE_DATA_HDR_LEN) >= 0);
+	return WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN;
+}
+
+static int deliver(struct fixture *f, const uint8_t *k, uint64_t ctr, const struct ep *from, uint64_t now)
+{
+	uint8_t buf[256];
+	size_t n = seal(f, k, ctr, 20, buf);
+	struct session *s = NULL;
+	int rc = datapath_receive(f->t, &cfg, buf, n, from, now, &s);
+
+	if (rc >= 0)
+		CHECK(s == f->s);
+	return rc;
+}
+
+static void test_roam_only_on_authentic_fresh(void)
+{
+	struct fixture f;
+	uint8_t wrong[32] = { 9 };
+	uint8_t buf[256];
+	size_t n;
+	struct session *s;
+
+	setup(&f);
+	/* A forgery from elsewhere: dropped, nothing moves. */
+	CHECK_INT(deliver(&f, wrong, 0, &f.b, T0 + 10), -EBADMSG);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	CHECK_INT(f.p->t.last_rx_ms, 0);
+	/* A genuine packet from a: stays. */
+	CHECK_INT(deliver(&f, key, 1, &f.a, T0 + 20), 20);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	/* Replayed from elsewhere (an attacker's copy): dropped, stays. */
+	CHECK_INT(deliver(&f, key, 1, &f.b, T0 + 30), -EALREADY);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	CHECK_INT(f.p->t.last_rx_ms, T0 + 20);
+	/* A fresh genuine packet from b: the peer roamed. */
+	CHECK_INT(deliver(&f, key, 2, &f.b, T0 + 40), 20);
+	CHECK(ep_equal(&f.p->ep, &f.b));
+	/* An older counter still inside the window is fine and moves it
+	 * back: the window, not arrival order, says what is fresh. */
+	CHECK_INT(deliver(&f, key, 0, &f.a, T0 + 50), 20);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	/* Damaged in flight: dropped. */
+	n = seal(&f, key, 3, 20, buf);
+	buf[n - 1] ^= 1;
+	CHECK_INT(datapath_receive(f.t, &cfg, buf, n, &f.b, T0 + 60, &s), -EBADMSG);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	/* Unknown index and malformed: dropped. */
+	n = seal(&f, key, 4, 20, buf);
+	buf[4] ^= 0xff;
+	CHECK_INT(datapath_receive(f.t, &cfg, buf, n, &f.b, T0 + 70, &s), -ENOENT);
+	CHECK_INT(datapath_receive(f.t, &cfg, buf, 10, &f.b, T0 + 70, &s), -EINVAL);
+	/* Keys past reject_after: refused, even genuine and fresh. */
+	CHECK_INT(deliver(&f, key, 5, &f.b, T0 + 180001), -EKEYEXPIRED);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	peer_table_free(f.t);
+}
+
+static void test_direct_wins_over_relay(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	/* Direct and fresh: a relayed packet does not take over. */
+	CHECK_INT(deliver(&f, key, 1, &f.a, T0 + 1000), 20);
+	CHECK_INT(deliver(&f, key, 2, &f.relay, T0 + 2000), 20);
+	CHECK(ep_equal(&f.p->ep, &f.a));
+	CHECK(!f.p->ep.relay);
+	CHECK_INT(deliver(&f, key, 3, &f.relay, T0 + 3000), 20);
+	CHECK(!f.p->ep.relay);
+	/* Direct quiet for more than 2 s while the relay brings packets:
+	 * the peer gave up on direct, so follow it onto the relay. */
+	CHECK_INT(deliver(&f, key, 4, &f.relay, T0 + 3001), 20);
+	CHECK(f.p->ep.relay == 42);
+	CHECK_INT(f.p->t.relay_since_ms, T0 + 3001);
+	peer_table_free(f.t);
+}
+
+static void test_quiet_direct_falls_back_then_upgrades(void)
+{
+	struct fixture f;
+	uint64_t now = T0 + 1000;
+
+	setup(&f);
+	f.p->have_cert = 1;
+	/* We send on the direct path and hear nothing back. */
+	timers_data_sent(f.p, 100, now);
+	CHECK(!timers_direct_dead(&cfg, f.p, 1, now + 6000));
+	CHECK(timers_direct_dead(&cfg, f.p, 1, now + 6001));
+	/* The overlay falls back (paths.c does this on the tick). */
+	f.p->ep.relay = f.p->relay_id;
+	timers_relay_fallback(f.p, now + 6001);
+	CHECK(!timers_direct_dead(&cfg, f.p, 1, now + 60000));
+	/* On the relay, relayed packets keep it there. */
+	CHECK_INT(deliver(&f, key, 1, &f.relay, now + 7000), 20);
+	CHECK(f.p->ep.relay == 42);
+	/* Ask for a re-introduction after 10 s on the relay. */
+	CHECK(!timers_reintro_due(f.p, now + 7000));
+	CHECK(timers_reintro_due(f.p, now + 17000));
+	timers_reintro_sent(f.p, now + 17000);
+	CHECK_INT(f.p->reintros, 1);
+	/* Direct candidates are probed; one answers from a new address:
+	 * upgrade at once, learn the address, start re-introductions anew. */
+	CHECK(timers_direct_probe_due(f.p, now + 17000));
+	CHECK_INT(deliver(&f, key, 2, &f.b, now + 17500), 20);
+	CHECK(ep_equal(&f.p->ep, &f.b));
+	CHECK_INT(f.p->n_eps, 2);
+	CHECK(udp_addr_equal(&f.p->eps[1], &f.b.sa));
+	CHECK_INT(f.p->reintros, 0);
+	CHECK_INT(f.p->t.next_reintro_ms, 0);
+	CHECK(!timers_direct_probe_due(f.p, now + 30000));
+	peer_table_free(f.t);
+}
+
+static void test_roam_decision_table(void)
+{
+	struct peer p;
+	struct ep a = direct_ep("192.0.2.1:1"), a2 = direct_ep("192.0.2.1:2"), r = { .relay = 5 };
+
+	memset(&p, 0, sizeof(p));
+	/* No endpoint yet: anything authenticated sets one. */
+	CHECK(paths_roam_due(&p, &r));
+	CHECK(paths_roam_due(&p, &a));
+	paths_roam(&p, &a, T0);
+	CHECK(p.have_ep);
+	CHECK(!paths_roam_due(&p, &a));		/* same endpoint */
+	CHECK(paths_roam_due(&p, &a2));		/* a new port: NAT rebinding */
+	/* A birthday socket is another endpoint, same address or not. */
+	a2 = a;
+	a2.sock = 3;
+	CHECK(paths_roam_due(&p, &a2));
+	/* Relay over fresh direct: no. Over quiet direct: yes. */
+	p.t.last_rx_ms = p.t.last_rx_direct_ms = T0;
+	CHECK(!paths_roam_due(&p, &r));
+	p.t.last_rx_ms = T0 + 2001;
+	CHECK(paths_roam_due(&p, &r));
+	paths_roam(&p, &r, T0 + 2001);
+	CHECK(p.ep.relay == 5);
+	CHECK_INT(p.n_eps, 0);		/* the relay is no direct candidate */
+	CHECK(!paths_roam_due(&p, &r));
+	/* Back to direct from the relay: a becomes a candidate. */
+	paths_roam(&p, &a, T0 + 3000);
+	CHECK_INT(p.n_eps, 1);
+	CHECK(!p.ep.relay);
+}
+
+int main(void)
+{
+	log_setlevel(LOG_LVL_WARN);
+	RUN(test_roam_only_on_authentic_fresh);
+	RUN(test_direct_wins_over_relay);
+	RUN(test_quiet_direct_falls_back_then_upgrades);
+	RUN(test_roam_decision_table);
+	return HARNESS_END();
+}

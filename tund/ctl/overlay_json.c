@@ -1,0 +1,145 @@
+/*
+ * JSON for the overlay's answers (overlay_json.h), from its snapshots.
+ * The overlay itself knows no JSON: it exports plain structs, and this
+ * file is the one place that says how they look on the control socket.
+ */
+#include <arpa/inet.h>
+
+#include "identity/addr.h"
+#include "tund/ctl/overlay_json.h"
+#include "tund/overlay/overlay.h"
+
+static const char *overlay_json_path(enum overlay_path path)
+{
+	switch (path) {
+	case OVERLAY_PATH_DIRECT: return "direct";
+	case OVERLAY_PATH_RELAY: return "relay";
+	default: return "none";
+	}
+}
+
+json_object *overlay_json_peer(const struct overlay_peer_info *p)
+{
+	json_object *o = json_object_new_object();
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	json_object_object_add(o, "identity", json_object_new_string(p->identity));
+	if (p->have_cert) {
+		json_object *r = json_object_new_array();
+		inet_ntop(AF_INET, p->ci.v4, buf, sizeof(buf));
+		json_object_object_add(o, "ipv4", json_object_new_string(buf));
+		inet_ntop(AF_INET6, p->ci.v6, buf, sizeof(buf));
+		json_object_object_add(o, "ipv6", json_object_new_string(buf));
+		for (int i = 0; i < p->ci.n_routes; i++) {
+			addr_prefix_format(&p->ci.routes[i], buf, sizeof(buf));
+			json_object_array_add(r, json_object_new_string(buf));
+		}
+		json_object_object_add(o, "routes", r);
+		json_object_object_add(o, "cert_not_after", json_object_new_int64(p->ci.not_after));
+		json_object_object_add(o, "cert_serial", json_object_new_string(p->ci.serial));
+	}
+	return o;
+}
+
+/* What the authority saw of a peer's NAT; null when it does not know. */
+static json_object *overlay_json_peer_nat(const struct overlay_peer_info *p)
+{
+	json_object *j;
+
+	if (!p->nat_known)
+		return NULL;
+	j = json_object_new_object();
+	json_object_object_add(j, "mapping_varies_by_destination", json_object_new_boolean(p->nat_varies));
+	json_object_object_add(j, "port_preserved", json_object_new_boolean(p->nat_preserves));
+	return j;
+}
+
+static json_object *overlay_json_peer_full(const struct overlay_peer_info *p)
+{
+	json_object *j = overlay_json_peer(p), *eps = json_object_new_array();
+
+	json_object_object_add(j, "endpoint", p->have_endpoint ? json_object_new_string(p->endpoint) : NULL);
+	for (int i = 0; i < p->n_candidates; i++)
+		json_object_array_add(eps, json_object_new_string(p->candidates[i]));
+	json_object_object_add(j, "candidates", eps);
+	json_object_object_add(j, "path", json_object_new_string(overlay_json_path(p->path)));
+	json_object_object_add(j, "peer_nat", overlay_json_peer_nat(p));
+	if (p->birthday) {
+		json_object *b = json_object_new_object();
+		json_object_object_add(b, "role", json_object_new_string(p->bday_prober ? "prober" : "mapper"));
+		json_object_object_add(b, "probes_sent", json_object_new_int(p->bday_probes_sent));
+		json_object_object_add(b, "sockets", json_object_new_int(p->bday_sockets));
+		json_object_object_add(b, "hit", json_object_new_boolean(p->bday_hit));
+		json_object_object_add(j, "birthday", b);
+	}
+	json_object_object_add(j, "session", json_object_new_boolean(p->session));
+	json_object_object_add(j, "handshake_age", p->have_handshake ?
+	    json_object_new_int64(p->handshake_age_s) : NULL);
+	json_object_object_add(j, "rx_bytes", json_object_new_int64((int64_t)p->rx_bytes));
+	json_object_object_add(j, "tx_bytes", json_object_new_int64((int64_t)p->tx_bytes));
+	json_object_object_add(j, "rx_packets", json_object_new_int64((int64_t)p->rx_packets));
+	json_object_object_add(j, "tx_packets", json_object_new_int64((int64_t)p->tx_packets));
+	return j;
+}
+
+json_object *overlay_json_nat(const struct overlay_nat_info *nat)
+{
+	json_object *j = json_object_new_object(), *refl = json_object_new_array();
+
+	json_object_object_add(j, "local_port", json_object_new_int(nat->local_port));
+	for (int k = 0; k < 2; k++)
+		if (nat->have_reflexive[k])
+			json_object_array_add(refl, json_object_new_string(nat->reflexive[k]));
+	json_object_object_add(j, "reflexive", refl);
+	json_object_object_add(j, "authority_udp", json_object_new_boolean(nat->have_reflexive[0]));
+	if (nat->have_reflexive[0] && nat->have_reflexive[1]) {
+		json_object_object_add(j, "mapping_varies_by_destination",
+		    json_object_new_boolean(nat->mapping_varies));
+		json_object_object_add(j, "port_preserved", json_object_new_boolean(nat->port_preserved));
+		json_object_object_add(j, "behind_nat", json_object_new_boolean(nat->behind_nat));
+	}
+	return j;
+}
+
+json_object *overlay_json_peers(const struct overlay_peer_info *ps, int n, const struct overlay_nat_info *nat)
+{
+	json_object *r = json_object_new_object(), *arr = json_object_new_array();
+
+	for (int i = 0; i < n; i++)
+		json_object_array_add(arr, overlay_json_peer_full(&ps[i]));
+	json_object_object_add(r, "peers", arr);
+	json_object_object_add(r, "nat", overlay_json_nat(nat));
+	return r;
+}
+
+json_object *overlay_json_self(const char *identity)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "identity", json_object_new_string(identity));
+	json_object_object_add(r, "self", json_object_new_boolean(1));
+	return r;
+}
+
+json_object *overlay_json_ping(const struct overlay_ping_info *pi)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "identity", json_object_new_string(pi->identity));
+	json_object_object_add(r, "rtt_ms", json_object_new_double(pi->rtt_ms));
+	json_object_object_add(r, "path", json_object_new_string(
+	    pi->path == OVERLAY_PATH_RELAY ? "relay" : "direct"));
+	json_object_object_add(r, "endpoint", json_object_new_string(pi->endpoint));
+	return r;
+}
+
+void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
+{
+	json_object_object_add(obj, "up", json_object_new_boolean(1));
+	json_object_object_add(obj, "port", json_object_new_int(st->port));
+	json_object_object_add(obj, "interface", json_object_new_string(st->ifname));
+	json_object_object_add(obj, "authority_link", json_object_new_string(st->authority_link));
+	json_object_object_add(obj, "drops_auth", json_object_new_int64((int64_t)st->drops_auth));
+	json_object_object_add(obj, "drops_replay", json_object_new_int64((int64_t)st->drops_replay));
+	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)st->drops_source));
+}

@@ -1,0 +1,92 @@
+/*
+ * Paths to peers (paths.c): NAT traversal and path upkeep. It keeps what
+ * the authority's UDP service tells us of our NAT (struct paths_nat) and
+ * our birthday sockets and local addresses (struct paths_local). The
+ * decisions about a peer's endpoint need no I/O: whether an authenticated
+ * packet moves it (roaming, upgrades from the relay to a direct path) and
+ * the move itself. When a direct path has gone quiet and when candidates
+ * are probed again is timers.h's to say.
+ */
+#ifndef Q2Q_PATHS_H
+#define Q2Q_PATHS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "netstack/authwire.h"
+#include "netstack/replay.h"
+#include "tund/base/loop.h"
+
+struct ep;
+struct overlay;
+struct peer;
+
+/* Birthday probing: the hard side opens this many mappings towards the
+ * peer; the other side probes random ports of the hard side's address.
+ * With 256 mappings among ~64k ports, 1000 probes hit with ~98% odds. */
+#define PATHS_BDAY_SOCKETS	256
+
+/* The authority's UDP service: our id and key there, what it saw of us
+ * from its two ports, and the relay's counters. */
+struct paths_nat {
+	int have_udp;
+	uint32_t node_id;
+	uint8_t udp_key[AW_KEY_LEN];
+	struct sockaddr_in6 auth_udp[2];
+	uint64_t probe_txid, probe_sent_txid[2];
+	uint64_t next_probe_ms;
+	int have_reflexive[2];
+	struct sockaddr_in6 reflexive[2];
+	struct replay relay_replay;
+	uint64_t relay_ctr;
+};
+
+struct paths_bday_sock {
+	struct loop_io io;
+	struct overlay *o;
+	int idx;
+};
+
+/* Our side of the paths: birthday sockets (index 1..n_bday; 0 is the
+ * data port) and the local addresses, to notice a move. */
+struct paths_local {
+	struct paths_bday_sock bday[PATHS_BDAY_SOCKETS + 1];
+	int n_bday;
+	uint64_t bday_close_ms;
+	void (*bday_io_fn)(struct loop_io *io, uint32_t events);	/* the loop's, for new sockets */
+	uint64_t addr_hash;
+	uint64_t next_addr_check_ms;
+};
+
+/* Probes both of the authority's UDP ports for our public address. */
+void paths_probe(struct overlay *o);
+void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa);
+void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
+/* The authority introduced p: punch, and start a birthday round if one
+ * side's NAT maps each destination anew. */
+void paths_punch_start(struct overlay *o, struct peer *p);
+/* On the loop timer: our addresses, birthday sockets, probes; and the
+ * earliest of next and when paths_tick has work. */
+void paths_tick(struct overlay *o, uint64_t now);
+uint64_t paths_next(const struct overlay *o, uint64_t next);
+/* Path upkeep for p on the loop timer. */
+void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
+/* What birthday socket bs holds now, handled (for the loop's callback). */
+void paths_rx_bday(struct paths_bday_sock *bs);
+/* Closes the birthday sockets; keep_used keeps those a peer's path uses. */
+void paths_bday_close(struct overlay *o, int keep_used);
+/* Re-registers with the authorities if our local addresses changed. */
+void paths_check_addresses(struct overlay *o);
+
+/* Does an authenticated, fresh packet from `from` move p there? A direct
+ * packet always does; a relayed one only when p has no endpoint, is on
+ * the relay already, or its direct path has been quiet for 2 s (the peer
+ * gave up on direct, so our direct packets are likely lost too). Call
+ * after timers_data_received, never for a packet not yet authenticated. */
+int paths_roam_due(const struct peer *p, const struct ep *from);
+/* Moves p's endpoint to `from`; back from the relay, `from` becomes a
+ * direct candidate and a later relay spell may ask for introductions anew. */
+void paths_roam(struct peer *p, const struct ep *from, uint64_t now);
+
+#endif
