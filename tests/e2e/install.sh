@@ -16,8 +16,8 @@ check_eq "the unit starts the installed q2qd" \
 	"$(sed -n 's/^ExecStart=//p' "$D/lib/systemd/system/q2qd.service")" "!/opt/q2q/sbin/q2qd -u q2q -c /etc/q2q/q2qd.conf"
 check "the unit is Type=notify with a watchdog" \
 	bash -c "grep -qx 'Type=notify' '$D/lib/systemd/system/q2qd.service' && grep -q '^WatchdogSec=' '$D/lib/systemd/system/q2qd.service'"
-check_eq "the unit bounds q2qd to CAP_NET_ADMIN (and CAP_SETUID/SETGID to shed root)" \
-	"$(sed -n 's/^CapabilityBoundingSet=//p' "$D/lib/systemd/system/q2qd.service")" "CAP_NET_ADMIN CAP_SETUID CAP_SETGID"
+check_eq "the unit bounds q2qd to CAP_NET_ADMIN (and CAP_SETUID/SETGID/SETPCAP to shed the rest)" \
+	"$(sed -n 's/^CapabilityBoundingSet=//p' "$D/lib/systemd/system/q2qd.service")" "CAP_NET_ADMIN CAP_SETUID CAP_SETGID CAP_SETPCAP"
 check "the unit grants no ambient capabilities" bash -c "! grep -q '^AmbientCapabilities=' '$D/lib/systemd/system/q2qd.service'"
 check "the tmpfiles entry makes the root-owned CA directory" \
 	grep -qx 'd /var/lib/q2q-ca 0700 root root -' "$D/usr/lib/tmpfiles.d/q2q.conf"

@@ -137,7 +137,7 @@ q2qd_conf() {
 
 # q2qd_start NAME: runs q2qd in NAME's namespace the way systemd's unit
 # does, and waits for its socket: started as root with the unit's bounding
-# set (CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID) and no_new_privs, engine as
+# set (CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP) and no_new_privs, engine as
 # user q2q (-u). Like StateDirectory= and RuntimeDirectory=, the state dir
 # and the socket's directory are handed to q2q first; like the tmpfiles
 # entry, the CA directory (state dir + "-ca") is root's.
@@ -149,7 +149,7 @@ q2qd_start() {
 	chown q2q:q2q "$T/$name"
 	install -d -m 0700 -o root -g root "$T/$name/state-ca"
 	# ip netns exec and setpriv exec q2qd, so $! is the daemon's own pid.
-	ip netns exec "$PFX-$name" setpriv --bounding-set=-all,+net_admin,+setuid,+setgid \
+	ip netns exec "$PFX-$name" setpriv --bounding-set=-all,+net_admin,+setuid,+setgid,+setpcap \
 		--inh-caps=-all --no-new-privs \
 		"$BIN/q2qd" -u q2q -c "$T/$name/q2qd.conf" >>"$T/$name/log" 2>&1 &
 	echo $! > "$T/$name/pid"

@@ -38,11 +38,12 @@ for n in alice auth; do
 	P=$(cat "$T/$n/pid"); E=$(q2qd_engine "$n")
 	check_eq "$n: the privileged part is root with CapEff CAP_NET_ADMIN only" \
 		"$(stat -c %U "/proc/$P") $(proc_field "$P" CapEff)" "root 0000000000001000"
-	check_eq "$n: the privileged part has NoNewPrivs" "$(proc_field "$P" NoNewPrivs)" 1
+	check_eq "$n: the privileged part has NoNewPrivs, and CAP_NET_ADMIN alone in its bounding set" \
+		"$(proc_field "$P" NoNewPrivs) $(proc_field "$P" CapBnd)" "1 0000000000001000"
 	check_eq "$n: the engine is user q2q" "$(stat -c %U "/proc/$E")" q2q
-	check_eq "$n: the engine has CapEff 0, CapPrm 0, CapAmb 0" \
-		"$(proc_field "$E" CapEff) $(proc_field "$E" CapPrm) $(proc_field "$E" CapAmb)" \
-		"0000000000000000 0000000000000000 0000000000000000"
+	check_eq "$n: the engine has CapEff 0, CapPrm 0, CapAmb 0, CapBnd 0" \
+		"$(proc_field "$E" CapEff) $(proc_field "$E" CapPrm) $(proc_field "$E" CapAmb) $(proc_field "$E" CapBnd)" \
+		"0000000000000000 0000000000000000 0000000000000000 0000000000000000"
 	check_eq "$n: the engine has NoNewPrivs" "$(proc_field "$E" NoNewPrivs)" 1
 	check_eq "$n: the engine runs under a seccomp filter (Seccomp: 2)" "$(proc_field "$E" Seccomp)" 2
 	check_eq "$n: the engine has no other children" "$(pgrep -P "$E" | wc -l)" 0
