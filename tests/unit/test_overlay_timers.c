@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tests/unit/harness.h"
+#include "tund/conf/config.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
 
@@ -55,6 +56,24 @@ static void test_rekey_schedule(void)
 		CHECK(timers_rekey_due(&c, &s, T0 + 5001));
 		CHECK_INT(timers_reject_after_ms(&c), 65000);
 	}
+}
+
+/* The config says seconds; a reload changes them, so each use reads it. */
+static void test_cfg_of_config(void)
+{
+	static struct config c;
+	struct timers_cfg tc;
+
+	c.rekey_after = 120;
+	c.keepalive = 20;
+	tc = timers_cfg_of(&c);
+	CHECK_INT(tc.rekey_after_ms, 120000);
+	CHECK_INT(tc.keepalive_ms, 20000);
+	c.rekey_after = 5;
+	c.keepalive = 0;
+	tc = timers_cfg_of(&c);
+	CHECK_INT(tc.rekey_after_ms, 5000);
+	CHECK_INT(tc.keepalive_ms, 0);
 }
 
 static void test_reject_after(void)
@@ -379,6 +398,7 @@ static void test_punch_and_spray_pacing(void)
 int main(void)
 {
 	RUN(test_rekey_schedule);
+	RUN(test_cfg_of_config);
 	RUN(test_reject_after);
 	RUN(test_passive_keepalive);
 	RUN(test_persistent_keepalive);

@@ -11,7 +11,10 @@
  * The rest of the overlay: datapath.c (packets), attempt.c (handshakes),
  * paths.c (NAT traversal), timers.c (what is due when), overlay_ctl.c
  * (control requests), each with its header; struct overlay, in
- * overlay_int.h, holds their parts.
+ * overlay_int.h, holds their parts. Calls go one way: this file calls
+ * down into attempt.c, paths.c and datapath.c, they into timers.c and
+ * peer.c; what they must tell this file comes back through the hooks
+ * it fills (hooks.h) or as return values.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,7 +71,8 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 		    p->ci.routes[i].plen, p);
 }
 
-void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
+/* Also the peer_cert hook: a handshake proved ci. */
+static void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
 {
 	if (p->have_cert && strcmp(p->ci.serial, ci->serial) != 0)
 		log_info("peer %s: certificate %s replaces %s", p->identity, ci->serial, p->ci.serial);
@@ -211,7 +215,9 @@ static int overlay_in_overlay(const struct overlay *o, int family, const uint8_t
 	return 1;	/* v4: anything routed to q2q0 is ours to resolve */
 }
 
-void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family, const uint8_t *dst)
+/* The route_unknown hook: look the address up, queue the packet meanwhile. */
+static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family,
+    const uint8_t *dst)
 {
 	struct addr_wait *w;
 	int alen = overlay_family_len(family);
@@ -278,7 +284,8 @@ static void overlay_refresh_done(void *arg, int err, const char *msg, const stru
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
 
-int overlay_reintroduce(struct overlay *o, struct peer *p)
+/* Looks p up again at our authority (a fresh broker introduction). */
+static int overlay_reintroduce(struct overlay *o, struct peer *p)
 {
 	struct overlay_link *lk = overlay_link_for(o, p->identity);
 
@@ -376,13 +383,14 @@ static const struct authlink_ops overlay_link_ops = {
 
 static void overlay_tick(struct overlay *o)
 {
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
 	uint64_t now = now_ms();
 
 	attempt_tick(o, now);
 	paths_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		paths_tick_peer(o, p, now);
+		if (paths_tick_peer(o, p, now) == PATHS_WANT_REINTRO && overlay_reintroduce(o, p) == 0)
+			timers_reintro_sent(p, now);
 		if (p->prev && timers_session_expired(&tc, p->prev, now)) {
 			peer_session_free(o->peers, p->prev);
 			p->prev = NULL;
@@ -458,6 +466,17 @@ static void overlay_bday_io(struct loop_io *io, uint32_t events)
 	paths_rx_bday(bs);
 	overlay_arm(bs->o);
 }
+
+/* ---------------------------------------------------------- hooks */
+
+/* What the files below this one tell it (hooks.h); what a session or a
+ * q2q message means for control requests, overlay_ctl.c knows. */
+static const struct overlay_hooks overlay_hooks = {
+	.peer_cert = overlay_peer_set_cert,
+	.session_ready = ovctl_session_ready,
+	.route_unknown = overlay_route_unknown,
+	.rx_message = ovctl_rx_message,
+};
 
 /* ------------------------------------------------------ up / down */
 
@@ -535,6 +554,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		return -ENOMEM;
 	o->loop = l;
 	o->cfg = cfg;
+	o->hooks = &overlay_hooks;
 	o->node = n;
 	o->io.tun_io.fd = o->io.udp_io.fd = -1;
 	o->io.tun_io.fn = overlay_tun_io;

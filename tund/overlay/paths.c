@@ -273,10 +273,12 @@ void paths_roam(struct peer *p, const struct ep *from, uint64_t now)
 /* Path upkeep for one peer: punching after a broker introduction, trying
  * direct candidates again while on the relay (both sides do, so their
  * packets cross each other's NATs), and falling back to the relay when the
- * direct path has gone quiet. */
-void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
+ * direct path has gone quiet. A new introduction is the caller's to ask
+ * for: it holds the authority links. */
+enum paths_want paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 {
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
+	enum paths_want want = PATHS_WANT_NOTHING;
 
 	if (timers_punch_due(p, now)) {
 		paths_send_punches(o, p);
@@ -285,13 +287,13 @@ void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 	if (timers_spray_due(p, now))
 		paths_bday_spray(o, p);
 	if (!p->cur || !p->cur->can_send || !p->have_ep)
-		return;
+		return want;
 	/* Still on the relay a while after an introduction: ask the authority
 	 * to introduce us again. The first time, one side's NAT behaviour may
 	 * not have been known yet, so no birthday round ran; a new round stays
 	 * within the same probe budget. */
-	if (timers_reintro_due(p, now) && overlay_reintroduce(o, p) == 0)
-		timers_reintro_sent(p, now);
+	if (timers_reintro_due(p, now))
+		want = PATHS_WANT_REINTRO;
 	if (timers_direct_probe_due(p, now)) {
 		struct ep saved = p->ep;
 
@@ -318,6 +320,7 @@ void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 		p->ep.relay = p->relay_id;
 		timers_relay_fallback(p, now);
 	}
+	return want;
 }
 
 /* ------------------------------------------------------ the timer */

@@ -70,8 +70,12 @@ void paths_punch_start(struct overlay *o, struct peer *p);
  * earliest of next and when paths_tick has work. */
 void paths_tick(struct overlay *o, uint64_t now);
 uint64_t paths_next(const struct overlay *o, uint64_t next);
-/* Path upkeep for p on the loop timer. */
-void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
+/* Path upkeep for p on the loop timer. It returns what it wants of the
+ * caller: PATHS_WANT_REINTRO, p has been on the relay a while since an
+ * introduction, so ask our authority to introduce us again (and tell
+ * timers_reintro_sent if it was asked). */
+enum paths_want { PATHS_WANT_NOTHING, PATHS_WANT_REINTRO };
+enum paths_want paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
 /* What birthday socket bs holds now, handled (for the loop's callback). */
 void paths_rx_bday(struct paths_bday_sock *bs);
 /* Closes the birthday sockets; keep_used keeps those a peer's path uses. */

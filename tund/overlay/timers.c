@@ -6,6 +6,7 @@
  * decided here, every "what to send" in attempt.c, paths.c and datapath.c.
  */
 #include "netstack/handshake.h"
+#include "tund/conf/config.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
 
@@ -25,6 +26,15 @@
 #define SPRAY_DELAY_MS		500	/* let the hard side open its mappings first */
 #define SPRAY_STEP_MS		25
 #define SPRAY_FOR_MS		4000
+
+struct timers_cfg timers_cfg_of(const struct config *cfg)
+{
+	struct timers_cfg c = {
+		.rekey_after_ms = (uint64_t)cfg->rekey_after * 1000,
+		.keepalive_ms = (uint64_t)cfg->keepalive * 1000,
+	};
+	return c;
+}
 
 /* ------------------------------------------------------------ events */
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct attempt;
+struct config;
 struct peer;
 struct session;
 
@@ -41,6 +42,9 @@ struct timers_cfg {
 	uint64_t rekey_after_ms;
 	uint64_t keepalive_ms;		/* persistent keepalive; 0 = off */
 };
+
+/* The settings as cfg says now (seconds there, ms here). */
+struct timers_cfg timers_cfg_of(const struct config *cfg);
 
 /* A peer's deadlines (0 = not armed) and the times they are measured from. */
 struct peer_timers {
