@@ -40,7 +40,6 @@
 #include "tund/priv/privclient.h"
 
 #define TICK_MS			500
-#define NEGATIVE_MS		3000
 #define LOOKUP_QUEUE		8
 
 /* Packets for an overlay address nobody is known for yet. */
@@ -49,7 +48,7 @@ struct addr_wait {
 	struct overlay *o;
 	int family;
 	uint8_t addr[16];
-	uint64_t until;			/* negative: unreachable until then */
+	uint64_t until;			/* negative: unreachable until then (timers.c) */
 	int negative;
 	int nq;
 	struct queued *q[LOOKUP_QUEUE];
@@ -198,7 +197,7 @@ static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const 
 		}
 		w->nq = 0;
 		w->negative = 1;
-		w->until = now_ms() + NEGATIVE_MS;
+		timers_lookup_failed(&w->until, now_ms());
 		return;
 	}
 	for (int i = 0; i < w->nq; i++)
@@ -226,7 +225,7 @@ static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t 
 		if (w->family != family || memcmp(w->addr, dst, (size_t)alen) != 0)
 			continue;
 		if (w->negative) {
-			if (now_ms() < w->until) {
+			if (timers_lookup_negative(w->until, now_ms())) {
 				datapath_icmp_unreach(o, pkt, len);
 				return;
 			}
@@ -255,7 +254,6 @@ static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t 
 		o->waits = w;
 	}
 	w->negative = 0;
-	w->until = now_ms() + 5000;
 	if ((w->q[0] = malloc(sizeof(struct queued)))) {
 		w->q[0]->len = len;
 		memcpy(w->q[0]->data, pkt, len);
@@ -387,6 +385,15 @@ static void overlay_tick(struct overlay *o)
 	uint64_t now = now_ms();
 
 	attempt_tick(o, now);
+	/* Moved (new address, new network): tell the authorities again, and
+	 * learn our public address anew. */
+	if (timers_addr_check_due(&o->t, now) && paths_addresses_changed(o, now_ms()) && o->link) {
+		log_info("local addresses changed: re-registering with the authority");
+		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
+		for (int i = 0; i < o->n_links; i++)
+			if (o->links[i].al)
+				authlink_restart(o->links[i].al);
+	}
 	paths_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		if (paths_tick_peer(o, p, now) == PATHS_WANT_REINTRO && overlay_reintroduce(o, p) == 0)
@@ -416,7 +423,7 @@ static void overlay_tick(struct overlay *o)
 	ovctl_tick(o);
 	for (struct addr_wait *w = o->waits, *nx; w; w = nx) {
 		nx = w->next;
-		if (w->negative && now > w->until)
+		if (w->negative && timers_lookup_expired(w->until, now))
 			overlay_addr_wait_free(o, w);
 	}
 }
@@ -434,7 +441,7 @@ void overlay_arm(struct overlay *o)
 	uint64_t now = now_ms(), next = now + TICK_MS;
 
 	next = attempt_next(&o->att, next);
-	next = paths_next(o, next);
+	next = timers_overlay_next(&o->t, o->nat.have_udp, next);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
 		next = timers_peer_next(p, next, now);
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)

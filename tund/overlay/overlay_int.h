@@ -72,6 +72,7 @@ struct overlay {
 	struct paths_nat nat;
 	struct paths_local paths;
 	struct attempt_set att;
+	struct overlay_timers t;		/* timers.c: the overlay-wide deadlines */
 	struct addr_wait *waits;	/* overlay.c: packets waiting for a lookup */
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
