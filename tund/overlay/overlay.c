@@ -42,6 +42,15 @@
 #define TICK_MS			500
 #define LOOKUP_QUEUE		8
 
+/* A link to an authority: ours first, then other domains' (trust entries
+ * with an authority address) for reaching their nodes. */
+struct overlay_link {
+	struct overlay *o;
+	struct authlink *al;
+	int own;
+	char domain[ID_DOMAIN_MAX + 1];
+};
+
 /* Packets for an overlay address nobody is known for yet. */
 struct addr_wait {
 	struct addr_wait *next;
@@ -109,7 +118,7 @@ static int overlay_check_cert(struct overlay *o, const uint8_t *der, size_t len,
 
 /* The link to ask about identity: our authority for our domain, or the
  * other domain's authority if the config names one. */
-struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
+static struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
 {
 	const char *at = strchr(identity, '@');
 
@@ -120,7 +129,7 @@ struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
 }
 
 /* A node the authority described (lookup answer or broker request). */
-struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
+static struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
 	struct cert_info ci;
@@ -161,6 +170,28 @@ struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlin
 	p->have_token = 1;
 	paths_punch_start(o, p);
 	return p;
+}
+
+/* A lookup answer, by whichever link it came: relay ids are good only
+ * from our own authority. */
+struct peer *overlay_peer_from_lookup(struct overlay *o, const struct authlink_peer *pe,
+    char *err, size_t errlen)
+{
+	struct authlink_peer pe2 = *pe;
+	struct overlay_link *lk = overlay_link_for(o, pe->identity);
+
+	pe2.via_own = lk && lk->own;
+	return overlay_peer_from_authority(o, &pe2, err, errlen);
+}
+
+int overlay_lookup(struct overlay *o, const char *identity, authlink_lookup_fn *fn, void *arg)
+{
+	struct overlay_link *lk = overlay_link_for(o, identity);
+
+	if (!lk)
+		return -ENOENT;
+	authlink_lookup(lk->al, identity, 0, NULL, fn, arg);
+	return 0;
 }
 
 static void overlay_addr_wait_free(struct overlay *o, struct addr_wait *w)
@@ -272,12 +303,7 @@ static void overlay_refresh_done(void *arg, int err, const char *msg, const stru
 
 	if (err < 0 || !pe)
 		return;
-	{
-		struct authlink_peer pe2 = *pe;
-		struct overlay_link *lk = overlay_link_for(o, pe->identity);
-		pe2.via_own = lk && lk->own;
-		p = overlay_peer_from_authority(o, &pe2, e, sizeof(e));
-	}
+	p = overlay_peer_from_lookup(o, pe, e, sizeof(e));
 	if (!p)
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
@@ -576,8 +602,9 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	memcpy(o->v6, ci->v6, 16);
 	o->io.rx = calloc(1, sizeof(*o->io.rx));
 	o->io.tx = calloc(1, sizeof(*o->io.tx));
+	o->links = calloc(CONFIG_MAX_TRUST + 1, sizeof(*o->links));
 	rc = -ENOMEM;
-	if (!o->io.rx || !o->io.tx || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
+	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
 	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0)
@@ -681,6 +708,7 @@ void overlay_down(struct overlay *o)
 	free(o->io.tx);
 	free(o->io.grx);
 	free(o->io.rxbuf);
+	free(o->links);
 	free(o);
 }
 

@@ -5,10 +5,10 @@
  * to datapath.c, what the authority's UDP service tells us of our NAT
  * (struct paths_nat) and our birthday sockets and addresses (struct
  * paths_local) to paths.c, the handshakes in flight (struct attempt_set)
- * to attempt.c. overlay.c keeps the rest and offers the verbs below to the
- * other files: the loop timer, the authority links. The files below
- * overlay.c reach up only through o->hooks (hooks.h).
- * All run on the event loop; none returns memory for the caller to free.
+ * to attempt.c, the overlay-wide deadlines (struct overlay_timers) to
+ * timers.c. overlay.c keeps the rest (the authority links' details are
+ * its own). The files below overlay.c reach up only through o->hooks
+ * (hooks.h); what overlay.c offers overlay_ctl.c is in overlay_ctl.h.
  */
 #ifndef Q2Q_OVERLAY_INT_H
 #define Q2Q_OVERLAY_INT_H
@@ -31,21 +31,12 @@
 
 struct addr_wait;
 struct authlink;
-struct authlink_peer;
 struct hs_ctx;
 struct node;
+struct overlay_link;
 struct ovctl_waiter;
 struct peer_table;
 struct route_table;
-
-/* A link to an authority: ours first, then other domains' (trust entries
- * with an authority address) for reaching their nodes. */
-struct overlay_link {
-	struct overlay *o;
-	struct authlink *al;
-	int own;
-	char domain[ID_DOMAIN_MAX + 1];
-};
 
 struct overlay {
 	struct loop *loop;
@@ -64,7 +55,7 @@ struct overlay {
 	struct peer_table *peers;
 	struct route_table *routes;
 	struct authlink *link;		/* our own authority (links[0]) */
-	struct overlay_link links[CONFIG_MAX_TRUST + 1];
+	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 of them */
 	int n_links;
 	struct cookie_jar jar;
 	uint8_t mac1_key[COOKIE_KEY_LEN];
@@ -79,14 +70,5 @@ struct overlay {
 };
 
 static inline uint64_t now_ms(void) { return loop_now_ms(); }
-
-/* Re-arms the loop timer for the earliest deadline; call after an event
- * that may have armed one. */
-void overlay_arm(struct overlay *o);
-/* NULL if no authority for identity's domain is configured. */
-struct overlay_link *overlay_link_for(struct overlay *o, const char *identity);
-/* The peer pe describes, its certificate checked; NULL with err set. */
-struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
-    char *err, size_t errlen);
 
 #endif
