@@ -1,10 +1,13 @@
 /* The overlay's timers (tund/overlay/timers.c) on a fake clock: rekey and
  * key refusal, keepalives owed, an unanswered peer handshaking again, the
- * direct path falling back to the relay, HELLO and punch pacing. */
+ * direct path falling back to the relay, HELLO and punch pacing; and the
+ * overlay-wide deadlines: the authority probe, the local-address check,
+ * closing birthday sockets, failed lookups' expiry. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/harness.h"
+#include "tund/conf/config.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
 
@@ -55,6 +58,24 @@ static void test_rekey_schedule(void)
 		CHECK(timers_rekey_due(&c, &s, T0 + 5001));
 		CHECK_INT(timers_reject_after_ms(&c), 65000);
 	}
+}
+
+/* The config says seconds; a reload changes them, so each use reads it. */
+static void test_cfg_of_config(void)
+{
+	static struct config c;
+	struct timers_cfg tc;
+
+	c.rekey_after = 120;
+	c.keepalive = 20;
+	tc = timers_cfg_of(&c);
+	CHECK_INT(tc.rekey_after_ms, 120000);
+	CHECK_INT(tc.keepalive_ms, 20000);
+	c.rekey_after = 5;
+	c.keepalive = 0;
+	tc = timers_cfg_of(&c);
+	CHECK_INT(tc.rekey_after_ms, 5000);
+	CHECK_INT(tc.keepalive_ms, 0);
 }
 
 static void test_reject_after(void)
@@ -376,9 +397,80 @@ static void test_punch_and_spray_pacing(void)
 	CHECK_INT(timers_attempt_next(&a, now + 100), now + 100);
 }
 
+/* The authority probe: nothing before its UDP service is known; retried
+ * each second until both ports answered, then every 25 s. */
+static void test_authority_probe(void)
+{
+	struct overlay_timers t;
+
+	memset(&t, 0, sizeof(t));
+	CHECK(!timers_probe_due(&t, 0, T0));
+	CHECK(timers_probe_due(&t, 1, T0));
+	CHECK_INT(timers_overlay_next(&t, 0, T0 + 500), T0 + 500);
+	timers_probe_sent(&t, 0, T0);
+	CHECK(!timers_probe_due(&t, 1, T0 + 999));
+	CHECK(timers_probe_due(&t, 1, T0 + 1000));
+	CHECK_INT(timers_overlay_next(&t, 1, T0 + 500), T0 + 500);
+	CHECK_INT(timers_overlay_next(&t, 1, T0 + 5000), T0 + 1000);
+	CHECK_INT(timers_overlay_next(&t, 0, T0 + 5000), T0 + 5000);
+	timers_probe_sent(&t, 1, T0 + 1000);
+	CHECK(!timers_probe_due(&t, 1, T0 + 25999));
+	CHECK(timers_probe_due(&t, 1, T0 + 26000));
+	CHECK(!timers_probe_due(&t, 0, T0 + 26000));
+}
+
+/* Local addresses: looked at on the first tick, then every 2 s. */
+static void test_addr_check(void)
+{
+	struct overlay_timers t;
+
+	memset(&t, 0, sizeof(t));
+	CHECK(timers_addr_check_due(&t, T0));
+	timers_addr_checked(&t, T0);
+	CHECK(!timers_addr_check_due(&t, T0 + 1999));
+	CHECK(timers_addr_check_due(&t, T0 + 2000));
+	/* The loop's tick serves it: it never pulls the timer in. */
+	CHECK_INT(timers_overlay_next(&t, 0, T0 + 5000), T0 + 5000);
+}
+
+/* Birthday sockets close a minute after they were last opened. */
+static void test_bday_close(void)
+{
+	struct overlay_timers t;
+
+	memset(&t, 0, sizeof(t));
+	CHECK(!timers_bday_close_due(&t, T0));
+	timers_bday_opened(&t, T0);
+	CHECK(!timers_bday_close_due(&t, T0 + 59999));
+	CHECK(timers_bday_close_due(&t, T0 + 60000));
+	/* A second round keeps them open a minute from then. */
+	timers_bday_opened(&t, T0 + 30000);
+	CHECK(!timers_bday_close_due(&t, T0 + 60000));
+	CHECK(timers_bday_close_due(&t, T0 + 90000));
+	timers_bday_closed(&t);
+	CHECK(!timers_bday_close_due(&t, T0 + 1000000));
+}
+
+/* A failed lookup answers for its address for 3 s; at 3 s the next
+ * packet asks again, and only past it does the tick drop the entry. */
+static void test_negative_lookup(void)
+{
+	uint64_t until = 0;
+
+	timers_lookup_failed(&until, T0);
+	CHECK_INT(until, T0 + 3000);
+	CHECK(timers_lookup_negative(until, T0));
+	CHECK(timers_lookup_negative(until, T0 + 2999));
+	CHECK(!timers_lookup_expired(until, T0 + 2999));
+	CHECK(!timers_lookup_negative(until, T0 + 3000));
+	CHECK(!timers_lookup_expired(until, T0 + 3000));
+	CHECK(timers_lookup_expired(until, T0 + 3001));
+}
+
 int main(void)
 {
 	RUN(test_rekey_schedule);
+	RUN(test_cfg_of_config);
 	RUN(test_reject_after);
 	RUN(test_passive_keepalive);
 	RUN(test_persistent_keepalive);
@@ -389,5 +481,9 @@ int main(void)
 	RUN(test_hello_schedule);
 	RUN(test_attempt_giveup_and_backoff);
 	RUN(test_punch_and_spray_pacing);
+	RUN(test_authority_probe);
+	RUN(test_addr_check);
+	RUN(test_bday_close);
+	RUN(test_negative_lookup);
 	return HARNESS_END();
 }

@@ -23,7 +23,6 @@
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
-#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/policy.h"
 
@@ -271,7 +270,7 @@ static struct session *attempt_session_from(struct overlay *o, struct attempt *a
 static void attempt_session_ready(struct overlay *o, struct peer *p)
 {
 	datapath_flush_queue(o, p);
-	ovctl_session_ready(o, p);
+	o->hooks->session_ready(o, p);
 }
 
 /* A handshake finished: both sides have accepted each other (the
@@ -321,7 +320,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 	if (p->init == a)
 		p->init = NULL;
 	a->peer = NULL;
-	overlay_peer_set_cert(o, p, &ci);
+	o->hooks->peer_cert(o, p, &ci);
 	p->ep = a->ep;
 	p->have_ep = 1;
 	if (!a->ep.relay)

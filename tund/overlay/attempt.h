@@ -31,7 +31,7 @@ struct attempt_set {
 };
 
 /* Starts a handshake with p unless one runs or a backoff holds it; the
- * caller re-arms the loop timer (overlay_arm) for its resends. */
+ * caller re-arms the loop timer for its resends. */
 void attempt_initiate(struct overlay *o, struct peer *p);
 void attempt_free(struct overlay *o, struct attempt *a);
 /* Gives up on attempts that got no answer, resends what is due. */

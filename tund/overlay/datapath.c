@@ -10,7 +10,8 @@
  * Every datagram, from the data port, a birthday socket or the relay, is
  * dispatched here by type: handshake messages go to attempt.c, probe
  * replies and punches to paths.c; a decrypted plaintext that is no IP
- * packet is a q2q message for overlay_ctl.c. A send slot can name the
+ * packet is a q2q message, and a packet from q2q0 that no route names
+ * needs a lookup: both go up through o->hooks (hooks.h). A send slot can name the
  * relay; the datagram is then wrapped in a RELAY header when committed.
  */
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
-#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/paths.h"
 
@@ -101,7 +101,7 @@ void datapath_tx_commit(struct overlay *o, size_t len)
 int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
 {
 	struct session *s = p->cur && p->cur->can_send ? p->cur : p->prev;
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
 	uint64_t now = now_ms();
 	uint8_t *b;
 
@@ -124,7 +124,7 @@ int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t l
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
 void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len)
 {
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
 
 	if (p->cur && datapath_seal(o, p, pkt, len) == 0) {
 		if (!p->init && timers_rekey_due(&tc, p->cur, now_ms()))
@@ -248,7 +248,7 @@ int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t 
 
 static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
 {
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
 	struct session *s;
 	struct peer *p;
 	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
@@ -266,7 +266,7 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 	if (n == 0)
 		return;		/* keepalive */
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
-		ovctl_rx_message(o, p, pt, (size_t)n);
+		o->hooks->rx_message(o, p, pt, (size_t)n);
 		return;
 	}
 	if (ip_packet_addrs(pt, (size_t)n, &family, &src, &dst) < 0)
@@ -394,7 +394,7 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 		}
 		p = route_table_lookup(o->routes, family, dst);
 		if (!p) {
-			overlay_route_unknown(o, pkt, (size_t)n, family, dst);
+			o->hooks->route_unknown(o, pkt, (size_t)n, family, dst);
 			return;
 		}
 		datapath_send(o, p, pkt, (size_t)n);

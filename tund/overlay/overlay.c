@@ -11,7 +11,10 @@
  * The rest of the overlay: datapath.c (packets), attempt.c (handshakes),
  * paths.c (NAT traversal), timers.c (what is due when), overlay_ctl.c
  * (control requests), each with its header; struct overlay, in
- * overlay_int.h, holds their parts.
+ * overlay_int.h, holds their parts. Calls go one way: this file calls
+ * down into attempt.c, paths.c and datapath.c, they into timers.c and
+ * peer.c; what they must tell this file comes back through the hooks
+ * it fills (hooks.h) or as return values.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,8 +40,16 @@
 #include "tund/priv/privclient.h"
 
 #define TICK_MS			500
-#define NEGATIVE_MS		3000
 #define LOOKUP_QUEUE		8
+
+/* A link to an authority: ours first, then other domains' (trust entries
+ * with an authority address) for reaching their nodes. */
+struct overlay_link {
+	struct overlay *o;
+	struct authlink *al;
+	int own;
+	char domain[ID_DOMAIN_MAX + 1];
+};
 
 /* Packets for an overlay address nobody is known for yet. */
 struct addr_wait {
@@ -46,7 +57,7 @@ struct addr_wait {
 	struct overlay *o;
 	int family;
 	uint8_t addr[16];
-	uint64_t until;			/* negative: unreachable until then */
+	uint64_t until;			/* negative: unreachable until then (timers.c) */
 	int negative;
 	int nq;
 	struct queued *q[LOOKUP_QUEUE];
@@ -68,7 +79,8 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 		    p->ci.routes[i].plen, p);
 }
 
-void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
+/* Also the peer_cert hook: a handshake proved ci. */
+static void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
 {
 	if (p->have_cert && strcmp(p->ci.serial, ci->serial) != 0)
 		log_info("peer %s: certificate %s replaces %s", p->identity, ci->serial, p->ci.serial);
@@ -106,7 +118,7 @@ static int overlay_check_cert(struct overlay *o, const uint8_t *der, size_t len,
 
 /* The link to ask about identity: our authority for our domain, or the
  * other domain's authority if the config names one. */
-struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
+static struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
 {
 	const char *at = strchr(identity, '@');
 
@@ -117,7 +129,7 @@ struct overlay_link *overlay_link_for(struct overlay *o, const char *identity)
 }
 
 /* A node the authority described (lookup answer or broker request). */
-struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
+static struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
 	struct cert_info ci;
@@ -160,6 +172,28 @@ struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlin
 	return p;
 }
 
+/* A lookup answer, by whichever link it came: relay ids are good only
+ * from our own authority. */
+struct peer *overlay_peer_from_lookup(struct overlay *o, const struct authlink_peer *pe,
+    char *err, size_t errlen)
+{
+	struct authlink_peer pe2 = *pe;
+	struct overlay_link *lk = overlay_link_for(o, pe->identity);
+
+	pe2.via_own = lk && lk->own;
+	return overlay_peer_from_authority(o, &pe2, err, errlen);
+}
+
+int overlay_lookup(struct overlay *o, const char *identity, authlink_lookup_fn *fn, void *arg)
+{
+	struct overlay_link *lk = overlay_link_for(o, identity);
+
+	if (!lk)
+		return -ENOENT;
+	authlink_lookup(lk->al, identity, 0, NULL, fn, arg);
+	return 0;
+}
+
 static void overlay_addr_wait_free(struct overlay *o, struct addr_wait *w)
 {
 	struct addr_wait **pp;
@@ -194,7 +228,7 @@ static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const 
 		}
 		w->nq = 0;
 		w->negative = 1;
-		w->until = now_ms() + NEGATIVE_MS;
+		timers_lookup_failed(&w->until, now_ms());
 		return;
 	}
 	for (int i = 0; i < w->nq; i++)
@@ -211,7 +245,9 @@ static int overlay_in_overlay(const struct overlay *o, int family, const uint8_t
 	return 1;	/* v4: anything routed to q2q0 is ours to resolve */
 }
 
-void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family, const uint8_t *dst)
+/* The route_unknown hook: look the address up, queue the packet meanwhile. */
+static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family,
+    const uint8_t *dst)
 {
 	struct addr_wait *w;
 	int alen = overlay_family_len(family);
@@ -220,7 +256,7 @@ void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, in
 		if (w->family != family || memcmp(w->addr, dst, (size_t)alen) != 0)
 			continue;
 		if (w->negative) {
-			if (now_ms() < w->until) {
+			if (timers_lookup_negative(w->until, now_ms())) {
 				datapath_icmp_unreach(o, pkt, len);
 				return;
 			}
@@ -249,7 +285,6 @@ void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, in
 		o->waits = w;
 	}
 	w->negative = 0;
-	w->until = now_ms() + 5000;
 	if ((w->q[0] = malloc(sizeof(struct queued)))) {
 		w->q[0]->len = len;
 		memcpy(w->q[0]->data, pkt, len);
@@ -268,17 +303,13 @@ static void overlay_refresh_done(void *arg, int err, const char *msg, const stru
 
 	if (err < 0 || !pe)
 		return;
-	{
-		struct authlink_peer pe2 = *pe;
-		struct overlay_link *lk = overlay_link_for(o, pe->identity);
-		pe2.via_own = lk && lk->own;
-		p = overlay_peer_from_authority(o, &pe2, e, sizeof(e));
-	}
+	p = overlay_peer_from_lookup(o, pe, e, sizeof(e));
 	if (!p)
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
 
-int overlay_reintroduce(struct overlay *o, struct peer *p)
+/* Looks p up again at our authority (a fresh broker introduction). */
+static int overlay_reintroduce(struct overlay *o, struct peer *p)
 {
 	struct overlay_link *lk = overlay_link_for(o, p->identity);
 
@@ -376,13 +407,23 @@ static const struct authlink_ops overlay_link_ops = {
 
 static void overlay_tick(struct overlay *o)
 {
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
 	uint64_t now = now_ms();
 
 	attempt_tick(o, now);
+	/* Moved (new address, new network): tell the authorities again, and
+	 * learn our public address anew. */
+	if (timers_addr_check_due(&o->t, now) && paths_addresses_changed(o, now_ms()) && o->link) {
+		log_info("local addresses changed: re-registering with the authority");
+		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
+		for (int i = 0; i < o->n_links; i++)
+			if (o->links[i].al)
+				authlink_restart(o->links[i].al);
+	}
 	paths_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		paths_tick_peer(o, p, now);
+		if (paths_tick_peer(o, p, now) == PATHS_WANT_REINTRO && overlay_reintroduce(o, p) == 0)
+			timers_reintro_sent(p, now);
 		if (p->prev && timers_session_expired(&tc, p->prev, now)) {
 			peer_session_free(o->peers, p->prev);
 			p->prev = NULL;
@@ -408,7 +449,7 @@ static void overlay_tick(struct overlay *o)
 	ovctl_tick(o);
 	for (struct addr_wait *w = o->waits, *nx; w; w = nx) {
 		nx = w->next;
-		if (w->negative && now > w->until)
+		if (w->negative && timers_lookup_expired(w->until, now))
 			overlay_addr_wait_free(o, w);
 	}
 }
@@ -426,7 +467,7 @@ void overlay_arm(struct overlay *o)
 	uint64_t now = now_ms(), next = now + TICK_MS;
 
 	next = attempt_next(&o->att, next);
-	next = paths_next(o, next);
+	next = timers_overlay_next(&o->t, o->nat.have_udp, next);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
 		next = timers_peer_next(p, next, now);
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
@@ -458,6 +499,17 @@ static void overlay_bday_io(struct loop_io *io, uint32_t events)
 	paths_rx_bday(bs);
 	overlay_arm(bs->o);
 }
+
+/* ---------------------------------------------------------- hooks */
+
+/* What the files below this one tell it (hooks.h); what a session or a
+ * q2q message means for control requests, overlay_ctl.c knows. */
+static const struct overlay_hooks overlay_hooks = {
+	.peer_cert = overlay_peer_set_cert,
+	.session_ready = ovctl_session_ready,
+	.route_unknown = overlay_route_unknown,
+	.rx_message = ovctl_rx_message,
+};
 
 /* ------------------------------------------------------ up / down */
 
@@ -535,6 +587,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		return -ENOMEM;
 	o->loop = l;
 	o->cfg = cfg;
+	o->hooks = &overlay_hooks;
 	o->node = n;
 	o->io.tun_io.fd = o->io.udp_io.fd = -1;
 	o->io.tun_io.fn = overlay_tun_io;
@@ -549,8 +602,9 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	memcpy(o->v6, ci->v6, 16);
 	o->io.rx = calloc(1, sizeof(*o->io.rx));
 	o->io.tx = calloc(1, sizeof(*o->io.tx));
+	o->links = calloc(CONFIG_MAX_TRUST + 1, sizeof(*o->links));
 	rc = -ENOMEM;
-	if (!o->io.rx || !o->io.tx || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
+	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
 	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0)
@@ -654,6 +708,7 @@ void overlay_down(struct overlay *o)
 	free(o->io.tx);
 	free(o->io.grx);
 	free(o->io.rxbuf);
+	free(o->links);
 	free(o);
 }
 

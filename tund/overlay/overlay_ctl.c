@@ -284,14 +284,10 @@ static void ovctl_name_lookup_done(void *arg, int err, const char *msg, const st
 	struct peer *p = NULL;
 	char e[256];
 
-	if (err == 0) {
-		struct authlink_peer pe2 = *pe;
-		struct overlay_link *lk = overlay_link_for(o, pe->identity);
-		pe2.via_own = lk && lk->own;
-		p = overlay_peer_from_authority(o, &pe2, e, sizeof(e));
-	} else {
+	if (err == 0)
+		p = overlay_peer_from_lookup(o, pe, e, sizeof(e));
+	else
 		snprintf(e, sizeof(e), "%s", msg ? msg : "lookup failed");
-	}
 	if (!p) {
 		ovctl_fail(o, w, "%s: %s", w->identity, e);
 		return;
@@ -374,15 +370,10 @@ void overlay_resolve(struct overlay *o, const char *identity, overlay_peer_fn *f
 		fn(arg, 0, NULL, &pi);
 		return;
 	}
-	if (!overlay_link_for(o, identity)) {
-		snprintf(err, sizeof(err), "%s is unknown and no authority for its domain is "
-		    "configured (a trust entry with authority = \"ip:port\")", identity);
-		fn(arg, OVERLAY_EFAIL, err, NULL);
-		return;
-	}
 	w = ovctl_waiter_new(o, W_RESOLVE, identity, fn, NULL, arg);
-	if (w)
-		authlink_lookup(overlay_link_for(o, identity)->al, identity, 0, NULL, ovctl_name_lookup_done, w);
+	if (w && overlay_lookup(o, identity, ovctl_name_lookup_done, w) == -ENOENT)
+		ovctl_fail(o, w, "%s is unknown and no authority for its domain is "
+		    "configured (a trust entry with authority = \"ip:port\")", identity);
 }
 
 void overlay_ping(struct overlay *o, const char *identity, overlay_ping_fn *fn, void *arg)
@@ -405,8 +396,8 @@ void overlay_ping(struct overlay *o, const char *identity, overlay_ping_fn *fn, 
 		ovctl_ping_send(o, w, p);
 	else if (p && p->n_eps)
 		attempt_initiate(o, p);
-	else if (overlay_link_for(o, identity))
-		authlink_lookup(overlay_link_for(o, identity)->al, identity, 0, NULL, ovctl_name_lookup_done, w);
+	else	/* without an authority for its domain, it waits in vain */
+		overlay_lookup(o, identity, ovctl_name_lookup_done, w);
 	overlay_arm(o);
 }
 

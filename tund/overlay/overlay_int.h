@@ -5,9 +5,10 @@
  * to datapath.c, what the authority's UDP service tells us of our NAT
  * (struct paths_nat) and our birthday sockets and addresses (struct
  * paths_local) to paths.c, the handshakes in flight (struct attempt_set)
- * to attempt.c. overlay.c keeps the rest and offers the verbs below to the
- * other files: the loop timer, peers' certificates, the authority links.
- * All run on the event loop; none returns memory for the caller to free.
+ * to attempt.c, the overlay-wide deadlines (struct overlay_timers) to
+ * timers.c. overlay.c keeps the rest (the authority links' details are
+ * its own). The files below overlay.c reach up only through o->hooks
+ * (hooks.h); what overlay.c offers overlay_ctl.c is in overlay_ctl.h.
  */
 #ifndef Q2Q_OVERLAY_INT_H
 #define Q2Q_OVERLAY_INT_H
@@ -23,31 +24,24 @@
 #include "tund/conf/config.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
+#include "tund/overlay/hooks.h"
 #include "tund/overlay/paths.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
 
 struct addr_wait;
 struct authlink;
-struct authlink_peer;
 struct hs_ctx;
 struct node;
+struct overlay_link;
 struct ovctl_waiter;
 struct peer_table;
 struct route_table;
 
-/* A link to an authority: ours first, then other domains' (trust entries
- * with an authority address) for reaching their nodes. */
-struct overlay_link {
-	struct overlay *o;
-	struct authlink *al;
-	int own;
-	char domain[ID_DOMAIN_MAX + 1];
-};
-
 struct overlay {
 	struct loop *loop;
 	const struct config *cfg;
+	const struct overlay_hooks *hooks;	/* overlay.c's, for the files below it */
 	struct node *node;
 	struct loop_timer timer;
 	char ifname[IFNAMSIZ];
@@ -61,7 +55,7 @@ struct overlay {
 	struct peer_table *peers;
 	struct route_table *routes;
 	struct authlink *link;		/* our own authority (links[0]) */
-	struct overlay_link links[CONFIG_MAX_TRUST + 1];
+	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 of them */
 	int n_links;
 	struct cookie_jar jar;
 	uint8_t mac1_key[COOKIE_KEY_LEN];
@@ -69,37 +63,12 @@ struct overlay {
 	struct paths_nat nat;
 	struct paths_local paths;
 	struct attempt_set att;
+	struct overlay_timers t;		/* timers.c: the overlay-wide deadlines */
 	struct addr_wait *waits;	/* overlay.c: packets waiting for a lookup */
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 };
 
 static inline uint64_t now_ms(void) { return loop_now_ms(); }
-
-/* The timer settings as the config says now (a reload changes them). */
-static inline struct timers_cfg overlay_timers_cfg(const struct overlay *o)
-{
-	struct timers_cfg c = {
-		.rekey_after_ms = (uint64_t)o->cfg->rekey_after * 1000,
-		.keepalive_ms = (uint64_t)o->cfg->keepalive * 1000,
-	};
-	return c;
-}
-
-/* Re-arms the loop timer for the earliest deadline; call after an event
- * that may have armed one. */
-void overlay_arm(struct overlay *o);
-/* Takes ci as p's certificate and routes what it binds to p. */
-void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci);
-/* NULL if no authority for identity's domain is configured. */
-struct overlay_link *overlay_link_for(struct overlay *o, const char *identity);
-/* Looks p up again at our authority (a fresh broker introduction). */
-int overlay_reintroduce(struct overlay *o, struct peer *p);
-/* The peer pe describes, its certificate checked; NULL with err set. */
-struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
-    char *err, size_t errlen);
-/* A packet for an address no route names: look it up, queue it meanwhile. */
-void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t len, int family,
-    const uint8_t *dst);
 
 #endif

@@ -7,7 +7,8 @@
  * anew, that side opens many birthday sockets and the other probes random
  * ports. On the relay, direct candidates are tried again now and then; a
  * direct path gone quiet falls back to the relay. A change of our local
- * addresses re-registers us with the authorities.
+ * addresses is noticed here; overlay.c re-registers us with the
+ * authorities.
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -17,17 +18,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tund/node/authlink.h"
 #include "tund/base/log.h"
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/paths.h"
 #include "tund/link/proto.h"
 
-#define PROBE_MS		25000	/* refresh the reflexive address */
-#define PROBE_RETRY_MS		1000
 #define BDAY_BURST		20	/* birthday probes per pacing step (timers.c): 800/s */
-#define BDAY_KEEP_MS		60000	/* birthday sockets nobody uses close after */
 
 /* ----------------------------------------------- authority probes */
 
@@ -41,8 +38,7 @@ void paths_probe(struct overlay *o)
 		    udp_send_one(o->io.udp_io.fd, &o->nat.auth_udp[k], buf, sizeof(buf)) == 0)
 			o->nat.probe_sent_txid[k] = pr.txid;
 	}
-	/* Retry soon until both ports answered, then refresh now and then. */
-	o->nat.next_probe_ms = now_ms() + (o->nat.have_reflexive[0] && o->nat.have_reflexive[1] ? PROBE_MS : PROBE_RETRY_MS);
+	timers_probe_sent(&o->t, o->nat.have_reflexive[0] && o->nat.have_reflexive[1], now_ms());
 }
 
 void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
@@ -166,7 +162,7 @@ void paths_bday_close(struct overlay *o, int keep_used)
 		close(o->paths.bday[i].io.fd);
 		o->paths.bday[i].io.fd = -1;
 	}
-	o->paths.bday_close_ms = 0;
+	timers_bday_closed(&o->t);
 }
 
 /* We are behind an endpoint-dependent NAT: open many mappings towards the
@@ -198,7 +194,7 @@ static void paths_bday_open(struct overlay *o, struct peer *p)
 		}
 		udp_send_one(o->paths.bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
 	}
-	o->paths.bday_close_ms = now_ms() + BDAY_KEEP_MS;
+	timers_bday_opened(&o->t, now_ms());
 	log_info("peer %s: our NAT maps each destination anew; punching from %d birthday sockets "
 	    "(%d newly opened)", p->identity, o->paths.n_bday, opened);
 }
@@ -273,10 +269,12 @@ void paths_roam(struct peer *p, const struct ep *from, uint64_t now)
 /* Path upkeep for one peer: punching after a broker introduction, trying
  * direct candidates again while on the relay (both sides do, so their
  * packets cross each other's NATs), and falling back to the relay when the
- * direct path has gone quiet. */
-void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
+ * direct path has gone quiet. A new introduction is the caller's to ask
+ * for: it holds the authority links. */
+enum paths_want paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 {
-	struct timers_cfg tc = overlay_timers_cfg(o);
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
+	enum paths_want want = PATHS_WANT_NOTHING;
 
 	if (timers_punch_due(p, now)) {
 		paths_send_punches(o, p);
@@ -285,13 +283,13 @@ void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 	if (timers_spray_due(p, now))
 		paths_bday_spray(o, p);
 	if (!p->cur || !p->cur->can_send || !p->have_ep)
-		return;
+		return want;
 	/* Still on the relay a while after an introduction: ask the authority
 	 * to introduce us again. The first time, one side's NAT behaviour may
 	 * not have been known yet, so no birthday round ran; a new round stays
 	 * within the same probe budget. */
-	if (timers_reintro_due(p, now) && overlay_reintroduce(o, p) == 0)
-		timers_reintro_sent(p, now);
+	if (timers_reintro_due(p, now))
+		want = PATHS_WANT_REINTRO;
 	if (timers_direct_probe_due(p, now)) {
 		struct ep saved = p->ep;
 
@@ -318,23 +316,17 @@ void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 		p->ep.relay = p->relay_id;
 		timers_relay_fallback(p, now);
 	}
+	return want;
 }
 
 /* ------------------------------------------------------ the timer */
 
 void paths_tick(struct overlay *o, uint64_t now)
 {
-	if (now >= o->paths.next_addr_check_ms)
-		paths_check_addresses(o);
-	if (o->paths.bday_close_ms && now >= o->paths.bday_close_ms)
+	if (timers_bday_close_due(&o->t, now))
 		paths_bday_close(o, 1);
-	if (o->nat.have_udp && now >= o->nat.next_probe_ms)
+	if (timers_probe_due(&o->t, o->nat.have_udp, now))
 		paths_probe(o);
-}
-
-uint64_t paths_next(const struct overlay *o, uint64_t next)
-{
-	return o->nat.have_udp && o->nat.next_probe_ms < next ? o->nat.next_probe_ms : next;
 }
 
 /* ------------------------------------------------ address changes */
@@ -372,17 +364,12 @@ static uint64_t paths_addr_hash(struct overlay *o)
 /* A moved node (new address, new network) must tell the authority and
  * learn its new public address; peers follow by themselves, since they
  * accept our next authenticated packet from wherever it comes. */
-void paths_check_addresses(struct overlay *o)
+int paths_addresses_changed(struct overlay *o, uint64_t now)
 {
 	uint64_t h = paths_addr_hash(o);
+	int changed = o->paths.addr_hash && h != o->paths.addr_hash;
 
-	o->paths.next_addr_check_ms = now_ms() + 2000;
-	if (o->paths.addr_hash && h != o->paths.addr_hash && o->link) {
-		log_info("local addresses changed: re-registering with the authority");
-		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
-		for (int i = 0; i < o->n_links; i++)
-			if (o->links[i].al)
-				authlink_restart(o->links[i].al);
-	}
+	timers_addr_checked(&o->t, now);
 	o->paths.addr_hash = h;
+	return changed;
 }

@@ -35,7 +35,6 @@ struct paths_nat {
 	uint8_t udp_key[AW_KEY_LEN];
 	struct sockaddr_in6 auth_udp[2];
 	uint64_t probe_txid, probe_sent_txid[2];
-	uint64_t next_probe_ms;
 	int have_reflexive[2];
 	struct sockaddr_in6 reflexive[2];
 	struct replay relay_replay;
@@ -53,10 +52,8 @@ struct paths_bday_sock {
 struct paths_local {
 	struct paths_bday_sock bday[PATHS_BDAY_SOCKETS + 1];
 	int n_bday;
-	uint64_t bday_close_ms;
 	void (*bday_io_fn)(struct loop_io *io, uint32_t events);	/* the loop's, for new sockets */
 	uint64_t addr_hash;
-	uint64_t next_addr_check_ms;
 };
 
 /* Probes both of the authority's UDP ports for our public address. */
@@ -66,18 +63,22 @@ void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struc
 /* The authority introduced p: punch, and start a birthday round if one
  * side's NAT maps each destination anew. */
 void paths_punch_start(struct overlay *o, struct peer *p);
-/* On the loop timer: our addresses, birthday sockets, probes; and the
- * earliest of next and when paths_tick has work. */
+/* On the loop timer: birthday sockets, probes (when, timers.h decides). */
 void paths_tick(struct overlay *o, uint64_t now);
-uint64_t paths_next(const struct overlay *o, uint64_t next);
-/* Path upkeep for p on the loop timer. */
-void paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
+/* Path upkeep for p on the loop timer. It returns what it wants of the
+ * caller: PATHS_WANT_REINTRO, p has been on the relay a while since an
+ * introduction, so ask our authority to introduce us again (and tell
+ * timers_reintro_sent if it was asked). */
+enum paths_want { PATHS_WANT_NOTHING, PATHS_WANT_REINTRO };
+enum paths_want paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now);
 /* What birthday socket bs holds now, handled (for the loop's callback). */
 void paths_rx_bday(struct paths_bday_sock *bs);
 /* Closes the birthday sockets; keep_used keeps those a peer's path uses. */
 void paths_bday_close(struct overlay *o, int keep_used);
-/* Re-registers with the authorities if our local addresses changed. */
-void paths_check_addresses(struct overlay *o);
+/* Looks at our local addresses (on the loop timer, when
+ * timers_addr_check_due says): 1 if they changed since the last look, so
+ * the caller must re-register with the authorities, else 0. */
+int paths_addresses_changed(struct overlay *o, uint64_t now);
 
 /* Does an authenticated, fresh packet from `from` move p there? A direct
  * packet always does; a relayed one only when p has no endpoint, is on

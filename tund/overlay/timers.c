@@ -1,11 +1,14 @@
 /*
- * The overlay's timers: the events that arm a peer's named deadlines and
- * the decisions read from them, all without I/O or a clock of their own
+ * The overlay's timers: the events that arm the named deadlines of a peer,
+ * an attempt or the overlay as a whole (the authority probe, the address
+ * check, the birthday sockets' closing, failed lookups) and the decisions
+ * read from them, all without I/O or a clock of their own
  * (timers.h). The durations below are the protocol's (PROTOCOL.md,
  * "Timers", "Paths", "NAT traversal"); every "when" of the overlay is
  * decided here, every "what to send" in attempt.c, paths.c and datapath.c.
  */
 #include "netstack/handshake.h"
+#include "tund/conf/config.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
 
@@ -25,6 +28,20 @@
 #define SPRAY_DELAY_MS		500	/* let the hard side open its mappings first */
 #define SPRAY_STEP_MS		25
 #define SPRAY_FOR_MS		4000
+#define PROBE_MS		25000	/* refresh the reflexive address */
+#define PROBE_RETRY_MS		1000
+#define ADDR_CHECK_MS		2000
+#define BDAY_KEEP_MS		60000	/* birthday sockets nobody uses close after */
+#define NEGATIVE_MS		3000	/* a failed lookup answers for its address */
+
+struct timers_cfg timers_cfg_of(const struct config *cfg)
+{
+	struct timers_cfg c = {
+		.rekey_after_ms = (uint64_t)cfg->rekey_after * 1000,
+		.keepalive_ms = (uint64_t)cfg->keepalive * 1000,
+	};
+	return c;
+}
 
 /* ------------------------------------------------------------ events */
 
@@ -135,6 +152,32 @@ void timers_reintro_reset(struct peer *p)
 	p->t.next_reintro_ms = 0;
 }
 
+/* Retry soon until both ports answered, then refresh now and then. */
+void timers_probe_sent(struct overlay_timers *t, int both_answered, uint64_t now)
+{
+	t->next_probe_ms = now + (both_answered ? PROBE_MS : PROBE_RETRY_MS);
+}
+
+void timers_addr_checked(struct overlay_timers *t, uint64_t now)
+{
+	t->next_addr_check_ms = now + ADDR_CHECK_MS;
+}
+
+void timers_bday_opened(struct overlay_timers *t, uint64_t now)
+{
+	t->bday_close_ms = now + BDAY_KEEP_MS;
+}
+
+void timers_bday_closed(struct overlay_timers *t)
+{
+	t->bday_close_ms = 0;
+}
+
+void timers_lookup_failed(uint64_t *until, uint64_t now)
+{
+	*until = now + NEGATIVE_MS;
+}
+
 /* --------------------------------------------------------- decisions */
 
 uint64_t timers_rekey_after_ms(const struct timers_cfg *c)
@@ -237,6 +280,31 @@ int timers_relay_hello_due(const struct attempt *a, int n_direct, uint64_t now)
 	return !n_direct || now - a->started_ms >= RELAY_HELLO_AFTER_MS;
 }
 
+int timers_probe_due(const struct overlay_timers *t, int have_udp, uint64_t now)
+{
+	return have_udp && now >= t->next_probe_ms;
+}
+
+int timers_addr_check_due(const struct overlay_timers *t, uint64_t now)
+{
+	return now >= t->next_addr_check_ms;
+}
+
+int timers_bday_close_due(const struct overlay_timers *t, uint64_t now)
+{
+	return t->bday_close_ms && now >= t->bday_close_ms;
+}
+
+int timers_lookup_negative(uint64_t until, uint64_t now)
+{
+	return now < until;
+}
+
+int timers_lookup_expired(uint64_t until, uint64_t now)
+{
+	return now > until;
+}
+
 /* --------------------------------------------------------- deadlines */
 
 uint64_t timers_peer_next(const struct peer *p, uint64_t next, uint64_t now)
@@ -257,4 +325,9 @@ uint64_t timers_attempt_next(const struct attempt *a, uint64_t next)
 	uint64_t d = a->stage == AT_HELLO ? a->next_hello_ms : a->hs ? hs_next_deadline(a->hs) : next;
 
 	return d < next ? d : next;
+}
+
+uint64_t timers_overlay_next(const struct overlay_timers *t, int have_udp, uint64_t next)
+{
+	return have_udp && t->next_probe_ms < next ? t->next_probe_ms : next;
 }

@@ -1,6 +1,6 @@
 /*
- * What is due when, for peers, their sessions and handshake attempts, in
- * the manner of kernel WireGuard's timers.c. Each event (data sent, data
+ * What is due when, for peers, their sessions and handshake attempts and
+ * for the overlay as a whole, in the manner of kernel WireGuard's timers.c. Each event (data sent, data
  * received, handshake complete, HELLO sent, punch sent, ...) is one
  * timers_ function that arms or clears the peer's named deadlines; each
  * decision (is a rekey due, must this session be refused, is a keepalive
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct attempt;
+struct config;
 struct peer;
 struct session;
 
@@ -42,6 +43,9 @@ struct timers_cfg {
 	uint64_t keepalive_ms;		/* persistent keepalive; 0 = off */
 };
 
+/* The settings as cfg says now (seconds there, ms here). */
+struct timers_cfg timers_cfg_of(const struct config *cfg);
+
 /* A peer's deadlines (0 = not armed) and the times they are measured from. */
 struct peer_timers {
 	uint64_t last_rx_ms;		/* last authenticated packet */
@@ -59,6 +63,13 @@ struct peer_timers {
 	uint64_t next_punch_ms;
 	uint64_t spray_start_ms;	/* birthday probes from ... */
 	uint64_t spray_until_ms;	/* ... until; 0 = never probed */
+};
+
+/* The overlay's own deadlines, beside its peers' (0 = not armed). */
+struct overlay_timers {
+	uint64_t next_probe_ms;		/* probe the authority's UDP ports again */
+	uint64_t next_addr_check_ms;	/* look at our local addresses again */
+	uint64_t bday_close_ms;		/* close the birthday sockets nobody uses */
 };
 
 /* ---------------------------------------------------------- events */
@@ -96,6 +107,18 @@ void timers_reintro_sent(struct peer *p, uint64_t now);
 /* Direct again: a later relay spell may ask anew. */
 void timers_reintro_reset(struct peer *p);
 
+/* We probed the authority's two UDP ports; both_answered: each has told
+ * us our public address (else we retry soon). */
+void timers_probe_sent(struct overlay_timers *t, int both_answered, uint64_t now);
+/* We looked at our local addresses. */
+void timers_addr_checked(struct overlay_timers *t, uint64_t now);
+/* Birthday sockets were opened (or used again): they close a while later. */
+void timers_bday_opened(struct overlay_timers *t, uint64_t now);
+void timers_bday_closed(struct overlay_timers *t);
+/* A lookup of an overlay address failed: for a while, packets for it are
+ * answered "unreachable" without asking again; *until is the entry's. */
+void timers_lookup_failed(uint64_t *until, uint64_t now);
+
 /* ------------------------------------------------------- decisions */
 
 uint64_t timers_rekey_after_ms(const struct timers_cfg *c);
@@ -132,6 +155,16 @@ int timers_attempt_expired(const struct attempt *a, uint64_t now);
 int timers_hello_due(const struct attempt *a, uint64_t now);
 /* HELLOs through the relay too: direct candidates had their chance first. */
 int timers_relay_hello_due(const struct attempt *a, int n_direct, uint64_t now);
+/* Time to probe the authority's UDP ports (only once we have its UDP
+ * service, have_udp)? */
+int timers_probe_due(const struct overlay_timers *t, int have_udp, uint64_t now);
+int timers_addr_check_due(const struct overlay_timers *t, uint64_t now);
+int timers_bday_close_due(const struct overlay_timers *t, uint64_t now);
+/* A failed lookup still answers for its address at now? At until itself
+ * it no longer does (the next packet asks again), but the entry only goes
+ * once past it (timers_lookup_expired), on the loop timer. */
+int timers_lookup_negative(uint64_t until, uint64_t now);
+int timers_lookup_expired(uint64_t until, uint64_t now);
 
 /* ------------------------------------------------------- deadlines */
 
@@ -139,5 +172,9 @@ int timers_relay_hello_due(const struct attempt *a, int n_direct, uint64_t now);
  * resends, the handshake's own retransmissions) needs the loop timer for. */
 uint64_t timers_peer_next(const struct peer *p, uint64_t next, uint64_t now);
 uint64_t timers_attempt_next(const struct attempt *a, uint64_t next);
+/* The earliest of next and the authority probe. The address check, the
+ * birthday sockets' closing and failed lookups' expiry need no precision:
+ * the loop's regular tick serves them. */
+uint64_t timers_overlay_next(const struct overlay_timers *t, int have_udp, uint64_t next);
 
 #endif
