@@ -111,6 +111,18 @@ rss_kib() {
 	echo "${r:-n/a}"
 }
 
+# rss_tree_kib PID: resident memory of PID and its children added up (q2qd
+# runs as a privileged part with an engine, and a CA process on an
+# authority); shared pages count once per process, so this overstates.
+rss_tree_kib() {
+	local sum=0 r p
+	for p in "$1" $(pgrep -P "$1"); do
+		r=$(ps -o rss= -p "$p" 2>/dev/null | tr -d ' ')
+		[ -n "$r" ] && sum=$((sum + r))
+	done
+	echo "$sum"
+}
+
 # cpu_times PID: "user U s, system S s" the process has used so far.
 cpu_times() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "user %.1f s, system %.1f s", $12 / hz, $13 / hz }' \

@@ -56,6 +56,8 @@ declare -A R	# R[system.metric] = value
 # --- q2q helpers -----------------------------------------------------------
 # qns NAME: the namespace a q2q node runs in
 qns() { case $1 in bob) echo "$B" ;; *) echo "$A" ;; esac; }
+# The process doing q2qd's work: its engine (older builds ran as one).
+q2q_engine() { local p e; p=$(cat "$QT/$1/pid"); e=$(pgrep -P "$p" -x q2qd-engine); echo "${e:-$p}"; }
 qctl() { local n=$1; shift; timeout 30 ip netns exec "$(qns "$n")" "$BIN/q2qctl" -s "$QT/$n/q2qd.sock" "$@"; }
 jfield() { python3 -c 'import json,sys
 try:
@@ -114,11 +116,11 @@ q2q_bench() {
 	R[q2q.rtt_ms]=$(ping_rtt "$b4")
 	R[q2q.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
 	R[q2q.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
-	a=$(rss_kib "$(cat "$QT/alice/pid")"); b=$(rss_kib "$(cat "$QT/bob/pid")")
+	a=$(rss_tree_kib "$(cat "$QT/alice/pid")"); b=$(rss_tree_kib "$(cat "$QT/bob/pid")")
 	R[q2q.rss_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
 	R[q2q.rss_kib_sender]=$a
 	R[q2q.rss_kib_receiver]=$b
-	R[q2q.cpu]="a: $(cpu_times "$(cat "$QT/alice/pid")"); b: $(cpu_times "$(cat "$QT/bob/pid")")"
+	R[q2q.cpu]="a: $(cpu_times "$(q2q_engine alice)"); b: $(cpu_times "$(q2q_engine bob)")"
 	# proof the traffic went through the tunnel, not around it
 	qctl alice peers --json > "$QT/peers.json" 2>/dev/null
 	R[q2q.path]=$(python3 -c 'import json,sys
@@ -184,6 +186,6 @@ if "q2q.up_ms" in r:
 print("CPU used by the daemons over the whole run (a sends, b receives):")
 print("  wireguard-go  %s" % r.get("wg.cpu", "-"))
 print("  q2qd          %s" % r.get("q2q.cpu", "-"))
-print("RSS is the larger of the two daemons. wireguard-go: start both daemons,"
+print("RSS is the larger of the two daemons (q2q: all its processes added up). wireguard-go: start both daemons,"
       " configure, first reply; q2q: `q2qctl up` on both (TUN, authority, TLS 1.3), first reply.")
 '
