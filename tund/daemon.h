@@ -25,7 +25,7 @@ struct daemon {
 	int64_t started;
 };
 
-/* The control socket's dispatcher (tund/commands.c). */
+/* The control socket's dispatcher (tund/ctl/commands.c). */
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, struct json_object *args);
 
 /* q2qctl up/down; also used at start when the node was up before. */

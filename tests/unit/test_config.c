@@ -1,5 +1,5 @@
 /*
- * Tests for tund/config.c: defaults, a full file read back field by field,
+ * Tests for tund/conf/config.c: defaults, a full file read back field by field,
  * and for every kind of bad input an error that names the file:line and the
  * setting, so a typo in q2qd.conf is never silently ignored. Files live in a
  * mkdtemp directory removed at the end.

@@ -1,5 +1,5 @@
 /*
- * Tests for routing/netlink.c and tund/tun.c against the real kernel. Needs
+ * Tests for routing/netlink.c and tund/priv/tun.c against the real kernel. Needs
  * root: the process moves itself into a fresh network namespace
  * (unshare(CLONE_NEWNET)), so nothing it creates is visible outside or
  * survives it. Every change is verified by reading the kernel's state back

@@ -2,7 +2,7 @@
  * Peers and their sessions, without I/O: who we know (identity,
  * certificate, endpoints), the data sessions keyed by our receiver index,
  * and the small queue of packets waiting for a session. The overlay
- * (tund/overlay.c) does the sockets and the handshakes around it.
+ * (tund/overlay/overlay.c) does the sockets and the handshakes around it.
  */
 #ifndef Q2Q_PEER_H
 #define Q2Q_PEER_H
