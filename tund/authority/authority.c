@@ -1318,35 +1318,56 @@ int authority_revoke(struct authority *a, const char *identity, char *err, size_
 	return 0;
 }
 
-static int auth_account_json(const char *identity, const uint8_t v4[4], int revoked,
+void authority_status_info(const struct authority *a, struct authority_status_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->domain, sizeof(out->domain), "%s", a->cfg.domain);
+	memcpy(out->ca_fingerprint, a->fp, sizeof(out->ca_fingerprint));
+	out->listen = a->cfg.listen;
+	out->pool = a->cfg.pool;
+}
+
+/* The accounts gathered so far; grows by doubling. */
+struct auth_accounts {
+	struct authority_account_info *v;
+	int n, cap;
+};
+
+static int auth_account_add(const char *identity, const uint8_t v4[4], int revoked,
     int64_t not_after, void *arg)
 {
-	json_object *arr = arg, *o = json_object_new_object();
-	char buf[INET_ADDRSTRLEN];
+	struct auth_accounts *acc = arg;
+	struct authority_account_info *ai;
 
-	inet_ntop(AF_INET, v4, buf, sizeof(buf));
-	json_object_object_add(o, "identity", json_object_new_string(identity));
-	json_object_object_add(o, "ipv4", json_object_new_string(buf));
-	json_object_object_add(o, "revoked", json_object_new_boolean(revoked));
-	json_object_object_add(o, "cert_expires", json_object_new_int64(not_after));
-	json_object_array_add(arr, o);
+	if (acc->n == acc->cap) {
+		int cap = acc->cap ? 2 * acc->cap : 16;
+		struct authority_account_info *v = reallocarray(acc->v, (size_t)cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		acc->v = v;
+		acc->cap = cap;
+	}
+	ai = &acc->v[acc->n++];
+	memset(ai, 0, sizeof(*ai));
+	snprintf(ai->identity, sizeof(ai->identity), "%s", identity);
+	memcpy(ai->v4, v4, 4);
+	ai->revoked = revoked;
+	ai->cert_not_after = not_after;
 	return 0;
 }
 
-void authority_status(struct authority *a, json_object *obj, int with_accounts)
+int authority_accounts_info(struct authority *a, struct authority_account_info **out, int *n)
 {
-	char fp[65], listen[64], pool[64];
+	struct auth_accounts acc = { 0 };
+	int rc = registry_account_foreach(a->reg, auth_account_add, &acc);
 
-	cert_fingerprint_hex(a->fp, fp);
-	udp_addr_format(&a->cfg.listen, listen, sizeof(listen));
-	addr_prefix_format(&a->cfg.pool, pool, sizeof(pool));
-	json_object_object_add(obj, "domain", json_object_new_string(a->cfg.domain));
-	json_object_object_add(obj, "ca_fingerprint", json_object_new_string(fp));
-	json_object_object_add(obj, "listen", json_object_new_string(listen));
-	json_object_object_add(obj, "pool", json_object_new_string(pool));
-	if (with_accounts) {
-		json_object *arr = json_object_new_array();
-		registry_account_foreach(a->reg, auth_account_json, arr);
-		json_object_object_add(obj, "accounts", arr);
+	if (rc < 0) {
+		free(acc.v);
+		*out = NULL;
+		*n = 0;
+		return rc;
 	}
+	*out = acc.v;
+	*n = acc.n;
+	return 0;
 }

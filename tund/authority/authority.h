@@ -3,13 +3,20 @@
  * TCP 8788 that enrolls identities, renews their certificates, and (later)
  * tells nodes about each other. Enabled by the config's authority section.
  * The CA key is not in this process: the CA process (ca.h) signs.
+ *
+ * What the control socket asks of it, it answers in plain C snapshots,
+ * copies the caller keeps; the control protocol (tund/ctl/) decides how
+ * they look on the wire.
  */
 #ifndef Q2Q_AUTHORITY_H
 #define Q2Q_AUTHORITY_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <json-c/json.h>
+#include <netinet/in.h>
+
+#include "identity/addr.h"
+#include "identity/name.h"
 
 struct authority;
 struct config;
@@ -32,8 +39,26 @@ int authority_invite(struct authority *a, const char *identity, char *token, siz
     int64_t *expires, char *err, size_t errlen);
 int authority_revoke(struct authority *a, const char *identity, char *err, size_t errlen);
 
-/* Adds domain, CA fingerprint, listen address, accounts to obj. */
-void authority_status(struct authority *a, json_object *obj, int with_accounts);
+/* The service as configured and its CA (q2qctl status, accounts). */
+struct authority_status_info {
+	char domain[ID_DOMAIN_MAX + 1];
+	uint8_t ca_fingerprint[32];	/* SHA-256 of the CA certificate */
+	struct sockaddr_in6 listen;
+	struct addr_prefix pool;
+};
+
+/* One account of the registry. */
+struct authority_account_info {
+	char identity[ID_NAME_MAX + 1];
+	uint8_t v4[4];
+	int revoked;
+	int64_t cert_not_after;		/* 0: no live certificate */
+};
+
+void authority_status_info(const struct authority *a, struct authority_status_info *out);
+/* Every account, in the registry's order: 0 with *out, n entries, the
+ * caller's to free() (NULL when there are none), or -errno. */
+int authority_accounts_info(struct authority *a, struct authority_account_info **out, int *n);
 
 /* The CA certificate (DER), for a node in the same daemon. */
 void authority_ca(const struct authority *a, const uint8_t **der, size_t *len);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tund/authority/authority.h"
+#include "tund/ctl/authority_json.h"
 #include "tund/ctl/control.h"
 #include "tund/ctl/overlay_json.h"
 #include "tund/daemon.h"
@@ -84,9 +85,9 @@ static void cmd_status(struct daemon *d, struct ctl_req *req, json_object *args)
 	else
 		json_object_object_add(o, "up", json_object_new_boolean(0));
 	if (d->authority) {
-		json_object *a = json_object_new_object();
-		authority_status(d->authority, a, 0);
-		json_object_object_add(o, "authority_service", a);
+		struct authority_status_info st;
+		authority_status_info(d->authority, &st);
+		json_object_object_add(o, "authority_service", authority_json_status(&st));
 	}
 	ctl_reply_ok(req, o);
 }
@@ -113,10 +114,7 @@ static void cmd_invite(struct daemon *d, struct ctl_req *req, json_object *args)
 		ctl_reply_err(req, CTL_EXIT_FAIL, "invite: %s", err);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "identity", json_object_new_string(id));
-	json_object_object_add(o, "token", json_object_new_string(token));
-	json_object_object_add(o, "expires", json_object_new_int64(expires));
+	o = authority_json_invite(id, token, expires);
 	memset(token, 0, sizeof(token));
 	ctl_reply_ok(req, o);
 }
@@ -125,7 +123,6 @@ static void cmd_revoke(struct daemon *d, struct ctl_req *req, json_object *args)
 {
 	const char *id;
 	char err[256];
-	json_object *o;
 
 	if (need_authority(d, req) < 0 || arg_str(req, args, "identity", 1, &id) < 0)
 		return;
@@ -133,21 +130,25 @@ static void cmd_revoke(struct daemon *d, struct ctl_req *req, json_object *args)
 		ctl_reply_err(req, CTL_EXIT_FAIL, "revoke: %s", err);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "identity", json_object_new_string(id));
-	json_object_object_add(o, "revoked", json_object_new_boolean(1));
-	ctl_reply_ok(req, o);
+	ctl_reply_ok(req, authority_json_revoked(id));
 }
 
 static void cmd_accounts(struct daemon *d, struct ctl_req *req, json_object *args)
 {
-	json_object *o;
+	struct authority_status_info st;
+	struct authority_account_info *as;
+	int n, rc;
 
 	if (need_authority(d, req) < 0)
 		return;
-	o = json_object_new_object();
-	authority_status(d->authority, o, 1);
-	ctl_reply_ok(req, o);
+	rc = authority_accounts_info(d->authority, &as, &n);
+	if (rc < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "accounts: cannot read the registry: %s", strerror(-rc));
+		return;
+	}
+	authority_status_info(d->authority, &st);
+	ctl_reply_ok(req, authority_json_accounts(&st, as, n));
+	free(as);
 }
 
 static void cmd_enroll(struct daemon *d, struct ctl_req *req, json_object *args)

@@ -5,8 +5,8 @@
  *
  * What the control socket asks of it, it answers in plain C snapshots
  * (a struct per peer: identity, certificate, path, endpoint, counters),
- * copies the caller keeps; the control protocol turns them into JSON
- * (tund/ctl/overlay_json.c). Requests that wait on the network (resolve,
+ * copies the caller keeps; the control protocol (tund/ctl/) decides how
+ * they look on the wire. Requests that wait on the network (resolve,
  * ping) answer through a callback, exactly once, perhaps before they
  * return.
  */
