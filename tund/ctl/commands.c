@@ -13,6 +13,7 @@
 #include "tund/authority/authority.h"
 #include "tund/ctl/authority_json.h"
 #include "tund/ctl/control.h"
+#include "tund/ctl/node_json.h"
 #include "tund/ctl/overlay_json.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
@@ -54,6 +55,23 @@ static void overlay_status_json(struct overlay *ov, json_object *o)
 	overlay_json_status(&st, o);
 }
 
+static void node_status_json(struct node *n, json_object *o)
+{
+	struct node_status_info st;
+
+	node_status_info(n, &st);
+	node_json_status(&st, o);
+}
+
+/* The node's enrollment or renewal, for a request kept waiting (arg). */
+static void reply_node(void *arg, int code, const char *msg, const struct node_status_info *st)
+{
+	if (code)
+		ctl_reply_err(arg, code == NODE_EUSAGE ? CTL_EXIT_USAGE : CTL_EXIT_FAIL, "%s", msg);
+	else
+		ctl_reply_ok(arg, node_json_done(st, msg));
+}
+
 /* Answers from the overlay, for a request kept waiting (arg). */
 static void reply_peer(void *arg, int code, const char *msg, const struct overlay_peer_info *p)
 {
@@ -79,7 +97,7 @@ static void cmd_status(struct daemon *d, struct ctl_req *req, json_object *args)
 	json_object_object_add(o, "uptime", json_object_new_int64((int64_t)time(NULL) - d->started));
 	json_object_object_add(o, "config", json_object_new_string(d->cfg.path));
 	json_object_object_add(o, "interface", json_object_new_string(d->cfg.interface));
-	node_status(d->node, o);
+	node_status_json(d->node, o);
 	if (d->overlay)
 		overlay_status_json(d->overlay, o);
 	else
@@ -160,12 +178,12 @@ static void cmd_enroll(struct daemon *d, struct ctl_req *req, json_object *args)
 	    arg_str(req, args, "token", 1, &token) < 0 ||
 	    arg_str(req, args, "ca_fingerprint", 0, &fp) < 0)
 		return;
-	node_enroll(d->node, req, id, auth, token, fp);
+	node_enroll(d->node, id, auth, token, fp, reply_node, req);
 }
 
 static void cmd_renew(struct daemon *d, struct ctl_req *req, json_object *args)
 {
-	node_renew(d->node, req);
+	node_renew(d->node, reply_node, req);
 }
 
 static void cmd_reload(struct daemon *d, struct ctl_req *req, json_object *args)
@@ -190,7 +208,7 @@ static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 	}
 	node_set_want_up(d->node, 1);
 	o = json_object_new_object();
-	node_status(d->node, o);
+	node_status_json(d->node, o);
 	overlay_status_json(d->overlay, o);
 	ctl_reply_ok(req, o);
 }

@@ -17,6 +17,8 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 
+#include <json-c/json.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -36,7 +38,6 @@
 #include "netstack/msg.h"
 #include "netstack/udp.h"
 #include "tund/conf/config.h"
-#include "tund/ctl/control.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 #include "tund/node/node.h"
@@ -51,7 +52,8 @@ enum { OP_ENROLL, OP_RENEW };
 struct node_op {
 	struct node *node;
 	int kind;
-	struct ctl_req *req;
+	node_done_fn *fn;		/* NULL: nobody waits */
+	void *arg;
 	struct tlsconn *conn;
 	WOLFSSL_CTX *ctx;
 	struct id_key *key;		/* the key the CSR was made from */
@@ -283,16 +285,15 @@ static void op_finish(struct node_op *op, int ok, const char *fmt, ...)
 		log_info("%s", msg);
 	else
 		log_warnx("%s", msg);
-	if (op->req) {
+	if (op->fn) {
 		if (ok) {
-			json_object *o = json_object_new_object();
-			node_status(n, o);
-			json_object_object_add(o, "message", json_object_new_string(msg));
-			ctl_reply_ok(op->req, o);
+			struct node_status_info st;
+			node_status_info(n, &st);
+			op->fn(op->arg, 0, msg, &st);
 		} else {
-			ctl_reply_err(op->req, CTL_EXIT_FAIL, "%s", msg);
+			op->fn(op->arg, NODE_EFAIL, msg, NULL);
 		}
-		op->req = NULL;
+		op->fn = NULL;
 	}
 	if (op->kind == OP_RENEW && !ok && n->enrolled)
 		node_schedule_renewal(n, NODE_RETRY_MS);
@@ -540,8 +541,25 @@ out:
 	return rc;
 }
 
-void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
-    const char *authority, const char *token, const char *fp)
+/* Answers a request refused before an operation started. */
+static void node_refuse(node_done_fn *fn, void *arg, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void node_refuse(node_done_fn *fn, void *arg, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(arg, code, msg, NULL);
+}
+
+void node_enroll(struct node *n, const char *identity, const char *authority, const char *token,
+    const char *fp, node_done_fn *fn, void *arg)
 {
 	struct node_op *op;
 	struct id_name name;
@@ -549,20 +567,20 @@ void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
 	int rc;
 
 	if (n->op) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "another enrollment or renewal is in progress");
+		node_refuse(fn, arg, NODE_EFAIL, "another enrollment or renewal is in progress");
 		return;
 	}
 	if (id_parse_user(identity, &name, err, sizeof(err)) < 0) {
-		ctl_reply_err(req, CTL_EXIT_USAGE, "%s", err);
+		node_refuse(fn, arg, NODE_EUSAGE, "%s", err);
 		return;
 	}
 	if (!*token || strlen(token) >= sizeof(op->token)) {
-		ctl_reply_err(req, CTL_EXIT_USAGE, "enrollment token is empty or too long");
+		node_refuse(fn, arg, NODE_EUSAGE, "enrollment token is empty or too long");
 		return;
 	}
 	op = calloc(1, sizeof(*op));
 	if (!op) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		node_refuse(fn, arg, NODE_EFAIL, "out of memory");
 		return;
 	}
 	op->node = n;
@@ -572,14 +590,14 @@ void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
 	snprintf(op->token, sizeof(op->token), "%s", token);
 	if (node_parse_authority(authority, &op->auth_addr) < 0) {
 		free(op);
-		ctl_reply_err(req, CTL_EXIT_USAGE, "--authority '%s' is not IP or IP:PORT", authority);
+		node_refuse(fn, arg, NODE_EUSAGE, "--authority '%s' is not IP or IP:PORT", authority);
 		return;
 	}
 	udp_addr_format(&op->auth_addr, op->authority, sizeof(op->authority));
 	if (fp) {
 		if (cert_fingerprint_parse(fp, op->fp) < 0) {
 			free(op);
-			ctl_reply_err(req, CTL_EXIT_USAGE,
+			node_refuse(fn, arg, NODE_EUSAGE,
 			    "--ca-fingerprint '%.80s' is not a SHA-256 fingerprint (64 hex digits)", fp);
 			return;
 		}
@@ -588,7 +606,8 @@ void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
 	rc = key_generate(&op->key);
 	if (rc == 0)
 		rc = op_start(op, NULL);
-	op->req = req;
+	op->fn = fn;
+	op->arg = arg;
 	n->op = op;
 	if (rc < 0)
 		op_finish(op, 0, "enroll: cannot reach authority %s: %s", op->authority, strerror(-rc));
@@ -596,31 +615,29 @@ void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
 		log_info("enrolling %s at %s", op->identity, op->authority);
 }
 
-void node_renew(struct node *n, struct ctl_req *req)
+void node_renew(struct node *n, node_done_fn *fn, void *arg)
 {
 	struct node_op *op;
 	const char *at;
 	int rc;
 
 	if (!n->enrolled) {
-		if (req)
-			ctl_reply_err(req, CTL_EXIT_FAIL, "not enrolled: run q2qctl enroll first");
+		node_refuse(fn, arg, NODE_EFAIL, "not enrolled: run q2qctl enroll first");
 		return;
 	}
 	if (n->op) {
-		if (req)
-			ctl_reply_err(req, CTL_EXIT_FAIL, "another enrollment or renewal is in progress");
+		node_refuse(fn, arg, NODE_EFAIL, "another enrollment or renewal is in progress");
 		return;
 	}
 	op = calloc(1, sizeof(*op));
 	if (!op) {
-		if (req)
-			ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		node_refuse(fn, arg, NODE_EFAIL, "out of memory");
 		return;
 	}
 	op->node = n;
 	op->kind = OP_RENEW;
-	op->req = req;
+	op->fn = fn;
+	op->arg = arg;
 	snprintf(op->identity, sizeof(op->identity), "%s", n->ci.identity);
 	at = strchr(n->ci.identity, '@');
 	snprintf(op->domain, sizeof(op->domain), "%s", at ? at + 1 : "");
@@ -639,7 +656,7 @@ static void node_renew_timer(struct loop_timer *t)
 {
 	struct node *n = (struct node *)((char *)t - offsetof(struct node, renew_timer));
 
-	node_renew(n, NULL);
+	node_renew(n, NULL, NULL);
 }
 
 /* delay 0: at the renewal point of the current certificate. */
@@ -707,9 +724,9 @@ void node_free(struct node *n)
 		return;
 	if (n->op) {
 		struct node_op *op = n->op;
-		if (op->req)
-			ctl_reply_err(op->req, CTL_EXIT_FAIL, "q2qd is shutting down");
-		op->req = NULL;
+		if (op->fn)
+			op->fn(op->arg, NODE_EFAIL, "q2qd is shutting down", NULL);
+		op->fn = NULL;
 		n->op = NULL;
 		op_free(op);
 	}
@@ -847,40 +864,22 @@ int node_set_want_up(struct node *n, int up)
 	return file_write_atomic(path, "up\n", 3, 0600);
 }
 
-void node_status(struct node *n, json_object *obj)
+void node_status_info(const struct node *n, struct node_status_info *out)
 {
-	char buf[INET6_ADDRSTRLEN], fp[65];
 	const uint8_t *ca;
 	size_t calen;
 	const char *at;
-	int64_t now = now_s();
 
-	json_object_object_add(obj, "enrolled", json_object_new_boolean(n->enrolled));
+	memset(out, 0, sizeof(*out));
+	out->enrolled = n->enrolled;
 	if (!n->enrolled)
 		return;
-	json_object_object_add(obj, "identity", json_object_new_string(n->ci.identity));
-	inet_ntop(AF_INET, n->ci.v4, buf, sizeof(buf));
-	json_object_object_add(obj, "ipv4", json_object_new_string(buf));
-	inet_ntop(AF_INET6, n->ci.v6, buf, sizeof(buf));
-	json_object_object_add(obj, "ipv6", json_object_new_string(buf));
-	json_object_object_add(obj, "cert_serial", json_object_new_string(n->ci.serial));
-	json_object_object_add(obj, "cert_not_after", json_object_new_int64(n->ci.not_after));
-	json_object_object_add(obj, "cert_expired", json_object_new_boolean(now >= n->ci.not_after));
-	json_object_object_add(obj, "authority", json_object_new_string(n->authority));
-	if (n->ci.n_routes) {
-		json_object *arr = json_object_new_array();
-		for (int i = 0; i < n->ci.n_routes; i++) {
-			char p[64];
-			addr_prefix_format(&n->ci.routes[i], p, sizeof(p));
-			json_object_array_add(arr, json_object_new_string(p));
-		}
-		json_object_object_add(obj, "routes", arr);
-	}
+	out->ci = n->ci;
+	out->cert_expired = now_s() >= n->ci.not_after;
+	snprintf(out->authority, sizeof(out->authority), "%s", n->authority);
 	at = strchr(n->ci.identity, '@');
 	if (at && trust_get(n->trust, at + 1, &ca, &calen) == 0) {
-		uint8_t f[32];
-		cert_fingerprint(ca, calen, f);
-		cert_fingerprint_hex(f, fp);
-		json_object_object_add(obj, "ca_fingerprint", json_object_new_string(fp));
+		cert_fingerprint(ca, calen, out->ca_fingerprint);
+		out->have_ca = 1;
 	}
 }

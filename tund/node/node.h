@@ -2,20 +2,24 @@
  * The node's identity: its key, its certificate from the domain authority,
  * and the trust store of domain CAs. Enrollment and renewal talk to the
  * authority over TLS; their results survive restarts in state_dir/node/.
+ *
+ * What the control socket asks of it, it answers in plain C snapshots,
+ * copies the caller keeps; the control protocol (tund/ctl/) decides how
+ * they look on the wire. Enrollment and renewal answer through a
+ * callback, exactly once, perhaps before they return.
  */
 #ifndef Q2Q_NODE_H
 #define Q2Q_NODE_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <json-c/json.h>
+
+#include "identity/cert.h"
 
 struct config;
-struct ctl_req;
 struct loop;
 struct node;
 struct tlsconn;
-struct cert_info;
 struct trust_store;
 struct sockaddr_in6;
 struct WOLFSSL_CTX;
@@ -23,13 +27,32 @@ struct WOLFSSL_CTX;
 int node_init(struct loop *l, const struct config *cfg, struct node **out, char *err, size_t errlen);
 void node_free(struct node *n);
 
-/* Starts enrollment; replies to req when done. fp may be NULL (TOFU). */
-void node_enroll(struct node *n, struct ctl_req *req, const char *identity,
-    const char *authority, const char *token, const char *fp);
-/* Renews now; replies to req (may be NULL) when done. */
-void node_renew(struct node *n, struct ctl_req *req);
+/* What q2qctl status shows of the node. */
+struct node_status_info {
+	int enrolled;
+	/* With enrolled: */
+	struct cert_info ci;		/* identity, addresses, routes, serial, validity */
+	int cert_expired;		/* now past ci.not_after */
+	char authority[64];		/* "192.0.2.10:8788" */
+	int have_ca;			/* the domain's CA is in the trust store: */
+	uint8_t ca_fingerprint[32];	/* SHA-256 of its certificate */
+};
 
-void node_status(struct node *n, json_object *obj);
+void node_status_info(const struct node *n, struct node_status_info *out);
+
+/* Answer codes besides 0: the request was wrong, or it failed. */
+enum { NODE_EUSAGE = 1, NODE_EFAIL };
+
+/* code 0 with the node's status after the change and a message saying
+ * what was done ("enrolled alice@example.com: ..."), or a NODE_E* code
+ * with why not. st is valid only during the call. */
+typedef void node_done_fn(void *arg, int code, const char *msg, const struct node_status_info *st);
+
+/* Starts enrollment; fp may be NULL (TOFU). */
+void node_enroll(struct node *n, const char *identity, const char *authority, const char *token,
+    const char *fp, node_done_fn *fn, void *arg);
+/* Renews now; fn may be NULL when nobody waits for the answer. */
+void node_renew(struct node *n, node_done_fn *fn, void *arg);
 
 /* For the authority link: the authority's address, a TLS client context
  * with the node's certificate (caller frees with wolfSSL_CTX_free), and the
