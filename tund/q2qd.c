@@ -342,10 +342,14 @@ int main(int argc, char **argv)
 	ready_check(&rd.t);
 	rc = loop_run(d.loop) < 0 ? 1 : 0;
 out:
+	/* The overlay and the node answer the requests they keep waiting
+	 * (an enrollment, a ping) before control_close answers and frees the
+	 * rest; the authority borrows the node's trust store, so it goes
+	 * first. */
 	daemon_down(&d);
-	control_close(d.control);
 	authority_stop(d.authority);
 	node_free(d.node);
+	control_close(d.control);
 	loop_free(d.loop);
 	wolfSSL_Cleanup();
 	return rc;
