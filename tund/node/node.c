@@ -8,16 +8,15 @@
  * one, it is trusted on first use and pinned; after that a different CA
  * for the domain is refused before any token or CSR is sent.
  *
- * State lives in state_dir/node/: key.der (0600), cert.der, node.json
- * (identity and authority address), each written atomically; the
+ * State lives in state_dir/node/: key.der (0600), cert.der, the state
+ * file (identity and authority address, tund/conf/nodestate.h), each
+ * written atomically; the
  * certificate is written last, so a crash leaves either the old pair or a
  * new key without certificate, which load treats as not enrolled.
  */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
-
-#include <json-c/json.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +37,7 @@
 #include "netstack/msg.h"
 #include "netstack/udp.h"
 #include "tund/conf/config.h"
+#include "tund/conf/nodestate.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 #include "tund/node/node.h"
@@ -111,16 +111,12 @@ static int node_save(struct node *n, const struct id_key *key, const uint8_t *de
     const char *identity, const char *authority)
 {
 	char path[CONFIG_PATH_MAX + 32];
-	json_object *o = json_object_new_object();
-	const char *s;
+	struct nodestate ns;
 	int rc;
 
-	json_object_object_add(o, "identity", json_object_new_string(identity));
-	json_object_object_add(o, "authority", json_object_new_string(authority));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	snprintf(path, sizeof(path), "%s/node.json", n->dir);
-	rc = file_write_atomic(path, s, strlen(s), 0600);
-	json_object_put(o);
+	snprintf(ns.identity, sizeof(ns.identity), "%s", identity);
+	snprintf(ns.authority, sizeof(ns.authority), "%s", authority);
+	rc = nodestate_save(n->dir, &ns);
 	if (rc < 0)
 		return rc;
 	snprintf(path, sizeof(path), "%s/key.der", n->dir);
@@ -208,10 +204,10 @@ static int node_adopt(struct node *n, struct id_key *key, uint8_t *der, size_t l
 static int node_load(struct node *n, char *err, size_t errlen)
 {
 	char path[CONFIG_PATH_MAX + 32];
-	uint8_t *js = NULL, *der = NULL;
-	size_t jslen, len;
+	uint8_t *der = NULL;
+	size_t len;
 	struct id_key *key = NULL;
-	json_object *o = NULL, *v;
+	struct nodestate ns;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/cert.der", n->dir);
@@ -224,15 +220,10 @@ static int node_load(struct node *n, char *err, size_t errlen)
 	rc = key_load(path, &key);
 	if (rc < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/node.json", n->dir);
-	rc = file_read_all(path, 65536, &js, &jslen);
+	rc = nodestate_load(n->dir, &ns, err, errlen);
 	if (rc < 0)
-		goto fail;
-	o = json_tokener_parse((const char *)js);
-	rc = -EINVAL;
-	if (!o || !json_object_object_get_ex(o, "authority", &v) || !json_object_is_type(v, json_type_string))
-		goto fail;
-	rc = node_adopt(n, key, der, len, json_object_get_string(v), err, errlen);
+		goto out;
+	rc = node_adopt(n, key, der, len, ns.authority, err, errlen);
 	if (rc < 0)
 		goto out;
 	key = NULL;
@@ -241,8 +232,6 @@ static int node_load(struct node *n, char *err, size_t errlen)
 fail:
 	snprintf(err, errlen, "cannot load node state from %s: %s", path, strerror(-rc));
 out:
-	json_object_put(o);
-	free(js);
 	free(der);
 	key_free(key);
 	return rc;
