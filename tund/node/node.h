@@ -25,6 +25,7 @@ struct sockaddr_in6;
 struct WOLFSSL_CTX;
 
 int node_init(struct loop *l, const struct config *cfg, struct node **out, char *err, size_t errlen);
+/* An enrollment or renewal still waiting is answered with a failure first. */
 void node_free(struct node *n);
 
 /* What q2qctl status shows of the node. */
