@@ -1,5 +1,5 @@
 /*
- * Node side of the control protocol (tund/proto.h). Lookups carry an id
+ * Node side of the control protocol (tund/link/proto.h). Lookups carry an id
  * and their answers name it: a brokered answer waits for the callee, so
  * answers may arrive out of order. A ping every 15 s
  * notices a dead link that TCP alone would take minutes to report.

@@ -21,7 +21,7 @@ struct authlink_peer {
 	const uint8_t *cert;
 	size_t certlen;
 	uint32_t node_id;		/* at the authority's UDP service (relay) */
-	uint32_t nat;			/* NAT_* flags, tund/proto.h */
+	uint32_t nat;			/* NAT_* flags, tund/link/proto.h */
 	uint8_t token[16];		/* for PUNCH datagrams between the two */
 	const struct sockaddr_in6 *eps;	/* candidate endpoints, best first */
 	int neps;
