@@ -11,8 +11,8 @@
  * timers: a new handshake after 120 s, keys refused after 180 s.
  *
  * When TLS completes, the peer is still refused if its certificate is
- * revoked, if our policy refuses it (as responder) or if its IPv4 address
- * clashes with ours or another peer's.
+ * revoked, if our policy refuses it (as responder) or if it claims an
+ * address or route it may not (claims.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@
 #include "netstack/handshake.h"
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
+#include "tund/overlay/claims.h"
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/policy.h"
@@ -48,15 +49,20 @@ int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_
 }
 
 enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *cfg,
-    const uint8_t own_v4[4], int initiator, const struct peer *p, const struct cert_info *ci,
-    char *err, size_t errlen)
+    const struct claims_self *self, int initiator, const struct cert_info *ci, char *err,
+    size_t errlen)
 {
+	const struct addr_prefix *allowed;
+	const char *at = strchr(ci->identity, '@');
+	int n_allowed;
+
 	if (peer_revoked(t, ci->serial))
 		return ATTEMPT_REVOKED;
 	/* We called the initiator's peer ourselves: policy is for callers. */
 	if (!initiator && !policy_allows(cfg, ci->identity))
 		return ATTEMPT_REFUSED;
-	if (peer_v4_clash(t, own_v4, p, ci, err, errlen))
+	claims_allowed(cfg, at ? at + 1 : "", &allowed, &n_allowed);
+	if (peer_claims(t, self, allowed, n_allowed, ci, err, errlen) != CLAIMS_OK)
 		return ATTEMPT_CLASH;
 	return ATTEMPT_ACCEPT;
 }
@@ -278,7 +284,8 @@ static void attempt_session_ready(struct overlay *o, struct peer *p)
  * Returns -1 if the peer was refused and a is freed, else 0. */
 static int attempt_done(struct overlay *o, struct attempt *a)
 {
-	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN];
+	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN], why[320];
 	struct cert_info ci;
 	struct peer *p;
 	struct session *s;
@@ -288,7 +295,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		return -1;
 	}
 	p = a->peer ? a->peer : peer_find(o->peers, ci.identity);
-	switch (attempt_verdict(o->peers, o->cfg, o->v4, a->initiator, p, &ci, peer_id, sizeof(peer_id))) {
+	switch (attempt_verdict(o->peers, o->cfg, &self, a->initiator, &ci, why, sizeof(why))) {
 	case ATTEMPT_REVOKED:
 		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
@@ -300,7 +307,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		attempt_free(o, a);
 		return -1;
 	case ATTEMPT_CLASH:
-		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
+		log_warnx("peer %s: %s; refused", ci.identity, why);
 		attempt_free(o, a);
 		if (p && !p->have_cert && !p->cur && !p->init)
 			peer_remove(o->peers, p);
