@@ -98,6 +98,8 @@ check "alice refuses erin's handshake, naming the range" wait_for 20 grep -qF "$
 check "alice refuses grace's unlisted grant" wait_for 20 grep -qF "$MSG_GRACE" "$T/alice/log"
 for n in carol erin grace; do
 	check_fails "alice's peers list has no $n" ovl_has_peer alice $n@example.org
+	check_fails "$n holds no session with alice either (refused inside TLS)" \
+		ovl_session $n alice@example.com
 	check_fails "$n's pings to alice get no answer" nsx $n ping -c2 -i0.3 -W1 "$A4"
 	N0=$(grep -cF "peer $n@example.org:" "$T/alice/log")
 	check_fails "alice's lookup of $n@example.org is refused" ctl alice resolve $n@example.org

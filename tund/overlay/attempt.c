@@ -10,10 +10,12 @@
  * responder that has no keys yet. Sessions are replaced on WireGuard's
  * timers: a new handshake after 120 s, keys refused after 180 s.
  *
- * When TLS completes, the peer is still refused if its certificate is
- * revoked, if our policy refuses it (as responder) or if it claims an
- * address or route it may not (claims.c).
+ * The peer is refused if its certificate is revoked, if our policy
+ * refuses it (as responder) or if it claims an address or route it may
+ * not (claims.c): inside TLS verification (the handshake's judge), so the
+ * other side never completes, and again when TLS completes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -279,6 +281,43 @@ static void attempt_session_ready(struct overlay *o, struct peer *p)
 	o->hooks->session_ready(o, p);
 }
 
+/* Says why a completed TLS handshake gets no session (attempt_verdict). */
+static void attempt_log_refusal(enum attempt_verdict v, const struct cert_info *ci, const char *why)
+{
+	switch (v) {
+	case ATTEMPT_REVOKED:
+		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci->identity, ci->serial);
+		break;
+	case ATTEMPT_REFUSED:
+		log_info("handshake: refusing %s (policy)", ci->identity);
+		break;
+	case ATTEMPT_CLASH:
+		log_warnx("peer %s: %s; refused", ci->identity, why);
+		break;
+	case ATTEMPT_ACCEPT:
+		break;
+	}
+}
+
+/* The handshake's judge (hs_set_judge): the same verdict as at the end,
+ * asked inside TLS so that the other side never gets our confirmation
+ * (or our certificate) and holds no session we refused. */
+static int attempt_judge(void *arg, int initiator, const struct cert_info *ci, char *why, size_t whylen)
+{
+	struct overlay *o = arg;
+	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	enum attempt_verdict v;
+
+	why[0] = 0;
+	v = attempt_verdict(o->peers, o->cfg, &self, initiator, ci, why, whylen);
+	attempt_log_refusal(v, ci, why);
+	if (v == ATTEMPT_REVOKED)
+		snprintf(why, whylen, "certificate %s is revoked", ci->serial);
+	else if (v == ATTEMPT_REFUSED)
+		snprintf(why, whylen, "refused by policy");
+	return v != ATTEMPT_ACCEPT;
+}
+
 /* A handshake finished: both sides have accepted each other (the
  * responder's final "ok" record tells the initiator). Make the session.
  * Returns -1 if the peer was refused and a is freed, else 0. */
@@ -286,6 +325,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 {
 	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
 	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN], why[320];
+	enum attempt_verdict v;
 	struct cert_info ci;
 	struct peer *p;
 	struct session *s;
@@ -295,19 +335,20 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		return -1;
 	}
 	p = a->peer ? a->peer : peer_find(o->peers, ci.identity);
-	switch (attempt_verdict(o->peers, o->cfg, &self, a->initiator, &ci, why, sizeof(why))) {
+	/* Again, though the judge said yes inside TLS: a revocation or
+	 * another peer may have come in since. */
+	v = attempt_verdict(o->peers, o->cfg, &self, a->initiator, &ci, why, sizeof(why));
+	attempt_log_refusal(v, &ci, why);
+	switch (v) {
 	case ATTEMPT_REVOKED:
-		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
 			timers_handshake_backoff(a->peer, now_ms());
 		attempt_free(o, a);
 		return -1;
 	case ATTEMPT_REFUSED:
-		log_info("handshake: refusing %s (policy)", ci.identity);
 		attempt_free(o, a);
 		return -1;
 	case ATTEMPT_CLASH:
-		log_warnx("peer %s: %s; refused", ci.identity, why);
 		attempt_free(o, a);
 		if (p && !p->have_cert && !p->cur && !p->init)
 			peer_remove(o->peers, p);
@@ -450,6 +491,7 @@ void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const st
 		attempt_free(o, a);
 		return;
 	}
+	hs_set_judge(a->hs, attempt_judge, o);
 	a->stage = AT_TLS;
 	attempt_progress(o, a);
 }
@@ -486,6 +528,7 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 				attempt_free(o, a);
 				return;
 			}
+			hs_set_judge(a->hs, attempt_judge, o);
 		}
 	} else {
 		a = peer_index_get(o->peers, h.receiver_index, &kind);
