@@ -325,6 +325,19 @@ static int judge(void *arg, int initiator, const struct cert_info *ci, char *why
 	return 0;
 }
 
+/* alice calls bob, each side judged by its judge_seen (NULL: no judge). */
+static void judged_run(struct hs_ctx *ca, struct hs_ctx *cb, struct judge_seen *ja,
+		       struct judge_seen *jb, uint64_t seed, struct hs *h[2], struct result *r)
+{
+	CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h[0]), 0);
+	CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
+	if (ja)
+		hs_set_judge(h[0], judge, ja);
+	if (jb)
+		hs_set_judge(h[1], judge, jb);
+	run(h, 0, 0, seed, r);
+}
+
 static void test_judge(void)
 {
 	const struct ca *cas[] = { &ca_example };
@@ -334,11 +347,7 @@ static void test_judge(void)
 	struct result r;
 
 	/* Both say yes: done, and each judged the other. */
-	CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h[0]), 0);
-	CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
-	hs_set_judge(h[0], judge, &ja);
-	hs_set_judge(h[1], judge, &jb);
-	run(h, 0, 0, 4, &r);
+	judged_run(ca, cb, &ja, &jb, 4, h, &r);
 	CHECK_INT(r.st[0], HS_DONE);
 	CHECK_INT(r.st[1], HS_DONE);
 	CHECK_STR(ja.saw, bob.id);
@@ -350,10 +359,7 @@ static void test_judge(void)
 
 	/* The responder refuses: the initiator never gets the confirmation. */
 	jb.refuse = alice.id;
-	CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h[0]), 0);
-	CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
-	hs_set_judge(h[1], judge, &jb);
-	run(h, 0, 0, 5, &r);
+	judged_run(ca, cb, NULL, &jb, 5, h, &r);
 	CHECK_INT(r.st[0], HS_FAILED);
 	CHECK_INT(r.st[1], HS_FAILED);
 	CHECK(r.why[1] && strstr(r.why[1], "refused: alice@example.com claims too much"));
@@ -365,11 +371,7 @@ static void test_judge(void)
 	ja.refuse = bob.id;
 	ja.calls = jb.calls = 0;
 	jb.refuse = NULL;
-	CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h[0]), 0);
-	CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
-	hs_set_judge(h[0], judge, &ja);
-	hs_set_judge(h[1], judge, &jb);
-	run(h, 0, 0, 6, &r);
+	judged_run(ca, cb, &ja, &jb, 6, h, &r);
 	CHECK_INT(r.st[0], HS_FAILED);
 	CHECK(r.st[1] != HS_DONE);
 	CHECK(r.why[0] && strstr(r.why[0], "refused: bob@example.com claims too much"));
