@@ -49,6 +49,8 @@ struct hs {
 	char me[ID_NAME_MAX + 1];
 	char expected[ID_NAME_MAX + 1];	/* "" = anyone our CAs vouch for */
 	int peer_ok;		/* check_peer accepted the certificate */
+	int (*judge)(void *, int, const struct cert_info *, char *, size_t);
+	void *judge_arg;
 	int tls_done;		/* wolfSSL_connect/accept succeeded */
 	struct cert_info peer;
 	uint8_t *peer_der;
@@ -268,13 +270,14 @@ void hs_ctx_free(struct hs_ctx *c)
 /*
  * The q2q rules on top of chain validation: the peer is a node certificate
  * whose identity's domain has a trusted CA that issued it (cert_verify also
- * checks the bindings and dates), and it is who the initiator asked for.
+ * checks the bindings and dates), it is who the initiator asked for, and
+ * the caller's judge (if any) takes it.
  */
 static int check_peer(struct hs *h, const uint8_t *der, size_t len)
 {
 	struct cert_info ci;
 	const char *at;
-	char why[160] = "";
+	char why[256] = "";
 	int found = 0;
 
 	if (cert_parse(der, len, &ci, why, sizeof(why)) < 0) {
@@ -304,6 +307,10 @@ static int check_peer(struct hs *h, const uint8_t *der, size_t len)
 	if (h->expected[0] && strcmp(ci.identity, h->expected) != 0) {
 		hs_fail(h, "peer is '%s', expected '%s'", ci.identity,
 			h->expected);
+		return 0;
+	}
+	if (h->judge && h->judge(h->judge_arg, h->initiator, &ci, why, sizeof(why)) != 0) {
+		hs_fail(h, "refused: %s", why);
 		return 0;
 	}
 	free(h->peer_der);
@@ -449,6 +456,15 @@ check:
 	}
 	wolfSSL_ERR_error_string_n((unsigned long)err, buf, sizeof(buf));
 	hs_fail(h, "TLS: %s", buf);
+}
+
+void hs_set_judge(struct hs *h,
+		  int (*judge)(void *arg, int initiator, const struct cert_info *ci,
+			       char *why, size_t whylen),
+		  void *arg)
+{
+	h->judge = judge;
+	h->judge_arg = arg;
 }
 
 int hs_new(struct hs_ctx *ctx, int initiator, const char *my_identity,

@@ -79,6 +79,17 @@ int hs_new(struct hs_ctx *ctx, int initiator, const char *my_identity,
 	   const char *expected_peer, uint64_t now, struct hs **out);
 /* Wipes keys and buffers; NULL is fine. */
 void hs_free(struct hs *h);
+/*
+ * The caller's own verdict on the peer, asked inside TLS verification once
+ * the certificate passed the checks above (ci is its verified bindings):
+ * nonzero refuses, with a reason in why. So a refused initiator never gets
+ * the responder's confirmation, and a refused responder never gets our
+ * certificate: neither side is left holding a session the other refused.
+ */
+void hs_set_judge(struct hs *h,
+		  int (*judge)(void *arg, int initiator, const struct cert_info *ci,
+			       char *why, size_t whylen),
+		  void *arg);
 
 /*
  * Feeds one received HS segment (seq, ack and the TLS bytes). Returns 0, or

@@ -125,7 +125,8 @@ static const char full_conf[] =
 	"  { endpoints = ( \"198.51.100.7:65535\" ); identity = \"carol@example.org\"; }\n"
 	");\n"
 	"trust = (\n"
-	"  { domain = \"example.org\"; fingerprint = \"" FP_HEX "\"; },\n"
+	"  { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";\n"
+	"    routes = [ \"203.0.113.0/24\", \"2001:db8:7::/48\" ]; },\n"
 	"  { domain = \"other.example\";\n"
 	"    fingerprint = \"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
 	"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\"; }\n"
@@ -179,6 +180,14 @@ static void test_full(void)
 	CHECK_MEM(cfg.trust[0].fingerprint, fp1, 32);
 	CHECK_STR(cfg.trust[1].domain, "other.example");
 	CHECK_MEM(cfg.trust[1].fingerprint, fp2, 32);
+	CHECK_INT(cfg.trust[0].n_routes, 2);
+	CHECK_INT(cfg.trust[0].routes[0].family, AF_INET);
+	CHECK_MEM(cfg.trust[0].routes[0].addr, "\xcb\x00\x71\x00", 4);
+	CHECK_INT(cfg.trust[0].routes[0].plen, 24);
+	CHECK_INT(cfg.trust[0].routes[1].family, AF_INET6);
+	CHECK_MEM(cfg.trust[0].routes[1].addr, "\x20\x01\x0d\xb8\x00\x07\0\0\0\0\0\0\0\0\0\0", 16);
+	CHECK_INT(cfg.trust[0].routes[1].plen, 48);
+	CHECK_INT(cfg.trust[1].n_routes, 0);	/* none listed: none granted */
 
 	CHECK_INT(cfg.authority.enabled, 1);
 	CHECK_STR(cfg.authority.domain, "example.com");
@@ -335,6 +344,18 @@ static void test_bad_values(void)
 	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\".\"x\"; } );",
 		  "q2qd.conf:1");
 	CHECK_BAD("trust = ( { domain = \"example.org\"; } );", "trust[0]:", "fingerprint");
+	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";"
+		  " routes = [ \"203.0.113.1/24\" ]; } );",
+		  "trust[0].routes[0]:", "'203.0.113.1/24'", "host bits");
+	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";"
+		  " routes = [ \"carol\" ]; } );", "trust[0].routes[0]:", "'carol'");
+	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";"
+		  " routes = [ ]; } );", "trust[0].routes:", "empty");
+	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";"
+		  " routes = [ \"203.0.113.0/24\", \"203.0.113.0/24\" ]; } );",
+		  "trust[0].routes[1]:", "repeats trust[0].routes[0]");
+	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";"
+		  " routes = \"203.0.113.0/24\"; } );", "trust[0].routes:", "an array");
 	CHECK_BAD("trust = ( { fingerprint = \"" FP_HEX "\"; } );", "trust[0]:", "domain");
 	CHECK_BAD("authority = { listen = 8788; };", "authority:", "domain");
 	CHECK_BAD("authority = { domain = \"example\"; };", "authority.domain:", "'example'");
@@ -652,6 +673,7 @@ static void test_example(void)
 	CHECK_INT(cfg.n_peers, 1);
 	CHECK_INT(cfg.peers[0].n_endpoints, 2);
 	CHECK_INT(cfg.n_trust, 1);
+	CHECK_INT(cfg.trust[0].n_routes, 1);
 	CHECK_INT(cfg.authority.enabled, 1);
 	CHECK_STR(cfg.authority.domain, "example.com");
 	CHECK_INT(cfg.authority.n_grants, 1);

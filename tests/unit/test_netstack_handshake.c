@@ -303,6 +303,86 @@ static void expect_failure(struct hs_ctx *ci, const char *ini,
 	hs_free(h[1]);
 }
 
+/* The caller's judge: says no to one identity, and notes whom it saw. */
+struct judge_seen {
+	const char *refuse;
+	char saw[ID_NAME_MAX + 1];
+	int initiator;
+	int calls;
+};
+
+static int judge(void *arg, int initiator, const struct cert_info *ci, char *why, size_t whylen)
+{
+	struct judge_seen *j = arg;
+
+	j->calls++;
+	j->initiator = initiator;
+	snprintf(j->saw, sizeof(j->saw), "%s", ci->identity);
+	if (j->refuse && strcmp(ci->identity, j->refuse) == 0) {
+		snprintf(why, whylen, "%s claims too much", ci->identity);
+		return 1;
+	}
+	return 0;
+}
+
+/* alice calls bob, each side judged by its judge_seen (NULL: no judge). */
+static void judged_run(struct hs_ctx *ca, struct hs_ctx *cb, struct judge_seen *ja,
+		       struct judge_seen *jb, uint64_t seed, struct hs *h[2], struct result *r)
+{
+	CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h[0]), 0);
+	CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
+	if (ja)
+		hs_set_judge(h[0], judge, ja);
+	if (jb)
+		hs_set_judge(h[1], judge, jb);
+	run(h, 0, 0, seed, r);
+}
+
+static void test_judge(void)
+{
+	const struct ca *cas[] = { &ca_example };
+	struct hs_ctx *ca = make_ctx(&alice, cas, 1), *cb = make_ctx(&bob, cas, 1);
+	struct judge_seen ja = { 0 }, jb = { 0 };
+	struct hs *h[2];
+	struct result r;
+
+	/* Both say yes: done, and each judged the other. */
+	judged_run(ca, cb, &ja, &jb, 4, h, &r);
+	CHECK_INT(r.st[0], HS_DONE);
+	CHECK_INT(r.st[1], HS_DONE);
+	CHECK_STR(ja.saw, bob.id);
+	CHECK_INT(ja.initiator, 1);
+	CHECK_STR(jb.saw, alice.id);
+	CHECK_INT(jb.initiator, 0);
+	hs_free(h[0]);
+	hs_free(h[1]);
+
+	/* The responder refuses: the initiator never gets the confirmation. */
+	jb.refuse = alice.id;
+	judged_run(ca, cb, NULL, &jb, 5, h, &r);
+	CHECK_INT(r.st[0], HS_FAILED);
+	CHECK_INT(r.st[1], HS_FAILED);
+	CHECK(r.why[1] && strstr(r.why[1], "refused: alice@example.com claims too much"));
+	CHECK_INT(hs_result(h[0], NULL, NULL, NULL, NULL, NULL), -EAGAIN);
+	hs_free(h[0]);
+	hs_free(h[1]);
+
+	/* The initiator refuses the responder it reached. */
+	ja.refuse = bob.id;
+	ja.calls = jb.calls = 0;
+	jb.refuse = NULL;
+	judged_run(ca, cb, &ja, &jb, 6, h, &r);
+	CHECK_INT(r.st[0], HS_FAILED);
+	CHECK(r.st[1] != HS_DONE);
+	CHECK(r.why[0] && strstr(r.why[0], "refused: bob@example.com claims too much"));
+	CHECK_INT(ja.calls, 1);
+	CHECK_INT(jb.calls, 0);		/* alice never sent her certificate */
+	hs_free(h[0]);
+	hs_free(h[1]);
+	hs_ctx_free(ca);
+	hs_ctx_free(cb);
+}
+
 static void test_wrong_identity(void)
 {
 	const struct ca *cas[] = { &ca_example };
@@ -460,6 +540,7 @@ int main(void)
 	RUN(test_success_clean);
 	RUN(test_success_lossy);
 	RUN(test_wrong_identity);
+	RUN(test_judge);
 	RUN(test_other_ca);
 	RUN(test_expired);
 	RUN(test_cross_domain);

@@ -10,6 +10,7 @@
 #include "tests/unit/harness.h"
 #include "tund/conf/config.h"
 #include "tund/overlay/attempt.h"
+#include "tund/overlay/claims.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/policy.h"
 #include "tund/overlay/timers.h"
@@ -191,6 +192,7 @@ static struct cert_info cert(const char *identity, uint8_t last, const char *ser
 	ci.v4[0] = 100;
 	ci.v4[1] = 64;
 	ci.v4[3] = last;
+	addr_overlay_v6(identity, ci.v6);
 	snprintf(ci.serial, sizeof(ci.serial), "%s", serial);
 	return ci;
 }
@@ -199,42 +201,59 @@ static void test_verdict(void)
 {
 	static struct config cfg;
 	static const uint8_t own[4] = { 100, 64, 0, 1 };
+	uint8_t own6[16];
+	struct claims_self self = { .identity = "alice@example.com", .v4 = own, .v6 = own6 };
 	struct peer_table *t;
 	struct peer *carol;
 	struct cert_info bob = cert("bob@example.com", 2, "b0b"), ci;
 	char err[256] = "";
 
+	addr_overlay_v6(self.identity, own6);
 	CHECK_INT(peer_table_init(&t), 0);
 	cfg.n_refuse = 2;
 	strcpy(cfg.refuse[0], "*@evil.org");
 	strcpy(cfg.refuse[1], "mallory@example.com");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &bob, err, sizeof(err)), ATTEMPT_ACCEPT);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 0, &bob, err, sizeof(err)), ATTEMPT_ACCEPT);
 	/* Revoked: refused either way. */
 	peer_revoked_add(t, "b0b");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
-	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 0, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
 	/* Policy refuses callers only: a peer we called ourselves is fine. */
 	ci = cert("eve@evil.org", 3, "e0e");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
-	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 0, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
 	ci = cert("mallory@example.com", 4, "a11");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 0, NULL, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 0, &ci, err, sizeof(err)), ATTEMPT_REFUSED);
 	CHECK(!policy_allows(&cfg, "mallory@example.com"));
 	CHECK(policy_allows(&cfg, "mallory@example.org"));
 	CHECK(policy_allows(&cfg, "evil.org"));		/* no user part: no domain rule */
 	/* Our own address, or one another peer holds: refused, and why. */
 	ci = cert("dave@other.org", 1, "d0d");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_CLASH);
 	CHECK_STR(err, "dave@other.org's address 100.64.0.1 is this node's own");
 	carol = peer_add(t, "carol@example.com");
 	carol->ci = cert("carol@example.com", 5, "c0c");
 	carol->have_cert = 1;
 	ci = cert("dave@other.org", 5, "d0d");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 1, NULL, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_CLASH);
 	CHECK_STR(err, "dave@other.org's address 100.64.0.5 clashes with carol@example.com");
 	/* Carol's own new certificate with her old address is no clash. */
 	ci = cert("carol@example.com", 5, "c1c");
-	CHECK_INT(attempt_verdict(t, &cfg, own, 1, carol, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	/* What the certificate routes, against the peers in the table. */
+	ci = cert("erin@example.org", 6, "e1e");
+	ci.n_routes = 1;
+	addr_prefix_parse("100.64.0.5/32", &ci.routes[0]);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_STR(err, "route 100.64.0.5/32 covers carol@example.com's address");
+	addr_prefix_parse("198.51.100.0/24", &ci.routes[0]);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_CLASH);
+	CHECK_STR(err, "route 198.51.100.0/24 is not one example.org may grant (its trust entry's routes)");
+	cfg.n_trust = 1;
+	strcpy(cfg.trust[0].domain, "example.org");
+	cfg.trust[0].n_routes = 1;
+	addr_prefix_parse("198.51.100.0/24", &cfg.trust[0].routes[0]);
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
 	peer_table_free(t);
 }
 

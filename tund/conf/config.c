@@ -803,6 +803,41 @@ static int cfg_peers(struct cfg_ctx *c, const config_setting_t *s, const char *p
 
 /* ---- trust ---- */
 
+/* A non-empty array of distinct "address/length" strings (grants'
+ * subnets, trust entries' routes). */
+static int cfg_prefixes(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			int max, struct addr_prefix *out, int *count)
+{
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX], why[128];
+	const char *v = "";
+	int i, j, n = 0, r;
+
+	if ((r = cfg_seq(c, s, path, max, "an array of \"address/length\" strings", &n)) < 0)
+		return r;
+	if (n == 0)
+		return cfg_error(c, s, path, "empty (expected at least one \"address/length\")");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct addr_prefix *p = &out[i];
+
+		cfg_index(child, path, i);
+		if ((r = cfg_string(c, e, child, &v)) < 0)
+			return r;
+		if (addr_prefix_parse(v, p) < 0) {
+			memset(p, 0, sizeof(*p));
+			cfg_prefix_why(v, why, sizeof(why));
+			return cfg_error(c, e, child, "%s %s", cfg_quote(v, q, sizeof(q)), why);
+		}
+		for (j = 0; j < i; j++)
+			if (out[j].family == p->family && out[j].plen == p->plen &&
+			    memcmp(out[j].addr, p->addr, sizeof(p->addr)) == 0)
+				return cfg_error(c, e, child, "%s repeats %s[%d]",
+						 cfg_quote(v, q, sizeof(q)), path, j);
+		*count = i + 1;
+	}
+	return 0;
+}
+
 static int cfg_trust_domain(struct cfg_ctx *c, const config_setting_t *s,
 			    const char *path, void *obj)
 {
@@ -847,10 +882,21 @@ static int cfg_trust_authority(struct cfg_ctx *c, const config_setting_t *s,
 	return 0;
 }
 
+/* Routes the domain's CA may grant its nodes: without them, a foreign
+ * certificate's route grants are refused (tund/overlay/claims.c). */
+static int cfg_trust_routes(struct cfg_ctx *c, const config_setting_t *s,
+			    const char *path, void *obj)
+{
+	struct config_trust *t = obj;
+
+	return cfg_prefixes(c, s, path, CONFIG_MAX_SUBNETS, t->routes, &t->n_routes);
+}
+
 static const struct cfg_field cfg_trust_fields[] = {
 	{ "domain", cfg_trust_domain },
 	{ "fingerprint", cfg_trust_fingerprint },
 	{ "authority", cfg_trust_authority },
+	{ "routes", cfg_trust_routes },
 };
 
 static int cfg_trust_done(struct cfg_ctx *c, const config_setting_t *e, const char *path,
@@ -871,7 +917,7 @@ static int cfg_trust(struct cfg_ctx *c, const config_setting_t *s, const char *p
 {
 	static const struct cfg_groups g = {
 		.shape = "a list ( { domain = ...; fingerprint = ...; }, ... )",
-		.fields = cfg_trust_fields, .nfields = 3, .max = CONFIG_MAX_TRUST,
+		.fields = cfg_trust_fields, .nfields = 4, .max = CONFIG_MAX_TRUST,
 		.size = sizeof(struct config_trust),
 		.key_off = offsetof(struct config_trust, domain), .key_name = "domain",
 		.what = "trust domain", .done = cfg_trust_done,
@@ -893,35 +939,8 @@ static int cfg_grant_subnets(struct cfg_ctx *c, const config_setting_t *s,
 			     const char *path, void *obj)
 {
 	struct config_grant *g = obj;
-	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX], why[128];
-	const char *v = "";
-	int i, j, n = 0, r;
 
-	if ((r = cfg_seq(c, s, path, CONFIG_MAX_SUBNETS,
-			 "an array of \"address/length\" strings", &n)) < 0)
-		return r;
-	if (n == 0)
-		return cfg_error(c, s, path, "empty (expected at least one \"address/length\")");
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		struct addr_prefix *p = &g->subnets[i];
-
-		cfg_index(child, path, i);
-		if ((r = cfg_string(c, e, child, &v)) < 0)
-			return r;
-		if (addr_prefix_parse(v, p) < 0) {
-			memset(p, 0, sizeof(*p));
-			cfg_prefix_why(v, why, sizeof(why));
-			return cfg_error(c, e, child, "%s %s", cfg_quote(v, q, sizeof(q)), why);
-		}
-		for (j = 0; j < i; j++)
-			if (g->subnets[j].family == p->family && g->subnets[j].plen == p->plen &&
-			    memcmp(g->subnets[j].addr, p->addr, sizeof(p->addr)) == 0)
-				return cfg_error(c, e, child, "%s repeats %s[%d]",
-						 cfg_quote(v, q, sizeof(q)), path, j);
-		g->n_subnets = i + 1;
-	}
-	return 0;
+	return cfg_prefixes(c, s, path, CONFIG_MAX_SUBNETS, g->subnets, &g->n_subnets);
 }
 
 static const struct cfg_field cfg_grant_fields[] = {

@@ -29,13 +29,16 @@ struct config_peer {
 	struct sockaddr_in6 endpoints[CONFIG_MAX_ENDPOINTS];	/* v4 as v4-mapped */
 };
 
-/* A foreign domain's CA, pinned by fingerprint, and where its authority
- * listens (for reaching that domain's identities). */
+/* A foreign domain's CA, pinned by fingerprint, where its authority
+ * listens (for reaching that domain's identities), and the prefixes its
+ * certificates may grant as routes (none unless listed). */
 struct config_trust {
 	char domain[ID_DOMAIN_MAX + 1];
 	uint8_t fingerprint[32];
 	int has_authority;
 	struct sockaddr_in6 authority;
+	int n_routes;
+	struct addr_prefix routes[CONFIG_MAX_SUBNETS];
 };
 
 /* Authority side: subnets an identity may route for (bound into its cert). */

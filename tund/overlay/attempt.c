@@ -10,10 +10,12 @@
  * responder that has no keys yet. Sessions are replaced on WireGuard's
  * timers: a new handshake after 120 s, keys refused after 180 s.
  *
- * When TLS completes, the peer is still refused if its certificate is
- * revoked, if our policy refuses it (as responder) or if its IPv4 address
- * clashes with ours or another peer's.
+ * The peer is refused if its certificate is revoked, if our policy
+ * refuses it (as responder) or if it claims an address or route it may
+ * not (claims.c): inside TLS verification (the handshake's judge), so the
+ * other side never completes, and again when TLS completes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -22,6 +24,7 @@
 #include "netstack/handshake.h"
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
+#include "tund/overlay/claims.h"
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/policy.h"
@@ -48,15 +51,20 @@ int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_
 }
 
 enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *cfg,
-    const uint8_t own_v4[4], int initiator, const struct peer *p, const struct cert_info *ci,
-    char *err, size_t errlen)
+    const struct claims_self *self, int initiator, const struct cert_info *ci, char *err,
+    size_t errlen)
 {
+	const struct addr_prefix *allowed;
+	const char *at = strchr(ci->identity, '@');
+	int n_allowed;
+
 	if (peer_revoked(t, ci->serial))
 		return ATTEMPT_REVOKED;
 	/* We called the initiator's peer ourselves: policy is for callers. */
 	if (!initiator && !policy_allows(cfg, ci->identity))
 		return ATTEMPT_REFUSED;
-	if (peer_v4_clash(t, own_v4, p, ci, err, errlen))
+	claims_allowed(cfg, at ? at + 1 : "", &allowed, &n_allowed);
+	if (peer_claims(t, self, allowed, n_allowed, ci, err, errlen) != CLAIMS_OK)
 		return ATTEMPT_CLASH;
 	return ATTEMPT_ACCEPT;
 }
@@ -273,12 +281,51 @@ static void attempt_session_ready(struct overlay *o, struct peer *p)
 	o->hooks->session_ready(o, p);
 }
 
+/* Says why a completed TLS handshake gets no session (attempt_verdict). */
+static void attempt_log_refusal(enum attempt_verdict v, const struct cert_info *ci, const char *why)
+{
+	switch (v) {
+	case ATTEMPT_REVOKED:
+		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci->identity, ci->serial);
+		break;
+	case ATTEMPT_REFUSED:
+		log_info("handshake: refusing %s (policy)", ci->identity);
+		break;
+	case ATTEMPT_CLASH:
+		log_warnx("peer %s: %s; refused", ci->identity, why);
+		break;
+	case ATTEMPT_ACCEPT:
+		break;
+	}
+}
+
+/* The handshake's judge (hs_set_judge): the same verdict as at the end,
+ * asked inside TLS so that the other side never gets our confirmation
+ * (or our certificate) and holds no session we refused. */
+static int attempt_judge(void *arg, int initiator, const struct cert_info *ci, char *why, size_t whylen)
+{
+	struct overlay *o = arg;
+	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	enum attempt_verdict v;
+
+	why[0] = 0;
+	v = attempt_verdict(o->peers, o->cfg, &self, initiator, ci, why, whylen);
+	attempt_log_refusal(v, ci, why);
+	if (v == ATTEMPT_REVOKED)
+		snprintf(why, whylen, "certificate %s is revoked", ci->serial);
+	else if (v == ATTEMPT_REFUSED)
+		snprintf(why, whylen, "refused by policy");
+	return v != ATTEMPT_ACCEPT;
+}
+
 /* A handshake finished: both sides have accepted each other (the
  * responder's final "ok" record tells the initiator). Make the session.
  * Returns -1 if the peer was refused and a is freed, else 0. */
 static int attempt_done(struct overlay *o, struct attempt *a)
 {
-	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN];
+	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN], why[320];
+	enum attempt_verdict v;
 	struct cert_info ci;
 	struct peer *p;
 	struct session *s;
@@ -288,19 +335,20 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		return -1;
 	}
 	p = a->peer ? a->peer : peer_find(o->peers, ci.identity);
-	switch (attempt_verdict(o->peers, o->cfg, o->v4, a->initiator, p, &ci, peer_id, sizeof(peer_id))) {
+	/* Again, though the judge said yes inside TLS: a revocation or
+	 * another peer may have come in since. */
+	v = attempt_verdict(o->peers, o->cfg, &self, a->initiator, &ci, why, sizeof(why));
+	attempt_log_refusal(v, &ci, why);
+	switch (v) {
 	case ATTEMPT_REVOKED:
-		log_warnx("handshake: refusing %s: its certificate %s is revoked", ci.identity, ci.serial);
 		if (a->peer)
 			timers_handshake_backoff(a->peer, now_ms());
 		attempt_free(o, a);
 		return -1;
 	case ATTEMPT_REFUSED:
-		log_info("handshake: refusing %s (policy)", ci.identity);
 		attempt_free(o, a);
 		return -1;
 	case ATTEMPT_CLASH:
-		log_warnx("handshake: refusing %s: %s", ci.identity, peer_id);
 		attempt_free(o, a);
 		if (p && !p->have_cert && !p->cur && !p->init)
 			peer_remove(o->peers, p);
@@ -443,6 +491,7 @@ void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const st
 		attempt_free(o, a);
 		return;
 	}
+	hs_set_judge(a->hs, attempt_judge, o);
 	a->stage = AT_TLS;
 	attempt_progress(o, a);
 }
@@ -479,6 +528,7 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 				attempt_free(o, a);
 				return;
 			}
+			hs_set_judge(a->hs, attempt_judge, o);
 		}
 	} else {
 		a = peer_index_get(o->peers, h.receiver_index, &kind);

@@ -15,6 +15,7 @@
 
 #include "tund/overlay/peer.h"
 
+struct claims_self;
 struct config;
 struct overlay;
 struct peer_table;
@@ -44,12 +45,15 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 
 /* Whether a peer whose handshake completed with certificate ci may have
  * a session: not if ci is revoked, not (as responder) if our policy
- * refuses it, not if its IPv4 is ours or another peer's (err says whose).
- * p is the peer ci names, if we know it already. */
+ * refuses it, not if it claims what it may not (claims.h: an address
+ * that is ours or another peer's, a route over someone else's address,
+ * an overlay range, another peer's prefix, or a foreign route its trust
+ * entry does not list; err says which and whose). A peer already named
+ * like ci is its older self, no rival. */
 enum attempt_verdict { ATTEMPT_ACCEPT, ATTEMPT_REVOKED, ATTEMPT_REFUSED, ATTEMPT_CLASH };
 enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *cfg,
-    const uint8_t own_v4[4], int initiator, const struct peer *p, const struct cert_info *ci,
-    char *err, size_t errlen);
+    const struct claims_self *self, int initiator, const struct cert_info *ci, char *err,
+    size_t errlen);
 /* Where the HELLOs of initiation a to p go now, in order: the birthday
  * socket the peer's probe reached, every direct candidate, then the relay
  * once direct had its chance (or at once, with nothing direct). Returns

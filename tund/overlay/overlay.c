@@ -33,6 +33,7 @@
 #include "tund/ctl/control.h"
 #include "tund/base/log.h"
 #include "tund/node/node.h"
+#include "tund/overlay/claims.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
@@ -132,10 +133,13 @@ static struct overlay_link *overlay_link_for(struct overlay *o, const char *iden
 static struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
+	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	const struct addr_prefix *allowed;
 	struct cert_info ci;
 	struct peer *p;
 	const char *at = strchr(pe->identity, '@');
 	int foreign = at && strcmp(at + 1, o->domain) != 0;
+	int n_allowed;
 
 	/* A node of another domain: its CA came along; trust it by pin or
 	 * on first use, and let handshakes accept it. */
@@ -155,8 +159,10 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (peer_v4_clash(o->peers, o->v4, p, &ci, err, errlen)) {
-		log_warnx("refusing %s: %s", ci.identity, err);
+	/* What it may claim, before its routes enter the table (claims.c). */
+	claims_allowed(o->cfg, at ? at + 1 : "", &allowed, &n_allowed);
+	if (peer_claims(o->peers, &self, allowed, n_allowed, &ci, err, errlen) != CLAIMS_OK) {
+		log_warnx("peer %s: %s; refused", ci.identity, err);
 		if (!p->have_cert)
 			peer_remove(o->peers, p);
 		return NULL;

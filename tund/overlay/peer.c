@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "netstack/udp.h"
+#include "tund/overlay/claims.h"
 #include "tund/overlay/peer.h"
 
 #define IDX_SLOTS 4096		/* power of two; load stays low */
@@ -259,23 +260,27 @@ void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
 }
 
 /* Pools are per domain, so two domains can hand out the same address;
- * the first holder keeps it and the newcomer is refused, loudly. */
-int peer_v4_clash(struct peer_table *t, const uint8_t own_v4[4], const struct peer *p,
-    const struct cert_info *ci, char *err, size_t errlen)
+ * the first holder keeps it and the newcomer is refused, loudly. The
+ * rules are claims.c's; this gathers whom they are checked against. */
+int peer_claims(struct peer_table *t, const struct claims_self *self,
+    const struct addr_prefix *allowed, int n_allowed, const struct cert_info *ci, char *why,
+    size_t whylen)
 {
-	char a[INET_ADDRSTRLEN];
+	const struct cert_info **others;
+	int n = 0, v;
 
-	inet_ntop(AF_INET, ci->v4, a, sizeof(a));
-	if (memcmp(ci->v4, own_v4, 4) == 0) {
-		snprintf(err, errlen, "%.100s's address %s is this node's own", ci->identity, a);
-		return 1;
+	for (struct peer *q = t->peers; q; q = q->next)
+		n++;
+	others = calloc((size_t)n + 1, sizeof(*others));
+	if (!others) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
 	}
-	for (struct peer *q = peer_first(t); q; q = q->next) {
-		if (q != p && q->have_cert && memcmp(q->ci.v4, ci->v4, 4) == 0) {
-			snprintf(err, errlen, "%.100s's address %s clashes with %.100s", ci->identity, a,
-			    q->identity);
-			return 1;
-		}
-	}
-	return 0;
+	n = 0;
+	for (struct peer *q = t->peers; q; q = q->next)
+		if (q->have_cert)
+			others[n++] = &q->ci;
+	v = (int)claims_check(self, allowed, n_allowed, others, n, ci, why, whylen);
+	free(others);
+	return v;
 }

@@ -19,8 +19,9 @@
 #define PEER_QUEUE_MAX 32
 #define PEER_PKT_MAX 2048
 
-struct peer;
+struct claims_self;
 struct hs;
+struct peer;
 
 /* Where a peer is reached: directly at sa, or (relay != 0) through our
  * authority's relay to the node with that id. sock is the local socket
@@ -137,10 +138,12 @@ void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
 void peer_queue_clear(struct peer *p);
 
-/* 1 (with a message in err) if ci's IPv4 is own_v4 or that of a peer
- * other than p. */
-int peer_v4_clash(struct peer_table *t, const uint8_t own_v4[4], const struct peer *p,
-    const struct cert_info *ci, char *err, size_t errlen);
+/* claims_check (claims.h) of ci against the other peers' certificates
+ * (a peer named like ci is its older self): CLAIMS_OK, another verdict
+ * with why, or -ENOMEM. */
+int peer_claims(struct peer_table *t, const struct claims_self *self,
+    const struct addr_prefix *allowed, int n_allowed, const struct cert_info *ci, char *why,
+    size_t whylen);
 
 /* Revoked certificate serials, as the authority reported them. */
 void peer_revoked_add(struct peer_table *t, const char *serial);
