@@ -48,6 +48,46 @@ static void test_index_differential(void)
 	peer_table_free(t);
 }
 
+/* Sessions come and go for the life of a daemon: after far more
+ * insert/delete cycles than the table has slots, a miss must still stop
+ * after a short probe chain (deleted slots used to stay as tombstones, so
+ * a miss scanned the whole table), and every live index must still be
+ * found, as a naive list says. */
+static void test_index_churn(void)
+{
+	enum { LIVE = 512, CYCLES = 40000, BOUND = 64 };
+	struct peer_table *t;
+	static struct { uint32_t idx; int obj; } live[LIVE];
+	int kind, worst = 0;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	srand(11);
+	for (int i = 0; i < LIVE; i++) {
+		live[i].idx = peer_new_index(t);
+		CHECK_INT(peer_index_add(t, live[i].idx, IDX_SESSION, &live[i].obj), 0);
+	}
+	for (int c = 0; c < CYCLES; c++) {
+		int i = rand() % LIVE;
+		peer_index_del(t, live[i].idx);
+		live[i].idx = peer_new_index(t);
+		CHECK_INT(peer_index_add(t, live[i].idx, IDX_ATTEMPT, &live[i].obj), 0);
+	}
+	for (int m = 0; m < 1000; m++) {
+		uint32_t miss = peer_new_index(t);	/* not in the table */
+		CHECK(peer_index_get(t, miss, &kind) == NULL);
+		if (peer_index_probes(t) > worst)
+			worst = peer_index_probes(t);
+	}
+	if (worst > BOUND)
+		H_FAIL("a miss probed %d slots (bound %d)", worst, BOUND);
+	for (int i = 0; i < LIVE; i++) {
+		kind = 0;
+		if (peer_index_get(t, live[i].idx, &kind) != &live[i].obj || kind != IDX_ATTEMPT)
+			H_FAIL("live index %u lost", live[i].idx);
+	}
+	peer_table_free(t);
+}
+
 static void test_peers_and_queue(void)
 {
 	struct peer_table *t;
@@ -128,6 +168,7 @@ static void test_revoked_and_eps(void)
 int main(void)
 {
 	RUN(test_index_differential);
+	RUN(test_index_churn);
 	RUN(test_peers_and_queue);
 	RUN(test_sessions);
 	RUN(test_revoked_and_eps);

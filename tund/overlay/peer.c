@@ -17,9 +17,11 @@
 #define IDX_SLOTS 4096		/* power of two; load stays low */
 #define MAX_REVOKED 4096
 
+/* Linear probing with backward-shift deletion: no tombstones, so a miss
+ * stops at the first empty slot however many sessions came and went. */
 struct idx_slot {
 	uint32_t idx;		/* 0 = empty */
-	int kind;		/* 0 = tombstone when idx != 0 */
+	int kind;
 	void *obj;
 };
 
@@ -28,6 +30,7 @@ struct peer_table {
 	struct idx_slot slots[IDX_SLOTS];
 	int n_revoked;
 	char (*revoked)[41];
+	int last_probes;	/* slots the last lookup examined (tests) */
 };
 
 int peer_table_init(struct peer_table **out)
@@ -98,19 +101,27 @@ void peer_remove(struct peer_table *t, struct peer *p)
 	peer_free(t, p);
 }
 
+static uint32_t idx_home(uint32_t idx)
+{
+	return (idx * 2654435761u) & (IDX_SLOTS - 1);
+}
+
 static struct idx_slot *idx_find(struct peer_table *t, uint32_t idx)
 {
-	uint32_t h = (idx * 2654435761u) & (IDX_SLOTS - 1);
+	uint32_t h = idx_home(idx);
 
 	for (int i = 0; i < IDX_SLOTS; i++) {
 		struct idx_slot *s = &t->slots[(h + (uint32_t)i) & (IDX_SLOTS - 1)];
+		t->last_probes = i + 1;
 		if (s->idx == 0)
 			return NULL;
-		if (s->idx == idx && s->kind)
+		if (s->idx == idx)
 			return s;
 	}
 	return NULL;
 }
+
+int peer_index_probes(const struct peer_table *t) { return t->last_probes; }
 
 void *peer_index_get(struct peer_table *t, uint32_t idx, int *kind)
 {
@@ -124,11 +135,11 @@ void *peer_index_get(struct peer_table *t, uint32_t idx, int *kind)
 
 int peer_index_add(struct peer_table *t, uint32_t idx, int kind, void *obj)
 {
-	uint32_t h = (idx * 2654435761u) & (IDX_SLOTS - 1);
+	uint32_t h = idx_home(idx);
 
 	for (int i = 0; i < IDX_SLOTS; i++) {
 		struct idx_slot *s = &t->slots[(h + (uint32_t)i) & (IDX_SLOTS - 1)];
-		if (s->idx == 0 || s->kind == 0) {
+		if (s->idx == 0) {
 			s->idx = idx;
 			s->kind = kind;
 			s->obj = obj;
@@ -141,11 +152,25 @@ int peer_index_add(struct peer_table *t, uint32_t idx, int kind, void *obj)
 void peer_index_del(struct peer_table *t, uint32_t idx)
 {
 	struct idx_slot *s = idx ? idx_find(t, idx) : NULL;
+	uint32_t hole, j;
 
-	if (s) {
-		s->kind = 0;	/* tombstone keeps probe chains intact */
-		s->obj = NULL;
+	if (!s)
+		return;
+	/* Pull later members of the probe chain back into the hole, unless
+	 * their home lies cyclically in (hole, j]: moving those would put
+	 * them before their home, where a lookup never looks. */
+	hole = (uint32_t)(s - t->slots);
+	for (j = (hole + 1) & (IDX_SLOTS - 1); t->slots[j].idx; j = (j + 1) & (IDX_SLOTS - 1)) {
+		uint32_t home = idx_home(t->slots[j].idx);
+		uint32_t dist_home = (j - home) & (IDX_SLOTS - 1);
+		uint32_t dist_hole = (j - hole) & (IDX_SLOTS - 1);
+
+		if (dist_home >= dist_hole) {
+			t->slots[hole] = t->slots[j];
+			hole = j;
+		}
 	}
+	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
 }
 
 uint32_t peer_new_index(struct peer_table *t)

@@ -123,6 +123,8 @@ enum { IDX_SESSION = 1, IDX_ATTEMPT = 2 };
 int peer_index_add(struct peer_table *t, uint32_t idx, int kind, void *obj);
 void peer_index_del(struct peer_table *t, uint32_t idx);
 void *peer_index_get(struct peer_table *t, uint32_t idx, int *kind);
+/* Slots the last lookup examined, so tests can bound probe chains. */
+int peer_index_probes(const struct peer_table *t);
 
 /* Session lifecycle: installs s as p's current (old current becomes
  * previous, old previous is freed). */
