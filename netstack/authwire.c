@@ -51,7 +51,7 @@ static int aw_mac(const uint8_t key[AW_KEY_LEN], const uint8_t *a, size_t alen,
 		rc = 0;
 	}
 	wc_HmacFree(&h);
-	memset(full, 0, sizeof(full));
+	explicit_bzero(full, sizeof(full));
 	return rc;
 }
 

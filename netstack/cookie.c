@@ -40,7 +40,7 @@ static int hmac16(const uint8_t key[COOKIE_KEY_LEN], const uint8_t *a,
 	ret = 0;
 out:
 	wc_HmacFree(&h);
-	memset(full, 0, sizeof(full));
+	explicit_bzero(full, sizeof(full));
 	return ret;
 }
 
@@ -147,7 +147,7 @@ static int jar_rotate(struct cookie_jar *j, uint64_t now_ms)
 	if (age >= 2 * (uint64_t)COOKIE_ROTATE_MS) {
 		/* Both secrets are stale: cookies made under cur expired too. */
 		j->have_prev = 0;
-		memset(j->prev, 0, sizeof(j->prev));
+		explicit_bzero(j->prev, sizeof(j->prev));
 	} else {
 		memcpy(j->prev, j->cur, sizeof(j->prev));
 		j->have_prev = 1;

@@ -88,6 +88,16 @@ struct auth_broker {
 };
 
 #define AUTH_BROKER_MS 3000
+
+/* The token authenticates PUNCH between two nodes: wiped, not just freed. */
+static void auth_broker_free(struct auth_broker *b)
+{
+	if (!b)
+		return;
+	explicit_bzero(b, sizeof(*b));
+	free(b);
+}
+
 /* A node pings every 15 s; a connection silent for this long is dead or
  * was never a node, and holds a TLS session for nothing. */
 #define AUTH_IDLE_MS 60000
@@ -349,7 +359,7 @@ static void auth_client_free(void *arg)
 		if ((*bp)->caller == cl) {
 			struct auth_broker *b = *bp;
 			*bp = b->next;
-			free(b);
+			auth_broker_free(b);
 		} else {
 			bp = &(*bp)->next;
 		}
@@ -562,7 +572,7 @@ static void auth_on_enroll(struct auth_client *cl, struct msg_reader *r)
 	log_info("authority: %s enrolls %s", cl->peer, ident);
 	auth_issue(cl, ident, csr, csrlen);
 out:
-	memset(token, 0, sizeof(token));
+	explicit_bzero(token, sizeof(token));
 }
 
 static void auth_on_renew(struct auth_client *cl, struct msg_reader *r)
@@ -844,7 +854,7 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 	b = calloc(1, sizeof(*b));
 	buf = malloc(MSG_FRAME_MAX);
 	if (!b || !buf || getrandom(b->token, sizeof(b->token), 0) != sizeof(b->token)) {
-		free(b);
+		auth_broker_free(b);
 		free(buf);
 		return;
 	}
@@ -903,7 +913,7 @@ static void auth_on_broker_ok(struct auth_client *cl, struct msg_reader *r)
 			tlsconn_send(b->caller->conn, buf, (size_t)len);
 		free(buf);
 	}
-	free(b);
+	auth_broker_free(b);
 }
 
 static void auth_on_broker_refuse(struct auth_client *cl, struct msg_reader *r)
@@ -914,7 +924,7 @@ static void auth_on_broker_refuse(struct auth_client *cl, struct msg_reader *r)
 		return;
 	log_info("authority: %s refused a connection from %s", cl->ci.identity, b->caller->ci.identity);
 	auth_lookup_error(b->caller, b->caller_lookup, b->callee);
-	free(b);
+	auth_broker_free(b);
 }
 
 static void auth_timer(struct loop_timer *t)
@@ -928,7 +938,7 @@ static void auth_timer(struct loop_timer *t)
 		if (b->deadline <= now) {
 			*bp = b->next;
 			auth_lookup_error(b->caller, b->caller_lookup, b->callee);
-			free(b);
+			auth_broker_free(b);
 			continue;
 		}
 		if (!next || b->deadline < next)
@@ -1282,7 +1292,7 @@ int authority_invite(struct authority *a, const char *identity, char *token, siz
 		return rc;
 	}
 	snprintf(token, tokcap, "%s", tok);
-	memset(tok, 0, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
 	*expires = now + a->cfg.token_ttl;
 	log_info("authority: invited %s (token expires in %d s)", identity, a->cfg.token_ttl);
 	return 0;

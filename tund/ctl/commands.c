@@ -133,7 +133,7 @@ static void cmd_invite(struct daemon *d, struct ctl_req *req, json_object *args)
 		return;
 	}
 	o = authority_json_invite(id, token, expires);
-	memset(token, 0, sizeof(token));
+	explicit_bzero(token, sizeof(token));
 	ctl_reply_ok(req, o);
 }
 

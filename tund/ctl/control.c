@@ -63,6 +63,9 @@ static void ctl_req_free(struct ctl_req *req)
 		close(req->io.fd);
 	}
 	json_object_put(req->obj);
+	/* enroll carries an enrollment token */
+	if (req->buf)
+		explicit_bzero(req->buf, req->len);
 	free(req->buf);
 	free(req);
 }

@@ -142,7 +142,7 @@ static int node_cert_matches_key(const uint8_t *der, size_t len, const struct id
 	    wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS)
 		ok = 1;
 	if (kder) {
-		memset(kder, 0, klen);
+		explicit_bzero(kder, klen);
 		free(kder);
 	}
 	if (ctx)
@@ -249,7 +249,7 @@ static void op_free(void *arg)
 		wolfSSL_CTX_free(op->ctx);
 	if (op->key && (!op->node->enrolled || op->key != op->node->key))
 		key_free(op->key);
-	memset(op->token, 0, sizeof(op->token));
+	explicit_bzero(op->token, sizeof(op->token));
 	free(op->csr);
 	free(op);
 }
@@ -399,8 +399,8 @@ static void op_on_open(struct tlsconn *c, void *arg)
 	len = msg_finish(&w);
 	if (len <= 0 || tlsconn_send(c, buf, (size_t)len) < 0)
 		op_finish(op, 0, "enroll: cannot send request");
-	memset(buf, 0, sizeof(buf));
-	memset(op->token, 0, sizeof(op->token));
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(op->token, sizeof(op->token));
 }
 
 static void op_on_cert(struct node_op *op, struct msg_reader *r)
@@ -524,7 +524,7 @@ static int op_start(struct node_op *op, const struct id_key *client_key)
 	rc = tlsconn_connect(n->loop, op->ctx, &op->auth_addr, &op_ops, op, &op->conn);
 out:
 	if (kder) {
-		memset(kder, 0, klen);
+		explicit_bzero(kder, klen);
 		free(kder);
 	}
 	return rc;
@@ -783,7 +783,7 @@ int node_client_ctx(struct node *n, WOLFSSL_CTX **out)
 	    WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS)
 		rc = 0;
 	if (kder) {
-		memset(kder, 0, klen);
+		explicit_bzero(kder, klen);
 		free(kder);
 	}
 	if (rc < 0)

@@ -668,13 +668,13 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	}
 	overlay_arm(o);
 	log_info("%s up: %s, UDP port %d", o->ifname, o->identity, o->port);
-	memset(kder, 0, klen);
+	explicit_bzero(kder, klen);
 	free(kder);
 	*out = o;
 	return 0;
 fail:
 	if (kder) {
-		memset(kder, 0, klen);
+		explicit_bzero(kder, klen);
 		free(kder);
 	}
 	overlay_down(o);

@@ -47,6 +47,7 @@ static void peer_free(struct peer_table *t, struct peer *p)
 {
 	peer_drop_sessions(t, p);
 	peer_queue_clear(p);
+	explicit_bzero(p->token, sizeof(p->token));	/* authenticates PUNCH */
 	free(p);
 }
 
@@ -190,7 +191,7 @@ void peer_session_free(struct peer_table *t, struct session *s)
 	if (!s)
 		return;
 	peer_index_del(t, s->local_index);
-	memset(s, 0, sizeof(*s));
+	explicit_bzero(s, sizeof(*s));	/* the session keys */
 	free(s);
 }
 
