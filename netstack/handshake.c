@@ -30,6 +30,7 @@ struct hs_ca {
 	char domain[ID_NAME_MAX + 1];	/* a valid domain, so at most ID_DOMAIN_MAX */
 	uint8_t *der;
 	size_t len;
+	uint8_t fp[32];			/* SHA-256 of der: one entry per CA */
 };
 
 struct hs_ctx {
@@ -213,15 +214,12 @@ int hs_ctx_add_ca(struct hs_ctx *c, const uint8_t *ca_der, size_t len,
 {
 	struct cert_info ci;
 	struct hs_ca *ca;
+	uint8_t fp[32];
 	char why[128];
 
-	if (c->n_cas >= HS_MAX_CAS) {
-		seterr(err, errlen, "handshake: more than %d trusted CAs",
-		       HS_MAX_CAS);
-		return -ENOSPC;
-	}
 	if (!ca_der || len == 0 || len > CERT_DER_MAX ||
-	    cert_parse(ca_der, len, &ci, why, sizeof(why)) < 0) {
+	    cert_parse(ca_der, len, &ci, why, sizeof(why)) < 0 ||
+	    cert_fingerprint(ca_der, len, fp) < 0) {
 		seterr(err, errlen, "handshake: CA certificate is malformed");
 		return -EINVAL;
 	}
@@ -231,7 +229,20 @@ int hs_ctx_add_ca(struct hs_ctx *c, const uint8_t *ca_der, size_t len,
 		       ci.identity);
 		return -EINVAL;
 	}
+	/* The overlay adds a CA again on every reconnect and every foreign
+	 * peer: without this the table filled with copies and later CAs
+	 * found no room. */
+	for (int i = 0; i < c->n_cas; i++)
+		if (memcmp(c->cas[i].fp, fp, sizeof(fp)) == 0)
+			return 0;
+	if (c->n_cas >= HS_MAX_CAS) {
+		seterr(err, errlen,
+		       "handshake: cannot trust CA '%s': already %d trusted CAs",
+		       ci.identity, HS_MAX_CAS);
+		return -ENOSPC;
+	}
 	ca = &c->cas[c->n_cas];
+	memcpy(ca->fp, fp, sizeof(fp));
 	ca->der = malloc(len);
 	if (!ca->der)
 		return -ENOMEM;

@@ -64,7 +64,9 @@ enum hs_state {
 int hs_ctx_new(const uint8_t *key_der, size_t key_len,
 	       const uint8_t *cert_der, size_t cert_len, struct hs_ctx **out,
 	       char *err, size_t errlen);
-/* Trusts a CA certificate (DER, must be a q2q CA: CN = its domain). */
+/* Trusts a CA certificate (DER, must be a q2q CA: CN = its domain). 0
+ * also when it is trusted already; -ENOSPC past HS_MAX_CAS, -EINVAL, or
+ * -ENOMEM, with a message in err. */
 int hs_ctx_add_ca(struct hs_ctx *c, const uint8_t *ca_der, size_t len,
 		  char *err, size_t errlen);
 void hs_ctx_free(struct hs_ctx *c);

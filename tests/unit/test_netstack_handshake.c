@@ -502,6 +502,49 @@ static void test_bad_args(void)
 	hs_ctx_free(c);
 }
 
+/* The overlay adds a CA again on every reconnect: copies must not use up
+ * the table (they did, and the 65th CA was silently not trusted). Past
+ * the limit a new CA is an error with a message. */
+static void test_ca_dedup(void)
+{
+	const struct ca *both[] = { &ca_example, &ca_other };
+	struct hs_ctx *ca = make_ctx(&alice, both, 1);
+	struct hs_ctx *cc = make_ctx(&carol, both, 2);
+	static struct ca extra[HS_MAX_CAS];
+	struct hs *h[2];
+	struct result r;
+	char err[200] = "";
+	int rc = 0;
+
+	for (int i = 0; i < 2 * HS_MAX_CAS && rc == 0; i++)
+		rc = hs_ctx_add_ca(ca, ca_example.der, ca_example.len, err, sizeof(err));
+	CHECK_INT(rc, 0);
+	CHECK_INT(hs_ctx_add_ca(ca, ca_other.der, ca_other.len, err, sizeof(err)), 0);
+	CHECK_INT(hs_new(ca, 1, alice.id, carol.id, 0, &h[0]), 0);
+	CHECK_INT(hs_new(cc, 0, carol.id, NULL, 0, &h[1]), 0);
+	run(h, 0, 0, 9, &r);
+	CHECK_INT(r.st[0], HS_DONE);
+	CHECK_INT(r.st[1], HS_DONE);
+	hs_free(h[0]);
+	hs_free(h[1]);
+	/* Two trusted now: 62 more distinct ones fit, the next does not. */
+	for (int i = 0; i < HS_MAX_CAS - 1; i++) {
+		char dom[32];
+
+		snprintf(dom, sizeof(dom), "d%d.example.net", i);
+		make_ca(&extra[i], dom);
+		rc = hs_ctx_add_ca(ca, extra[i].der, extra[i].len, err, sizeof(err));
+		CHECK_INT(rc, i < HS_MAX_CAS - 2 ? 0 : -ENOSPC);
+	}
+	CHECK(strstr(err, "d62.example.net") != NULL);
+	for (int i = 0; i < HS_MAX_CAS - 1; i++) {
+		key_free(extra[i].key);
+		free(extra[i].der);
+	}
+	hs_ctx_free(ca);
+	hs_ctx_free(cc);
+}
+
 static void test_dead_peer(void)
 {
 	const struct ca *cas[] = { &ca_example };
@@ -544,6 +587,7 @@ int main(void)
 	RUN(test_other_ca);
 	RUN(test_expired);
 	RUN(test_cross_domain);
+	RUN(test_ca_dedup);
 	RUN(test_dead_peer);
 	return HARNESS_END();
 }

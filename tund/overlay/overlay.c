@@ -146,7 +146,8 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	if (foreign && pe->ca && pe->calen) {
 		if (node_trust_peer_ca(o->node, at + 1, pe->ca, pe->calen, err, errlen) < 0)
 			return NULL;
-		hs_ctx_add_ca(o->hs, pe->ca, pe->calen, err, errlen);
+		if (hs_ctx_add_ca(o->hs, pe->ca, pe->calen, err, errlen) < 0)
+			log_warnx("%s", err);
 	}
 	if (overlay_check_cert(o, pe->cert, pe->certlen, &ci, err, errlen) < 0)
 		return NULL;
@@ -336,8 +337,9 @@ static void overlay_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 
 	if (!lk->own) {
 		/* Its CA is trusted now (checked on connect): accept its nodes. */
-		if (trust_get(node_trust(o->node), lk->domain, &ca, &calen) == 0)
-			hs_ctx_add_ca(o->hs, ca, calen, err, sizeof(err));
+		if (trust_get(node_trust(o->node), lk->domain, &ca, &calen) == 0 &&
+		    hs_ctx_add_ca(o->hs, ca, calen, err, sizeof(err)) < 0)
+			log_warnx("%s", err);
 		return;
 	}
 
@@ -523,7 +525,9 @@ static int overlay_add_ca(const char *domain, const uint8_t *der, size_t len, vo
 {
 	char err[128];
 
-	hs_ctx_add_ca(arg, der, len, err, sizeof(err));
+	/* One unusable CA must not keep the others out of handshakes. */
+	if (hs_ctx_add_ca(arg, der, len, err, sizeof(err)) < 0)
+		log_warnx("%s (trust store entry %s)", err, domain);
 	return 0;
 }
 
