@@ -155,6 +155,25 @@ BTOK2=$(ctl auth invite bob@example.com 2>/dev/null)
 check "bob re-enrolls with a new invite" ctl bob enroll bob@example.com --authority 192.0.2.10 --token "$BTOK2"
 check_eq "re-enrollment keeps bob's IPv4" "$(ctl bob status --json | jq_get ipv4)" "$B4"
 
+# --- the token from a file or standard input, not the command line (ps) ---
+BTOK3=$(ctl auth invite bob@example.com 2>/dev/null)
+printf '%s\n' "$BTOK3" > "$T/bob-token"
+check "bob enrolls with --token-file" \
+	ctl bob enroll bob@example.com --authority 192.0.2.10 --token-file "$T/bob-token"
+BTOK4=$(ctl auth invite bob@example.com 2>/dev/null)
+enroll_stdin() { printf '%s\n' "$1" | ctl bob enroll bob@example.com --authority 192.0.2.10 --token -; }
+check "bob enrolls with --token - (standard input)" enroll_stdin "$BTOK4"
+check_eq "enrolling from a file and a pipe keeps bob's IPv4" "$(ctl bob status --json | jq_get ipv4)" "$B4"
+out=$(ctl bob enroll bob@example.com --authority 192.0.2.10 --token-file "$T/no-such-token" 2>&1); rc=$?
+check "a missing token file exits 1 and is named" \
+	bash -c "[ $rc = 1 ] && grep -qF -- '$T/no-such-token' <<<\"\$0\"" "$out"
+: > "$T/empty-token"
+out=$(ctl bob enroll bob@example.com --authority 192.0.2.10 --token-file "$T/empty-token" 2>&1); rc=$?
+check "an empty token file exits 1 and is named" \
+	bash -c "[ $rc = 1 ] && grep -qF -- '$T/empty-token' <<<\"\$0\" && grep -q empty <<<\"\$0\"" "$out"
+out=$(ctl bob enroll bob@example.com --authority 192.0.2.10 --token x --token-file "$T/bob-token" 2>&1); rc=$?
+check "--token with --token-file exits 2" test $rc = 2
+
 # --- automatic renewal before expiry ---
 # Certificates live 30 days here; renew_before = 30 days - 5 s makes the
 # renewal point come 5 s after enrollment.

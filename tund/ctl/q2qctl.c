@@ -311,24 +311,70 @@ static int cmd_accounts(const struct ctl_opts *o, int argc, char **argv)
 	return simple_call(o, new_req("accounts"), print_accounts);
 }
 
+/* The token from path ("-": standard input), surrounding white space
+ * dropped: 0, or -errno after saying why, naming the file. A token on the
+ * command line is visible to every user in /proc; a file or a pipe is not. */
+static int enroll_read_token(const char *path, char *tok, size_t cap)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "standard input" : path;
+	FILE *f = is_stdin ? stdin : fopen(path, "re");
+	size_t n, start = 0;
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		fprintf(stderr, "q2qctl enroll: cannot read the token from %s: %s\n", name, strerror(-rc));
+		return rc;
+	}
+	n = fread(tok, 1, cap, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		fprintf(stderr, "q2qctl enroll: cannot read the token from %s\n", name);
+	}
+	if (!is_stdin)
+		fclose(f);
+	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+		n--;
+	while (start < n && (tok[start] == ' ' || tok[start] == '\t' || tok[start] == '\n'))
+		start++;
+	if (rc == 0 && n == cap) {
+		rc = -E2BIG;
+		fprintf(stderr, "q2qctl enroll: the token in %s is longer than %zu bytes\n", name, cap - 1);
+	} else if (rc == 0 && n == start) {
+		rc = -ENODATA;
+		fprintf(stderr, "q2qctl enroll: %s is empty; expected the token from `q2qctl invite`\n", name);
+	}
+	if (rc == 0) {
+		memmove(tok, tok + start, n - start);
+		tok[n - start] = '\0';
+	} else {
+		explicit_bzero(tok, cap);
+	}
+	return rc;
+}
+
 static int cmd_enroll(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "authority", required_argument, NULL, 'a' },
 		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ "ca-fingerprint", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *auth = NULL, *token = NULL, *fp = NULL;
+	const char *auth = NULL, *token = NULL, *token_file = NULL, *fp = NULL;
+	char tok[128];		/* what q2qd's enroll takes, at most */
 	json_object *req;
 	int c;
 
 	optind = 0;	/* 0, not 1: glibc then resets its permutation state */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:t:f:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:T:f:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'a': auth = optarg; break;
 		case 't': token = optarg; break;
+		case 'T': token_file = optarg; break;
 		case 'f': fp = optarg; break;
 		default:
 			return usage_error("enroll", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -339,12 +385,23 @@ static int cmd_enroll(const struct ctl_opts *o, int argc, char **argv)
 		    "unexpected argument '%s'", argv[argc - 1]);
 	if (!auth)
 		return usage_error("enroll", "needs --authority IP[:PORT]");
-	if (!token)
-		return usage_error("enroll", "needs --token TOKEN (from `q2qctl invite` on the authority)");
+	if (token && token_file)
+		return usage_error("enroll", "takes --token or --token-file, not both");
+	if (!token && !token_file)
+		return usage_error("enroll", "needs --token TOKEN, --token - or --token-file FILE "
+		    "(from `q2qctl invite` on the authority)");
+	if (token && strcmp(token, "-") == 0)
+		token_file = "-";
+	if (token_file) {
+		if (enroll_read_token(token_file, tok, sizeof(tok)) < 0)
+			return 1;
+		token = tok;
+	}
 	req = new_req("enroll");
 	json_object_object_add(req, "identity", json_object_new_string(argv[optind]));
 	json_object_object_add(req, "authority", json_object_new_string(auth));
 	json_object_object_add(req, "token", json_object_new_string(token));
+	explicit_bzero(tok, sizeof(tok));
 	if (fp)
 		json_object_object_add(req, "ca_fingerprint", json_object_new_string(fp));
 	return simple_call(o, req, print_node);
@@ -584,13 +641,17 @@ static const struct command commands[] = {
 	  "Show this node's identity, overlay addresses, certificate expiry, authority\n"
 	  "and CA fingerprint; on an authority, also the domain it serves and its CA\n"
 	  "fingerprint (give that to nodes for --ca-fingerprint)." },
-	{ "enroll", cmd_enroll, "USER@DOMAIN --authority IP[:PORT] --token TOKEN [--ca-fingerprint SHA256]",
+	{ "enroll", cmd_enroll,
+	  "USER@DOMAIN --authority IP[:PORT] {--token TOKEN|-|--token-file FILE} [--ca-fingerprint SHA256]",
 	  "get this node's certificate from its domain's authority",
 	  "Enroll this node as USER@DOMAIN. q2qd makes a key pair locally (it never\n"
 	  "leaves this machine), sends a certificate request and the one-time TOKEN to\n"
 	  "the domain's authority over TLS 1.3, and stores the certificate it gets back.\n"
 	  "  --authority IP[:PORT]    the authority's address (port default 8788)\n"
-	  "  --token TOKEN            from `q2qctl invite USER@DOMAIN` on the authority\n"
+	  "  --token TOKEN            from `q2qctl invite USER@DOMAIN` on the authority;\n"
+	  "                           other users can see it in ps: prefer\n"
+	  "  --token -                to read it from standard input, or\n"
+	  "  --token-file FILE        to read it from FILE\n"
 	  "  --ca-fingerprint SHA256  the authority's CA fingerprint (from its\n"
 	  "                           `q2qctl status`); without it the CA is trusted on\n"
 	  "                           first use and pinned. A changed CA is refused." },
