@@ -719,6 +719,8 @@ void overlay_down(struct overlay *o)
 	free(o->io.grx);
 	free(o->io.rxbuf);
 	free(o->links);
+	/* The authority's UDP key: it authenticates our probes and relaying. */
+	explicit_bzero(o->nat.udp_key, sizeof(o->nat.udp_key));
 	free(o);
 }
 
