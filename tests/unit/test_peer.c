@@ -88,6 +88,34 @@ static void test_index_churn(void)
 	peer_table_free(t);
 }
 
+/* Deleting from a full table (no empty slot to end the shift) still
+ * returns and keeps every other index. */
+static void test_index_full(void)
+{
+	enum { MAX = 8192 };
+	static uint32_t idx[MAX];
+	static int obj[MAX];
+	struct peer_table *t;
+	int n = 0, kind;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	while (n < MAX) {
+		idx[n] = peer_new_index(t);
+		if (peer_index_add(t, idx[n], IDX_SESSION, &obj[n]) < 0)
+			break;
+		n++;
+	}
+	CHECK(n > 0 && n < MAX);
+	for (int i = 0; i < n; i += 2)
+		peer_index_del(t, idx[i]);
+	for (int i = 0; i < n; i++) {
+		void *got = peer_index_get(t, idx[i], &kind);
+		if (i % 2 ? got != &obj[i] : got != NULL)
+			H_FAIL("index %u wrong after deletes from a full table", idx[i]);
+	}
+	peer_table_free(t);
+}
+
 static void test_peers_and_queue(void)
 {
 	struct peer_table *t;
@@ -169,6 +197,7 @@ int main(void)
 {
 	RUN(test_index_differential);
 	RUN(test_index_churn);
+	RUN(test_index_full);
 	RUN(test_peers_and_queue);
 	RUN(test_sessions);
 	RUN(test_revoked_and_eps);

@@ -161,6 +161,8 @@ void peer_index_del(struct peer_table *t, uint32_t idx)
 	 * their home lies cyclically in (hole, j]: moving those would put
 	 * them before their home, where a lookup never looks. */
 	hole = (uint32_t)(s - t->slots);
+	memset(s, 0, sizeof(*s));
+	/* The hole stays empty, so this ends there even in a full table. */
 	for (j = (hole + 1) & (IDX_SLOTS - 1); t->slots[j].idx; j = (j + 1) & (IDX_SLOTS - 1)) {
 		uint32_t home = idx_home(t->slots[j].idx);
 		uint32_t dist_home = (j - home) & (IDX_SLOTS - 1);
@@ -168,10 +170,10 @@ void peer_index_del(struct peer_table *t, uint32_t idx)
 
 		if (dist_home >= dist_hole) {
 			t->slots[hole] = t->slots[j];
+			memset(&t->slots[j], 0, sizeof(t->slots[j]));
 			hole = j;
 		}
 	}
-	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
 }
 
 uint32_t peer_new_index(struct peer_table *t)
