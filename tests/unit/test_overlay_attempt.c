@@ -146,6 +146,67 @@ static void test_per_source_cap(void)
 	free(s);
 }
 
+/* An IPv6 host holds a /64: its addresses are one source. 32 of them
+ * times 8 once took every slot. IPv4 stays per address. */
+static void test_per_source_cap_v6_prefix(void)
+{
+	struct attempt_set *s = calloc(1, sizeof(*s));
+	struct ep same64 = direct_ep("[2001:db8:1:2::ffff]:9"), next64 = direct_ep("[2001:db8:1:3::1]:9");
+	struct ep v4 = direct_ep("192.0.2.67:1000");
+	char a[64];
+
+	for (int i = 0; i < ATTEMPT_MAX_PER_SOURCE; i++) {
+		struct ep e;
+
+		snprintf(a, sizeof(a), "[2001:db8:1:2:%x::%x]:%d", i, i + 1, 1000 + i);
+		e = direct_ep(a);
+		CHECK(attempt_source_allowed(s, &e));
+		responder(s, &e, 100 + (uint32_t)i);
+	}
+	CHECK_INT(attempt_responders_from(s, &same64), ATTEMPT_MAX_PER_SOURCE);
+	CHECK(!attempt_source_allowed(s, &same64));
+	CHECK(attempt_source_allowed(s, &next64));
+	for (int i = 0; i < ATTEMPT_MAX_PER_SOURCE; i++)
+		responder(s, &v4, 200 + (uint32_t)i);
+	CHECK(!attempt_source_allowed(s, &v4));
+	v4 = direct_ep("192.0.2.68:1000");
+	CHECK(attempt_source_allowed(s, &v4));
+	for (int i = 0; i < s->n; i++)
+		free(s->a[i]);
+	free(s);
+}
+
+/* Responders from any number of sources leave our own initiations a
+ * share of the slots: a flood of callers cannot keep us from calling. */
+static void test_initiator_reserve(void)
+{
+	struct attempt_set *s = calloc(1, sizeof(*s));
+	char a[64];
+	int n = 0;
+
+	while (attempt_slot_free(s, 0)) {
+		struct ep e;
+
+		snprintf(a, sizeof(a), "[2001:db8:%x::1]:1000", n);
+		e = direct_ep(a);
+		responder(s, &e, (uint32_t)n++);
+	}
+	CHECK_INT(n, ATTEMPT_MAX - ATTEMPT_RESERVED_INIT);
+	CHECK(attempt_slot_free(s, 1));
+	/* Finished responders still hold their slot while they flush. */
+	s->a[0]->stage = AT_FLUSH;
+	CHECK(!attempt_slot_free(s, 0));
+	while (attempt_slot_free(s, 1)) {
+		struct attempt *i = responder(s, &(struct ep){ .relay = 1 }, 0);
+
+		i->initiator = 1;
+	}
+	CHECK_INT(s->n, ATTEMPT_MAX);
+	for (int i = 0; i < s->n; i++)
+		free(s->a[i]);
+	free(s);
+}
+
 static void test_find(void)
 {
 	struct attempt_set *s = calloc(1, sizeof(*s));
@@ -262,6 +323,8 @@ int main(void)
 	RUN(test_hello_targets);
 	RUN(test_unanswered_initiation);
 	RUN(test_per_source_cap);
+	RUN(test_per_source_cap_v6_prefix);
+	RUN(test_initiator_reserve);
 	RUN(test_find);
 	RUN(test_cookie_addr);
 	RUN(test_verdict);

@@ -69,17 +69,26 @@ enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *
 	return ATTEMPT_ACCEPT;
 }
 
+/* One source for the per-source cap. An IPv6 host is given a /64 and
+ * may use any address in it, so whole addresses would let it multiply
+ * itself; IPv4 (v4-mapped) addresses are scarce enough to count singly. */
+static int attempt_same_source(const struct ep *a, const struct ep *b)
+{
+	if (a->relay || b->relay)
+		return a->relay == b->relay;
+	if (IN6_IS_ADDR_V4MAPPED(&a->sa.sin6_addr))
+		return memcmp(&a->sa.sin6_addr, &b->sa.sin6_addr, 16) == 0;
+	return memcmp(&a->sa.sin6_addr, &b->sa.sin6_addr, 8) == 0;
+}
+
 int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
 {
 	int n = 0;
 
 	for (int i = 0; i < s->n; i++) {
-		const struct ep *e = &s->a[i]->ep;
-
 		if (s->a[i]->initiator || s->a[i]->stage == AT_FLUSH)
 			continue;
-		if (from->relay ? e->relay == from->relay :
-		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
+		if (attempt_same_source(&s->a[i]->ep, from))
 			n++;
 	}
 	return n;
@@ -88,6 +97,21 @@ int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
 int attempt_source_allowed(const struct attempt_set *s, const struct ep *from)
 {
 	return attempt_responders_from(s, from) < ATTEMPT_MAX_PER_SOURCE;
+}
+
+int attempt_slot_free(const struct attempt_set *s, int initiator)
+{
+	int responders = 0;
+
+	if (s->n >= ATTEMPT_MAX)
+		return 0;
+	if (initiator)
+		return 1;
+	/* Flushing responders count: they hold their slot as long. */
+	for (int i = 0; i < s->n; i++)
+		if (!s->a[i]->initiator)
+			responders++;
+	return responders < ATTEMPT_MAX - ATTEMPT_RESERVED_INIT;
 }
 
 struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote)
@@ -147,7 +171,7 @@ static struct attempt *attempt_new(struct overlay *o, int initiator)
 {
 	struct attempt *a;
 
-	if (o->att.n >= ATTEMPT_MAX)
+	if (!attempt_slot_free(&o->att, initiator))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
