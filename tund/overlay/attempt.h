@@ -75,6 +75,20 @@ int attempt_slot_free(const struct attempt_set *s, int initiator);
 struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote);
 /* The finished attempt still flushing for session index local_index, or NULL. */
 struct attempt *attempt_find_flushing(const struct attempt_set *s, uint32_t local_index);
+/* Initiator a got a COOKIE from from at now (nonce is its echo): the
+ * trial it adds or refreshes (hs NULL: its TLS is yet to start, see
+ * timers_trial_start_due), or NULL to ignore the COOKIE. When all trials
+ * are taken, one still waiting its turn makes room, the longest waiting
+ * first: a burst of COOKIEs from elsewhere cannot keep the genuine one,
+ * which answers every HELLO, out for good. */
+struct attempt_trial *attempt_cookie_trial(struct attempt *a, const struct ep *from,
+    const uint8_t nonce[16], const uint8_t cookie[16], uint64_t now);
+/* Where an HS segment for a's index, from from with the sender's index
+ * sender, goes: a's own TLS, one of its trials (*trial), or nowhere (a
+ * is unchanged). Takes the remote index only from the bound endpoint. */
+enum attempt_route { ATTEMPT_IGNORE, ATTEMPT_OWN, ATTEMPT_TRIAL };
+enum attempt_route attempt_hs_route(struct attempt *a, const struct ep *from, uint32_t sender,
+    int *trial);
 /* The address a cookie is bound to: the sender's, or for the relay a
  * pseudo address naming the relayed node. */
 struct sockaddr_in6 attempt_cookie_addr(const struct ep *e);
