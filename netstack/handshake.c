@@ -53,6 +53,7 @@ struct hs {
 	int (*judge)(void *, int, const struct cert_info *, char *, size_t);
 	void *judge_arg;
 	int tls_done;		/* wolfSSL_connect/accept succeeded */
+	int refused;		/* the judge refused the expected peer */
 	struct cert_info peer;
 	uint8_t *peer_der;
 	size_t peer_len;
@@ -322,6 +323,7 @@ static int check_peer(struct hs *h, const uint8_t *der, size_t len)
 	}
 	if (h->judge && h->judge(h->judge_arg, h->initiator, &ci, why, sizeof(why)) != 0) {
 		hs_fail(h, "refused: %s", why);
+		h->refused = 1;
 		return 0;
 	}
 	free(h->peer_der);
@@ -560,6 +562,16 @@ uint64_t hs_next_deadline(const struct hs *h)
 int hs_flushed(const struct hs *h)
 {
 	return stream_all_acked(&h->st);
+}
+
+int hs_peer_refused(const struct hs *h)
+{
+	return h->refused;
+}
+
+int hs_peer_proven(const struct hs *h)
+{
+	return h->state != HS_FAILED && (h->tls_done || h->state == HS_DONE);
 }
 
 enum hs_state hs_state(const struct hs *h, const char **reason)

@@ -110,6 +110,14 @@ uint64_t hs_next_deadline(const struct hs *h);
 /* 1 when all our handshake bytes were acknowledged. */
 int hs_flushed(const struct hs *h);
 
+/* 1 once the peer has proven itself: as initiator, the responder's
+ * certificate, signature and Finished verified (TLS done on our side);
+ * as responder, DONE. Until then, whoever sent the bytes may be anyone. */
+int hs_peer_proven(const struct hs *h);
+/* 1 if the handshake failed because the judge refused a certificate
+ * that passed every other check (for the initiator: the expected peer's).
+ * Whoever sent it, the peer itself would be refused the same. */
+int hs_peer_refused(const struct hs *h);
 /* State; *reason (if reason is not NULL) explains HS_FAILED, else "". */
 enum hs_state hs_state(const struct hs *h, const char **reason);
 int hs_is_initiator(const struct hs *h);

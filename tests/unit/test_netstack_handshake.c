@@ -299,8 +299,32 @@ static void expect_failure(struct hs_ctx *ci, const char *ini,
 	if (why_ini && !strstr(r.why[0], why_ini))
 		H_FAIL("initiator reason '%s' lacks '%s'", r.why[0], why_ini);
 	CHECK_INT(hs_result(h[0], NULL, NULL, NULL, NULL, NULL), -EAGAIN);
+	/* Nothing proven, and nothing the peer itself would be refused for:
+	 * an attempt tries its other endpoints (tund/overlay/attempt.c). */
+	CHECK(!hs_peer_proven(h[0]));
+	CHECK(!hs_peer_refused(h[0]));
 	hs_free(h[0]);
 	hs_free(h[1]);
+}
+
+/* Whoever saw a HELLO can answer the ClientHello: bytes that are not the
+ * expected peer's TLS never prove it, and fail only this handshake. */
+static void test_impostor_unproven(void)
+{
+	const struct ca *cas[] = { &ca_example };
+	struct hs_ctx *ca = make_ctx(&alice, cas, 1);
+	struct hs *h;
+	uint8_t junk[200];
+
+	memset(junk, 0x16, sizeof(junk));
+	CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h), 0);
+	CHECK(!hs_peer_proven(h));
+	CHECK_INT(hs_input(h, 0, 0, junk, sizeof(junk), 10), 0);
+	CHECK_INT(hs_state(h, NULL), HS_FAILED);
+	CHECK(!hs_peer_proven(h));
+	CHECK(!hs_peer_refused(h));
+	hs_free(h);
+	hs_ctx_free(ca);
 }
 
 /* The caller's judge: says no to one identity, and notes whom it saw. */
@@ -350,6 +374,8 @@ static void test_judge(void)
 	judged_run(ca, cb, &ja, &jb, 4, h, &r);
 	CHECK_INT(r.st[0], HS_DONE);
 	CHECK_INT(r.st[1], HS_DONE);
+	CHECK(hs_peer_proven(h[0]) && hs_peer_proven(h[1]));
+	CHECK(!hs_peer_refused(h[0]) && !hs_peer_refused(h[1]));
 	CHECK_STR(ja.saw, bob.id);
 	CHECK_INT(ja.initiator, 1);
 	CHECK_STR(jb.saw, alice.id);
@@ -377,6 +403,9 @@ static void test_judge(void)
 	CHECK(r.why[0] && strstr(r.why[0], "refused: bob@example.com claims too much"));
 	CHECK_INT(ja.calls, 1);
 	CHECK_INT(jb.calls, 0);		/* alice never sent her certificate */
+	/* Bob's own certificate refused: no other endpoint could do better. */
+	CHECK(hs_peer_refused(h[0]));
+	CHECK(!hs_peer_proven(h[0]));
 	hs_free(h[0]);
 	hs_free(h[1]);
 	hs_ctx_free(ca);
@@ -589,5 +618,6 @@ int main(void)
 	RUN(test_cross_domain);
 	RUN(test_ca_dedup);
 	RUN(test_dead_peer);
+	RUN(test_impostor_unproven);
 	return HARNESS_END();
 }

@@ -146,6 +146,67 @@ static void test_per_source_cap(void)
 	free(s);
 }
 
+/* An IPv6 host holds a /64: its addresses are one source. 32 of them
+ * times 8 once took every slot. IPv4 stays per address. */
+static void test_per_source_cap_v6_prefix(void)
+{
+	struct attempt_set *s = calloc(1, sizeof(*s));
+	struct ep same64 = direct_ep("[2001:db8:1:2::ffff]:9"), next64 = direct_ep("[2001:db8:1:3::1]:9");
+	struct ep v4 = direct_ep("192.0.2.67:1000");
+	char a[64];
+
+	for (int i = 0; i < ATTEMPT_MAX_PER_SOURCE; i++) {
+		struct ep e;
+
+		snprintf(a, sizeof(a), "[2001:db8:1:2:%x::%x]:%d", i, i + 1, 1000 + i);
+		e = direct_ep(a);
+		CHECK(attempt_source_allowed(s, &e));
+		responder(s, &e, 100 + (uint32_t)i);
+	}
+	CHECK_INT(attempt_responders_from(s, &same64), ATTEMPT_MAX_PER_SOURCE);
+	CHECK(!attempt_source_allowed(s, &same64));
+	CHECK(attempt_source_allowed(s, &next64));
+	for (int i = 0; i < ATTEMPT_MAX_PER_SOURCE; i++)
+		responder(s, &v4, 200 + (uint32_t)i);
+	CHECK(!attempt_source_allowed(s, &v4));
+	v4 = direct_ep("192.0.2.68:1000");
+	CHECK(attempt_source_allowed(s, &v4));
+	for (int i = 0; i < s->n; i++)
+		free(s->a[i]);
+	free(s);
+}
+
+/* Responders from any number of sources leave our own initiations a
+ * share of the slots: a flood of callers cannot keep us from calling. */
+static void test_initiator_reserve(void)
+{
+	struct attempt_set *s = calloc(1, sizeof(*s));
+	char a[64];
+	int n = 0;
+
+	while (attempt_slot_free(s, 0)) {
+		struct ep e;
+
+		snprintf(a, sizeof(a), "[2001:db8:%x::1]:1000", n);
+		e = direct_ep(a);
+		responder(s, &e, (uint32_t)n++);
+	}
+	CHECK_INT(n, ATTEMPT_MAX - ATTEMPT_RESERVED_INIT);
+	CHECK(attempt_slot_free(s, 1));
+	/* Finished responders still hold their slot while they flush. */
+	s->a[0]->stage = AT_FLUSH;
+	CHECK(!attempt_slot_free(s, 0));
+	while (attempt_slot_free(s, 1)) {
+		struct attempt *i = responder(s, &(struct ep){ .relay = 1 }, 0);
+
+		i->initiator = 1;
+	}
+	CHECK_INT(s->n, ATTEMPT_MAX);
+	for (int i = 0; i < s->n; i++)
+		free(s->a[i]);
+	free(s);
+}
+
 static void test_find(void)
 {
 	struct attempt_set *s = calloc(1, sizeof(*s));
@@ -165,6 +226,121 @@ static void test_find(void)
 	free(a);
 	free(b);
 	free(s);
+}
+
+/* Stands for a started TLS: attempt_hs_route only asks whether there is one. */
+static int fake_hs_storage;
+#define FAKE_HS ((struct hs *)&fake_hs_storage)
+
+/* Anyone who saw a HELLO can answer it, first, from anywhere: a COOKIE
+ * from one endpoint must not shut out the genuine one from another, and
+ * an HS naming our index from elsewhere must change nothing. */
+static void test_cookie_poisoning(void)
+{
+	static struct attempt a;
+	struct ep x = direct_ep("198.51.100.66:4444"), b = direct_ep("192.0.2.12:8789");
+	struct ep y = direct_ep("203.0.113.5:1"), zero;
+	uint8_t nonce[16], other[16], ck1[16], ck2[16];
+	struct attempt_trial *tx, *tb;
+	int k = -1;
+
+	memset(&zero, 0, sizeof(zero));
+	memset(nonce, 0x11, sizeof(nonce));
+	memset(other, 0x22, sizeof(other));
+	memset(ck1, 0xc1, sizeof(ck1));
+	memset(ck2, 0xc2, sizeof(ck2));
+	a.initiator = 1;
+	a.stage = AT_HELLO;
+	a.local_index = 77;
+	memcpy(a.nonce, nonce, sizeof(nonce));
+	/* In the HELLO stage there is no TLS: nothing to feed, even from
+	 * the all-zero endpoint the attempt's ep still holds. */
+	CHECK_INT(attempt_hs_route(&a, &zero, 5, &k), ATTEMPT_IGNORE);
+	CHECK_INT(a.remote_index, 0);
+	/* The attacker's COOKIE comes first: a trial, nothing more. */
+	tx = attempt_cookie_trial(&a, &x, nonce, ck1, T0);
+	CHECK(tx != NULL);
+	if (!tx)
+		return;
+	tx->hs = FAKE_HS;
+	CHECK_INT(a.stage, AT_HELLO);
+	/* The genuine one still gets its own. */
+	tb = attempt_cookie_trial(&a, &b, nonce, ck2, T0);
+	CHECK(tb != NULL && tb != tx);
+	if (!tb)
+		return;
+	tb->hs = FAKE_HS;
+	CHECK_INT(a.n_trials, 2);
+	CHECK(attempt_cookie_trial(&a, &b, other, ck2, T0) == NULL);	/* not our nonce */
+	CHECK(attempt_cookie_trial(&a, &x, nonce, ck1, T0) == tx);	/* a repeat, no new trial */
+	CHECK_INT(a.n_trials, 2);
+	/* HS from nowhere we tried: ignored, nobody's index taken. */
+	CHECK_INT(attempt_hs_route(&a, &y, 666, &k), ATTEMPT_IGNORE);
+	CHECK_INT(tx->remote_index, 0);
+	CHECK_INT(tb->remote_index, 0);
+	CHECK_INT(a.remote_index, 0);
+	/* Each endpoint answers for its own trial only. */
+	CHECK_INT(attempt_hs_route(&a, &x, 5, &k), ATTEMPT_TRIAL);
+	CHECK(&a.trial[k] == tx);
+	CHECK_INT(attempt_hs_route(&a, &b, 7, &k), ATTEMPT_TRIAL);
+	CHECK(&a.trial[k] == tb);
+	CHECK_INT(tb->remote_index, 7);
+	CHECK_INT(attempt_hs_route(&a, &b, 8, &k), ATTEMPT_IGNORE);
+	CHECK_INT(tb->remote_index, 7);
+	CHECK_INT(tx->remote_index, 5);
+	/* Trials start half a second apart while none has proven the peer:
+	 * a responder reached at two addresses gets one handshake. */
+	tx->started_ms = T0;
+	tb->started_ms = T0 + 100;
+	CHECK(!timers_trial_start_due(&a, T0 + 599));
+	CHECK(timers_trial_start_due(&a, T0 + 600));
+	/* A burst of COOKIEs from elsewhere fills the trials; a newcomer
+	 * takes the place of the one waiting longest, never a running one. */
+	for (int i = a.n_trials; i < ATTEMPT_TRIALS; i++) {
+		char s[32];
+		struct ep e;
+
+		snprintf(s, sizeof(s), "198.51.100.%d:1", i);
+		e = direct_ep(s);
+		CHECK(attempt_cookie_trial(&a, &e, nonce, ck1, T0 + (uint64_t)i) != NULL);
+	}
+	tb = attempt_cookie_trial(&a, &y, nonce, ck1, T0 + 50);
+	CHECK(tb == &a.trial[2]);
+	CHECK(tb && ep_equal(&tb->ep, &y) && !tb->hs);
+	CHECK_INT(a.n_trials, ATTEMPT_TRIALS);
+	for (int i = 0; i < ATTEMPT_TRIALS; i++)
+		a.trial[i].hs = FAKE_HS;
+	CHECK(attempt_cookie_trial(&a, &zero, nonce, ck1, T0) == NULL);
+}
+
+/* Once bound, only the bound endpoint's segments reach the TLS, and the
+ * remote index is never taken from anyone else. */
+static void test_hs_route_bound(void)
+{
+	static struct attempt a;
+	struct ep x = direct_ep("198.51.100.66:4444"), b = direct_ep("192.0.2.12:8789");
+	int k;
+
+	a.initiator = 1;
+	a.stage = AT_TLS;
+	a.ep = b;
+	a.hs = FAKE_HS;
+	CHECK_INT(attempt_hs_route(&a, &x, 666, &k), ATTEMPT_IGNORE);
+	CHECK_INT(a.remote_index, 0);
+	CHECK_INT(attempt_hs_route(&a, &b, 7, &k), ATTEMPT_OWN);
+	CHECK_INT(a.remote_index, 7);
+	CHECK_INT(attempt_hs_route(&a, &b, 9, &k), ATTEMPT_IGNORE);
+	CHECK_INT(attempt_hs_route(&a, &x, 7, &k), ATTEMPT_IGNORE);
+	CHECK_INT(a.remote_index, 7);
+	/* No TLS, no input. */
+	a.hs = NULL;
+	CHECK_INT(attempt_hs_route(&a, &b, 7, &k), ATTEMPT_IGNORE);
+	/* A flushing responder answers its initiator only. */
+	a.initiator = 0;
+	a.stage = AT_FLUSH;
+	a.hs = FAKE_HS;
+	CHECK_INT(attempt_hs_route(&a, &b, 7, &k), ATTEMPT_OWN);
+	CHECK_INT(attempt_hs_route(&a, &b, 8, &k), ATTEMPT_IGNORE);
 }
 
 static void test_cookie_addr(void)
@@ -262,7 +438,11 @@ int main(void)
 	RUN(test_hello_targets);
 	RUN(test_unanswered_initiation);
 	RUN(test_per_source_cap);
+	RUN(test_per_source_cap_v6_prefix);
+	RUN(test_initiator_reserve);
 	RUN(test_find);
+	RUN(test_cookie_poisoning);
+	RUN(test_hs_route_bound);
 	RUN(test_cookie_addr);
 	RUN(test_verdict);
 	return HARNESS_END();

@@ -2,8 +2,12 @@
  * Handshakes with peers, as initiator and as responder.
  *
  * Handshakes (wire.h): the initiator sends HELLO to every candidate
- * endpoint; the first COOKIE names the endpoint and proves the responder
- * holds state for nobody yet. TLS 1.3 then runs in HS segments
+ * endpoint; a COOKIE proves the responder holds state for nobody yet, but
+ * anyone who saw the HELLO can send one. So each COOKIE'd endpoint gets
+ * its own TLS on trial (half a second apart, HELLOs going on meanwhile),
+ * HS segments reach a trial only from its endpoint, and the attempt
+ * commits to the endpoint and its index only once that TLS verified the
+ * peer. TLS 1.3 runs in HS segments
  * (netstack/handshake.c); its exporter gives the session keys. The
  * responder installs its session when TLS completes; the initiator waits
  * until its last flight is acknowledged, so its first DATA never reaches a
@@ -69,17 +73,26 @@ enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *
 	return ATTEMPT_ACCEPT;
 }
 
+/* One source for the per-source cap. An IPv6 host is given a /64 and
+ * may use any address in it, so whole addresses would let it multiply
+ * itself; IPv4 (v4-mapped) addresses are scarce enough to count singly. */
+static int attempt_same_source(const struct ep *a, const struct ep *b)
+{
+	if (a->relay || b->relay)
+		return a->relay == b->relay;
+	if (IN6_IS_ADDR_V4MAPPED(&a->sa.sin6_addr))
+		return memcmp(&a->sa.sin6_addr, &b->sa.sin6_addr, 16) == 0;
+	return memcmp(&a->sa.sin6_addr, &b->sa.sin6_addr, 8) == 0;
+}
+
 int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
 {
 	int n = 0;
 
 	for (int i = 0; i < s->n; i++) {
-		const struct ep *e = &s->a[i]->ep;
-
 		if (s->a[i]->initiator || s->a[i]->stage == AT_FLUSH)
 			continue;
-		if (from->relay ? e->relay == from->relay :
-		    !e->relay && memcmp(&e->sa.sin6_addr, &from->sa.sin6_addr, 16) == 0)
+		if (attempt_same_source(&s->a[i]->ep, from))
 			n++;
 	}
 	return n;
@@ -88,6 +101,21 @@ int attempt_responders_from(const struct attempt_set *s, const struct ep *from)
 int attempt_source_allowed(const struct attempt_set *s, const struct ep *from)
 {
 	return attempt_responders_from(s, from) < ATTEMPT_MAX_PER_SOURCE;
+}
+
+int attempt_slot_free(const struct attempt_set *s, int initiator)
+{
+	int responders = 0;
+
+	if (s->n >= ATTEMPT_MAX)
+		return 0;
+	if (initiator)
+		return 1;
+	/* Flushing responders count: they hold their slot as long. */
+	for (int i = 0; i < s->n; i++)
+		if (!s->a[i]->initiator)
+			responders++;
+	return responders < ATTEMPT_MAX - ATTEMPT_RESERVED_INIT;
 }
 
 struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote)
@@ -106,6 +134,64 @@ struct attempt *attempt_find_flushing(const struct attempt_set *s, uint32_t loca
 		if (s->a[i]->stage == AT_FLUSH && s->a[i]->local_index == local_index)
 			return s->a[i];
 	return NULL;
+}
+
+struct attempt_trial *attempt_cookie_trial(struct attempt *a, const struct ep *from,
+    const uint8_t nonce[16], const uint8_t cookie[16], uint64_t now)
+{
+	struct attempt_trial *t = NULL;
+
+	if (!a->initiator || a->stage != AT_HELLO || memcmp(nonce, a->nonce, sizeof(a->nonce)) != 0)
+		return NULL;
+	for (int i = 0; i < a->n_trials && !t; i++)
+		if (ep_equal(&a->trial[i].ep, from))
+			t = &a->trial[i];
+	if (t) {
+		/* The endpoint answers each HELLO; until its TLS answers too,
+		 * the newest cookie is the one to send. */
+		if (!t->remote_index)
+			memcpy(t->cookie, cookie, sizeof(t->cookie));
+		return t;
+	}
+	if (a->n_trials < ATTEMPT_TRIALS)
+		t = &a->trial[a->n_trials++];
+	for (int i = 0; i < a->n_trials && !t; i++)
+		if (!a->trial[i].hs && (!t || a->trial[i].seen_ms < t->seen_ms))
+			t = &a->trial[i];
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->ep = *from;
+	t->seen_ms = now;
+	memcpy(t->cookie, cookie, sizeof(t->cookie));
+	return t;
+}
+
+enum attempt_route attempt_hs_route(struct attempt *a, const struct ep *from, uint32_t sender,
+    int *trial)
+{
+	uint32_t *remote = NULL;
+	enum attempt_route r = ATTEMPT_IGNORE;
+
+	/* The endpoint first: a segment from elsewhere may not even name
+	 * the index the handshake will run with. */
+	if (a->stage == AT_HELLO) {
+		for (int i = 0; i < a->n_trials && !remote; i++) {
+			if (a->trial[i].hs && ep_equal(&a->trial[i].ep, from)) {
+				remote = &a->trial[i].remote_index;
+				*trial = i;
+				r = ATTEMPT_TRIAL;
+			}
+		}
+	} else if (a->hs && ep_equal(&a->ep, from)) {
+		remote = &a->remote_index;
+		r = ATTEMPT_OWN;
+	}
+	if (!remote || !sender)
+		return ATTEMPT_IGNORE;
+	if (*remote == 0)
+		*remote = sender;
+	return sender == *remote ? r : ATTEMPT_IGNORE;
 }
 
 /* The relay proves the relayed node is registered; the cookie still
@@ -139,6 +225,8 @@ void attempt_free(struct overlay *o, struct attempt *a)
 	/* In AT_FLUSH the index is the session's now. */
 	if (a->stage != AT_FLUSH)
 		peer_index_del(o->peers, a->local_index);
+	for (int i = 0; i < a->n_trials; i++)
+		hs_free(a->trial[i].hs);
 	hs_free(a->hs);
 	free(a);
 }
@@ -147,7 +235,7 @@ static struct attempt *attempt_new(struct overlay *o, int initiator)
 {
 	struct attempt *a;
 
-	if (o->att.n >= ATTEMPT_MAX)
+	if (!attempt_slot_free(&o->att, initiator))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -210,34 +298,37 @@ void attempt_initiate(struct overlay *o, struct peer *p)
 	attempt_send_hellos(o, p, a);
 }
 
-/* Sends whatever the handshake has to send. */
-static void attempt_pump(struct overlay *o, struct attempt *a)
+/* Sends whatever handshake hs (a's own, or one of its trials) has to
+ * send to ep; the initiator proves itself with cookie and mac1 until the
+ * responder's index is known. */
+static void attempt_pump_hs(struct overlay *o, struct attempt *a, struct hs *hs,
+    const struct ep *ep, uint32_t remote_index, const uint8_t *cookie)
 {
 	struct stream_seg seg;
 	uint64_t now = now_ms();
 	uint8_t mkey[COOKIE_KEY_LEN];
 	int have_key = 0;
 
-	while (hs_poll(a->hs, now, &seg) == 1) {
+	while (hs_poll(hs, now, &seg) == 1) {
 		struct wire_hs h;
-		uint8_t *b = datapath_tx_slot(o, &a->ep);
+		uint8_t *b = datapath_tx_slot(o, ep);
 		int n;
 
 		if (!b)
 			continue;
 		memset(&h, 0, sizeof(h));
 		h.sender_index = a->local_index;
-		h.receiver_index = a->remote_index;
+		h.receiver_index = remote_index;
 		h.seq = seg.seq;
 		h.ack = seg.ack;
 		h.data = seg.data;
 		h.data_len = seg.len;
-		if (a->initiator && a->remote_index == 0)
-			memcpy(h.cookie, a->cookie, sizeof(h.cookie));
+		if (a->initiator && remote_index == 0)
+			memcpy(h.cookie, cookie, sizeof(h.cookie));
 		n = wire_build_hs(&h, b, UDP_BUF_SIZE);
 		if (n < 0)
 			continue;
-		if (a->initiator && a->remote_index == 0) {
+		if (a->initiator && remote_index == 0) {
 			if (!have_key)
 				cookie_mac1_key(a->peer->identity, mkey);
 			have_key = 1;
@@ -246,6 +337,11 @@ static void attempt_pump(struct overlay *o, struct attempt *a)
 		datapath_tx_commit(o, (size_t)n);
 	}
 	datapath_flush(o);
+}
+
+static void attempt_pump(struct overlay *o, struct attempt *a)
+{
+	attempt_pump_hs(o, a, a->hs, &a->ep, a->remote_index, a->cookie);
 }
 
 /* Session keys from a completed handshake; the session takes over the
@@ -415,6 +511,88 @@ static void attempt_progress(struct overlay *o, struct attempt *a)
 	}
 }
 
+static void attempt_trial_drop(struct attempt *a, int k)
+{
+	hs_free(a->trial[k].hs);
+	a->trial[k] = a->trial[--a->n_trials];
+	memset(&a->trial[a->n_trials], 0, sizeof(a->trial[0]));
+}
+
+/* Trial k's TLS has proven the peer (its certificate, signature and
+ * Finished): that endpoint is the one. The handshake goes on there as
+ * if its COOKIE had been the only one; the other trials end. */
+static void attempt_trial_commit(struct attempt *a, int k)
+{
+	struct attempt_trial *t = &a->trial[k];
+
+	a->ep = t->ep;
+	a->hs = t->hs;
+	a->remote_index = t->remote_index;
+	memcpy(a->cookie, t->cookie, sizeof(a->cookie));
+	t->hs = NULL;
+	while (a->n_trials)
+		attempt_trial_drop(a, a->n_trials - 1);
+	a->stage = AT_TLS;
+}
+
+/* Sends what trial k has to send; drops it if its TLS failed (a wrong or
+ * silent endpoint: the HELLOs go on for the others), commits to it once
+ * it has proven the peer, or once we refused the peer's own certificate
+ * (no other endpoint could do better: the attempt fails as it always
+ * did). Returns 1 if it committed (a may be freed by then), else 0. */
+static int attempt_trial_progress(struct overlay *o, struct attempt *a, int k)
+{
+	struct attempt_trial *t = &a->trial[k];
+	const char *why = NULL;
+	char ep[UDP_ADDR_STRLEN];
+
+	if (hs_peer_proven(t->hs) || hs_peer_refused(t->hs)) {
+		attempt_trial_commit(a, k);
+		attempt_progress(o, a);
+		return 1;
+	}
+	attempt_pump_hs(o, a, t->hs, &t->ep, t->remote_index, t->cookie);
+	if (hs_state(t->hs, &why) == HS_FAILED) {
+		ep_format(&t->ep, ep, sizeof(ep));
+		log_debug("handshake with %s: dropping endpoint %s: %s", a->peer->identity, ep, why);
+		attempt_trial_drop(a, k);
+	}
+	return 0;
+}
+
+/* A COOKIE's endpoint gets its own TLS; HELLOs keep going to the others.
+ * Returns 1 if a committed (and may be freed), else 0. */
+static int attempt_trial_start(struct overlay *o, struct attempt *a, struct attempt_trial *t)
+{
+	int k = (int)(t - a->trial);
+
+	if (hs_new(o->hs, 1, o->identity, a->peer->identity, now_ms(), &t->hs) < 0) {
+		attempt_trial_drop(a, k);
+		return 0;
+	}
+	t->started_ms = now_ms();
+	hs_set_judge(t->hs, attempt_judge, o);
+	return attempt_trial_progress(o, a, k);
+}
+
+/* The trials' resends, and the next waiting endpoint's turn. */
+static void attempt_tick_trials(struct overlay *o, struct attempt *a, uint64_t now)
+{
+	struct attempt_trial *next = NULL;
+
+	for (int k = a->n_trials - 1; k >= 0; k--)
+		if (a->trial[k].hs && hs_next_deadline(a->trial[k].hs) <= now &&
+		    attempt_trial_progress(o, a, k))
+			return;
+	if (!timers_trial_start_due(a, now))
+		return;
+	for (int k = 0; k < a->n_trials; k++)
+		if (!a->trial[k].hs && (!next || a->trial[k].seen_ms < next->seen_ms))
+			next = &a->trial[k];
+	if (next)
+		attempt_trial_start(o, a, next);
+}
+
 uint64_t attempt_next(const struct attempt_set *s, uint64_t next)
 {
 	for (int i = 0; i < s->n; i++)
@@ -440,6 +618,8 @@ void attempt_tick(struct overlay *o, uint64_t now)
 		}
 		if (timers_hello_due(a, now))
 			attempt_send_hellos(o, a->peer, a);
+		if (a->stage == AT_HELLO)
+			attempt_tick_trials(o, a, now);
 		else if (a->hs && hs_next_deadline(a->hs) <= now)
 			attempt_progress(o, a);
 		/* attempt_progress may have freed a: re-check the slot. */
@@ -476,24 +656,20 @@ void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const str
 void attempt_rx_cookie(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
 	struct wire_cookie c;
+	struct attempt_trial *t;
 	struct attempt *a;
 	int kind;
 
 	if (wire_parse_cookie(b, len, &c) < 0)
 		return;
 	a = peer_index_get(o->peers, c.receiver_index, &kind);
-	if (!a || kind != IDX_ATTEMPT || !a->initiator || a->stage != AT_HELLO ||
-	    memcmp(c.nonce, a->nonce, sizeof(a->nonce)) != 0)
+	if (!a || kind != IDX_ATTEMPT)
 		return;
-	memcpy(a->cookie, c.cookie, sizeof(a->cookie));
-	a->ep = *from;
-	if (hs_new(o->hs, 1, o->identity, a->peer->identity, now_ms(), &a->hs) < 0) {
-		attempt_free(o, a);
-		return;
-	}
-	hs_set_judge(a->hs, attempt_judge, o);
-	a->stage = AT_TLS;
-	attempt_progress(o, a);
+	/* Anyone who saw the HELLO can answer it: a COOKIE only earns its
+	 * endpoint a trial, and nothing is sent but the trial's TLS. */
+	t = attempt_cookie_trial(a, from, c.nonce, c.cookie, now_ms());
+	if (t && !t->hs && timers_trial_start_due(a, now_ms()))
+		attempt_trial_start(o, a, t);
 }
 
 void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
@@ -501,7 +677,7 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 	struct sockaddr_in6 ca = attempt_cookie_addr(from);
 	struct wire_hs h;
 	struct attempt *a;
-	int kind = 0;
+	int kind = 0, k;
 
 	if (wire_parse_hs(b, len, &h) < 0)
 		return;
@@ -538,10 +714,16 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 			a = NULL;
 		if (!a)
 			return;
-		if (a->initiator && a->remote_index == 0)
-			a->remote_index = h.sender_index;
-		if (h.sender_index != a->remote_index || !ep_equal(&a->ep, from))
+		switch (attempt_hs_route(a, from, h.sender_index, &k)) {
+		case ATTEMPT_IGNORE:
+			return;		/* not the bound endpoint: no state, no answer */
+		case ATTEMPT_TRIAL:
+			hs_input(a->trial[k].hs, h.seq, h.ack, h.data, h.data_len, now_ms());
+			attempt_trial_progress(o, a, k);
 			return;
+		case ATTEMPT_OWN:
+			break;
+		}
 	}
 	hs_input(a->hs, h.seq, h.ack, h.data, h.data_len, now_ms());
 	attempt_progress(o, a);

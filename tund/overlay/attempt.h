@@ -21,7 +21,8 @@ struct overlay;
 struct peer_table;
 
 #define ATTEMPT_MAX		256	/* handshakes in flight, all peers */
-#define ATTEMPT_MAX_PER_SOURCE	8	/* responder handshakes one address may hold */
+#define ATTEMPT_RESERVED_INIT	64	/* of those, kept for our own initiations */
+#define ATTEMPT_MAX_PER_SOURCE	8	/* responder handshakes one source may hold */
 #define ATTEMPT_HELLO_TARGETS	(PEER_MAX_EPS + 2)
 
 /* The attempts in flight; order does not matter (freeing one moves the
@@ -60,16 +61,34 @@ enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *
  * how many of out[cap] it filled. */
 int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_t now,
     struct ep *out, int cap);
-/* Responder attempts still in their handshake from from's address (any
- * port; the relay counts as one address per relayed node). */
+/* Responder attempts still in their handshake from from's source: its
+ * IPv4 address, or its IPv6 /64 (one host's share), any port; the relay
+ * counts as one source per relayed node. */
 int attempt_responders_from(const struct attempt_set *s, const struct ep *from);
 /* May from open one more responder handshake? A cookie proves an
- * address, not good intent: one address may not crowd out the others. */
+ * address, not good intent: one source may not crowd out the others. */
 int attempt_source_allowed(const struct attempt_set *s, const struct ep *from);
+/* Is there a slot for one more attempt? Responders, however many sources
+ * they come from, leave ATTEMPT_RESERVED_INIT slots to our initiations. */
+int attempt_slot_free(const struct attempt_set *s, int initiator);
 /* The responder attempt for initiator index remote at from, or NULL. */
 struct attempt *attempt_find_responder(const struct attempt_set *s, const struct ep *from, uint32_t remote);
 /* The finished attempt still flushing for session index local_index, or NULL. */
 struct attempt *attempt_find_flushing(const struct attempt_set *s, uint32_t local_index);
+/* Initiator a got a COOKIE from from at now (nonce is its echo): the
+ * trial it adds or refreshes (hs NULL: its TLS is yet to start, see
+ * timers_trial_start_due), or NULL to ignore the COOKIE. When all trials
+ * are taken, one still waiting its turn makes room, the longest waiting
+ * first: a burst of COOKIEs from elsewhere cannot keep the genuine one,
+ * which answers every HELLO, out for good. */
+struct attempt_trial *attempt_cookie_trial(struct attempt *a, const struct ep *from,
+    const uint8_t nonce[16], const uint8_t cookie[16], uint64_t now);
+/* Where an HS segment for a's index, from from with the sender's index
+ * sender, goes: a's own TLS, one of its trials (*trial), or nowhere (a
+ * is unchanged). Takes the remote index only from the bound endpoint. */
+enum attempt_route { ATTEMPT_IGNORE, ATTEMPT_OWN, ATTEMPT_TRIAL };
+enum attempt_route attempt_hs_route(struct attempt *a, const struct ep *from, uint32_t sender,
+    int *trial);
 /* The address a cookie is bound to: the sender's, or for the relay a
  * pseudo address naming the relayed node. */
 struct sockaddr_in6 attempt_cookie_addr(const struct ep *e);

@@ -55,6 +55,19 @@ struct session {
  * a few seconds to acknowledge or resend the last handshake bytes. */
 enum attempt_stage { AT_HELLO, AT_TLS, AT_FLUSH };
 
+/* An initiator's TLS on trial with one endpoint that sent a COOKIE. Anyone
+ * who saw our HELLO can send one, so the attempt commits to an endpoint
+ * only when its TLS proves the peer (attempt.c). */
+#define ATTEMPT_TRIALS 8
+struct attempt_trial {
+	struct ep ep;
+	struct hs *hs;
+	uint32_t remote_index;		/* 0 until ep answered */
+	uint8_t cookie[16];
+	uint64_t seen_ms;		/* its first COOKIE */
+	uint64_t started_ms;		/* its TLS; hs NULL: waiting its turn */
+};
+
 struct attempt {
 	struct peer *peer;		/* NULL for a responder until done */
 	struct hs *hs;
@@ -68,6 +81,8 @@ struct attempt {
 	uint64_t started_ms;
 	uint64_t next_hello_ms;
 	uint64_t done_ms;		/* AT_FLUSH: when TLS completed */
+	int n_trials;			/* initiator, AT_HELLO */
+	struct attempt_trial trial[ATTEMPT_TRIALS];
 };
 
 struct queued {

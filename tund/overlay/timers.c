@@ -19,6 +19,7 @@
 #define INIT_BACKOFF_MS		2000
 #define REVOKED_BACKOFF_MS	(3600 * 1000ull)
 #define RELAY_HELLO_AFTER_MS	1000	/* direct HELLOs first, then the relay too */
+#define TRIAL_GRACE_MS		500	/* a trial's first answer, before the next starts */
 #define PUNCH_MS		5000
 #define PUNCH_EVERY_MS		200
 #define DIRECT_PROBE_FAST_MS	1000
@@ -275,6 +276,14 @@ int timers_hello_due(const struct attempt *a, uint64_t now)
 	return a->stage == AT_HELLO && now >= a->next_hello_ms;
 }
 
+int timers_trial_start_due(const struct attempt *a, uint64_t now)
+{
+	for (int i = 0; i < a->n_trials; i++)
+		if (a->trial[i].hs && now - a->trial[i].started_ms < TRIAL_GRACE_MS)
+			return 0;
+	return 1;
+}
+
 int timers_relay_hello_due(const struct attempt *a, int n_direct, uint64_t now)
 {
 	return !n_direct || now - a->started_ms >= RELAY_HELLO_AFTER_MS;
@@ -324,6 +333,25 @@ uint64_t timers_attempt_next(const struct attempt *a, uint64_t next)
 {
 	uint64_t d = a->stage == AT_HELLO ? a->next_hello_ms : a->hs ? hs_next_deadline(a->hs) : next;
 
+	uint64_t turn = 0;
+	int waiting = 0;
+
+	/* COOKIE'd endpoints' TLS on trial resend on their own clocks; one
+	 * waiting its turn starts when the last started had its grace. */
+	for (int i = 0; a->stage == AT_HELLO && i < a->n_trials; i++) {
+		const struct attempt_trial *t = &a->trial[i];
+
+		if (!t->hs) {
+			waiting = 1;
+			continue;
+		}
+		if (hs_next_deadline(t->hs) < d)
+			d = hs_next_deadline(t->hs);
+		if (t->started_ms + TRIAL_GRACE_MS > turn)
+			turn = t->started_ms + TRIAL_GRACE_MS;
+	}
+	if (waiting && turn < d)
+		d = turn;
 	return d < next ? d : next;
 }
 

@@ -153,6 +153,10 @@ int timers_spray_due(const struct peer *p, uint64_t now);
 /* Attempt a got no answer in time (or finished flushing): drop it. */
 int timers_attempt_expired(const struct attempt *a, uint64_t now);
 int timers_hello_due(const struct attempt *a, uint64_t now);
+/* May initiator a start one more COOKIE'd endpoint's TLS? Not while a
+ * trial started less than half a second ago may yet answer: a responder
+ * reached at two addresses should not get two handshakes. */
+int timers_trial_start_due(const struct attempt *a, uint64_t now);
 /* HELLOs through the relay too: direct candidates had their chance first. */
 int timers_relay_hello_due(const struct attempt *a, int n_direct, uint64_t now);
 /* Time to probe the authority's UDP ports (only once we have its UDP
