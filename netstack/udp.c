@@ -182,8 +182,44 @@ static void gso_prepare(struct udp_batch *b, int m, int i, int count)
 	}
 }
 
+enum udp_gso_action udp_gso_on_error(int err)
+{
+	switch (err) {
+	case EIO: case EINVAL: case ENOPROTOOPT:
+		return UDP_GSO_OFF;
+	case EMSGSIZE:
+		return UDP_GSO_SPLIT;
+	}
+	return UDP_GSO_LOSE;
+}
+
+/* Sends entries [i, i+count) with one sendmsg each; a datagram the kernel
+ * refuses is lost, as in udp_send_batch. How many are done (< count only
+ * when the socket buffer is full). */
+static int gso_send_each(int fd, struct udp_batch *b, int i, int count)
+{
+	int k = 0;
+
+	while (k < count) {
+		struct msghdr h = {
+			.msg_name = &b->peer[i + k], .msg_namelen = sizeof(b->peer[i + k]),
+			.msg_iov = &b->iov[i + k], .msg_iovlen = 1,
+		};
+
+		if (sendmsg(fd, &h, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+				break;
+		}
+		k++;
+	}
+	return k;
+}
+
 int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 {
+	enum udp_gso_action act;
 	int nm = 0, done = 0, m = 0, r;
 
 	if (!*gso)
@@ -224,7 +260,11 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
 			break;
-		if (r < 0 && b->gcount[m] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+		if (r < 0 && b->gcount[m] > 1)
+			act = udp_gso_on_error(errno);
+		else
+			act = UDP_GSO_LOSE;
+		if (act == UDP_GSO_OFF) {
 			/* No GSO on this path (device without checksum offload, or an
 			 * old kernel): from now on, one by one. */
 			int rest;
@@ -235,6 +275,19 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 			memmove(&b->buf[0], &b->buf[done], sizeof(b->buf[0]) * (size_t)(n - done));
 			rest = udp_send_batch(fd, b, n - done);
 			return rest < 0 ? (done ? done : rest) : done + rest;
+		}
+		if (act == UDP_GSO_SPLIT) {
+			/* Segments larger than the path MTU the kernel learned for this
+			 * peer: only this run is refused, and sent one by one the
+			 * kernel fragments what it must. Other peers keep GSO. */
+			int k = gso_send_each(fd, b, done, b->gcount[m]);
+
+			b->gso_split++;
+			done += k;
+			if (k < b->gcount[m])
+				break;		/* socket buffer full */
+			m++;
+			continue;
 		}
 		if (r < 0 && per_datagram_error(errno)) {
 			done += b->gcount[m++];	/* lose these, keep going */
