@@ -54,6 +54,16 @@ void datapath_flush(struct overlay *o)
 	o->io.ntx = 0;
 }
 
+/* Whether a sealed plaintext of pt_len bytes fits a send slot: a relayed
+ * datagram shares its UDP_BUF_SIZE slot with the RELAY header written in
+ * front of it on commit, so it has AW_RELAY_HDR bytes less. */
+int datapath_slot_fits(size_t pt_len, int relayed)
+{
+	size_t room = UDP_BUF_SIZE - (relayed ? AW_RELAY_HDR : 0);
+
+	return pt_len <= room - DATAPATH_OVERHEAD;
+}
+
 /* Where the next datagram to `to` is written; NULL if `to` is the relay
  * and we have no relay. Relayed datagrams get their RELAY header on commit. */
 uint8_t *datapath_tx_slot(struct overlay *o, const struct ep *to)
@@ -105,8 +115,10 @@ int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t l
 	uint64_t now = now_ms();
 	uint8_t *b;
 
-	if (!timers_session_can_send(&tc, s, now) || !p->have_ep || len + DATAPATH_OVERHEAD > UDP_BUF_SIZE)
+	if (!timers_session_can_send(&tc, s, now) || !p->have_ep)
 		return -EAGAIN;
+	if (!datapath_slot_fits(len, p->ep.relay != 0))
+		return -EMSGSIZE;
 	b = datapath_tx_slot(o, &p->ep);
 	if (!b)
 		return -EAGAIN;
@@ -126,8 +138,13 @@ void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t
 {
 	struct timers_cfg tc = timers_cfg_of(o->cfg);
 
-	if (p->cur && datapath_seal(o, p, pkt, len) == 0) {
-		if (!p->init && timers_rekey_due(&tc, p->cur, now_ms()))
+	int r = p->cur ? datapath_seal(o, p, pkt, len) : -EAGAIN;
+
+	if (r == 0 || r == -EMSGSIZE) {
+		/* Too big for the path it would take (over the relay, with an
+		 * mtu above what a relayed slot holds): lost, never queued,
+		 * as a link drops what exceeds its MTU. */
+		if (r == 0 && !p->init && timers_rekey_due(&tc, p->cur, now_ms()))
 			attempt_initiate(o, p);
 		return;
 	}
@@ -141,7 +158,10 @@ void datapath_flush_queue(struct overlay *o, struct peer *p)
 	int i, n = p->nq;
 
 	for (i = 0; i < n; i++) {
-		if (datapath_seal(o, p, p->q[i]->data, p->q[i]->len) < 0)
+		int r = datapath_seal(o, p, p->q[i]->data, p->q[i]->len);
+
+		/* One that can never fit must not hold the queue back. */
+		if (r < 0 && r != -EMSGSIZE)
 			break;
 	}
 	for (int j = 0; j < i; j++)

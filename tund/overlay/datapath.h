@@ -56,13 +56,17 @@ struct datapath_io {
 	size_t seglen[DATAPATH_SEG_MAX];
 };
 
+/* 1 if a plaintext of pt_len bytes, sealed, fits a send slot (relayed:
+ * one that also carries the RELAY header), else 0. */
+int datapath_slot_fits(size_t pt_len, int relayed);
 /* Where the next datagram to `to` is written (NULL: it cannot be sent);
  * datapath_tx_commit queues it, datapath_flush sends the batch. */
 uint8_t *datapath_tx_slot(struct overlay *o, const struct ep *to);
 void datapath_tx_commit(struct overlay *o, size_t len);
 void datapath_flush(struct overlay *o);
 /* Seals one plaintext (empty: a keepalive) for p's current session into
- * the batch; -EAGAIN without a usable session or endpoint. */
+ * the batch; -EAGAIN without a usable session or endpoint, -EMSGSIZE if
+ * it is too big for the slot of p's path. */
 int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len);
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
 void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len);
