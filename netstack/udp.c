@@ -283,6 +283,7 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 			int k = gso_send_each(fd, b, done, b->gcount[m]);
 
 			b->gso_split++;
+			b->split_to = b->peer[done];
 			done += k;
 			if (k < b->gcount[m])
 				break;		/* socket buffer full */
@@ -298,6 +299,32 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 		break;
 	}
 	return done;
+}
+
+int udp_path_mtu(const struct sockaddr_in6 *to)
+{
+	/* The kernel tells a learned PMTU only to a socket connected to
+	 * that destination: ask through a throwaway one (connect sends
+	 * nothing for UDP). */
+	int v4 = IN6_IS_ADDR_V4MAPPED(&to->sin6_addr), fd, mtu = 0, r;
+	socklen_t ml = sizeof(mtu);
+
+	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (v4) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = to->sin6_port };
+
+		memcpy(&a.sin_addr, &to->sin6_addr.s6_addr[12], 4);
+		r = connect(fd, (const struct sockaddr *)&a, sizeof(a));
+	} else {
+		r = connect(fd, (const struct sockaddr *)to, sizeof(*to));
+	}
+	if (r == 0)
+		r = getsockopt(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_MTU : IPV6_MTU, &mtu, &ml);
+	r = r < 0 ? -errno : mtu;
+	close(fd);
+	return r;
 }
 
 int udp_enable_gro(int fd)

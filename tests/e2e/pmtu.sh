@@ -59,4 +59,10 @@ for n in alice bob; do
 	check "$n: status --json counts GSO runs sent one by one (gso_split=$G)" test "${G:-0}" -gt 0
 done
 
+# The path MTU the kernel learned is fed back: TCP super-packets to bob are
+# cut to fit it and go out as whole GSO sends again, so only the first few
+# runs of 10 MB (about 280 without it) need sending one by one.
+G=$(ctl alice status --json | jq_get gso_split)
+check "alice: TCP is cut to the learned MTU, few runs split (gso_split=$G < 50)" test "${G:-999}" -lt 50
+
 e2e_finish

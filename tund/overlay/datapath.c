@@ -33,12 +33,55 @@
 
 /* -------------------------------------------------------- sending */
 
+/* A GSO run to `to` was too big for the path: remember the path MTU the
+ * kernel learned, so later super-packets to it are cut to fit. */
+static void datapath_pmtu_learn(struct overlay *o, const struct sockaddr_in6 *to)
+{
+	int mtu = udp_path_mtu(to), i;
+
+	if (mtu <= 0)
+		return;
+	for (i = 0; i < o->io.npmtu; i++)
+		if (udp_addr_equal(&o->io.pmtu[i].to, to))
+			break;
+	if (i == o->io.npmtu) {
+		if (o->io.npmtu < DATAPATH_PMTU_MAX)
+			o->io.npmtu++;
+		else {
+			i = o->io.pmtu_next;	/* full: replace the oldest */
+			o->io.pmtu_next = (i + 1) % DATAPATH_PMTU_MAX;
+		}
+	}
+	if (o->io.pmtu[i].mtu != mtu || !udp_addr_equal(&o->io.pmtu[i].to, to))
+		log_debug("path MTU %d towards a peer endpoint: cutting TCP to fit", mtu);
+	o->io.pmtu[i].to = *to;
+	o->io.pmtu[i].mtu = mtu;
+}
+
+/* The largest inner packet a direct datagram to `to` carries without
+ * exceeding a learned path MTU; 0 if none is known. */
+static size_t datapath_pmtu_inner(struct overlay *o, const struct sockaddr_in6 *to)
+{
+	for (int i = 0; i < o->io.npmtu; i++)
+		if (udp_addr_equal(&o->io.pmtu[i].to, to)) {
+			size_t outer = IN6_IS_ADDR_V4MAPPED(&to->sin6_addr) ? 20 + 8 : 40 + 8;
+			size_t mtu = (size_t)o->io.pmtu[i].mtu;
+
+			return mtu > outer + DATAPATH_OVERHEAD ? mtu - outer - DATAPATH_OVERHEAD : 0;
+		}
+	return 0;
+}
+
 void datapath_flush(struct overlay *o)
 {
 	int done = 0;
 
 	while (done < o->io.ntx) {
+		uint64_t split = o->io.tx->gso_split;
 		int n = udp_send_batch_gso(o->io.udp_io.fd, o->io.tx, o->io.ntx, &o->io.gso);
+
+		if (o->io.tx->gso_split != split)
+			datapath_pmtu_learn(o, &o->io.tx->split_to);
 		if (n <= 0)
 			break;
 		if (n < o->io.ntx) {
@@ -421,6 +464,26 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 	}
 }
 
+/* A TCP super-packet in tunbuf for a peer whose direct path has a
+ * smaller MTU than q2q0: lower its segment size so every datagram fits
+ * and GSO sends keep working. */
+static void datapath_tun_fit(struct overlay *o, size_t len)
+{
+	const uint8_t *pkt = o->io.tunbuf + TSO_VNET_HDR_LEN, *src, *dst;
+	struct peer *p;
+	size_t inner;
+	int family;
+
+	if (ip_packet_addrs(pkt, len, &family, &src, &dst) < 0)
+		return;
+	p = route_table_lookup(o->routes, family, dst);
+	if (!p || !p->have_ep || p->ep.relay || p->ep.sock)
+		return;
+	inner = datapath_pmtu_inner(o, &p->ep.sa);
+	if (inner)
+		tso_cap_mss(o->io.tunbuf, pkt, len, inner);
+}
+
 void datapath_rx_tun(struct overlay *o)
 {
 	for (int i = 0; i < TUN_BATCH; i++) {
@@ -434,6 +497,8 @@ void datapath_rx_tun(struct overlay *o)
 			 * partial checksums: peers get ordinary IP packets. */
 			if (n < TSO_VNET_HDR_LEN)
 				continue;
+			if (o->io.npmtu)
+				datapath_tun_fit(o, (size_t)n - TSO_VNET_HDR_LEN);
 			nseg = tso_split(o->io.tunbuf, o->io.tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
 			    o->io.segs[0], DATAPATH_SEG_STRIDE, DATAPATH_SEG_MAX, o->io.seglen);
 			if (nseg <= 0)

@@ -33,6 +33,14 @@ struct timers_cfg;
 #define DATAPATH_SEG_MAX	160	/* a 64 KB super-packet cut at an MSS down to ~400 */
 #define DATAPATH_OVERHEAD	(WIRE_DATA_HDR_LEN + AEAD_TAG_LEN)
 
+/* A path MTU the kernel learned towards one peer endpoint, below what
+ * q2q0's packets need: TCP super-packets to it are cut to fit. */
+#define DATAPATH_PMTU_MAX	16
+struct datapath_pmtu {
+	struct sockaddr_in6 to;
+	int mtu;
+};
+
 /* q2q0, the UDP data port and what is read from and written to them. */
 struct datapath_io {
 	struct loop_io tun_io;
@@ -54,6 +62,8 @@ struct datapath_io {
 	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
 	uint8_t segs[DATAPATH_SEG_MAX][DATAPATH_SEG_STRIDE];
 	size_t seglen[DATAPATH_SEG_MAX];
+	struct datapath_pmtu pmtu[DATAPATH_PMTU_MAX];
+	int npmtu, pmtu_next;
 };
 
 /* 1 if a plaintext of pt_len bytes, sealed, fits a send slot (relayed:
