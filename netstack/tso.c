@@ -395,6 +395,26 @@ int tso_split(const uint8_t *vnet_hdr, const uint8_t *pkt, size_t len,
 	}
 }
 
+int tso_cap_mss(uint8_t vnet_hdr[TSO_VNET_HDR_LEN], const uint8_t *pkt, size_t len, size_t max_pkt)
+{
+	uint8_t type = vnet_hdr[1] & ~VNET_GSO_ECN;
+	size_t cs = rd_le16(vnet_hdr + 6), hdrs, mss;
+
+	if (type != VNET_GSO_TCPV4 && type != VNET_GSO_TCPV6)
+		return 0;
+	if (cs > len || len - cs < 20)
+		return 0;		/* malformed: tso_split says so */
+	hdrs = cs + (size_t)(pkt[cs + 12] >> 4) * 4;
+	if (max_pkt < hdrs + TSO_MSS_MIN)
+		return 0;
+	mss = max_pkt - hdrs;
+	if (rd_le16(vnet_hdr + 4) <= mss)
+		return 0;
+	vnet_hdr[4] = (uint8_t)mss;
+	vnet_hdr[5] = (uint8_t)(mss >> 8);
+	return 1;
+}
+
 void tso_hdr_none(uint8_t hdr[TSO_VNET_HDR_LEN])
 {
 	memset(hdr, 0, TSO_VNET_HDR_LEN);

@@ -50,6 +50,17 @@
 int tso_split(const uint8_t *vnet_hdr, const uint8_t *pkt, size_t len,
 	      uint8_t *out, size_t seg_stride, size_t max_segs, size_t *seg_len);
 
+/*
+ * Lowers the gso_size of a TCP super-packet (vnet_hdr, then pkt/len) so
+ * each segment tso_split makes is at most max_pkt bytes of IP packet: the
+ * data path cuts to fit a path MTU it learned that is below q2q0's MTU.
+ * 1 if lowered, 0 if left alone (not TCP GSO, already small enough, or
+ * max_pkt would leave less than TSO_MSS_MIN of payload). Never reads
+ * outside pkt; tso_split still checks the packet.
+ */
+#define TSO_MSS_MIN	536
+int tso_cap_mss(uint8_t vnet_hdr[TSO_VNET_HDR_LEN], const uint8_t *pkt, size_t len, size_t max_pkt);
+
 /* Fill the header to prefix to a packet written to the TUN: no GSO, no
  * checksum work asked of the kernel (all zero). */
 void tso_hdr_none(uint8_t hdr[TSO_VNET_HDR_LEN]);

@@ -182,8 +182,44 @@ static void gso_prepare(struct udp_batch *b, int m, int i, int count)
 	}
 }
 
+enum udp_gso_action udp_gso_on_error(int err)
+{
+	switch (err) {
+	case EIO: case EINVAL: case ENOPROTOOPT:
+		return UDP_GSO_OFF;
+	case EMSGSIZE:
+		return UDP_GSO_SPLIT;
+	}
+	return UDP_GSO_LOSE;
+}
+
+/* Sends entries [i, i+count) with one sendmsg each; a datagram the kernel
+ * refuses is lost, as in udp_send_batch. How many are done (< count only
+ * when the socket buffer is full). */
+static int gso_send_each(int fd, struct udp_batch *b, int i, int count)
+{
+	int k = 0;
+
+	while (k < count) {
+		struct msghdr h = {
+			.msg_name = &b->peer[i + k], .msg_namelen = sizeof(b->peer[i + k]),
+			.msg_iov = &b->iov[i + k], .msg_iovlen = 1,
+		};
+
+		if (sendmsg(fd, &h, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+				break;
+		}
+		k++;
+	}
+	return k;
+}
+
 int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 {
+	enum udp_gso_action act;
 	int nm = 0, done = 0, m = 0, r;
 
 	if (!*gso)
@@ -224,7 +260,11 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
 			break;
-		if (r < 0 && b->gcount[m] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+		if (r < 0 && b->gcount[m] > 1)
+			act = udp_gso_on_error(errno);
+		else
+			act = UDP_GSO_LOSE;
+		if (act == UDP_GSO_OFF) {
 			/* No GSO on this path (device without checksum offload, or an
 			 * old kernel): from now on, one by one. */
 			int rest;
@@ -236,6 +276,20 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 			rest = udp_send_batch(fd, b, n - done);
 			return rest < 0 ? (done ? done : rest) : done + rest;
 		}
+		if (act == UDP_GSO_SPLIT) {
+			/* Segments larger than the path MTU the kernel learned for this
+			 * peer: only this run is refused, and sent one by one the
+			 * kernel fragments what it must. Other peers keep GSO. */
+			int k = gso_send_each(fd, b, done, b->gcount[m]);
+
+			b->gso_split++;
+			b->split_to = b->peer[done];
+			done += k;
+			if (k < b->gcount[m])
+				break;		/* socket buffer full */
+			m++;
+			continue;
+		}
 		if (r < 0 && per_datagram_error(errno)) {
 			done += b->gcount[m++];	/* lose these, keep going */
 			continue;
@@ -245,6 +299,32 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 		break;
 	}
 	return done;
+}
+
+int udp_path_mtu(const struct sockaddr_in6 *to)
+{
+	/* The kernel tells a learned PMTU only to a socket connected to
+	 * that destination: ask through a throwaway one (connect sends
+	 * nothing for UDP). */
+	int v4 = IN6_IS_ADDR_V4MAPPED(&to->sin6_addr), fd, mtu = 0, r;
+	socklen_t ml = sizeof(mtu);
+
+	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (v4) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = to->sin6_port };
+
+		memcpy(&a.sin_addr, &to->sin6_addr.s6_addr[12], 4);
+		r = connect(fd, (const struct sockaddr *)&a, sizeof(a));
+	} else {
+		r = connect(fd, (const struct sockaddr *)to, sizeof(*to));
+	}
+	if (r == 0)
+		r = getsockopt(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_MTU : IPV6_MTU, &mtu, &ml);
+	r = r < 0 ? -errno : mtu;
+	close(fd);
+	return r;
 }
 
 int udp_enable_gro(int fd)

@@ -30,6 +30,10 @@ struct udp_batch {
 	struct iovec iov[UDP_BATCH_MAX];
 	int gcount[UDP_BATCH_MAX];
 	char gctrl[UDP_BATCH_MAX][CMSG_SPACE(sizeof(uint16_t))];
+	/* Runs udp_send_batch_gso could not send as one GSO send (segments
+	 * above the path MTU) and sent one by one instead; only ever grows. */
+	uint64_t gso_split;
+	struct sockaddr_in6 split_to;		/* the last such run's peer */
 };
 
 /* Received with UDP GRO: each buffer holds datagrams of seg bytes back to
@@ -75,9 +79,21 @@ int udp_send_batch(int fd, struct udp_batch *b, int n);
  * Like udp_send_batch, but runs of datagrams to one peer with equal lengths
  * (the last may be shorter) go out as one UDP GSO send: one trip through
  * the stack for up to 64 datagrams. If the kernel refuses GSO, *gso is set
- * to 0 and the rest goes out one by one.
+ * to 0 and the rest goes out one by one. A run whose segments exceed the
+ * path MTU (EMSGSIZE) goes out one by one and counts in b->gso_split;
+ * a batch is never dropped for being a GSO send.
  */
 int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso);
+
+/* What a refused GSO send calls for: stop using GSO on this socket, send
+ * this run's segments one by one, or lose the run (the destination's
+ * fault, as for a single datagram). Pure, for udp_send_batch_gso. */
+enum udp_gso_action { UDP_GSO_LOSE, UDP_GSO_OFF, UDP_GSO_SPLIT };
+enum udp_gso_action udp_gso_on_error(int err);
+
+/* The path MTU the kernel knows towards `to` (learned from ICMP "frag
+ * needed", else the route's), or -errno. */
+int udp_path_mtu(const struct sockaddr_in6 *to);
 
 /* Asks for UDP GRO on fd: 0, or -errno if the kernel has none. */
 int udp_enable_gro(int fd);

@@ -215,6 +215,39 @@ static void test_v4_super(void)
 	CHECK_INT(seglen[52], 20 + 32 + 64000 - 52 * 1228);
 }
 
+/* A path MTU below q2q0's: the segment size is lowered so every packet
+ * tso_split makes is at most max_pkt, and the split is still exact; a
+ * size already small enough, a non-GSO packet or a max_pkt leaving less
+ * than TSO_MSS_MIN of payload are left alone. */
+static void test_cap_mss(void)
+{
+	for (int ver = 4; ver <= 6; ver += 2) {
+		struct spec s = { .ver = ver, .tcpopt = 12, .payload = 64000,
+				  .flags = F_PSH | F_ACK, .seq = 9 };
+		uint8_t h[TSO_VNET_HDR_LEN];
+		size_t iplen, hdrs, len = build_tcp(&s, pkt, &iplen, &hdrs);
+		size_t max_pkt = 1280 - 28 - 32;	/* 1280 path, IPv4 UDP, DATA overhead */
+		int n;
+
+		vnet(h, 1, ver == 4 ? 1 : 4, (uint16_t)(hdrs + 100), 1228, (uint16_t)iplen, 16);
+		CHECK_INT(tso_cap_mss(h, pkt, len, max_pkt), 1);
+		CHECK_INT(h[4] | h[5] << 8, max_pkt - hdrs);
+		n = tso_split(h, pkt, len, outbuf, STRIDE, MAXSEGS, seglen);
+		CHECK(n > 0);
+		for (int i = 0; i < n; i++)
+			CHECK(seglen[i] <= max_pkt);
+		CHECK_INT(seglen[0], max_pkt);
+		if (n > 0)
+			verify_split(pkt, len, iplen, hdrs, max_pkt - hdrs, outbuf, STRIDE, n);
+		CHECK_INT(tso_cap_mss(h, pkt, len, max_pkt), 0);	/* now fits */
+		CHECK_INT(tso_cap_mss(h, pkt, len, hdrs + TSO_MSS_MIN - 1), 0);
+		vnet(h, 1, 0, 0, 0, (uint16_t)iplen, 16);
+		CHECK_INT(tso_cap_mss(h, pkt, len, max_pkt), 0);	/* no GSO */
+		vnet(h, 1, ver == 4 ? 1 : 4, 0, 1228, (uint16_t)(len - 10), 16);
+		CHECK_INT(tso_cap_mss(h, pkt, len, max_pkt), 0);	/* csum_start past the end */
+	}
+}
+
 static void test_v6_super(void)
 {
 	struct spec s = { .ver = 6, .tcpopt = 12, .payload = 64000,
@@ -672,6 +705,7 @@ int main(void)
 {
 	RUN(test_v4_super);
 	RUN(test_v6_super);
+	RUN(test_cap_mss);
 	RUN(test_sizes);
 	RUN(test_one_segment);
 	RUN(test_ip_options);

@@ -186,6 +186,19 @@ static void test_addr_from_sockaddr(void)
 		  -EAFNOSUPPORT);
 }
 
+/* A refused GSO send: EMSGSIZE (segments above the path MTU the kernel
+ * learned for that peer) must send the run one by one, never lose it, and
+ * must not turn GSO off for every other peer. */
+static void test_gso_on_error(void)
+{
+	CHECK_INT(udp_gso_on_error(EMSGSIZE), UDP_GSO_SPLIT);
+	CHECK_INT(udp_gso_on_error(EIO), UDP_GSO_OFF);
+	CHECK_INT(udp_gso_on_error(EINVAL), UDP_GSO_OFF);
+	CHECK_INT(udp_gso_on_error(ENOPROTOOPT), UDP_GSO_OFF);
+	CHECK_INT(udp_gso_on_error(EHOSTUNREACH), UDP_GSO_LOSE);
+	CHECK_INT(udp_gso_on_error(ECONNREFUSED), UDP_GSO_LOSE);
+}
+
 int main(void)
 {
 	RUN(test_addr_parse);
@@ -193,5 +206,6 @@ int main(void)
 	RUN(test_batch_v4);
 	RUN(test_batch_v6);
 	RUN(test_truncated_dropped);
+	RUN(test_gso_on_error);
 	return HARNESS_END();
 }

@@ -148,11 +148,12 @@ static void test_ping_and_status(void)
 	strcpy(st.ifname, "q2q0");
 	st.authority_link = "registered";
 	st.drops_replay = 5;
+	st.gso_split = 3;
 	json_object_object_add(o, "pid", json_object_new_int(1));
 	overlay_json_status(&st, o);
 	CHECK(json_object_object_get_ex(o, "drops_replay", &v) && json_object_is_type(v, json_type_int));
 	check_json(o, "{\"pid\":1,\"up\":true,\"port\":8789,\"interface\":\"q2q0\","
-	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0}");
+	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0,\"gso_split\":3}");
 }
 
 int main(void)

@@ -142,4 +142,5 @@ void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 	json_object_object_add(obj, "drops_auth", json_object_new_int64((int64_t)st->drops_auth));
 	json_object_object_add(obj, "drops_replay", json_object_new_int64((int64_t)st->drops_replay));
 	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)st->drops_source));
+	json_object_object_add(obj, "gso_split", json_object_new_int64((int64_t)st->gso_split));
 }

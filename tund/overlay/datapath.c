@@ -33,12 +33,55 @@
 
 /* -------------------------------------------------------- sending */
 
+/* A GSO run to `to` was too big for the path: remember the path MTU the
+ * kernel learned, so later super-packets to it are cut to fit. */
+static void datapath_pmtu_learn(struct overlay *o, const struct sockaddr_in6 *to)
+{
+	int mtu = udp_path_mtu(to), i;
+
+	if (mtu <= 0)
+		return;
+	for (i = 0; i < o->io.npmtu; i++)
+		if (udp_addr_equal(&o->io.pmtu[i].to, to))
+			break;
+	if (i == o->io.npmtu) {
+		if (o->io.npmtu < DATAPATH_PMTU_MAX)
+			o->io.npmtu++;
+		else {
+			i = o->io.pmtu_next;	/* full: replace the oldest */
+			o->io.pmtu_next = (i + 1) % DATAPATH_PMTU_MAX;
+		}
+	}
+	if (o->io.pmtu[i].mtu != mtu || !udp_addr_equal(&o->io.pmtu[i].to, to))
+		log_debug("path MTU %d towards a peer endpoint: cutting TCP to fit", mtu);
+	o->io.pmtu[i].to = *to;
+	o->io.pmtu[i].mtu = mtu;
+}
+
+/* The largest inner packet a direct datagram to `to` carries without
+ * exceeding a learned path MTU; 0 if none is known. */
+static size_t datapath_pmtu_inner(struct overlay *o, const struct sockaddr_in6 *to)
+{
+	for (int i = 0; i < o->io.npmtu; i++)
+		if (udp_addr_equal(&o->io.pmtu[i].to, to)) {
+			size_t outer = IN6_IS_ADDR_V4MAPPED(&to->sin6_addr) ? 20 + 8 : 40 + 8;
+			size_t mtu = (size_t)o->io.pmtu[i].mtu;
+
+			return mtu > outer + DATAPATH_OVERHEAD ? mtu - outer - DATAPATH_OVERHEAD : 0;
+		}
+	return 0;
+}
+
 void datapath_flush(struct overlay *o)
 {
 	int done = 0;
 
 	while (done < o->io.ntx) {
+		uint64_t split = o->io.tx->gso_split;
 		int n = udp_send_batch_gso(o->io.udp_io.fd, o->io.tx, o->io.ntx, &o->io.gso);
+
+		if (o->io.tx->gso_split != split)
+			datapath_pmtu_learn(o, &o->io.tx->split_to);
 		if (n <= 0)
 			break;
 		if (n < o->io.ntx) {
@@ -52,6 +95,16 @@ void datapath_flush(struct overlay *o)
 		done = o->io.ntx;
 	}
 	o->io.ntx = 0;
+}
+
+/* Whether a sealed plaintext of pt_len bytes fits a send slot: a relayed
+ * datagram shares its UDP_BUF_SIZE slot with the RELAY header written in
+ * front of it on commit, so it has AW_RELAY_HDR bytes less. */
+int datapath_slot_fits(size_t pt_len, int relayed)
+{
+	size_t room = UDP_BUF_SIZE - (relayed ? AW_RELAY_HDR : 0);
+
+	return pt_len <= room - DATAPATH_OVERHEAD;
 }
 
 /* Where the next datagram to `to` is written; NULL if `to` is the relay
@@ -105,8 +158,10 @@ int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t l
 	uint64_t now = now_ms();
 	uint8_t *b;
 
-	if (!timers_session_can_send(&tc, s, now) || !p->have_ep || len + DATAPATH_OVERHEAD > UDP_BUF_SIZE)
+	if (!timers_session_can_send(&tc, s, now) || !p->have_ep)
 		return -EAGAIN;
+	if (!datapath_slot_fits(len, p->ep.relay != 0))
+		return -EMSGSIZE;
 	b = datapath_tx_slot(o, &p->ep);
 	if (!b)
 		return -EAGAIN;
@@ -126,8 +181,13 @@ void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t
 {
 	struct timers_cfg tc = timers_cfg_of(o->cfg);
 
-	if (p->cur && datapath_seal(o, p, pkt, len) == 0) {
-		if (!p->init && timers_rekey_due(&tc, p->cur, now_ms()))
+	int r = p->cur ? datapath_seal(o, p, pkt, len) : -EAGAIN;
+
+	if (r == 0 || r == -EMSGSIZE) {
+		/* Too big for the path it would take (over the relay, with an
+		 * mtu above what a relayed slot holds): lost, never queued,
+		 * as a link drops what exceeds its MTU. */
+		if (r == 0 && !p->init && timers_rekey_due(&tc, p->cur, now_ms()))
 			attempt_initiate(o, p);
 		return;
 	}
@@ -141,7 +201,10 @@ void datapath_flush_queue(struct overlay *o, struct peer *p)
 	int i, n = p->nq;
 
 	for (i = 0; i < n; i++) {
-		if (datapath_seal(o, p, p->q[i]->data, p->q[i]->len) < 0)
+		int r = datapath_seal(o, p, p->q[i]->data, p->q[i]->len);
+
+		/* One that can never fit must not hold the queue back. */
+		if (r < 0 && r != -EMSGSIZE)
 			break;
 	}
 	for (int j = 0; j < i; j++)
@@ -401,6 +464,26 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 	}
 }
 
+/* A TCP super-packet in tunbuf for a peer whose direct path has a
+ * smaller MTU than q2q0: lower its segment size so every datagram fits
+ * and GSO sends keep working. */
+static void datapath_tun_fit(struct overlay *o, size_t len)
+{
+	const uint8_t *pkt = o->io.tunbuf + TSO_VNET_HDR_LEN, *src, *dst;
+	struct peer *p;
+	size_t inner;
+	int family;
+
+	if (ip_packet_addrs(pkt, len, &family, &src, &dst) < 0)
+		return;
+	p = route_table_lookup(o->routes, family, dst);
+	if (!p || !p->have_ep || p->ep.relay || p->ep.sock)
+		return;
+	inner = datapath_pmtu_inner(o, &p->ep.sa);
+	if (inner)
+		tso_cap_mss(o->io.tunbuf, pkt, len, inner);
+}
+
 void datapath_rx_tun(struct overlay *o)
 {
 	for (int i = 0; i < TUN_BATCH; i++) {
@@ -414,6 +497,8 @@ void datapath_rx_tun(struct overlay *o)
 			 * partial checksums: peers get ordinary IP packets. */
 			if (n < TSO_VNET_HDR_LEN)
 				continue;
+			if (o->io.npmtu)
+				datapath_tun_fit(o, (size_t)n - TSO_VNET_HDR_LEN);
 			nseg = tso_split(o->io.tunbuf, o->io.tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
 			    o->io.segs[0], DATAPATH_SEG_STRIDE, DATAPATH_SEG_MAX, o->io.seglen);
 			if (nseg <= 0)

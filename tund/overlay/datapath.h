@@ -33,6 +33,14 @@ struct timers_cfg;
 #define DATAPATH_SEG_MAX	160	/* a 64 KB super-packet cut at an MSS down to ~400 */
 #define DATAPATH_OVERHEAD	(WIRE_DATA_HDR_LEN + AEAD_TAG_LEN)
 
+/* A path MTU the kernel learned towards one peer endpoint, below what
+ * q2q0's packets need: TCP super-packets to it are cut to fit. */
+#define DATAPATH_PMTU_MAX	16
+struct datapath_pmtu {
+	struct sockaddr_in6 to;
+	int mtu;
+};
+
 /* q2q0, the UDP data port and what is read from and written to them. */
 struct datapath_io {
 	struct loop_io tun_io;
@@ -54,15 +62,21 @@ struct datapath_io {
 	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
 	uint8_t segs[DATAPATH_SEG_MAX][DATAPATH_SEG_STRIDE];
 	size_t seglen[DATAPATH_SEG_MAX];
+	struct datapath_pmtu pmtu[DATAPATH_PMTU_MAX];
+	int npmtu, pmtu_next;
 };
 
+/* 1 if a plaintext of pt_len bytes, sealed, fits a send slot (relayed:
+ * one that also carries the RELAY header), else 0. */
+int datapath_slot_fits(size_t pt_len, int relayed);
 /* Where the next datagram to `to` is written (NULL: it cannot be sent);
  * datapath_tx_commit queues it, datapath_flush sends the batch. */
 uint8_t *datapath_tx_slot(struct overlay *o, const struct ep *to);
 void datapath_tx_commit(struct overlay *o, size_t len);
 void datapath_flush(struct overlay *o);
 /* Seals one plaintext (empty: a keepalive) for p's current session into
- * the batch; -EAGAIN without a usable session or endpoint. */
+ * the batch; -EAGAIN without a usable session or endpoint, -EMSGSIZE if
+ * it is too big for the slot of p's path. */
 int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len);
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
 void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len);

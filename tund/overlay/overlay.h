@@ -80,6 +80,7 @@ struct overlay_status_info {
 	char ifname[IFNAMSIZ];
 	const char *authority_link;	/* a static string */
 	uint64_t drops_auth, drops_replay, drops_source;
+	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
 };
 
 struct overlay_ping_info {

@@ -160,6 +160,7 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	out->drops_auth = o->drops_auth;
 	out->drops_replay = o->drops_replay;
 	out->drops_source = o->drops_source;
+	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;
 }
 
 /* ------------------------------------------------------- waiters */
