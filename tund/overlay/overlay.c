@@ -555,14 +555,14 @@ static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *er
 		return rc;
 	}
 	o->io.tun_io.fd = fd;
-	if ((rc = privclient_link_set(o->ifindex, 1, o->mtu)) < 0 ||
-	    (rc = privclient_addr_add(o->ifindex, AF_INET, ci->v4, 32)) < 0 ||
-	    (rc = privclient_addr_add(o->ifindex, AF_INET6, ci->v6, 128)) < 0 ||
-	    (rc = privclient_route_add(o->ifindex, AF_INET6, fd00, 8)) < 0)
+	if ((rc = privclient_link_set(1, o->mtu)) < 0 ||
+	    (rc = privclient_addr_add(AF_INET, ci->v4, 32)) < 0 ||
+	    (rc = privclient_addr_add(AF_INET6, ci->v6, 128)) < 0 ||
+	    (rc = privclient_route_add(AF_INET6, fd00, 8)) < 0)
 		goto fail;
 	/* The authority's pool; 100.64.0.0/10 unless the address says otherwise. */
 	if (ci->v4[0] == 100 && (ci->v4[1] & 0xc0) == 64)
-		rc = privclient_route_add(o->ifindex, AF_INET, cgnat, 10);
+		rc = privclient_route_add(AF_INET, cgnat, 10);
 	if (rc < 0 && rc != -EEXIST)
 		goto fail;
 	return 0;

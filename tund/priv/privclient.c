@@ -10,13 +10,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "routing/netlink.h"
 #include "tund/priv/privclient.h"
 #include "tund/priv/privmsg.h"
-#include "tund/priv/tun.h"
 
 #define REPLY_TIMEOUT_MS 5000
 
@@ -87,6 +84,8 @@ static int exchange(const struct privmsg *req, struct privmsg *rep, int *fd)
 
 	if (fd)
 		*fd = -1;
+	if (priv_fd < 0)
+		return -ENOTCONN;
 	if ((n = privmsg_encode(req, buf, sizeof(buf))) < 0)
 		return n;
 	if (send(priv_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
@@ -122,14 +121,6 @@ int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], 
 	struct privmsg req = { .type = PRIV_TUN_OPEN, .flag = offload ? 1 : 0 }, rep;
 	int rc;
 
-	if (priv_fd < 0) {
-		rc = offload ? tun_open_offload(ifname, actual, fd, 1) : tun_open(ifname, actual, fd);
-		if (rc == 0 && (*ifindex = nl_link_index(actual)) < 0) {
-			rc = *ifindex;
-			close(*fd);
-		}
-		return rc;
-	}
 	if (strlen(ifname) >= sizeof(req.ifname))
 		return -EINVAL;
 	memcpy(req.ifname, ifname, strlen(ifname));
@@ -146,12 +137,10 @@ int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], 
 	return 0;
 }
 
-int privclient_link_set(int ifindex, int up, int mtu)
+int privclient_link_set(int up, int mtu)
 {
 	struct privmsg req = { .type = PRIV_LINK_SET, .flag = up ? 1 : 0, .mtu = (uint32_t)mtu }, rep;
 
-	if (priv_fd < 0)
-		return nl_link_set(ifindex, up, mtu);
 	return exchange(&req, &rep, NULL);
 }
 
@@ -163,28 +152,21 @@ static int pfx_req(uint16_t type, int family, const uint8_t *addr, uint8_t plen)
 	return exchange(&req, &rep, NULL);
 }
 
-int privclient_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen)
+int privclient_addr_add(int family, const uint8_t *addr, uint8_t plen)
 {
-	if (priv_fd < 0)
-		return nl_addr_add(ifindex, family, addr, plen);
 	return pfx_req(PRIV_ADDR_ADD, family, addr, plen);
 }
 
-int privclient_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen)
+int privclient_route_add(int family, const uint8_t *dst, uint8_t plen)
 {
-	if (priv_fd < 0)
-		return nl_route_add(ifindex, family, dst, plen);
 	return pfx_req(PRIV_ROUTE_ADD, family, dst, plen);
 }
 
 int privclient_notify(int what)
 {
-	static const char *const text[] = { "", "READY=1", "WATCHDOG=1", "STOPPING=1" };
 	struct privmsg req = { .type = PRIV_NOTIFY, .flag = (uint8_t)what }, rep;
 
 	if (what < PRIV_NOTIFY_READY || what > PRIV_NOTIFY_STOPPING)
 		return -EINVAL;
-	if (priv_fd < 0)
-		return sd_notify(0, text[what]) < 0 ? -EIO : 0;
 	return exchange(&req, &rep, NULL);
 }

@@ -2,9 +2,9 @@
  * The engine's side of the privileged part: each call is one synchronous
  * request and reply (the engine configures rarely: at `q2qctl up`). All
  * return 0 or -errno: the kernel's, or -EPERM when the privileged part
- * refused the request (it logs why), -ETIMEDOUT/-EPIPE when it is gone.
- * Without privclient_init (unit tests, tools) the calls act directly,
- * with whatever privileges the caller has.
+ * refused the request (it logs why), -ETIMEDOUT/-EPIPE when it is gone,
+ * -ENOTCONN before privclient_init. The interface is always the one the
+ * privileged part opened; it looks up its index itself.
  */
 #ifndef Q2Q_PRIVCLIENT_H
 #define Q2Q_PRIVCLIENT_H
@@ -23,9 +23,9 @@ int privclient_handle(void);
 /* Creates ifname and returns its descriptor (*fd, close-on-exec,
  * non-blocking; the caller owns it), the kernel's name and its index. */
 int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], int *ifindex, int *fd);
-int privclient_link_set(int ifindex, int up, int mtu);
-int privclient_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen);
-int privclient_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen);
+int privclient_link_set(int up, int mtu);
+int privclient_addr_add(int family, const uint8_t *addr, uint8_t plen);
+int privclient_route_add(int family, const uint8_t *dst, uint8_t plen);
 
 /* Tells systemd (through the privileged part, the unit's main process)
  * READY=1, WATCHDOG=1 or STOPPING=1: what is enum privmsg_notify. */
