@@ -10,6 +10,7 @@
 struct authority;
 struct control;
 struct loop;
+struct metrics_http;
 struct node;
 struct overlay;
 struct ctl_req;
@@ -22,6 +23,7 @@ struct daemon {
 	struct authority *authority;	/* NULL unless configured */
 	struct node *node;
 	struct overlay *overlay;	/* NULL while down */
+	struct metrics_http *metrics;	/* NULL unless metrics_listen is set */
 	int64_t started;
 };
 

@@ -29,6 +29,8 @@
 #include "tund/authority/ca.h"
 #include "tund/conf/config.h"
 #include "tund/ctl/control.h"
+#include "tund/ctl/metrics.h"
+#include "tund/ctl/metrics_http.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
@@ -117,9 +119,9 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	rc = config_load(d->cfg.path, fresh, err, errlen);
 	if (rc < 0)
 		goto out;
-	/* Paths, the interface, ports, pinned peers and the authority section
-	 * keep running as they are (q2qctl down/up or a restart applies
-	 * them); these take effect at once. The overlay reads them live. */
+	/* Paths, the interface, ports, metrics_listen, pinned peers and the
+	 * authority section keep running as they are (q2qctl down/up or a
+	 * restart applies them); these take effect at once. The overlay reads them live. */
 	log_setlevel(fresh->log_level);
 	d->cfg.log_level = fresh->log_level;
 	d->cfg.renew_before = fresh->renew_before;
@@ -153,6 +155,11 @@ void daemon_down(struct daemon *d)
 	overlay_down(d->overlay);
 	d->overlay = NULL;
 	log_info("%s is down", d->cfg.interface);
+}
+
+static int metrics_body(void *arg, struct metrics_text *t)
+{
+	return metrics_collect(arg, t);
 }
 
 static void sig_io(struct loop_io *io, uint32_t events)
@@ -319,6 +326,11 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto out;
 	}
+	if (d.cfg.has_metrics_listen &&
+	    metrics_http_open(d.loop, &d.cfg.metrics_listen, metrics_body, &d, &d.metrics, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	/* A node that was up before a restart comes back up. */
 	if (node_want_up(d.node) && daemon_up(&d, err, sizeof(err)) < 0)
 		log_warnx("cannot bring the overlay back up: %s", err);
@@ -350,6 +362,7 @@ out:
 	authority_stop(d.authority);
 	node_free(d.node);
 	control_close(d.control);
+	metrics_http_close(d.metrics);
 	loop_free(d.loop);
 	wolfSSL_Cleanup();
 	return rc;

@@ -240,6 +240,23 @@ static void test_listen_forms(void)
 	CHECK_INT(cfg.port, 65535);
 }
 
+static void test_metrics_listen(void)
+{
+	CHECK_OK("");
+	CHECK_INT(cfg.has_metrics_listen, 0);
+	CHECK_OK("metrics_listen = \"127.0.0.1:9789\";");
+	CHECK_INT(cfg.has_metrics_listen, 1);
+	check_sa(&cfg.metrics_listen, "::ffff:127.0.0.1", 9789);
+	CHECK_OK("metrics_listen = \"[::1]:9100\";");
+	check_sa(&cfg.metrics_listen, "::1", 9100);
+	CHECK_BAD("metrics_listen = \"127.0.0.1\";", "metrics_listen:", "'127.0.0.1'", "ip:port");
+	CHECK_BAD("metrics_listen = \"127.0.0.1:0\";", "metrics_listen:", "1..65535");
+	CHECK_BAD("metrics_listen = \"localhost:9789\";", "metrics_listen:", "'localhost:9789'", "IPv4");
+	CHECK_BAD("metrics_listen = \"::1:9789\";", "metrics_listen:", "brackets");
+	CHECK_BAD("metrics_listen = 9789;", "metrics_listen:", "127.0.0.1:9789");
+	CHECK_BAD("metrics_listn = \"127.0.0.1:9789\";", "metrics_listn", "metrics_listen");
+}
+
 static void test_ca_dir(void)
 {
 	CHECK_OK("authority = { domain = \"example.com\"; };");
@@ -694,6 +711,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_full);
 	RUN(test_listen_forms);
+	RUN(test_metrics_listen);
 	RUN(test_bad_values);
 	RUN(test_ca_dir);
 	RUN(test_unknown);

@@ -84,6 +84,7 @@ struct auth_broker {
 	uint32_t id;			/* ours, sent to the callee */
 	char callee[ID_NAME_MAX + 1];
 	uint8_t token[AW_TOKEN_LEN];
+	uint64_t started;		/* loop_now_ms() of the LOOKUP */
 	uint64_t deadline;
 };
 
@@ -139,6 +140,7 @@ struct authority {
 	struct udp_batch *urx;
 	struct auth_broker *brokers;
 	uint32_t next_broker;
+	struct authority_metrics_info m;	/* counters; clients and registered unused */
 	struct loop_timer timer;
 	struct loop_timer sweep;
 	int n_clients;
@@ -519,6 +521,7 @@ static void auth_issue(struct auth_client *cl, const char *identity, const uint8
 	if (n > 0)
 		tlsconn_send(cl->conn, buf, (size_t)n);
 	inet_ntop(AF_INET, ci.v4, v4, sizeof(v4));
+	a->m.certs_issued++;
 	log_info("authority: issued certificate %s for %s (%s), valid until %lld",
 	    ci.serial, identity, v4, (long long)ci.not_after);
 }
@@ -570,8 +573,12 @@ static void auth_on_enroll(struct auth_client *cl, struct msg_reader *r)
 		goto out;
 	}
 	log_info("authority: %s enrolls %s", cl->peer, ident);
+	a->m.enroll_accepted++;
 	auth_issue(cl, ident, csr, csrlen);
+	explicit_bzero(token, sizeof(token));
+	return;
 out:
+	a->m.enroll_refused++;
 	explicit_bzero(token, sizeof(token));
 }
 
@@ -593,6 +600,7 @@ static void auth_on_renew(struct auth_client *cl, struct msg_reader *r)
 		return;
 	}
 	log_info("authority: %s renews %s", cl->peer, ci.identity);
+	cl->auth->m.renewals++;
 	auth_issue(cl, ci.identity, csr, csrlen);
 }
 
@@ -847,9 +855,11 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 		return;
 	}
 	if (!t || t == cl || registry_serial_revoked(a->reg, t->ci.serial) == 1) {
+		a->m.lookups_unknown++;
 		auth_lookup_error(cl, lookup_id, what);
 		return;
 	}
+	a->m.lookups_found++;
 	/* Ask the callee first; the caller hears back only if it agrees. */
 	b = calloc(1, sizeof(*b));
 	buf = malloc(MSG_FRAME_MAX);
@@ -862,7 +872,8 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 	b->caller_lookup = lookup_id;
 	b->id = ++a->next_broker;
 	snprintf(b->callee, sizeof(b->callee), "%s", t->ci.identity);
-	b->deadline = loop_now_ms() + AUTH_BROKER_MS;
+	b->started = loop_now_ms();
+	b->deadline = b->started + AUTH_BROKER_MS;
 	b->next = a->brokers;
 	a->brokers = b;
 	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_BROKER);
@@ -894,6 +905,21 @@ static struct auth_broker *auth_take_broker(struct auth_client *callee, struct m
 	return NULL;
 }
 
+const uint32_t authority_broker_bounds_ms[AUTHORITY_BROKER_BUCKETS] = {
+	1, 2, 5, 10, 25, 50, 100, 250, 1000, AUTH_BROKER_MS,
+};
+
+static void auth_count_broker_ok(struct authority *a, uint64_t ms)
+{
+	int i = 0;
+
+	while (i < AUTHORITY_BROKER_BUCKETS && ms > authority_broker_bounds_ms[i])
+		i++;
+	a->m.broker_buckets[i]++;
+	a->m.broker_ms_sum += ms;
+	a->m.broker_ok++;
+}
+
 static void auth_on_broker_ok(struct auth_client *cl, struct msg_reader *r)
 {
 	struct auth_broker *b = cl->registered ? auth_take_broker(cl, r) : NULL;
@@ -903,6 +929,7 @@ static void auth_on_broker_ok(struct auth_client *cl, struct msg_reader *r)
 
 	if (!b)
 		return;
+	auth_count_broker_ok(cl->auth, loop_now_ms() - b->started);
 	buf = malloc(MSG_FRAME_MAX);
 	if (buf) {
 		msg_begin(&w, buf, MSG_FRAME_MAX, MSG_PEER);
@@ -923,6 +950,7 @@ static void auth_on_broker_refuse(struct auth_client *cl, struct msg_reader *r)
 	if (!b)
 		return;
 	log_info("authority: %s refused a connection from %s", cl->ci.identity, b->caller->ci.identity);
+	cl->auth->m.broker_refused++;
 	auth_lookup_error(b->caller, b->caller_lookup, b->callee);
 	auth_broker_free(b);
 }
@@ -937,6 +965,7 @@ static void auth_timer(struct loop_timer *t)
 		struct auth_broker *b = *bp;
 		if (b->deadline <= now) {
 			*bp = b->next;
+			a->m.broker_timeout++;
 			auth_lookup_error(b->caller, b->caller_lookup, b->callee);
 			auth_broker_free(b);
 			continue;
@@ -1006,7 +1035,10 @@ static void auth_udp_relay(struct authority *a, uint8_t *b, size_t len, const st
 	rl.counter = ++dst->relayed_ctr;
 	if (aw_seal_relay(AW_RELAYED, &rl, rl.payload_len, dst->udp_key, b, UDP_BUF_SIZE) < 0)
 		return;
-	udp_send_one(a->udp[0].io.fd, &dst->reflexive[0], b, len);
+	if (udp_send_one(a->udp[0].io.fd, &dst->reflexive[0], b, len) >= 0) {
+		a->m.relayed_packets++;
+		a->m.relayed_bytes += len;
+	}
 }
 
 static void auth_udp_io(struct loop_io *io, uint32_t events)
@@ -1335,6 +1367,16 @@ void authority_status_info(const struct authority *a, struct authority_status_in
 	memcpy(out->ca_fingerprint, a->fp, sizeof(out->ca_fingerprint));
 	out->listen = a->cfg.listen;
 	out->pool = a->cfg.pool;
+}
+
+void authority_metrics_info(const struct authority *a, struct authority_metrics_info *out)
+{
+	*out = a->m;
+	out->clients = out->registered = 0;
+	for (const struct auth_client *cl = a->clients; cl; cl = cl->next) {
+		out->clients++;
+		out->registered += cl->registered && !cl->closing;
+	}
 }
 
 /* The accounts gathered so far; grows by doubling. */

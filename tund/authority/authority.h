@@ -60,6 +60,30 @@ void authority_status_info(const struct authority *a, struct authority_status_in
  * caller's to free() (NULL when there are none), or -errno. */
 int authority_accounts_info(struct authority *a, struct authority_account_info **out, int *n);
 
+/* What the service did since it started (q2qctl metrics): plain
+ * counters, bumped where it happens. Broker latency is the time from a
+ * LOOKUP to the callee's BROKER_OK, counted in buckets whose upper bounds
+ * (milliseconds) are authority_broker_bounds_ms; the last bucket is above
+ * them all. */
+#define AUTHORITY_BROKER_BUCKETS 10
+extern const uint32_t authority_broker_bounds_ms[AUTHORITY_BROKER_BUCKETS];
+
+struct authority_metrics_info {
+	int clients;			/* TLS connections open */
+	int registered;			/* of them, nodes registered online */
+	uint64_t enroll_accepted;	/* enrollment requests whose token was good */
+	uint64_t enroll_refused;	/* refused: identity, domain, CSR or token */
+	uint64_t renewals;		/* renewal requests with a good CSR */
+	uint64_t certs_issued;		/* certificates the CA signed and we sent */
+	uint64_t lookups_found, lookups_unknown;	/* by identity or address */
+	uint64_t broker_ok, broker_refused, broker_timeout;
+	uint64_t broker_buckets[AUTHORITY_BROKER_BUCKETS + 1];
+	uint64_t broker_ms_sum;
+	uint64_t relayed_packets, relayed_bytes;	/* UDP relay, node to node */
+};
+
+void authority_metrics_info(const struct authority *a, struct authority_metrics_info *out);
+
 /* The CA certificate (DER), for a node in the same daemon. */
 void authority_ca(const struct authority *a, const uint8_t **der, size_t *len);
 

@@ -585,6 +585,24 @@ static int cfg_offload(struct cfg_ctx *c, const config_setting_t *s, const char 
 }
 
 /* "user@domain" or "*@domain": who may not connect to this node. */
+/* Plain HTTP with peer names and traffic counts: an explicit address,
+ * so that exposing it beyond this host is a choice (q2qd warns at start
+ * when it is not a loopback address). */
+static int cfg_metrics_listen(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *why;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_wrong_type(c, s, path, "\"ip:port\" or \"[ipv6]:port\", as in \"127.0.0.1:9789\"");
+	if (cfg_endpoint_parse(config_setting_get_string(s), 1, &cfg->metrics_listen, &why) < 0)
+		return cfg_error(c, s, path, "%s: %s", cfg_quote(config_setting_get_string(s), q, sizeof(q)),
+		    why);
+	cfg->has_metrics_listen = 1;
+	return 0;
+}
+
 static int cfg_refuse(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	struct config *cfg = obj;
@@ -1205,6 +1223,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "rekey_after", cfg_rekey_after },
 	{ "nat_birthday", cfg_nat_birthday },
 	{ "offload", cfg_offload },
+	{ "metrics_listen", cfg_metrics_listen },
 	{ "refuse", cfg_refuse },
 	{ "peers", cfg_peers },
 	{ "trust", cfg_trust },

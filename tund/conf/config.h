@@ -80,6 +80,8 @@ struct config {
 	int rekey_after;			/* seconds before a session is rekeyed; default 120 */
 	int nat_birthday;			/* probe many ports against endpoint-dependent NATs; default on */
 	int offload;				/* TUN checksum/TCP segmentation offload; default on */
+	int has_metrics_listen;			/* serve GET /metrics over HTTP; default off */
+	struct sockaddr_in6 metrics_listen;	/* "127.0.0.1:9789"; v4 as v4-mapped */
 	int n_refuse;
 	char refuse[CONFIG_MAX_PEERS][ID_NAME_MAX + 1];	/* callers refused: "user@domain" or "*@domain" */
 	int n_peers;

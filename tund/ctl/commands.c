@@ -13,6 +13,8 @@
 #include "tund/authority/authority.h"
 #include "tund/ctl/authority_json.h"
 #include "tund/ctl/control.h"
+#include "tund/ctl/metrics.h"
+#include "tund/ctl/metrics_text.h"
 #include "tund/ctl/node_json.h"
 #include "tund/ctl/overlay_json.h"
 #include "tund/daemon.h"
@@ -290,6 +292,24 @@ static void cmd_ping(struct daemon *d, struct ctl_req *req, json_object *args)
 		overlay_ping(d->overlay, id, reply_ping, req);
 }
 
+/* The Prometheus text, as the HTTP listener serves it, in "text". */
+static void cmd_metrics(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	struct metrics_text t;
+	json_object *o;
+
+	metrics_text_init(&t);
+	if (metrics_collect(d, &t) < 0) {
+		metrics_text_free(&t);
+		ctl_reply_err(req, CTL_EXIT_FAIL, "metrics: out of memory");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "text", json_object_new_string_len(t.buf ? t.buf : "", (int)t.len));
+	metrics_text_free(&t);
+	ctl_reply_ok(req, o);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct daemon *d, struct ctl_req *req, json_object *args);
@@ -308,6 +328,7 @@ static const struct {
 	{ "whois", cmd_whois },
 	{ "ping", cmd_ping },
 	{ "netcheck", cmd_netcheck },
+	{ "metrics", cmd_metrics },
 };
 
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, json_object *args)

@@ -635,6 +635,21 @@ static int cmd_netcheck(const struct ctl_opts *o, int argc, char **argv)
 	return simple_call(o, new_req("netcheck"), print_netcheck);
 }
 
+static void print_metrics(json_object *r)
+{
+	const char *s = jstr(r, "text");
+
+	if (s)
+		fputs(s, stdout);
+}
+
+static int cmd_metrics(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("metrics", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("metrics"), print_metrics);
+}
+
 static const struct command commands[] = {
 	{ "status", cmd_status, "",
 	  "this node's identity, addresses, certificate, overlay state",
@@ -703,6 +718,12 @@ static const struct command commands[] = {
 	  "Show how the world sees this node: its public address as the authority's\n"
 	  "UDP service sees it from two ports, whether a NAT's mapping varies by\n"
 	  "destination (a \"hard\" NAT) and whether it preserves the local port." },
+	{ "metrics", cmd_metrics, "",
+	  "counters in the Prometheus text format",
+	  "Print q2qd's metrics in the Prometheus text exposition format (0.0.4):\n"
+	  "per-peer bytes, packets and path, handshakes, drops by reason, and on an\n"
+	  "authority its nodes, enrollments, lookups, brokering and relay. With\n"
+	  "metrics_listen set in q2qd.conf, GET /metrics there serves the same text." },
 	{ "reload", cmd_reload, "",
 	  "re-read the configuration file",
 	  "Re-read q2qd's configuration file (same as SIGHUP)." },

@@ -395,6 +395,17 @@ static void attempt_log_refusal(enum attempt_verdict v, const struct cert_info *
 	}
 }
 
+/* Counts a refusal for the metrics, by its reason. */
+static void attempt_count_refusal(struct overlay *o, enum attempt_verdict v)
+{
+	if (v == ATTEMPT_REVOKED)
+		o->hs_failed[OVERLAY_HS_FAIL_REVOKED]++;
+	else if (v == ATTEMPT_REFUSED)
+		o->hs_failed[OVERLAY_HS_FAIL_POLICY]++;
+	else if (v == ATTEMPT_CLASH)
+		o->hs_failed[OVERLAY_HS_FAIL_CLASH]++;
+}
+
 /* The handshake's judge (hs_set_judge): the same verdict as at the end,
  * asked inside TLS so that the other side never gets our confirmation
  * (or our certificate) and holds no session we refused. */
@@ -407,6 +418,7 @@ static int attempt_judge(void *arg, int initiator, const struct cert_info *ci, c
 	why[0] = 0;
 	v = attempt_verdict(o->peers, o->cfg, &self, initiator, ci, why, whylen);
 	attempt_log_refusal(v, ci, why);
+	attempt_count_refusal(o, v);
 	if (v == ATTEMPT_REVOKED)
 		snprintf(why, whylen, "certificate %s is revoked", ci->serial);
 	else if (v == ATTEMPT_REFUSED)
@@ -435,6 +447,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 	 * another peer may have come in since. */
 	v = attempt_verdict(o->peers, o->cfg, &self, a->initiator, &ci, why, sizeof(why));
 	attempt_log_refusal(v, &ci, why);
+	attempt_count_refusal(o, v);
 	switch (v) {
 	case ATTEMPT_REVOKED:
 		if (a->peer)
@@ -472,6 +485,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 	timers_handshake_complete(p, a->ep.relay != 0, now_ms());
 	p->hs_done_wall = (int64_t)time(NULL);
 	peer_session_install(o->peers, p, s);
+	o->hs_done++;
 	ep_format(&a->ep, ep, sizeof(ep));
 	/* The initiator completes last, so the responder has its keys: send
 	 * now. The responder waits until its last flight is acknowledged. */
@@ -492,6 +506,9 @@ static void attempt_progress(struct overlay *o, struct attempt *a)
 	st = hs_state(a->hs, &why);
 	if (st == HS_FAILED) {
 		log_warnx("handshake with %s failed: %s", a->peer ? a->peer->identity : "a peer", why);
+		/* A refusal of ours was counted by its reason in the judge. */
+		if (!hs_peer_refused(a->hs))
+			o->hs_failed[OVERLAY_HS_FAIL_TLS]++;
 		if (a->peer)
 			timers_handshake_backoff(a->peer, now_ms());
 		attempt_free(o, a);
@@ -609,6 +626,7 @@ void attempt_tick(struct overlay *o, uint64_t now)
 		if (timers_attempt_expired(a, now)) {
 			if (a->initiator && a->peer) {
 				log_info("handshake with %s: no answer, giving up for now", a->peer->identity);
+				o->hs_failed[OVERLAY_HS_FAIL_TIMEOUT]++;
 				timers_handshake_backoff(a->peer, now);
 				peer_queue_clear(a->peer);
 			}

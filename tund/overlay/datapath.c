@@ -172,6 +172,8 @@ int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t l
 	datapath_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
 	p->tx_bytes += len;
 	p->tx_packets++;
+	if (p->ep.relay)
+		p->relay_tx_bytes += len;
 	timers_data_sent(p, len, now);
 	return 0;
 }
@@ -323,6 +325,10 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 		o->drops_replay++;
 	else if (n == -EBADMSG)
 		o->drops_auth++;
+	else if (n == -ENOENT)
+		o->drops_session++;
+	else if (n == -EKEYEXPIRED)
+		o->drops_expired++;
 	if (n < 0)
 		return;
 	p = s->peer;
@@ -340,6 +346,8 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 	}
 	p->rx_bytes += (uint64_t)n;
 	p->rx_packets++;
+	if (from->relay)
+		p->relay_rx_bytes += (uint64_t)n;
 	datapath_tun_deliver(o, pt, (size_t)n);
 }
 

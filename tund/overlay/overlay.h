@@ -62,6 +62,7 @@ struct overlay_peer_info {
 	int have_handshake;
 	int64_t handshake_age_s;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+	uint64_t relay_rx_bytes, relay_tx_bytes;	/* the part of those that went through the relay */
 };
 
 /* What the authority's two UDP ports saw of us. */
@@ -75,11 +76,25 @@ struct overlay_nat_info {
 	int behind_nat;
 };
 
+/* Why a handshake ended without a session (metrics count them). */
+enum overlay_hs_fail {
+	OVERLAY_HS_FAIL_TLS,		/* the TLS handshake failed (certificate, protocol) */
+	OVERLAY_HS_FAIL_TIMEOUT,	/* we initiated and got no answer */
+	OVERLAY_HS_FAIL_REVOKED,	/* the peer's certificate is revoked */
+	OVERLAY_HS_FAIL_POLICY,		/* refused by this node's policy */
+	OVERLAY_HS_FAIL_CLASH,		/* its certificate claims what another peer holds */
+	OVERLAY_HS_FAIL_N
+};
+
 struct overlay_status_info {
 	int port;
 	char ifname[IFNAMSIZ];
 	const char *authority_link;	/* a static string */
 	uint64_t drops_auth, drops_replay, drops_source;
+	uint64_t drops_noroute;		/* from q2q0 to an address no peer may have */
+	uint64_t drops_session;		/* data for a session index we do not hold */
+	uint64_t drops_expired;		/* data under a key past its lifetime */
+	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
 };
 

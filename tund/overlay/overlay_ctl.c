@@ -91,6 +91,8 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 	out->tx_bytes = p->tx_bytes;
 	out->rx_packets = p->rx_packets;
 	out->tx_packets = p->tx_packets;
+	out->relay_rx_bytes = p->relay_rx_bytes;
+	out->relay_tx_bytes = p->relay_tx_bytes;
 }
 
 int overlay_peers_info(struct overlay *o, struct overlay_peer_info **out, int *n)
@@ -160,6 +162,11 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	out->drops_auth = o->drops_auth;
 	out->drops_replay = o->drops_replay;
 	out->drops_source = o->drops_source;
+	out->drops_noroute = o->drops_noroute;
+	out->drops_session = o->drops_session;
+	out->drops_expired = o->drops_expired;
+	out->hs_done = o->hs_done;
+	memcpy(out->hs_failed, o->hs_failed, sizeof(out->hs_failed));
 	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;
 }
 

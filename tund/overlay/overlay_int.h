@@ -25,6 +25,7 @@
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/hooks.h"
+#include "tund/overlay/overlay.h"
 #include "tund/overlay/paths.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/timers.h"
@@ -67,6 +68,8 @@ struct overlay {
 	struct addr_wait *waits;	/* overlay.c: packets waiting for a lookup */
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
+	uint64_t drops_session, drops_expired;
+	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];	/* enum overlay_hs_fail */
 };
 
 static inline uint64_t now_ms(void) { return loop_now_ms(); }

@@ -116,6 +116,7 @@ struct peer {
 	int nq;
 	struct queued *q[PEER_QUEUE_MAX];
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+	uint64_t relay_rx_bytes, relay_tx_bytes;
 	struct peer_timers t;			/* timers.c: its deadlines */
 	int64_t hs_done_wall;
 };
