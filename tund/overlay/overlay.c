@@ -229,6 +229,7 @@ static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const 
 		p = overlay_peer_from_authority(o, &own, e, sizeof(e));
 	}
 	if (!p) {
+		o->drops_noroute += (uint64_t)w->nq;
 		for (int i = 0; i < w->nq; i++) {
 			datapath_icmp_unreach(o, w->q[i]->data, w->q[i]->len);
 			free(w->q[i]);
@@ -264,6 +265,7 @@ static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t 
 			continue;
 		if (w->negative) {
 			if (timers_lookup_negative(w->until, now_ms())) {
+				o->drops_noroute++;
 				datapath_icmp_unreach(o, pkt, len);
 				return;
 			}
