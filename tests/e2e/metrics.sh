@@ -9,13 +9,13 @@
 # while the daemon keeps serving.
 #
 #                  wan bridge (192.0.2.0/24)
-#        +------------------+------------------+
-#        |                  |                  |
-#    auth .10            alice .11          bob .12
-#    example.com         metrics on         metrics on
-#    (authority)         127.0.0.1:9789     127.0.0.1:9789
-#    metrics on          (each in its own namespace's loopback)
-#    127.0.0.1:9789
+#        +------------------+------------------+-----------------+
+#        |                  |                  |                 |
+#    auth .10            alice .11          bob .12          carol .13
+#    example.com         metrics on         metrics on       pins bob's
+#    (authority)         127.0.0.1:9789     127.0.0.1:9789   endpoint; bob
+#    metrics on          (each in its own namespace's        refuses her
+#    127.0.0.1:9789       loopback)
 . "$(dirname "$0")/lib.sh"
 e2e_init metrics
 
@@ -27,10 +27,15 @@ wan_up
 host_add auth 192.0.2.10/24
 host_add alice 192.0.2.11/24
 host_add bob 192.0.2.12/24
+host_add carol 192.0.2.13/24
 q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };' \
 	'metrics_listen = "127.0.0.1:9789";'
 q2qd_conf alice 'port = 8789;' 'metrics_listen = "127.0.0.1:9789";'
-q2qd_conf bob 'port = 8789;' 'metrics_listen = "127.0.0.1:9789";'
+q2qd_conf bob 'port = 8789;' 'metrics_listen = "127.0.0.1:9789";' 'refuse = [ "carol@example.com" ];'
+# carol knows bob's endpoint, so she handshakes with him directly, and he
+# refuses her by policy inside the handshake.
+q2qd_conf carol 'port = 8789;' \
+	'peers = ( { identity = "bob@example.com"; endpoints = [ "192.0.2.12:8789" ]; } );'
 
 # ---------------------------------------------------------------- config
 q2qd_conf bad 'metrics_listen = "localhost:9789";'
@@ -38,7 +43,7 @@ check_fails "q2qd -n refuses metrics_listen = \"localhost:9789\"" "$BIN/q2qd" -n
 check "... naming the setting and the value" \
 	bash -c "'$BIN/q2qd' -n -c '$T/bad/q2qd.conf' 2>&1 | grep \"metrics_listen: 'localhost:9789'\""
 
-for n in auth alice bob; do q2qd_start $n || exit 1; done
+for n in auth alice bob carol; do q2qd_start $n || exit 1; done
 
 # mval FILE SERIES: the value of one series (name and labels exactly as
 # exposed) in an exposition file, or nothing.
@@ -230,10 +235,25 @@ check_eq "authority: ... all within the last finite bucket (3 s)" \
 	"$(mval "$T/auth.prom" 'q2q_authority_broker_latency_seconds_bucket{le="3"}')" "$BOK"
 check "q2qctl metrics --json carries the same text" \
 	bash -c "ctl auth metrics --json | python3 -c 'import json,sys; t = json.load(sys.stdin)[\"text\"]; sys.exit(0 if \"q2q_authority_registered_nodes 2\" in t else 1)'"
+
+# ---------------------------------------------------------------- handshakes
+hs_failed() { ctl "$1" metrics | awk -v s="q2q_handshakes_failed_total{reason=\"$2\"}" '$1 == s { print $2 }'; }
+P0=$(hs_failed bob policy)
+check "carol enrolls" ovl_enroll carol carol@example.com auth 192.0.2.10:8788
+check "carol: q2qctl up" ctl carol up
+check_fails "carol, whom bob refuses, gets no q2qctl ping through to him" \
+	timeout 30 ip netns exec "$PFX-carol" "$BIN/q2qctl" -s "$T/carol/q2qd.sock" ping bob@example.com -c 2
+check "bob counted the refusal as a failed handshake, reason policy ($P0 -> $(hs_failed bob policy))" \
+	test "$(hs_failed bob policy)" -gt "$P0"
+# To carol the refusal is a TLS alert: she cannot tell policy from any
+# other refusal, and should not.
+check "carol counted failed handshakes, reason tls ($(hs_failed carol tls))" test "$(hs_failed carol tls)" -ge 1
+check "carol's metrics pass promtool" bash -c "ctl carol metrics > '$T/carol.prom' && promtool check metrics < '$T/carol.prom'"
+
 check "alice still pings bob at the end" ovl_ping alice "$B4"
-for n in auth alice bob; do
+for n in auth alice bob carol; do
 	check "$n: q2qd still running" kill -0 "$(cat "$T/$n/pid")"
 done
-check_fails "no daemon part was killed by seccomp" grep -h "is not allowed" "$T"/auth/log "$T"/alice/log "$T"/bob/log
+check_fails "no daemon part was killed by seccomp" grep -h "is not allowed" "$T"/auth/log "$T"/alice/log "$T"/bob/log "$T"/carol/log
 
 e2e_finish
