@@ -4,9 +4,10 @@
 # (promtool check metrics), the per-peer counters move by at least the
 # bytes a ping and a file copy carried, replayed, forged, spoofed and
 # unroutable packets raise their own drop reasons, an authority counts its
-# nodes, enrollments, lookups and brokering, and the HTTP listener refuses
-# other paths, methods, garbage, oversize requests and too many clients
-# while the daemon keeps serving.
+# nodes, enrollments, lookups and brokering, a policy refusal is a failed
+# handshake, traffic on the relay moves the relay counters, and the HTTP
+# listener refuses other paths, methods, garbage, oversize requests and
+# too many clients while the daemon keeps serving.
 #
 #                  wan bridge (192.0.2.0/24)
 #        +------------------+------------------+-----------------+
@@ -235,6 +236,39 @@ check_eq "authority: ... all within the last finite bucket (3 s)" \
 	"$(mval "$T/auth.prom" 'q2q_authority_broker_latency_seconds_bucket{le="3"}')" "$BOK"
 check "q2qctl metrics --json carries the same text" \
 	bash -c "ctl auth metrics --json | python3 -c 'import json,sys; t = json.load(sys.stdin)[\"text\"]; sys.exit(0 if \"q2q_authority_registered_nodes 2\" in t else 1)'"
+
+# ---------------------------------------------------------------- relay
+# Cut the direct path (alice's firewall drops UDP to and from bob's port);
+# the session falls back to the authority's relay, and the relay counters
+# move by at least what a ping carries.
+pmetric() { ctl "$1" metrics | awk -v s="$2" '$1 == s { print $2 }'; }
+nsx alice nft -f - <<'EOF2'
+table inet metrics_bh {
+	chain out { type filter hook output priority filter; policy accept; ip daddr 192.0.2.12 udp dport 8789 drop; }
+	chain in { type filter hook input priority filter; policy accept; ip saddr 192.0.2.12 udp sport 8789 drop; }
+}
+EOF2
+ip netns exec "$PFX-alice" ping -i 0.2 -W 1 "$B4" > "$T/relay-ping.out" 2>&1 &
+PING=$!
+relay_metric_is() { [ "$(pmetric "$1" "q2q_peer_path{peer=\"$2\",path=\"relay\"}")" = 1 ]; }
+check "with the direct path cut, alice's metrics show the path to bob as relay" \
+	wait_for 20 relay_metric_is alice bob@example.com
+kill -INT "$PING" 2>/dev/null; wait "$PING" 2>/dev/null
+check "... and bob's to alice" wait_for 10 relay_metric_is bob alice@example.com
+RT0=$(pmetric alice 'q2q_peer_relay_tx_bytes_total{peer="bob@example.com"}')
+RR0=$(pmetric alice 'q2q_peer_relay_rx_bytes_total{peer="bob@example.com"}')
+scrape auth "$T/auth-r0.prom"
+AR0=$(mval "$T/auth-r0.prom" q2q_authority_relayed_bytes_total)
+check "alice pings bob 10 times through the relay, 1000-byte payloads" nsx alice ping -c10 -i0.1 -s1000 -W2 "$B4"
+RT1=$(pmetric alice 'q2q_peer_relay_tx_bytes_total{peer="bob@example.com"}')
+RR1=$(pmetric alice 'q2q_peer_relay_rx_bytes_total{peer="bob@example.com"}')
+scrape auth "$T/auth-r1.prom"
+AR1=$(mval "$T/auth-r1.prom" q2q_authority_relayed_bytes_total)
+check "alice's relay tx bytes grew by at least 10 x 1028 ($RT0 -> $RT1)" test "$((RT1 - RT0))" -ge 10280
+check "alice's relay rx bytes grew by at least 10 x 1028 ($RR0 -> $RR1)" test "$((RR1 - RR0))" -ge 10280
+check "the authority's relayed bytes grew by at least both ways' ($AR0 -> $AR1)" test "$((AR1 - AR0))" -ge 20560
+check "promtool accepts the authority's metrics after relaying" promcheck "$T/auth-r1.prom"
+nsx alice nft delete table inet metrics_bh
 
 # ---------------------------------------------------------------- handshakes
 hs_failed() { ctl "$1" metrics | awk -v s="q2q_handshakes_failed_total{reason=\"$2\"}" '$1 == s { print $2 }'; }
