@@ -147,7 +147,7 @@ static void test_authority(void)
 	struct authority_metrics_info a = { 0 };
 	struct metrics_snapshot s = { .auth = &a };
 	struct metrics_text t;
-	char want[64];
+	char want[128];
 
 	a.clients = 3;
 	a.registered = 2;
