@@ -109,6 +109,46 @@ struct watchdog {
 	uint64_t interval_ms;
 };
 
+static int metrics_body(void *arg, struct metrics_text *t)
+{
+	return metrics_collect(arg, t);
+}
+
+/* A changed metrics_listen: the new listener opens before the old one
+ * closes, so that a failure leaves the old one serving, except on the
+ * same port (the old one holds it), where the old closes first. */
+static int daemon_reload_metrics(struct daemon *d, const struct config *fresh, char *err, size_t errlen)
+{
+	const struct sockaddr_in6 *a = &fresh->metrics_listen, *b = &d->cfg.metrics_listen;
+	struct metrics_http *m = NULL;
+	int rc = 0, closed = 0;
+
+	if (fresh->has_metrics_listen == d->cfg.has_metrics_listen && (!fresh->has_metrics_listen ||
+	    (a->sin6_port == b->sin6_port && IN6_ARE_ADDR_EQUAL(&a->sin6_addr, &b->sin6_addr))))
+		return 0;
+	if (d->metrics && fresh->has_metrics_listen && a->sin6_port == b->sin6_port) {
+		metrics_http_close(d->metrics);
+		d->metrics = NULL;
+		d->cfg.has_metrics_listen = 0;
+		closed = 1;
+	}
+	if (fresh->has_metrics_listen &&
+	    (rc = metrics_http_open(d->loop, a, metrics_body, d, &m, err, errlen)) < 0) {
+		size_t n = strlen(err);
+
+		if (closed && n < errlen)
+			snprintf(err + n, errlen - n, "; the old listener on that port is closed");
+		return rc;
+	}
+	metrics_http_close(d->metrics);
+	d->metrics = m;
+	d->cfg.has_metrics_listen = fresh->has_metrics_listen;
+	d->cfg.metrics_listen = fresh->metrics_listen;
+	if (!m)
+		log_info("metrics: no longer served over HTTP");
+	return 0;
+}
+
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct config *fresh = malloc(sizeof(*fresh));
@@ -119,9 +159,12 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	rc = config_load(d->cfg.path, fresh, err, errlen);
 	if (rc < 0)
 		goto out;
-	/* Paths, the interface, ports, metrics_listen, pinned peers and the
-	 * authority section keep running as they are (q2qctl down/up or a
-	 * restart applies them); these take effect at once. The overlay reads them live. */
+	rc = daemon_reload_metrics(d, fresh, err, errlen);
+	if (rc < 0)
+		goto out;
+	/* Paths, the interface, ports, pinned peers and the authority section
+	 * keep running as they are (q2qctl down/up or a restart applies
+	 * them); these take effect at once. The overlay reads them live. */
 	log_setlevel(fresh->log_level);
 	d->cfg.log_level = fresh->log_level;
 	d->cfg.renew_before = fresh->renew_before;
@@ -155,11 +198,6 @@ void daemon_down(struct daemon *d)
 	overlay_down(d->overlay);
 	d->overlay = NULL;
 	log_info("%s is down", d->cfg.interface);
-}
-
-static int metrics_body(void *arg, struct metrics_text *t)
-{
-	return metrics_collect(arg, t);
 }
 
 static void sig_io(struct loop_io *io, uint32_t events)

@@ -5,9 +5,10 @@
 # bytes a ping and a file copy carried, replayed, forged, spoofed and
 # unroutable packets raise their own drop reasons, an authority counts its
 # nodes, enrollments, lookups and brokering, a policy refusal is a failed
-# handshake, traffic on the relay moves the relay counters, and the HTTP
+# handshake, traffic on the relay moves the relay counters, the HTTP
 # listener refuses other paths, methods, garbage, oversize requests and
-# too many clients while the daemon keeps serving.
+# too many clients while the daemon keeps serving, and a reload moves or
+# stops it.
 #
 #                  wan bridge (192.0.2.0/24)
 #        +------------------+------------------+-----------------+
@@ -283,6 +284,25 @@ check "bob counted the refusal as a failed handshake, reason policy ($P0 -> $(hs
 # other refusal, and should not.
 check "carol counted failed handshakes, reason tls ($(hs_failed carol tls))" test "$(hs_failed carol tls)" -ge 1
 check "carol's metrics pass promtool" bash -c "ctl carol metrics > '$T/carol.prom' && promtool check metrics < '$T/carol.prom'"
+
+# ---------------------------------------------------------------- reload
+# metrics_listen follows the config on reload: another port, another
+# address on the same port, then off.
+bob_conf() {
+	q2qd_conf bob 'port = 8789;' 'refuse = [ "carol@example.com" ];' "$@"
+}
+bob_conf 'metrics_listen = "127.0.0.1:9790";'
+check "bob: reload with metrics_listen on port 9790" ctl bob reload
+check "bob serves on 127.0.0.1:9790 now" nsx bob curl -sS -f --max-time 5 -o "$T/r1.prom" http://127.0.0.1:9790/metrics
+check_fails "... and no longer on 9789" nsx bob curl -sS -f --max-time 5 -o /dev/null "$MURL"
+bob_conf 'metrics_listen = "[::1]:9790";'
+check "bob: reload with metrics_listen on [::1]:9790 (same port)" ctl bob reload
+check "bob serves on [::1]:9790" nsx bob curl -sS -f --max-time 5 -o "$T/r2.prom" 'http://[::1]:9790/metrics'
+check "promtool accepts it" promcheck "$T/r2.prom"
+bob_conf
+check "bob: reload without metrics_listen" ctl bob reload
+check_fails "bob serves no HTTP metrics any more" nsx bob curl -sS -f --max-time 5 -o /dev/null 'http://[::1]:9790/metrics'
+check "q2qctl metrics still works" bash -c "ctl bob metrics | grep -qx 'q2q_up 1'"
 
 check "alice still pings bob at the end" ovl_ping alice "$B4"
 for n in auth alice bob carol; do

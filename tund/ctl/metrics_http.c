@@ -424,23 +424,38 @@ fail:
 	return rc;
 }
 
-void metrics_http_close(struct metrics_http *h)
+static void mh_ignore(struct loop_io *io, uint32_t events)
 {
-	if (!h)
-		return;
+}
+
+static void mh_free(void *arg)
+{
+	struct metrics_http *h = arg;
+
 	while (h->clients) {
 		struct mhttp_client *c = h->clients;
 
 		h->clients = c->next;
-		if (c->stage != MH_DEAD) {
-			loop_del(h->loop, &c->io);
-			close(c->io.fd);
-		}
 		free(c->out);
 		free(c);
 	}
+	free(h);
+}
+
+/* May run inside an event callback (a reload): every descriptor closes at
+ * once, the memory goes after the loop's batch of events, which may still
+ * name it (then nothing happens). */
+void metrics_http_close(struct metrics_http *h)
+{
+	if (!h)
+		return;
+	for (struct mhttp_client *c = h->clients; c; c = c->next)
+		mh_client_end(c);
 	loop_timer_cancel(h->loop, &h->timer);
 	loop_del(h->loop, &h->io);
 	close(h->io.fd);
-	free(h);
+	h->io.fd = -1;
+	h->io.fn = mh_ignore;
+	if (loop_defer(h->loop, mh_free, h) < 0)
+		log_warnx("metrics: out of memory: the old listener's memory is not freed");
 }

@@ -26,7 +26,9 @@ typedef int metrics_http_body_fn(void *arg, struct metrics_text *t);
 /* Listens on addr; err says why not. */
 int metrics_http_open(struct loop *l, const struct sockaddr_in6 *addr, metrics_http_body_fn *fn,
     void *arg, struct metrics_http **out, char *err, size_t errlen);
-void metrics_http_close(struct metrics_http *h);	/* NULL is fine */
+/* Closes the listener and its clients; NULL is fine. Safe inside an
+ * event callback (the memory goes once the loop's batch is done). */
+void metrics_http_close(struct metrics_http *h);
 
 /* What a request asks for, from its first len bytes (pure). */
 enum metrics_http_verdict {
