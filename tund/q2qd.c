@@ -74,7 +74,7 @@ static const char usage[] =
 "Signals: SIGTERM and SIGINT stop q2qd (removing the interface); SIGHUP\n"
 "reloads the configuration.\n"
 "Exit status: 0 success, 1 a bad configuration or a failure, 2 bad usage.\n"
-"Control it with q2qctl(8); settings in q2qd.conf(5).\n";
+"Control it with q2qctl(8). See q2qd(8) and q2qd.conf(5).\n";
 
 struct sigio {
 	struct loop_io io;
