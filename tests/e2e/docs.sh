@@ -61,6 +61,36 @@ for k in $keys; do
 	check "q2qd.conf(5) describes '$k'" grep -Eq "^\.It Ic $k No" "$ROOT/man/q2qd.conf.5"
 done
 
+# The default and the example configuration say their values are the
+# defaults: q2qd.conf(5) must give the same ones.
+default_in_man() {	# default_in_man KEY VALUE
+	python3 - "$ROOT/man/q2qd.conf.5" "$1" "$2" <<'PY'
+import re, sys
+man, key, val = sys.argv[1:]
+text, on = [], False
+for line in open(man):
+    if re.match(r"\.It Ic %s No" % re.escape(key), line):
+        on = True
+        continue
+    if on and line.startswith(".It"):
+        break
+    if on:
+        text.append(line.strip())
+body = " ".join(text)
+body = re.sub(r"\.Qq (\S*) \.", r'"\1".', body)
+body = re.sub(r"\.Cm (\S*) \.", r"\1.", body)
+body = body.replace("the empty string", '""')
+m = re.search(r"Default: (\S+?)\.( |$)", body)
+if not m or m.group(1) != val:
+    sys.exit("q2qd.conf(5) gives %s the default %s, q2qd.conf has %s" % (key, m and m.group(1), val))
+PY
+}
+for f in q2qd.conf q2qd.conf.example; do
+	while read -r key eq val; do
+		check "q2qd.conf(5) gives $key the default of systemd/$f" default_in_man "$key" "${val%;}"
+	done < <(grep -E '^[a-z_]+ = ' "$ROOT/systemd/$f")
+done
+
 # The man pages render without a warning.
 for m in "$ROOT"/man/*.[1-8]; do
 	if command -v mandoc >/dev/null; then
