@@ -49,6 +49,9 @@ check "q2qctl --help lists its commands" test -n "$cmds"
 for c in $cmds; do
 	check "q2qctl $c --help exits 0" out_only "$BIN/q2qctl" "$c" --help
 	check "q2qctl(8) describes '$c'" grep -Eq "^\.(It )?Ic $c( |$)" "$ROOT/man/q2qctl.8"
+	for o in $("$BIN/q2qctl" "$c" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		check "q2qctl(8) describes $c $o" grep -q "Fl -${o#--}" "$ROOT/man/q2qctl.8"
+	done
 done
 # Every long option of q2qd's usage is in q2qd(8), every setting config.c
 # knows in q2qd.conf(5).
