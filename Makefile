@@ -10,7 +10,15 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Where the commented example configuration goes (a package puts it in
+# /usr/share/doc/q2q/examples).
+EXAMPLEDIR ?= $(SYSCONFDIR)/q2q
 O ?= build
+# The one place the version is written; debian/changelog must agree
+# (tests/e2e/docs.sh checks).
+VERSION := $(shell cat VERSION)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -57,7 +65,11 @@ all: $(O)/q2qd $(O)/q2qctl
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(VERSION_FLAG) -c -o $@ $<
+
+# Only the two programs print the version: a new one rebuilds just them.
+$(O)/tund/q2qd.o $(O)/tund/ctl/q2qctl.o: VERSION_FLAG = -DQ2Q_VERSION='"$(VERSION)"'
+$(O)/tund/q2qd.o $(O)/tund/ctl/q2qctl.o: VERSION
 
 $(O)/libq2q.a: $(LIB_OBJ)
 	@rm -f $@
@@ -100,17 +112,27 @@ fuzz:
 	@tests/fuzz/run.sh $(O)/fuzz
 .PHONY: fuzz
 
+# The configuration is installed only where none exists: an edited
+# q2qd.conf survives every later install (tests/e2e/install.sh checks).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/q2q
 	install -m 0755 $(O)/q2qd $(DESTDIR)$(PREFIX)/sbin/q2qd
 	install -m 0755 $(O)/q2qctl $(DESTDIR)$(PREFIX)/bin/q2qctl
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/q2qd.service > $(DESTDIR)$(UNITDIR)/q2qd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/q2qd.service
-	install -m 0644 systemd/q2qd.conf.example $(DESTDIR)$(SYSCONFDIR)/q2q/q2qd.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/q2q/q2qd.conf || \
+		install -m 0644 systemd/q2qd.conf $(DESTDIR)$(SYSCONFDIR)/q2q/q2qd.conf
+	install -d $(DESTDIR)$(EXAMPLEDIR)
+	install -m 0644 systemd/q2qd.conf.example $(DESTDIR)$(EXAMPLEDIR)/q2qd.conf.example
 	install -d $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0644 systemd/q2q.sysusers $(DESTDIR)$(SYSUSERSDIR)/q2q.conf
 	install -d $(DESTDIR)$(TMPFILESDIR)
 	install -m 0644 systemd/q2q.tmpfiles $(DESTDIR)$(TMPFILESDIR)/q2q.conf
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 completion/q2qctl.bash $(DESTDIR)$(BASHCOMPDIR)/q2qctl
 
 clean:
 	rm -rf $(O) build-asan

@@ -46,27 +46,37 @@
 
 #define DEFAULT_CONFIG "/etc/q2q/q2qd.conf"
 
+/* The version comes from the VERSION file, through the Makefile. */
+#ifndef Q2Q_VERSION
+#define Q2Q_VERSION "unknown"
+#endif
+
 static const char usage[] =
 "usage: q2qd [-n] [-d] [-c FILE] [-u USER]\n"
+"       q2qd -h | -V\n"
 "\n"
 "The q2q overlay daemon. It keeps this machine's q2q identity (enrolled\n"
 "with `q2qctl enroll`), carries the overlay interface, and, when its\n"
 "configuration has an authority section, runs the domain's authority.\n"
 "It stays in the foreground and logs to standard error.\n"
 "\n"
-"  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
-"  -u USER   run the network-facing engine as USER (systemd's unit: q2q);\n"
-"            started as root, q2qd keeps root with CAP_NET_ADMIN only in\n"
-"            a small privileged part that opens and configures the\n"
-"            interface, and on an authority the CA key in a process of\n"
-"            its own; the state directory must belong to USER\n"
-"  -n        check the configuration, print \"configuration OK\" or why\n"
-"            not, and exit (0 if OK, 1 if not)\n"
-"  -d        log debug messages\n"
-"  -h        show this help\n"
+"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+"  -u, --user USER    run the network-facing engine as USER (the systemd\n"
+"                     unit: q2q); started as root, q2qd keeps root with\n"
+"                     CAP_NET_ADMIN only in a small privileged part that\n"
+"                     opens and configures the interface, and on an\n"
+"                     authority the CA key in a process of its own; the\n"
+"                     state directory must belong to USER\n"
+"  -n, --check        check the configuration, print \"configuration OK\"\n"
+"                     or why not, and exit\n"
+"  -d, --debug        log debug messages\n"
+"  -h, --help         show this help and exit\n"
+"  -V, --version      show the version and exit\n"
 "\n"
-"Signals: SIGTERM/SIGINT stop (removing the interface); SIGHUP reloads\n"
-"the configuration. Control it with q2qctl(8).\n";
+"Signals: SIGTERM and SIGINT stop q2qd (removing the interface); SIGHUP\n"
+"reloads the configuration.\n"
+"Exit status: 0 success, 1 a bad configuration or a failure, 2 bad usage.\n"
+"Control it with q2qctl(8). See q2qd(8) and q2qd.conf(5).\n";
 
 struct sigio {
 	struct loop_io io;
@@ -241,6 +251,24 @@ static void watchdog_fire(struct loop_timer *t)
 	loop_timer_arm(w->loop, &w->t, loop_now_ms() + w->interval_ms);
 }
 
+/* A fresh install starts with nothing to do: say what comes next, so the
+ * journal of a first `systemctl start q2qd` answers "now what?". */
+static void log_next_step(struct daemon *d)
+{
+	struct node_status_info st;
+
+	node_status_info(d->node, &st);
+	if (!st.enrolled && !d->authority)
+		log_info("not enrolled yet: on the domain's authority run `q2qctl invite USER@DOMAIN`, "
+		    "then here `q2qctl enroll USER@DOMAIN --authority HOST --token-file FILE` "
+		    "and `q2qctl up` (see q2qctl(8))");
+	else if (!st.enrolled)
+		log_info("authority for %s: `q2qctl invite USER@%s` makes a token for each node",
+		    d->cfg.authority.domain, d->cfg.authority.domain);
+	else if (!d->overlay)
+		log_info("enrolled as %s; `q2qctl up` joins the overlay", st.ci.identity);
+}
+
 /* mkdir -p for the parents the daemon writes into; a directory it had to
  * create goes to the engine's user (systemd's StateDirectory= and
  * RuntimeDirectory= do the same before q2qd starts). */
@@ -255,6 +283,15 @@ static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 
 int main(int argc, char **argv)
 {
+	static const struct option long_opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	static struct daemon d;
 	static struct sigio sio;
 	static struct watchdog wd;
@@ -271,18 +308,31 @@ int main(int argc, char **argv)
 	pid_t ca_pid = 0;
 	int ca_fd = -1;
 
-	while ((c = getopt(argc, argv, "c:ndhu:")) != -1) {
+	opterr = 0;	/* our own messages name the bad option */
+	while ((c = getopt_long(argc, argv, ":c:ndhu:V", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'u': user = optarg; break;
 		case 'n': check = 1; break;
 		case 'd': debug = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'V': printf("q2qd %s\n", Q2Q_VERSION); return 0;
+		case ':':
+			fprintf(stderr, "q2qd: option '%s' needs an argument\n(see q2qd --help)\n",
+			    argv[optind - 1]);
+			return 2;
+		default:
+			/* optopt names a bad short option even inside "-nx" */
+			if (optopt)
+				fprintf(stderr, "q2qd: unknown option '-%c'\n(see q2qd --help)\n", optopt);
+			else
+				fprintf(stderr, "q2qd: unknown option '%s'\n(see q2qd --help)\n",
+				    argv[optind - 1]);
+			return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "q2qd: unexpected argument '%s'\n%s", argv[optind], usage);
+		fprintf(stderr, "q2qd: unexpected argument '%s'\n(see q2qd --help)\n", argv[optind]);
 		return 2;
 	}
 	if (config_load(path, &d.cfg, err, sizeof(err)) < 0) {
@@ -372,6 +422,7 @@ int main(int argc, char **argv)
 	/* A node that was up before a restart comes back up. */
 	if (node_want_up(d.node) && daemon_up(&d, err, sizeof(err)) < 0)
 		log_warnx("cannot bring the overlay back up: %s", err);
+	log_next_step(&d);
 	if (wd_usec) {
 		wd.interval_ms = wd_usec / 2000;
 		wd.t.fn = watchdog_fire;

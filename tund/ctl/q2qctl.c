@@ -18,6 +18,10 @@
 
 #define DEFAULT_SOCKET "/run/q2q/q2qd.sock"
 #define EXIT_USAGE 2
+/* The version comes from the VERSION file, through the Makefile. */
+#ifndef Q2Q_VERSION
+#define Q2Q_VERSION "unknown"
+#endif
 
 struct ctl_opts {
 	const char *socket;
@@ -734,6 +738,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: q2qctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+	    "       q2qctl COMMAND --help | --help | --version\n"
 	    "\n"
 	    "Control the q2q daemon (q2qd) on this machine.\n"
 	    "\n"
@@ -741,10 +746,12 @@ static void usage(FILE *f)
 	    "                      or $Q2Q_SOCKET)\n"
 	    "  -j, --json          print replies as JSON\n"
 	    "  -h, --help          show this help; `q2qctl COMMAND --help` for a command\n"
+	    "  -V, --version       show the version\n"
 	    "\nCommands:\n", DEFAULT_SOCKET);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nExit status: 0 success, 1 the operation failed, 2 bad usage.\n");
+	fprintf(f, "\nExit status: 0 success, 1 the operation failed, 2 bad usage.\n"
+	    "See q2qctl(8), q2qd(8) and q2qd.conf(5).\n");
 }
 
 int main(int argc, char **argv)
@@ -753,6 +760,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_opts o = { .socket = getenv("Q2Q_SOCKET") };
@@ -761,11 +769,12 @@ int main(int argc, char **argv)
 	if (!o.socket || !*o.socket)
 		o.socket = DEFAULT_SOCKET;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:jh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o.socket = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("q2qctl %s\n", Q2Q_VERSION); return 0;
 		default:
 			return usage_error(NULL, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
