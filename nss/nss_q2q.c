@@ -22,6 +22,11 @@
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct names_cache cache;
 static const char *socket_path = NAMES_SOCKET_DEFAULT;
+/* After q2qd failed to answer, the module does not ask again until then:
+ * one program's look-ups (getent hosts asks for IPv6, then IPv4) cost one
+ * timeout between them, not one each. */
+static uint64_t quiet_until;
+#define NAMES_QUIET_MS	1000
 
 void nss_q2q_test_socket(const char *path) { socket_path = path; }
 
@@ -29,6 +34,7 @@ void nss_q2q_test_flush(void)
 {
 	pthread_mutex_lock(&cache_lock);
 	memset(&cache, 0, sizeof(cache));
+	quiet_until = 0;
 	pthread_mutex_unlock(&cache_lock);
 }
 
@@ -43,17 +49,25 @@ static uint64_t now_ms(void)
 /* 1 with an OK answer in *rep, else 0 (not found, or q2qd did not answer). */
 static int q2q_ask(const struct names_req *req, struct names_reply *rep)
 {
-	int hit;
+	uint64_t now = now_ms();
+	int hit, quiet, ok;
 
 	pthread_mutex_lock(&cache_lock);
-	hit = names_cache_get(&cache, req, now_ms(), rep);
+	hit = names_cache_get(&cache, req, now, rep);
+	quiet = !hit && now < quiet_until;
 	pthread_mutex_unlock(&cache_lock);
+	if (quiet)
+		return 0;
 	if (!hit) {
-		if (names_client_ask(socket_path, req, rep, NAMES_TIMEOUT_MS) < 0)
-			return 0;
+		ok = names_client_ask(socket_path, req, rep, NAMES_TIMEOUT_MS) == 0;
 		pthread_mutex_lock(&cache_lock);
-		names_cache_put(&cache, req, rep, now_ms());
+		if (ok)
+			names_cache_put(&cache, req, rep, now_ms());
+		else
+			quiet_until = now_ms() + NAMES_QUIET_MS;
 		pthread_mutex_unlock(&cache_lock);
+		if (!ok)
+			return 0;
 	}
 	return rep->status == NAMES_OK;
 }

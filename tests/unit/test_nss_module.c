@@ -236,8 +236,20 @@ static void check_fast_notfound(const char *name)
 
 static void test_silent_and_garbage(void)
 {
+	struct gaih_addrtuple *t = NULL;
+	double t0;
+	int before;
+
 	srv_mode = SRV_SILENT;
 	check_fast_notfound("bob@example.com");
+	/* Once q2qd failed to answer, the same program does not wait again
+	 * for a while: another name fails at once, without a connection. */
+	before = srv_conns;
+	t0 = now_ms();
+	CHECK_INT(_nss_q2q_gethostbyname4_r("carol@example.com", &t, buf, sizeof(buf), &e, &he, NULL),
+	    NSS_STATUS_NOTFOUND);
+	CHECK(now_ms() - t0 < 20);
+	CHECK_INT(srv_conns, before);
 	srv_mode = SRV_GARBAGE;
 	check_fast_notfound("bob@example.com");
 	srv_mode = SRV_ANSWER;

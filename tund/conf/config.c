@@ -1490,6 +1490,22 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	r = cfg_ca_dir_check(&c, &cf, out);
 	if (r < 0)
 		goto out;
+	/* Unless set, the names socket lies beside the control socket
+	 * (/run/q2q/names.sock by default), so daemons given their own
+	 * control socket do not share one. */
+	if (!config_lookup(&cf, "names_socket")) {
+		const char *slash = strrchr(out->control_socket, '/');
+		int dl = (int)(slash - out->control_socket);
+
+		if ((size_t)dl + sizeof("/names.sock") > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			r = cfg_error(&c, NULL, "names_socket", "names.sock beside control_socket "
+				      "'%s' would be too long for a socket path; set names_socket",
+				      out->control_socket);
+			goto out;
+		}
+		snprintf(out->names_socket, sizeof(out->names_socket), "%.*s/names.sock", dl,
+			 out->control_socket);
+	}
 	/* The names socket is open to every user; it must never be the
 	 * group-restricted control socket. */
 	if (strcmp(out->names_socket, out->control_socket) == 0) {
