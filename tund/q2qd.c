@@ -340,6 +340,8 @@ int main(int argc, char **argv)
 		wd.loop = d.loop;
 		loop_timer_arm(d.loop, &wd.t, loop_now_ms() + wd.interval_ms);
 	}
+	if (names)
+		log_info("names socket %s (look-ups for every user)", d.cfg.names_socket);
 	log_info("control socket %s%s%s", d.cfg.control_socket,
 	    d.authority ? ", authority for " : "", d.authority ? d.cfg.authority.domain : "");
 	rd.d = &d;

@@ -186,6 +186,30 @@ check_eq "the names socket refuses an unknown request (status 2: bad request)" "
 check "alice's q2qd logged the refusal" grep -q "names: refused a request: request has unknown operation 3" "$T/alice/log"
 check "alice still resolves" nss_run alice getent hosts bob@example.com
 
+# A local user who opens many connections and asks nothing holds the
+# names socket up for a second at most: q2qd keeps 32 at a time, closes
+# the rest at once and each kept one after 1 s.
+nss_run alice "${NOBODY[@]}" /usr/bin/python3 -c 'import socket, sys
+ss = []
+for i in range(40):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect("/run/q2q/names.sock")
+    ss.append(s)
+print("ready", flush=True)
+closed = 0
+for s in ss:
+    s.settimeout(5)
+    try:
+        closed += s.recv(1) == b""
+    except OSError:
+        pass
+print(closed)' >"$T/idle.out" 2>&1 &
+idle=$!
+wait_for 5 grep -q ready "$T/idle.out"
+check "40 idle connections: names resolve again within 3 s" wait_for 3 nss_run alice getent hosts bob@example.com
+wait "$idle"
+check_eq "q2qd closed all 40 idle connections" "$(tail -1 "$T/idle.out")" 40
+
 # ---------------------------------------------------------------- q2qd frozen, stopped
 NSS_CONF=$T/etc/nsswitch.q2q-first
 eng=$(q2qd_engine alice)
