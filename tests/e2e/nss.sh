@@ -74,6 +74,7 @@ check "the control socket is not (0660)" test "$(stat -c %a "$T/alice/q2qd.sock"
 B4=$(ctl bob status --json | jq_get ipv4)
 B6=$(ctl bob status --json | jq_get ipv6)
 A4=$(ctl alice status --json | jq_get ipv4)
+A6=$(ctl alice status --json | jq_get ipv6)
 [ -n "$B4" ] && [ -n "$B6" ] && [ -n "$A4" ] || { echo "no overlay addresses"; e2e_finish; exit 1; }
 
 # ---------------------------------------------------------------- getent
@@ -139,7 +140,7 @@ if [ -x /usr/sbin/sshd ]; then
 	check "ssh root@bob.example.com.q2q runs a command on bob (his q2q0 has $B4)" \
 		grep -qF " $B4/" <<<"$out"
 	check "sshd accepted alice's key from her overlay address" \
-		grep -q "Accepted publickey for root from .*$A4\|Accepted publickey for root from .*fd" "$T/ssh/sshd.log"
+		grep -Eq "Accepted publickey for root from ($A4|$A6) " "$T/ssh/sshd.log"
 	kill "$(cat "$T/ssh/sshd.pid")" 2>/dev/null
 else
 	skip "ssh: /usr/sbin/sshd is missing (apt-get install openssh-server)"
