@@ -104,6 +104,20 @@ check_fails "an identity nobody has is not found" nss_run alice getent hosts nob
 check_fails "an alias spelled two ways is not found (q--bob...)" nss_run alice getent hosts q--bob.example.com.q2q
 check_fails "an address outside the overlay has no q2q name" nss_run alice getent hosts 192.0.2.12
 
+# Only q2q names reach the socket: with q2q first in nsswitch.conf,
+# localhost passes through the module without a connection.
+if command -v strace >/dev/null; then
+	NSS_CONF=$T/etc/nsswitch.q2q-first
+	out=$(nss_run alice strace -f -e trace=connect getent hosts localhost 2>&1)
+	check "q2q first: localhost is still answered (by files)" grep -q ' localhost$' <<<"$out"
+	check_fails "... and the module made no connection for it" grep -q names.sock <<<"$out"
+	out=$(nss_run alice strace -f -e trace=connect getent hosts bob@example.com 2>&1)
+	check "... while bob@example.com is asked on names.sock" grep -q 'connect(.*names\.sock' <<<"$out"
+	NSS_CONF=$T/etc/nsswitch.conf
+else
+	skip "no strace: cannot watch which look-ups reach the names socket"
+fi
+
 # ---------------------------------------------------------------- ping
 out=$(nss_run alice ping -c1 -W2 bob@example.com 2>&1)
 check "ping bob@example.com: a reply" grep -q '1 received' <<<"$out"
