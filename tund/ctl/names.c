@@ -127,7 +127,9 @@ static void names_resolved(void *arg, int code, const char *msg, const struct ov
 	struct names_client *c = arg;
 
 	c->waiting = 0;
-	if (code || !p || !p->have_cert) {
+	/* The certificate must be of the identity asked (the module checks
+	 * too, and would take a mismatch for a broken daemon). */
+	if (code || !p || !p->have_cert || strcmp(p->ci.identity, c->req.name) != 0) {
 		log_debug("names: %s not found: %s", c->req.name, msg ? msg : "no certificate");
 		names_answer_status(c, c->req.op, NAMES_NOTFOUND);
 		return;
