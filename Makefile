@@ -15,6 +15,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # Where the commented example configuration goes (a package puts it in
 # /usr/share/doc/q2q/examples).
 EXAMPLEDIR ?= $(SYSCONFDIR)/q2q
+# The NSS module goes where glibc looks for it, whatever PREFIX says.
+LIBDIR ?= /lib/$(shell $(CC) -print-multiarch 2>/dev/null)
 O ?= build
 # The one place the version is written; debian/changelog must agree
 # (tests/e2e/docs.sh checks).
@@ -55,13 +57,13 @@ LDLIBS += $(PKG_LIBS)
 MAINS := tund/q2qd.c tund/ctl/q2qctl.c
 # LIB_DIRS narrows the library while one part is being worked on; sources
 # are found in every subfolder.
-LIB_DIRS ?= identity routing netstack tund
+LIB_DIRS ?= identity routing netstack tund nss
 LIB_SRC := $(filter-out $(MAINS),$(sort $(shell find $(LIB_DIRS) -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 
-all: $(O)/q2qd $(O)/q2qctl
+all: $(O)/q2qd $(O)/q2qctl $(O)/libnss_q2q.so.2
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -80,6 +82,22 @@ $(O)/q2qd: $(O)/tund/q2qd.o $(O)/libq2q.a
 
 $(O)/q2qctl: $(O)/tund/ctl/q2qctl.o $(O)/libq2q.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The NSS module (nss/): plain libc, loaded into every program that
+# resolves a host name, so none of the daemon's libraries. Built from
+# position-independent copies of its sources and of identity/name.c;
+# nss/nss_q2q.map exports only glibc's entry points.
+NSS_SRC := $(wildcard nss/*.c) identity/name.c
+NSS_OBJ := $(NSS_SRC:%.c=$(O)/pic/%.o)
+
+$(O)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(O)/libnss_q2q.so.2: $(NSS_OBJ) nss/nss_q2q.map
+	$(CC) $(CFLAGS) -fPIC -shared -Wl,-soname,libnss_q2q.so.2 \
+		-Wl,--version-script=nss/nss_q2q.map -Wl,-z,relro -Wl,-z,now -Wl,-z,defs \
+		-o $@ $(NSS_OBJ)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libq2q.a
 	@mkdir -p $(dir $@)
@@ -133,10 +151,12 @@ install: all
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 completion/q2qctl.bash $(DESTDIR)$(BASHCOMPDIR)/q2qctl
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0644 $(O)/libnss_q2q.so.2 $(DESTDIR)$(LIBDIR)/libnss_q2q.so.2
 
 clean:
 	rm -rf $(O) build-asan
 
 .PHONY: all deps unit check test demo asan install clean
 .SECONDARY:
--include $(LIB_OBJ:.o=.d) $(O)/tund/q2qd.d $(O)/tund/ctl/q2qctl.d $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(NSS_OBJ:.o=.d) $(O)/tund/q2qd.d $(O)/tund/ctl/q2qctl.d $(TEST_SRC:tests/unit/%.c=$(O)/tests/unit/%.d)

@@ -6,6 +6,8 @@ libsqlite3-dev libjson-c-dev libsystemd-dev libseccomp-dev iproute2 nftables ipe
 python3 openssl procps psmisc iputils-ping util-linux systemd curl prometheus \
 clang libclang-rt-14-dev \
 mandoc groff-base man-db bash-completion dpkg-dev debhelper fakeroot lintian"
+# tests/e2e/nss.sh: real programs over the NSS module
+PKGS="$PKGS openssh-server openssh-client valgrind strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

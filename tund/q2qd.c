@@ -31,6 +31,7 @@
 #include "tund/ctl/control.h"
 #include "tund/ctl/metrics.h"
 #include "tund/ctl/metrics_http.h"
+#include "tund/ctl/names.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
@@ -306,6 +307,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	uint64_t wd_usec = 0;
 	pid_t ca_pid = 0;
+	struct names *names = NULL;
 	int ca_fd = -1;
 
 	opterr = 0;	/* our own messages name the bad option */
@@ -372,6 +374,11 @@ int main(int argc, char **argv)
 		log_warnx("cannot create the directory of %s: %s", d.cfg.control_socket, strerror(-c));
 		goto out;
 	}
+	snprintf(sockdir, sizeof(sockdir), "%s", d.cfg.names_socket);
+	if (d.cfg.names_socket[0] && (c = make_dir(dirname(sockdir), 0755, uid, gid)) < 0) {
+		log_warnx("cannot create the directory of %s: %s", d.cfg.names_socket, strerror(-c));
+		goto out;
+	}
 	/* Asked here: systemd names the main pid, which stays behind. */
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
@@ -419,6 +426,11 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto out;
 	}
+	if (d.cfg.names_socket[0] &&
+	    names_open(d.loop, d.cfg.names_socket, &d, &names, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	/* A node that was up before a restart comes back up. */
 	if (node_want_up(d.node) && daemon_up(&d, err, sizeof(err)) < 0)
 		log_warnx("cannot bring the overlay back up: %s", err);
@@ -429,6 +441,8 @@ int main(int argc, char **argv)
 		wd.loop = d.loop;
 		loop_timer_arm(d.loop, &wd.t, loop_now_ms() + wd.interval_ms);
 	}
+	if (names)
+		log_info("names socket %s (look-ups for every user)", d.cfg.names_socket);
 	log_info("control socket %s%s%s", d.cfg.control_socket,
 	    d.authority ? ", authority for " : "", d.authority ? d.cfg.authority.domain : "");
 	rd.d = &d;
@@ -448,6 +462,7 @@ out:
 	 * rest; the authority borrows the node's trust store, so it goes
 	 * first. */
 	daemon_down(&d);
+	names_close(names);
 	authority_stop(d.authority);
 	node_free(d.node);
 	control_close(d.control);

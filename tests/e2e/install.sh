@@ -27,6 +27,10 @@ check "the unit grants no ambient capabilities" bash -c "! grep -q '^AmbientCapa
 check "the tmpfiles entry makes the root-owned CA directory" \
 	grep -qx 'd /var/lib/q2q-ca 0700 root root -' "$D/usr/lib/tmpfiles.d/q2q.conf"
 check "the sysusers entry creates user q2q" grep -q '^u q2q ' "$D/usr/lib/sysusers.d/q2q.conf"
+check "the NSS module is in the system library directory (not under PREFIX), exporting glibc's entry points" \
+	bash -c "nm -D --defined-only '$D/lib/$(gcc -print-multiarch)/libnss_q2q.so.2' | grep -q ' T _nss_q2q_gethostbyname4_r$'"
+check "the unit lets every user reach /run/q2q/names.sock (RuntimeDirectoryMode=0755)" \
+	grep -qx 'RuntimeDirectoryMode=0755' "$D/lib/systemd/system/q2qd.service"
 check "the installed example configuration is accepted by q2qd -n" \
 	bash -c "'$D/opt/q2q/sbin/q2qd' -n -c '$D/etc/q2q/q2qd.conf.example' | grep -qx 'configuration OK'"
 check "the default configuration is installed and accepted by q2qd -n" \

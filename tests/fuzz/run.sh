@@ -33,6 +33,7 @@ tso       9000   netstack/tso.c
 gro       9000   netstack/gro.c netstack/tso.c
 aead      10000  netstack/aead.c netstack/chacha.c netstack/poly1305.c
 privmsg   128    tund/priv/privmsg.c tund/priv/privpol.c
+names     700    nss/wire.c nss/alias.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')

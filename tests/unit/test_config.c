@@ -699,6 +699,29 @@ static void test_example(void)
 	CHECK_STR(cfg.authority.ca_dir, "/var/lib/q2q-ca");
 }
 
+/* names_socket: beside the control socket unless set; "" turns it off;
+ * never the control socket itself. */
+static void test_names_socket(void)
+{
+	CHECK_OK("");
+	CHECK_STR(cfg.names_socket, "/run/q2q/names.sock");
+	CHECK_OK("control_socket = \"/run/q2q-test/ctl.sock\";");
+	CHECK_STR(cfg.names_socket, "/run/q2q-test/names.sock");
+	CHECK_OK("names_socket = \"/run/other/n.sock\";");
+	CHECK_STR(cfg.names_socket, "/run/other/n.sock");
+	CHECK_OK("names_socket = \"\";");
+	CHECK_STR(cfg.names_socket, "");
+	CHECK_BAD("names_socket = \"n.sock\";", "names_socket:", "absolute");
+	CHECK_BAD("names_socket = 3;", "names_socket:");
+	CHECK_BAD("control_socket = \"/run/x.sock\"; names_socket = \"/run/x.sock\";",
+		  "names_socket", "also the control socket");
+	memset(text, 0, sizeof(text));
+	strcpy(text, "control_socket = \"/");
+	memset(text + strlen(text), 'd', 100);
+	strcat(text, "/c\";");
+	CHECK_BAD(text, "names_socket", "too long");
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/q2q-test-config-XXXXXX");
@@ -722,6 +745,7 @@ int main(void)
 	RUN(test_nul_byte);
 	RUN(test_long_error_values);
 	RUN(test_example);
+	RUN(test_names_socket);
 
 	unlink(conf_path);
 	rmdir(tmpdir);

@@ -488,6 +488,27 @@ static int cfg_control_socket(struct cfg_ctx *c, const config_setting_t *s,
 	return cfg_abs_path(c, s, path, cfg->control_socket, max);
 }
 
+/* The names socket (tund/ctl/names.h): a socket path like control_socket,
+ * or "" for none. */
+static int cfg_names_socket(struct cfg_ctx *c, const config_setting_t *s,
+			    const char *path, void *obj)
+{
+	struct config *cfg = obj;
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	const char *v = "";
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	if (!*v) {
+		cfg->names_socket[0] = '\0';
+		return 0;
+	}
+	if (max > sizeof(cfg->names_socket) - 1)
+		max = sizeof(cfg->names_socket) - 1;
+	return cfg_abs_path(c, s, path, cfg->names_socket, max);
+}
+
 static int cfg_control_group(struct cfg_ctx *c, const config_setting_t *s,
 			     const char *path, void *obj)
 {
@@ -1214,6 +1235,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "state_dir", cfg_state_dir },
 	{ "control_socket", cfg_control_socket },
 	{ "control_group", cfg_control_group },
+	{ "names_socket", cfg_names_socket },
 	{ "interface", cfg_interface },
 	{ "mtu", cfg_mtu },
 	{ "port", cfg_port },
@@ -1421,6 +1443,7 @@ void config_defaults(struct config *out)
 	memset(out, 0, sizeof(*out));
 	snprintf(out->state_dir, sizeof(out->state_dir), "/var/lib/q2q");
 	snprintf(out->control_socket, sizeof(out->control_socket), "/run/q2q/q2qd.sock");
+	snprintf(out->names_socket, sizeof(out->names_socket), "/run/q2q/names.sock");
 	snprintf(out->interface, sizeof(out->interface), "q2q0");
 	out->mtu = 1280;
 	out->port = 8789;
@@ -1486,6 +1509,30 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	r = cfg_ca_dir_check(&c, &cf, out);
 	if (r < 0)
 		goto out;
+	/* Unless set, the names socket lies beside the control socket
+	 * (/run/q2q/names.sock by default), so daemons given their own
+	 * control socket do not share one. */
+	if (!config_lookup(&cf, "names_socket")) {
+		const char *slash = strrchr(out->control_socket, '/');
+		int dl = (int)(slash - out->control_socket);
+
+		if ((size_t)dl + sizeof("/names.sock") > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			r = cfg_error(&c, NULL, "names_socket", "names.sock beside control_socket "
+				      "'%s' would be too long for a socket path; set names_socket",
+				      out->control_socket);
+			goto out;
+		}
+		snprintf(out->names_socket, sizeof(out->names_socket), "%.*s/names.sock", dl,
+			 out->control_socket);
+	}
+	/* The names socket is open to every user; it must never be the
+	 * group-restricted control socket. */
+	if (strcmp(out->names_socket, out->control_socket) == 0) {
+		r = cfg_error(&c, config_lookup(&cf, "names_socket"), "names_socket",
+			      "'%s' is also the control socket (give each its own path)",
+			      out->names_socket);
+		goto out;
+	}
 	memcpy(out->path, path, strlen(path) + 1);
 out:
 	config_destroy(&cf);

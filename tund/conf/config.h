@@ -71,6 +71,7 @@ struct config {
 	char state_dir[CONFIG_PATH_MAX];	/* default /var/lib/q2q */
 	char control_socket[CONFIG_PATH_MAX];	/* default /run/q2q/q2qd.sock */
 	char control_group[64];			/* "" = root only */
+	char names_socket[CONFIG_PATH_MAX];	/* for libnss_q2q, any user; default names.sock beside control_socket, "" = none */
 	char interface[16];			/* default q2q0 (< IFNAMSIZ) */
 	int mtu;				/* default 1280, 1280..9000 */
 	int port;				/* UDP data port, default 8789; 0 = any */
