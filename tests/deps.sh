@@ -19,5 +19,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Some test tools are servers (openssh-server, prometheus): the tests start
+# their own copies inside namespaces, so installing them must not start
+# services on this machine. policy-rc.d (Debian's invoke-rc.d and
+# deb-systemd-invoke honour it) refuses every start during the install,
+# and only if the machine has none of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# q2q tests/deps.sh: no service starts while test tools install\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq || true
 apt-get install -y -qq --no-install-recommends $missing
