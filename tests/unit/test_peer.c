@@ -141,6 +141,36 @@ static void test_peers_and_queue(void)
 	peer_table_free(t);
 }
 
+/* A peer left without a certificate is removed only when nothing holds
+ * it: a pinned peer that is initiating stays (its attempt's tick uses it). */
+static void test_release(void)
+{
+	struct peer_table *t;
+	struct peer *p, *q;
+	struct attempt *a = (struct attempt *)&t;	/* only compared, never used */
+
+	CHECK_INT(peer_table_init(&t), 0);
+	p = peer_add(t, "bob@example.com");
+	p->pinned = 1;
+	p->init = a;
+	CHECK_INT(peer_release(t, p), 0);
+	CHECK(peer_find(t, "bob@example.com") == p);
+	p->pinned = 0;
+	CHECK_INT(peer_release(t, p), 0);	/* still initiating */
+	CHECK(peer_find(t, "bob@example.com") == p);
+	p->init = NULL;
+	p->pinned = 1;
+	CHECK_INT(peer_release(t, p), 0);	/* the config names it */
+	q = peer_add(t, "carol@example.com");
+	q->have_cert = 1;
+	CHECK_INT(peer_release(t, q), 0);
+	q->have_cert = 0;
+	CHECK_INT(peer_release(t, q), 1);
+	CHECK(peer_find(t, "carol@example.com") == NULL);
+	CHECK(peer_find(t, "bob@example.com") == p);
+	peer_table_free(t);
+}
+
 static void test_sessions(void)
 {
 	struct peer_table *t;
@@ -199,6 +229,7 @@ int main(void)
 	RUN(test_index_churn);
 	RUN(test_index_full);
 	RUN(test_peers_and_queue);
+	RUN(test_release);
 	RUN(test_sessions);
 	RUN(test_revoked_and_eps);
 	return HARNESS_END();

@@ -446,8 +446,8 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		return -1;
 	case ATTEMPT_CLASH:
 		attempt_free(o, a);
-		if (p && !p->have_cert && !p->cur && !p->init)
-			peer_remove(o->peers, p);
+		if (p)
+			peer_release(o->peers, p);
 		return -1;
 	case ATTEMPT_ACCEPT:
 		break;

@@ -164,8 +164,7 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	claims_allowed(o->cfg, at ? at + 1 : "", &allowed, &n_allowed);
 	if (peer_claims(o->peers, &self, allowed, n_allowed, &ci, err, errlen) != CLAIMS_OK) {
 		log_warnx("peer %s: %s; refused", ci.identity, err);
-		if (!p->have_cert)
-			peer_remove(o->peers, p);
+		peer_release(o->peers, p);
 		return NULL;
 	}
 	overlay_peer_set_cert(o, p, &ci);

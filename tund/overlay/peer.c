@@ -102,6 +102,14 @@ void peer_remove(struct peer_table *t, struct peer *p)
 	peer_free(t, p);
 }
 
+int peer_release(struct peer_table *t, struct peer *p)
+{
+	if (p->have_cert || p->cur || p->prev || p->init || p->pinned)
+		return 0;
+	peer_remove(t, p);
+	return 1;
+}
+
 static uint32_t idx_home(uint32_t idx)
 {
 	return (idx * 2654435761u) & (IDX_SLOTS - 1);

@@ -130,6 +130,11 @@ struct peer *peer_find(struct peer_table *t, const char *identity);
 struct peer *peer_add(struct peer_table *t, const char *identity);	/* or the existing one */
 struct peer *peer_first(struct peer_table *t);
 void peer_remove(struct peer_table *t, struct peer *p);	/* drops its sessions and queue */
+/* Removes a peer a refused certificate or handshake leaves behind, unless
+ * something still holds it: a certificate, a session, an attempt in
+ * progress (whose tick would use the freed peer), or the config (pinned).
+ * Returns 1 when it was removed. */
+int peer_release(struct peer_table *t, struct peer *p);
 
 /* A fresh random receiver index not in use (never 0). */
 uint32_t peer_new_index(struct peer_table *t);
