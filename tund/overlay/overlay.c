@@ -172,8 +172,8 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	/* Relay ids name nodes at our own authority only. */
 	p->relay_id = pe->via_own ? pe->node_id : 0;
 	p->nat = pe->nat;
-	memcpy(p->token, pe->token, sizeof(p->token));
-	p->have_token = 1;
+	if (paths_punch_keys(p, o->identity, pe->token) < 0)
+		log_warnx("peer %s: cannot derive PUNCH keys; not punching", p->identity);
 	paths_punch_start(o, p);
 	return p;
 }

@@ -47,7 +47,8 @@ static void peer_free(struct peer_table *t, struct peer *p)
 {
 	peer_drop_sessions(t, p);
 	peer_queue_clear(p);
-	explicit_bzero(p->token, sizeof(p->token));	/* authenticates PUNCH */
+	explicit_bzero(p->punch_tx_key, sizeof(p->punch_tx_key));	/* authenticate PUNCH */
+	explicit_bzero(p->punch_rx_key, sizeof(p->punch_rx_key));
 	free(p);
 }
 

@@ -100,8 +100,12 @@ struct peer {
 	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* direct candidates */
 	uint32_t relay_id;			/* its id at our authority, 0 = unknown */
 	uint32_t nat;				/* NAT_* flags the authority saw */
+	/* PUNCH between us, for the latest introduction (paths.c). */
 	int have_token;
-	uint8_t token[16];			/* authenticates PUNCH between us */
+	uint8_t punch_tx_key[32];		/* us -> it */
+	uint8_t punch_rx_key[32];		/* it -> us */
+	uint32_t punch_tx;			/* last counter sent */
+	struct replay punch_rx;			/* counters taken: each PUNCH once */
 	int have_ep;
 	struct ep ep;				/* in use */
 	/* Birthday probing against an endpoint-dependent ("hard") NAT. */
