@@ -1,8 +1,10 @@
 /* The peer table: receiver-index map (against a naive list), queues,
  * sessions, revoked serials, endpoints. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "netstack/udp.h"
 #include "tests/unit/harness.h"
 #include "tund/overlay/peer.h"
 
@@ -171,6 +173,34 @@ static void test_release(void)
 	peer_table_free(t);
 }
 
+/* Sources a COOKIE is not rationed for: a peer's candidates (any port),
+ * its direct endpoint; not its relay, not anyone else. */
+static void test_expects(void)
+{
+	struct peer_table *t;
+	struct peer *p;
+	struct sockaddr_in6 cand, other, ep;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	udp_addr_parse("198.51.100.7:4000", &cand);
+	udp_addr_parse("198.51.100.8:4000", &other);
+	udp_addr_parse("[2001:db8::5]:9", &ep);
+	CHECK_INT(peer_table_expects(t, &cand), 0);
+	p = peer_add(t, "bob@example.com");
+	peer_merge_eps(p, &cand, 1);
+	cand.sin6_port = htons(4001);	/* a NAT may pick another port */
+	CHECK_INT(peer_table_expects(t, &cand), 1);
+	CHECK_INT(peer_table_expects(t, &other), 0);
+	CHECK_INT(peer_table_expects(t, &ep), 0);
+	p->ep.sa = ep;
+	p->have_ep = 1;
+	p->ep.relay = 3;
+	CHECK_INT(peer_table_expects(t, &ep), 0);
+	p->ep.relay = 0;
+	CHECK_INT(peer_table_expects(t, &ep), 1);
+	peer_table_free(t);
+}
+
 static void test_sessions(void)
 {
 	struct peer_table *t;
@@ -230,6 +260,7 @@ int main(void)
 	RUN(test_index_full);
 	RUN(test_peers_and_queue);
 	RUN(test_release);
+	RUN(test_expects);
 	RUN(test_sessions);
 	RUN(test_revoked_and_eps);
 	return HARNESS_END();

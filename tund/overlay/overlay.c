@@ -616,7 +616,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
-	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0)
+	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0 || (rc = ratelimit_init(&o->cookie_rl, now_ms())) < 0)
 		goto fail;
 	node_cert_der(n, &cder, &clen);
 	if ((rc = node_key_der(n, &kder, &klen)) < 0 ||

@@ -159,6 +159,9 @@ void peer_drop_sessions(struct peer_table *t, struct peer *p);
 /* Adds the addresses not yet among p's direct candidates (up to
  * PEER_MAX_EPS). */
 void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
+/* Whether addr (any port) is a candidate or the endpoint of a peer: an
+ * address an authority told us of over TLS, or one a session proved. */
+int peer_table_expects(struct peer_table *t, const struct sockaddr_in6 *addr);
 
 /* Queue a packet for when a session exists; drops the oldest when full. */
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
