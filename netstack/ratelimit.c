@@ -56,6 +56,7 @@ int ratelimit_init(struct ratelimit *r, uint64_t now_ms)
 		return -EIO;
 	tbucket_init(&r->global, RL_COOKIE_BURST, now_ms);
 	tbucket_init(&r->vouched, RL_VOUCHED_BURST, now_ms);
+	tbucket_init(&r->demand, RL_LOAD_BURST, now_ms);
 	for (int i = 0; i < RL_SOURCE_SLOTS; i++)
 		tbucket_init(&r->src[i], RL_SOURCE_BURST, now_ms);
 	return 0;
@@ -88,13 +89,22 @@ static unsigned rl_slot(const struct ratelimit *r, const struct sockaddr_in6 *sr
 
 int ratelimit_under_load(struct ratelimit *r, uint64_t now_ms)
 {
-	return tbucket_level(&r->global, RL_COOKIE_RATE, RL_COOKIE_BURST, now_ms) < RL_COOKIE_BURST / 2;
+	return now_ms < r->loaded_until_ms;
+}
+
+/* Every ask counts, answered or not. */
+static void rl_note_ask(struct ratelimit *r, uint64_t now_ms)
+{
+	if (!tbucket_take(&r->demand, RL_LOAD_RATE, RL_LOAD_BURST, now_ms) ||
+	    r->demand.milli < (uint64_t)RL_LOAD_BURST * 500)
+		r->loaded_until_ms = now_ms + RL_LOAD_HOLD_MS;
 }
 
 int ratelimit_allow(struct ratelimit *r, const struct sockaddr_in6 *src, int vouched, uint64_t now_ms)
 {
 	int ok;
 
+	rl_note_ask(r, now_ms);
 	if (vouched)
 		ok = tbucket_take(&r->vouched, RL_VOUCHED_RATE, RL_VOUCHED_BURST, now_ms);
 	else if (ratelimit_under_load(r, now_ms) &&

@@ -5,10 +5,13 @@
  * costs one.
  *
  * The COOKIE limiter has a global bucket (a hard cap on what we send to
- * anyone, so we are never a reflector beyond it) and, once that bucket is
- * below half full ("under load"), a bucket per source prefix (an IPv4
- * address, an IPv6 /64, hashed with a random secret into a fixed table),
- * so one network flooding us cannot take all of it. Sources the caller
+ * anyone, so we are never a reflector beyond it) and, under load, a bucket
+ * per source prefix (an IPv4 address, an IPv6 /64, hashed with a random
+ * secret into a fixed table), so one network flooding us cannot take all
+ * of it. Load is demand, not what we answered: more than RL_LOAD_RATE
+ * asks a second (a bucket every ask drains), and it lasts RL_LOAD_HOLD_MS
+ * after the last sign of it, as WireGuard holds its "under load" for a
+ * second (judged by answers, rationing would lift itself at once). Sources the caller
  * vouches for (a peer's candidates the authority gave us over TLS) draw
  * on a bucket of their own, so a flood from elsewhere cannot starve a
  * peer we expect, and spoofing those addresses reflects only to them.
@@ -39,10 +42,15 @@ uint32_t tbucket_level(struct tbucket *b, uint32_t rate, uint32_t burst, uint64_
 #define RL_SOURCE_SLOTS		1024
 #define RL_VOUCHED_RATE		200	/* to known peers' candidates */
 #define RL_VOUCHED_BURST	50
+#define RL_LOAD_RATE		500	/* asks per second before "under load" */
+#define RL_LOAD_BURST		500
+#define RL_LOAD_HOLD_MS		1000
 
 struct ratelimit {
 	struct tbucket global;
 	struct tbucket vouched;
+	struct tbucket demand;
+	uint64_t loaded_until_ms;
 	struct tbucket src[RL_SOURCE_SLOTS];
 	uint64_t key[2];
 	uint64_t refused;	/* answers not given */

@@ -90,8 +90,8 @@ static void test_per_source_only_under_load(void)
 		got += ratelimit_allow(&r, &a, 0, T0);
 	CHECK_INT(got, 50);
 	CHECK_INT(ratelimit_under_load(&r, T0), 0);
-	/* Drain the global bucket below half from many IPv4 sources. */
-	for (uint32_t i = 0; i < RL_COOKIE_BURST; i++) {
+	/* Asks from many IPv4 sources, more than RL_LOAD_RATE allows. */
+	for (uint32_t i = 0; i < RL_LOAD_BURST; i++) {
 		struct sockaddr_in6 src = v4(0xc6130000u + i);
 		ratelimit_allow(&r, &src, 0, T0);
 	}
@@ -114,6 +114,39 @@ static void test_per_source_only_under_load(void)
 		others += ratelimit_allow(&r, &o, 0, T0 + 21);
 	}
 	CHECK(others >= 7);
+}
+
+/* 1250 asks a second from one /64 and as many from IPv4 at large, for
+ * 5 s: together more than the global rate, each alone less. The /64 must
+ * stay rationed throughout, not win back its share each time rationing
+ * leaves the global bucket fuller (load is judged by asks). */
+static void test_rationing_holds(void)
+{
+	static struct ratelimit r;
+	uint32_t seed = 3;
+	int v6got = 0, v4got = 0;
+
+	CHECK_INT(ratelimit_init(&r, T0), 0);
+	for (int ms = 0; ms < 5000; ms++) {
+		for (int k = 0; k < 5; k++) {
+			struct sockaddr_in6 a, b;
+			char txt[64];
+
+			seed = seed * 1103515245u + 12345u;
+			snprintf(txt, sizeof(txt), "2001:db8:66::%x:%x", seed >> 16, seed & 0xffff);
+			a = v6(txt);
+			b = v4(0xc6120000u | (seed >> 15));
+			if (k < 4 || ms % 4 == 0) {	/* 1250/s each */
+				v6got += ratelimit_allow(&r, &a, 0, T0 + (uint64_t)ms);
+				v4got += ratelimit_allow(&r, &b, 0, T0 + (uint64_t)ms);
+			}
+		}
+	}
+	/* Before the load shows (the demand burst), then 5/s. */
+	CHECK(v6got <= RL_LOAD_BURST + RL_SOURCE_BURST + 5 * RL_SOURCE_RATE);
+	CHECK(v4got >= 4 * RL_COOKIE_RATE / 2);
+	CHECK_INT(ratelimit_under_load(&r, T0 + 5000), 1);
+	CHECK_INT(ratelimit_under_load(&r, T0 + 5000 + RL_LOAD_HOLD_MS + 1000), 0);
 }
 
 static void test_vouched_through_flood(void)
@@ -149,6 +182,7 @@ int main(void)
 	RUN(test_bucket);
 	RUN(test_global_cap);
 	RUN(test_per_source_only_under_load);
+	RUN(test_rationing_holds);
 	RUN(test_vouched_through_flood);
 	return HARNESS_END();
 }
