@@ -33,9 +33,9 @@ static uint64_t get64(const uint8_t *p)
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-/* mac over a || b (b may be empty). */
-static int aw_mac(const uint8_t key[AW_KEY_LEN], const uint8_t *a, size_t alen,
-    const uint8_t *b, size_t blen, uint8_t out[AW_MAC_LEN])
+/* HMAC-SHA256(key, a || b) (b may be empty), its first outlen bytes. */
+static int aw_hmac(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen, uint8_t *out, size_t outlen)
 {
 	Hmac h;
 	uint8_t full[WC_SHA256_DIGEST_SIZE];
@@ -43,16 +43,40 @@ static int aw_mac(const uint8_t key[AW_KEY_LEN], const uint8_t *a, size_t alen,
 
 	if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
 		return -EIO;
-	if (wc_HmacSetKey(&h, WC_SHA256, key, AW_KEY_LEN) == 0 &&
+	if (wc_HmacSetKey(&h, WC_SHA256, key, (word32)keylen) == 0 &&
 	    wc_HmacUpdate(&h, a, (word32)alen) == 0 &&
 	    (blen == 0 || wc_HmacUpdate(&h, b, (word32)blen) == 0) &&
 	    wc_HmacFinal(&h, full) == 0) {
-		memcpy(out, full, AW_MAC_LEN);
+		memcpy(out, full, outlen);
 		rc = 0;
 	}
 	wc_HmacFree(&h);
 	explicit_bzero(full, sizeof(full));
 	return rc;
+}
+
+static int aw_mac(const uint8_t key[AW_KEY_LEN], const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen, uint8_t out[AW_MAC_LEN])
+{
+	return aw_hmac(key, AW_KEY_LEN, a, alen, b, blen, out, AW_MAC_LEN);
+}
+
+int aw_punch_key(const uint8_t token[AW_TOKEN_LEN], const char *from, const char *to,
+    uint8_t key[AW_KEY_LEN])
+{
+	static const char label[] = "q2q punch";	/* with its 0 */
+	uint8_t info[sizeof(label) + 2 * 256];
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+
+	if (fl >= 256 || tl >= 256)
+		return -EINVAL;
+	memcpy(info, label, sizeof(label));
+	n = sizeof(label);
+	memcpy(info + n, from, fl + 1);
+	n += fl + 1;
+	memcpy(info + n, to, tl + 1);
+	n += tl + 1;
+	return aw_hmac(token, AW_TOKEN_LEN, info, n, NULL, 0, key, AW_KEY_LEN);
 }
 
 int aw_build_probe(const struct aw_probe *p, const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap)
@@ -99,13 +123,15 @@ int aw_seal_relay(int type, const struct aw_relay *r, size_t payload_len,
 	return (int)(AW_RELAY_HDR + payload_len);
 }
 
-int aw_build_punch(int type, const uint8_t token[AW_TOKEN_LEN], uint8_t *buf, size_t cap)
+int aw_build_punch(int type, uint32_t counter, const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap)
 {
 	if ((type != AW_PUNCH && type != AW_PUNCH_ACK) || cap < AW_PUNCH_LEN)
 		return -ENOSPC;
 	memset(buf, 0, AW_PUNCH_LEN);
 	buf[0] = (uint8_t)type;
-	memcpy(buf + 8, token, AW_TOKEN_LEN);
+	put32(buf + 4, counter);
+	if (aw_mac(key, buf, 8, NULL, 0, buf + 8) < 0)
+		return -EIO;
 	return AW_PUNCH_LEN;
 }
 
@@ -149,11 +175,11 @@ int aw_parse_relay(const uint8_t *buf, size_t len, struct aw_relay *out)
 	return 0;
 }
 
-int aw_parse_punch(const uint8_t *buf, size_t len, uint8_t token[AW_TOKEN_LEN])
+int aw_parse_punch(const uint8_t *buf, size_t len, uint32_t *counter)
 {
-	if (len != AW_PUNCH_LEN || (buf[0] != AW_PUNCH && buf[0] != AW_PUNCH_ACK) || !zeros(buf + 1, 7))
+	if (len != AW_PUNCH_LEN || (buf[0] != AW_PUNCH && buf[0] != AW_PUNCH_ACK) || !zeros(buf + 1, 3))
 		return -EINVAL;
-	memcpy(token, buf + 8, AW_TOKEN_LEN);
+	*counter = get32(buf + 4);
 	return 0;
 }
 
@@ -185,6 +211,13 @@ int aw_verify(const uint8_t *buf, size_t len, const uint8_t key[AW_KEY_LEN])
 		covered = 20;
 		extra = buf + AW_RELAY_HDR;
 		extra_len = len - AW_RELAY_HDR;
+		break;
+	case AW_PUNCH:
+	case AW_PUNCH_ACK:
+		if (len != AW_PUNCH_LEN)
+			return -EINVAL;
+		off = 8;
+		covered = 8;
 		break;
 	default:
 		return -EINVAL;

@@ -17,9 +17,17 @@
  *  8 RELAYED     authority -> node: same layout; sender_id is the source
  *                node, target_id the receiver, counter the authority's own
  *                per-receiver counter, mac keyed with the receiver's key.
- *  9 PUNCH       node -> node, 24 bytes: 0 type | 1..3 zero | 4..7 zero |
- *                8 token[16] (from the broker; opens NAT mappings)
+ *  9 PUNCH       node -> node, 24 bytes: 0 type | 1..3 zero | 4 counter
+ *                u32 | 8 mac[16] over 0..8, keyed with aw_punch_key
+ *                (opens NAT mappings)
  * 10 PUNCH_ACK   node -> node, same layout: "your punch reached me here".
+ *
+ * The broker's token never goes on the wire: each side derives a key per
+ * direction from it and both identities, so a PUNCH proves it comes from
+ * the node the authority introduced, for this introduction only (the next
+ * one brings a new token), towards this receiver only (not reflected back
+ * to its sender), and its counter makes each one good once (the receiver
+ * keeps a replay window per introduction).
  *
  * Integers little-endian except ports. mac = first 16 bytes of
  * HMAC-SHA256(key, covered bytes).
@@ -68,14 +76,20 @@ int aw_build_probe_reply(const struct aw_probe *p, const uint8_t key[AW_KEY_LEN]
 /* Writes the 36-byte header for payload already at buf + AW_RELAY_HDR. */
 int aw_seal_relay(int type, const struct aw_relay *r, size_t payload_len,
     const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap);
-int aw_build_punch(int type, const uint8_t token[AW_TOKEN_LEN], uint8_t *buf, size_t cap);
+int aw_build_punch(int type, uint32_t counter, const uint8_t key[AW_KEY_LEN], uint8_t *buf, size_t cap);
+/* The PUNCH key from the node `from` to the node `to` for the introduction
+ * whose token the broker gave both: HMAC-SHA256(token, "q2q punch" 0 from
+ * 0 to). 0 or -EIO. */
+int aw_punch_key(const uint8_t token[AW_TOKEN_LEN], const char *from, const char *to,
+    uint8_t key[AW_KEY_LEN]);
 
 /* Parsers check the layout only (0 or -EINVAL); the id names the key. */
 int aw_parse_probe(int type, const uint8_t *buf, size_t len, struct aw_probe *out);
 int aw_parse_relay(const uint8_t *buf, size_t len, struct aw_relay *out);
-int aw_parse_punch(const uint8_t *buf, size_t len, uint8_t token[AW_TOKEN_LEN]);
+int aw_parse_punch(const uint8_t *buf, size_t len, uint32_t *counter);
 
-/* Constant-time mac check of a parsed PROBE, PROBE_REPLY, RELAY or RELAYED. */
+/* Constant-time mac check of a parsed PROBE, PROBE_REPLY, RELAY, RELAYED,
+ * PUNCH or PUNCH_ACK. */
 int aw_verify(const uint8_t *buf, size_t len, const uint8_t key[AW_KEY_LEN]);
 
 #endif

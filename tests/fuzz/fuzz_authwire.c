@@ -66,14 +66,18 @@ static void check_relay(const uint8_t *buf, size_t len)
 
 static void check_punch(const uint8_t *buf, size_t len)
 {
-	uint8_t token[AW_TOKEN_LEN], out[AW_PUNCH_LEN];
+	uint8_t out[AW_PUNCH_LEN];
+	uint32_t ctr;
+	int vr;
 
-	if (aw_parse_punch(buf, len, token) != 0)
+	if (aw_parse_punch(buf, len, &ctr) != 0)
 		return;
 	FZ_CHECK(len == AW_PUNCH_LEN);
-	FZ_CHECK(aw_build_punch(buf[0], token, out, sizeof(out) - 1) == -ENOSPC);
-	FZ_CHECK(aw_build_punch(buf[0], token, out, sizeof(out)) == AW_PUNCH_LEN);
-	FZ_CHECK(memcmp(out, buf, len) == 0);
+	FZ_CHECK(aw_build_punch(buf[0], ctr, key, out, sizeof(out) - 1) == -ENOSPC);
+	FZ_CHECK(aw_build_punch(buf[0], ctr, key, out, sizeof(out)) == AW_PUNCH_LEN);
+	FZ_CHECK(memcmp(out, buf, 8) == 0);
+	vr = aw_verify(buf, len, key);
+	FZ_CHECK(memcmp(out + 8, buf + 8, AW_MAC_LEN) == 0 ? vr == 0 : vr == -EBADMSG);
 }
 
 /* Seal a RELAY/RELAYED whose fields and payload come from the input. */
@@ -121,7 +125,7 @@ static void check_sealed(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t token[AW_TOKEN_LEN];
+	uint32_t ctr;
 	struct aw_probe p;
 	struct aw_relay r;
 	int vr;
@@ -131,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)aw_parse_probe(AW_PROBE_REPLY, data, size, &p);
 	(void)aw_parse_probe(size ? data[0] : 0, data, size, &p);
 	(void)aw_parse_relay(data, size, &r);
-	(void)aw_parse_punch(data, size, token);
+	(void)aw_parse_punch(data, size, &ctr);
 	vr = aw_verify(data, size, key);
 	FZ_CHECK(vr == 0 || vr == -EINVAL || vr == -EBADMSG);
 	check_probe(AW_PROBE, data, size);
@@ -147,7 +151,7 @@ static void seeds(const char *dir)
 	struct aw_probe p = { .node_id = 42, .txid = 0x1122334455667788ull,
 			      .port = 51820 };
 	struct aw_relay r = { .sender_id = 1, .target_id = 2, .counter = 3 };
-	uint8_t buf[128], token[AW_TOKEN_LEN];
+	uint8_t buf[128];
 	int n;
 
 	n = aw_build_probe(&p, key, buf, sizeof(buf));
@@ -160,10 +164,9 @@ static void seeds(const char *dir)
 	fz_write_seed(dir, "relay", buf, (size_t)n);
 	n = aw_seal_relay(AW_RELAYED, &r, 40, key, buf, sizeof(buf));
 	fz_write_seed(dir, "relayed", buf, (size_t)n);
-	memset(token, 0x7c, sizeof(token));
-	n = aw_build_punch(AW_PUNCH, token, buf, sizeof(buf));
+	n = aw_build_punch(AW_PUNCH, 1, key, buf, sizeof(buf));
 	fz_write_seed(dir, "punch", buf, (size_t)n);
-	n = aw_build_punch(AW_PUNCH_ACK, token, buf, sizeof(buf));
+	n = aw_build_punch(AW_PUNCH_ACK, 2, key, buf, sizeof(buf));
 	fz_write_seed(dir, "punch-ack", buf, (size_t)n);
 }
 

@@ -74,14 +74,31 @@ static void test_relay_tamper(void)
 
 static void test_punch(void)
 {
-	uint8_t tok[AW_TOKEN_LEN] = { 0xaa, 0xbb }, got[AW_TOKEN_LEN], buf[64];
-	int n = aw_build_punch(AW_PUNCH_ACK, tok, buf, sizeof(buf));
+	uint8_t tok[AW_TOKEN_LEN] = { 0xaa, 0xbb }, ab[AW_KEY_LEN], ba[AW_KEY_LEN], ab2[AW_KEY_LEN], buf[64];
+	uint32_t ctr = 0;
+	int n;
 
+	CHECK_INT(aw_punch_key(tok, "alice@example.com", "bob@example.com", ab), 0);
+	CHECK_INT(aw_punch_key(tok, "bob@example.com", "alice@example.com", ba), 0);
+	CHECK(memcmp(ab, ba, sizeof(ab)) != 0);		/* one key per direction */
+	CHECK_INT(aw_punch_key(tok, "alice@example.co", "mbob@example.com", ab2), 0);
+	CHECK(memcmp(ab, ab2, sizeof(ab)) != 0);	/* identities are delimited */
+	n = aw_build_punch(AW_PUNCH_ACK, 7, ab, buf, sizeof(buf));
 	CHECK_INT(n, AW_PUNCH_LEN);
-	CHECK_INT(aw_parse_punch(buf, (size_t)n, got), 0);
-	CHECK_MEM(got, tok, sizeof(tok));
-	buf[5] = 1;	/* reserved must be zero */
-	CHECK_INT(aw_parse_punch(buf, (size_t)n, got), -EINVAL);
+	CHECK_INT(aw_parse_punch(buf, (size_t)n, &ctr), 0);
+	CHECK_INT(ctr, 7);
+	CHECK_INT(aw_verify(buf, (size_t)n, ab), 0);
+	CHECK_INT(aw_verify(buf, (size_t)n, ba), -EBADMSG);
+	/* The token is not on the wire. */
+	CHECK(memmem(buf, (size_t)n, tok, 2) == NULL);
+	buf[4] = 8;	/* another counter: the mac no longer fits */
+	CHECK_INT(aw_verify(buf, (size_t)n, ab), -EBADMSG);
+	buf[0] = AW_PUNCH;	/* an ACK is not a PUNCH */
+	buf[4] = 7;
+	CHECK_INT(aw_verify(buf, (size_t)n, ab), -EBADMSG);
+	buf[2] = 1;	/* reserved must be zero */
+	CHECK_INT(aw_parse_punch(buf, (size_t)n, &ctr), -EINVAL);
+	CHECK_INT(aw_build_punch(AW_PUNCH, 1, ab, buf, AW_PUNCH_LEN - 1), -ENOSPC);
 }
 
 static void test_random_garbage(void)
@@ -89,7 +106,7 @@ static void test_random_garbage(void)
 	uint8_t buf[300];
 	struct aw_probe p;
 	struct aw_relay r;
-	uint8_t tok[AW_TOKEN_LEN];
+	uint32_t ctr;
 
 	srand(1);
 	for (int i = 0; i < 20000; i++) {
@@ -102,7 +119,7 @@ static void test_random_garbage(void)
 		aw_parse_probe(AW_PROBE, buf, len, &p);
 		aw_parse_probe(AW_PROBE_REPLY, buf, len, &p);
 		aw_parse_relay(buf, len, &r);
-		aw_parse_punch(buf, len, tok);
+		aw_parse_punch(buf, len, &ctr);
 		if (aw_verify(buf, len, key) == 0)
 			H_FAIL("random datagram %d authenticated", i);
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "netstack/aead.h"
+#include "netstack/authwire.h"
 #include "netstack/udp.h"
 #include "netstack/wire.h"
 #include "tests/unit/harness.h"
@@ -217,6 +218,56 @@ static void test_roam_decision_table(void)
 	CHECK(!p.ep.relay);
 }
 
+/* PUNCH between alice and bob after an introduction (paths_punch_*): a
+ * captured PUNCH replayed (from any source: the source is not an input)
+ * is refused, as is one reflected back to its sender, one of an earlier
+ * introduction and a forged one; each counter is taken once, in any
+ * order within the window. */
+static void test_punch_once_per_introduction(void)
+{
+	struct peer_table *at, *bt;
+	struct peer *bob, *alice;
+	uint8_t tok1[16] = { 1 }, tok2[16] = { 2 }, p1[AW_PUNCH_LEN], p2[AW_PUNCH_LEN], ack[AW_PUNCH_LEN];
+	uint8_t forged[AW_PUNCH_LEN];
+
+	CHECK_INT(peer_table_init(&at), 0);
+	CHECK_INT(peer_table_init(&bt), 0);
+	bob = peer_add(at, "bob@example.com");		/* alice's view */
+	alice = peer_add(bt, "alice@example.com");	/* bob's view */
+	peer_add(bt, "carol@example.com");
+	CHECK_INT(paths_punch_build(bob, AW_PUNCH, p1, sizeof(p1)), -ENOKEY);
+	CHECK_INT(paths_punch_keys(bob, "alice@example.com", tok1), 0);
+	CHECK_INT(paths_punch_keys(alice, "bob@example.com", tok1), 0);
+	CHECK_INT(paths_punch_build(bob, AW_PUNCH, p1, sizeof(p1)), AW_PUNCH_LEN);
+	CHECK_INT(paths_punch_build(bob, AW_PUNCH, p2, sizeof(p2)), AW_PUNCH_LEN);
+	/* Out of order, each once. */
+	CHECK(paths_punch_open(bt, p2, sizeof(p2)) == alice);
+	CHECK(paths_punch_open(bt, p1, sizeof(p1)) == alice);
+	CHECK(paths_punch_open(bt, p1, sizeof(p1)) == NULL);
+	CHECK(paths_punch_open(bt, p2, sizeof(p2)) == NULL);
+	/* Alice's own PUNCH sent back to her is not bob's. */
+	CHECK_INT(paths_punch_build(bob, AW_PUNCH, p1, sizeof(p1)), AW_PUNCH_LEN);
+	CHECK(paths_punch_open(at, p1, sizeof(p1)) == NULL);
+	/* Bob's answer reaches alice once. */
+	CHECK_INT(paths_punch_build(alice, AW_PUNCH_ACK, ack, sizeof(ack)), AW_PUNCH_LEN);
+	CHECK(paths_punch_open(at, ack, sizeof(ack)) == bob);
+	CHECK(paths_punch_open(at, ack, sizeof(ack)) == NULL);
+	/* A forgery: a right-looking PUNCH with another mac. */
+	memcpy(forged, p1, sizeof(forged));
+	forged[4] ^= 0x40;
+	CHECK(paths_punch_open(bt, forged, sizeof(forged)) == NULL);
+	/* A new introduction: the previous one's PUNCHes are dead, even
+	 * unseen ones, and counters start again. */
+	CHECK_INT(paths_punch_build(bob, AW_PUNCH, p2, sizeof(p2)), AW_PUNCH_LEN);
+	CHECK_INT(paths_punch_keys(bob, "alice@example.com", tok2), 0);
+	CHECK_INT(paths_punch_keys(alice, "bob@example.com", tok2), 0);
+	CHECK(paths_punch_open(bt, p2, sizeof(p2)) == NULL);
+	CHECK_INT(paths_punch_build(bob, AW_PUNCH, p1, sizeof(p1)), AW_PUNCH_LEN);
+	CHECK(paths_punch_open(bt, p1, sizeof(p1)) == alice);
+	peer_table_free(at);
+	peer_table_free(bt);
+}
+
 int main(void)
 {
 	log_setlevel(LOG_LVL_WARN);
@@ -224,5 +275,6 @@ int main(void)
 	RUN(test_direct_wins_over_relay);
 	RUN(test_quiet_direct_falls_back_then_upgrades);
 	RUN(test_roam_decision_table);
+	RUN(test_punch_once_per_introduction);
 	return HARNESS_END();
 }

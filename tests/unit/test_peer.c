@@ -1,8 +1,10 @@
 /* The peer table: receiver-index map (against a naive list), queues,
  * sessions, revoked serials, endpoints. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "netstack/udp.h"
 #include "tests/unit/harness.h"
 #include "tund/overlay/peer.h"
 
@@ -141,6 +143,64 @@ static void test_peers_and_queue(void)
 	peer_table_free(t);
 }
 
+/* A peer left without a certificate is removed only when nothing holds
+ * it: a pinned peer that is initiating stays (its attempt's tick uses it). */
+static void test_release(void)
+{
+	struct peer_table *t;
+	struct peer *p, *q;
+	struct attempt *a = (struct attempt *)&t;	/* only compared, never used */
+
+	CHECK_INT(peer_table_init(&t), 0);
+	p = peer_add(t, "bob@example.com");
+	p->pinned = 1;
+	p->init = a;
+	CHECK_INT(peer_release(t, p), 0);
+	CHECK(peer_find(t, "bob@example.com") == p);
+	p->pinned = 0;
+	CHECK_INT(peer_release(t, p), 0);	/* still initiating */
+	CHECK(peer_find(t, "bob@example.com") == p);
+	p->init = NULL;
+	p->pinned = 1;
+	CHECK_INT(peer_release(t, p), 0);	/* the config names it */
+	q = peer_add(t, "carol@example.com");
+	q->have_cert = 1;
+	CHECK_INT(peer_release(t, q), 0);
+	q->have_cert = 0;
+	CHECK_INT(peer_release(t, q), 1);
+	CHECK(peer_find(t, "carol@example.com") == NULL);
+	CHECK(peer_find(t, "bob@example.com") == p);
+	peer_table_free(t);
+}
+
+/* Sources a COOKIE is not rationed for: a peer's candidates (any port),
+ * its direct endpoint; not its relay, not anyone else. */
+static void test_expects(void)
+{
+	struct peer_table *t;
+	struct peer *p;
+	struct sockaddr_in6 cand, other, ep;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	udp_addr_parse("198.51.100.7:4000", &cand);
+	udp_addr_parse("198.51.100.8:4000", &other);
+	udp_addr_parse("[2001:db8::5]:9", &ep);
+	CHECK_INT(peer_table_expects(t, &cand), 0);
+	p = peer_add(t, "bob@example.com");
+	peer_merge_eps(p, &cand, 1);
+	cand.sin6_port = htons(4001);	/* a NAT may pick another port */
+	CHECK_INT(peer_table_expects(t, &cand), 1);
+	CHECK_INT(peer_table_expects(t, &other), 0);
+	CHECK_INT(peer_table_expects(t, &ep), 0);
+	p->ep.sa = ep;
+	p->have_ep = 1;
+	p->ep.relay = 3;
+	CHECK_INT(peer_table_expects(t, &ep), 0);
+	p->ep.relay = 0;
+	CHECK_INT(peer_table_expects(t, &ep), 1);
+	peer_table_free(t);
+}
+
 static void test_sessions(void)
 {
 	struct peer_table *t;
@@ -199,6 +259,8 @@ int main(void)
 	RUN(test_index_churn);
 	RUN(test_index_full);
 	RUN(test_peers_and_queue);
+	RUN(test_release);
+	RUN(test_expects);
 	RUN(test_sessions);
 	RUN(test_revoked_and_eps);
 	return HARNESS_END();

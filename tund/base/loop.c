@@ -17,8 +17,16 @@ struct loop_deferred {
 	struct loop_deferred *next;
 };
 
+#define LOOP_BATCH 32
+
 struct loop {
 	int epfd;
+	/* The batch being dispatched: loop_del strikes a removed handler out
+	 * of the rest of it, so a callback may free objects that embed other
+	 * handlers (overlay_down frees the UDP, TUN and birthday I/O) without
+	 * the loop calling into freed memory later in the same batch. */
+	struct epoll_event batch[LOOP_BATCH];
+	int batch_n, batch_next;
 	struct loop_deferred *deferred;
 	int stop;
 	struct loop_timer *timers;	/* sorted by deadline */
@@ -75,7 +83,12 @@ int loop_mod(struct loop *l, struct loop_io *io, uint32_t events)
 
 void loop_del(struct loop *l, struct loop_io *io)
 {
+	/* Even when the descriptor is already closed (epoll forgot it) the
+	 * batch may still name it. */
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	for (int i = l->batch_next; i < l->batch_n; i++)
+		if (l->batch[i].data.ptr == io)
+			l->batch[i].data.ptr = NULL;
 }
 
 void loop_timer_cancel(struct loop *l, struct loop_timer *t)
@@ -149,26 +162,29 @@ static void loop_fire_timers(struct loop *l)
 
 int loop_run(struct loop *l)
 {
-	struct epoll_event evs[32];
-
 	while (!l->stop) {
-		int timeout = -1, n, i;
+		int timeout = -1, n;
 
 		if (l->timers) {
 			uint64_t now = loop_now_ms();
 			uint64_t d = l->timers->deadline;
 			timeout = d <= now ? 0 : (int)(d - now > 60000 ? 60000 : d - now);
 		}
-		n = epoll_wait(l->epfd, evs, 32, timeout);
+		n = epoll_wait(l->epfd, l->batch, LOOP_BATCH, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (i = 0; i < n && !l->stop; i++) {
-			struct loop_io *io = evs[i].data.ptr;
-			io->fn(io, evs[i].events);
+		l->batch_n = n;
+		for (l->batch_next = 0; l->batch_next < n && !l->stop;) {
+			struct epoll_event *ev = &l->batch[l->batch_next++];
+			struct loop_io *io = ev->data.ptr;
+
+			if (io)
+				io->fn(io, ev->events);
 		}
+		l->batch_n = l->batch_next = 0;
 		loop_run_deferred(l);
 		loop_fire_timers(l);
 		loop_run_deferred(l);

@@ -459,8 +459,8 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 		return -1;
 	case ATTEMPT_CLASH:
 		attempt_free(o, a);
-		if (p && !p->have_cert && !p->cur && !p->init)
-			peer_remove(o->peers, p);
+		if (p)
+			peer_release(o->peers, p);
 		return -1;
 	case ATTEMPT_ACCEPT:
 		break;
@@ -658,6 +658,12 @@ void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const str
 
 	if (wire_parse_hello(b, len, &h) < 0 || cookie_mac1_check(o->mac1_key, b, len, WIRE_HELLO_MAC1_OFF) < 0)
 		return;		/* silence: not for us, or not from someone who knows us */
+	/* A valid mac1 needs only our name: answers are rationed, so a
+	 * flood of HELLOs from spoofed sources makes us no reflector, and
+	 * peers an authority introduced keep their own share (ratelimit.h),
+	 * as do nodes the relay authenticated. */
+	if (!ratelimit_allow(&o->cookie_rl, &ca, from->relay || peer_table_expects(o->peers, &ca), now_ms()))
+		return;
 	memset(&c, 0, sizeof(c));
 	c.receiver_index = h.sender_index;
 	memcpy(c.nonce, h.nonce, sizeof(c.nonce));

@@ -164,8 +164,7 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	claims_allowed(o->cfg, at ? at + 1 : "", &allowed, &n_allowed);
 	if (peer_claims(o->peers, &self, allowed, n_allowed, &ci, err, errlen) != CLAIMS_OK) {
 		log_warnx("peer %s: %s; refused", ci.identity, err);
-		if (!p->have_cert)
-			peer_remove(o->peers, p);
+		peer_release(o->peers, p);
 		return NULL;
 	}
 	overlay_peer_set_cert(o, p, &ci);
@@ -173,8 +172,8 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	/* Relay ids name nodes at our own authority only. */
 	p->relay_id = pe->via_own ? pe->node_id : 0;
 	p->nat = pe->nat;
-	memcpy(p->token, pe->token, sizeof(p->token));
-	p->have_token = 1;
+	if (paths_punch_keys(p, o->identity, pe->token) < 0)
+		log_warnx("peer %s: cannot derive PUNCH keys; not punching", p->identity);
 	paths_punch_start(o, p);
 	return p;
 }
@@ -619,7 +618,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
-	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0)
+	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0 || (rc = ratelimit_init(&o->cookie_rl, now_ms())) < 0)
 		goto fail;
 	node_cert_der(n, &cder, &clen);
 	if ((rc = node_key_der(n, &kder, &klen)) < 0 ||

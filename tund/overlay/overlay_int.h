@@ -20,6 +20,7 @@
 #include "identity/cert.h"
 #include "identity/name.h"
 #include "netstack/cookie.h"
+#include "netstack/ratelimit.h"
 #include "tund/base/loop.h"
 #include "tund/conf/config.h"
 #include "tund/overlay/attempt.h"
@@ -59,6 +60,7 @@ struct overlay {
 	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 of them */
 	int n_links;
 	struct cookie_jar jar;
+	struct ratelimit cookie_rl;	/* how many COOKIEs we give, to whom */
 	uint8_t mac1_key[COOKIE_KEY_LEN];
 	struct datapath_io io;
 	struct paths_nat nat;

@@ -11,6 +11,7 @@
  * authorities.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -65,28 +66,64 @@ void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const
 
 /* ------------------------------------------------------- punching */
 
+int paths_punch_keys(struct peer *p, const char *self, const uint8_t *token)
+{
+	int rc;
+
+	p->have_token = 0;
+	if ((rc = aw_punch_key(token, self, p->identity, p->punch_tx_key)) < 0 ||
+	    (rc = aw_punch_key(token, p->identity, self, p->punch_rx_key)) < 0)
+		return rc;
+	/* A new introduction: the old one's PUNCHes no longer authenticate,
+	 * so its counters need not be remembered. */
+	p->punch_tx = 0;
+	replay_init(&p->punch_rx);
+	p->have_token = 1;
+	return 0;
+}
+
+int paths_punch_build(struct peer *p, int type, uint8_t *buf, size_t cap)
+{
+	if (!p->have_token || p->punch_tx == UINT32_MAX)
+		return -ENOKEY;
+	return aw_build_punch(type, ++p->punch_tx, p->punch_tx_key, buf, cap);
+}
+
+struct peer *paths_punch_open(struct peer_table *t, const uint8_t *b, size_t len)
+{
+	uint32_t ctr;
+
+	if (aw_parse_punch(b, len, &ctr) < 0 || ctr == 0)
+		return NULL;
+	for (struct peer *p = peer_first(t); p; p = p->next) {
+		if (!p->have_token || aw_verify(b, len, p->punch_rx_key) != 0)
+			continue;
+		/* Authentic: taken once, whatever source it comes from. */
+		return replay_update(&p->punch_rx, ctr) == 0 ? p : NULL;
+	}
+	return NULL;
+}
+
+/* Each datagram its own counter: the receiver takes each once. */
 static void paths_send_punches(struct overlay *o, struct peer *p)
 {
 	uint8_t buf[AW_PUNCH_LEN];
 
-	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0)
-		return;
 	for (int i = 0; i < p->n_eps; i++)
-		udp_send_one(o->io.udp_io.fd, &p->eps[i], buf, sizeof(buf));
+		if (paths_punch_build(p, AW_PUNCH, buf, sizeof(buf)) > 0)
+			udp_send_one(o->io.udp_io.fd, &p->eps[i], buf, sizeof(buf));
 }
 
-/* PUNCH opens NAT mappings; the token (from the broker) proves the sender
- * is the peer the authority introduced, so answering it is no leak. */
+/* PUNCH opens NAT mappings. Its mac (keys from the broker's token) proves
+ * the sender is the peer the authority introduced, and its counter that
+ * it was not taken before, so answering it and trying where it came from
+ * as a candidate neither reflects nor lets a captured one plant spoofed
+ * addresses. */
 void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from)
 {
-	uint8_t token[AW_TOKEN_LEN], out[AW_PUNCH_LEN];
-	struct peer *p;
+	uint8_t out[AW_PUNCH_LEN];
+	struct peer *p = paths_punch_open(o->peers, b, len);
 
-	if (aw_parse_punch(b, len, token) < 0)
-		return;
-	for (p = peer_first(o->peers); p; p = p->next)
-		if (p->have_token && memcmp(p->token, token, sizeof(token)) == 0)
-			break;
 	if (!p)
 		return;
 	if (b[0] == AW_PUNCH) {
@@ -102,7 +139,7 @@ void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struc
 		} else {
 			peer_merge_eps(p, &from->sa, 1);
 		}
-		if (aw_build_punch(AW_PUNCH_ACK, token, out, sizeof(out)) > 0)
+		if (paths_punch_build(p, AW_PUNCH_ACK, out, sizeof(out)) > 0)
 			udp_send_one(fd, &from->sa, out, sizeof(out));
 	} else {
 		if (p->t.spray_until_ms && !p->bday_hit) {
@@ -172,7 +209,7 @@ static void paths_bday_open(struct overlay *o, struct peer *p)
 	uint8_t buf[AW_PUNCH_LEN];
 	int opened = 0;
 
-	if (p->n_eps == 0 || aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0)
+	if (p->n_eps == 0 || !p->have_token)
 		return;
 	for (int i = 1; i <= PATHS_BDAY_SOCKETS; i++) {
 		if (i > o->paths.n_bday || o->paths.bday[i].io.fd < 0) {
@@ -192,7 +229,8 @@ static void paths_bday_open(struct overlay *o, struct peer *p)
 				o->paths.n_bday = i;
 			opened++;
 		}
-		udp_send_one(o->paths.bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
+		if (paths_punch_build(p, AW_PUNCH, buf, sizeof(buf)) > 0)
+			udp_send_one(o->paths.bday[i].io.fd, &p->eps[0], buf, sizeof(buf));
 	}
 	timers_bday_opened(&o->t, now_ms());
 	log_info("peer %s: our NAT maps each destination anew; punching from %d birthday sockets "
@@ -207,13 +245,13 @@ static void paths_bday_spray(struct overlay *o, struct peer *p)
 	uint16_t ports[BDAY_BURST];
 	struct sockaddr_in6 to = p->eps[0];
 
-	if (aw_build_punch(AW_PUNCH, p->token, buf, sizeof(buf)) < 0 ||
-	    getrandom(ports, sizeof(ports), 0) != sizeof(ports))
+	if (getrandom(ports, sizeof(ports), 0) != sizeof(ports))
 		return;
 	for (int i = 0; i < BDAY_BURST && p->spray_sent < TIMERS_SPRAY_PROBES &&
 	    p->spray_total < TIMERS_SPRAY_PROBES; i++) {
 		to.sin6_port = htons((uint16_t)(1024 + ports[i] % (65536 - 1024)));
-		udp_send_one(o->io.udp_io.fd, &to, buf, sizeof(buf));
+		if (paths_punch_build(p, AW_PUNCH, buf, sizeof(buf)) > 0)
+			udp_send_one(o->io.udp_io.fd, &to, buf, sizeof(buf));
 		p->spray_sent++;
 		p->spray_total++;
 	}

@@ -21,6 +21,7 @@
 struct ep;
 struct overlay;
 struct peer;
+struct peer_table;
 
 /* Birthday probing: the hard side opens this many mappings towards the
  * peer; the other side probes random ports of the hard side's address.
@@ -60,6 +61,16 @@ struct paths_local {
 void paths_probe(struct overlay *o);
 void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa);
 void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
+/* PUNCH without I/O. An introduction's token (self is our identity) gives
+ * the peer its PUNCH keys and a fresh counter and window; 0 or -errno.
+ * paths_punch_build writes a PUNCH or PUNCH_ACK with the next counter
+ * (AW_PUNCH_LEN bytes, or -errno). paths_punch_open returns the peer whose
+ * introduction authenticates the datagram, once per counter: NULL for a
+ * forgery, a replay, one reflected back to us, or one of an old
+ * introduction. */
+int paths_punch_keys(struct peer *p, const char *self, const uint8_t *token);
+int paths_punch_build(struct peer *p, int type, uint8_t *buf, size_t cap);
+struct peer *paths_punch_open(struct peer_table *t, const uint8_t *b, size_t len);
 /* The authority introduced p: punch, and start a birthday round if one
  * side's NAT maps each destination anew. */
 void paths_punch_start(struct overlay *o, struct peer *p);

@@ -47,7 +47,8 @@ static void peer_free(struct peer_table *t, struct peer *p)
 {
 	peer_drop_sessions(t, p);
 	peer_queue_clear(p);
-	explicit_bzero(p->token, sizeof(p->token));	/* authenticates PUNCH */
+	explicit_bzero(p->punch_tx_key, sizeof(p->punch_tx_key));	/* authenticate PUNCH */
+	explicit_bzero(p->punch_rx_key, sizeof(p->punch_rx_key));
 	free(p);
 }
 
@@ -100,6 +101,27 @@ void peer_remove(struct peer_table *t, struct peer *p)
 		}
 	}
 	peer_free(t, p);
+}
+
+int peer_table_expects(struct peer_table *t, const struct sockaddr_in6 *addr)
+{
+	for (struct peer *p = t->peers; p; p = p->next) {
+		if (p->have_ep && !p->ep.relay &&
+		    memcmp(&p->ep.sa.sin6_addr, &addr->sin6_addr, sizeof(addr->sin6_addr)) == 0)
+			return 1;
+		for (int i = 0; i < p->n_eps; i++)
+			if (memcmp(&p->eps[i].sin6_addr, &addr->sin6_addr, sizeof(addr->sin6_addr)) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+int peer_release(struct peer_table *t, struct peer *p)
+{
+	if (p->have_cert || p->cur || p->prev || p->init || p->pinned)
+		return 0;
+	peer_remove(t, p);
+	return 1;
 }
 
 static uint32_t idx_home(uint32_t idx)

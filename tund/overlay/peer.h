@@ -100,8 +100,12 @@ struct peer {
 	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* direct candidates */
 	uint32_t relay_id;			/* its id at our authority, 0 = unknown */
 	uint32_t nat;				/* NAT_* flags the authority saw */
+	/* PUNCH between us, for the latest introduction (paths.c). */
 	int have_token;
-	uint8_t token[16];			/* authenticates PUNCH between us */
+	uint8_t punch_tx_key[32];		/* us -> it */
+	uint8_t punch_rx_key[32];		/* it -> us */
+	uint32_t punch_tx;			/* last counter sent */
+	struct replay punch_rx;			/* counters taken: each PUNCH once */
 	int have_ep;
 	struct ep ep;				/* in use */
 	/* Birthday probing against an endpoint-dependent ("hard") NAT. */
@@ -131,6 +135,11 @@ struct peer *peer_find(struct peer_table *t, const char *identity);
 struct peer *peer_add(struct peer_table *t, const char *identity);	/* or the existing one */
 struct peer *peer_first(struct peer_table *t);
 void peer_remove(struct peer_table *t, struct peer *p);	/* drops its sessions and queue */
+/* Removes a peer a refused certificate or handshake leaves behind, unless
+ * something still holds it: a certificate, a session, an attempt in
+ * progress (whose tick would use the freed peer), or the config (pinned).
+ * Returns 1 when it was removed. */
+int peer_release(struct peer_table *t, struct peer *p);
 
 /* A fresh random receiver index not in use (never 0). */
 uint32_t peer_new_index(struct peer_table *t);
@@ -151,6 +160,9 @@ void peer_drop_sessions(struct peer_table *t, struct peer *p);
 /* Adds the addresses not yet among p's direct candidates (up to
  * PEER_MAX_EPS). */
 void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
+/* Whether addr (any port) is a candidate or the endpoint of a peer: an
+ * address an authority told us of over TLS, or one a session proved. */
+int peer_table_expects(struct peer_table *t, const struct sockaddr_in6 *addr);
 
 /* Queue a packet for when a session exists; drops the oldest when full. */
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
