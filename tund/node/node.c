@@ -686,6 +686,8 @@ int node_init(struct loop *l, const struct config *cfg, struct node **out, char 
 		goto fail;
 	}
 	for (int i = 0; i < cfg->n_trust; i++) {
+		if (!cfg->trust[i].has_fingerprint)
+			continue;	/* DNSSEC or first use decides */
 		rc = trust_pin(n->trust, cfg->trust[i].domain, cfg->trust[i].fingerprint);
 		if (rc < 0) {
 			snprintf(err, errlen, "trust: the pin for %s in the config conflicts with the CA "
