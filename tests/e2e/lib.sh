@@ -6,7 +6,11 @@
 # control socket under $T, so tests can run side by side.
 
 : "${O:=build}"
-BIN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/$O
+# O may be relative to the tree (the Makefile's default) or absolute.
+case $O in
+/*) BIN=$O ;;
+*) BIN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/$O ;;
+esac
 PASS=0; FAIL=0; SKIP=0
 PFX="q2q-$$"
 T=""

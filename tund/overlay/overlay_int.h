@@ -55,7 +55,7 @@ struct overlay {
 	struct peer_table *peers;
 	struct route_table *routes;
 	struct authlink *link;		/* our own authority (links[0]) */
-	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 of them */
+	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 + OVERLAY_DISCOVERED */
 	int n_links;
 	struct cookie_jar jar;
 	uint8_t mac1_key[COOKIE_KEY_LEN];
@@ -66,6 +66,7 @@ struct overlay {
 	struct overlay_timers t;		/* timers.c: the overlay-wide deadlines */
 	struct addr_wait *waits;	/* overlay.c: packets waiting for a lookup */
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
+	struct overlay_dwait *dwaits;	/* overlay.c: lookups and brokers waiting for DNS */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 };
 
