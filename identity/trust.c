@@ -116,6 +116,7 @@ static const char *const trust_src_names[] = {
 	[TRUST_SRC_DNSSEC] = "dnssec",
 	[TRUST_SRC_FIRST_USE] = "first-use",
 	[TRUST_SRC_MANUAL] = "manual",
+	[TRUST_SRC_ENROLL] = "enrollment",
 };
 
 const char *trust_source_name(enum trust_source s)

@@ -43,8 +43,9 @@ enum trust_source {
 	TRUST_SRC_DNSSEC,	/* a DNSSEC-validated TLSA record */
 	TRUST_SRC_FIRST_USE,	/* the first CA seen (trust on first use) */
 	TRUST_SRC_MANUAL,	/* q2qctl trust pin */
+	TRUST_SRC_ENROLL,	/* this node's own domain, at enrollment */
 };
-/* "config", "dnssec", "first-use", "manual", "unknown". */
+/* "config", "dnssec", "first-use", "manual", "enrollment", "unknown". */
 const char *trust_source_name(enum trust_source s);
 
 /* trust_pin with the source and time recorded (now: seconds since 1970). */

@@ -364,7 +364,12 @@ static int op_check_authority(struct node_op *op, char *err, size_t errlen)
 		    op->authority, have, want);
 		return -EPERM;
 	}
-	v = trust_check(n->trust, op->domain, der, len, op->kind == OP_ENROLL, err, errlen);
+	/* Enrollment takes the domain's CA (checked against --ca-fingerprint
+	 * above, else on first use); renewal only the one it has. */
+	if (op->kind == OP_ENROLL)
+		v = trust_learn(n->trust, op->domain, der, len, TRUST_SRC_ENROLL, now_s(), err, errlen);
+	else
+		v = trust_check(n->trust, op->domain, der, len, 0, err, errlen);
 	switch (v) {
 	case TRUST_MATCH:
 		return 0;
