@@ -212,7 +212,9 @@ static void dq_callback(void *mydata, int err, struct ub_result *r)
 	struct dquery *q = mydata;
 
 	q->busy = 0;
-	if (err != 0 || !r) {
+	if (!q->fn) {
+		dq_finish(q, -ECANCELED, "cancelled");	/* nobody waits: ask no more */
+	} else if (err != 0 || !r) {
 		dq_finish(q, -EIO, "%s: DNS lookup of %s failed: %s", q->domain, q->qname, ub_strerror(err));
 	} else if (r->rcode != 0 && r->rcode != 3) {
 		dq_finish(q, -EIO, "%s: DNS lookup of %s failed: rcode %d", q->domain, q->qname, r->rcode);

@@ -4,6 +4,7 @@
  * TLSA records, why not). Entries are replaced by newer lookups of the
  * same domain and, when the table is full, the oldest goes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,30 +179,35 @@ int domtrust_judge(struct domtrust *dt, const char *domain, const uint8_t *der, 
 	return -EPERM;
 }
 
+void domtrust_note(struct domtrust *dt, const char *domain, int err, const char *why,
+    const struct discover_answer *a)
+{
+	struct dt_evidence *e = dt_slot(dt, domain);
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->domain, sizeof(e->domain), "%s", domain);
+	e->when = loop_now_ms();
+	if (err) {
+		e->failed = 1;
+		snprintf(e->why, sizeof(e->why), "%s", why ? why : "lookup failed");
+		log_warnx("discover: %s", e->why);
+		return;
+	}
+	e->a = *a;
+	e->a.domain = NULL;
+	log_info("discover: %s: authority %s port %u, %s, %d TLSA record(s)", domain,
+	    a->target, (unsigned)ntohs(a->authority.sin6_port),
+	    a->secure ? "DNSSEC-validated" : "not validated", a->ntlsa);
+}
+
 static void dt_done(void *arg, int err, const char *why, const struct discover_answer *a)
 {
 	struct dt_req *r = arg, **pp;
 	struct domtrust *dt = r->dt;
 	const char *domain = a ? a->domain : NULL;
-	struct dt_evidence *e;
 
-	if (domain) {
-		e = dt_slot(dt, domain);
-		memset(e, 0, sizeof(*e));
-		snprintf(e->domain, sizeof(e->domain), "%s", domain);
-		e->when = loop_now_ms();
-		if (err) {
-			e->failed = 1;
-			snprintf(e->why, sizeof(e->why), "%s", why ? why : "lookup failed");
-			log_warnx("discover: %s", e->why);
-		} else {
-			e->a = *a;
-			e->a.domain = NULL;
-			log_info("discover: %s: authority %s port %u, %s, %d TLSA record(s)", domain,
-			    a->target, (unsigned)ntohs(a->authority.sin6_port),
-			    a->secure ? "DNSSEC-validated" : "not validated", a->ntlsa);
-		}
-	}
+	if (domain)
+		domtrust_note(dt, domain, err, why, a);
 	for (pp = &dt->reqs; *pp; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;

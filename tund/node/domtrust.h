@@ -41,5 +41,9 @@ int domtrust_judge(struct domtrust *dt, const char *domain, const uint8_t *ca_de
  * Without DNS (trust_policy "pinned") fn gets -EPERM at once. */
 void domtrust_discover(struct domtrust *dt, const char *domain, discover_fn *fn, void *arg);
 void domtrust_cancel(struct domtrust *dt, void *arg);
+/* Keeps what a lookup of domain said (err, why, a as discover_fn gets
+ * them) for domtrust_judge; domtrust_discover does this itself. */
+void domtrust_note(struct domtrust *dt, const char *domain, int err, const char *why,
+    const struct discover_answer *a);
 
 #endif
