@@ -53,11 +53,11 @@ int domtrust_init(struct loop *l, const struct config *cfg, struct trust_store *
 		return -ENOMEM;
 	dt->cfg = cfg;
 	dt->ts = ts;
+	/* Without a usable resolver or anchor the node still runs: pins
+	 * work, and every lookup of another domain says why it cannot. */
 	rc = discover_init(l, cfg, &dt->disc, err, errlen);
-	if (rc < 0) {
-		free(dt);
-		return rc;
-	}
+	if (rc < 0)
+		log_warnx("%s; other domains are reachable only through pinned trust entries", err);
 	*out = dt;
 	return 0;
 }
@@ -165,6 +165,11 @@ int domtrust_judge(struct domtrust *dt, const char *domain, const uint8_t *der, 
 		dt_learned(domain, der, len, "first use");
 		return 0;
 	}
+	if (!e && !dt->disc) {
+		snprintf(err, errlen, "%s: no pin, and DNS cannot be asked (no usable resolver or trust "
+		    "anchor); %s presented CA %s; nothing pinned", domain, who, hex);
+		return -EPERM;
+	}
 	if (!e) {
 		snprintf(err, errlen, "%s: not yet looked up in DNS", domain);
 		return -EAGAIN;
@@ -224,7 +229,10 @@ void domtrust_discover(struct domtrust *dt, const char *domain, discover_fn *fn,
 
 	if (!dt->disc) {
 		if (fn)
-			fn(arg, -EPERM, "not looked up in DNS (trust_policy = \"pinned\")", NULL);
+			fn(arg, -EPERM, dt->cfg->trust_policy == CONFIG_TRUST_PINNED ?
+			    "not looked up in DNS (trust_policy = \"pinned\")" :
+			    "not looked up in DNS: no usable resolver or trust anchor (see the log at start)",
+			    NULL);
 		return;
 	}
 	r = calloc(1, sizeof(*r));

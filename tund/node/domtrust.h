@@ -22,7 +22,8 @@ struct domtrust;
 struct loop;
 struct trust_store;
 
-/* ts is the node's store (not owned). */
+/* ts is the node's store (not owned). A resolver that cannot start (no
+ * trust anchor file, say) is logged, not fatal: pins still work. */
 int domtrust_init(struct loop *l, const struct config *cfg, struct trust_store *ts,
     struct domtrust **out, char *err, size_t errlen);
 void domtrust_free(struct domtrust *dt);
