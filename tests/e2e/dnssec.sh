@@ -23,7 +23,8 @@
 #                                                                    no fingerprint
 #
 # The zones: example.com/.org/.net signed with SRV, TLSA and A; unsigned.example
-# unsigned; bogus.example signed, but the root's DS for it is wrong;
+# unsigned (its authority .50, ursula .51 its node; frank .12 of example.com
+# takes first use); bogus.example signed, but the root's DS for it is wrong;
 # nosrv.example signed without SRV. (Not under "test.": libunbound answers
 # that name itself, as a default local zone.)
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +44,9 @@ host_add authn 192.0.2.30/24
 host_add dave 192.0.2.31/24
 host_add vic 192.0.2.32/24
 host_add squat 192.0.2.40/24
+host_add authu 192.0.2.50/24
+host_add ursula 192.0.2.51/24
+host_add frank 192.0.2.12/24
 
 # ---------------------------------------------------------------- authorities
 declare -A AUTH_NS=([example.com]=authc [example.org]=autho [example.net]=authn)
@@ -59,6 +63,9 @@ q2qd_conf squat 'authority = { domain = "example.org"; listen = "0.0.0.0:8788"; 
 q2qd_start squat || exit 1
 SQFP=$(ctl squat status --json | jq_get authority_service.ca_fingerprint)
 check_ne "control: the squatter's CA for example.org is another one" "$SQFP" "${FP[example.org]}"
+q2qd_conf authu 'authority = { domain = "unsigned.example"; listen = "0.0.0.0:8788"; pool = "100.120.0.0/16"; };'
+q2qd_start authu || exit 1
+UFP=$(ctl authu status --json | jq_get authority_service.ca_fingerprint)
 
 # ---------------------------------------------------------------- DNS
 zone_records() {	# DOMAIN AUTH-IP FINGERPRINT
@@ -71,7 +78,7 @@ for dom in example.com example.org example.net; do
 	# shellcheck disable=SC2046
 	dns_zone "$dom" signed "$(zone_records "$dom" "${AUTH_IP[$dom]}" "${FP[$dom]}")"
 done
-dns_zone unsigned.example unsigned "$(zone_records unsigned.example 192.0.2.20 "${FP[example.org]}")"
+dns_zone unsigned.example unsigned "$(zone_records unsigned.example 192.0.2.50 "$UFP")"
 dns_zone bogus.example bogus "$(zone_records bogus.example 192.0.2.20 "${FP[example.org]}")"
 dns_zone nosrv.example signed "auth.nosrv.example. A 192.0.2.20"
 check "knotd serves the signed test root" dns_start dns 192.0.2.53
@@ -178,6 +185,36 @@ check_fails "vic cannot resolve carol@example.org through the squatter" ctl vic 
 check_eq "vic pinned nothing for example.org" "$(trust_field vic example.org learned)" none
 check_fails "vic's trust store has no file for example.org" \
 	bash -c "ls $T/vic/state/trust/ | grep -q example.org"
+
+# trust_policy = "first-use": frank takes unsigned.example's CA on first
+# use (ursula is its first user), which alice's default refused above.
+q2qd_conf ursula 'port = 8789;' "$DNSCONF" 'trust_policy = "first-use";'
+q2qd_conf frank 'port = 8789;' "$DNSCONF" 'trust_policy = "first-use";'
+q2qd_start ursula || exit 1
+q2qd_start frank || exit 1
+check "ursula enrolls at unsigned.example" ovl_enroll ursula ursula@unsigned.example authu 192.0.2.50:8788
+check "ursula: q2qctl up" ctl ursula up
+check "frank enrolls at example.com" ovl_enroll frank frank@example.com authc 192.0.2.10:8788
+check "frank: q2qctl up" ctl frank up
+U6=$(ctl ursula status --json | jq_get ipv6)
+check "first-use: frank resolves ursula@unsigned.example" wait_for 20 ctl frank resolve ursula@unsigned.example
+check "first-use: frank pings ursula over IPv6" wait_for 20 ovl_ping frank "$U6"
+check_eq "first-use: frank's trust: unsigned.example learned on first use" \
+	"$(trust_field frank unsigned.example learned)" first-use
+check_eq "... with its authority's CA" "$(trust_field frank unsigned.example ca_fingerprint)" "$UFP"
+check "first-use: frank resolves carol@example.org" wait_for 20 ctl frank resolve carol@example.org
+check_eq "first-use: a signed domain is still learned through DNSSEC" \
+	"$(trust_field frank example.org learned)" dnssec
+check_eq "alice (dnssec) still has nothing for unsigned.example" \
+	"$(trust_field alice unsigned.example learned)" none
+
+# A trust anchor that cannot be read: the node runs, says why, pins work.
+q2qd_conf noanchor 'dns_resolver = "192.0.2.53"; dns_anchor = "/nonexistent/root.key";'
+mkdir -p "$T/noanchor"
+ip netns add "$PFX-noanchor"; NSES+=("$PFX-noanchor")
+q2qd_start noanchor || exit 1
+check "without a usable trust anchor q2qd runs and says why" \
+	grep -q "/nonexistent/root.key.*reachable only through pinned trust entries" "$T/noanchor/log"
 
 # ---------------------------------------------------------------- q2qctl trust
 check_fails "forgetting a node's own domain is refused" ctl alice trust forget example.com
