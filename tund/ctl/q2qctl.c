@@ -738,9 +738,10 @@ static const struct command commands[] = {
 	  "which CA speaks for which domain, and how that was learned",
 	  "List each domain whose CA this node trusts: its CA fingerprint, how it was\n"
 	  "learned (config: a trust entry's fingerprint; dnssec: a DNSSEC-validated\n"
-	  "TLSA record; first-use: the first CA seen; manual: q2qctl trust pin) and\n"
-	  "since when. trust_policy in q2qd.conf says what is accepted for a domain\n"
-	  "without a pin (dnssec, first-use or pinned).\n"
+	  "TLSA record; first-use: the first CA seen; manual: q2qctl trust pin;\n"
+	  "enrollment: this node's own domain) and since when. trust_policy in\n"
+	  "q2qd.conf says what is accepted for a domain without a pin (dnssec,\n"
+	  "first-use or pinned).\n"
 	  "  pin DOMAIN SHA256   trust only the CA with this fingerprint for DOMAIN\n"
 	  "  forget DOMAIN       drop what is known for DOMAIN (not a config pin, not\n"
 	  "                      this node's own domain); it is looked up afresh" },
