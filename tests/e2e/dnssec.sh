@@ -8,8 +8,10 @@
 # its own pool, so IPv4 does not clash) and copies a file intact; every
 # CA learned is listed by q2qctl trust as learned through DNSSEC.
 # Refused, with the reason, and nothing pinned: a squatter authority for
-# example.org with another CA (TLSA mismatch), an unsigned zone, a wrongly
-# signed zone (bogus), a zone without SRV.
+# example.org with another CA (TLSA mismatch), an authority whose CA its
+# zone's TLSA does not name, an unsigned zone, a wrongly signed zone
+# (bogus), a zone without SRV. trust_policy "first-use" takes the unsigned
+# zone's CA; a missing trust anchor is logged, not fatal.
 #
 #                              wan bridge (192.0.2.0/24)
 #   +--------+--------+--------+--------+--------+--------+--------+--------+--------+
@@ -25,7 +27,8 @@
 # The zones: example.com/.org/.net signed with SRV, TLSA and A; unsigned.example
 # unsigned (its authority .50, ursula .51 its node; frank .12 of example.com
 # takes first use); bogus.example signed, but the root's DS for it is wrong;
-# nosrv.example signed without SRV. (Not under "test.": libunbound answers
+# nosrv.example signed without SRV; hijack.example signed, its TLSA naming
+# a CA its authority (authh .60) does not have. (Not under "test.": libunbound answers
 # that name itself, as a default local zone.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dnslib.sh"
@@ -47,6 +50,7 @@ host_add squat 192.0.2.40/24
 host_add authu 192.0.2.50/24
 host_add ursula 192.0.2.51/24
 host_add frank 192.0.2.12/24
+host_add authh 192.0.2.60/24
 
 # ---------------------------------------------------------------- authorities
 declare -A AUTH_NS=([example.com]=authc [example.org]=autho [example.net]=authn)
@@ -66,6 +70,11 @@ check_ne "control: the squatter's CA for example.org is another one" "$SQFP" "${
 q2qd_conf authu 'authority = { domain = "unsigned.example"; listen = "0.0.0.0:8788"; pool = "100.120.0.0/16"; };'
 q2qd_start authu || exit 1
 UFP=$(ctl authu status --json | jq_get authority_service.ca_fingerprint)
+# hijack.example's zone names a CA (the squatter's) that its authority
+# does not have: as if the address in DNS had been taken over.
+q2qd_conf authh 'authority = { domain = "hijack.example"; listen = "0.0.0.0:8788"; pool = "100.121.0.0/16"; };'
+q2qd_start authh || exit 1
+HFP=$(ctl authh status --json | jq_get authority_service.ca_fingerprint)
 
 # ---------------------------------------------------------------- DNS
 zone_records() {	# DOMAIN AUTH-IP FINGERPRINT
@@ -80,6 +89,7 @@ for dom in example.com example.org example.net; do
 done
 dns_zone unsigned.example unsigned "$(zone_records unsigned.example 192.0.2.50 "$UFP")"
 dns_zone bogus.example bogus "$(zone_records bogus.example 192.0.2.20 "${FP[example.org]}")"
+dns_zone hijack.example signed "$(zone_records hijack.example 192.0.2.60 "$SQFP")"
 dns_zone nosrv.example signed "auth.nosrv.example. A 192.0.2.20"
 check "knotd serves the signed test root" dns_start dns 192.0.2.53
 check "control: example.org's zone is signed (RRSIG on its SRV)" \
@@ -163,8 +173,12 @@ out=$(ctl alice resolve bob@nosrv.example 2>&1); rc=$?
 echo "  no SRV: $out"
 check "no SRV: resolve fails, saying so" \
 	bash -c "[ $rc = 1 ] && grep -q 'nosrv.example: no SRV record _q2q._tcp.nosrv.example' <<<'$out'"
+out=$(ctl alice resolve bob@hijack.example 2>&1); rc=$?
+echo "  TLSA mismatch: $out"
+check "TLSA mismatch: resolve fails, naming the CA presented and the TLSA record" \
+	bash -c "[ $rc = 1 ] && grep -q 'hijack.example: TLSA mismatch: authority 192.0.2.60:8788 presented CA $HFP, which no TLSA record at _8788._tcp.auth.hijack.example names' <<<'$out'"
 check_eq "alice pinned none of them" \
-	"$(ctl alice trust --json | grep -c 'unsigned.example\|bogus.example\|nosrv.example')" 0
+	"$(ctl alice trust --json | grep -c 'unsigned.example\|bogus.example\|nosrv.example\|hijack.example')" 0
 
 # The squatter: vic's trust entry names example.org's authority at the
 # squatter's address, without a fingerprint; DNSSEC's TLSA decides.
