@@ -65,6 +65,38 @@ static void answer(struct discover_answer *a, int secure, const uint8_t *ca, siz
 	}
 }
 
+static int got_err;
+static char got_why[512];
+
+static void got(void *arg, int e, const char *why, const struct discover_answer *a)
+{
+	got_err = e;
+	snprintf(got_why, sizeof(got_why), "%s", why ? why : "");
+}
+
+/* A name from the network that is no domain is never asked for. */
+static void test_bad_name(void)
+{
+	struct config cfg;
+	struct trust_store *ts;
+	struct domtrust *dt;
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "%s/b", base);
+	config_defaults(&cfg);
+	cfg.trust_policy = CONFIG_TRUST_PINNED;
+	CHECK_INT(trust_open(dir, &ts), 0);
+	CHECK_INT(domtrust_init(NULL, &cfg, ts, &dt, err, sizeof(err)), 0);
+	domtrust_discover(dt, "Example..org", got, NULL);
+	CHECK_INT(got_err, -EINVAL);
+	CHECK(strstr(got_why, "not looked up in DNS") != NULL);
+	domtrust_discover(dt, "example.org", got, NULL);
+	CHECK_INT(got_err, -EPERM);
+	CHECK(strstr(got_why, "pinned") != NULL);
+	domtrust_free(dt);
+	trust_free(ts);
+}
+
 static void test_policies(void)
 {
 	struct config cfg;
@@ -142,6 +174,7 @@ int main(void)
 	mkca(&ca1, &ca1_len);
 	mkca(&ca2, &ca2_len);
 	RUN(test_policies);
+	RUN(test_bad_name);
 	free(ca1);
 	free(ca2);
 	rc = HARNESS_END();

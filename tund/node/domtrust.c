@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "identity/cert.h"
+#include "identity/name.h"
 #include "identity/trust.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
@@ -226,7 +227,15 @@ static void dt_done(void *arg, int err, const char *why, const struct discover_a
 void domtrust_discover(struct domtrust *dt, const char *domain, discover_fn *fn, void *arg)
 {
 	struct dt_req *r;
+	char why[256], msg[320];
 
+	/* Names from the network (a broker's caller) reach here too. */
+	if (id_parse_domain(domain, why, sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "not looked up in DNS: %s", why);
+		if (fn)
+			fn(arg, -EINVAL, msg, NULL);
+		return;
+	}
 	if (!dt->disc) {
 		if (fn)
 			fn(arg, -EPERM, dt->cfg->trust_policy == CONFIG_TRUST_PINNED ?
