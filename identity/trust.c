@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "identity/cert.h"
@@ -28,6 +29,8 @@ struct trust_entry {
 	size_t der_len;
 	int has_pin;
 	uint8_t pin[32];
+	enum trust_source source;
+	int64_t since;
 };
 
 struct trust_store {
@@ -107,6 +110,53 @@ static int write_der(const struct trust_store *ts, const char *domain,
 	return file_write_atomic(path, der, len, 0644);
 }
 
+static const char *const trust_src_names[] = {
+	[TRUST_SRC_UNKNOWN] = "unknown",
+	[TRUST_SRC_CONFIG] = "config",
+	[TRUST_SRC_DNSSEC] = "dnssec",
+	[TRUST_SRC_FIRST_USE] = "first-use",
+	[TRUST_SRC_MANUAL] = "manual",
+	[TRUST_SRC_ENROLL] = "enrollment",
+};
+
+const char *trust_source_name(enum trust_source s)
+{
+	return (unsigned)s < sizeof(trust_src_names) / sizeof(trust_src_names[0]) ?
+	    trust_src_names[s] : "unknown";
+}
+
+/* The record of how: losing it loses only the label, never the pin, so a
+ * failed write is not an error for the caller. */
+static void write_how(const struct trust_store *ts, struct trust_entry *e,
+		      enum trust_source src, int64_t now)
+{
+	char path[PATH_MAX], line[64];
+	int n;
+
+	e->source = src;
+	e->since = now;
+	if (trust_path(ts, e->domain, "how", path, sizeof(path)))
+		return;
+	n = snprintf(line, sizeof(line), "%s %lld\n", trust_source_name(src), (long long)now);
+	if (n > 0 && (size_t)n < sizeof(line))
+		file_write_atomic(path, line, (size_t)n, 0644);
+}
+
+/* "<source> <seconds>\n"; anything else leaves the label unknown. */
+static void parse_how(struct trust_entry *e, const char *buf, size_t len)
+{
+	char name[16];
+	long long t;
+
+	if (len > 40 || sscanf(buf, "%15s %lld", name, &t) != 2 || t < 0)
+		return;
+	for (size_t i = 1; i < sizeof(trust_src_names) / sizeof(trust_src_names[0]); i++)
+		if (strcmp(name, trust_src_names[i]) == 0) {
+			e->source = (enum trust_source)i;
+			e->since = t;
+		}
+}
+
 static int load_file(struct trust_store *ts, const char *name)
 {
 	char stem[ID_DOMAIN_MAX + 1], path[PATH_MAX];
@@ -115,7 +165,7 @@ static int load_file(struct trust_store *ts, const char *name)
 	struct x509_cert c;
 	uint8_t *buf = NULL;
 	size_t len = 0, sl;
-	int is_der, rc;
+	int is_der, is_how = 0, rc;
 
 	if (!dot)
 		return 0;
@@ -123,6 +173,8 @@ static int load_file(struct trust_store *ts, const char *name)
 		is_der = 1;
 	else if (strcmp(dot, ".pin") == 0)
 		is_der = 0;
+	else if (strcmp(dot, ".how") == 0)
+		is_der = 0, is_how = 1;
 	else
 		return 0;
 	sl = (size_t)(dot - name);
@@ -132,11 +184,13 @@ static int load_file(struct trust_store *ts, const char *name)
 	stem[sl] = '\0';
 	if (id_parse_domain(stem, NULL, 0))
 		return 0;               /* not ours */
-	rc = trust_path(ts, stem, is_der ? "der" : "pin", path, sizeof(path));
+	rc = trust_path(ts, stem, is_der ? "der" : is_how ? "how" : "pin", path, sizeof(path));
 	if (rc)
 		return rc;
 	rc = file_read_all(path, is_der ? CERT_DER_MAX : PIN_FILE_MAX, &buf,
 			   &len);
+	if (rc && is_how)
+		return 0;	/* a label only */
 	if (rc)
 		return rc == -EFBIG ? -EBADMSG : rc;
 
@@ -145,7 +199,9 @@ static int load_file(struct trust_store *ts, const char *name)
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (is_der) {
+	if (is_how) {
+		parse_how(e, (const char *)buf, len);
+	} else if (is_der) {
 		if (x509_ca_check(buf, len, stem, 0, &c, NULL, 0)) {
 			rc = -EBADMSG;
 			goto out;
@@ -212,6 +268,12 @@ int trust_open(const char *dir, struct trust_store **out)
 		struct trust_entry *e = &ts->v[i];
 		uint8_t fp[32];
 
+		if (!e->der && !e->has_pin) {
+			/* a stray .how: nothing is trusted by it */
+			*e = ts->v[--ts->n];
+			i--;
+			continue;
+		}
 		if (!e->der || !e->has_pin)
 			continue;
 		cert_fingerprint(e->der, e->der_len, fp);
@@ -243,6 +305,12 @@ void trust_free(struct trust_store *ts)
 
 int trust_pin(struct trust_store *ts, const char *domain, const uint8_t fp[32])
 {
+	return trust_pin_from(ts, domain, fp, TRUST_SRC_CONFIG, (int64_t)time(NULL));
+}
+
+int trust_pin_from(struct trust_store *ts, const char *domain, const uint8_t fp[32],
+		   enum trust_source src, int64_t now)
+{
 	struct trust_entry *e;
 	uint8_t have[32];
 	int rc, added = 0;
@@ -271,12 +339,13 @@ int trust_pin(struct trust_store *ts, const char *domain, const uint8_t fp[32])
 	}
 	memcpy(e->pin, fp, 32);
 	e->has_pin = 1;
+	write_how(ts, e, src, now);
 	return 0;
 }
 
-enum trust_verdict trust_check(struct trust_store *ts, const char *domain,
-			       const uint8_t *ca_der, size_t len,
-			       int allow_tofu, char *err, size_t errlen)
+static enum trust_verdict trust_decide(struct trust_store *ts, const char *domain,
+				       const uint8_t *ca_der, size_t len, int allow_tofu,
+				       enum trust_source learn_src, char *err, size_t errlen)
 {
 	char e_[160], have_hex[65], got_hex[65];
 	struct trust_entry *e;
@@ -357,7 +426,75 @@ enum trust_verdict trust_check(struct trust_store *ts, const char *domain,
 	}
 	memcpy(e->pin, fp, 32);
 	e->has_pin = 1;
+	write_how(ts, e, learn_src, (int64_t)time(NULL));
 	return TRUST_LEARNED;
+}
+
+enum trust_verdict trust_check(struct trust_store *ts, const char *domain,
+			       const uint8_t *ca_der, size_t len,
+			       int allow_tofu, char *err, size_t errlen)
+{
+	return trust_decide(ts, domain, ca_der, len, allow_tofu, TRUST_SRC_FIRST_USE, err, errlen);
+}
+
+enum trust_verdict trust_learn(struct trust_store *ts, const char *domain,
+			       const uint8_t *ca_der, size_t len,
+			       enum trust_source src, int64_t now,
+			       char *err, size_t errlen)
+{
+	enum trust_verdict v = trust_decide(ts, domain, ca_der, len, 1, src, err, errlen);
+	struct trust_entry *e = trust_find(ts, domain);
+
+	if (v == TRUST_LEARNED && e && e->since != now)
+		write_how(ts, e, src, now);
+	return v;
+}
+
+int trust_forget(struct trust_store *ts, const char *domain)
+{
+	static const char *const exts[] = { "pin", "der", "how" };
+	struct trust_entry *e = trust_find(ts, domain);
+	char path[PATH_MAX];
+	int rc = 0;
+
+	if (!e)
+		return -ENOENT;
+	/* Every file is gone before this reports done: a .der left behind
+	 * would be trusted again at the next open. */
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (!trust_path(ts, domain, exts[i], path, sizeof(path)) &&
+		    unlink(path) < 0 && errno != ENOENT && !rc)
+			rc = -errno;
+	if (rc)
+		return rc;
+	free(e->der);
+	*e = ts->v[--ts->n];
+	return 0;
+}
+
+int trust_known(const struct trust_store *ts, const char *domain)
+{
+	const struct trust_entry *e = trust_find(ts, domain);
+
+	return e && (e->der || e->has_pin);
+}
+
+void trust_list(const struct trust_store *ts,
+		void (*fn)(const struct trust_info *ti, void *arg), void *arg)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct trust_entry *e = &ts->v[i];
+		struct trust_info ti = {
+			.domain = e->domain, .have_cert = e->der != NULL,
+			.source = e->source, .since = e->since,
+		};
+
+		if (e->has_pin)
+			memcpy(ti.fingerprint, e->pin, 32);
+		else if (e->der)
+			cert_fingerprint(e->der, e->der_len, ti.fingerprint);
+		fn(&ti, arg);
+	}
 }
 
 int trust_get(const struct trust_store *ts, const char *domain,

@@ -2,7 +2,8 @@
  * The trust store: which CA certificate speaks for which domain. Entries
  * come from configuration (a pinned fingerprint) or are learned on first
  * use, and persist in a directory: "<domain>.der" holds the CA certificate,
- * "<domain>.pin" its SHA-256 fingerprint (64 hex digits and a newline).
+ * "<domain>.pin" its SHA-256 fingerprint (64 hex digits and a newline),
+ * "<domain>.how" how and since when it is trusted ("dnssec 1764633600\n").
  * A known domain's CA is never replaced behind the operator's back.
  * Not thread-safe; one owner (the daemon's loop) uses it.
  */
@@ -34,6 +35,49 @@ enum trust_verdict {
 	TRUST_MISMATCH, /* a different or invalid CA for the domain: refuse */
 	TRUST_UNKNOWN,  /* unknown domain without TOFU, or it could not be stored */
 };
+
+/* How a domain's CA came to be trusted (recorded with the time). */
+enum trust_source {
+	TRUST_SRC_UNKNOWN,	/* a store from before sources were recorded */
+	TRUST_SRC_CONFIG,	/* a trust entry's fingerprint */
+	TRUST_SRC_DNSSEC,	/* a DNSSEC-validated TLSA record */
+	TRUST_SRC_FIRST_USE,	/* the first CA seen (trust on first use) */
+	TRUST_SRC_MANUAL,	/* q2qctl trust pin */
+	TRUST_SRC_ENROLL,	/* this node's own domain, at enrollment */
+};
+/* "config", "dnssec", "first-use", "manual", "enrollment", "unknown". */
+const char *trust_source_name(enum trust_source s);
+
+/* trust_pin with the source and time recorded (now: seconds since 1970). */
+int trust_pin_from(struct trust_store *ts, const char *domain, const uint8_t fp[32],
+		   enum trust_source src, int64_t now);
+/*
+ * Stores ca_der for domain as learned from src (DNSSEC): the caller has
+ * checked it against the evidence. Same rules as trust_check: a known
+ * domain with a different CA or pin is TRUST_MISMATCH; the certificate
+ * must be a valid CA for domain.
+ */
+enum trust_verdict trust_learn(struct trust_store *ts, const char *domain,
+			       const uint8_t *ca_der, size_t len,
+			       enum trust_source src, int64_t now,
+			       char *err, size_t errlen);
+/* Removes everything known about domain, files too. -ENOENT if nothing. */
+int trust_forget(struct trust_store *ts, const char *domain);
+/* Is anything (pin or certificate) known for domain? */
+int trust_known(const struct trust_store *ts, const char *domain);
+
+/* One domain as trust_list shows it. */
+struct trust_info {
+	const char *domain;
+	uint8_t fingerprint[32];	/* the pin, or the certificate's hash */
+	int have_cert;			/* the certificate itself is stored */
+	enum trust_source source;
+	int64_t since;			/* 0 if not recorded */
+};
+/* Calls fn for each known domain (in no set order). */
+void trust_list(const struct trust_store *ts,
+		void (*fn)(const struct trust_info *ti, void *arg), void *arg);
+
 
 /*
  * Decides whether ca_der may speak for domain. ca_der must be a valid

@@ -185,7 +185,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	memcpy(d->cfg.refuse, fresh->refuse, sizeof(d->cfg.refuse));
 	d->cfg.n_refuse = fresh->n_refuse;
 	for (int i = 0; i < fresh->n_trust; i++) {
-		if (trust_pin(node_trust(d->node), fresh->trust[i].domain, fresh->trust[i].fingerprint) < 0)
+		if (fresh->trust[i].has_fingerprint && trust_pin(node_trust(d->node), fresh->trust[i].domain, fresh->trust[i].fingerprint) < 0)
 			log_warnx("reload: the pin for %s conflicts with the CA already trusted for it; "
 			    "keeping the old one", fresh->trust[i].domain);
 	}

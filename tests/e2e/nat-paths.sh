@@ -198,7 +198,8 @@ case_authdown() {
 # ---------------------------------------------------------------- xdomain
 # carol@example.org, enrolled at a second authority with its own pool.
 # alice pins example.org's CA in her config; carol learns example.com's on
-# first use, when alice's connection reaches her.
+# first use, when alice's connection reaches her (trust_policy =
+# "first-use": the default takes DNSSEC-validated CAs only, see dnssec.sh).
 case_xdomain() {
 	local fp1 fp2 c4
 	world restricted restricted || { check "$tag topology" false; return; }
@@ -212,7 +213,7 @@ case_xdomain() {
 	fp2=$(ctl auth2 status --json | jq_get authority_service.ca_fingerprint)
 	nat_join alice alice@example.com auth $AUTH \
 		"trust = ( { domain = \"example.org\"; fingerprint = \"$fp2\"; authority = \"$AUTH2:8788\"; } );" || return
-	nat_join carol carol@example.org auth2 $AUTH2 || return
+	nat_join carol carol@example.org auth2 $AUTH2 'trust_policy = "first-use";' || return
 	A4=$(ctl alice status --json | jq_get ipv4)
 	c4=$(ctl carol status --json | jq_get ipv4)
 	check "$tag carol's address $c4 is from example.org's pool" in_net "$c4" 100.100.0.0/16

@@ -360,7 +360,20 @@ static void test_bad_values(void)
 		  "trust[0].fingerprint:");
 	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\".\"x\"; } );",
 		  "q2qd.conf:1");
-	CHECK_BAD("trust = ( { domain = \"example.org\"; } );", "trust[0]:", "fingerprint");
+	/* Without a fingerprint: DNSSEC or first use decides, unless only
+	 * pins are allowed. */
+	CHECK_OK("trust = ( { domain = \"example.org\"; } );");
+	CHECK_OK("trust_policy = \"first-use\"; trust = ( { domain = \"example.org\"; } );");
+	CHECK_BAD("trust = ( { domain = \"example.org\"; } ); trust_policy = \"pinned\";",
+		  "trust[0]:", "missing 'fingerprint'", "pinned");
+	CHECK_BAD("trust_policy = \"tofu\";", "trust_policy:", "'tofu'", "first-use");
+	CHECK_BAD("trust_policy = 1;", "trust_policy:");
+	CHECK_BAD("dns_anchor = \"root.key\";", "dns_anchor:", "absolute");
+	CHECK_OK("dns_anchor = \"/etc/q2q/test.anchor\"; dns_resolver = \"192.0.2.53\";");
+	CHECK_OK("dns_resolver = \"2001:db8::53@5353\";");
+	CHECK_BAD("dns_resolver = \"ns.example.org\";", "dns_resolver:", "'ns.example.org'", "ip@port");
+	CHECK_BAD("dns_resolver = \"192.0.2.53@0\";", "dns_resolver:", "'192.0.2.53@0'");
+	CHECK_BAD("dns_resolver = \"192.0.2.53@99999\";", "dns_resolver:");
 	CHECK_BAD("trust = ( { domain = \"example.org\"; fingerprint = \"" FP_HEX "\";"
 		  " routes = [ \"203.0.113.1/24\" ]; } );",
 		  "trust[0].routes[0]:", "'203.0.113.1/24'", "host bits");

@@ -256,6 +256,61 @@ static void test_edited_store(void)
 	}
 }
 
+static char seen_src[64];
+static int64_t seen_since;
+
+static void list_cb(const struct trust_info *ti, void *arg)
+{
+	if (strcmp(ti->domain, arg) == 0) {
+		snprintf(seen_src, sizeof(seen_src), "%s", trust_source_name(ti->source));
+		seen_since = ti->since;
+	}
+}
+
+/* How a CA was learned survives a reopen; forget removes it for good. */
+static void test_sources_forget(void)
+{
+	struct trust_store *ts;
+	uint8_t fp[32];
+
+	new_dir("src");
+	CHECK_INT(trust_open(dir, &ts), 0);
+	CHECK_INT(trust_learn(ts, "example.com", ca1, ca1_len, TRUST_SRC_DNSSEC, 1700000000, err,
+			      sizeof(err)), TRUST_LEARNED);
+	/* a different CA for a learned domain is refused, not learned */
+	CHECK_INT(trust_learn(ts, "example.com", ca2, ca2_len, TRUST_SRC_DNSSEC, 1700000001, err,
+			      sizeof(err)), TRUST_MISMATCH);
+	cert_fingerprint(ca_other, ca_other_len, fp);
+	CHECK_INT(trust_pin_from(ts, "other.org", fp, TRUST_SRC_MANUAL, 1700000002), 0);
+	trust_free(ts);
+
+	CHECK_INT(trust_open(dir, &ts), 0);
+	seen_src[0] = 0;
+	trust_list(ts, list_cb, "example.com");
+	CHECK_STR(seen_src, "dnssec");
+	CHECK_INT(seen_since, 1700000000);
+	trust_list(ts, list_cb, "other.org");
+	CHECK_STR(seen_src, "manual");
+	CHECK_INT(seen_since, 1700000002);
+	CHECK(trust_known(ts, "example.com"));
+	CHECK_INT(trust_forget(ts, "example.com"), 0);
+	CHECK(!trust_known(ts, "example.com"));
+	CHECK_INT(trust_forget(ts, "example.com"), -ENOENT);
+	/* forgotten: another CA may now be learned */
+	CHECK_INT(trust_check(ts, "example.com", ca2, ca2_len, 1, err, sizeof(err)), TRUST_LEARNED);
+	trust_list(ts, list_cb, "example.com");
+	CHECK_STR(seen_src, "first-use");
+	trust_free(ts);
+	CHECK_INT(trust_open(dir, &ts), 0);
+	CHECK_INT(trust_check(ts, "example.com", ca1, ca1_len, 1, err, sizeof(err)), TRUST_MISMATCH);
+	CHECK_INT(trust_forget(ts, "example.com"), 0);
+	trust_free(ts);
+	CHECK_INT(trust_open(dir, &ts), 0);
+	CHECK(!trust_known(ts, "example.com"));
+	CHECK(trust_known(ts, "other.org"));
+	trust_free(ts);
+}
+
 int main(void)
 {
 	setup();
@@ -263,6 +318,7 @@ int main(void)
 	RUN(test_tofu);
 	RUN(test_invalid_offers);
 	RUN(test_edited_store);
+	RUN(test_sources_forget);
 	teardown();
 	return HARNESS_END();
 }

@@ -883,8 +883,8 @@ static int cfg_trust_domain(struct cfg_ctx *c, const config_setting_t *s,
 	return cfg_domain(c, s, path, ((struct config_trust *)obj)->domain);
 }
 
-/* The struct has no "fingerprint set" flag; a pinned all-zero fingerprint
- * could never match a real certificate, so zero doubles as "missing". */
+/* An all-zero fingerprint could never match a real certificate: refused
+ * as a typo rather than kept as a pin nothing can meet. */
 static int cfg_trust_fingerprint(struct cfg_ctx *c, const config_setting_t *s,
 				 const char *path, void *obj)
 {
@@ -902,6 +902,7 @@ static int cfg_trust_fingerprint(struct cfg_ctx *c, const config_setting_t *s,
 		return cfg_error(c, s, path, "%s is not a SHA-256 fingerprint (expected 64 "
 				 "hex digits, colons allowed)", cfg_quote(v, q, sizeof(q)));
 	}
+	t->has_fingerprint = 1;
 	return 0;
 }
 
@@ -941,13 +942,12 @@ static const struct cfg_field cfg_trust_fields[] = {
 static int cfg_trust_done(struct cfg_ctx *c, const config_setting_t *e, const char *path,
 			  void *elem, void *owner)
 {
-	static const uint8_t zero[32];
 	struct config_trust *t = elem;
 
+	/* Without a fingerprint the CA comes from DNSSEC or first use, as
+	 * trust_policy allows; that is checked once the whole file is read. */
 	if (!t->domain[0])
 		return cfg_missing(c, e, path, "domain", "\"example.org\"");
-	if (memcmp(t->fingerprint, zero, sizeof(zero)) == 0)
-		return cfg_missing(c, e, path, "fingerprint", "64 hex digits");
 	return 0;
 }
 
@@ -964,6 +964,86 @@ static int cfg_trust(struct cfg_ctx *c, const config_setting_t *s, const char *p
 	struct config *cfg = obj;
 
 	return cfg_groups(c, s, path, &g, cfg->trust, &cfg->n_trust, cfg);
+}
+
+static const char *const cfg_policy_names[] = {
+	[CONFIG_TRUST_DNSSEC] = "dnssec",
+	[CONFIG_TRUST_FIRST_USE] = "first-use",
+	[CONFIG_TRUST_PINNED] = "pinned",
+};
+
+static int cfg_trust_policy(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			    void *obj)
+{
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX];
+	const char *v = "";
+	int r;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(cfg_policy_names) / sizeof(cfg_policy_names[0]); i++)
+		if (strcmp(v, cfg_policy_names[i]) == 0) {
+			cfg->trust_policy = (int)i;
+			return 0;
+		}
+	return cfg_error(c, s, path, "%s is not a trust policy (expected \"dnssec\", "
+			 "\"first-use\" or \"pinned\")", cfg_quote(v, q, sizeof(q)));
+}
+
+static int cfg_dns_anchor(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			  void *obj)
+{
+	struct config *cfg = obj;
+
+	return cfg_abs_path(c, s, path, cfg->dns_anchor, sizeof(cfg->dns_anchor) - 1);
+}
+
+/* "ip" or "ip@port" (libunbound's forwarder syntax): an address, never a
+ * name, since resolving it would need the resolver it names. */
+static int cfg_dns_resolver(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			    void *obj)
+{
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX], host[INET6_ADDRSTRLEN];
+	const char *v = "", *at;
+	uint8_t a[16];
+	size_t hlen;
+	int r, port;
+
+	if ((r = cfg_string(c, s, path, &v)) < 0)
+		return r;
+	at = strchr(v, '@');
+	hlen = at ? (size_t)(at - v) : strlen(v);
+	if (hlen == 0 || hlen >= sizeof(host) || strlen(v) >= sizeof(cfg->dns_resolver))
+		goto bad;
+	memcpy(host, v, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+		goto bad;
+	if (at && cfg_port_parse(at + 1, 1, &port) < 0)
+		goto bad;
+	snprintf(cfg->dns_resolver, sizeof(cfg->dns_resolver), "%s", v);
+	return 0;
+bad:
+	return cfg_error(c, s, path, "%s is not a resolver address (expected \"ip\" or "
+			 "\"ip@port\", e.g. \"192.0.2.53\" or \"2001:db8::53@5353\")",
+			 cfg_quote(v, q, sizeof(q)));
+}
+
+/* A trust entry without a fingerprint leaves its CA to DNSSEC or first
+ * use, which "pinned" forbids. */
+static int cfg_trust_policy_check(struct cfg_ctx *c, const struct config *cfg)
+{
+	if (cfg->trust_policy != CONFIG_TRUST_PINNED)
+		return 0;
+	for (int i = 0; i < cfg->n_trust; i++)
+		if (!cfg->trust[i].has_fingerprint) {
+			snprintf(c->err, c->errlen, "%s: trust[%d]: missing 'fingerprint' "
+				 "(trust_policy = \"pinned\" accepts pinned CAs only)", c->file, i);
+			return -EINVAL;
+		}
+	return 0;
 }
 
 /* ---- authority ---- */
@@ -1249,6 +1329,9 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "refuse", cfg_refuse },
 	{ "peers", cfg_peers },
 	{ "trust", cfg_trust },
+	{ "trust_policy", cfg_trust_policy },
+	{ "dns_anchor", cfg_dns_anchor },
+	{ "dns_resolver", cfg_dns_resolver },
 	{ "authority", cfg_authority },
 };
 
@@ -1453,6 +1536,8 @@ void config_defaults(struct config *out)
 	out->rekey_after = 120;
 	out->nat_birthday = 1;
 	out->offload = 1;
+	out->trust_policy = CONFIG_TRUST_DNSSEC;
+	snprintf(out->dns_anchor, sizeof(out->dns_anchor), "/usr/share/dns/root.key");
 	out->authority.listen.sin6_family = AF_INET6;
 	out->authority.listen.sin6_addr = in6addr_any;
 	out->authority.listen.sin6_port = htons(8788);
@@ -1533,6 +1618,9 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 			      out->names_socket);
 		goto out;
 	}
+	r = cfg_trust_policy_check(&c, out);
+	if (r < 0)
+		goto out;
 	memcpy(out->path, path, strlen(path) + 1);
 out:
 	config_destroy(&cf);

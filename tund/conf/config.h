@@ -34,6 +34,7 @@ struct config_peer {
  * certificates may grant as routes (none unless listed). */
 struct config_trust {
 	char domain[ID_DOMAIN_MAX + 1];
+	int has_fingerprint;			/* else DNSSEC or first use decides */
 	uint8_t fingerprint[32];
 	int has_authority;
 	struct sockaddr_in6 authority;
@@ -64,6 +65,13 @@ struct config_authority {
 	struct config_grant grants[CONFIG_MAX_GRANTS];
 };
 
+/* What a node accepts for a domain it has no pin for. */
+enum config_trust_policy {
+	CONFIG_TRUST_DNSSEC,		/* a DNSSEC-validated TLSA record (default) */
+	CONFIG_TRUST_FIRST_USE,		/* that, or else the first CA seen */
+	CONFIG_TRUST_PINNED,		/* pins only */
+};
+
 enum log_level_cfg { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
 
 struct config {
@@ -89,6 +97,9 @@ struct config {
 	struct config_peer peers[CONFIG_MAX_PEERS];
 	int n_trust;
 	struct config_trust trust[CONFIG_MAX_TRUST];
+	int trust_policy;			/* enum config_trust_policy */
+	char dns_anchor[CONFIG_PATH_MAX];	/* DNSSEC trust anchor file; default the root's */
+	char dns_resolver[64];			/* "ip" or "ip@port" to ask; "" = iterate from the root */
 	struct config_authority authority;
 };
 

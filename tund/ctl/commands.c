@@ -17,6 +17,11 @@
 #include "tund/ctl/metrics_text.h"
 #include "tund/ctl/node_json.h"
 #include "tund/ctl/overlay_json.h"
+#include "tund/ctl/trust_json.h"
+#include "identity/cert.h"
+#include "identity/name.h"
+#include "identity/trust.h"
+#include "tund/conf/config.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
 #include "tund/node/node.h"
@@ -310,6 +315,84 @@ static void cmd_metrics(struct daemon *d, struct ctl_req *req, json_object *args
 	ctl_reply_ok(req, o);
 }
 
+/* ---- trust: which CA speaks for which domain ---- */
+
+static void cmd_trust(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	ctl_reply_ok(req, trust_json_list(node_trust(d->node)));
+}
+
+static int arg_domain(struct ctl_req *req, json_object *args, const char **dom)
+{
+	char why[256];
+
+	if (arg_str(req, args, "domain", 1, dom) < 0)
+		return -1;
+	if (id_parse_domain(*dom, why, sizeof(why)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void cmd_trust_pin(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const char *dom, *hex;
+	uint8_t fp[32];
+	int rc;
+
+	if (arg_domain(req, args, &dom) < 0 || arg_str(req, args, "fingerprint", 1, &hex) < 0)
+		return;
+	if (cert_fingerprint_parse(hex, fp) < 0) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "'%.100s' is not a SHA-256 fingerprint (64 hex digits)", hex);
+		return;
+	}
+	rc = trust_pin_from(node_trust(d->node), dom, fp, TRUST_SRC_MANUAL, (int64_t)time(NULL));
+	if (rc == -EEXIST) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "%s already has another CA; `q2qctl trust forget %s` first",
+		    dom, dom);
+		return;
+	}
+	if (rc < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "cannot pin %s: %s", dom, strerror(-rc));
+		return;
+	}
+	log_info("trust: %s pinned to %s (q2qctl trust pin)", dom, hex);
+	ctl_reply_ok(req, trust_json_list(node_trust(d->node)));
+}
+
+static void cmd_trust_forget(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	const struct cert_info *ci = node_cert(d->node);
+	const char *dom;
+	int rc;
+
+	if (arg_domain(req, args, &dom) < 0)
+		return;
+	for (int i = 0; i < d->cfg.n_trust; i++)
+		if (d->cfg.trust[i].has_fingerprint && strcmp(d->cfg.trust[i].domain, dom) == 0) {
+			ctl_reply_err(req, CTL_EXIT_FAIL, "%s is pinned in %s; remove its fingerprint there "
+			    "and reload first", dom, d->cfg.path);
+			return;
+		}
+	if ((ci && strcmp(strchr(ci->identity, '@') + 1, dom) == 0) ||
+	    (d->cfg.authority.enabled && strcmp(d->cfg.authority.domain, dom) == 0)) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "%s is this node's own domain; its CA stays", dom);
+		return;
+	}
+	rc = trust_forget(node_trust(d->node), dom);
+	if (rc == -ENOENT) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "nothing is trusted for %s", dom);
+		return;
+	}
+	if (rc < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "cannot forget %s: %s", dom, strerror(-rc));
+		return;
+	}
+	log_info("trust: forgot the CA of %s (q2qctl trust forget)", dom);
+	ctl_reply_ok(req, trust_json_list(node_trust(d->node)));
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct daemon *d, struct ctl_req *req, json_object *args);
@@ -329,6 +412,9 @@ static const struct {
 	{ "ping", cmd_ping },
 	{ "netcheck", cmd_netcheck },
 	{ "metrics", cmd_metrics },
+	{ "trust", cmd_trust },
+	{ "trust_pin", cmd_trust_pin },
+	{ "trust_forget", cmd_trust_forget },
 };
 
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, json_object *args)

@@ -545,6 +545,51 @@ static int cmd_whois(const struct ctl_opts *o, int argc, char **argv)
 	return simple_call(o, req, print_whois);
 }
 
+static void print_trust(json_object *r)
+{
+	json_object *arr;
+
+	if (!json_object_object_get_ex(r, "domains", &arr))
+		return;
+	printf("%-28s %-10s %-20s %s\n", "DOMAIN", "LEARNED", "SINCE", "CA FINGERPRINT");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *a = json_object_array_get_idx(arr, i);
+		int64_t since = jint(a, "since");
+		char buf[32] = "-";
+		time_t t = (time_t)since;
+
+		if (since)
+			strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", gmtime(&t));
+		printf("%-28s %-10s %-20s %s\n", jstr(a, "domain"), jstr(a, "learned"), buf,
+		    jstr(a, "ca_fingerprint"));
+	}
+}
+
+/* trust | trust pin DOMAIN SHA256 | trust forget DOMAIN */
+static int cmd_trust(const struct ctl_opts *o, int argc, char **argv)
+{
+	json_object *req;
+
+	if (argc == 1)
+		return simple_call(o, new_req("trust"), print_trust);
+	if (!strcmp(argv[1], "pin")) {
+		if (argc != 4)
+			return usage_error("trust", "pin needs DOMAIN SHA256");
+		req = new_req("trust_pin");
+		json_object_object_add(req, "domain", json_object_new_string(argv[2]));
+		json_object_object_add(req, "fingerprint", json_object_new_string(argv[3]));
+		return simple_call(o, req, print_trust);
+	}
+	if (!strcmp(argv[1], "forget")) {
+		if (argc != 3)
+			return usage_error("trust", "forget needs DOMAIN");
+		req = new_req("trust_forget");
+		json_object_object_add(req, "domain", json_object_new_string(argv[2]));
+		return simple_call(o, req, print_trust);
+	}
+	return usage_error("trust", "unknown subcommand '%s' (expected pin or forget)", argv[1]);
+}
+
 static int cmd_ping(const struct ctl_opts *o, int argc, char **argv)
 {
 	const char *name = NULL;
@@ -708,6 +753,17 @@ static const struct command commands[] = {
 	  "print a name's overlay address",
 	  "Print the overlay IPv4 (or with -6 the IPv6) address of USER@DOMAIN, asking\n"
 	  "the authority if needed:  ping $(q2qctl resolve bob@example.com)" },
+	{ "trust", cmd_trust, "[pin DOMAIN SHA256 | forget DOMAIN]",
+	  "which CA speaks for which domain, and how that was learned",
+	  "List each domain whose CA this node trusts: its CA fingerprint, how it was\n"
+	  "learned (config: a trust entry's fingerprint; dnssec: a DNSSEC-validated\n"
+	  "TLSA record; first-use: the first CA seen; manual: q2qctl trust pin;\n"
+	  "enrollment: this node's own domain) and since when. trust_policy in\n"
+	  "q2qd.conf says what is accepted for a domain without a pin (dnssec,\n"
+	  "first-use or pinned).\n"
+	  "  pin DOMAIN SHA256   trust only the CA with this fingerprint for DOMAIN\n"
+	  "  forget DOMAIN       drop what is known for DOMAIN (not a config pin, not\n"
+	  "                      this node's own domain); it is looked up afresh" },
 	{ "whois", cmd_whois, "ADDRESS",
 	  "print who owns an overlay address",
 	  "Print which identity an overlay address belongs to, with the facts its\n"

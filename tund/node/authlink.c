@@ -61,6 +61,7 @@ struct authlink {
 	struct al_lookup *pending, **tail;
 	uint32_t next_id;
 	char last_error[256];
+	char refused[512];	/* why we refused its CA, until it registers us */
 };
 
 int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
@@ -159,6 +160,8 @@ static void al_on_open(struct tlsconn *c, void *arg)
 	 * be the one we pinned (or, for another domain, learn now). */
 	if (node_check_authority(al->node, al->foreign ? al->domain : NULL, c, err, sizeof(err)) < 0) {
 		log_warnx("authority link: %s", err);
+		/* Lookups waiting for this link learn why, not just "unreachable". */
+		snprintf(al->refused, sizeof(al->refused), "%s", err);
 		tlsconn_close_after_send(c);
 		return;
 	}
@@ -294,6 +297,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		if (al->state != AL_UP)
 			log_info("authority link%s%s: registered", al->foreign ? " to " : "", al->domain);
 		al->state = AL_UP;
+		al->refused[0] = '\0';
 		al->backoff = AL_BACKOFF_MIN_MS;
 		/* Lookups made while connecting go now: the authority answers
 		 * only registered nodes. */
@@ -348,7 +352,7 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 	tlsconn_free_later(c);
 	al->conn = NULL;
 	al->state = AL_IDLE;
-	al_fail_pending(al, "the authority is not reachable");
+	al_fail_pending(al, al->refused[0] ? al->refused : "the authority is not reachable");
 	al_schedule(al, al->backoff);
 	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;
 }
@@ -460,7 +464,7 @@ void authlink_lookup(struct authlink *al, const char *identity, int family, cons
 	struct al_lookup *lk;
 
 	if (!al->conn) {
-		fn(arg, -ENOTCONN, "the authority is not reachable", NULL);
+		fn(arg, -ENOTCONN, al->refused[0] ? al->refused : "the authority is not reachable", NULL);
 		return;
 	}
 	lk = calloc(1, sizeof(*lk));

@@ -34,6 +34,7 @@
 #include "identity/key.h"
 #include "identity/name.h"
 #include "identity/trust.h"
+#include "tund/node/domtrust.h"
 #include "netstack/msg.h"
 #include "netstack/udp.h"
 #include "tund/conf/config.h"
@@ -83,12 +84,14 @@ struct node {
 	struct sockaddr_in6 auth_addr;
 	struct node_op *op;		/* at most one at a time */
 	struct loop_timer renew_timer;
+	struct domtrust *domtrust;	/* other domains' CAs: pins, DNSSEC, first use */
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
 
 const struct cert_info *node_cert(const struct node *n) { return n->enrolled ? &n->ci : NULL; }
 struct trust_store *node_trust(struct node *n) { return n->trust; }
+struct domtrust *node_domtrust(struct node *n) { return n->domtrust; }
 
 static void node_schedule_renewal(struct node *n, uint64_t delay_ms);
 
@@ -361,7 +364,12 @@ static int op_check_authority(struct node_op *op, char *err, size_t errlen)
 		    op->authority, have, want);
 		return -EPERM;
 	}
-	v = trust_check(n->trust, op->domain, der, len, op->kind == OP_ENROLL, err, errlen);
+	/* Enrollment takes the domain's CA (checked against --ca-fingerprint
+	 * above, else on first use); renewal only the one it has. */
+	if (op->kind == OP_ENROLL)
+		v = trust_learn(n->trust, op->domain, der, len, TRUST_SRC_ENROLL, now_s(), err, errlen);
+	else
+		v = trust_check(n->trust, op->domain, der, len, 0, err, errlen);
 	switch (v) {
 	case TRUST_MATCH:
 		return 0;
@@ -686,6 +694,8 @@ int node_init(struct loop *l, const struct config *cfg, struct node **out, char 
 		goto fail;
 	}
 	for (int i = 0; i < cfg->n_trust; i++) {
+		if (!cfg->trust[i].has_fingerprint)
+			continue;	/* DNSSEC or first use decides */
 		rc = trust_pin(n->trust, cfg->trust[i].domain, cfg->trust[i].fingerprint);
 		if (rc < 0) {
 			snprintf(err, errlen, "trust: the pin for %s in the config conflicts with the CA "
@@ -693,6 +703,10 @@ int node_init(struct loop *l, const struct config *cfg, struct node **out, char 
 			goto fail;
 		}
 	}
+	/* Before the engine's sandbox: it starts the resolver's thread. */
+	rc = domtrust_init(l, cfg, n->trust, &n->domtrust, err, errlen);
+	if (rc < 0)
+		goto fail;
 	rc = node_load(n, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -720,6 +734,7 @@ void node_free(struct node *n)
 		op_free(op);
 	}
 	loop_timer_cancel(n->loop, &n->renew_timer);
+	domtrust_free(n->domtrust);
 	trust_free(n->trust);
 	key_free(n->key);
 	free(n->cert_der);
@@ -810,11 +825,23 @@ int node_check_authority(struct node *n, const char *domain, struct tlsconn *c,
 	if (rc < 0)
 		return rc;
 	/* Our own domain's CA is known since enrollment; another domain's is
-	 * pinned in the config or learned now, on first use. */
-	v = trust_check(n->trust, domain, der, len, !own || strcmp(own + 1, domain) != 0, err, errlen);
-	if (v == TRUST_LEARNED)
-		log_info("trust: learned and pinned the CA of %s", domain);
-	if (v != TRUST_MATCH && v != TRUST_LEARNED) {
+	 * pinned, or the trust policy decides (domtrust.c). */
+	if (!own || strcmp(own + 1, domain) != 0) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "authority %s", who);
+		rc = domtrust_judge(n->domtrust, domain, der, len, what, err, errlen);
+		if (rc == -EAGAIN) {
+			/* A trust entry's authority, never looked up: look now;
+			 * the link tries again after its backoff. */
+			domtrust_discover(n->domtrust, domain, NULL, NULL);
+			snprintf(err, errlen, "%.100s: looking up its CA in DNS (TLSA) before trusting "
+			    "authority %s", domain, who);
+		}
+		return rc < 0 ? -EPERM : 0;
+	}
+	v = trust_check(n->trust, domain, der, len, 0, err, errlen);
+	if (v != TRUST_MATCH) {
 		snprintf(err, errlen, "the authority's CA for %.100s does not match the pinned one", domain);
 		return -EPERM;
 	}
@@ -824,15 +851,7 @@ int node_check_authority(struct node *n, const char *domain, struct tlsconn *c,
 int node_trust_peer_ca(struct node *n, const char *domain, const uint8_t *der, size_t len,
     char *err, size_t errlen)
 {
-	enum trust_verdict v = trust_check(n->trust, domain, der, len, 1, err, errlen);
-
-	if (v == TRUST_LEARNED)
-		log_info("trust: learned and pinned the CA of %s", domain);
-	if (v != TRUST_MATCH && v != TRUST_LEARNED) {
-		snprintf(err, errlen, "the CA offered for %.100s does not match the pinned one", domain);
-		return -EPERM;
-	}
-	return 0;
+	return domtrust_judge(n->domtrust, domain, der, len, "a broker request", err, errlen);
 }
 
 int node_want_up(const struct node *n)

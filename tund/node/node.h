@@ -64,8 +64,10 @@ const struct sockaddr_in6 *node_authority_addr(const struct node *n);
 int node_client_ctx(struct node *n, struct WOLFSSL_CTX **out);
 int node_check_authority(struct node *n, const char *domain, struct tlsconn *c,
     char *err, size_t errlen);
-/* Another domain's CA, offered by an authority: pinned or learned (TOFU);
- * a different CA for a known domain is refused. */
+/* Another domain's CA, offered by an authority: pinned, or as the trust
+ * policy allows (domtrust.h); -EAGAIN: look the domain up in DNS
+ * (node_domtrust, domtrust_discover) and ask again. A different CA for a
+ * known domain is refused. */
 int node_trust_peer_ca(struct node *n, const char *domain, const uint8_t *der, size_t len,
     char *err, size_t errlen);
 
@@ -80,5 +82,7 @@ int node_set_want_up(struct node *n, int up);
 /* NULL until enrolled. */
 const struct cert_info *node_cert(const struct node *n);
 struct trust_store *node_trust(struct node *n);
+struct domtrust;
+struct domtrust *node_domtrust(struct node *n);
 
 #endif

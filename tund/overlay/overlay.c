@@ -32,6 +32,7 @@
 #include "tund/node/authlink.h"
 #include "tund/ctl/control.h"
 #include "tund/base/log.h"
+#include "tund/node/domtrust.h"
 #include "tund/node/node.h"
 #include "tund/overlay/claims.h"
 #include "tund/overlay/overlay.h"
@@ -42,6 +43,8 @@
 
 #define TICK_MS			500
 #define LOOKUP_QUEUE		8
+#define OVERLAY_DISCOVERED	16	/* links to authorities found in DNS */
+#define OVERLAY_LINKS_MAX	(CONFIG_MAX_TRUST + 1 + OVERLAY_DISCOVERED)
 
 /* A link to an authority: ours first, then other domains' (trust entries
  * with an authority address) for reaching their nodes. */
@@ -116,6 +119,143 @@ static int overlay_check_cert(struct overlay *o, const uint8_t *der, size_t len,
 }
 
 /* -------------------------------------------------------- lookups */
+
+static const struct authlink_ops overlay_link_ops;
+static struct overlay_link *overlay_link_for(struct overlay *o, const char *identity);
+static void overlay_broker_go(struct overlay_link *lk, uint32_t id, const struct authlink_peer *caller);
+
+/* A lookup of a foreign identity, or a broker request from one, waiting
+ * for DNS to say where that domain's authority is and which CA it has
+ * (tund/node/domtrust.c). The broker's caller is a deep copy: the frame
+ * it came in is gone by the time DNS answers. */
+struct overlay_dwait {
+	struct overlay_dwait *next;
+	struct overlay *o;
+	char domain[ID_DOMAIN_MAX + 1];
+	char identity[ID_NAME_MAX + 1];
+	authlink_lookup_fn *fn;		/* a lookup; else a broker request: */
+	void *arg;
+	struct overlay_link *lk;
+	uint32_t id;
+	struct authlink_peer pe;
+	uint8_t *cert, *ca;
+	struct sockaddr_in6 *eps;
+};
+
+static void overlay_dwait_free(struct overlay *o, struct overlay_dwait *dw)
+{
+	for (struct overlay_dwait **pp = &o->dwaits; *pp; pp = &(*pp)->next)
+		if (*pp == dw) {
+			*pp = dw->next;
+			break;
+		}
+	free(dw->cert);
+	free(dw->ca);
+	free(dw->eps);
+	free(dw);
+}
+
+static struct overlay_dwait *overlay_dwait_new(struct overlay *o, const char *identity)
+{
+	struct overlay_dwait *dw = calloc(1, sizeof(*dw));
+	const char *at = strchr(identity, '@');
+
+	if (!dw)
+		return NULL;
+	dw->o = o;
+	snprintf(dw->identity, sizeof(dw->identity), "%s", identity);
+	snprintf(dw->domain, sizeof(dw->domain), "%s", at ? at + 1 : "");
+	dw->next = o->dwaits;
+	o->dwaits = dw;
+	return dw;
+}
+
+/* A link to the authority DNS named for domain. */
+static struct overlay_link *overlay_link_add(struct overlay *o, const char *domain,
+    const struct sockaddr_in6 *addr)
+{
+	struct overlay_link *lk;
+
+	if (o->n_links >= OVERLAY_LINKS_MAX)
+		return NULL;
+	lk = &o->links[o->n_links];
+	memset(lk, 0, sizeof(*lk));
+	lk->o = o;
+	snprintf(lk->domain, sizeof(lk->domain), "%s", domain);
+	if (authlink_start(o->loop, o->node, o->port, lk->domain, addr, &overlay_link_ops, lk, &lk->al) < 0)
+		return NULL;
+	o->n_links++;
+	return lk;
+}
+
+static void overlay_dw_lookup_done(void *arg, int err, const char *why, const struct discover_answer *a)
+{
+	struct overlay_dwait *dw = arg;
+	struct overlay *o = dw->o;
+	struct overlay_link *lk;
+	int pinned = trust_known(node_trust(o->node), dw->domain);
+
+	if (err < 0) {
+		dw->fn(dw->arg, err, why, NULL);
+	} else if (!pinned && o->cfg->trust_policy == CONFIG_TRUST_DNSSEC && !a->secure) {
+		char m[1024];
+
+		snprintf(m, sizeof(m), "%s: %s; trust_policy = \"dnssec\" takes DNSSEC-validated CAs "
+		    "only; nothing pinned", dw->domain, a->insecure_why);
+		dw->fn(dw->arg, -EPERM, m, NULL);
+	} else if (!pinned && o->cfg->trust_policy == CONFIG_TRUST_DNSSEC && !a->ntlsa) {
+		char m[1024];
+
+		snprintf(m, sizeof(m), "%s: no TLSA record at %s for its CA; nothing pinned",
+		    dw->domain, a->tlsa_name);
+		dw->fn(dw->arg, -EPERM, m, NULL);
+	} else if (!(lk = overlay_link_for(o, dw->identity)) &&
+	    !(lk = overlay_link_add(o, dw->domain, &a->authority))) {
+		dw->fn(dw->arg, -ENOSPC, "cannot start a link to its authority", NULL);
+	} else {
+		authlink_lookup(lk->al, dw->identity, 0, NULL, dw->fn, dw->arg);
+	}
+	overlay_dwait_free(o, dw);
+}
+
+static void overlay_dw_broker_done(void *arg, int err, const char *why, const struct discover_answer *a)
+{
+	struct overlay_dwait *dw = arg;
+	struct overlay *o = dw->o;
+
+	/* Whatever DNS said is now evidence: the broker path judges it. */
+	dw->pe.identity = dw->identity;
+	overlay_broker_go(dw->lk, dw->id, &dw->pe);
+	overlay_dwait_free(o, dw);
+}
+
+/* Keeps a broker request until DNS has spoken about the caller's domain. */
+static int overlay_broker_defer(struct overlay_link *lk, uint32_t id, const struct authlink_peer *c)
+{
+	struct overlay *o = lk->o;
+	struct overlay_dwait *dw = overlay_dwait_new(o, c->identity);
+
+	if (!dw)
+		return -ENOMEM;
+	dw->lk = lk;
+	dw->id = id;
+	dw->pe = *c;
+	dw->cert = malloc(c->certlen ? c->certlen : 1);
+	dw->ca = malloc(c->calen ? c->calen : 1);
+	dw->eps = calloc((size_t)c->neps + 1, sizeof(*dw->eps));
+	if (!dw->cert || !dw->ca || !dw->eps) {
+		overlay_dwait_free(o, dw);
+		return -ENOMEM;
+	}
+	memcpy(dw->cert, c->cert, c->certlen);
+	memcpy(dw->ca, c->ca, c->calen);
+	memcpy(dw->eps, c->eps, (size_t)c->neps * sizeof(*dw->eps));
+	dw->pe.cert = dw->cert;
+	dw->pe.ca = dw->ca;
+	dw->pe.eps = dw->eps;
+	domtrust_discover(node_domtrust(o->node), dw->domain, overlay_dw_broker_done, dw);
+	return 0;
+}
 
 /* The link to ask about identity: our authority for our domain, or the
  * other domain's authority if the config names one. */
@@ -193,9 +333,21 @@ struct peer *overlay_peer_from_lookup(struct overlay *o, const struct authlink_p
 int overlay_lookup(struct overlay *o, const char *identity, authlink_lookup_fn *fn, void *arg)
 {
 	struct overlay_link *lk = overlay_link_for(o, identity);
+	const char *at = strchr(identity, '@');
+	struct overlay_dwait *dw;
 
-	if (!lk)
+	if (!lk && (!at || strcmp(at + 1, o->domain) == 0))
 		return -ENOENT;
+	if (!lk) {
+		/* Another domain nobody configured: ask DNS where it is. */
+		dw = overlay_dwait_new(o, identity);
+		if (!dw)
+			return -ENOMEM;
+		dw->fn = fn;
+		dw->arg = arg;
+		domtrust_discover(node_domtrust(o->node), dw->domain, overlay_dw_lookup_done, dw);
+		return 0;
+	}
 	authlink_lookup(lk->al, identity, 0, NULL, fn, arg);
 	return 0;
 }
@@ -367,6 +519,21 @@ static void overlay_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 static void overlay_link_broker(void *arg, uint32_t id, const struct authlink_peer *caller)
 {
 	struct overlay_link *lk = arg;
+	struct overlay *o = lk->o;
+	const char *at = strchr(caller->identity, '@');
+	char err[256];
+
+	/* A caller of a domain we know nothing of yet, under a policy that
+	 * wants DNS: answer once DNS has spoken. */
+	if (at && strcmp(at + 1, o->domain) != 0 && caller->ca && caller->calen &&
+	    node_trust_peer_ca(o->node, at + 1, caller->ca, caller->calen, err, sizeof(err)) == -EAGAIN &&
+	    overlay_broker_defer(lk, id, caller) == 0)
+		return;
+	overlay_broker_go(lk, id, caller);
+}
+
+static void overlay_broker_go(struct overlay_link *lk, uint32_t id, const struct authlink_peer *caller)
+{
 	struct overlay *o = lk->o;
 	struct authlink_peer pe = *caller;
 	char err[256];
@@ -613,7 +780,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	memcpy(o->v6, ci->v6, 16);
 	o->io.rx = calloc(1, sizeof(*o->io.rx));
 	o->io.tx = calloc(1, sizeof(*o->io.tx));
-	o->links = calloc(CONFIG_MAX_TRUST + 1, sizeof(*o->links));
+	o->links = calloc(OVERLAY_LINKS_MAX, sizeof(*o->links));
 	rc = -ENOMEM;
 	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
 		goto fail;
@@ -691,6 +858,15 @@ void overlay_down(struct overlay *o)
 	if (!o)
 		return;
 	loop_timer_cancel(o->loop, &o->timer);
+	/* Lookups waiting for DNS answer before the waiters they name go. */
+	while (o->dwaits) {
+		struct overlay_dwait *dw = o->dwaits;
+
+		domtrust_cancel(node_domtrust(o->node), dw);
+		if (dw->fn)
+			dw->fn(dw->arg, -ECANCELED, "the overlay went down", NULL);
+		overlay_dwait_free(o, dw);
+	}
 	/* First: it settles pending lookups, whose callbacks use waiters. */
 	for (int i = 0; i < o->n_links; i++)
 		authlink_stop(o->links[i].al);

@@ -57,7 +57,7 @@ struct overlay {
 	struct peer_table *peers;
 	struct route_table *routes;
 	struct authlink *link;		/* our own authority (links[0]) */
-	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 of them */
+	struct overlay_link *links;	/* overlay.c: CONFIG_MAX_TRUST + 1 + OVERLAY_DISCOVERED */
 	int n_links;
 	struct cookie_jar jar;
 	struct ratelimit cookie_rl;	/* how many COOKIEs we give, to whom */
@@ -69,6 +69,7 @@ struct overlay {
 	struct overlay_timers t;		/* timers.c: the overlay-wide deadlines */
 	struct addr_wait *waits;	/* overlay.c: packets waiting for a lookup */
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
+	struct overlay_dwait *dwaits;	/* overlay.c: lookups and brokers waiting for DNS */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 	uint64_t drops_session, drops_expired;
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];	/* enum overlay_hs_fail */

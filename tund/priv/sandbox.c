@@ -360,7 +360,11 @@ static int sb_install(const char *tag, int (*rules)(scmp_filter_ctx), char *err,
 	 * SYSRAWRC: the kernel's errno, not libseccomp's -ECANCELED. */
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP)) < 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
-	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1)) < 0)
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1)) < 0 ||
+	    /* TSYNC: every thread gets the filter, not just this one; the
+	     * engine's DNS resolver (libunbound) runs a worker thread started
+	     * before the sandbox (tund/node/discover.c). */
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		goto fail;
 	step = "rules";
 	if ((rc = allow_list(ctx, sb_base, sizeof(sb_base) / sizeof(sb_base[0]))) < 0 ||

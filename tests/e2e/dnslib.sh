@@ -1,0 +1,101 @@
+# A DNSSEC world for end-to-end tests: knotd (Debian's knot) in a
+# namespace, authoritative for a test root "." and the zones a test adds,
+# each signed by knot with a key made here (keymgr), its DS in the root,
+# so the chain validates up to a test trust anchor ($T/dns/root.anchor)
+# that nodes get as dns_anchor, with dns_resolver pointing at knotd. Nothing
+# ever leaves the namespaces: no real root server is asked.
+#
+# Source after lib.sh:
+#   dns_zone NAME MODE [RECORD...]   MODE signed | unsigned | bogus (signed,
+#                                    but the root's DS does not match)
+#   dns_start NS ADDR                writes the root, starts knotd in NS
+#                                    listening on ADDR:53, waits for it
+# Records are zone-file lines relative to nothing ("_q2q._tcp.example.org.
+# SRV 0 0 8788 auth.example.org.").
+
+DNS_ZONES=()
+declare -A DNS_MODE
+
+dns_dir() { echo "$T/dns"; }
+
+dns_zone() {
+	local name=$1 mode=$2 d; shift 2
+	d=$(dns_dir); mkdir -p "$d/zones" "$d/db"
+	DNS_ZONES+=("$name"); DNS_MODE[$name]=$mode
+	{
+		echo "\$TTL 60"
+		echo "$name. SOA ns. hostmaster.$name. 1 3600 600 86400 60"
+		echo "$name. NS ns."
+		printf '%s\n' "$@"
+	} > "$d/zones/$name.zone"
+}
+
+dns_conf() {
+	local addr=$1 d z; d=$(dns_dir)
+	{
+		echo "server:"
+		echo "    rundir: \"$d\""
+		echo "    listen: $addr@53"
+		echo "database:"
+		echo "    storage: \"$d/db\""
+		echo "policy:"
+		echo "  - id: test"
+		echo "    algorithm: ecdsap256sha256"
+		echo "    single-type-signing: on"
+		echo "    manual: on"
+		echo "template:"
+		echo "  - id: default"
+		echo "    storage: \"$d/zones\""
+		echo "    file: \"%s.zone\""
+		echo "zone:"
+		echo "  - domain: ."
+		echo "    file: \"root.zone\""
+		echo "    dnssec-signing: on"
+		echo "    dnssec-policy: test"
+		for z in "${DNS_ZONES[@]}"; do
+			echo "  - domain: $z"
+			[ "${DNS_MODE[$z]}" = unsigned ] && continue
+			echo "    dnssec-signing: on"
+			echo "    dnssec-policy: test"
+		done
+	} > "$d/knot.conf"
+}
+
+# dns_ds ZONE: the zone's DS (SHA-256) as keymgr prints it, key made first.
+dns_ds() {
+	local d; d=$(dns_dir)
+	keymgr -c "$d/knot.conf" "$1." generate algorithm=ecdsap256sha256 ksk=yes zsk=yes >/dev/null || return 1
+	keymgr -c "$d/knot.conf" "$1." ds | awk '$5 == 2'
+}
+
+dns_start() {
+	local ns=$1 addr=$2 d z ds; d=$(dns_dir)
+	dns_conf "$addr"
+	{
+		echo "\$TTL 60"
+		echo ". SOA ns. hostmaster.example. 1 3600 600 86400 60"
+		echo ". NS ns."
+		echo "ns. A $addr"
+		for z in "${DNS_ZONES[@]}"; do
+			echo "$z. NS ns."
+			case ${DNS_MODE[$z]} in
+			signed) dns_ds "$z" || return 1 ;;
+			bogus)	# a DS for the right key tag with another digest
+				dns_ds "$z" | awk '{ $NF = substr($NF, 1, length($NF) - 4) "0000"; print }' ;;
+			esac
+		done
+	} > "$d/zones/root.zone.tmp" || return 1
+	mv "$d/zones/root.zone.tmp" "$d/zones/root.zone"
+	ds=$(dns_ds "") || return 1
+	# The test trust anchor: the root's DS, in zone-file form.
+	echo "$ds" | sed 's/^\. /. IN /' > "$d/root.anchor"
+	ip netns exec "$PFX-$ns" knotd -c "$d/knot.conf" >"$d/knotd.log" 2>&1 &
+	echo $! > "$d/knotd.pid"
+	wait_for 10 bash -c "nsx $ns kdig +dnssec @$addr . SOA | grep -q RRSIG"
+}
+
+# dns_stop: ends knotd (the namespace cleanup would too).
+dns_stop() {
+	local pid; pid=$(cat "$(dns_dir)/knotd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+}
