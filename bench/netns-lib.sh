@@ -85,6 +85,24 @@ except Exception:
 	bench_wait 5 bash -c "! ip netns exec '$B' ss -Hltn 'sport = :5201' | grep -q ."
 }
 
+# udp_loss SERVER_IP SECONDS RATE: UDP from a to b at a fixed RATE (iperf3
+# -b, e.g. 200M) with 1200-byte datagrams (they fit every tunnel's MTU, so
+# no system is measured fragmenting); prints the percentage the receiver
+# lost, or "fail".
+udp_loss() {
+	local ip=$1 secs=${2:-5} rate=$3 out
+	ip netns exec "$B" iperf3 -s -1 -D -B "$ip" -p 5201 >/dev/null 2>&1
+	bench_wait 5 tcp_listening "$B" 5201 || { echo fail; return; }
+	out=$(timeout $((secs + 20)) ip netns exec "$A" iperf3 -c "$ip" -p 5201 -u -b "$rate" -l 1200 -t "$secs" -J 2>/dev/null)
+	python3 -c 'import json,sys
+try:
+    d = json.loads(sys.argv[1])
+    print("%.2f" % d["end"]["sum"]["lost_percent"])
+except Exception:
+    print("fail")' "$out"
+	bench_wait 5 bash -c "! ip netns exec '$B' ss -Hltn 'sport = :5201' | grep -q ."
+}
+
 # ping_rtt IP [COUNT]: mean RTT in ms from a, or "fail".
 ping_rtt() {
 	local r

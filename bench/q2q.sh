@@ -19,7 +19,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 O=${1:-${O:-build}}
-BIN=$(cd "$HERE/.." && pwd)/$O
+case $O in
+/*) BIN=$O ;;
+*) BIN=$(cd "$HERE/.." && pwd)/$O ;;
+esac
 SECS=${SECS:-5}
 . "$HERE/netns-lib.sh"
 . "$HERE/wireguard-go.sh"
@@ -116,6 +119,8 @@ q2q_bench() {
 	R[q2q.rtt_ms]=$(ping_rtt "$b4")
 	R[q2q.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
 	R[q2q.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
+	R[q2q.udp_loss_200]=$(udp_loss "$b4" "$SECS" 200M)
+	R[q2q.udp_loss_1000]=$(udp_loss "$b4" "$SECS" 1G)
 	a=$(rss_tree_kib "$(cat "$QT/alice/pid")"); b=$(rss_tree_kib "$(cat "$QT/bob/pid")")
 	R[q2q.rss_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
 	R[q2q.rss_kib_sender]=$a
@@ -140,6 +145,8 @@ echo "measuring plain veth..."
 R[veth.rtt_ms]=$(ping_rtt 192.0.2.2)
 R[veth.tcp_gbps]=$(iperf_gbps 192.0.2.2 "$SECS")
 R[veth.tcp_gbps_P4]=$(iperf_gbps 192.0.2.2 "$SECS" -P 4)
+R[veth.udp_loss_200]=$(udp_loss 192.0.2.2 "$SECS" 200M)
+R[veth.udp_loss_1000]=$(udp_loss 192.0.2.2 "$SECS" 1G)
 
 echo "measuring wireguard-go..."
 if wggo_up; then
@@ -147,6 +154,8 @@ if wggo_up; then
 	R[wg.rtt_ms]=$(ping_rtt "$WG_B_IP")
 	R[wg.tcp_gbps]=$(iperf_gbps "$WG_B_IP" "$SECS")
 	R[wg.tcp_gbps_P4]=$(iperf_gbps "$WG_B_IP" "$SECS" -P 4)
+	R[wg.udp_loss_200]=$(udp_loss "$WG_B_IP" "$SECS" 200M)
+	R[wg.udp_loss_1000]=$(udp_loss "$WG_B_IP" "$SECS" 1G)
 	R[wg.rss_kib]=$(wggo_rss)
 	R[wg.cpu]=$(wggo_cpu)
 else
@@ -166,6 +175,8 @@ rows = [
     ("ping RTT, ms (lower is better)", "rtt_ms"),
     ("TCP 1 stream, Gbit/s", "tcp_gbps"),
     ("TCP 4 streams, Gbit/s", "tcp_gbps_P4"),
+    ("UDP loss at 200 Mbit/s, %", "udp_loss_200"),
+    ("UDP loss at 1 Gbit/s, %", "udp_loss_1000"),
     ("daemon RSS after test, KiB", "rss_kib"),
     ("start to first ping reply, ms", "first_reply_ms"),
 ]
