@@ -14,7 +14,7 @@ O ?= build
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := wolfssl libmnl libconfig sqlite3 json-c libsystemd libseccomp
+PKGS := wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp
 # A missing dependency stops the build here, naming it, instead of failing
 # later with a missing header. `make deps` installs them all.
 ifeq ($(filter deps test demo clean,$(MAKECMDGOALS)),)
