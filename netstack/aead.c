@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#include <asm/hwcap.h>
+#endif
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -58,6 +63,21 @@ int aead_init(void)
 			return -ENOTSUP;
 	}
 	return 0;
+}
+
+int aead_hw_aes(void)
+{
+	const char *off = getenv("Q2Q_NO_HW_AES");
+
+	if (off && *off && strcmp(off, "0") != 0)
+		return 0;
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+#elif defined(__aarch64__)
+	return (getauxval(AT_HWCAP) & (HWCAP_AES | HWCAP_PMULL)) == (HWCAP_AES | HWCAP_PMULL);
+#else
+	return 0;
+#endif
 }
 
 const char *aead_cipher_name(enum aead_cipher c)

@@ -31,6 +31,14 @@ struct aead;
  */
 int aead_init(void);
 
+/*
+ * 1 if this CPU runs AES-GCM in hardware (x86 AES-NI and PCLMULQDQ, Arm
+ * AES and PMULL), where AES-256-GCM is the faster data cipher; 0 otherwise,
+ * or when the environment sets Q2Q_NO_HW_AES to anything but "" or "0"
+ * (tests, and hosts whose AES instructions are emulated).
+ */
+int aead_hw_aes(void);
+
 /* "chacha20-poly1305", "aes-256-gcm"; "?" for anything else. */
 const char *aead_cipher_name(enum aead_cipher c);
 

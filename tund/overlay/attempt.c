@@ -351,14 +351,15 @@ static struct session *attempt_session_from(struct overlay *o, struct attempt *a
 {
 	struct session *s = calloc(1, sizeof(*s));
 	uint8_t tx[HS_KEY_LEN], rx[HS_KEY_LEN];
-	enum aead_cipher c = AEAD_CHACHA20_POLY1305;
+	int c = hs_data_cipher(a->hs);
 	size_t clen = 0;
 	int ok = 0;
 
 	if (!s)
 		return NULL;
-	if (hs_result(a->hs, peer_id, NULL, &clen, tx, rx) < 0 ||
-	    aead_new(c, tx, &s->send_aead) < 0 || aead_new(c, rx, &s->recv_aead) < 0)
+	if (c < 0 || hs_result(a->hs, peer_id, NULL, &clen, tx, rx) < 0 ||
+	    aead_new((enum aead_cipher)c, tx, &s->send_aead) < 0 ||
+	    aead_new((enum aead_cipher)c, rx, &s->recv_aead) < 0)
 		goto out;
 	s->local_index = a->local_index;
 	s->remote_index = a->remote_index;
