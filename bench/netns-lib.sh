@@ -85,6 +85,50 @@ except Exception:
 	bench_wait 5 bash -c "! ip netns exec '$B' ss -Hltn 'sport = :5201' | grep -q ."
 }
 
+# udp_loss SERVER_IP SECONDS RATE: UDP from a to b at a fixed RATE (iperf3
+# -b, e.g. 200M) with 1200-byte datagrams (they fit every tunnel's MTU, so
+# no system is measured fragmenting); prints the percentage the receiver
+# lost, or "fail".
+udp_loss() {
+	local ip=$1 secs=${2:-5} rate=$3 out
+	ip netns exec "$B" iperf3 -s -1 -D -B "$ip" -p 5201 >/dev/null 2>&1
+	bench_wait 5 tcp_listening "$B" 5201 || { echo fail; return; }
+	out=$(timeout $((secs + 20)) ip netns exec "$A" iperf3 -c "$ip" -p 5201 -u -b "$rate" -l 1200 -t "$secs" -J 2>/dev/null)
+	python3 -c 'import json,sys
+try:
+    d = json.loads(sys.argv[1])
+    print("%.2f" % d["end"]["sum"]["lost_percent"])
+except Exception:
+    print("fail")' "$out"
+	bench_wait 5 bash -c "! ip netns exec '$B' ss -Hltn 'sport = :5201' | grep -q ."
+}
+
+# drop_counters: where datagrams were dropped so far, as
+# "A_TUN_TXDROP B_UDP_RCVBUF B_DAEMON_DROPS B_UDP_SNDBUF A_UDP_SNDBUF":
+# packets q2q0 in a dropped for a full queue before the daemon read them,
+# UDP receive-buffer overflows in b (all sockets), the drops of the data
+# socket in b alone (the rest of the overflows are iperf3's), and the
+# send-buffer overflows in b and a.
+drop_counters() {
+	local t
+	t=$(ip netns exec "$A" cat /sys/class/net/q2q0/statistics/tx_dropped 2>/dev/null || echo 0)
+	echo "$t $(snmp_udp "$B" RcvbufErrors) $(sock_drops "$B" 8789) $(snmp_udp "$B" SndbufErrors) $(snmp_udp "$A" SndbufErrors)"
+}
+# sock_drops NS PORT: datagrams the UDP sockets bound to PORT in NS dropped
+# (ss's skmem d), whatever the reason.
+sock_drops() {
+	ip netns exec "$1" ss -H -uanm "sport = :$2" 2>/dev/null |
+		sed -n 's/.*skmem:(.*,d\([0-9]*\)).*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
+# snmp_udp NS FIELD: Udp FIELD plus Udp6 FIELD in NS.
+snmp_udp() {
+	ip netns exec "$1" awk -v f="$2" '
+		$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[i] = $i; h = 1; next }
+		$1 == "Udp:" && h { for (i = 2; i <= NF; i++) if (c[i] == f) s += $i }
+		$1 == "Udp6"f { s += $2 }
+		END { print s + 0 }' /proc/net/snmp /proc/net/snmp6
+}
+
 # ping_rtt IP [COUNT]: mean RTT in ms from a, or "fail".
 ping_rtt() {
 	local r

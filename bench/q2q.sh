@@ -19,7 +19,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 O=${1:-${O:-build}}
-BIN=$(cd "$HERE/.." && pwd)/$O
+case $O in
+/*) BIN=$O ;;
+*) BIN=$(cd "$HERE/.." && pwd)/$O ;;
+esac
 SECS=${SECS:-5}
 . "$HERE/netns-lib.sh"
 . "$HERE/wireguard-go.sh"
@@ -54,6 +57,14 @@ trap 'exit 130' INT TERM
 declare -A R	# R[system.metric] = value
 
 # --- q2q helpers -----------------------------------------------------------
+# drop_delta BEFORE AFTER: the drop_counters that moved, in words.
+drop_delta() {
+	python3 -c 'import sys
+a, b = (list(map(int, x.split())) for x in sys.argv[1:3])
+d = [y - x for x, y in zip(a, b)]
+print("q2q0 queue full on a %d, UDP receive buffers full on b %d (q2qd data socket %d, so iperf3 %d),"
+      " UDP send buffers full on b %d, on a %d" % (d[0], d[1], d[2], d[1] - d[2], d[3], d[4]))' "$1" "$2"
+}
 # qns NAME: the namespace a q2q node runs in
 qns() { case $1 in bob) echo "$B" ;; *) echo "$A" ;; esac; }
 # The process doing q2qd's work: its engine (older builds ran as one).
@@ -85,7 +96,7 @@ q2q_start() {	# q2q_start NAME [config lines]
 
 # q2q_bench: enrolls alice and bob, then measures; fills R[q2q.*].
 q2q_bench() {
-	local fp tok b4 t0 a b
+	local fp tok b4 t0 a b d0
 	# The authority shares a's namespace with alice's node. It binds UDP on
 	# its listen port and the next one (NAT detection), so it must not sit
 	# on 8788, which would take 8789, the node's data port.
@@ -116,6 +127,10 @@ q2q_bench() {
 	R[q2q.rtt_ms]=$(ping_rtt "$b4")
 	R[q2q.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
 	R[q2q.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
+	d0=$(drop_counters)
+	R[q2q.udp_loss_200]=$(udp_loss "$b4" "$SECS" 200M)
+	R[q2q.drops_200]=$(drop_delta "$d0" "$(drop_counters)")
+	R[q2q.udp_loss_1000]=$(udp_loss "$b4" "$SECS" 1G)
 	a=$(rss_tree_kib "$(cat "$QT/alice/pid")"); b=$(rss_tree_kib "$(cat "$QT/bob/pid")")
 	R[q2q.rss_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
 	R[q2q.rss_kib_sender]=$a
@@ -140,6 +155,8 @@ echo "measuring plain veth..."
 R[veth.rtt_ms]=$(ping_rtt 192.0.2.2)
 R[veth.tcp_gbps]=$(iperf_gbps 192.0.2.2 "$SECS")
 R[veth.tcp_gbps_P4]=$(iperf_gbps 192.0.2.2 "$SECS" -P 4)
+R[veth.udp_loss_200]=$(udp_loss 192.0.2.2 "$SECS" 200M)
+R[veth.udp_loss_1000]=$(udp_loss 192.0.2.2 "$SECS" 1G)
 
 echo "measuring wireguard-go..."
 if wggo_up; then
@@ -147,6 +164,8 @@ if wggo_up; then
 	R[wg.rtt_ms]=$(ping_rtt "$WG_B_IP")
 	R[wg.tcp_gbps]=$(iperf_gbps "$WG_B_IP" "$SECS")
 	R[wg.tcp_gbps_P4]=$(iperf_gbps "$WG_B_IP" "$SECS" -P 4)
+	R[wg.udp_loss_200]=$(udp_loss "$WG_B_IP" "$SECS" 200M)
+	R[wg.udp_loss_1000]=$(udp_loss "$WG_B_IP" "$SECS" 1G)
 	R[wg.rss_kib]=$(wggo_rss)
 	R[wg.cpu]=$(wggo_cpu)
 else
@@ -166,6 +185,8 @@ rows = [
     ("ping RTT, ms (lower is better)", "rtt_ms"),
     ("TCP 1 stream, Gbit/s", "tcp_gbps"),
     ("TCP 4 streams, Gbit/s", "tcp_gbps_P4"),
+    ("UDP loss at 200 Mbit/s, %", "udp_loss_200"),
+    ("UDP loss at 1 Gbit/s, %", "udp_loss_1000"),
     ("daemon RSS after test, KiB", "rss_kib"),
     ("start to first ping reply, ms", "first_reply_ms"),
 ]
@@ -183,6 +204,7 @@ if "q2q.up_ms" in r:
     print("\nq2q: both `q2qctl up` returned after %s ms; RSS sender %s KiB, receiver %s KiB" %
           (r["q2q.up_ms"], r.get("q2q.rss_kib_sender", "-"), r.get("q2q.rss_kib_receiver", "-")))
     print("q2q: tunnel %s" % r.get("q2q.path", "unknown"))
+    print("q2q: datagrams dropped during the 200 Mbit/s UDP run: %s" % r.get("q2q.drops_200", "-"))
 print("CPU used by the daemons over the whole run (a sends, b receives):")
 print("  wireguard-go  %s" % r.get("wg.cpu", "-"))
 print("  q2qd          %s" % r.get("q2q.cpu", "-"))

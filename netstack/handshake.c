@@ -19,6 +19,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 
+#include "netstack/aead.h"
 #include "netstack/handshake.h"
 
 /* A handshake that has not finished after this long is abandoned. */
@@ -58,6 +59,7 @@ struct hs {
 	uint8_t *peer_der;
 	size_t peer_len;
 	uint8_t keys[2 * HS_KEY_LEN];
+	enum aead_cipher cipher;	/* the data cipher, from the TLS suite */
 	struct stream st;
 };
 
@@ -172,6 +174,10 @@ int hs_ctx_new(const uint8_t *key_der, size_t key_len,
 		goto fail;
 	/* No resumption: every handshake is a full one, no ticket to send. */
 	wolfSSL_CTX_no_ticket_TLSv13(c->server);
+	if ((ret = hs_ctx_set_hw_aes(c, aead_hw_aes())) < 0) {
+		seterr(err, errlen, "handshake: cannot set the TLS 1.3 cipher suites");
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -180,6 +186,41 @@ fail:
 }
 
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
+
+/*
+ * The suite TLS 1.3 negotiates names the data cipher too (hs_suite_cipher).
+ * A node whose CPU has AES in hardware offers and accepts AES-256-GCM
+ * first; one without offers and accepts ChaCha20-Poly1305 alone. Both
+ * sides then always share ChaCha20-Poly1305, and share AES-256-GCM, first
+ * in both lists, exactly when both have AES hardware: the outcome does not
+ * depend on whose preference TLS follows.
+ */
+#define HS_SUITES_AES		"TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256"
+#define HS_SUITES_NO_AES	"TLS13-CHACHA20-POLY1305-SHA256"
+#define HS_SUITE_AES256_GCM	0x1302	/* TLS_AES_256_GCM_SHA384 */
+#define HS_SUITE_CHACHA20	0x1303	/* TLS_CHACHA20_POLY1305_SHA256 */
+
+int hs_ctx_set_hw_aes(struct hs_ctx *c, int hw_aes)
+{
+	const char *list = hw_aes ? HS_SUITES_AES : HS_SUITES_NO_AES;
+
+	if (wolfSSL_CTX_set_cipher_list(c->client, list) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_cipher_list(c->server, list) != WOLFSSL_SUCCESS)
+		return -EINVAL;
+	return 0;
+}
+
+int hs_suite_cipher(int suite)
+{
+	switch (suite) {
+	case HS_SUITE_AES256_GCM:
+		return AEAD_AES256_GCM;
+	case HS_SUITE_CHACHA20:
+		return AEAD_CHACHA20_POLY1305;
+	default:
+		return -ENOTSUP;
+	}
+}
 
 static int ctx_setup(WOLFSSL_CTX *c, const uint8_t *key_der, size_t key_len,
 		     const uint8_t *cert_der, size_t cert_len, char *err,
@@ -398,12 +439,19 @@ static int hs_export(struct hs *h)
 	const char *ini = h->initiator ? h->me : h->peer.identity;
 	const char *res = h->initiator ? h->peer.identity : h->me;
 	size_t li = strlen(ini), lr = strlen(res);
+	int suite, c;
 
 	/* Belt and braces: never DONE without our own checks having run. */
 	if (!h->peer_ok) {
 		hs_fail(h, "peer certificate was not checked");
 		return -1;
 	}
+	suite = wolfSSL_get_current_cipher_suite(h->ssl);
+	if ((c = hs_suite_cipher(suite)) < 0) {
+		hs_fail(h, "TLS negotiated cipher suite 0x%04x, which carries no q2q data", suite);
+		return -1;
+	}
+	h->cipher = (enum aead_cipher)c;
 	memcpy(context, ini, li);
 	context[li] = '\0';
 	memcpy(context + li + 1, res, lr);
@@ -608,6 +656,11 @@ int hs_result(const struct hs *h, char peer_identity[ID_NAME_MAX + 1],
 	if (recv_key)
 		memcpy(recv_key, h->initiator ? r2i : i2r, HS_KEY_LEN);
 	return 0;
+}
+
+int hs_data_cipher(const struct hs *h)
+{
+	return h->state == HS_DONE ? (int)h->cipher : -EAGAIN;
 }
 
 int hs_peer_info(const struct hs *h, struct cert_info *out)

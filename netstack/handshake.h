@@ -132,6 +132,19 @@ int hs_is_initiator(const struct hs *h);
 int hs_result(const struct hs *h, char peer_identity[ID_NAME_MAX + 1],
 	      uint8_t *peer_cert_der, size_t *cert_len,
 	      uint8_t send_key[HS_KEY_LEN], uint8_t recv_key[HS_KEY_LEN]);
+/*
+ * After HS_DONE: the data cipher (enum aead_cipher), the one the TLS 1.3
+ * suite both sides negotiated names, so both sides agree; -EAGAIN before.
+ */
+int hs_data_cipher(const struct hs *h);
+/*
+ * Which TLS 1.3 suites c offers and accepts: AES-256-GCM first when this
+ * host has AES hardware (hw_aes), else ChaCha20-Poly1305 alone. hs_ctx_new
+ * sets it from aead_hw_aes(); tests set either. 0 or -EINVAL.
+ */
+int hs_ctx_set_hw_aes(struct hs_ctx *c, int hw_aes);
+/* The data cipher a TLS 1.3 suite number names (0x1302, 0x1303), or -ENOTSUP. */
+int hs_suite_cipher(int suite);
 /* After HS_DONE: the peer certificate's verified bindings (addresses, routes). */
 int hs_peer_info(const struct hs *h, struct cert_info *out);
 

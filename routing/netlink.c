@@ -160,6 +160,8 @@ int nl_link_set(int ifindex, int up, int mtu)
 	ifm->ifi_flags = up ? IFF_UP : 0;
 	if (mtu > 0)
 		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
+	if (up)
+		mnl_attr_put_u32(nlh, IFLA_TXQLEN, NL_LINK_TXQLEN);
 	return nl_request(nlh, NULL, NULL);
 }
 

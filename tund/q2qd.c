@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netstack/aead.h"
 #include "tund/authority/authority.h"
 #include "tund/authority/ca.h"
 #include "tund/conf/config.h"
@@ -388,6 +389,9 @@ int main(int argc, char **argv)
 	}
 	privclient_init(priv_fd);
 	wolfSSL_Init();
+	/* libcrypto's ciphers, fetched before the engine's sandbox closes. */
+	if (aead_init() < 0)
+		fatal("libcrypto has no ChaCha20-Poly1305 or AES-256-GCM");
 	if (loop_init(&d.loop) < 0)
 		fatal("event loop");
 

@@ -31,7 +31,7 @@ camsg     66000  tund/authority/camsg.c identity/addr.c
 icmp      2048   routing/icmp.c
 tso       9000   netstack/tso.c
 gro       9000   netstack/gro.c netstack/tso.c
-aead      10000  netstack/aead.c netstack/chacha.c netstack/poly1305.c
+aead      10000  netstack/aead.c
 privmsg   128    tund/priv/privmsg.c tund/priv/privpol.c
 names     700    nss/wire.c nss/alias.c
 "
@@ -63,7 +63,7 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { retu
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-PKGS="wolfssl libmnl libconfig sqlite3 json-c libsystemd libseccomp"
+PKGS="wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -I. -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter $(pkg-config --cflags $PKGS 2>/dev/null)"

@@ -47,6 +47,7 @@ struct seen {
 	uint32_t flags;		/* address flags or route protocol */
 	uint8_t scope;
 	uint32_t mtu;		/* links */
+	uint32_t txqlen;	/* links */
 	unsigned int ifflags;	/* links */
 };
 
@@ -119,6 +120,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	s->found++;
 	s->ifflags = ifm->ifi_flags;
 	s->mtu = tb[IFLA_MTU] ? mnl_attr_get_u32(tb[IFLA_MTU]) : 0;
+	s->txqlen = tb[IFLA_TXQLEN] ? mnl_attr_get_u32(tb[IFLA_TXQLEN]) : 0;
 	return MNL_CB_OK;
 }
 
@@ -314,6 +316,7 @@ static void test_link_set(void)
 	CHECK_INT(find_link(tunidx, &s), 1);
 	CHECK(s.ifflags & IFF_UP);
 	CHECK_INT(s.mtu, 1280);
+	CHECK_INT(s.txqlen, NL_LINK_TXQLEN);
 	/* mtu <= 0 leaves the MTU alone. */
 	CHECK_INT(nl_link_set(tunidx, 0, 0), 0);
 	CHECK_INT(find_link(tunidx, &s), 1);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "tests/unit/harness.h"
+#include "netstack/aead.h"
 #include "identity/addr.h"
 #include "identity/cert.h"
 #include "identity/key.h"
@@ -248,6 +249,58 @@ static void test_success_clean(void)
 	CHECK(memcmp(k1, k2, 32) != 0);
 	hs_free(h[0]);
 	hs_free(h[1]);
+	hs_ctx_free(ca);
+	hs_ctx_free(cb);
+}
+
+/*
+ * The data cipher follows the negotiated TLS suite: AES-256-GCM exactly
+ * when both hosts have AES hardware, whichever side initiates; both sides
+ * always agree, and their keys open each other's packets.
+ */
+static void test_data_cipher(void)
+{
+	const struct ca *cas[] = { &ca_example };
+	struct hs_ctx *ca = make_ctx(&alice, cas, 1), *cb = make_ctx(&bob, cas, 1);
+
+	CHECK_INT(hs_suite_cipher(0x1302), AEAD_AES256_GCM);
+	CHECK_INT(hs_suite_cipher(0x1303), AEAD_CHACHA20_POLY1305);
+	CHECK_INT(hs_suite_cipher(0x1301), -ENOTSUP);	/* AES-128-GCM: never offered */
+	for (int combo = 0; combo < 4 && ca && cb; combo++) {
+		int aes_a = combo & 1, aes_b = combo >> 1 & 1;
+		int want = aes_a && aes_b ? AEAD_AES256_GCM : AEAD_CHACHA20_POLY1305;
+		uint8_t tx[32], rx[32], pkt[100 + 16], out[100] = { 0 };
+		struct aead *seal = NULL, *open = NULL;
+		struct hs *h[2];
+		struct result r;
+
+		CHECK_INT(hs_ctx_set_hw_aes(ca, aes_a), 0);
+		CHECK_INT(hs_ctx_set_hw_aes(cb, aes_b), 0);
+		CHECK_INT(hs_new(ca, 1, alice.id, bob.id, 0, &h[0]), 0);
+		CHECK_INT(hs_new(cb, 0, bob.id, NULL, 0, &h[1]), 0);
+		CHECK_INT(hs_data_cipher(h[0]), -EAGAIN);
+		run(h, 0, 0, 10 + combo, &r);
+		CHECK_INT(r.st[0], HS_DONE);
+		CHECK_INT(r.st[1], HS_DONE);
+		CHECK_INT(hs_data_cipher(h[0]), want);
+		CHECK_INT(hs_data_cipher(h[1]), want);
+		/* alice's sending key is bob's receiving key, in that cipher. */
+		if (hs_result(h[0], NULL, NULL, NULL, tx, NULL) == 0 &&
+		    hs_result(h[1], NULL, NULL, NULL, NULL, rx) == 0 &&
+		    aead_new((enum aead_cipher)hs_data_cipher(h[0]), tx, &seal) == 0 &&
+		    aead_new((enum aead_cipher)hs_data_cipher(h[1]), rx, &open) == 0) {
+			CHECK_INT(aead_seal(seal, 1, NULL, 0, out, 100, pkt), 0);
+			CHECK_INT(aead_open(open, 1, NULL, 0, pkt, sizeof(pkt), out), 100);
+		} else {
+			H_FAIL("no keys for combination %d", combo);
+		}
+		if (h_cur_failed)
+			fprintf(stderr, "  alice aes %d, bob aes %d\n", aes_a, aes_b);
+		aead_free(seal);
+		aead_free(open);
+		hs_free(h[0]);
+		hs_free(h[1]);
+	}
 	hs_ctx_free(ca);
 	hs_ctx_free(cb);
 }
@@ -616,6 +669,7 @@ int main(void)
 	RUN(test_other_ca);
 	RUN(test_expired);
 	RUN(test_cross_domain);
+	RUN(test_data_cipher);
 	RUN(test_ca_dedup);
 	RUN(test_dead_peer);
 	RUN(test_impostor_unproven);

@@ -69,6 +69,7 @@ static void test_peers(void)
 	ps[0].bday_sockets = 0;
 	ps[0].bday_hit = 1;
 	ps[0].session = 1;
+	ps[0].cipher = "aes-256-gcm";
 	ps[0].have_handshake = 1;
 	ps[0].handshake_age_s = 42;
 	ps[0].rx_bytes = 1000;
@@ -86,10 +87,10 @@ static void test_peers(void)
 	    "\"endpoint\":\"192.0.2.12:8789\",\"candidates\":[\"192.0.2.12:8789\",\"[2001:db8::12]:8789\"],"
 	    "\"path\":\"direct\",\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
 	    "\"birthday\":{\"role\":\"prober\",\"probes_sent\":120,\"sockets\":0,\"hit\":true},"
-	    "\"session\":true,\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
+	    "\"session\":true,\"cipher\":\"aes-256-gcm\",\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
 	    "\"rx_packets\":3,\"tx_packets\":4},"
 	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
-	    "\"peer_nat\":null,\"session\":false,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
+	    "\"peer_nat\":null,\"session\":false,\"cipher\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
 	    "\"rx_packets\":0,\"tx_packets\":0}],"
 	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false}}");
 	ps[0].path = OVERLAY_PATH_RELAY;

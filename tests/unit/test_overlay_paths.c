@@ -50,7 +50,7 @@ static void setup(struct fixture *f)
 	f->s->local_index = peer_new_index(f->t);
 	f->s->born_ms = T0;
 	f->s->can_send = 1;
-	memcpy(f->s->recv_key, key, sizeof(key));
+	CHECK_INT(aead_new(AEAD_CHACHA20_POLY1305, key, &f->s->recv_aead), 0);
 	replay_init(&f->s->replay);
 	CHECK_INT(peer_index_add(f->t, f->s->local_index, IDX_SESSION, f->s), 0);
 	peer_session_install(f->t, f->p, f->s);
@@ -69,9 +69,12 @@ static void setup(struct fixture *f)
 static size_t seal(struct fixture *f, const uint8_t *k, uint64_t ctr, size_t len, uint8_t *out)
 {
 	uint8_t pt[64] = { 0x45 };
+	struct aead *a = NULL;
 
 	wire_build_data_header(f->s->local_index, ctr, out, WIRE_DATA_HDR_LEN);
-	CHECK(aead_seal(k, ctr, out, WIRE_DATA_HDR_LEN, pt, len, out + WIRE_DATA_HDR_LEN) >= 0);
+	CHECK_INT(aead_new(AEAD_CHACHA20_POLY1305, k, &a), 0);
+	CHECK(aead_seal(a, ctr, out, WIRE_DATA_HDR_LEN, pt, len, out + WIRE_DATA_HDR_LEN) >= 0);
+	aead_free(a);
 	return WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN;
 }
 

@@ -45,12 +45,15 @@ static void test_largest_relayed_stays_in_slot(void)
 	size_t len = 0;
 	uint8_t *b = slots[0] + AW_RELAY_HDR;
 	struct aw_relay r = { .sender_id = 1, .target_id = 2, .counter = 3 };
+	struct aead *a = NULL;
 
 	while (datapath_slot_fits(len + 1, 1))
 		len++;
 	memset(slots[1], 0xa5, sizeof(slots[1]));
 	wire_build_data_header(5, 0, b, WIRE_DATA_HDR_LEN);
-	CHECK_INT(aead_seal(k, 0, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN), 0);
+	CHECK_INT(aead_new(AEAD_CHACHA20_POLY1305, k, &a), 0);
+	CHECK_INT(aead_seal(a, 0, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN), 0);
+	aead_free(a);
 	CHECK_INT(aw_seal_relay(AW_RELAY, &r, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN, relay_key,
 	    slots[0], UDP_BUF_SIZE), UDP_BUF_SIZE);
 	for (size_t i = 0; i < sizeof(slots[1]); i++)

@@ -73,6 +73,7 @@ static json_object *overlay_json_peer_full(const struct overlay_peer_info *p)
 		json_object_object_add(j, "birthday", b);
 	}
 	json_object_object_add(j, "session", json_object_new_boolean(p->session));
+	json_object_object_add(j, "cipher", p->cipher ? json_object_new_string(p->cipher) : NULL);
 	json_object_object_add(j, "handshake_age", p->have_handshake ?
 	    json_object_new_int64(p->handshake_age_s) : NULL);
 	json_object_object_add(j, "rx_bytes", json_object_new_int64((int64_t)p->rx_bytes));

@@ -344,31 +344,42 @@ static void attempt_pump(struct overlay *o, struct attempt *a)
 	attempt_pump_hs(o, a, a->hs, &a->ep, a->remote_index, a->cookie);
 }
 
-/* Session keys from a completed handshake; the session takes over the
- * attempt's local index, which the peer already uses to reach us. */
+/* Session keys from a completed handshake, each into its AEAD context
+ * (the raw keys are wiped at once); the session takes over the attempt's
+ * local index, which the peer already uses to reach us. */
 static struct session *attempt_session_from(struct overlay *o, struct attempt *a, char *peer_id)
 {
 	struct session *s = calloc(1, sizeof(*s));
+	uint8_t tx[HS_KEY_LEN], rx[HS_KEY_LEN];
+	int c = hs_data_cipher(a->hs);
 	size_t clen = 0;
+	int ok = 0;
 
 	if (!s)
 		return NULL;
-	if (hs_result(a->hs, peer_id, NULL, &clen, s->send_key, s->recv_key) < 0) {
-		free(s);
-		return NULL;
-	}
+	if (c < 0 || hs_result(a->hs, peer_id, NULL, &clen, tx, rx) < 0 ||
+	    aead_new((enum aead_cipher)c, tx, &s->send_aead) < 0 ||
+	    aead_new((enum aead_cipher)c, rx, &s->recv_aead) < 0)
+		goto out;
 	s->local_index = a->local_index;
 	s->remote_index = a->remote_index;
 	s->initiator = a->initiator;
 	s->born_ms = now_ms();
 	replay_init(&s->replay);
 	peer_index_del(o->peers, a->local_index);
-	if (peer_index_add(o->peers, s->local_index, IDX_SESSION, s) < 0) {
-		memset(s, 0, sizeof(*s));
-		free(s);
-		return NULL;
-	}
-	return s;
+	if (peer_index_add(o->peers, s->local_index, IDX_SESSION, s) < 0)
+		goto out;
+	ok = 1;
+out:
+	explicit_bzero(tx, sizeof(tx));
+	explicit_bzero(rx, sizeof(rx));
+	if (ok)
+		return s;
+	aead_free(s->send_aead);
+	aead_free(s->recv_aead);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	return NULL;
 }
 
 static void attempt_session_ready(struct overlay *o, struct peer *p)

@@ -166,7 +166,7 @@ int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t l
 	if (!b)
 		return -EAGAIN;
 	wire_build_data_header(s->remote_index, s->send_ctr, b, WIRE_DATA_HDR_LEN);
-	if (aead_seal(s->send_key, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
+	if (aead_seal(s->send_aead, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
 		return -EIO;
 	s->send_ctr++;
 	datapath_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
@@ -291,7 +291,7 @@ int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t 
 	if (timers_session_expired(tc, s, now))
 		return -EKEYEXPIRED;
 	/* Decrypt in place: the plaintext lands where the ciphertext was. */
-	n = aead_open(s->recv_key, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
+	n = aead_open(s->recv_aead, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
 	    b + WIRE_DATA_HDR_LEN);
 	if (n < 0)
 		return -EBADMSG;

@@ -59,6 +59,7 @@ struct overlay_peer_info {
 	int bday_sockets;
 	int bday_hit;
 	int session;
+	const char *cipher;		/* the session's data cipher; NULL without */
 	int have_handshake;
 	int64_t handshake_age_s;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;

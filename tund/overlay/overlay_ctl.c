@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "netstack/aead.h"
 #include "routing/table.h"
 #include "tund/node/authlink.h"
 #include "tund/overlay/attempt.h"
@@ -84,6 +85,7 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 	out->bday_sockets = o->paths.n_bday;
 	out->bday_hit = p->bday_hit;
 	out->session = p->cur != NULL;
+	out->cipher = p->cur ? aead_cipher_name(aead_cipher_of(p->cur->send_aead)) : NULL;
 	out->have_handshake = p->t.hs_done_ms != 0;
 	if (p->t.hs_done_ms)
 		out->handshake_age_s = (int64_t)((now - p->t.hs_done_ms) / 1000);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "netstack/aead.h"
 #include "netstack/udp.h"
 #include "tund/overlay/claims.h"
 #include "tund/overlay/peer.h"
@@ -215,7 +216,9 @@ void peer_session_free(struct peer_table *t, struct session *s)
 	if (!s)
 		return;
 	peer_index_del(t, s->local_index);
-	explicit_bzero(s, sizeof(*s));	/* the session keys */
+	aead_free(s->send_aead);	/* wipes the session keys */
+	aead_free(s->recv_aead);
+	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
 

@@ -19,6 +19,7 @@
 #define PEER_QUEUE_MAX 32
 #define PEER_PKT_MAX 2048
 
+struct aead;
 struct claims_self;
 struct hs;
 struct peer;
@@ -41,8 +42,8 @@ struct session {
 	struct peer *peer;
 	uint32_t local_index;		/* what the peer puts in DATA to us */
 	uint32_t remote_index;		/* what we put in DATA to the peer */
-	uint8_t send_key[32];
-	uint8_t recv_key[32];
+	struct aead *send_aead;		/* netstack/aead.h: the keys */
+	struct aead *recv_aead;
 	uint64_t send_ctr;
 	struct replay replay;
 	uint64_t born_ms;
