@@ -1,0 +1,255 @@
+#!/bin/bash
+# The authority under a connection flood from one host: thousands of idle
+# TCP connections and half-open TLS handshakes (a ClientHello, then
+# silence) to its port, reopened as fast as they are closed. Meanwhile a
+# new node enrolls, comes up and resolves a peer within seconds; the
+# flooder never holds more than its per-address share, nor any connection
+# past the authentication deadline; the authority's RSS stays bounded;
+# and after the flood everything still works.
+#
+#                   wan bridge (192.0.2.0/24)
+#      +-------------+-------------+-------------+-------------+
+#      |             |             |             |             |
+#   auth .10      bob .12      alice .11     carol .13     flood .66
+#   example.com   online       enrolls,      enrolls       2500 idle TCP +
+#   TCP 8788      before       up, resolve   after the     2500 ClientHellos,
+#                              during flood  flood         reopened on close
+#
+# Figures (RSS before/during/after, accepted vs refused) are printed as
+# "# figure:" lines.
+. "$(dirname "$0")/lib.sh"
+e2e_init authflood
+
+IDLE=${IDLE:-2500}
+HALF=${HALF:-2500}
+FLOOD_S=${FLOOD_S:-40}
+# The authority's limits (tund/authority/authority.c): a source's
+# unauthenticated connections, and how long one may stay unauthenticated
+# (plus the 1 s sweep and slack for a loaded machine).
+PER_SOURCE_UNAUTH=16
+LOGIN_S=5
+
+wan_up
+host_add auth 192.0.2.10/24
+host_add alice 192.0.2.11/24
+host_add bob 192.0.2.12/24
+host_add carol 192.0.2.13/24
+host_add flood 192.0.2.66/24
+
+q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
+for n in alice bob carol; do q2qd_conf $n 'port = 8789;'; done
+for n in auth alice bob carol; do q2qd_start $n || exit 1; done
+
+rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$(q2qd_engine auth)/status"; }
+# flood_conns: TCP connections the authority holds from the flooder now
+flood_conns() { nsx auth ss -Htn state established '( sport = :8788 )' dst 192.0.2.66 | wc -l; }
+# ms NOW: milliseconds since the epoch
+ms() { date +%s%3N; }
+
+# stranger WHAT: a TLS client without a certificate completes the
+# handshake and sends WHAT ("ping": a PING frame; "big": the header of a
+# 32 KiB frame); prints what came back: "pong", "error CODE", "closed"
+# (nothing, then EOF) or "open" (nothing for 3 s, still connected).
+stranger() {
+	nsx flood python3 -c 'import socket, ssl, struct, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("192.0.2.10", 8788), timeout=5))
+s.sendall(b"\0\0\0\x01\x0a" if sys.argv[1] == "ping" else struct.pack(">IB", 32768, 2) + b"\0" * 64)
+s.settimeout(3)
+got = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+except socket.timeout:
+    if not got:
+        print("open"); sys.exit(0)
+except (ssl.SSLError, OSError):
+    pass
+if len(got) >= 5 and got[4] == 11:
+    print("pong")
+elif len(got) >= 5 and got[4] == 1:
+    # ERROR: TLVs of tag (2 bytes), length (2), value; T_CODE = 1, a u32.
+    code, i = None, 5
+    while i + 4 <= len(got):
+        t, n = struct.unpack(">HH", got[i:i + 4])
+        if t == 1 and n == 4:
+            code = struct.unpack(">I", got[i + 4:i + 8])[0]
+        i += 4 + n
+    print("error", code)
+else:
+    print("closed")' "$1" 2>&1
+}
+check_eq "a stranger's PING gets an error (10: unauthenticated), not a PONG" "$(stranger ping)" "error 10"
+check_eq "a stranger announcing a 32 KiB frame is closed at once" "$(stranger big)" "closed"
+
+check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
+check "bob: q2qctl up" ctl bob up
+RSS0=$(rss_kb)
+
+# The flooder: keeps IDLE plain TCP connections and HALF connections that
+# sent a TLS 1.3 ClientHello and nothing more; reopens what the authority
+# closes (at most 400 a second); writes its counts to a JSON file.
+cat > "$T/flood.py" <<'PY'
+import errno, json, os, resource, select, socket, ssl, sys, time
+host, port, idle, half, secs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+o = ctx.wrap_bio(inb, outb)
+try:
+    o.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = outb.read()
+ep = select.epoll()
+conns = {}                      # fd -> (socket, kind, opened at)
+st = {"opened": 0, "connect_failed": 0, "closed_by_server": 0, "closed_within_1s": 0,
+      "longest_s": 0.0, "max_open": 0}
+want = {"idle": idle, "half": half}
+have = {"idle": 0, "half": 0}
+def open_one(kind):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect((host, port))
+    except BlockingIOError:
+        pass
+    except OSError:
+        st["connect_failed"] += 1; s.close(); return
+    conns[s.fileno()] = [s, kind, time.monotonic(), False]
+    have[kind] += 1
+    st["opened"] += 1
+    ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN | select.EPOLLRDHUP)
+def drop(fd, by_server):
+    s, kind, t0, _ = conns.pop(fd)
+    age = time.monotonic() - t0
+    if by_server:
+        st["closed_by_server"] += 1
+        st["closed_within_1s"] += age < 1.0
+        st["longest_s"] = max(st["longest_s"], age)
+    have[kind] -= 1
+    ep.unregister(fd)
+    s.close()
+start = time.monotonic()
+budget, last, saved = 0.0, start, start
+ready = False
+while time.monotonic() - start < secs:
+    now = time.monotonic()
+    # all at once first, then reopening at a bounded rate
+    budget = min(400.0, budget + (now - last) * 400.0); last = now
+    for kind in ("idle", "half"):
+        while have[kind] < want[kind] and (not ready or budget >= 1):
+            open_one(kind)
+            budget -= ready
+    if not ready:
+        ready = True
+        open(out + ".ready", "w").close()
+    st["max_open"] = max(st["max_open"], len(conns))
+    for fd, ev in ep.poll(0.05):
+        c = conns.get(fd)
+        if not c:
+            continue
+        s = c[0]
+        if ev & select.EPOLLOUT and not c[3]:
+            c[3] = True
+            ep.modify(fd, select.EPOLLIN | select.EPOLLRDHUP)
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                st["connect_failed"] += 1; drop(fd, False); continue
+            if c[1] == "half":
+                try:
+                    s.send(hello)
+                except OSError:
+                    pass
+        if ev & (select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR):
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        drop(fd, True); break
+            except BlockingIOError:
+                pass
+            except OSError:
+                drop(fd, True)
+    if now - saved > 0.5:
+        saved = now
+        with open(out + ".tmp", "w") as f:
+            json.dump(dict(st, open_now=len(conns)), f)
+        os.replace(out + ".tmp", out)
+for fd in list(conns):
+    drop(fd, False)
+st["open_now"] = 0
+with open(out, "w") as f:
+    json.dump(st, f)
+open(out + ".done", "w").close()
+PY
+# ip netns exec (not nsx) so that $! is python itself.
+ip netns exec "$PFX-flood" python3 "$T/flood.py" 192.0.2.10 8788 "$IDLE" "$HALF" "$FLOOD_S" \
+	"$T/flood.json" 2>"$T/flood.err" &
+FLOODER=$!
+fstat() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$T/flood.json" "$1" 2>/dev/null; }
+check "the flooder has opened its connections" wait_for 20 test -e "$T/flood.json.ready"
+# Past the authentication deadline, so what the flooder holds now is the
+# steady state of a sustained flood, not its first second.
+sleep $((LOGIN_S + 2))
+
+# ---------------------------------------------------------------- during
+MAXC=0
+for i in 1 2 3 4 5; do
+	c=$(flood_conns); [ "$c" -gt "$MAXC" ] && MAXC=$c
+	sleep 0.3
+done
+check "the authority holds at most $PER_SOURCE_UNAUTH of the flooder's connections (held: $MAXC)" \
+	test "$MAXC" -le "$PER_SOURCE_UNAUTH"
+RSS1=$(rss_kb)
+
+t0=$(ms)
+check "alice enrolls during the flood" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
+t1=$(ms)
+check "alice: q2qctl up during the flood" ctl alice up
+check "alice registers during the flood" \
+	wait_for 10 bash -c "[ \"\$(ctl alice status --json | jq_get authority_link)\" = registered ]"
+t2=$(ms)
+B4=$(ctl alice resolve bob@example.com 2>"$T/resolve.err")
+t3=$(ms)
+check_eq "alice resolves bob during the flood" "$B4" "$(ctl bob status --json | jq_get ipv4)"
+echo "# figure: during the flood: enroll $((t1 - t0)) ms, up and registered $((t2 - t1)) ms, resolve $((t3 - t2)) ms"
+check "enroll, up and resolve took under 10 s in all ($((t3 - t0)) ms)" test $((t3 - t0)) -lt 10000
+check "bob resolves alice during the flood" \
+	bash -c "[ \"\$(ctl bob resolve alice@example.com)\" = \"\$(ctl alice status --json | jq_get ipv4)\" ]"
+RSS2=$(rss_kb)
+check "the flood is still on" kill -0 "$FLOODER"
+
+# ---------------------------------------------------------------- after
+wait "$FLOODER"
+check "the flooder ran to the end" test -e "$T/flood.json.done"
+RSS3=$(rss_kb)
+OPENED=$(fstat opened); BYSERVER=$(fstat closed_by_server); FAST=$(fstat closed_within_1s)
+LONGEST=$(fstat longest_s)
+echo "# figure: flooder opened $OPENED connections; the authority closed $BYSERVER of them," \
+	"$FAST within 1 s of connecting (over the per-address share); the longest lived ${LONGEST} s"
+echo "# figure: authority engine RSS: before $RSS0 KiB, during $RSS1 / $RSS2 KiB, after $RSS3 KiB"
+grep -h "authority: connections in the last" "$T/auth/log" | sed 's/^/# log: /' | tail -6
+check "the flood made thousands of attempts ($OPENED)" test "${OPENED:-0}" -ge $((IDLE + HALF))
+check "most of the flooder's connections were closed at once ($FAST of $BYSERVER)" \
+	test "${FAST:-0}" -ge $(((IDLE + HALF) * 9 / 10))
+check "no flooder connection outlived the authentication deadline (${LONGEST} s)" \
+	python3 -c "import sys; sys.exit(not float('${LONGEST:-99}') < $LOGIN_S + 3)"
+check "the engine's RSS grew by less than 16 MiB during the flood ($RSS0 -> $RSS1, $RSS2 KiB)" \
+	test $((RSS1 - RSS0)) -lt 16384 -a $((RSS2 - RSS0)) -lt 16384
+check "the authority logged what it refused" grep -q "authority: connections in the last.*refused" "$T/auth/log"
+check "the authority holds none of the flooder's connections after it" wait_for 10 test "$(flood_conns)" -eq 0
+
+check "carol enrolls after the flood" ovl_enroll carol carol@example.com auth 192.0.2.10:8788
+check "carol: q2qctl up" ctl carol up
+check "carol resolves alice after the flood" \
+	bash -c "[ \"\$(ctl carol resolve alice@example.com)\" = \"\$(ctl alice status --json | jq_get ipv4)\" ]"
+check "the authority is still running" kill -0 "$(q2qd_engine auth)"
+
+e2e_finish
