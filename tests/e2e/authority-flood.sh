@@ -87,6 +87,12 @@ else:
 check_eq "a stranger's PING gets an error (10: unauthenticated), not a PONG" "$(stranger ping)" "error 10"
 check_eq "a stranger announcing a 32 KiB frame is closed at once" "$(stranger big)" "closed"
 
+# bob's eth0 also carries a public address that is not where the
+# authority sees him from (a reflection target if it were passed on), a
+# loopback one, and a private LAN one (kept: the same-NAT case needs it).
+nsx bob ip addr add 203.0.113.99/32 dev eth0
+nsx bob ip addr add 198.18.7.7/32 dev eth0
+nsx bob ip addr add 127.0.0.9/32 dev eth0 2>/dev/null
 check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
 check "bob: q2qctl up" ctl bob up
 RSS0=$(rss_kb)
@@ -179,6 +185,10 @@ while time.monotonic() - start < secs:
                 drop(fd, True)
     if now - saved > 0.5:
         saved = now
+        # Held: still open well after connecting. What the authority
+        # refuses is closed within milliseconds of its accept.
+        held = sum(1 for c in conns.values() if c[3] and now - c[2] > 1.5)
+        st["held_max"] = max(st.get("held_max", 0), held)
         with open(out + ".tmp", "w") as f:
             json.dump(dict(st, open_now=len(conns)), f)
         os.replace(out + ".tmp", out)
@@ -200,13 +210,9 @@ check "the flooder has opened its connections" wait_for 20 test -e "$T/flood.jso
 sleep $((LOGIN_S + 2))
 
 # ---------------------------------------------------------------- during
-MAXC=0
-for i in 1 2 3 4 5; do
-	c=$(flood_conns); [ "$c" -gt "$MAXC" ] && MAXC=$c
-	sleep 0.3
-done
-check "the authority holds at most $PER_SOURCE_UNAUTH of the flooder's connections (held: $MAXC)" \
-	test "$MAXC" -le "$PER_SOURCE_UNAUTH"
+# (ss counts the accept queue too, so this is a figure, not a check; the
+# check is the flooder's own count of connections that stay open.)
+echo "# figure: TCP connections from the flooder established at the authority: $(flood_conns)"
 RSS1=$(rss_kb)
 
 t0=$(ms)
@@ -221,6 +227,14 @@ t3=$(ms)
 check_eq "alice resolves bob during the flood" "$B4" "$(ctl bob status --json | jq_get ipv4)"
 echo "# figure: during the flood: enroll $((t1 - t0)) ms, up and registered $((t2 - t1)) ms, resolve $((t3 - t2)) ms"
 check "enroll, up and resolve took under 10 s in all ($((t3 - t0)) ms)" test $((t3 - t0)) -lt 10000
+check "alice pings bob through the tunnel during the flood" wait_for 10 ovl_ping alice "$B4"
+CANDS=$(ovl_peer alice bob@example.com candidates)
+echo "# bob's candidates as alice has them: $CANDS"
+check "bob's candidates include where the authority sees him" grep -q '"192.0.2.12:8789"' <<<"$CANDS"
+check "bob's candidates include his private LAN address" grep -q '"198.18.7.7:8789"' <<<"$CANDS"
+check_fails "bob's candidates leave out a public address that is not his" \
+	grep -q '203.0.113.99' <<<"$CANDS"
+check_fails "bob's candidates leave out loopback" grep -q '127.0.0.9' <<<"$CANDS"
 check "bob resolves alice during the flood" \
 	bash -c "[ \"\$(ctl bob resolve alice@example.com)\" = \"\$(ctl alice status --json | jq_get ipv4)\" ]"
 RSS2=$(rss_kb)
@@ -231,7 +245,7 @@ wait "$FLOODER"
 check "the flooder ran to the end" test -e "$T/flood.json.done"
 RSS3=$(rss_kb)
 OPENED=$(fstat opened); BYSERVER=$(fstat closed_by_server); FAST=$(fstat closed_within_1s)
-LONGEST=$(fstat longest_s)
+LONGEST=$(fstat longest_s); HELD=$(fstat held_max)
 echo "# figure: flooder opened $OPENED connections; the authority closed $BYSERVER of them," \
 	"$FAST within 1 s of connecting (over the per-address share); the longest lived ${LONGEST} s"
 echo "# figure: authority engine RSS: before $RSS0 KiB, during $RSS1 / $RSS2 KiB, after $RSS3 KiB"
@@ -239,6 +253,8 @@ grep -h "authority: connections in the last" "$T/auth/log" | sed 's/^/# log: /' 
 check "the flood made thousands of attempts ($OPENED)" test "${OPENED:-0}" -ge $((IDLE + HALF))
 check "most of the flooder's connections were closed at once ($FAST of $BYSERVER)" \
 	test "${FAST:-0}" -ge $(((IDLE + HALF) * 9 / 10))
+check "the flooder never held more than $PER_SOURCE_UNAUTH connections open (at most: $HELD)" \
+	test "${HELD:-99999}" -le "$PER_SOURCE_UNAUTH"
 check "no flooder connection outlived the authentication deadline (${LONGEST} s)" \
 	python3 -c "import sys; sys.exit(not float('${LONGEST:-99}') < $LOGIN_S + 3)"
 check "the engine's RSS grew by less than 16 MiB during the flood ($RSS0 -> $RSS1, $RSS2 KiB)" \

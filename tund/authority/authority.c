@@ -40,6 +40,7 @@
 #include "netstack/udp.h"
 #include "tund/authority/admit.h"
 #include "tund/authority/authority.h"
+#include "tund/authority/endpoint.h"
 #include "tund/authority/camsg.h"
 #include "tund/conf/config.h"
 #include "tund/base/log.h"
@@ -48,7 +49,11 @@
 #include "tund/authority/registry.h"
 #include "tund/link/tlsconn.h"
 
-#define AUTH_MAX_ENDPOINTS 16
+/* What a node reports of itself and the authority passes on to every
+ * peer that looks it up, each of which then punches all of them for
+ * seconds: the observed address plus a few LAN and IPv6 addresses is what
+ * a host has; every extra one is only another target. */
+#define AUTH_MAX_ENDPOINTS 8
 
 struct auth_client {
 	struct authority *auth;
@@ -739,7 +744,7 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	const uint8_t *der, *p;
 	size_t len, n, iter = 0;
 	uint32_t port = 0;
-	uint8_t buf[128];
+	uint8_t buf[128], obs[PROTO_ENDPOINT_LEN];
 	struct msg_writer w;
 	const struct sockaddr_in6 *peer = tlsconn_peer(cl->conn);
 	int fl;
@@ -758,18 +763,38 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	cl->cert_len = len;
 	cl->ci = ci;
 	cl->n_endpoints = 0;
-	/* Observed address first: it is the one most likely to work. */
-	memcpy(cl->endpoints[0], &peer->sin6_addr, 16);
-	cl->endpoints[0][16] = (uint8_t)(port >> 8);
-	cl->endpoints[0][17] = (uint8_t)port;
-	cl->n_endpoints = 1;
+	/* Observed address first: it is the one most likely to work. It is
+	 * checked too: a node reached over loopback has no such address for
+	 * anyone else. */
+	memcpy(obs, &peer->sin6_addr, 16);
+	obs[16] = (uint8_t)(port >> 8);
+	obs[17] = (uint8_t)port;
+	if (endpoint_check(obs, obs) == ENDPOINT_OK)
+		memcpy(cl->endpoints[cl->n_endpoints++], obs, PROTO_ENDPOINT_LEN);
+	/* Then what it reports, if it can be its own (endpoint.h): anything
+	 * else would make its peers punch someone else. */
 	while (msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
-		if (n != PROTO_ENDPOINT_LEN)
+		enum endpoint_verdict v;
+		char text[64];
+
+		if (n != PROTO_ENDPOINT_LEN || memcmp(p, obs, PROTO_ENDPOINT_LEN) == 0)
 			continue;
-		if (cl->n_endpoints >= AUTH_MAX_ENDPOINTS)
+		v = endpoint_check(p, obs);
+		if (v != ENDPOINT_OK) {
+			struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+
+			memcpy(&sa.sin6_addr, p, 16);
+			sa.sin6_port = htons((uint16_t)(p[16] << 8 | p[17]));
+			udp_addr_format(&sa, text, sizeof(text));
+			log_debug("authority: %s reports endpoint %s: %s; not passed on", ci.identity, text,
+			    endpoint_why(v));
+			continue;
+		}
+		if (cl->n_endpoints >= AUTH_MAX_ENDPOINTS) {
+			log_debug("authority: %s reports more than %d endpoints; the rest not passed on",
+			    ci.identity, AUTH_MAX_ENDPOINTS);
 			break;
-		if (memcmp(p, cl->endpoints[0], PROTO_ENDPOINT_LEN) == 0)
-			continue;
+		}
 		memcpy(cl->endpoints[cl->n_endpoints++], p, PROTO_ENDPOINT_LEN);
 	}
 	if (!cl->registered) {
@@ -780,7 +805,7 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	cl->registered = 1;
 	cl->udp_port = (int)port;
 	msg_begin(&w, buf, sizeof(buf), MSG_REGISTERED);
-	msg_put_bytes(&w, T_REFLEXIVE, cl->endpoints[0], PROTO_ENDPOINT_LEN);
+	msg_put_bytes(&w, T_REFLEXIVE, obs, PROTO_ENDPOINT_LEN);
 	msg_put_u32(&w, T_NODE_ID, cl->node_id);
 	msg_put_bytes(&w, T_UDP_KEY, cl->udp_key, AW_KEY_LEN);
 	fl = msg_finish(&w);
@@ -1102,15 +1127,30 @@ static void auth_udp_probe(struct authority *a, int k, const uint8_t *b, size_t 
 {
 	struct aw_probe pr;
 	struct auth_client *cl;
-	uint8_t out[AW_PROBE_REPLY_LEN];
+	uint8_t out[AW_PROBE_REPLY_LEN], ep[PROTO_ENDPOINT_LEN];
+	enum endpoint_verdict v;
+	char text[64];
 	int n;
 
 	if (aw_parse_probe(AW_PROBE, b, len, &pr) < 0 || !(cl = auth_find_by_node(a, pr.node_id)) ||
 	    aw_verify(b, len, cl->udp_key) < 0 || pr.txid <= cl->probe_txid)
 		return;		/* silence for anything unauthenticated or replayed */
 	cl->probe_txid = pr.txid;
-	cl->reflexive[k] = *from;
-	cl->have_reflexive[k] = 1;
+	/* A probe's source can be forged by the node itself: it becomes a
+	 * candidate for its peers only where the node could be (endpoint.h;
+	 * a NAT maps a host's TCP and UDP to the same public address). The
+	 * answer still goes back: it is no larger than the probe. */
+	memcpy(ep, &from->sin6_addr, 16);
+	ep[16] = (uint8_t)(ntohs(from->sin6_port) >> 8);
+	ep[17] = (uint8_t)ntohs(from->sin6_port);
+	v = endpoint_check(ep, tlsconn_peer(cl->conn)->sin6_addr.s6_addr);
+	if (v == ENDPOINT_OK) {
+		cl->reflexive[k] = *from;
+		cl->have_reflexive[k] = 1;
+	} else {
+		log_debug("authority: %s: probe from %s not recorded: %s", cl->ci.identity,
+		    udp_addr_format(from, text, sizeof(text)) == 0 ? text : "?", endpoint_why(v));
+	}
 	memcpy(pr.addr, &from->sin6_addr, 16);
 	pr.port = ntohs(from->sin6_port);
 	n = aw_build_probe_reply(&pr, cl->udp_key, out, sizeof(out));
