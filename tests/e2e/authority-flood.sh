@@ -266,6 +266,73 @@ check "carol enrolls after the flood" ovl_enroll carol carol@example.com auth 19
 check "carol: q2qctl up" ctl carol up
 check "carol resolves alice after the flood" \
 	bash -c "[ \"\$(ctl carol resolve alice@example.com)\" = \"\$(ctl alice status --json | jq_get ipv4)\" ]"
+
+# ---------------------------------------------------------------- brokering
+# A node with a valid certificate asks for the same silent callee 40
+# times at once: the authority keeps at most 16 introductions pending per
+# caller, answers the rest at once as "not reachable", and the callee is
+# sent no more than 16 BROKER requests. alice's and carol's daemons stop;
+# python clients with their certificates stand in (mallory-ish alice asks,
+# carol never answers).
+q2qd_stop alice
+q2qd_stop carol
+for n in alice carol; do
+	# key.der holds PEM despite its name (identity/key.c key_save).
+	cp "$T/$n/state/node/key.der" "$T/$n.key"
+	openssl x509 -inform DER -in "$T/$n/state/node/cert.der" -out "$T/$n.crt" 2>/dev/null
+done
+cat > "$T/node.py" <<'PY'
+import socket, ssl, struct, sys, time
+role, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.load_cert_chain(name + ".crt", name + ".key")
+s = ctx.wrap_socket(socket.create_connection(("192.0.2.10", 8788), timeout=5))
+def tlv(tag, v):
+    return struct.pack(">HH", tag, len(v)) + v
+def send(t, body):
+    s.sendall(struct.pack(">IB", 1 + len(body), t) + body)
+buf = b""
+def frames(until):
+    global buf
+    s.settimeout(0.2)
+    while time.monotonic() < until:
+        try:
+            b = s.recv(65536)
+            if not b:
+                return
+            buf += b
+        except socket.timeout:
+            pass
+        while len(buf) >= 5 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+            n = struct.unpack(">I", buf[:4])[0]
+            yield buf[4], time.monotonic()
+            buf = buf[4 + n:]
+send(5, tlv(10, struct.pack(">I", 8789)))          # REGISTER port 8789
+for t, _ in frames(time.monotonic() + 3):
+    if t == 6:                                       # REGISTERED
+        break
+else:
+    open(out, "w").write("not registered\n"); sys.exit(1)
+if role == "callee":
+    open(out + ".ready", "w").close()
+    n = sum(1 for t, _ in frames(time.monotonic() + 6) if t == 12)   # BROKER, never answered
+    open(out, "w").write("%d\n" % n)
+else:
+    t0 = time.monotonic()
+    for i in range(1, 41):
+        send(7, tlv(15, struct.pack(">I", i)) + tlv(3, b"carol@example.com"))
+    fast = sum(1 for t, at in frames(t0 + 1.0) if t == 1)            # ERROR within 1 s
+    open(out, "w").write("%d\n" % fast)
+PY
+(cd "$T" && ip netns exec "$PFX-carol" python3 node.py callee carol "$T/callee.out" 2>"$T/callee.err") &
+CALLEE=$!
+check "a stand-in for carol registers with her certificate" wait_for 10 test -e "$T/callee.out.ready"
+(cd "$T" && nsx alice python3 node.py caller alice "$T/caller.out" 2>"$T/caller.err")
+wait "$CALLEE"
+check_eq "24 of 40 lookups for a silent callee are answered at once" "$(cat "$T/caller.out")" 24
+check_eq "the callee is asked 16 times, not 40" "$(cat "$T/callee.out")" 16
 check "the authority is still running" kill -0 "$(q2qd_engine auth)"
 
 e2e_finish
