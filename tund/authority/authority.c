@@ -138,10 +138,12 @@ static void auth_broker_free(struct auth_broker *b)
  */
 #define AUTH_MAX_CLIENTS 4096
 #define AUTH_FD_SPARE 256
-/* Before authentication a connection costs a TLS session mid-handshake
- * (tens of KiB in wolfSSL), so fewer may wait at once; a burst of honest
- * reconnects after a restart is handled in milliseconds each. */
-#define AUTH_MAX_UNAUTH 1024
+/* Before authentication a connection costs a TLS session mid-handshake:
+ * ~55 KiB in wolfSSL once its ClientHello is in (measured with
+ * tests/e2e/authority-flood.sh), so fewer may wait at once: 256 bound that
+ * to ~14 MiB. An honest handshake takes milliseconds, so even a burst of
+ * reconnects after a restart passes through 256 at a time. */
+#define AUTH_MAX_UNAUTH 256
 /* Nodes behind one NAT (an office, a carrier-grade NAT) share an address,
  * so a source may hold many authenticated links; a single host has no
  * use for more than a few handshakes at once, so 16 unauthenticated ones
