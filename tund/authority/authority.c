@@ -484,7 +484,7 @@ static void auth_send_error(struct auth_client *cl, int code, const char *fmt, .
 
 /* The client's verified certificate, if it sent one: wolfSSL has already
  * checked it chains to our CA; we still check bindings and revocation. */
-static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
+static int auth_client_check(struct auth_client *cl, struct cert_info *ci)
 {
 	const uint8_t *der;
 	size_t len;
@@ -532,6 +532,19 @@ static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
 	    registry_is_revoked(cl->auth->reg, ci->identity) == 1) {
 		auth_send_error(cl, PERR_REVOKED, "%s is revoked", ci->identity);
 		return -EACCES;
+	}
+	return 0;
+}
+
+static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
+{
+	int rc = auth_client_check(cl, ci);
+
+	if (rc < 0) {
+		/* A stranger gets its answer and one try per connection. */
+		if (!cl->authed)
+			tlsconn_close_after_send(cl->conn);
+		return rc;
 	}
 	if (!cl->authed) {
 		/* Proven: no longer evictable, no deadline, full-size frames. */
