@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -37,7 +38,9 @@
 #include "netstack/msg.h"
 #include "netstack/replay.h"
 #include "netstack/udp.h"
+#include "tund/authority/admit.h"
 #include "tund/authority/authority.h"
+#include "tund/authority/endpoint.h"
 #include "tund/authority/camsg.h"
 #include "tund/conf/config.h"
 #include "tund/base/log.h"
@@ -46,13 +49,25 @@
 #include "tund/authority/registry.h"
 #include "tund/link/tlsconn.h"
 
-#define AUTH_MAX_ENDPOINTS 16
+/* What a node reports of itself and the authority passes on to every
+ * peer that looks it up, each of which then punches all of them for
+ * seconds: the observed address plus a few LAN and IPv6 addresses is what
+ * a host has; every extra one is only another target. */
+#define AUTH_MAX_ENDPOINTS 8
 
 struct auth_client {
 	struct authority *auth;
 	struct tlsconn *conn;
 	struct auth_client *next;
 	char peer[64];
+	int slot;			/* its admission slot (admit.h), -1 once closed */
+	uint64_t born;			/* loop_now_ms() when accepted */
+	/* Set once a request carried a valid client certificate: until then
+	 * only enrollment and the requests that authenticate are taken. */
+	int authed;
+	int enrolled;			/* has sent its one ENROLL */
+	int n_brokers;			/* pending introductions it asked for */
+	int n_broker_in;		/* pending introductions to it */
 	/* Set once the node registered (REGISTER with a valid certificate). */
 	int registered;
 	int foreign;			/* of another domain */
@@ -80,6 +95,7 @@ struct auth_client {
 struct auth_broker {
 	struct auth_broker *next;
 	struct auth_client *caller;
+	struct auth_client *callee_cl;	/* NULL once it is gone */
 	uint32_t caller_lookup;		/* the caller's lookup_id */
 	uint32_t id;			/* ours, sent to the callee */
 	char callee[ID_NAME_MAX + 1];
@@ -90,11 +106,22 @@ struct auth_broker {
 
 #define AUTH_BROKER_MS 3000
 
+/* A node resolves a handful of peers at a time, each introduction settled
+ * within AUTH_BROKER_MS; more pending than this from one node is a loop
+ * or an attack, and each would hold a record and queue a BROKER message.
+ * A callee may be wanted by many nodes at once (a server), hence more. */
+#define AUTH_BROKER_PER_CALLER 16
+#define AUTH_BROKER_PER_CALLEE 64
+
 /* The token authenticates PUNCH between two nodes: wiped, not just freed. */
 static void auth_broker_free(struct auth_broker *b)
 {
 	if (!b)
 		return;
+	if (b->caller)
+		b->caller->n_brokers--;
+	if (b->callee_cl)
+		b->callee_cl->n_broker_in--;
 	explicit_bzero(b, sizeof(*b));
 	free(b);
 }
@@ -102,8 +129,42 @@ static void auth_broker_free(struct auth_broker *b)
 /* A node pings every 15 s; a connection silent for this long is dead or
  * was never a node, and holds a TLS session for nothing. */
 #define AUTH_IDLE_MS 60000
-#define AUTH_SWEEP_MS 10000
+/* The sweep also enforces AUTH_LOGIN_MS, so it runs every second. */
+#define AUTH_SWEEP_MS 1000
+/*
+ * Admission (admit.h). One link per online node: 4096 is a large domain.
+ * The descriptor limit is raised to fit them, with AUTH_FD_SPARE left for
+ * everything else the engine opens; where it cannot be, there are fewer
+ * slots rather than accept() failing in a loop.
+ */
 #define AUTH_MAX_CLIENTS 4096
+#define AUTH_FD_SPARE 256
+/* Before authentication a connection costs a TLS session mid-handshake:
+ * ~55 KiB in wolfSSL once its ClientHello is in (measured with
+ * tests/e2e/authority-flood.sh), so fewer may wait at once: 256 bound that
+ * to ~14 MiB. An honest handshake takes milliseconds, so even a burst of
+ * reconnects after a restart passes through 256 at a time. */
+#define AUTH_MAX_UNAUTH 256
+/* Nodes behind one NAT (an office, a carrier-grade NAT) share an address,
+ * so a source may hold many authenticated links; a single host has no
+ * use for more than a few handshakes at once, so 16 unauthenticated ones
+ * leave room for a whole office reconnecting and stop a lone flooder. */
+#define AUTH_PER_SOURCE 256
+#define AUTH_PER_SOURCE_UNAUTH 16
+/* A node's TLS handshake and first request take a round trip or two and
+ * one signature by the CA process: milliseconds here, a second on a poor
+ * link. A connection that has not authenticated (or enrolled) by then is
+ * closed, so a stranger holds a slot no longer. */
+#define AUTH_LOGIN_MS 5000
+/* ENROLL is the largest request before authentication: a CSR (at most
+ * CERT_DER_MAX) with an identity and a token. After it, frames up to
+ * MSG_FRAME_MAX. */
+#define AUTH_PREAUTH_RX (MSG_HDR_LEN + CERT_DER_MAX + 1024)
+/* A flood's connections arrive faster than one loop turn accepts them;
+ * a deeper queue keeps honest ones from waiting on SYN retries. */
+#define AUTH_BACKLOG 1024
+/* How often refusals are summed up in the log, instead of one line each. */
+#define AUTH_REPORT_MS 10000
 /* The CA process answers at once (it signs locally); a silent one is
  * stuck or gone, and the request fails rather than the loop. */
 #define AUTH_CA_MS 3000
@@ -144,6 +205,11 @@ struct authority {
 	struct loop_timer timer;
 	struct loop_timer sweep;
 	int n_clients;
+	struct admit *admit;
+	/* Admission figures since start, and as last logged. */
+	uint64_t n_accepted, n_refused, n_evicted, n_late;
+	uint64_t logged[4];
+	uint64_t next_report;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -351,6 +417,18 @@ static void auth_serving_timer(struct loop_timer *t)
 	loop_timer_arm(a->loop, &a->serving, loop_now_ms() + next);
 }
 
+/* Its slot back to admission: a closed connection is neither counted
+ * against its source nor a candidate for eviction. */
+static void auth_client_release(struct auth_client *cl)
+{
+	if (cl->slot < 0)
+		return;
+	admit_close(cl->auth->admit, cl->slot);
+	cl->slot = -1;
+}
+
+/* Frees the client and its connection: from a deferred call, or from
+ * outside that connection's callbacks (the sweep, an eviction). */
 static void auth_client_free(void *arg)
 {
 	struct auth_client *cl = arg;
@@ -363,9 +441,12 @@ static void auth_client_free(void *arg)
 			*bp = b->next;
 			auth_broker_free(b);
 		} else {
+			if ((*bp)->callee_cl == cl)
+				(*bp)->callee_cl = NULL;
 			bp = &(*bp)->next;
 		}
 	}
+	auth_client_release(cl);
 
 	for (pp = &cl->auth->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == cl) {
@@ -405,7 +486,7 @@ static void auth_send_error(struct auth_client *cl, int code, const char *fmt, .
 
 /* The client's verified certificate, if it sent one: wolfSSL has already
  * checked it chains to our CA; we still check bindings and revocation. */
-static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
+static int auth_client_check(struct auth_client *cl, struct cert_info *ci)
 {
 	const uint8_t *der;
 	size_t len;
@@ -453,6 +534,25 @@ static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
 	    registry_is_revoked(cl->auth->reg, ci->identity) == 1) {
 		auth_send_error(cl, PERR_REVOKED, "%s is revoked", ci->identity);
 		return -EACCES;
+	}
+	return 0;
+}
+
+static int auth_client_identity(struct auth_client *cl, struct cert_info *ci)
+{
+	int rc = auth_client_check(cl, ci);
+
+	if (rc < 0) {
+		/* A stranger gets its answer and one try per connection. */
+		if (!cl->authed)
+			tlsconn_close_after_send(cl->conn);
+		return rc;
+	}
+	if (!cl->authed) {
+		/* Proven: no longer evictable, no deadline, full-size frames. */
+		cl->authed = 1;
+		admit_authenticated(cl->auth->admit, cl->slot);
+		tlsconn_set_rx_max(cl->conn, MSG_FRAME_MAX);
 	}
 	return 0;
 }
@@ -535,6 +635,14 @@ static void auth_on_enroll(struct auth_client *cl, struct msg_reader *r)
 	size_t csrlen;
 	int rc;
 
+	/* One enrollment per connection: a node sends one and hangs up, and
+	 * a stranger gets one guess per handshake. */
+	if (cl->enrolled) {
+		auth_send_error(cl, PERR_PROTOCOL, "one enroll request per connection");
+		tlsconn_close_after_send(cl->conn);
+		return;
+	}
+	cl->enrolled = 1;
 	if (msg_get_str(r, T_IDENTITY, ident, sizeof(ident)) < 0 ||
 	    msg_get_str(r, T_TOKEN, token, sizeof(token)) < 0 ||
 	    msg_get(r, T_CSR, &csr, &csrlen) < 0) {
@@ -659,7 +767,7 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	const uint8_t *der, *p;
 	size_t len, n, iter = 0;
 	uint32_t port = 0;
-	uint8_t buf[128];
+	uint8_t buf[128], obs[PROTO_ENDPOINT_LEN];
 	struct msg_writer w;
 	const struct sockaddr_in6 *peer = tlsconn_peer(cl->conn);
 	int fl;
@@ -678,18 +786,38 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	cl->cert_len = len;
 	cl->ci = ci;
 	cl->n_endpoints = 0;
-	/* Observed address first: it is the one most likely to work. */
-	memcpy(cl->endpoints[0], &peer->sin6_addr, 16);
-	cl->endpoints[0][16] = (uint8_t)(port >> 8);
-	cl->endpoints[0][17] = (uint8_t)port;
-	cl->n_endpoints = 1;
+	/* Observed address first: it is the one most likely to work. It is
+	 * checked too: a node reached over loopback has no such address for
+	 * anyone else. */
+	memcpy(obs, &peer->sin6_addr, 16);
+	obs[16] = (uint8_t)(port >> 8);
+	obs[17] = (uint8_t)port;
+	if (endpoint_check(obs, obs) == ENDPOINT_OK)
+		memcpy(cl->endpoints[cl->n_endpoints++], obs, PROTO_ENDPOINT_LEN);
+	/* Then what it reports, if it can be its own (endpoint.h): anything
+	 * else would make its peers punch someone else. */
 	while (msg_next(r, T_ENDPOINT, &iter, &p, &n) == 0) {
-		if (n != PROTO_ENDPOINT_LEN)
+		enum endpoint_verdict v;
+		char text[64];
+
+		if (n != PROTO_ENDPOINT_LEN || memcmp(p, obs, PROTO_ENDPOINT_LEN) == 0)
 			continue;
-		if (cl->n_endpoints >= AUTH_MAX_ENDPOINTS)
+		v = endpoint_check(p, obs);
+		if (v != ENDPOINT_OK) {
+			struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+
+			memcpy(&sa.sin6_addr, p, 16);
+			sa.sin6_port = htons((uint16_t)(p[16] << 8 | p[17]));
+			udp_addr_format(&sa, text, sizeof(text));
+			log_debug("authority: %s reports endpoint %s: %s; not passed on", ci.identity, text,
+			    endpoint_why(v));
+			continue;
+		}
+		if (cl->n_endpoints >= AUTH_MAX_ENDPOINTS) {
+			log_debug("authority: %s reports more than %d endpoints; the rest not passed on",
+			    ci.identity, AUTH_MAX_ENDPOINTS);
 			break;
-		if (memcmp(p, cl->endpoints[0], PROTO_ENDPOINT_LEN) == 0)
-			continue;
+		}
 		memcpy(cl->endpoints[cl->n_endpoints++], p, PROTO_ENDPOINT_LEN);
 	}
 	if (!cl->registered) {
@@ -700,7 +828,7 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	cl->registered = 1;
 	cl->udp_port = (int)port;
 	msg_begin(&w, buf, sizeof(buf), MSG_REGISTERED);
-	msg_put_bytes(&w, T_REFLEXIVE, cl->endpoints[0], PROTO_ENDPOINT_LEN);
+	msg_put_bytes(&w, T_REFLEXIVE, obs, PROTO_ENDPOINT_LEN);
 	msg_put_u32(&w, T_NODE_ID, cl->node_id);
 	msg_put_bytes(&w, T_UDP_KEY, cl->udp_key, AW_KEY_LEN);
 	fl = msg_finish(&w);
@@ -859,6 +987,13 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 		auth_lookup_error(cl, lookup_id, what);
 		return;
 	}
+	/* The same answer as for offline: a busy callee is no one's business. */
+	if (cl->n_brokers >= AUTH_BROKER_PER_CALLER || t->n_broker_in >= AUTH_BROKER_PER_CALLEE) {
+		log_debug("authority: %s looks up %s: %d introductions of its own and %d to %s pending; refused",
+		    ci.identity, what, cl->n_brokers, t->n_broker_in, t->ci.identity);
+		auth_lookup_error(cl, lookup_id, what);
+		return;
+	}
 	a->m.lookups_found++;
 	/* Ask the callee first; the caller hears back only if it agrees. */
 	b = calloc(1, sizeof(*b));
@@ -869,6 +1004,9 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 		return;
 	}
 	b->caller = cl;
+	b->callee_cl = t;
+	cl->n_brokers++;
+	t->n_broker_in++;
 	b->caller_lookup = lookup_id;
 	b->id = ++a->next_broker;
 	snprintf(b->callee, sizeof(b->callee), "%s", t->ci.identity);
@@ -978,12 +1116,43 @@ static void auth_timer(struct loop_timer *t)
 		loop_timer_arm(a->loop, &a->timer, next);
 }
 
+/* What admission did lately, in one line: under a flood, a line per
+ * refused connection would be a flood of its own. */
+static void auth_report(struct authority *a, uint64_t now)
+{
+	uint64_t cur[4] = { a->n_accepted, a->n_refused, a->n_evicted, a->n_late };
+	int open, unauth;
+
+	if (now < a->next_report || (cur[1] == a->logged[1] && cur[2] == a->logged[2] &&
+	    cur[3] == a->logged[3]))
+		return;
+	admit_count(a->admit, NULL, &open, &unauth);
+	log_info("authority: connections in the last %d s: %llu accepted, %llu refused (source over "
+	    "its share or all slots held by nodes), %llu evicted unauthenticated to make room, %llu "
+	    "closed for not authenticating in %d s; %d open, %d of them unauthenticated",
+	    AUTH_REPORT_MS / 1000, (unsigned long long)(cur[0] - a->logged[0]),
+	    (unsigned long long)(cur[1] - a->logged[1]), (unsigned long long)(cur[2] - a->logged[2]),
+	    (unsigned long long)(cur[3] - a->logged[3]), AUTH_LOGIN_MS / 1000, open, unauth);
+	memcpy(a->logged, cur, sizeof(cur));
+	a->next_report = now + AUTH_REPORT_MS;
+}
+
 static void auth_sweep(struct loop_timer *t)
 {
 	struct authority *a = (struct authority *)((char *)t - offsetof(struct authority, sweep));
 	uint64_t now = loop_now_ms();
+	struct auth_client *cl, *next;
 
-	for (struct auth_client *cl = a->clients; cl; cl = cl->next) {
+	for (cl = a->clients; cl; cl = next) {
+		next = cl->next;
+		if (!cl->authed && cl->slot >= 0 && now - cl->born >= AUTH_LOGIN_MS) {
+			/* Not a word to a stranger: it may still be mid-handshake. */
+			log_debug("authority: %s: not authenticated within %d ms, closing", cl->peer,
+			    AUTH_LOGIN_MS);
+			a->n_late++;
+			auth_client_free(cl);
+			continue;
+		}
 		if (!cl->closing && now - cl->last_rx > AUTH_IDLE_MS) {
 			log_debug("authority: %s: idle for %d s, closing", cl->peer, AUTH_IDLE_MS / 1000);
 			cl->closing = 1;
@@ -991,6 +1160,7 @@ static void auth_sweep(struct loop_timer *t)
 			tlsconn_close_after_send(cl->conn);
 		}
 	}
+	auth_report(a, now);
 	loop_timer_arm(a->loop, &a->sweep, now + AUTH_SWEEP_MS);
 }
 
@@ -1001,15 +1171,30 @@ static void auth_udp_probe(struct authority *a, int k, const uint8_t *b, size_t 
 {
 	struct aw_probe pr;
 	struct auth_client *cl;
-	uint8_t out[AW_PROBE_REPLY_LEN];
+	uint8_t out[AW_PROBE_REPLY_LEN], ep[PROTO_ENDPOINT_LEN];
+	enum endpoint_verdict v;
+	char text[64];
 	int n;
 
 	if (aw_parse_probe(AW_PROBE, b, len, &pr) < 0 || !(cl = auth_find_by_node(a, pr.node_id)) ||
 	    aw_verify(b, len, cl->udp_key) < 0 || pr.txid <= cl->probe_txid)
 		return;		/* silence for anything unauthenticated or replayed */
 	cl->probe_txid = pr.txid;
-	cl->reflexive[k] = *from;
-	cl->have_reflexive[k] = 1;
+	/* A probe's source can be forged by the node itself: it becomes a
+	 * candidate for its peers only where the node could be (endpoint.h;
+	 * a NAT maps a host's TCP and UDP to the same public address). The
+	 * answer still goes back: it is no larger than the probe. */
+	memcpy(ep, &from->sin6_addr, 16);
+	ep[16] = (uint8_t)(ntohs(from->sin6_port) >> 8);
+	ep[17] = (uint8_t)ntohs(from->sin6_port);
+	v = endpoint_check(ep, tlsconn_peer(cl->conn)->sin6_addr.s6_addr);
+	if (v == ENDPOINT_OK) {
+		cl->reflexive[k] = *from;
+		cl->have_reflexive[k] = 1;
+	} else {
+		log_debug("authority: %s: probe from %s not recorded: %s", cl->ci.identity,
+		    udp_addr_format(from, text, sizeof(text)) == 0 ? text : "?", endpoint_why(v));
+	}
 	memcpy(pr.addr, &from->sin6_addr, 16);
 	pr.port = ntohs(from->sin6_port);
 	n = aw_build_probe_reply(&pr, cl->udp_key, out, sizeof(out));
@@ -1107,17 +1292,22 @@ static void auth_on_ping(struct auth_client *cl, struct msg_reader *r)
 		tlsconn_send(cl->conn, buf, (size_t)n);
 }
 
+/* pre: taken before the connection authenticated. ENROLL is the
+ * exchange that needs no certificate; RENEW, REGISTER and LOOKUP check
+ * the client's certificate themselves (and so authenticate it). Anything
+ * else from a stranger, PING included, would only keep a slot alive. */
 static const struct {
 	int type;
+	int pre;
 	void (*fn)(struct auth_client *cl, struct msg_reader *r);
 } auth_handlers[] = {
-	{ MSG_ENROLL, auth_on_enroll },
-	{ MSG_RENEW, auth_on_renew },
-	{ MSG_PING, auth_on_ping },
-	{ MSG_REGISTER, auth_on_register },
-	{ MSG_LOOKUP, auth_on_lookup },
-	{ MSG_BROKER_OK, auth_on_broker_ok },
-	{ MSG_BROKER_REFUSE, auth_on_broker_refuse },
+	{ MSG_ENROLL, 1, auth_on_enroll },
+	{ MSG_RENEW, 1, auth_on_renew },
+	{ MSG_PING, 0, auth_on_ping },
+	{ MSG_REGISTER, 1, auth_on_register },
+	{ MSG_LOOKUP, 1, auth_on_lookup },
+	{ MSG_BROKER_OK, 0, auth_on_broker_ok },
+	{ MSG_BROKER_REFUSE, 0, auth_on_broker_refuse },
 };
 
 static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
@@ -1134,12 +1324,20 @@ static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size
 		return;
 	}
 	for (i = 0; i < sizeof(auth_handlers) / sizeof(auth_handlers[0]); i++) {
-		if (auth_handlers[i].type == type) {
-			auth_handlers[i].fn(cl, &r);
+		if (auth_handlers[i].type != type)
+			continue;
+		if (!cl->authed && !auth_handlers[i].pre) {
+			auth_send_error(cl, PERR_UNAUTHENTICATED, "message type %u needs an authenticated "
+			    "connection (enroll, or present a certificate)", type);
+			tlsconn_close_after_send(c);
 			return;
 		}
+		auth_handlers[i].fn(cl, &r);
+		return;
 	}
 	auth_send_error(cl, PERR_PROTOCOL, "unknown message type %u", type);
+	if (!cl->authed)
+		tlsconn_close_after_send(c);
 }
 
 static void auth_on_close(struct tlsconn *c, void *arg, const char *why)
@@ -1147,6 +1345,10 @@ static void auth_on_close(struct tlsconn *c, void *arg, const char *why)
 	struct auth_client *cl = arg;
 
 	log_debug("authority: %s: %s", cl->peer, why);
+	/* Gone now: its slot is free at once, and nothing is sent to it. */
+	auth_client_release(cl);
+	cl->registered = 0;
+	cl->closing = 1;
 	loop_defer(cl->auth->loop, auth_client_free, cl);
 }
 
@@ -1165,10 +1367,24 @@ static void auth_accept(struct loop_io *io, uint32_t events)
 		struct auth_client *cl;
 		int fd = accept4(io->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+		void *victim;
+
 		if (fd < 0)
 			return;
-		if (a->n_clients >= AUTH_MAX_CLIENTS) {
-			/* Full: refuse rather than let a flood exhaust memory. */
+		switch (admit_check(a->admit, &from, &victim)) {
+		case ADMIT_OK:
+			break;
+		case ADMIT_EVICT:
+			/* Full: the stranger waiting longest makes room, so a
+			 * flood cannot lock honest nodes out. */
+			a->n_evicted++;
+			log_debug("authority: %s: evicted (unauthenticated) to make room",
+			    ((struct auth_client *)victim)->peer);
+			auth_client_free(victim);
+			break;
+		default:
+			/* The source holds its share, or every slot is a node's. */
+			a->n_refused++;
 			close(fd);
 			continue;
 		}
@@ -1178,18 +1394,62 @@ static void auth_accept(struct loop_io *io, uint32_t events)
 			continue;
 		}
 		cl->auth = a;
-		cl->last_rx = loop_now_ms();
-		a->n_clients++;
-		udp_addr_format(&from, cl->peer, sizeof(cl->peer));
-		if (tlsconn_accept(a->loop, a->ctx, fd, &from, &auth_ops, cl, &cl->conn) < 0) {
+		cl->born = cl->last_rx = loop_now_ms();
+		cl->slot = admit_open(a->admit, &from, cl);
+		if (cl->slot < 0 || tlsconn_accept(a->loop, a->ctx, fd, &from, &auth_ops, cl, &cl->conn) < 0) {
+			if (cl->slot >= 0)
+				admit_close(a->admit, cl->slot);
 			close(fd);
 			free(cl);
-			a->n_clients--;
 			continue;
 		}
+		tlsconn_set_rx_max(cl->conn, AUTH_PREAUTH_RX);
+		a->n_clients++;
+		a->n_accepted++;
+		udp_addr_format(&from, cl->peer, sizeof(cl->peer));
 		cl->next = a->clients;
 		a->clients = cl;
 	}
+}
+
+/*
+ * Admission, sized to the descriptors the engine may open: raised towards
+ * AUTH_MAX_CLIENTS + AUTH_FD_SPARE if the hard limit allows (systemd's
+ * default soft limit is 1024), else fewer slots.
+ */
+static int auth_admit_init(struct authority *a, char *err, size_t errlen)
+{
+	struct admit_limits lim = {
+		.slots = AUTH_MAX_CLIENTS, .unauth = AUTH_MAX_UNAUTH,
+		.per_source = AUTH_PER_SOURCE, .per_source_unauth = AUTH_PER_SOURCE_UNAUTH,
+	};
+	rlim_t want = AUTH_MAX_CLIENTS + AUTH_FD_SPARE;
+	struct rlimit rl;
+	uint64_t seed;
+	int rc;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want) {
+		lim.slots = rl.rlim_cur > 2 * AUTH_FD_SPARE ? (int)(rl.rlim_cur - AUTH_FD_SPARE) : AUTH_FD_SPARE;
+		if (lim.unauth > lim.slots / 2)
+			lim.unauth = lim.slots / 2;
+		log_warnx("authority: the descriptor limit is %llu: %d connection slots instead of %d",
+		    (unsigned long long)rl.rlim_cur, lim.slots, AUTH_MAX_CLIENTS);
+	}
+	if (lim.per_source > lim.slots)
+		lim.per_source = lim.slots;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		snprintf(err, errlen, "authority: no randomness for the admission table");
+		return -EIO;
+	}
+	rc = admit_new(&lim, seed, &a->admit);
+	if (rc < 0)
+		snprintf(err, errlen, "authority: cannot make the admission table: %s", strerror(-rc));
+	return rc;
 }
 
 static int auth_listen(struct authority *a, char *err, size_t errlen)
@@ -1202,7 +1462,7 @@ static int auth_listen(struct authority *a, char *err, size_t errlen)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&a->cfg.listen, sizeof(a->cfg.listen)) < 0 || listen(fd, 64) < 0) {
+	if (bind(fd, (struct sockaddr *)&a->cfg.listen, sizeof(a->cfg.listen)) < 0 || listen(fd, AUTH_BACKLOG) < 0) {
 		int e = errno;
 		udp_addr_format(&a->cfg.listen, addr, sizeof(addr));
 		snprintf(err, errlen, "authority: cannot listen on %s: %s", addr, strerror(e));
@@ -1246,6 +1506,9 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	addr_prefix_format(&a->cfg.pool, pool, sizeof(pool));
 	snprintf(dbpath, sizeof(dbpath), "%s/registry.db", a->dir);
 	rc = registry_open(dbpath, pool, &a->reg, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = auth_admit_init(a, err, errlen);
 	if (rc < 0)
 		goto fail;
 	rc = auth_listen(a, err, errlen);
@@ -1300,6 +1563,7 @@ void authority_stop(struct authority *a)
 	if (a->ca_fd >= 0)
 		close(a->ca_fd);
 	free(a->ca_der);
+	admit_free(a->admit);
 	free(a);
 }
 

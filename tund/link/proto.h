@@ -21,6 +21,12 @@
  * UDP service (netstack/authwire.h) listens on the TCP port P and on P+2; REGISTERED gives the node its node_id and UDP key.
  *   PING / PONG                        (link liveness)
  *
+ * Before a connection has authenticated (a request carrying a valid
+ * client certificate: RENEW, REGISTER or LOOKUP) the authority takes only
+ * those and one ENROLL, in frames no larger than an enrollment needs, for
+ * at most a few seconds (tund/authority/authority.c); anything else gets
+ * PERR_UNAUTHENTICATED and the connection is closed.
+ *
  * Endpoints are 18 bytes: IPv6 address (v4-mapped for IPv4) || port (BE).
  * Error codes are stable numbers so a client can tell a used token from an
  * expired one without parsing text; the text is for humans.

@@ -20,7 +20,11 @@
 #include "tund/base/loop.h"
 #include "tund/link/tlsconn.h"
 
-#define TLSCONN_RX_MAX (4 + 65536)
+/* The receive buffer starts empty and grows (doubling from
+ * TLSCONN_RX_FIRST) to the largest frame seen, up to rx_max: a connection
+ * that never sends a frame costs no buffer, and one that may only send
+ * small frames (tlsconn_set_rx_max) cannot make us hold a large one. */
+#define TLSCONN_RX_FIRST 1024
 #define TLSCONN_TX_MAX (1024 * 1024)	/* queued bytes before -ENOBUFS */
 #define TLSCONN_HANDSHAKE_MS 10000
 
@@ -45,7 +49,7 @@ struct tlsconn {
 	const struct tlsconn_ops *ops;
 	void *arg;
 	uint8_t *rx;
-	size_t rxlen;
+	size_t rxlen, rxcap, rx_max;
 	struct tc_frame *txhead, **txtail;
 	size_t txbytes;
 };
@@ -121,16 +125,57 @@ static void tc_flush(struct tlsconn *c)
 	tc_set_events(c, EPOLLIN);
 }
 
+/* Room for at least need bytes in all; 0 or -1 (failed, reported). */
+static int tc_rx_reserve(struct tlsconn *c, size_t need)
+{
+	size_t cap = c->rxcap ? c->rxcap : TLSCONN_RX_FIRST;
+	uint8_t *rx;
+
+	if (need > c->rx_max) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "control message of %zu bytes, over the %zu allowed here",
+		    need, c->rx_max);
+		tc_fail(c, msg);
+		return -1;
+	}
+	if (need <= c->rxcap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > c->rx_max)
+		cap = c->rx_max;
+	rx = realloc(c->rx, cap);
+	if (!rx) {
+		tc_fail(c, "out of memory for a control message");
+		return -1;
+	}
+	c->rx = rx;
+	c->rxcap = cap;
+	return 0;
+}
+
 static void tc_read(struct tlsconn *c)
 {
 	for (;;) {
-		int n, want;
-		int room = (int)(TLSCONN_RX_MAX - c->rxlen);
+		size_t need = 4;	/* the length field first */
+		int n, want, room;
 
-		if (room <= 0) {
-			tc_fail(c, "oversized control message");
-			return;
+		/* Complete frames were handed over below, so what is here is
+		 * the start of one: once its length is known, make room for
+		 * exactly that frame (the peer's word, bounded by rx_max). */
+		if (c->rxlen >= 4) {
+			uint32_t body = (uint32_t)c->rx[0] << 24 | (uint32_t)c->rx[1] << 16 |
+			    (uint32_t)c->rx[2] << 8 | c->rx[3];
+
+			if (body == 0 || body > MSG_MAX_LEN) {
+				tc_fail(c, "malformed control frame");
+				return;
+			}
+			need = 4 + (size_t)body;
 		}
+		if (tc_rx_reserve(c, need) < 0)
+			return;
+		room = (int)(c->rxcap - c->rxlen);
 		n = wolfSSL_read(c->ssl, c->rx + c->rxlen, room);
 		if (n <= 0) {
 			int e = wolfSSL_get_error(c->ssl, n);
@@ -235,9 +280,9 @@ static int tc_new(struct loop *l, WOLFSSL_CTX *ctx, int fd, int client,
 
 	if (!c)
 		return -ENOMEM;
-	c->rx = malloc(TLSCONN_RX_MAX);
+	c->rx_max = MSG_FRAME_MAX;
 	c->ssl = wolfSSL_new(ctx);
-	if (!c->rx || !c->ssl) {
+	if (!c->ssl) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -292,6 +337,15 @@ int tlsconn_accept(struct loop *l, WOLFSSL_CTX *ctx, int fd, const struct sockad
     const struct tlsconn_ops *ops, void *arg, struct tlsconn **out)
 {
 	return tc_new(l, ctx, fd, 0, from, ops, arg, out);
+}
+
+void tlsconn_set_rx_max(struct tlsconn *c, size_t max)
+{
+	if (max < MSG_HDR_LEN + 1)
+		max = MSG_HDR_LEN + 1;
+	if (max > MSG_FRAME_MAX)
+		max = MSG_FRAME_MAX;
+	c->rx_max = max;
 }
 
 int tlsconn_send(struct tlsconn *c, const uint8_t *frame, size_t len)

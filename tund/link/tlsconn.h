@@ -34,6 +34,11 @@ int tlsconn_accept(struct loop *l, struct WOLFSSL_CTX *ctx, int fd, const struct
 /* Queues one whole frame (copied). -ENOBUFS if the peer is not reading. */
 int tlsconn_send(struct tlsconn *c, const uint8_t *frame, size_t len);
 
+/* The largest frame the peer may send (default and cap: MSG_FRAME_MAX);
+ * a larger one closes the connection. The receive buffer grows only as
+ * far as the frames need. */
+void tlsconn_set_rx_max(struct tlsconn *c, size_t max);
+
 /* Sends what is queued, then closes (no more callbacks but on_close). */
 void tlsconn_close_after_send(struct tlsconn *c);
 
