@@ -286,7 +286,7 @@ int names_open(struct loop *l, const char *path, struct daemon *d, struct names 
 	umask(old);
 	if (rc < 0 || chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "names socket %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "names socket %s: %s", sun.sun_path, strerror(-rc));
 		unlink(path);
 		goto fail;
 	}
