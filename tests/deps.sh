@@ -4,7 +4,7 @@ set -e
 PKGS="build-essential pkg-config libwolfssl-dev libmnl-dev libconfig-dev \
 libsqlite3-dev libjson-c-dev libsystemd-dev libseccomp-dev iproute2 nftables iperf3 tcpdump \
 python3 openssl procps psmisc iputils-ping util-linux systemd \
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev valgrind"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
