@@ -125,10 +125,22 @@ asan:
 	@$(MAKE) --no-print-directory O=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all $(TEST_BIN:$(O)/%=build-asan/%)
 
 # Coverage-guided fuzzing of the parsers (clang + libFuzzer, ASan, UBSan):
-# FUZZ_SECONDS per target, default 20. Skipped if clang is missing.
+# a campaign of FUZZ_RUNS executions per target (default 10^7; hours for
+# the slow targets, see tests/fuzz/README.md), or FUZZ_SECONDS each if only
+# that is given. make test runs the short one. Skipped if clang is missing.
 fuzz:
-	@tests/fuzz/run.sh $(O)/fuzz
-.PHONY: fuzz
+	@if [ -n "$$FUZZ_SECONDS" ] && [ -z "$$FUZZ_RUNS" ]; then \
+		tests/fuzz/run.sh $(O)/fuzz; \
+	else \
+		FUZZ_RUNS=$${FUZZ_RUNS:-10000000} tests/fuzz/run.sh $(O)/fuzz; \
+	fi
+
+# Long-running traffic between two daemons with rekeys, roaming, down/up
+# and restarts, under ASan and under valgrind (root; not part of make test):
+# SOAK_MINUTES per mode (default 30), SOAK_MODES="asan valgrind".
+soak: all
+	@O=$(O) tests/soak/soak.sh
+.PHONY: fuzz soak
 
 # The configuration is installed only where none exists: an edited
 # q2qd.conf survives every later install (tests/e2e/install.sh checks).

@@ -1,11 +1,15 @@
 #!/bin/bash
 # Builds the coverage-guided fuzz targets in tests/fuzz/ with clang
 # (libFuzzer + AddressSanitizer + UBSan) and runs each for FUZZ_SECONDS
-# (default 20), starting from the committed seeds in tests/fuzz/corpus/.
-# Prints "fuzz_x: ok (N runs)" or the crash with its input in hex, and ends
-# with "N passed, N failed[, N skipped]".
+# (default 20) or FUZZ_RUNS executions, starting from the committed seeds
+# in tests/fuzz/corpus/ and what earlier runs in OUTDIR found. Prints
+# "fuzz_x: ok (N runs ...) in S s" or the crash with its input in hex, and
+# ends with "N passed, N failed[, N skipped]".
 #   tests/fuzz/run.sh [OUTDIR]      (default build-fuzz; make fuzz uses $(O)/fuzz)
 #   FUZZ_SECONDS=60                 time per target
+#   FUZZ_RUNS=10000000              executions per target instead (the
+#                                   campaign `make fuzz` runs; with
+#                                   FUZZ_SECONDS too, whichever comes first)
 #   FUZZ_TARGETS="wire msg"         run only these
 #   FUZZ_CC=clang-14                compiler (default: clang, then clang-14)
 #   FUZZ_BUILD_ONLY=1               build the targets, run nothing
@@ -16,6 +20,12 @@
 cd "$(dirname "$0")/../.." || exit 1
 OUT=${1:-build-fuzz}
 SECS=${FUZZ_SECONDS:-20}
+# A campaign is bounded by executions, and by time only if asked for.
+LIMIT="-max_total_time=$SECS"
+if [ -n "$FUZZ_RUNS" ]; then
+	LIMIT="-runs=$FUZZ_RUNS"
+	[ -n "$FUZZ_SECONDS" ] && LIMIT="$LIMIT -max_total_time=$SECS"
+fi
 
 # target  max_len  library sources it exercises, for the coverage report
 # (identity/ means every identity/*.c)
@@ -34,6 +44,9 @@ gro       9000   netstack/gro.c netstack/tso.c
 aead      10000  netstack/aead.c
 privmsg   128    tund/priv/privmsg.c tund/priv/privpol.c
 names     700    nss/wire.c nss/alias.c
+ctl       4096   tund/ctl/request.c
+config    8192   tund/conf/config.c
+hs        8192   netstack/handshake.c netstack/stream.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')
@@ -142,8 +155,12 @@ for t in $names; do
 	fi
 	mkdir -p "$OUT/corpus/$t" "tests/fuzz/corpus/$t"
 	rm -f "$OUT/crashes/$t-"*
-	# The first directory collects new inputs; the committed seeds are read only.
-	timeout $((SECS + 120)) "$OUT/fuzz_$t" -max_total_time="$SECS" \
+	# The first directory collects new inputs; the committed seeds are read
+	# only. One process (no -jobs): the machine is shared.
+	start=$(date +%s)
+	cap=
+	[ -z "$FUZZ_RUNS" ] || [ -n "$FUZZ_SECONDS" ] && cap="timeout $((SECS + 120))"
+	$cap "$OUT/fuzz_$t" $LIMIT \
 		-max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$t-" \
 		"$OUT/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
@@ -152,7 +169,7 @@ for t in $names; do
 	cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
 	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 	if [ $rc = 0 ] && [ -n "$runs" ]; then
-		echo "fuzz_$t: ok ($runs runs)  $cov, $eps exec/s"
+		echo "fuzz_$t: ok ($runs runs)  $cov, $eps exec/s, in $(( $(date +%s) - start )) s"
 		pass=$((pass + 1))
 		[ -n "$FUZZ_COVERAGE" ] && coverage "$t" "$@"
 		continue

@@ -305,6 +305,35 @@ static void test_engine_refuses(void)
 #endif
 }
 
+/* The valgrind switch: exactly "1" leaves a part unfiltered, any other
+ * value is refused, and neither installs a filter. */
+static void test_off_switch(void)
+{
+	static const char *const vals[] = { "1", "yes", "0", "11" };
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		pid_t pid;
+		int status = 0, want = strcmp(vals[i], "1") == 0 ? 0 : -EINVAL;
+
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		if (pid == 0) {
+			char err[256] = "";
+			int rc;
+
+			setenv(SANDBOX_OFF_ENV, vals[i], 1);
+			prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+			rc = sandbox_engine(err, sizeof(err));
+			_exit(rc == want && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0 &&
+			      (want == 0 || strstr(err, SANDBOX_OFF_ENV)) ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			H_FAIL("%s=%s: status %d", SANDBOX_OFF_ENV, vals[i], status);
+	}
+}
+
 static void test_requires_no_new_privs(void)
 {
 	pid_t pid;
@@ -502,6 +531,7 @@ int main(void)
 	RUN(test_requires_no_new_privs);
 	RUN(test_engine_allows_its_work);
 	RUN(test_engine_refuses);
+	RUN(test_off_switch);
 	RUN(test_ca_allows_signing);
 	RUN(test_ca_refuses);
 	RUN(test_priv_allows_its_work);

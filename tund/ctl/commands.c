@@ -15,6 +15,7 @@
 #include "tund/ctl/control.h"
 #include "tund/ctl/metrics.h"
 #include "tund/ctl/metrics_text.h"
+#include "tund/ctl/request.h"
 #include "tund/ctl/node_json.h"
 #include "tund/ctl/overlay_json.h"
 #include "tund/ctl/trust_json.h"
@@ -31,21 +32,12 @@
 static int arg_str(struct ctl_req *req, json_object *args, const char *key, int required,
     const char **out)
 {
-	json_object *v;
+	char why[128];
 
-	*out = NULL;
-	if (!json_object_object_get_ex(args, key, &v) || json_object_is_type(v, json_type_null)) {
-		if (!required)
-			return 0;
-		ctl_reply_err(req, CTL_EXIT_USAGE, "missing argument '%s'", key);
-		return -1;
-	}
-	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 1024) {
-		ctl_reply_err(req, CTL_EXIT_USAGE, "argument '%s' must be a string", key);
-		return -1;
-	}
-	*out = json_object_get_string(v);
-	return 0;
+	if (ctl_request_arg_str(args, key, required, out, why, sizeof(why)) == 0)
+		return 0;
+	ctl_reply_err(req, CTL_EXIT_USAGE, "%s", why);
+	return -1;
 }
 
 /* The overlay's answer codes as the control protocol's exit codes. */

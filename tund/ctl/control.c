@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tund/ctl/control.h"
+#include "tund/ctl/request.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 
@@ -119,28 +120,17 @@ void ctl_reply_err(struct ctl_req *req, int code, const char *fmt, ...)
 
 static void ctl_dispatch(struct ctl_req *req)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *cmd;
 	const char *name;
+	char why[128];
 
 	req->dispatched = 1;
 	/* The request is done being read; stop watching until we reply (a
 	 * client that hangs up meanwhile must not spin the loop on EPOLLHUP). */
 	loop_del(req->ctl->loop, &req->io);
-	req->obj = json_tokener_parse_ex(tok, req->buf, (int)req->len);
-	if (!req->obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(req->obj, json_type_object)) {
-		json_tokener_free(tok);
-		ctl_reply_err(req, CTL_EXIT_USAGE, "control request is not a JSON object");
+	if (ctl_request_parse(req->buf, req->len, &req->obj, &name, why, sizeof(why)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "%s", why);
 		return;
 	}
-	json_tokener_free(tok);
-	if (!json_object_object_get_ex(req->obj, "cmd", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string)) {
-		ctl_reply_err(req, CTL_EXIT_USAGE, "control request has no \"cmd\" string");
-		return;
-	}
-	name = json_object_get_string(cmd);
 	req->ctl->fn(req->ctl->arg, req, name, req->obj);
 }
 

@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -332,6 +333,35 @@ static void sb_names_fill(void)
 	done = 1;
 }
 
+/*
+ * A memory checker such as valgrind runs q2qd on a synthetic CPU: it maps
+ * executable memory for translated code and makes system calls of its own
+ * that no allow-list grants (valgrind 3.19 does not even implement
+ * seccomp(2)), and the parts are forked, not executed, so valgrind runs
+ * all three or none. tests/soak/soak.sh's valgrind mode sets this and so
+ * runs q2qd without filters: for such test runs only. It is honoured only
+ * when set to exactly "1", and each part says so on stderr; any other
+ * value is refused, so a typo never starts a part half-guarded.
+ * 1 = no filter, 0 = install it, -EINVAL.
+ */
+static int sb_off(const char *tag, char *err, size_t errlen)
+{
+	const char *v = getenv(SANDBOX_OFF_ENV);
+
+	if (!v || !*v)
+		return 0;
+	if (strcmp(v, "1") != 0) {
+		snprintf(err, errlen, "seccomp (%s): %s='%.16s': only 1 (a valgrind test "
+			 "run) turns the filters off; unset it otherwise", tag,
+			 SANDBOX_OFF_ENV, v);
+		return -EINVAL;
+	}
+	fprintf(stderr, "%s[%s]: seccomp: OFF (%s=1, for memory-checker test runs "
+		"only; never in production)\n", program_invocation_short_name, tag,
+		SANDBOX_OFF_ENV);
+	return 1;
+}
+
 static int sb_install(const char *tag, int (*rules)(scmp_filter_ctx), char *err, size_t errlen)
 {
 	struct sigaction sa, old;
@@ -346,6 +376,8 @@ static int sb_install(const char *tag, int (*rules)(scmp_filter_ctx), char *err,
 		snprintf(err, errlen, "seccomp (%s): no_new_privs is not set; drop privileges first", tag);
 		return -EPERM;
 	}
+	if ((rc = sb_off(tag, err, errlen)) != 0)
+		return rc < 0 ? rc : 0;
 	sb_names_fill();
 	snprintf(sb_prefix, sizeof(sb_prefix), "%s[%s]: seccomp: ", program_invocation_short_name, tag);
 
