@@ -25,8 +25,8 @@ for n in alice bob; do
 	ovl_enroll $n $n@example.com auth 192.0.2.10 >/dev/null || { echo "enrolling $n failed"; exit 1; }
 	ctl $n up >/dev/null
 done
-wait_for 10 bash -c "ctl alice status --json | grep -q '\"authority_link\": \"registered\"'"
-wait_for 10 bash -c "ctl bob status --json | grep -q '\"authority_link\": \"registered\"'"
+check "alice registered with the authority" wait_for 10 bash -c "[ \"\$(ctl alice status --json | jq_get authority_link)\" = registered ]"
+check "bob registered with the authority" wait_for 10 bash -c "[ \"\$(ctl bob status --json | jq_get authority_link)\" = registered ]"
 A=$(ctl bob resolve alice@example.com)
 B=$(ctl alice resolve bob@example.com)
 
@@ -61,7 +61,7 @@ fi
 q2qd_stop bob
 Q2Q_NO_HW_AES=1 q2qd_start bob || exit 1
 ctl bob up >/dev/null
-wait_for 10 bash -c "ctl bob status --json | grep -q '\"authority_link\": \"registered\"'"
+check "bob registered with the authority again" wait_for 10 bash -c "[ \"\$(ctl bob status --json | jq_get authority_link)\" = registered ]"
 run_case chacha20-poly1305
 
 e2e_finish

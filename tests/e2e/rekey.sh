@@ -24,7 +24,7 @@ for n in alice bob; do
 	ctl $n enroll $n@example.com --authority 192.0.2.10 --token "$TOK" --ca-fingerprint "$FP" >/dev/null
 	ctl $n up >/dev/null
 done
-wait_for 10 bash -c "ctl alice status --json | grep -q '\"authority_link\": \"registered\"'"
+check "alice registered with the authority" wait_for 10 bash -c "[ \"\$(ctl alice status --json | jq_get authority_link)\" = registered ]"
 B=$(ctl alice resolve bob@example.com)
 check "first ping reaches bob" nsx alice ping -c1 -W2 "$B"
 SER1=$(grep -c "session with bob@example.com" "$T/alice/log")
