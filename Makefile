@@ -167,7 +167,7 @@ install: all
 	install -m 0644 $(O)/libnss_q2q.so.2 $(DESTDIR)$(LIBDIR)/libnss_q2q.so.2
 
 clean:
-	rm -rf $(O) build-asan
+	rm -rf $(O) build-asan build-soak-valgrind
 
 .PHONY: all deps unit check test demo asan install clean
 .SECONDARY:

@@ -7,7 +7,9 @@
 # file each way intact. Modes (SOAK_MODES, default "asan valgrind"):
 #   asan      every daemon built with ASan/UBSan (SOAK_ASAN_O, default
 #             build-asan; built here with `make asan`'s flags);
-#   valgrind  alice's and bob's daemons (from $O) under valgrind memcheck;
+#   valgrind  alice's and bob's daemons under valgrind memcheck, from a
+#             build of their own (SOAK_VALGRIND_O, default
+#             build-soak-valgrind) made with -DQ2Q_SANDBOX_OFF_ALLOWED;
 #             valgrind cannot run code under the seccomp filters, and
 #             q2qd's parts are forked, not executed, so it runs all three:
 #             those two daemons start with Q2Q_TEST_NO_SECCOMP=1
@@ -45,7 +47,11 @@ for mode in $MODES; do
 		bo=$ASAN_O ;;
 	valgrind)
 		command -v valgrind >/dev/null || { echo "soak valgrind: FAILED (apt-get install valgrind)"; total_fail=$((total_fail + 1)); continue; }
-		bo=$O ;;
+		# Only a build made for it honours Q2Q_TEST_NO_SECCOMP.
+		bo=${SOAK_VALGRIND_O:-build-soak-valgrind}
+		echo "== soak: building $bo (-DQ2Q_SANDBOX_OFF_ALLOWED)"
+		make --no-print-directory -j2 O="$bo" CFLAGS="-O2 -g -DQ2Q_SANDBOX_OFF_ALLOWED" all >/dev/null ||
+			{ echo "soak valgrind: FAILED (build of $bo)"; total_fail=$((total_fail + 1)); continue; } ;;
 	*)
 		echo "soak: unknown mode '$mode' (asan, valgrind)"; exit 2 ;;
 	esac

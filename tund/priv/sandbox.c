@@ -350,6 +350,12 @@ static int sb_off(const char *tag, char *err, size_t errlen)
 
 	if (!v || !*v)
 		return 0;
+	if (!SANDBOX_OFF_ALLOWED) {
+		snprintf(err, errlen, "seccomp (%s): %s is set, but this build never runs "
+			 "unfiltered (only one built with -DQ2Q_SANDBOX_OFF_ALLOWED, as "
+			 "tests/soak/soak.sh does for valgrind); unset it", tag, SANDBOX_OFF_ENV);
+		return -EPERM;
+	}
 	if (strcmp(v, "1") != 0) {
 		snprintf(err, errlen, "seccomp (%s): %s='%.16s': only 1 (a valgrind test "
 			 "run) turns the filters off; unset it otherwise", tag,
