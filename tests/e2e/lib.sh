@@ -361,16 +361,17 @@ while off + 16 <= len(data):
     sp, dp = struct.unpack(">HH", pkt[ihl:ihl + 4])
     print("%s:%d %s:%d %s" % (socket.inet_ntoa(pkt[12:16]), sp, socket.inet_ntoa(pkt[16:20]), dp, pkt[ihl + 8:].hex()))' "$1"
 }
-# wire_impair HOST LOSS DELAY_MS REORDER: cut HOST's eth0 from the wan
+# wire_impair HOST LOSS DELAY_MS REORDER [DUP]: cut HOST's eth0 from the wan
 # bridge and join them again through a userspace "wire" (a python AF_PACKET
 # forwarder in namespace mb-HOST) that drops LOSS percent of frames each
 # way and delays the rest by DELAY_MS, except REORDER percent that go at
-# once, the way `netem loss L delay D reorder R` does on kernels that have
-# sch_netem. Frames must stay within the MTU and carry full checksums, so
+# once, and sends DUP percent (default 0) of the frames it forwards twice,
+# the way `netem loss L delay D reorder R duplicate P` does on kernels that
+# have sch_netem. Frames must stay within the MTU and carry full checksums, so
 # GSO is limited to one segment on every host's eth0 and the forwarder
 # completes checksums the sender left to offload. wire_clear HOST ends it.
 wire_impair() {
-	local host=$1 loss=$2 delay=$3 reorder=$4 mb="$PFX-mb-$1" wan="$PFX-wan" ns
+	local host=$1 loss=$2 delay=$3 reorder=$4 dup=${5:-0} mb="$PFX-mb-$1" wan="$PFX-wan" ns
 	ip netns add "$mb"; NSES+=("$mb")
 	for ns in "${NSES[@]}"; do
 		ip -n "$ns" link set dev eth0 gso_max_segs 1 2>/dev/null
@@ -386,6 +387,7 @@ wire_impair() {
 	ip netns exec "$mb" python3 -c 'import heapq,random,select,socket,struct,sys,time
 a, b, ready = sys.argv[1], sys.argv[2], sys.argv[6]
 loss, delay, reorder = float(sys.argv[3]) / 100, float(sys.argv[4]) / 1000, float(sys.argv[5]) / 100
+dup = float(sys.argv[7]) / 100
 def csum(d):
     if len(d) % 2:
         d += b"\0"
@@ -436,13 +438,17 @@ while True:
                     f = complete(f)  # TP_STATUS_CSUMNOTREADY
             d = 0.0 if random.random() < reorder else delay
             heapq.heappush(q, (time.monotonic() + d, seq, other[s], f)); seq += 1
+            if dup and random.random() < dup:
+                # The copy takes its own draw: at once or after the delay.
+                d = 0.0 if random.random() < reorder else delay
+                heapq.heappush(q, (time.monotonic() + d, seq, other[s], f)); seq += 1
     now = time.monotonic()
     while q and q[0][0] <= now:
         _, _, o, f = heapq.heappop(q)
         try:
             o.send(f)
         except OSError:
-            pass' "v-$host" up0 "$loss" "$delay" "$reorder" "$T/wire-$host.ready" 2>"$T/wire-$host.err" &
+            pass' "v-$host" up0 "$loss" "$delay" "$reorder" "$T/wire-$host.ready" "$dup" 2>"$T/wire-$host.err" &
 	echo $! > "$T/wire-$host.pid"
 	wait_for 5 test -e "$T/wire-$host.ready"
 }

@@ -1,0 +1,115 @@
+#!/bin/bash
+# The overlay on a bad underlay (issue 9, "Faults"): with 20% loss, 25%
+# reordering and 5% duplication each way on alice's wire, a fresh handshake
+# completes within 15 s and a 2 MB file copies intact both ways over TCP
+# through the tunnel. This kernel has no sch_netem, so the impairment is the
+# userspace wire of lib.sh (wire_impair).
+#
+#            wan bridge (192.0.2.0/24)
+#   +-------------+-------------+
+#   |             |             |
+# auth .10     alice .11     bob .12
+# example.com  (impaired
+# (authority)   wire)
+. "$(dirname "$0")/lib.sh"
+e2e_init faults
+
+LOSS_PCT=20 DELAY_MS=10 REORDER_PCT=25 DUP_PCT=5
+
+wan_up
+host_add auth 192.0.2.10/24
+host_add alice 192.0.2.11/24
+host_add bob 192.0.2.12/24
+
+q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
+q2qd_conf alice 'port = 8789;'
+q2qd_conf bob 'port = 8789;'
+for n in auth alice bob; do q2qd_start $n || exit 1; done
+
+check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
+check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
+for n in alice bob; do check "$n: q2qctl up" ctl $n up; done
+A4=$(ctl bob resolve alice@example.com 2>/dev/null)
+B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+[ -n "$A4" ] && [ -n "$B4" ] || { echo "cannot continue: resolve gave no addresses"; e2e_finish; exit 1; }
+check "alice pings bob (clean path)" wait_for 10 ovl_ping alice "$B4"
+check "bob pings alice (clean path)" wait_for 10 ovl_ping bob "$A4"
+
+# ---------------------------------------------------------------- impair
+check "alice's wire drops ${LOSS_PCT}%, delays ${DELAY_MS} ms, reorders ${REORDER_PCT}%, duplicates ${DUP_PCT}% (each way)" \
+	wire_impair alice $LOSS_PCT $DELAY_MS $REORDER_PCT $DUP_PCT
+
+# Loss: 20% each way loses about 36% of echo round trips.
+LOSS=$(nsx alice ping -c200 -i0.02 -W1 -q 192.0.2.12 | sed -nE 's/.* ([0-9.]+)% packet loss.*/\1/p')
+check "control: the underlay loses packets (${LOSS:-?}% of 200 pings lost, want 5..60)" \
+	python3 -c "import sys; sys.exit(not 5 <= float('${LOSS:-0}') <= 60)"
+# Reordering and duplication: 400 numbered datagrams 1 ms apart, alice->bob.
+nsx bob timeout 20 python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("192.0.2.12", 9999))
+open("'"$T/udp.ready"'", "w").close(); s.settimeout(5); seen = []
+try:
+    while True:
+        seen.append(int(s.recv(64)))
+        s.settimeout(1)
+except socket.timeout:
+    pass
+inv = sum(1 for i in range(1, len(seen)) if seen[i] < seen[i - 1])
+print(len(seen), len(set(seen)), inv, len(seen) - len(set(seen)))' > "$T/udp.out" &
+RPID=$!
+wait_for 5 test -e "$T/udp.ready"
+nsx alice python3 -c 'import socket,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(400):
+    s.sendto(b"%d" % i, ("192.0.2.12", 9999)); time.sleep(0.001)'
+wait "$RPID"
+read -r UGOT UDIST UINV UDUP < "$T/udp.out"
+check "control: the underlay reorders (${UINV:-?} inversions in ${UGOT:-?} datagrams received of 400 sent)" \
+	test "${UINV:-0}" -ge 1
+check "control: the underlay duplicates (${UDUP:-?} duplicates; ${UDIST:-?} distinct of 400 arrived)" \
+	test "${UDUP:-0}" -ge 1
+check "control: the underlay loses datagrams too (${UDIST:-?} distinct of 400 arrived)" \
+	test "${UDIST:-400}" -lt 400
+
+# ---------------------------------------------------------------- handshake
+for n in alice bob; do ctl $n down >/dev/null; done
+check "alice and bob: down" bash -c "ovl_no_link alice q2q0 && ovl_no_link bob q2q0"
+for n in alice bob; do check "$n: up again" ctl $n up; done
+UPAT=$(date +%s.%N)
+# Handshakes are started by traffic: ping bob's overlay address five times
+# a second from alice and time, by the clock, until both sides have a
+# session.
+ip netns exec "$PFX-alice" ping -i0.2 -W1 -w30 "$B4" >/dev/null 2>&1 &
+PPID_=$!
+both() { ovl_session alice bob@example.com && ovl_session bob alice@example.com; }
+HSRC=1
+UPNS=$(date +%s%N)
+while [ $(( $(date +%s%N) - UPNS )) -lt 30000000000 ]; do
+	both && { HSRC=0; break; }
+	sleep 0.1
+done
+HSAT=$(date +%s.%N)
+kill "$PPID_" 2>/dev/null; wait "$PPID_" 2>/dev/null
+HS=$(python3 -c "print('%.1f' % ($HSAT - $UPAT))")
+AGE=$(ovl_peer alice bob@example.com handshake_age)
+echo "# handshake after up: sessions seen on both sides after ${HS} s (alice's handshake_age then ${AGE:-none} s)"
+check "a fresh handshake completes within 15 s over the impaired path (took ${HS} s)" \
+	python3 -c "import sys; sys.exit(not ($HSRC == 0 and $HS <= 15))"
+check "the session is new (handshake_age ${AGE:-none} <= ${HS%.*} + 1 s)" \
+	bash -c "[ -n '$AGE' ] && [ '${AGE%.*}' -le $(( ${HS%.*} + 1 )) ]"
+check "alice pings bob through the tunnel" wait_for 10 ovl_ping alice "$B4"
+check "bob pings alice through the tunnel" wait_for 10 ovl_ping bob "$A4"
+
+# ---------------------------------------------------------------- copy
+head -c 2M /dev/urandom > "$T/2M"
+C0=$(date +%s.%N)
+check "2 MB file alice->bob over TCP through the tunnel arrives intact" \
+	tcp_copy alice bob "$B4" 5003 "$T/2M" "$T/2M.rx"
+C1=$(date +%s.%N)
+check "2 MB file bob->alice over TCP through the tunnel arrives intact" \
+	tcp_copy bob alice "$A4" 5004 "$T/2M" "$T/2M.rx2"
+C2=$(date +%s.%N)
+echo "# copy times: alice->bob $(python3 -c "print('%.1f' % ($C1 - $C0))") s, bob->alice $(python3 -c "print('%.1f' % ($C2 - $C1))") s"
+wire_clear alice
+rm -f "$T/2M" "$T/2M.rx" "$T/2M.rx2"
+
+e2e_finish
