@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tund/ctl/control.h"
+#include "tund/ctl/unixsock.h"
 #include "tund/ctl/request.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
@@ -241,16 +242,10 @@ static void ctl_accept(struct loop_io *io, uint32_t events)
 int control_open(struct loop *l, const char *path, const char *group,
     ctl_handler_fn *fn, void *arg, struct control **out, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct control *c;
 	struct group *gr;
-	mode_t old;
 	int fd = -1, rc;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket path '%s' is too long", path);
-		return -ENAMETOOLONG;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -264,27 +259,9 @@ int control_open(struct loop *l, const char *path, const char *group,
 		c->gid = gr->gr_gid;
 		c->has_gid = 1;
 	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = unixsock_listen("control socket", path, SOCK_STREAM, 0660, 16, err, errlen);
 	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "control socket: %s", strerror(errno));
-		goto fail;
-	}
-	/* A stale socket from a crashed daemon is in the way; a live one is
-	 * not ours to take over. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		snprintf(err, errlen, "another q2qd is already listening on %s", path);
-		rc = -EADDRINUSE;
-		goto fail;
-	}
-	unlink(path);
-	old = umask(0117);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc < 0 || listen(fd, 16) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		rc = fd;
 		goto fail;
 	}
 	if (c->has_gid && chown(path, (uid_t)-1, c->gid) < 0) {

@@ -22,6 +22,7 @@
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 #include "tund/ctl/names.h"
+#include "tund/ctl/unixsock.h"
 #include "tund/daemon.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
@@ -256,38 +257,15 @@ static void names_accept(struct loop_io *io, uint32_t events)
 int names_open(struct loop *l, const char *path, struct daemon *d, struct names **out,
     char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct names *n;
-	mode_t old;
 	int fd = -1, rc;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "names socket path '%s' is too long", path);
-		return -ENAMETOOLONG;
-	}
 	if (!(n = calloc(1, sizeof(*n))))
 		return -ENOMEM;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "names socket: %s", strerror(errno));
-		goto fail;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		snprintf(err, errlen, "another q2qd is already listening on %s", path);
-		rc = -EADDRINUSE;
-		goto fail;
-	}
-	unlink(path);
 	/* Every local user may look names up: that is the socket's purpose. */
-	old = umask(0);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc < 0 || chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "names socket %s: %s", sun.sun_path, strerror(-rc));
-		unlink(path);
+	fd = unixsock_listen("names socket", path, SOCK_SEQPACKET, 0666, 64, err, errlen);
+	if (fd < 0) {
+		rc = fd;
 		goto fail;
 	}
 	snprintf(n->path, sizeof(n->path), "%s", path);
