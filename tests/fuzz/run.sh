@@ -47,6 +47,8 @@ names     700    nss/wire.c nss/alias.c
 ctl       4096   tund/ctl/request.c
 config    8192   tund/conf/config.c
 hs        8192   netstack/handshake.c netstack/stream.c
+dnsrr     600    tund/node/dnsrr.c
+mhttp     9000   tund/ctl/metrics_http.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')
