@@ -10,7 +10,7 @@
  *
  * State lives in state_dir/node/: key.der (0600), cert.der, the state
  * file (identity and authority address, tund/conf/nodestate.h), each
- * written atomically; the
+ * written atomically; a new key first removes the old certificate, and the
  * certificate is written last, so a crash leaves either the old pair or a
  * new key without certificate, which load treats as not enrolled.
  */
@@ -34,6 +34,7 @@
 #include "identity/key.h"
 #include "identity/name.h"
 #include "identity/trust.h"
+#include "identity/x509.h"
 #include "tund/node/domtrust.h"
 #include "netstack/msg.h"
 #include "netstack/udp.h"
@@ -119,6 +120,15 @@ static int node_save(struct node *n, const struct id_key *key, const uint8_t *de
 
 	snprintf(ns.identity, sizeof(ns.identity), "%s", identity);
 	snprintf(ns.authority, sizeof(ns.authority), "%s", authority);
+	/* A new key replaces an enrolled pair: the old certificate goes first,
+	 * or a crash after the key's rename would leave it beside a key it
+	 * does not match, and the next start would refuse the state. The
+	 * key's directory fsync below makes the unlink durable before it. */
+	if (n->enrolled && key != n->key) {
+		snprintf(path, sizeof(path), "%s/cert.der", n->dir);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+	}
 	rc = nodestate_save(n->dir, &ns);
 	if (rc < 0)
 		return rc;
@@ -130,27 +140,21 @@ static int node_save(struct node *n, const struct id_key *key, const uint8_t *de
 	return file_write_atomic(path, der, len, 0644);
 }
 
-/* 1 if the certificate's public key is key's (asked of wolfSSL, which
- * does the same check before using the pair in TLS). */
+/* 1 if the certificate's public key is key's: the certificate's
+ * SubjectPublicKeyInfo and the key's, byte for byte. (wolfSSL's
+ * CTX_check_private_key, used before, accepted a P-256 key that is not the
+ * certificate's, so a node loaded a pair that cannot authenticate.) */
 static int node_cert_matches_key(const uint8_t *der, size_t len, const struct id_key *key)
 {
-	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
-	uint8_t *kder = NULL;
-	size_t klen = 0;
-	int ok = 0;
+	struct x509_cert c;
+	uint8_t spki[KEY_SPKI_MAX];
+	size_t spki_len = 0;
+	char e[160];
 
-	if (ctx && key_der(key, &kder, &klen) == 0 &&
-	    wolfSSL_CTX_use_certificate_buffer(ctx, der, (long)len, WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
-	    wolfSSL_CTX_use_PrivateKey_buffer(ctx, kder, (long)klen, WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
-	    wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS)
-		ok = 1;
-	if (kder) {
-		explicit_bzero(kder, klen);
-		free(kder);
-	}
-	if (ctx)
-		wolfSSL_CTX_free(ctx);
-	return ok;
+	if (x509_cert_parse(der, len, &c, e, sizeof(e)) < 0 ||
+	    key_spki(key, spki, sizeof(spki), &spki_len) < 0)
+		return 0;
+	return spki_len == c.spki_len && memcmp(spki, c.spki, spki_len) == 0;
 }
 
 /* Checks a certificate against our CA and key, and makes it current. */
