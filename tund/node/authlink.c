@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity/cert.h"
 #include "identity/name.h"
 #include "netstack/msg.h"
+#include "tund/node/answer.h"
 #include "tund/node/authlink.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
@@ -219,8 +221,10 @@ static struct al_lookup *al_take(struct authlink *al, uint32_t id)
 static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 {
 	struct sockaddr_in6 eps[AL_MAX_EPS];
+	struct answer_question q;
 	struct authlink_peer pe;
 	struct al_lookup *lk;
+	struct cert_info ci;
 	char ident[ID_NAME_MAX + 1], text[256];
 	uint32_t id;
 
@@ -239,6 +243,15 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 	}
 	if (al_read_peer(r, &pe, ident, sizeof(ident), eps) < 0) {
 		al_settle(lk, -EPROTO, "malformed lookup reply", NULL);
+		return;
+	}
+	q.asked_id = lk->identity;
+	q.family = lk->family;
+	q.addr = lk->addr;
+	if (cert_parse(pe.cert, pe.certlen, &ci, text, sizeof(text)) < 0 ||
+	    answer_fits(&q, ident, &ci, text, sizeof(text)) < 0) {
+		log_warnx("authority link (%s): lookup answer refused: %s", al->domain, text);
+		al_settle(lk, -EPROTO, text, NULL);
 		return;
 	}
 	al_settle(lk, 0, NULL, &pe);
