@@ -44,25 +44,7 @@ LOSS=$(nsx alice ping -c200 -i0.02 -W1 -q 192.0.2.12 | sed -nE 's/.* ([0-9.]+)% 
 check "control: the underlay loses packets (${LOSS:-?}% of 200 pings lost, want 5..60)" \
 	python3 -c "import sys; sys.exit(not 5 <= float('${LOSS:-0}') <= 60)"
 # Reordering and duplication: 400 numbered datagrams 1 ms apart, alice->bob.
-nsx bob timeout 20 python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("192.0.2.12", 9999))
-open("'"$T/udp.ready"'", "w").close(); s.settimeout(5); seen = []
-try:
-    while True:
-        seen.append(int(s.recv(64)))
-        s.settimeout(1)
-except socket.timeout:
-    pass
-inv = sum(1 for i in range(1, len(seen)) if seen[i] < seen[i - 1])
-print(len(seen), len(set(seen)), inv, len(seen) - len(set(seen)))' > "$T/udp.out" &
-RPID=$!
-wait_for 5 test -e "$T/udp.ready"
-nsx alice python3 -c 'import socket,time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(400):
-    s.sendto(b"%d" % i, ("192.0.2.12", 9999)); time.sleep(0.001)'
-wait "$RPID"
-read -r UGOT UDIST UINV UDUP < "$T/udp.out"
+read -r UGOT UDIST UINV UDUP < <(wire_probe alice bob 192.0.2.12 400)
 check "control: the underlay reorders (${UINV:-?} inversions in ${UGOT:-?} datagrams received of 400 sent)" \
 	test "${UINV:-0}" -ge 1
 check "control: the underlay duplicates (${UDUP:-?} duplicates; ${UDIST:-?} distinct of 400 arrived)" \

@@ -452,6 +452,32 @@ while True:
 	echo $! > "$T/wire-$host.pid"
 	wait_for 5 test -e "$T/wire-$host.ready"
 }
+# wire_probe FROM TO TO_ADDR COUNT: COUNT numbered UDP datagrams 1 ms apart
+# from FROM to TO_ADDR:9999 in TO; prints "received distinct inversions
+# duplicates", the controls a test of an impaired wire asserts on.
+wire_probe() {
+	local from=$1 to=$2 addr=$3 count=$4 rpid
+	rm -f "$T/probe.ready"
+	nsx "$to" timeout 20 python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 9999))
+open(sys.argv[2], "w").close(); s.settimeout(5); seen = []
+try:
+    while True:
+        seen.append(int(s.recv(64)))
+        s.settimeout(1)
+except socket.timeout:
+    pass
+inv = sum(1 for i in range(1, len(seen)) if seen[i] < seen[i - 1])
+print(len(seen), len(set(seen)), inv, len(seen) - len(set(seen)))' "$addr" "$T/probe.ready" > "$T/probe.out" &
+	rpid=$!
+	wait_for 5 test -e "$T/probe.ready"
+	nsx "$from" python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[2])):
+    s.sendto(b"%d" % i, (sys.argv[1], 9999)); time.sleep(0.001)' "$addr" "$count"
+	wait "$rpid"
+	cat "$T/probe.out"
+}
 # wire_clear HOST: stop HOST's impaired wire and bridge it straight through.
 wire_clear() {
 	local host=$1 mb="$PFX-mb-$1" pid

@@ -172,24 +172,7 @@ LOSS=$(nsx alice ping -c200 -i0.005 -W1 -q 192.0.2.12 | sed -nE 's/.* ([0-9.]+)%
 check "control: the underlay now loses packets ($LOSSY: ${LOSS:-?}% of 200 pings lost)" \
 	python3 -c "import sys; sys.exit(not 0 < float('${LOSS:-0}') < 50)"
 # 200 numbered datagrams 1 ms apart: some must arrive out of order.
-nsx bob timeout 20 python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("192.0.2.12", 9999))
-open("'"$T/reorder.ready"'", "w").close(); s.settimeout(5); seen = []
-try:
-    while True:
-        seen.append(int(s.recv(64)))
-        s.settimeout(1)
-except socket.timeout:
-    pass
-print(len(seen), sum(1 for i in range(1, len(seen)) if seen[i] < seen[i - 1]))' > "$T/reorder.out" &
-RPID=$!
-wait_for 5 test -e "$T/reorder.ready"
-nsx alice python3 -c 'import socket,time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(200):
-    s.sendto(b"%d" % i, ("192.0.2.12", 9999)); time.sleep(0.001)'
-wait "$RPID"
-read -r RGOT RINV < "$T/reorder.out"
+read -r RGOT _ RINV _ < <(wire_probe alice bob 192.0.2.12 200)
 check "control: the underlay now reorders (${RINV:-?} inversions in ${RGOT:-?} of 200 datagrams)" \
 	test "${RINV:-0}" -ge 1
 for n in alice bob; do ctl $n down >/dev/null; done
