@@ -39,6 +39,7 @@ certsig   2048   identity/
 name      600    identity/name.c identity/addr.c
 camsg     66000  tund/authority/camsg.c identity/addr.c
 icmp      2048   routing/icmp.c
+xlat4     2048   routing/xlat4.c
 tso       9000   netstack/tso.c
 gro       9000   netstack/gro.c netstack/tso.c
 aead      10000  netstack/aead.c
