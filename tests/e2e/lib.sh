@@ -490,3 +490,44 @@ wire_clear() {
 }
 export -f ovl_ping ovl_no_ping ovl_peer ovl_has_peer ovl_session ovl_no_link ovl_listening cap_count pcap_udp
 # ---- end of overlay helpers -------------------------------------------------
+
+# ---- names module helpers (tests/e2e/nss.sh, fed-v4.sh) -------------------
+# The module is never installed on the host: nss_run runs a program in a
+# mount namespace of its own where a read-only overlay adds
+# libnss_q2q.so.2 to the system library directory, a test nsswitch.conf
+# and hosts file are bound over /etc's, and /run is a fresh tmpfs whose
+# /run/q2q is the daemon's socket directory. They vanish with the program.
+
+# nss_setup: the module's copy, $T/etc/nsswitch.conf ("hosts: files q2q",
+# NSS_CONF) and $T/etc/hosts (localhost only), for nss_run.
+nss_setup() {
+	LIBDIR=$(readlink -f "/lib/$(gcc -print-multiarch 2>/dev/null)")
+	[ -d "$LIBDIR" ] || LIBDIR=$(dirname "$(readlink -f "$(ldd /bin/true | awk '/libc.so/ {print $3}')")")
+	mkdir -p "$T/nsslib" "$T/etc"
+	cp "$BIN/libnss_q2q.so.2" "$T/nsslib/"
+	printf 'hosts: files q2q\n' > "$T/etc/nsswitch.conf"
+	printf '127.0.0.1 localhost\n::1 localhost\n' > "$T/etc/hosts"
+	chmod -R a+rX "$T/nsslib" "$T/etc"
+	NSS_CONF=$T/etc/nsswitch.conf
+	export LIBDIR NSS_CONF
+}
+
+# nss_run NODE [--run DIR] CMD...: CMD in NODE's network namespace, with
+# the module, the test nsswitch.conf and /run/q2q = DIR (default NODE's
+# socket directory).
+nss_run() {
+	local node=$1 run="$T/$1"; shift
+	if [ "$1" = --run ]; then run=$2; shift 2; fi
+	ip netns exec "$PFX-$node" unshare -m --propagation private sh -c '
+		set -e
+		mount -t overlay q2q-nss-test -o "lowerdir=$1:$2" "$2"
+		mount --bind "$3" /etc/nsswitch.conf
+		mount --bind "$4" /etc/hosts
+		mount -t tmpfs -o mode=0755 q2q-nss-run /run
+		mkdir -m 0755 /run/q2q /run/sshd
+		mount --bind "$5" /run/q2q
+		shift 5
+		exec "$@"' nss_run "$T/nsslib" "$LIBDIR" "$NSS_CONF" "$T/etc/hosts" "$run" "$@"
+}
+export -f nss_run
+# ---- end of names module helpers --------------------------------------------

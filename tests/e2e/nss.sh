@@ -13,48 +13,20 @@
 #    example.com      q2q0, programs    q2q0, sshd :22,
 #    (authority)      using the module  http.server :8080
 #
-# The module is never installed on the host: each program runs in a mount
-# namespace of its own (nss_run) where a read-only overlay adds
-# libnss_q2q.so.2 to the system library directory, a test nsswitch.conf
-# and hosts file are bound over /etc's, and /run is a fresh tmpfs whose
-# /run/q2q is the daemon's socket directory. They vanish with the program.
+# The module is never installed on the host (lib.sh's nss_run).
 . "$(dirname "$0")/lib.sh"
 e2e_init nss
 
-LIBDIR=$(readlink -f "/lib/$(gcc -print-multiarch 2>/dev/null)")
-[ -d "$LIBDIR" ] || LIBDIR=$(dirname "$(readlink -f "$(ldd /bin/true | awk '/libc.so/ {print $3}')")")
-mkdir -p "$T/nsslib" "$T/etc"
-cp "$BIN/libnss_q2q.so.2" "$T/nsslib/"
-printf 'hosts: files q2q\n' > "$T/etc/nsswitch.conf"
+nss_setup
 # q2q first: what it does not find, files still answer.
 printf 'hosts: q2q files\n' > "$T/etc/nsswitch.q2q-first"
 printf '127.0.0.1 localhost\n::1 localhost\n198.51.100.7 carol@example.com\n' > "$T/etc/hosts"
-chmod -R a+rX "$T/nsslib" "$T/etc"
-NSS_CONF=$T/etc/nsswitch.conf
+chmod -R a+rX "$T/etc"
 
-# nss_run NODE [--run DIR] CMD...: CMD in NODE's network namespace, with
-# the module, the test nsswitch.conf and /run/q2q = DIR (default NODE's
-# socket directory).
-nss_run() {
-	local node=$1 run="$T/$1"; shift
-	if [ "$1" = --run ]; then run=$2; shift 2; fi
-	ip netns exec "$PFX-$node" unshare -m --propagation private sh -c '
-		set -e
-		mount -t overlay q2q-nss-test -o "lowerdir=$1:$2" "$2"
-		mount --bind "$3" /etc/nsswitch.conf
-		mount --bind "$4" /etc/hosts
-		mount -t tmpfs -o mode=0755 q2q-nss-run /run
-		mkdir -m 0755 /run/q2q /run/sshd
-		mount --bind "$5" /run/q2q
-		shift 5
-		exec "$@"' nss_run "$T/nsslib" "$LIBDIR" "$NSS_CONF" "$T/etc/hosts" "$run" "$@"
-}
 # An unprivileged user (nobody), with no groups.
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # A bash script for nss_run: runs its arguments, prints "EXIT MILLISECONDS".
 MS_OF='t0=$(date +%s%N); "$@" >/dev/null 2>&1; rc=$?; t1=$(date +%s%N); echo "$rc $(( (t1 - t0) / 1000000 ))"'
-export LIBDIR NSS_CONF
-export -f nss_run
 
 wan_up
 host_add auth 192.0.2.10/24

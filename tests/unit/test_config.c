@@ -85,6 +85,8 @@ static void check_defaults(const struct config *c)
 	CHECK_INT(c->authority.pool.family, AF_INET);
 	CHECK_MEM(c->authority.pool.addr, "\x64\x40\x00\x00", 4);
 	CHECK_INT(c->authority.pool.plen, 10);
+	CHECK_MEM(c->foreign_pool.addr, "\x64\x7f\x00\x00", 4);
+	CHECK_INT(c->foreign_pool.plen, 16);
 	CHECK_INT(c->authority.cert_days, 30);
 	CHECK_INT(c->authority.token_ttl, 86400);
 	CHECK_STR(c->authority.ca_dir, "/var/lib/q2q-ca");
@@ -371,6 +373,7 @@ static void test_bad_values(void)
 	CHECK_BAD("dns_anchor = \"root.key\";", "dns_anchor:", "absolute");
 	CHECK_OK("dns_anchor = \"/etc/q2q/test.anchor\"; dns_resolver = \"192.0.2.53\";");
 	CHECK_OK("dns_resolver = \"2001:db8::53@5353\";");
+	CHECK_OK("foreign_pool = \"100.100.0.0/24\";");
 	CHECK_BAD("dns_resolver = \"ns.example.org\";", "dns_resolver:", "'ns.example.org'", "ip@port");
 	CHECK_BAD("dns_resolver = \"192.0.2.53@0\";", "dns_resolver:", "'192.0.2.53@0'");
 	CHECK_BAD("dns_resolver = \"192.0.2.53@99999\";", "dns_resolver:");
@@ -392,6 +395,9 @@ static void test_bad_values(void)
 	CHECK_BAD("authority = { domain = \"example.com\";\n pool = \"100.64.0.1/10\"; };",
 		  "q2qd.conf:2: authority.pool:", "'100.64.0.1/10'", "host bits",
 		  "100.64.0.0/10");
+	CHECK_BAD("foreign_pool = \"198.18.0.0/16\";", "foreign_pool:", "not inside 100.64.0.0/10");
+	CHECK_BAD("foreign_pool = \"100.64.0.0/10\";", "foreign_pool:", "12..30");
+	CHECK_BAD("foreign_pool = \"100.127.0.1/16\";", "foreign_pool:", "host bits");
 	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"10.0.0.0/31\"; };",
 		  "authority.pool:", "8..30");
 	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"10.0.0.0/7\"; };",

@@ -404,15 +404,21 @@ static void test_verdict(void)
 	CHECK(policy_allows(&cfg, "mallory@example.org"));
 	CHECK(policy_allows(&cfg, "evil.org"));		/* no user part: no domain rule */
 	/* Our own address, or one another peer holds: refused, and why. */
-	ci = cert("dave@other.org", 1, "d0d");
+	ci = cert("dave@example.com", 1, "d0d");
 	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_CLASH);
-	CHECK_STR(err, "dave@other.org's address 100.64.0.1 is this node's own");
+	CHECK_STR(err, "dave@example.com's address 100.64.0.1 is this node's own");
 	carol = peer_add(t, "carol@example.com");
 	carol->ci = cert("carol@example.com", 5, "c0c");
 	carol->have_cert = 1;
-	ci = cert("dave@other.org", 5, "d0d");
+	ci = cert("dave@example.com", 5, "d0d");
 	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_CLASH);
-	CHECK_STR(err, "dave@other.org's address 100.64.0.5 clashes with carol@example.com");
+	CHECK_STR(err, "dave@example.com's address 100.64.0.5 clashes with carol@example.com");
+	/* Another domain's node with the same IPv4s is shown under a local
+	 * one (foreign.h): accepted. */
+	ci = cert("dave@other.org", 1, "d0d");
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
+	ci = cert("dave@other.org", 5, "d0d");
+	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);
 	/* Carol's own new certificate with her old address is no clash. */
 	ci = cert("carol@example.com", 5, "c1c");
 	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &ci, err, sizeof(err)), ATTEMPT_ACCEPT);

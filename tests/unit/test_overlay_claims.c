@@ -13,7 +13,9 @@
 #include "tund/overlay/claims.h"
 
 static uint8_t self_v4[4], self_v6[16];
-static const struct claims_self self = { .identity = "alice@example.com", .v4 = self_v4, .v6 = self_v6 };
+static struct addr_prefix foreign_blk;	/* alice's local IPv4s for other domains' peers */
+static const struct claims_self self = { .identity = "alice@example.com", .v4 = self_v4, .v6 = self_v6,
+    .foreign = &foreign_blk };
 static char why[512];
 
 static struct addr_prefix pfx(const char *s)
@@ -47,6 +49,7 @@ static void setup_self(void)
 {
 	inet_pton(AF_INET, "100.64.0.1", self_v4);
 	addr_overlay_v6(self.identity, self_v6);
+	foreign_blk = pfx("100.64.0.12/30");
 }
 
 static enum claims_verdict check(const struct addr_prefix *allowed, int n_allowed,
@@ -62,23 +65,35 @@ static void test_addresses(void)
 	const struct cert_info *others[] = { &bob };
 
 	setup_self();
-	ci = cert("carol@example.org", "100.64.0.3");
+	ci = cert("dave@example.com", "100.64.0.3");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
-	ci = cert("carol@example.org", "100.64.0.1");
+	ci = cert("dave@example.com", "100.64.0.1");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OWN_ADDRESS);
-	CHECK_STR(why, "carol@example.org's address 100.64.0.1 is this node's own");
-	ci = cert("carol@example.org", "100.64.0.2");
+	CHECK_STR(why, "dave@example.com's address 100.64.0.1 is this node's own");
+	ci = cert("dave@example.com", "100.64.0.2");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_ADDRESS_TAKEN);
-	CHECK_STR(why, "carol@example.org's address 100.64.0.2 clashes with bob@example.com");
+	CHECK_STR(why, "dave@example.com's address 100.64.0.2 clashes with bob@example.com");
+	/* Another domain's peer gets a local IPv4 here: the first user of
+	 * example.org has the same certified IPv4 as we do, or as bob. */
+	ci = cert("carol@example.org", "100.64.0.1");
+	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
+	ci = cert("carol@example.org", "100.64.0.2");
+	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
 	/* A bob with a new certificate is bob, not a rival. */
 	ci = cert("bob@example.com", "100.64.0.2");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
-	/* Unverified IPv6 (cert_verify derives it): still checked. */
+	/* Unverified IPv6 (cert_verify derives it): still checked, foreign too. */
 	ci = cert("carol@example.org", "100.64.0.3");
 	memcpy(ci.v6, bob.v6, 16);
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_ADDRESS_TAKEN);
 	memcpy(ci.v6, self_v6, 16);
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OWN_ADDRESS);
+	/* The others as this node shows them: a foreign peer under its local
+	 * IPv4, which a peer of our own domain may then not claim. */
+	bob = cert("carol@example.org", "100.64.0.13");
+	ci = cert("dave@example.com", "100.64.0.13");
+	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_ADDRESS_TAKEN);
+	CHECK_STR(why, "dave@example.com's address 100.64.0.13 clashes with carol@example.org");
 }
 
 static void test_inside_routes(void)
@@ -90,10 +105,13 @@ static void test_inside_routes(void)
 	setup_self();
 	route(&gw, "203.0.113.0/24");
 	route(&gw, "fd77::/16");
-	/* A foreign CA hands its node an address inside our gateway's subnet. */
-	ci = cert("carol@example.org", "203.0.113.7");
+	/* Our CA hands a node an address inside our gateway's subnet. */
+	ci = cert("dave@example.com", "203.0.113.7");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_ADDRESS_ROUTED);
-	CHECK_STR(why, "carol@example.org's address 203.0.113.7 lies inside gw@example.com's route 203.0.113.0/24");
+	CHECK_STR(why, "dave@example.com's address 203.0.113.7 lies inside gw@example.com's route 203.0.113.0/24");
+	/* A foreign CA's IPv4 is never routed here: harmless. */
+	ci = cert("carol@example.org", "203.0.113.7");
+	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
 	ci = cert("carol@example.org", "100.64.0.3");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
 	/* A route over exactly one IPv6 address: that address. */
@@ -160,6 +178,30 @@ static void test_covers(void)
 	/* Its own addresses it may cover. */
 	ci.routes[0] = pfx("100.64.0.3/32");
 	CHECK_INT(check(NULL, 0, others, 1, &ci), CLAIMS_OK);
+}
+
+/* No route may overlap the block of local addresses for foreign peers,
+ * whoever grants it. */
+static void test_foreign_pool(void)
+{
+	static const char *const bad[] = { "100.64.0.12/30", "100.64.0.14/31", "100.64.0.8/29" };
+	struct addr_prefix allowed[] = { pfx("100.64.0.0/24") };
+	struct cert_info ci;
+
+	setup_self();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ci = cert("bob@example.com", "100.64.0.2");
+		route(&ci, bad[i]);
+		CHECK_INT(check(NULL, 0, NULL, 0, &ci), CLAIMS_FOREIGN_POOL);
+		ci = cert("carol@example.org", "100.64.0.2");
+		route(&ci, bad[i]);
+		CHECK_INT(check(allowed, 1, NULL, 0, &ci), CLAIMS_FOREIGN_POOL);
+	}
+	CHECK_STR(why, "route 100.64.0.8/29 overlaps 100.64.0.12/30, this node's local addresses for "
+	    "other domains' peers (foreign_pool)");
+	ci = cert("bob@example.com", "100.64.0.2");
+	route(&ci, "100.64.0.16/30");
+	CHECK_INT(check(NULL, 0, NULL, 0, &ci), CLAIMS_OK);
 }
 
 static void test_foreign_grants(void)
@@ -291,11 +333,18 @@ static struct addr_prefix host6(const uint8_t *a)
 	return h;
 }
 
+/* v4 NULL: only v6 counts. */
 static int naive_covers(const struct addr_prefix *r, const uint8_t *v4, const uint8_t *v6)
 {
-	struct addr_prefix h4 = host4(v4), h6 = host6(v6);
+	struct addr_prefix h6 = host6(v6);
 
-	return naive_inside(&h4, r) || naive_inside(&h6, r);
+	if (v4) {
+		struct addr_prefix h4 = host4(v4);
+
+		if (naive_inside(&h4, r))
+			return 1;
+	}
+	return naive_inside(&h6, r);
 }
 
 static const char *naive_domain(const char *id) { return strchr(id, '@') + 1; }
@@ -306,17 +355,19 @@ static unsigned naive(const struct addr_prefix *allowed, int n_allowed,
 {
 	static const char *const ranges[] = { "100.64.0.0/10", "fd00::/8" };
 	int foreign = strcmp(naive_domain(ci->identity), naive_domain(self.identity)) != 0;
+	/* A foreign peer's IPv4 is replaced here: as if it had none. */
+	const uint8_t *v4 = foreign ? NULL : ci->v4;
 	unsigned m = 0;
 
-	if (!memcmp(ci->v4, self.v4, 4) || !memcmp(ci->v6, self.v6, 16))
+	if ((v4 && !memcmp(v4, self.v4, 4)) || !memcmp(ci->v6, self.v6, 16))
 		m |= 1u << CLAIMS_OWN_ADDRESS;
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(others[i]->identity, ci->identity))
 			continue;
-		if (!memcmp(ci->v4, others[i]->v4, 4) || !memcmp(ci->v6, others[i]->v6, 16))
+		if ((v4 && !memcmp(v4, others[i]->v4, 4)) || !memcmp(ci->v6, others[i]->v6, 16))
 			m |= 1u << CLAIMS_ADDRESS_TAKEN;
 		for (int j = 0; j < others[i]->n_routes; j++)
-			if (naive_covers(&others[i]->routes[j], ci->v4, ci->v6))
+			if (naive_covers(&others[i]->routes[j], v4, ci->v6))
 				m |= 1u << CLAIMS_ADDRESS_ROUTED;
 	}
 	for (int k = 0; k < ci->n_routes; k++) {
@@ -328,6 +379,8 @@ static unsigned naive(const struct addr_prefix *allowed, int n_allowed,
 			if (naive_inside(&g, r))
 				m |= 1u << CLAIMS_OVERLAY_RANGE;
 		}
+		if (naive_inside(r, &foreign_blk) || naive_inside(&foreign_blk, r))
+			m |= 1u << CLAIMS_FOREIGN_POOL;
 		if (naive_covers(r, self.v4, self.v6))
 			m |= 1u << CLAIMS_COVERS_OWN;
 		for (int i = 0; i < n; i++) {
@@ -426,7 +479,7 @@ static void test_differential(void)
 	static struct cert_info peers[8];
 	const struct cert_info *others[8];
 	struct addr_prefix allowed[4];
-	int refused = 0, mismatches = 0, seen[CLAIMS_ROUTE_OVERLAP + 1] = { 0 };
+	int refused = 0, mismatches = 0, seen[CLAIMS_FOREIGN_POOL + 1] = { 0 };
 
 	setup_self();
 	for (int round = 0; round < 20000; round++) {
@@ -460,7 +513,7 @@ static void test_differential(void)
 			CHECK(why[0] != 0);
 	}
 	/* Every verdict was reached, acceptance often. */
-	for (int v = CLAIMS_OK; v <= CLAIMS_ROUTE_OVERLAP; v++) {
+	for (int v = CLAIMS_OK; v <= CLAIMS_FOREIGN_POOL; v++) {
 		printf("# differential: verdict %d %d times\n", v, seen[v]);
 		CHECK(seen[v] > 50);
 	}
@@ -473,6 +526,7 @@ int main(void)
 	RUN(test_inside_routes);
 	RUN(test_overlay_ranges);
 	RUN(test_covers);
+	RUN(test_foreign_pool);
 	RUN(test_foreign_grants);
 	RUN(test_other_routes);
 	RUN(test_allowed_from_config);

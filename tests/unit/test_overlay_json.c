@@ -44,6 +44,21 @@ static void test_peer(void)
 	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.64.0.7\","
 	    "\"ipv6\":\"fd12::34\",\"routes\":[\"10.1.0.0\\/16\"],\"cert_not_after\":1800000000,"
 	    "\"cert_serial\":\"0a1b\"}");
+	/* Another domain's peer: ipv4 is what applications here see, and
+	 * cert_ipv4 what its CA certified; without a local one, no ipv4. */
+	p.translated = 1;
+	p.ci.v4[1] = 127;
+	p.cert_v4[0] = 100;
+	p.cert_v4[1] = 64;
+	p.cert_v4[3] = 1;
+	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.127.0.7\","
+	    "\"cert_ipv4\":\"100.64.0.1\",\"ipv6\":\"fd12::34\",\"routes\":[\"10.1.0.0\\/16\"],"
+	    "\"cert_not_after\":1800000000,\"cert_serial\":\"0a1b\"}");
+	p.translated = 0;
+	p.no_v4 = 1;
+	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\",\"ipv4\":null,"
+	    "\"ipv6\":\"fd12::34\",\"routes\":[\"10.1.0.0\\/16\"],\"cert_not_after\":1800000000,"
+	    "\"cert_serial\":\"0a1b\"}");
 	p.have_cert = 0;
 	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\"}");
 	check_json(overlay_json_self("alice@example.com"), "{\"identity\":\"alice@example.com\",\"self\":true}");

@@ -1149,10 +1149,10 @@ static int cfg_auth_listen(struct cfg_ctx *c, const config_setting_t *s,
 	return cfg_wrong_type(c, s, path, "\"ip:port\", \"[ipv6]:port\" or a port number");
 }
 
-static int cfg_auth_pool(struct cfg_ctx *c, const config_setting_t *s,
-			 const char *path, void *obj)
+/* An IPv4 prefix of length lo..hi (a pool of addresses to hand out). */
+static int cfg_v4_pool(struct cfg_ctx *c, const config_setting_t *s, const char *path, int lo,
+		       int hi, struct addr_prefix *out)
 {
-	struct config_authority *a = obj;
 	struct addr_prefix p;
 	char q[CFG_QUOTE_MAX], why[128];
 	const char *v = "";
@@ -1168,11 +1168,17 @@ static int cfg_auth_pool(struct cfg_ctx *c, const config_setting_t *s,
 		return cfg_error(c, s, path, "%s is not IPv4 (IPv6 overlay addresses are "
 				 "derived from identities, only IPv4 is pooled)",
 				 cfg_quote(v, q, sizeof(q)));
-	if (p.plen < 8 || p.plen > 30)
-		return cfg_error(c, s, path, "%s: prefix length must be 8..30",
-				 cfg_quote(v, q, sizeof(q)));
-	a->pool = p;
+	if (p.plen < lo || p.plen > hi)
+		return cfg_error(c, s, path, "%s: prefix length must be %d..%d",
+				 cfg_quote(v, q, sizeof(q)), lo, hi);
+	*out = p;
 	return 0;
+}
+
+static int cfg_auth_pool(struct cfg_ctx *c, const config_setting_t *s,
+			 const char *path, void *obj)
+{
+	return cfg_v4_pool(c, s, path, 8, 30, &((struct config_authority *)obj)->pool);
 }
 
 static int cfg_auth_cert_days(struct cfg_ctx *c, const config_setting_t *s,
@@ -1311,6 +1317,23 @@ static int cfg_authority(struct cfg_ctx *c, const config_setting_t *s, const cha
 	return 0;
 }
 
+/* The node-local addresses of foreign identities: inside 100.64.0.0/10,
+ * which q2q0 routes and the privileged part allows, and not all of it. */
+static int cfg_foreign_pool(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			    void *obj)
+{
+	static const struct addr_prefix cgnat = { .family = AF_INET, .addr = { 100, 64 }, .plen = 10 };
+	struct config *cfg = obj;
+	char q[CFG_QUOTE_MAX];
+	int r = cfg_v4_pool(c, s, path, 12, 30, &cfg->foreign_pool);
+
+	if (r == 0 && !addr_prefix_contains(&cgnat, AF_INET, cfg->foreign_pool.addr))
+		return cfg_error(c, s, path, "%s is not inside 100.64.0.0/10 (the overlay's "
+				 "IPv4 range, routed on the interface)",
+				 cfg_quote(config_setting_get_string(s), q, sizeof(q)));
+	return r;
+}
+
 static const struct cfg_field cfg_root_fields[] = {
 	{ "state_dir", cfg_state_dir },
 	{ "control_socket", cfg_control_socket },
@@ -1332,6 +1355,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "trust_policy", cfg_trust_policy },
 	{ "dns_anchor", cfg_dns_anchor },
 	{ "dns_resolver", cfg_dns_resolver },
+	{ "foreign_pool", cfg_foreign_pool },
 	{ "authority", cfg_authority },
 };
 
@@ -1538,6 +1562,10 @@ void config_defaults(struct config *out)
 	out->offload = 1;
 	out->trust_policy = CONFIG_TRUST_DNSSEC;
 	snprintf(out->dns_anchor, sizeof(out->dns_anchor), "/usr/share/dns/root.key");
+	out->foreign_pool.family = AF_INET;
+	out->foreign_pool.addr[0] = 100;
+	out->foreign_pool.addr[1] = 127;
+	out->foreign_pool.plen = 16;
 	out->authority.listen.sin6_family = AF_INET6;
 	out->authority.listen.sin6_addr = in6addr_any;
 	out->authority.listen.sin6_port = htons(8788);

@@ -100,6 +100,7 @@ struct config {
 	int trust_policy;			/* enum config_trust_policy */
 	char dns_anchor[CONFIG_PATH_MAX];	/* DNSSEC trust anchor file; default the root's */
 	char dns_resolver[64];			/* "ip" or "ip@port" to ask; "" = iterate from the root */
+	struct addr_prefix foreign_pool;	/* foreign identities' local IPv4s; default 100.127.0.0/16 */
 	struct config_authority authority;
 };
 

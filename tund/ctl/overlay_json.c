@@ -26,8 +26,15 @@ json_object *overlay_json_peer(const struct overlay_peer_info *p)
 	json_object_object_add(o, "identity", json_object_new_string(p->identity));
 	if (p->have_cert) {
 		json_object *r = json_object_new_array();
+
 		inet_ntop(AF_INET, p->ci.v4, buf, sizeof(buf));
-		json_object_object_add(o, "ipv4", json_object_new_string(buf));
+		json_object_object_add(o, "ipv4", p->no_v4 ? NULL : json_object_new_string(buf));
+		/* Another domain's peer: the address its CA certified, which
+		 * this node translates to and from ipv4. */
+		if (p->translated) {
+			inet_ntop(AF_INET, p->cert_v4, buf, sizeof(buf));
+			json_object_object_add(o, "cert_ipv4", json_object_new_string(buf));
+		}
 		inet_ntop(AF_INET6, p->ci.v6, buf, sizeof(buf));
 		json_object_object_add(o, "ipv6", json_object_new_string(buf));
 		for (int i = 0; i < p->ci.n_routes; i++) {

@@ -423,7 +423,7 @@ static void attempt_count_refusal(struct overlay *o, enum attempt_verdict v)
 static int attempt_judge(void *arg, int initiator, const struct cert_info *ci, char *why, size_t whylen)
 {
 	struct overlay *o = arg;
-	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	struct claims_self self = overlay_claims_self(o);
 	enum attempt_verdict v;
 
 	why[0] = 0;
@@ -442,7 +442,7 @@ static int attempt_judge(void *arg, int initiator, const struct cert_info *ci, c
  * Returns -1 if the peer was refused and a is freed, else 0. */
 static int attempt_done(struct overlay *o, struct attempt *a)
 {
-	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	struct claims_self self = overlay_claims_self(o);
 	char peer_id[ID_NAME_MAX + 1], ep[UDP_ADDR_STRLEN], why[320];
 	enum attempt_verdict v;
 	struct cert_info ci;

@@ -5,9 +5,11 @@
  * fd00::/8): the routing table would send bob's packets to that node, and
  * cert_binds_source would let it answer from bob's address. So: addresses
  * are first come, first kept; no route may cover an address or overlay
- * range someone else relies on, or take over another peer's prefix (nor,
+ * range someone else relies on (this node's block of local addresses for
+ * foreign peers included), or take over another peer's prefix (nor,
  * across domains, overlap it); and a foreign domain's routes must lie
- * inside what its trust entry lists.
+ * inside what its trust entry lists. A foreign peer's IPv4 is never ours
+ * to route (it is shown under a local one), so only its IPv6 is checked.
  * Tens of peers with a few routes each: plain loops are fast enough.
  */
 #include <arpa/inet.h>
@@ -69,16 +71,20 @@ static int claims_same_identity(const struct cert_info *a, const struct cert_inf
 	return strcmp(a->identity, b->identity) == 0;
 }
 
+/* Its addresses. A peer of another domain is shown here under a local
+ * IPv4 of our choosing (localv4.h), so its certified IPv4 is never routed
+ * here and may be anything: only its IPv6, derived from its name, is
+ * checked. Others' IPv4s are as this node shows them (the caller's). */
 static enum claims_verdict claims_addresses(const struct claims_self *self,
     const struct cert_info *const *others, int n_others, const struct cert_info *ci, char *why,
     size_t whylen)
 {
+	int v4 = strcmp(claims_domain(ci->identity), claims_domain(self->identity)) == 0;
+	int hit4 = v4 && memcmp(ci->v4, self->v4, 4) == 0;
 	char a[INET6_ADDRSTRLEN], pfx[64];
 
-	inet_ntop(AF_INET, ci->v4, a, sizeof(a));
-	if (memcmp(ci->v4, self->v4, 4) == 0 || memcmp(ci->v6, self->v6, 16) == 0) {
-		if (memcmp(ci->v4, self->v4, 4) != 0)
-			inet_ntop(AF_INET6, ci->v6, a, sizeof(a));
+	if (hit4 || memcmp(ci->v6, self->v6, 16) == 0) {
+		addr_format(hit4 ? AF_INET : AF_INET6, hit4 ? ci->v4 : ci->v6, a, sizeof(a));
 		snprintf(why, whylen, "%.100s's address %s is this node's own", ci->identity, a);
 		return CLAIMS_OWN_ADDRESS;
 	}
@@ -87,9 +93,9 @@ static enum claims_verdict claims_addresses(const struct claims_self *self,
 
 		if (claims_same_identity(q, ci))
 			continue;
-		if (memcmp(q->v4, ci->v4, 4) == 0 || memcmp(q->v6, ci->v6, 16) == 0) {
-			if (memcmp(q->v4, ci->v4, 4) != 0)
-				inet_ntop(AF_INET6, ci->v6, a, sizeof(a));
+		hit4 = v4 && memcmp(q->v4, ci->v4, 4) == 0;
+		if (hit4 || memcmp(q->v6, ci->v6, 16) == 0) {
+			addr_format(hit4 ? AF_INET : AF_INET6, hit4 ? ci->v4 : ci->v6, a, sizeof(a));
 			snprintf(why, whylen, "%.100s's address %s clashes with %.100s", ci->identity, a,
 			    q->identity);
 			return CLAIMS_ADDRESS_TAKEN;
@@ -97,7 +103,7 @@ static enum claims_verdict claims_addresses(const struct claims_self *self,
 		for (int j = 0; j < q->n_routes; j++) {
 			const uint8_t *hit = claims_covered(&q->routes[j], ci);
 
-			if (!hit)
+			if (!hit || (hit == ci->v4 && !v4))
 				continue;
 			addr_format(q->routes[j].family, hit, a, sizeof(a));
 			addr_prefix_format(&q->routes[j], pfx, sizeof(pfx));
@@ -125,6 +131,13 @@ static enum claims_verdict claims_route(const struct claims_self *self, const st
 			snprintf(why, whylen, "route %s covers the overlay range %s", pfx, a);
 			return CLAIMS_OVERLAY_RANGE;
 		}
+	}
+	/* Our local addresses for foreign peers are ours alone. */
+	if (self->foreign && (claims_inside(r, self->foreign) || claims_inside(self->foreign, r))) {
+		addr_prefix_format(self->foreign, a, sizeof(a));
+		snprintf(why, whylen, "route %s overlaps %s, this node's local addresses for other "
+		    "domains' peers (foreign_pool)", pfx, a);
+		return CLAIMS_FOREIGN_POOL;
 	}
 	own = claims_host(r->family, r->family == AF_INET ? self->v4 : self->v6);
 	if (claims_inside(&own, r)) {

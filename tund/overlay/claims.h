@@ -16,11 +16,14 @@
 
 struct config;
 
-/* This node: its identity (for its domain) and overlay addresses. */
+/* This node: its identity (for its domain) and overlay addresses, and
+ * the block its local IPv4s for other domains' peers come from (NULL:
+ * none). */
 struct claims_self {
 	const char *identity;
 	const uint8_t *v4;		/* 4 bytes */
 	const uint8_t *v6;		/* 16 bytes */
+	const struct addr_prefix *foreign;
 };
 
 enum claims_verdict {
@@ -34,12 +37,15 @@ enum claims_verdict {
 	CLAIMS_COVERS_PEER,	/* a route covering another peer's address */
 	CLAIMS_ROUTE_TAKEN,	/* a route identical to another peer's */
 	CLAIMS_ROUTE_OVERLAP,	/* ... or nested with one of another domain's peer */
+	CLAIMS_FOREIGN_POOL,	/* a route overlapping self->foreign */
 };
 
 /*
  * Whether ci may be a peer here, next to others[0..n_others) (the other
- * peers' verified certificates; one naming ci's identity is ci's older
- * self and is skipped). allowed[0..n_allowed) are the prefixes ci's CA may
+ * peers' verified certificates, with the IPv4 this node shows for each:
+ * a foreign peer's local one; one naming ci's identity is ci's older
+ * self and is skipped). ci's own IPv4 is checked only when ci is of this
+ * node's domain: a foreign peer gets a local one. allowed[0..n_allowed) are the prefixes ci's CA may
  * grant when ci's domain is not this node's (claims_allowed); a route of
  * this node's own domain needs no list. On refusal why says which address
  * or prefix and whose, e.g. "route 100.64.0.2/32 covers bob@example.com's

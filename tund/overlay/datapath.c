@@ -26,6 +26,7 @@
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
+#include "tund/overlay/foreign.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/paths.h"
 
@@ -340,7 +341,7 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 	}
 	if (ip_packet_addrs(pt, (size_t)n, &family, &src, &dst) < 0)
 		return;
-	if (!cert_binds_source(&p->ci, family, src)) {
+	if (!cert_binds_source(&p->ci, family, src) || foreign_rx(o, p, pt, (size_t)n) < 0) {
 		o->drops_source++;
 		return;
 	}
@@ -468,6 +469,8 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 			o->hooks->route_unknown(o, pkt, (size_t)n, family, dst);
 			return;
 		}
+		if (foreign_tx(p, pkt, (size_t)n) < 0)
+			return;
 		datapath_send(o, p, pkt, (size_t)n);
 	}
 }

@@ -6,7 +6,7 @@
  * 100.127.0.0/16) and the data path translates 1:1 (routing/xlat4.c).
  * The book keeps each identity's address for as long as it can, so a
  * program that connected before a restart reaches the same peer at the
- * same address; localv4_store.c keeps it in the state directory. Pure:
+ * same address; foreign.c keeps it in the state directory. Pure:
  * no I/O, time given by the caller.
  */
 #ifndef Q2Q_LOCALV4_H

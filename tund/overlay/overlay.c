@@ -35,6 +35,7 @@
 #include "tund/node/domtrust.h"
 #include "tund/node/node.h"
 #include "tund/overlay/claims.h"
+#include "tund/overlay/foreign.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
@@ -63,6 +64,7 @@ struct addr_wait {
 	uint8_t addr[16];
 	uint64_t until;			/* negative: unreachable until then (timers.c) */
 	int negative;
+	int by_name;			/* a foreign peer's address: looked up by its identity */
 	int nq;
 	struct queued *q[LOOKUP_QUEUE];
 };
@@ -73,10 +75,13 @@ static int overlay_family_len(int family) { return family == AF_INET ? 4 : 16; }
 
 static void overlay_peer_routes(struct overlay *o, struct peer *p)
 {
+	const uint8_t *v4 = foreign_route_v4(o, p);
+
 	route_table_remove_peer(o->routes, p);
 	if (!p->have_cert)
 		return;
-	route_table_insert(o->routes, AF_INET, p->ci.v4, 32, p);
+	if (v4)
+		route_table_insert(o->routes, AF_INET, v4, 32, p);
 	route_table_insert(o->routes, AF_INET6, p->ci.v6, 128, p);
 	for (int i = 0; i < p->ci.n_routes; i++)
 		route_table_insert(o->routes, p->ci.routes[i].family, p->ci.routes[i].addr,
@@ -90,6 +95,7 @@ static void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struc
 		log_info("peer %s: certificate %s replaces %s", p->identity, ci->serial, p->ci.serial);
 	p->ci = *ci;
 	p->have_cert = 1;
+	foreign_peer_cert(o, p);
 	overlay_peer_routes(o, p);
 }
 
@@ -273,7 +279,7 @@ static struct overlay_link *overlay_link_for(struct overlay *o, const char *iden
 static struct peer *overlay_peer_from_authority(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
-	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6 };
+	struct claims_self self = overlay_claims_self(o);
 	const struct addr_prefix *allowed;
 	struct cert_info ci;
 	struct peer *p;
@@ -374,7 +380,9 @@ static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const 
 	struct peer *p = NULL;
 	char e[256];
 
-	if (err == 0) {
+	if (err == 0 && w->by_name) {
+		p = overlay_peer_from_lookup(o, pe, e, sizeof(e));
+	} else if (err == 0) {
 		struct authlink_peer own = *pe;
 		own.via_own = 1;
 		p = overlay_peer_from_authority(o, &own, e, sizeof(e));
@@ -390,8 +398,11 @@ static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const 
 		timers_lookup_failed(&w->until, now_ms());
 		return;
 	}
+	/* They left q2q0 for an address no route named: as the data path
+	 * would have, show them to p as it knows itself. */
 	for (int i = 0; i < w->nq; i++)
-		datapath_send(o, p, w->q[i]->data, w->q[i]->len);
+		if (foreign_tx(p, w->q[i]->data, w->q[i]->len) == 0)
+			datapath_send(o, p, w->q[i]->data, w->q[i]->len);
 	datapath_flush(o);
 	overlay_addr_wait_free(o, w);
 	overlay_arm(o);
@@ -409,7 +420,8 @@ static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t 
     const uint8_t *dst)
 {
 	struct addr_wait *w;
-	int alen = overlay_family_len(family);
+	int alen = overlay_family_len(family), rc;
+	const char *id;
 
 	for (w = o->waits; w; w = w->next) {
 		if (w->family != family || memcmp(w->addr, dst, (size_t)alen) != 0)
@@ -450,7 +462,14 @@ static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t 
 		memcpy(w->q[0]->data, pkt, len);
 		w->nq = 1;
 	}
-	authlink_lookup(o->link, NULL, family, dst, overlay_addr_lookup_done, w);
+	/* An address this node gave another domain's peer (before a restart,
+	 * say): that domain's authority knows the identity, not our address. */
+	id = foreign_identity_of(o, family, dst);
+	w->by_name = id != NULL;
+	if (!id)
+		authlink_lookup(o->link, NULL, family, dst, overlay_addr_lookup_done, w);
+	else if ((rc = overlay_lookup(o, id, overlay_addr_lookup_done, w)) < 0)
+		overlay_addr_lookup_done(w, rc, "cannot look it up", NULL);
 }
 
 /* ------------------------------------------ authority link events */
@@ -728,9 +747,9 @@ static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *er
 	    (rc = privclient_addr_add(AF_INET6, ci->v6, 128)) < 0 ||
 	    (rc = privclient_route_add(AF_INET6, fd00, 8)) < 0)
 		goto fail;
-	/* The authority's pool; 100.64.0.0/10 unless the address says otherwise. */
-	if (ci->v4[0] == 100 && (ci->v4[1] & 0xc0) == 64)
-		rc = privclient_route_add(AF_INET, cgnat, 10);
+	/* The default pool, and foreign_pool's local addresses of other
+	 * domains' peers, whatever pool this node's own address came from. */
+	rc = privclient_route_add(AF_INET, cgnat, 10);
 	if (rc < 0 && rc != -EEXIST)
 		goto fail;
 	return 0;
@@ -782,7 +801,8 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	o->io.tx = calloc(1, sizeof(*o->io.tx));
 	o->links = calloc(OVERLAY_LINKS_MAX, sizeof(*o->links));
 	rc = -ENOMEM;
-	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0)
+	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0 ||
+	    foreign_init(o) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
 	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0 || (rc = ratelimit_init(&o->cookie_rl, now_ms())) < 0)
@@ -887,6 +907,7 @@ void overlay_down(struct overlay *o)
 		loop_del(o->loop, &o->io.udp_io);
 		close(o->io.udp_io.fd);
 	}
+	foreign_free(o);
 	peer_table_free(o->peers);
 	route_table_free(o->routes);
 	hs_ctx_free(o->hs);

@@ -44,7 +44,11 @@ enum overlay_path { OVERLAY_PATH_NONE, OVERLAY_PATH_DIRECT, OVERLAY_PATH_RELAY }
 struct overlay_peer_info {
 	char identity[ID_NAME_MAX + 1];
 	int have_cert;
-	struct cert_info ci;		/* with have_cert: addresses, routes, validity */
+	struct cert_info ci;		/* with have_cert: addresses, routes, validity;
+					 * ci.v4 is the IPv4 this node shows for it */
+	int no_v4;			/* another domain's peer that has no IPv4 here */
+	int translated;			/* another domain's peer: ci.v4 is a local one, */
+	uint8_t cert_v4[4];		/* ... and this its certificate's */
 	int have_endpoint;
 	char endpoint[UDP_ADDR_STRLEN];	/* "192.0.2.12:8789" or "relay" */
 	int n_candidates;

@@ -23,6 +23,7 @@
 #include "tund/node/authlink.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
+#include "tund/overlay/foreign.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
@@ -66,8 +67,20 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 	memset(out, 0, sizeof(*out));
 	snprintf(out->identity, sizeof(out->identity), "%s", p->identity);
 	out->have_cert = p->have_cert;
-	if (p->have_cert)
+	if (p->have_cert) {
+		const uint8_t *v4 = foreign_route_v4(o, p);
+
 		out->ci = p->ci;
+		/* What applications here see (foreign.h), not what the
+		 * other domain's CA wrote. */
+		out->no_v4 = v4 == NULL;
+		if (v4)
+			memcpy(out->ci.v4, v4, 4);
+		else
+			out->ci.has_v4 = 0;
+		out->translated = p->has_local_v4;
+		memcpy(out->cert_v4, p->ci.v4, 4);
+	}
 	out->have_endpoint = p->have_ep;
 	if (p->have_ep)
 		ep_format(&p->ep, out->endpoint, sizeof(out->endpoint));

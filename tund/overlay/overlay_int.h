@@ -24,6 +24,7 @@
 #include "tund/base/loop.h"
 #include "tund/conf/config.h"
 #include "tund/overlay/attempt.h"
+#include "tund/overlay/claims.h"
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/hooks.h"
 #include "tund/overlay/overlay.h"
@@ -34,6 +35,7 @@
 struct addr_wait;
 struct authlink;
 struct hs_ctx;
+struct localv4;
 struct node;
 struct overlay_link;
 struct ovctl_waiter;
@@ -53,6 +55,7 @@ struct overlay {
 	char identity[ID_NAME_MAX + 1];
 	char domain[ID_DOMAIN_MAX + 1];
 	uint8_t v4[4], v6[16];
+	struct localv4 *book;		/* foreign.c: local IPv4s of other domains' peers */
 	struct hs_ctx *hs;
 	struct peer_table *peers;
 	struct route_table *routes;
@@ -76,5 +79,17 @@ struct overlay {
 };
 
 static inline uint64_t now_ms(void) { return loop_now_ms(); }
+
+/* What claims.c checks a peer against: this node, and the block of its
+ * local addresses for other domains' peers. */
+const struct addr_prefix *foreign_block(const struct overlay *o);
+
+static inline struct claims_self overlay_claims_self(const struct overlay *o)
+{
+	struct claims_self self = { .identity = o->identity, .v4 = o->v4, .v6 = o->v6,
+	    .foreign = foreign_block(o) };
+
+	return self;
+}
 
 #endif

@@ -312,28 +312,40 @@ void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
 	}
 }
 
-/* Pools are per domain, so two domains can hand out the same address;
- * the first holder keeps it and the newcomer is refused, loudly. The
- * rules are claims.c's; this gathers whom they are checked against. */
+/* Within a domain the first holder of an address keeps it and the
+ * newcomer is refused, loudly; another domain's peer is seen here under
+ * its local IPv4, and is checked as such. The rules are claims.c's; this
+ * gathers whom they are checked against. */
 int peer_claims(struct peer_table *t, const struct claims_self *self,
     const struct addr_prefix *allowed, int n_allowed, const struct cert_info *ci, char *why,
     size_t whylen)
 {
 	const struct cert_info **others;
+	struct cert_info *shown;
 	int n = 0, v;
 
 	for (struct peer *q = t->peers; q; q = q->next)
 		n++;
 	others = calloc((size_t)n + 1, sizeof(*others));
-	if (!others) {
+	shown = calloc((size_t)n + 1, sizeof(*shown));
+	if (!others || !shown) {
+		free(others);
+		free(shown);
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
 	n = 0;
-	for (struct peer *q = t->peers; q; q = q->next)
-		if (q->have_cert)
-			others[n++] = &q->ci;
+	for (struct peer *q = t->peers; q; q = q->next) {
+		if (!q->have_cert)
+			continue;
+		shown[n] = q->ci;
+		if (q->has_local_v4)
+			memcpy(shown[n].v4, q->local_v4, 4);
+		others[n] = &shown[n];
+		n++;
+	}
 	v = (int)claims_check(self, allowed, n_allowed, others, n, ci, why, whylen);
+	free(shown);
 	free(others);
 	return v;
 }

@@ -96,6 +96,10 @@ struct peer {
 	char identity[ID_NAME_MAX + 1];
 	int have_cert;
 	struct cert_info ci;
+	/* Of another domain: the IPv4 this node shows for it (localv4.h),
+	 * translated to and from ci.v4 on the way (routing/xlat4.h). */
+	int has_local_v4;
+	uint8_t local_v4[4];
 	int pinned;			/* from config: keep trying */
 	int n_eps;
 	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* direct candidates */
@@ -170,8 +174,8 @@ void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
 void peer_queue_clear(struct peer *p);
 
 /* claims_check (claims.h) of ci against the other peers' certificates
- * (a peer named like ci is its older self): CLAIMS_OK, another verdict
- * with why, or -ENOMEM. */
+ * (a peer named like ci is its older self), each with the IPv4 this node
+ * shows for it: CLAIMS_OK, another verdict with why, or -ENOMEM. */
 int peer_claims(struct peer_table *t, const struct claims_self *self,
     const struct addr_prefix *allowed, int n_allowed, const struct cert_info *ci, char *why,
     size_t whylen);
