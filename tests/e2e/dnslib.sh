@@ -10,6 +10,14 @@
 #                                    but the root's DS does not match)
 #   dns_start NS ADDR                writes the root, starts knotd in NS
 #                                    listening on ADDR:53, waits for it
+#   dns_world                        the wan and the hosts of three domains
+#                                    (dnssec.sh, fed-v4.sh): dns .53 for
+#                                    knotd; per domain its authority and first
+#                                    node, named in AUTH_NS, AUTH_IP, DOM
+#   dns_authorities                  starts those three authorities, each
+#                                    with POOL[domain] if the caller set
+#                                    it (else the default pool); their CA
+#                                    fingerprints in FP
 # Records are zone-file lines relative to nothing ("_q2q._tcp.example.org.
 # SRV 0 0 8788 auth.example.org.").
 
@@ -17,6 +25,34 @@ DNS_ZONES=()
 declare -A DNS_MODE
 
 dns_dir() { echo "$T/dns"; }
+
+dns_world() {
+	wan_up
+	host_add dns 192.0.2.53/24
+	host_add authc 192.0.2.10/24
+	host_add alice 192.0.2.11/24
+	host_add autho 192.0.2.20/24
+	host_add carol 192.0.2.21/24
+	host_add authn 192.0.2.30/24
+	host_add dave 192.0.2.31/24
+	declare -gA AUTH_NS=([example.com]=authc [example.org]=autho [example.net]=authn)
+	declare -gA AUTH_IP=([example.com]=192.0.2.10 [example.org]=192.0.2.20 [example.net]=192.0.2.30)
+	declare -gA DOM=([alice]=example.com [carol]=example.org [dave]=example.net)
+}
+
+dns_authorities() {
+	local dom a pool
+	declare -gA FP
+	for dom in example.com example.org example.net; do
+		a=${AUTH_NS[$dom]} pool=""
+		if declare -p POOL >/dev/null 2>&1 && [ -n "${POOL[$dom]:-}" ]; then
+			pool="pool = \"${POOL[$dom]}\";"
+		fi
+		q2qd_conf "$a" "authority = { domain = \"$dom\"; listen = \"0.0.0.0:8788\"; $pool };"
+		q2qd_start "$a" || return 1
+		FP[$dom]=$(ctl "$a" status --json | jq_get authority_service.ca_fingerprint)
+	done
+}
 
 dns_zone() {
 	local name=$1 mode=$2 d; shift 2

@@ -38,14 +38,7 @@ e2e_init dnssec
 command -v knotd >/dev/null && command -v keymgr >/dev/null ||
 	{ skip "knotd/keymgr not installed (package knot)"; e2e_finish; exit 0; }
 
-wan_up
-host_add dns 192.0.2.53/24
-host_add authc 192.0.2.10/24
-host_add alice 192.0.2.11/24
-host_add autho 192.0.2.20/24
-host_add carol 192.0.2.21/24
-host_add authn 192.0.2.30/24
-host_add dave 192.0.2.31/24
+dns_world
 host_add vic 192.0.2.32/24
 host_add squat 192.0.2.40/24
 host_add authu 192.0.2.50/24
@@ -54,16 +47,8 @@ host_add frank 192.0.2.12/24
 host_add authh 192.0.2.60/24
 
 # ---------------------------------------------------------------- authorities
-declare -A AUTH_NS=([example.com]=authc [example.org]=autho [example.net]=authn)
-declare -A AUTH_IP=([example.com]=192.0.2.10 [example.org]=192.0.2.20 [example.net]=192.0.2.30)
 declare -A POOL=([example.com]=100.64.0.0/16 [example.org]=100.100.0.0/16 [example.net]=100.110.0.0/16)
-declare -A FP
-for dom in example.com example.org example.net; do
-	a=${AUTH_NS[$dom]}
-	q2qd_conf "$a" "authority = { domain = \"$dom\"; listen = \"0.0.0.0:8788\"; pool = \"${POOL[$dom]}\"; };"
-	q2qd_start "$a" || exit 1
-	FP[$dom]=$(ctl "$a" status --json | jq_get authority_service.ca_fingerprint)
-done
+dns_authorities || exit 1
 q2qd_conf squat 'authority = { domain = "example.org"; listen = "0.0.0.0:8788"; pool = "100.100.0.0/16"; };'
 q2qd_start squat || exit 1
 SQFP=$(ctl squat status --json | jq_get authority_service.ca_fingerprint)
@@ -101,10 +86,9 @@ check "control: unsigned.example answers without signatures" \
 
 # ---------------------------------------------------------------- nodes
 DNSCONF="dns_resolver = \"192.0.2.53\"; dns_anchor = \"$T/dns/root.anchor\";"
-declare -A NODE_DOM=([alice]=example.com [carol]=example.org [dave]=example.net)
 declare -A V4 V6
 for n in alice carol dave; do
-	dom=${NODE_DOM[$n]}
+	dom=${DOM[$n]}
 	q2qd_conf "$n" 'port = 8789;' "$DNSCONF"
 	q2qd_start "$n" || exit 1
 	check "$n enrolls at $dom" ovl_enroll "$n" "$n@$dom" "${AUTH_NS[$dom]}" "${AUTH_IP[$dom]}:8788"
@@ -118,7 +102,7 @@ head -c 256K /dev/urandom > "$T/file"
 port=5000
 for pair in alice:carol alice:dave carol:dave; do
 	a=${pair%%:*} b=${pair##*:}
-	ida="$a@${NODE_DOM[$a]}" idb="$b@${NODE_DOM[$b]}"
+	ida="$a@${DOM[$a]}" idb="$b@${DOM[$b]}"
 	check "$a resolves $idb through DNS" wait_for 20 ctl "$a" resolve "$idb"
 	check_eq "$a: $idb's IPv6 is $b's" "$(ctl "$a" resolve -6 "$idb" 2>&1)" "${V6[$b]}"
 	check_eq "$a: $idb's certified IPv4 is $b's" \
@@ -144,7 +128,7 @@ else: print("none")' "$2" "$3"
 }
 for n in alice carol dave; do
 	for dom in example.com example.org example.net; do
-		if [ "$dom" = "${NODE_DOM[$n]}" ]; then
+		if [ "$dom" = "${DOM[$n]}" ]; then
 			check_eq "$n's trust: its own $dom, learned at enrollment" \
 				"$(trust_field "$n" "$dom" learned)" enrollment
 			continue

@@ -28,31 +28,17 @@ e2e_init fed-v4
 command -v knotd >/dev/null && command -v keymgr >/dev/null ||
 	{ skip "knotd/keymgr not installed (package knot)"; e2e_finish; exit 0; }
 
-wan_up
-host_add dns 192.0.2.53/24
-host_add authc 192.0.2.10/24
-host_add alice 192.0.2.11/24
-host_add autho 192.0.2.20/24
-host_add carol 192.0.2.21/24
-host_add authn 192.0.2.30/24
-host_add dave 192.0.2.31/24
+dns_world
 nss_setup
 
-declare -A AUTH_NS=([example.com]=authc [example.org]=autho [example.net]=authn)
-declare -A AUTH_IP=([example.com]=192.0.2.10 [example.org]=192.0.2.20 [example.net]=192.0.2.30)
-declare -A FP
+dns_authorities || exit 1
 for dom in example.com example.org example.net; do
-	a=${AUTH_NS[$dom]}
-	q2qd_conf "$a" "authority = { domain = \"$dom\"; listen = \"0.0.0.0:8788\"; };"
-	q2qd_start "$a" || exit 1
-	FP[$dom]=$(ctl "$a" status --json | jq_get authority_service.ca_fingerprint)
 	dns_zone "$dom" signed "_q2q._tcp.$dom. SRV 0 0 8788 auth.$dom." \
 		"auth.$dom. A ${AUTH_IP[$dom]}" "_8788._tcp.auth.$dom. TLSA 2 0 1 ${FP[$dom]}"
 done
 check "knotd serves the signed test root" dns_start dns 192.0.2.53
 
 DNSCONF="dns_resolver = \"192.0.2.53\"; dns_anchor = \"$T/dns/root.anchor\";"
-declare -A DOM=([alice]=example.com [carol]=example.org [dave]=example.net)
 declare -A V4 V6
 for n in alice carol dave; do
 	q2qd_conf "$n" 'port = 8789;' "$DNSCONF"

@@ -13,28 +13,10 @@
 #include <errno.h>
 
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz_pkt.h"
 #include "routing/xlat4.h"
 
 static const uint8_t REAL[4] = { 100, 64, 0, 1 }, LOCAL[4] = { 100, 127, 0, 9 };
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
-static uint32_t sum(uint32_t acc, const uint8_t *p, size_t n)
-{
-	for (; n >= 2; p += 2, n -= 2)
-		acc += rd16(p);
-	if (n)
-		acc += (uint32_t)p[0] << 8;
-	return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
 
 /* The shape of a packet as the checks see it; 0 fields when absent. */
 struct shape {
@@ -53,12 +35,12 @@ static void shape_of(const uint8_t *p, size_t len, struct shape *s)
 	if (len < 20 || (p[0] >> 4) != 4)
 		return;
 	s->ihl = (size_t)(p[0] & 15) * 4;
-	tot = rd16(p + 2);
+	tot = pkt_be16(p + 2);
 	if (s->ihl < 20 || s->ihl > len || tot < s->ihl || tot > len)
 		return;
 	s->ok = 1;
 	s->end = tot;
-	s->first = (rd16(p + 6) & 0x1fff) == 0;
+	s->first = (pkt_be16(p + 6) & 0x1fff) == 0;
 	s->proto = p[9];
 	if (s->proto == 1 && s->first && tot - s->ihl >= 28) {
 		const uint8_t *q = p + s->ihl + 8;
@@ -66,31 +48,31 @@ static void shape_of(const uint8_t *p, size_t len, struct shape *s)
 
 		s->qihl = (size_t)(q[0] & 15) * 4;
 		s->icmp_err = (t == 3 || t == 4 || t == 5 || t == 11 || t == 12) && (q[0] >> 4) == 4 &&
-		    s->qihl >= 20 && s->qihl <= tot - s->ihl - 8 && rd16(q + 2) >= s->qihl;
+		    s->qihl >= 20 && s->qihl <= tot - s->ihl - 8 && pkt_be16(q + 2) >= s->qihl;
 	}
 }
 
-static int ip_ok(const uint8_t *p, size_t ihl) { return fold(sum(0, p, ihl)) == 0xffff; }
+static int ip_ok(const uint8_t *p, size_t ihl) { return pkt_fold(pkt_sum(0, p, ihl)) == 0xffff; }
 
 /* Whether the whole TCP/UDP segment's checksum is right (-1: not one). */
 static int l4_ok(const uint8_t *p, const struct shape *s)
 {
 	size_t n = s->end - s->ihl;
-	uint32_t acc;
+	uint64_t acc;
 
 	if (!s->first || (s->proto != 6 && s->proto != 17) || n < (s->proto == 6 ? 20u : 8u))
 		return -1;
-	if (s->proto == 17 && rd16(p + s->ihl + 6) == 0)
+	if (s->proto == 17 && pkt_be16(p + s->ihl + 6) == 0)
 		return -1;
-	acc = sum(sum(0, p + 12, 8), (const uint8_t[]){ 0, (uint8_t)s->proto }, 2) + (uint32_t)n;
-	return fold(sum(acc, p + s->ihl, n)) == 0xffff;
+	acc = pkt_sum(pkt_sum(0, p + 12, 8), (const uint8_t[]){ 0, (uint8_t)s->proto }, 2) + (uint32_t)n;
+	return pkt_fold(pkt_sum(acc, p + s->ihl, n)) == 0xffff;
 }
 
 static int icmp_ok(const uint8_t *p, const struct shape *s)
 {
 	if (s->proto != 1 || !s->first || s->end - s->ihl < 4)
 		return -1;
-	return fold(sum(0, p + s->ihl, s->end - s->ihl)) == 0xffff;
+	return pkt_fold(pkt_sum(0, p + s->ihl, s->end - s->ihl)) == 0xffff;
 }
 
 /* Makes every checksum right, innermost first. */
@@ -100,25 +82,25 @@ static void fix_all(uint8_t *p, const struct shape *s)
 	size_t n = s->end - s->ihl;
 
 	if (s->icmp_err) {
-		wr16(l4 + 8 + 10, 0);
-		wr16(l4 + 8 + 10, (uint16_t)~fold(sum(0, l4 + 8, s->qihl)));
+		pkt_put16(l4 + 8 + 10, 0);
+		pkt_put16(l4 + 8 + 10, (uint16_t)~pkt_fold(pkt_sum(0, l4 + 8, s->qihl)));
 	}
 	if (l4_ok(p, s) >= 0) {
 		uint8_t *c = l4 + (s->proto == 6 ? 16 : 6);
-		uint32_t acc;
+		uint64_t acc;
 
-		wr16(c, 0);
-		acc = sum(sum(0, p + 12, 8), (const uint8_t[]){ 0, (uint8_t)s->proto }, 2) + (uint32_t)n;
-		wr16(c, (uint16_t)~fold(sum(acc, l4, n)));
-		if (s->proto == 17 && rd16(c) == 0)
-			wr16(c, 0xffff);
+		pkt_put16(c, 0);
+		acc = pkt_sum(pkt_sum(0, p + 12, 8), (const uint8_t[]){ 0, (uint8_t)s->proto }, 2) + (uint32_t)n;
+		pkt_put16(c, (uint16_t)~pkt_fold(pkt_sum(acc, l4, n)));
+		if (s->proto == 17 && pkt_be16(c) == 0)
+			pkt_put16(c, 0xffff);
 	}
 	if (icmp_ok(p, s) >= 0) {
-		wr16(l4 + 2, 0);
-		wr16(l4 + 2, (uint16_t)~fold(sum(0, l4, n)));
+		pkt_put16(l4 + 2, 0);
+		pkt_put16(l4 + 2, (uint16_t)~pkt_fold(pkt_sum(0, l4, n)));
 	}
-	wr16(p + 10, 0);
-	wr16(p + 10, (uint16_t)~fold(sum(0, p, s->ihl)));
+	pkt_put16(p + 10, 0);
+	pkt_put16(p + 10, (uint16_t)~pkt_fold(pkt_sum(0, p, s->ihl)));
 }
 
 /* Whether byte i may differ after a translation of this shape. */

@@ -9,51 +9,33 @@
 
 #include "routing/xlat4.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/testnet.h"
 
 static const uint8_t REAL[4] = { 100, 64, 0, 1 };	/* carol's certified IPv4 */
 static const uint8_t LOCAL[4] = { 100, 127, 0, 9 };	/* what alice shows for her */
 static const uint8_t SELF[4] = { 100, 64, 0, 1 };	/* alice: the same address */
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
-static uint32_t sum(uint32_t acc, const uint8_t *p, size_t n)
-{
-	for (; n >= 2; p += 2, n -= 2)
-		acc += rd16(p);
-	if (n)
-		acc += (uint32_t)p[0] << 8;
-	return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
 /* The checksum of n bytes at p (its own field zeroed first), with the
  * pseudo-header of ip when ip is given. */
 static uint16_t recompute(const uint8_t *ip, int proto, uint8_t *p, size_t n, size_t csum_at)
 {
-	uint32_t acc = 0;
+	uint64_t acc = 0;
 	uint8_t save[2];
 
 	memcpy(save, p + csum_at, 2);
-	wr16(p + csum_at, 0);
+	tn_wr16(p + csum_at, 0);
 	if (ip)
-		acc = sum(sum(0, ip + 12, 8), (const uint8_t[]){ 0, (uint8_t)proto }, 2) + (uint32_t)n;
-	acc = sum(acc, p, n);
+		acc = tn_sum(tn_sum(0, ip + 12, 8), (const uint8_t[]){ 0, (uint8_t)proto }, 2) + (uint32_t)n;
+	acc = tn_sum(acc, p, n);
 	memcpy(p + csum_at, save, 2);
-	return (uint16_t)~fold(acc);
+	return (uint16_t)~tn_fold(acc);
 }
 
 /* Whether the checksum at p+at over n bytes verifies (0 and 0xffff are
  * the same number in one's complement). */
 static int verifies(const uint8_t *ip, int proto, uint8_t *p, size_t n, size_t at)
 {
-	uint16_t want = recompute(ip, proto, p, n, at), got = rd16(p + at);
+	uint16_t want = recompute(ip, proto, p, n, at), got = tn_rd16(p + at);
 
 	return got == want || (got == 0xffff && want == 0) || (got == 0 && want == 0xffff);
 }
@@ -64,16 +46,16 @@ static void ip_hdr(uint8_t *p, size_t ihl, size_t tot, int proto, const uint8_t 
 {
 	memset(p, 0, ihl);
 	p[0] = (uint8_t)(0x40 | ihl / 4);
-	wr16(p + 2, (uint16_t)tot);
-	wr16(p + 4, 0x1234);
-	wr16(p + 6, frag);
+	tn_wr16(p + 2, (uint16_t)tot);
+	tn_wr16(p + 4, 0x1234);
+	tn_wr16(p + 6, frag);
 	p[8] = 64;
 	p[9] = (uint8_t)proto;
 	memcpy(p + 12, src, 4);
 	memcpy(p + 16, dst, 4);
 	for (size_t i = 20; i < ihl; i++)
 		p[i] = 1;	/* NOP options */
-	wr16(p + 10, recompute(NULL, 0, p, ihl, 10));
+	tn_wr16(p + 10, recompute(NULL, 0, p, ihl, 10));
 }
 
 static size_t l4_csum_at(int proto) { return proto == 6 ? 16 : proto == 17 ? 6 : 2; }
@@ -89,17 +71,17 @@ static size_t mk(uint8_t *p, size_t ihl, int proto, const uint8_t src[4], const 
 	for (size_t i = 0; i < n; i++)
 		l4[i] = (uint8_t)rand();
 	if (proto == 17)
-		wr16(l4 + 4, (uint16_t)n);
+		tn_wr16(l4 + 4, (uint16_t)n);
 	if (proto == 1) {
 		l4[0] = 8;	/* echo request */
 		l4[1] = 0;
 	}
 	ip_hdr(p, ihl, ihl + n, proto, src, dst, 0x4000);
-	wr16(l4 + l4_csum_at(proto), 0);
+	tn_wr16(l4 + l4_csum_at(proto), 0);
 	if (!(proto == 17 && nocsum))
-		wr16(l4 + l4_csum_at(proto), recompute(proto == 1 ? NULL : p, proto, l4, n, l4_csum_at(proto)));
-	if (proto == 17 && !nocsum && rd16(l4 + 6) == 0)
-		wr16(l4 + 6, 0xffff);	/* RFC 768: a computed 0 is sent as all ones */
+		tn_wr16(l4 + l4_csum_at(proto), recompute(proto == 1 ? NULL : p, proto, l4, n, l4_csum_at(proto)));
+	if (proto == 17 && !nocsum && tn_rd16(l4 + 6) == 0)
+		tn_wr16(l4 + 6, 0xffff);	/* RFC 768: a computed 0 is sent as all ones */
 	return ihl + n;
 }
 
@@ -110,7 +92,7 @@ static int all_verify(uint8_t *p, size_t len)
 
 	if (!verifies(NULL, 0, p, ihl, 10))
 		return 0;
-	if (proto == 17 && rd16(p + ihl + 6) == 0)
+	if (proto == 17 && tn_rd16(p + ihl + 6) == 0)
 		return 1;
 	return verifies(proto == 1 ? NULL : p, proto, p + ihl, len - ihl, l4_csum_at(proto));
 }
@@ -160,7 +142,7 @@ static void test_udp_without_checksum(void)
 	size_t len = mk(p, 20, 17, REAL, SELF, 40, 4, 1);
 
 	CHECK_INT(xlat4_in(p, len, REAL, LOCAL), 1);
-	CHECK_INT(rd16(p + 26), 0);	/* still "none" */
+	CHECK_INT(tn_rd16(p + 26), 0);	/* still "none" */
 	CHECK(verifies(NULL, 0, p, 20, 10));
 }
 
@@ -174,8 +156,8 @@ static void test_udp_zero_becomes_ffff(void)
 		size_t len = mk(p, 20, 17, REAL, SELF, 12, s, 0);
 
 		CHECK_INT(xlat4_in(p, len, REAL, LOCAL), 1);
-		CHECK(rd16(p + 26) != 0);
-		if (rd16(p + 26) == 0xffff) {
+		CHECK(tn_rd16(p + 26) != 0);
+		if (tn_rd16(p + 26) == 0xffff) {
 			seen = 1;
 			CHECK(all_verify(p, len));
 		}
@@ -197,11 +179,11 @@ static void test_icmp_error_in(void)
 			size_t qlen = 20 + 400, len = 20 + 8 + quote;
 
 			mk(q, 20, protos[k], SELF, REAL, 400, (unsigned)quote, 0);
-			CHECK_INT(rd16(q + 2), qlen);
+			CHECK_INT(tn_rd16(q + 2), qlen);
 			memset(icmp, 0, 8);
 			icmp[0] = 3;
 			icmp[1] = 3;	/* port unreachable */
-			wr16(icmp + 2, recompute(NULL, 0, icmp, 8 + quote, 2));
+			tn_wr16(icmp + 2, recompute(NULL, 0, icmp, 8 + quote, 2));
 			ip_hdr(p, 20, len, 1, REAL, SELF, 0);
 			CHECK_INT(xlat4_in(p, len, REAL, LOCAL), 1);
 			CHECK_MEM(p + 12, LOCAL, 4);
@@ -228,7 +210,7 @@ static void test_icmp_error_out(void)
 	mk(q, 20, 17, LOCAL, SELF, 100, 9, 0);
 	memset(icmp, 0, 8);
 	icmp[0] = 11;	/* time exceeded */
-	wr16(icmp + 2, recompute(NULL, 0, icmp, 8 + 120, 2));
+	tn_wr16(icmp + 2, recompute(NULL, 0, icmp, 8 + 120, 2));
 	ip_hdr(p, 20, len, 1, SELF, LOCAL, 0);
 	CHECK_INT(xlat4_out(p, len, REAL, LOCAL), 1);
 	CHECK_MEM(p + 16, REAL, 4);
@@ -246,8 +228,8 @@ static void test_icmp_echo_payload_untouched(void)
 	size_t len = mk(p, 20, 1, REAL, SELF, 8 + 40, 5, 0);
 
 	memcpy(p + 20 + 8 + 16, REAL, 4);	/* looks like an address, is data */
-	wr16(p + 22, 0);
-	wr16(p + 22, recompute(NULL, 0, p + 20, 48, 2));
+	tn_wr16(p + 22, 0);
+	tn_wr16(p + 22, recompute(NULL, 0, p + 20, 48, 2));
 	CHECK_INT(xlat4_in(p, len, REAL, LOCAL), 1);
 	CHECK_MEM(p + 20 + 8 + 16, REAL, 4);
 	CHECK(all_verify(p, len));
@@ -260,9 +242,9 @@ static void test_fragment(void)
 	uint8_t p[200], q[200];
 	size_t len = mk(p, 20, 6, REAL, SELF, 80, 6, 0);
 
-	wr16(p + 6, 0x2000 | 10);	/* MF, offset 80 */
-	wr16(p + 10, 0);
-	wr16(p + 10, recompute(NULL, 0, p, 20, 10));
+	tn_wr16(p + 6, 0x2000 | 10);	/* MF, offset 80 */
+	tn_wr16(p + 10, 0);
+	tn_wr16(p + 10, recompute(NULL, 0, p, 20, 10));
 	memcpy(q, p, len);
 	CHECK_INT(xlat4_in(p, len, REAL, LOCAL), 1);
 	CHECK_MEM(p + 20, q + 20, len - 20);
