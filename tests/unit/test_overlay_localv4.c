@@ -49,6 +49,25 @@ static void test_stable_and_skips_busy(void)
 	CHECK(localv4_find(&book, "erin@example.org") == NULL);
 }
 
+/* A peer of our own domain came to hold carol's remembered address (its
+ * pool reached the block): it keeps it, carol gets another. */
+static const uint8_t *taken;
+static int busy_taken(void *arg, const uint8_t v4[4]) { return busy(arg, v4) || (taken && memcmp(v4, taken, 4) == 0); }
+
+static void test_busy_since(void)
+{
+	uint8_t a[4], b[4];
+
+	block(&book, "100.127.0.0/16");
+	CHECK_INT(localv4_assign(&book, "carol@example.org", 1, busy, none_live, NULL, a), 1);
+	taken = a;
+	CHECK_INT(localv4_assign(&book, "carol@example.org", 2, busy_taken, none_live, NULL, b), 1);
+	CHECK(memcmp(a, b, 4) != 0);
+	CHECK_INT(book.n, 1);
+	CHECK(localv4_by_addr(&book, AF_INET, a) == NULL);
+	taken = NULL;
+}
+
 /* A /30 has two hosts: the network and broadcast addresses are never
  * handed out, and a full block says so. */
 static void test_small_block(void)
@@ -133,6 +152,7 @@ static void test_bad_lines(void)
 int main(void)
 {
 	RUN(test_stable_and_skips_busy);
+	RUN(test_busy_since);
 	RUN(test_small_block);
 	RUN(test_full_forgets_lru);
 	RUN(test_text_round_trip);

@@ -109,7 +109,11 @@ int localv4_assign(struct localv4 *b, const char *identity, int64_t now, localv4
 	uint32_t hosts = localv4_hosts(b);
 	uint8_t a[4];
 
-	if (e) {
+	/* An address our own domain has come to use meanwhile is its: the
+	 * identity gets another (a peer of our domain is never displaced). */
+	if (e && busy(arg, e->v4))
+		*e = b->e[--b->n];
+	else if (e) {
 		e->used = now;
 		memcpy(out, e->v4, 4);
 		return 0;

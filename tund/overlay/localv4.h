@@ -52,7 +52,8 @@ typedef int localv4_live_fn(void *arg, const char *identity);
  * identity's local address into out, marked used at now: 0 when it had
  * one, 1 when it was given a new one (the book changed: save it),
  * -ENOSPC when the block has no free address or every remembered
- * identity is live. A new address is the next free one after the last
+ * identity is live. An identity whose address has become busy meanwhile
+ * is given a new one. A new address is the next free one after the last
  * handed out, so a forgotten identity's address is the last to be reused.
  */
 int localv4_assign(struct localv4 *b, const char *identity, int64_t now, localv4_busy_fn *busy,
