@@ -11,7 +11,8 @@
 # q2q0 sees alice's pings come from the local address carol shows for
 # alice. Then alice restarts and, without resolving any name, reaches
 # carol at the local IPv4 and dave at his IPv6 she had before (the
-# addresses she gave are kept in her state directory).
+# addresses she gave are kept in her state directory), and whois and
+# getent still name carol at hers before any traffic.
 #
 #                        wan bridge (192.0.2.0/24)
 #   +----------+----------+----------+----------+----------+----------+----------+
@@ -124,6 +125,12 @@ q2qd_stop alice
 q2qd_start alice || exit 1
 check "alice: q2qctl up after the restart" ctl alice up
 check_fails "alice knows no peer yet" ovl_has_peer alice carol@example.org
+check_eq "whois ${L4[alice:carol]} still names carol@example.org (remembered)" \
+	"$(ctl alice whois --json "${L4[alice:carol]}" | jq_get identity) $(ctl alice whois --json "${L4[alice:carol]}" | jq_get remembered)" \
+	"carol@example.org True"
+check_eq "... and so does getent hosts ${L4[alice:carol]} (reverse)" \
+	"$(nss_run alice getent hosts "${L4[alice:carol]}" | awk '{ print $2 }')" carol@example.org
+check_fails "... without making her a peer" ovl_has_peer alice carol@example.org
 check "without resolving: alice pings carol at ${L4[alice:carol]}" wait_for 30 ovl_ping alice "${L4[alice:carol]}"
 check_eq "... and carol is still at that address" "$(ctl alice resolve carol@example.org 2>&1)" "${L4[alice:carol]}"
 port=$((port + 1))

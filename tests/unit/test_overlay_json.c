@@ -61,6 +61,10 @@ static void test_peer(void)
 	    "\"cert_serial\":\"0a1b\"}");
 	p.have_cert = 0;
 	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\"}");
+	/* whois of an address this node gave an identity that is no peer now. */
+	p.remembered = 1;
+	check_json(overlay_json_peer(&p), "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.127.0.7\","
+	    "\"ipv6\":\"fd12::34\",\"remembered\":true}");
 	check_json(overlay_json_self("alice@example.com"), "{\"identity\":\"alice@example.com\",\"self\":true}");
 }
 

@@ -138,8 +138,9 @@ static void names_resolved(void *arg, int code, const char *msg, const struct ov
 	names_answer_cert(c, &p->ci);
 }
 
-/* whois answers only for a peer's own address, not for a host in a subnet
- * it routes (which has no name of its own). */
+/* whois answers only for a peer's own address (or one this node gave an
+ * identity of another domain, peer or not now), not for a host in a
+ * subnet it routes (which has no name of its own). */
 static void names_whois(struct names_client *c)
 {
 	struct overlay_peer_info p;
@@ -148,7 +149,7 @@ static void names_whois(struct names_client *c)
 
 	inet_ntop(fam, c->req.addr.a, addr, sizeof(addr));
 	if (overlay_whois(c->n->d->overlay, addr, &p, &self, err, sizeof(err)) != 0 || self ||
-	    !p.have_cert ||
+	    (!p.have_cert && !p.remembered) ||
 	    !(fam == AF_INET ? p.ci.has_v4 && memcmp(p.ci.v4, c->req.addr.a, 4) == 0
 			     : p.ci.has_v6 && memcmp(p.ci.v6, c->req.addr.a, 16) == 0)) {
 		names_answer_status(c, c->req.op, NAMES_NOTFOUND);

@@ -44,6 +44,13 @@ json_object *overlay_json_peer(const struct overlay_peer_info *p)
 		json_object_object_add(o, "routes", r);
 		json_object_object_add(o, "cert_not_after", json_object_new_int64(p->ci.not_after));
 		json_object_object_add(o, "cert_serial", json_object_new_string(p->ci.serial));
+	} else if (p->remembered) {
+		/* No peer now: the addresses this node gave it, nothing more. */
+		inet_ntop(AF_INET, p->ci.v4, buf, sizeof(buf));
+		json_object_object_add(o, "ipv4", json_object_new_string(buf));
+		inet_ntop(AF_INET6, p->ci.v6, buf, sizeof(buf));
+		json_object_object_add(o, "ipv6", json_object_new_string(buf));
+		json_object_object_add(o, "remembered", json_object_new_boolean(1));
 	}
 	return o;
 }

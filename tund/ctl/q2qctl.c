@@ -524,6 +524,10 @@ static void print_whois(json_object *r)
 		return;
 	}
 	printf("  ipv4:   %s\n  ipv6:   %s\n", jstr(r, "ipv4"), jstr(r, "ipv6"));
+	if (json_object_object_get_ex(r, "remembered", &v)) {
+		printf("  (no peer now: looked up again on first use)\n");
+		return;
+	}
 	if (json_object_object_get_ex(r, "routes", &v) && json_object_array_length(v)) {
 		printf("  routes:");
 		for (size_t i = 0; i < json_object_array_length(v); i++)

@@ -167,9 +167,19 @@ int foreign_tx(const struct peer *p, uint8_t *pkt, size_t len)
 	return xlat4_out(pkt, len, p->ci.v4, p->local_v4) < 0 ? -EINVAL : 0;
 }
 
-const char *foreign_identity_of(const struct overlay *o, int family, const uint8_t *a)
+const char *foreign_identity_of(const struct overlay *o, int family, const uint8_t *a,
+    struct cert_info *ci)
 {
 	const struct localv4_entry *e = o->book ? localv4_by_addr(o->book, family, a) : NULL;
 
-	return e && foreign_is(o, e->identity) ? e->identity : NULL;
+	if (!e || !foreign_is(o, e->identity))
+		return NULL;
+	if (ci) {
+		memset(ci, 0, sizeof(*ci));
+		snprintf(ci->identity, sizeof(ci->identity), "%s", e->identity);
+		memcpy(ci->v4, e->v4, 4);
+		memcpy(ci->v6, e->v6, 16);
+		ci->has_v4 = ci->has_v6 = 1;
+	}
+	return e->identity;
 }

@@ -39,7 +39,10 @@ int foreign_rx(const struct overlay *o, const struct peer *p, uint8_t *pkt, size
 int foreign_tx(const struct peer *p, uint8_t *pkt, size_t len);
 
 /* The foreign identity the book gave address a (family's: a local IPv4,
- * or the IPv6 derived from the identity), or NULL. */
-const char *foreign_identity_of(const struct overlay *o, int family, const uint8_t *a);
+ * or the IPv6 derived from the identity), or NULL; with ci, also its
+ * identity and addresses as shown here into ci (has_v4, has_v6 set). */
+struct cert_info;
+const char *foreign_identity_of(const struct overlay *o, int family, const uint8_t *a,
+    struct cert_info *ci);
 
 #endif

@@ -464,7 +464,7 @@ static void overlay_route_unknown(struct overlay *o, const uint8_t *pkt, size_t 
 	}
 	/* An address this node gave another domain's peer (before a restart,
 	 * say): that domain's authority knows the identity, not our address. */
-	id = foreign_identity_of(o, family, dst);
+	id = foreign_identity_of(o, family, dst, NULL);
 	w->by_name = id != NULL;
 	if (!id)
 		authlink_lookup(o->link, NULL, family, dst, overlay_addr_lookup_done, w);

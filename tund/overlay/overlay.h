@@ -47,6 +47,8 @@ struct overlay_peer_info {
 	struct cert_info ci;		/* with have_cert: addresses, routes, validity;
 					 * ci.v4 is the IPv4 this node shows for it */
 	int no_v4;			/* another domain's peer that has no IPv4 here */
+	int remembered;			/* no peer now, only the local IPv4 this node gave
+					 * it (ci.identity, ci.v4 and ci.v6 are set) */
 	int translated;			/* another domain's peer: ci.v4 is a local one, */
 	uint8_t cert_v4[4];		/* ... and this its certificate's */
 	int have_endpoint;
@@ -129,7 +131,9 @@ void overlay_resolve(struct overlay *o, const char *identity, overlay_peer_fn *f
 /* A round trip inside a session with identity (making one if needed). */
 void overlay_ping(struct overlay *o, const char *identity, overlay_ping_fn *fn, void *arg);
 /* Who has overlay address addr: 0 with *p filled (*self: it is this node,
- * and only p->identity is set), or an OVERLAY_E* code with err. */
+ * and only p->identity is set; p->remembered: another domain's identity
+ * that had the address and is no peer now, since a restart say), or an
+ * OVERLAY_E* code with err. */
 int overlay_whois(struct overlay *o, const char *addr, struct overlay_peer_info *p, int *self,
     char *err, size_t errlen);
 

@@ -444,6 +444,12 @@ int overlay_whois(struct overlay *o, const char *addr, struct overlay_peer_info 
 	}
 	p = route_table_lookup(o->routes, family, a);
 	if (!p) {
+		memset(pi, 0, sizeof(*pi));
+		if (foreign_identity_of(o, family, a, &pi->ci)) {
+			snprintf(pi->identity, sizeof(pi->identity), "%s", pi->ci.identity);
+			pi->remembered = 1;
+			return 0;
+		}
 		snprintf(err, errlen, "no known peer has %s (try q2qctl resolve NAME first)", addr);
 		return OVERLAY_EFAIL;
 	}
