@@ -14,6 +14,7 @@
 
 #include "identity/addr.h"
 #include "identity/name.h"
+#include "tund/policy/polset.h"
 
 #define CONFIG_PATH_MAX 256
 #define CONFIG_MAX_PEERS 64
@@ -101,6 +102,11 @@ struct config {
 	char dns_anchor[CONFIG_PATH_MAX];	/* DNSSEC trust anchor file; default the root's */
 	char dns_resolver[64];			/* "ip" or "ip@port" to ask; "" = iterate from the root */
 	struct config_authority authority;
+	/* The identity firewall (tund/policy/): on an authority, the domain's
+	 * policy, sent to its nodes; on any node, rules that narrow what
+	 * reaches it. policy.present is 0 when the file has no policy. */
+	struct pol_set policy;
+	int policy_reject;			/* answer denied packets with ICMP "administratively prohibited"; default off */
 };
 
 /*

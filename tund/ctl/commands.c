@@ -18,6 +18,7 @@
 #include "tund/ctl/request.h"
 #include "tund/ctl/node_json.h"
 #include "tund/ctl/overlay_json.h"
+#include "tund/ctl/policy_json.h"
 #include "tund/ctl/trust_json.h"
 #include "identity/cert.h"
 #include "identity/name.h"
@@ -25,6 +26,7 @@
 #include "tund/conf/config.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
+#include "tund/base/loop.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
 
@@ -247,6 +249,21 @@ static void cmd_peers(struct daemon *d, struct ctl_req *req, json_object *args)
 	free(ps);
 }
 
+static void cmd_policy(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	struct overlay_peer_info *ps;
+	int n;
+
+	if (need_up(d, req) < 0)
+		return;
+	if (overlay_peers_info(d->overlay, &ps, &n) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		return;
+	}
+	ctl_reply_ok(req, policy_json(overlay_policy_state(d->overlay), d->cfg.policy_reject, ps, n, loop_now_ms()));
+	free(ps);
+}
+
 static void cmd_resolve(struct daemon *d, struct ctl_req *req, json_object *args)
 {
 	const char *id;
@@ -399,6 +416,7 @@ static const struct {
 	{ "up", cmd_up },
 	{ "down", cmd_down },
 	{ "peers", cmd_peers },
+	{ "policy", cmd_policy },
 	{ "resolve", cmd_resolve },
 	{ "whois", cmd_whois },
 	{ "ping", cmd_ping },

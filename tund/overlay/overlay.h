@@ -32,6 +32,13 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
  * still waiting are answered with a failure first. */
 void overlay_down(struct overlay *o);
 
+/* The config's policy changed (reload): the local rules are replaced. */
+void overlay_policy_reload(struct overlay *o);
+
+/* The identity firewall's state, read only (tund/policy/fw.h). */
+struct fw;
+const struct fw *overlay_policy_state(const struct overlay *o);
+
 /* Registered with our own authority? */
 int overlay_registered(const struct overlay *o);
 
@@ -64,6 +71,7 @@ struct overlay_peer_info {
 	int64_t handshake_age_s;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t relay_rx_bytes, relay_tx_bytes;	/* the part of those that went through the relay */
+	uint64_t policy_denied;		/* its packets the identity firewall dropped */
 };
 
 /* What the authority's two UDP ports saw of us. */

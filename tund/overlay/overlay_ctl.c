@@ -95,6 +95,7 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 	out->tx_packets = p->tx_packets;
 	out->relay_rx_bytes = p->relay_rx_bytes;
 	out->relay_tx_bytes = p->relay_tx_bytes;
+	out->policy_denied = p->fw_denied;
 }
 
 int overlay_peers_info(struct overlay *o, struct overlay_peer_info **out, int *n)
