@@ -100,6 +100,7 @@ check_fails "alice cannot reach bob's 8080" tcp_get alice 8080
 check "bob's authority rule counts hits" test "$(bob_policy layers.0.rules.0.hits)" -gt 0
 check "bob counts the denied packets" test "$(bob_policy layers.0.denied)" -gt 0
 check "bob's peers --json counts alice's denied packets" test "$(ovl_peer bob alice@example.com policy_denied)" -gt 0
+check "bob's metrics count them as drops by policy" test "$(ctl bob metrics | awk '$1 == "q2q_drops_total{reason=\"policy\"}" { print $2 }')" -gt 0
 
 # ---------------------------------------------------------------- a rule change, live
 # Right after the sessions started, well before their 120 s rekey: any

@@ -103,6 +103,7 @@ struct overlay_status_info {
 	uint64_t drops_noroute;		/* from q2q0 to an address no peer may have */
 	uint64_t drops_session;		/* data for a session index we do not hold */
 	uint64_t drops_expired;		/* data under a key past its lifetime */
+	uint64_t drops_policy;		/* inner packets the identity firewall dropped */
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
 };
