@@ -18,31 +18,15 @@
 # Figures only; no pass/fail thresholds. Needs root, iperf3.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-O=${1:-${O:-build}}
-case $O in
-/*) BIN=$O ;;
-*) BIN=$(cd "$HERE/.." && pwd)/$O ;;
-esac
 SECS=${SECS:-5}
 ROUNDS=${ROUNDS:-3}
 . "$HERE/netns-lib.sh"
 . "$HERE/q2q-lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
-[ -x "$BIN/q2qd" ] || { echo "bench: $BIN/q2qd not built (make O=$O)" >&2; exit 1; }
+q2q_bin "${1:-${O:-build}}"
 command -v iperf3 >/dev/null || { echo "bench: needs iperf3 (apt-get install iperf3)" >&2; exit 1; }
-
-QT=$(mktemp -d /tmp/q2q-bench-policy.XXXXXX)
-chmod 755 "$QT"
-QPIDS=()
-cleanup() {
-	local pid
-	for pid in "${QPIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	bench_ns_down
-	[ -z "${KEEP:-}" ] && rm -rf "$QT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+q2q_scratch policy
 
 # auth_rules N: the authority's config with N rules naming bob (0: no
 # policy at all); 99 of them for identities and ports alice is not.

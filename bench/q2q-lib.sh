@@ -1,9 +1,38 @@
 #!/bin/bash
 # Helpers for benchmarks that run q2q daemons in netns-lib.sh's two
 # namespaces (bench/q2q.sh, bench/policy.sh). Source after netns-lib.sh,
-# with BIN (the build directory) and QT (a scratch directory) set and
-# QPIDS=() declared; q2q_start records every daemon's pid there for the
-# caller's EXIT trap.
+# then q2q_bin and q2q_scratch; q2q_start records every daemon's pid in
+# QPIDS for the EXIT trap q2q_scratch sets.
+
+# q2q_bin DIR: BIN, the build directory (relative to the tree, or
+# absolute), with q2qd and q2qctl in it; exits if they are not.
+q2q_bin() {
+	O=$1
+	case $O in
+	/*) BIN=$O ;;
+	*) BIN=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/$O ;;
+	esac
+	[ -x "$BIN/q2qd" ] && [ -x "$BIN/q2qctl" ] || { echo "bench: $BIN/q2qd not built (make O=$O)" >&2; exit 1; }
+}
+
+# q2q_scratch NAME [CLEANUP]: QT, a scratch directory for the daemons, and
+# an EXIT trap that stops them, runs CLEANUP (a command, e.g. another
+# system's teardown), removes the namespaces and (unless KEEP is set) QT.
+q2q_scratch() {
+	QT=$(mktemp -d "/tmp/q2q-bench-$1.XXXXXX")
+	chmod 755 "$QT"
+	QPIDS=()
+	Q2Q_CLEANUP=${2:-true}
+	trap q2q_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+q2q_cleanup() {
+	local pid
+	for pid in "${QPIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	$Q2Q_CLEANUP
+	bench_ns_down
+	[ -z "${KEEP:-}" ] && rm -rf "$QT"
+}
 
 # qns NAME: the namespace a q2q node runs in
 qns() { case $1 in bob) echo "$B" ;; *) echo "$A" ;; esac; }

@@ -18,11 +18,6 @@
 # Figures only; no pass/fail thresholds. Needs root.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-O=${1:-${O:-build}}
-case $O in
-/*) BIN=$O ;;
-*) BIN=$(cd "$HERE/.." && pwd)/$O ;;
-esac
 SECS=${SECS:-5}
 . "$HERE/netns-lib.sh"
 . "$HERE/wireguard-go.sh"
@@ -31,7 +26,7 @@ SECS=${SECS:-5}
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (network namespaces)" >&2; exit 1
 fi
-[ -x "$BIN/q2qd" ] && [ -x "$BIN/q2qctl" ] || { echo "bench: $BIN/q2qd not built (make O=$O)" >&2; exit 1; }
+q2q_bin "${1:-${O:-build}}"
 missing=""
 for t in wireguard-go:wireguard-go wg:wireguard-tools iperf3:iperf3 ping:iputils-ping ss:iproute2; do
 	command -v "${t%%:*}" >/dev/null || missing="$missing ${t#*:}"
@@ -42,18 +37,7 @@ if [ -n "$missing" ]; then
 		{ echo "bench: could not install$missing" >&2; exit 1; }
 fi
 
-QT=$(mktemp -d /tmp/q2q-bench.XXXXXX)
-chmod 755 "$QT"
-QPIDS=()
-cleanup() {
-	local pid
-	for pid in "${QPIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	wggo_down
-	bench_ns_down
-	[ -z "${KEEP:-}" ] && rm -rf "$QT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+q2q_scratch q2q wggo_down
 
 declare -A R	# R[system.metric] = value
 

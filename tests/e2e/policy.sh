@@ -13,6 +13,9 @@
 #  example.com     group admins     group servers   no group
 #  groups, policy                   sshd on 22,
 #                                   listener on 8080
+#     |               |
+#  auth2 .20       carol .21        web .16 (example.com, listeners on 80
+#  example.org     example.org      and 443; trusts example.org on first use)
 . "$(dirname "$0")/lib.sh"
 e2e_init policy
 
@@ -188,5 +191,46 @@ try:
 except OSError as e:
     print(e); sys.exit(0 if time.time() - t < 2 else 1)
 sys.exit(1)' $B4 | grep -Eqi 'unreachable|no route to host'"
+
+# ---------------------------------------------------------------- another domain
+# carol@example.org is named by a rule of example.com's authority: she
+# reaches web's 443 and nothing else, while alice, of example.com, also
+# reaches its 80 ("*@example.com").
+host_add auth2 192.0.2.20/24
+host_add web 192.0.2.16/24
+host_add carol 192.0.2.21/24
+q2qd_conf auth2 'authority = { domain = "example.org"; listen = "0.0.0.0:8788"; pool = "100.100.0.0/16"; };'
+FP1=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
+q2qd_conf web 'port = 8789;' 'trust_policy = "first-use";'
+q2qd_conf carol 'port = 8789;' \
+	"trust = ( { domain = \"example.com\"; fingerprint = \"$FP1\"; authority = \"192.0.2.10:8788\"; } );"
+for n in auth2 web carol; do q2qd_start $n || exit 1; done
+check "web enrolls at example.com" ovl_enroll web web@example.com auth 192.0.2.10:8788
+check "carol enrolls at example.org" ovl_enroll carol carol@example.org auth2 192.0.2.20:8788
+check "web: q2qctl up" ctl web up
+check "carol: q2qctl up" ctl carol up
+W4=$(ctl web status --json | jq_get ipv4)
+for port in 80 443; do
+	ip netns exec "$PFX-web" timeout 120 python3 -c 'import socket,sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"web%s\n" % sys.argv[2].encode()); c.close()' "$W4" $port >/dev/null 2>&1 &
+done
+wait_for 5 ovl_listening web 443
+check_eq "web enforces the three rules naming it (servers, web twice)" \
+	"$(ctl web policy --json | python3 -c 'import json,sys; print([r["index"] for r in json.load(sys.stdin)["layers"][0]["rules"]])')" "[0, 1, 2]"
+# web_get NODE PORT: what web's listener on PORT says, within 3 s.
+web_get() {
+	nsx "$1" timeout 5 python3 -c 'import socket,sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+print(s.recv(100).decode().strip())' "$W4" "$2"
+}
+export -f web_get; export W4
+check "carol resolves web@example.com through example.com's authority" wait_for 20 ctl carol resolve web@example.com
+check "carol@example.org reaches web's 443" wait_for 20 bash -c "web_get carol 443 | grep -qx web443"
+check_fails "carol cannot reach web's 80 (only *@example.com may)" web_get carol 80
+check "alice@example.com reaches web's 80" wait_for 15 bash -c "web_get alice 80 | grep -qx web80"
+check "web counts carol's denied packets" test "$(ovl_peer web carol@example.org policy_denied)" -gt 0
 
 e2e_finish

@@ -79,38 +79,33 @@ static void test_selectors(void)
 	CHECK_INT(pol_member_check("*@example.org", &why), 0);
 }
 
+/* Rule origin of s: from one selector to one, allowing up to two entries
+ * (allow2 may be NULL). */
+static void rule(struct pol_set *s, const char *from, const char *to, const char *allow1, const char *allow2)
+{
+	struct pol_rule *r = &s->rules[s->n_rules];
+	const char *why = "";
+
+	memset(r, 0, sizeof(*r));
+	r->origin = (uint16_t)s->n_rules++;
+	r->n_from = r->n_to = 1;
+	r->from[0] = (uint16_t)pol_set_intern(s, from);
+	r->to[0] = (uint16_t)pol_set_intern(s, to);
+	r->n_allow = allow2 ? 2 : 1;
+	pol_port_parse(allow1, &r->allow[0], &why);
+	if (allow2)
+		pol_port_parse(allow2, &r->allow[1], &why);
+}
+
 /* The example, with groups defined after the rules name them. */
 static void build(struct pol_set *s)
 {
-	struct pol_rule *r;
-
 	pol_set_init(s);
 	s->present = 1;
-	s->n_rules = 3;
-	r = &s->rules[0];
-	r->origin = 0;
-	r->n_from = r->n_to = 1;
-	r->from[0] = (uint16_t)pol_set_intern(s, "group:admins");
-	r->to[0] = (uint16_t)pol_set_intern(s, "group:servers");
-	r->n_allow = 2;
-	pol_port_parse("tcp/22", &r->allow[0], &(const char *){ "" });
-	pol_port_parse("icmp", &r->allow[1], &(const char *){ "" });
-	r = &s->rules[1];
-	r->origin = 1;
-	r->n_from = r->n_to = 1;
-	r->from[0] = (uint16_t)pol_set_intern(s, "*@example.com");
-	r->to[0] = (uint16_t)pol_set_intern(s, "web@example.com");
-	r->n_allow = 2;
-	pol_port_parse("tcp/80", &r->allow[0], &(const char *){ "" });
-	pol_port_parse("tcp/443", &r->allow[1], &(const char *){ "" });
-	r = &s->rules[2];
-	r->origin = 2;
-	r->line = 70000;	/* more than 16 bits survive the message */
-	r->n_from = r->n_to = 1;
-	r->from[0] = (uint16_t)pol_set_intern(s, "*@example.org");
-	r->to[0] = (uint16_t)pol_set_intern(s, "web@example.com");
-	r->n_allow = 1;
-	pol_port_parse("tcp/443", &r->allow[0], &(const char *){ "" });
+	rule(s, "group:admins", "group:servers", "tcp/22", "icmp");
+	rule(s, "*@example.com", "web@example.com", "tcp/80", "tcp/443");
+	rule(s, "*@example.org", "web@example.com", "tcp/443", NULL);
+	s->rules[2].line = 70000;	/* more than 16 bits survive the message */
 	s->n_groups = 2;
 	s->groups[0].name = (uint16_t)pol_set_intern(s, "admins");
 	s->groups[0].first = 0;
