@@ -123,6 +123,9 @@ check "ssh still works" bash -c "ssh_bob alice | grep -qx through-q2q"
 # though his address is as good as alice's.
 check "dave has a session with bob (the tunnel is there)" bash -c "ctl dave ping bob@example.com -c 1"
 check_fails "dave cannot ping bob" ovl_ping dave "$B4"
+B6=$(ctl alice resolve -6 bob@example.com 2>/dev/null)
+check "alice pings bob over IPv6 (icmp covers ICMPv6)" wait_for 10 ovl_ping alice "$B6"
+check_fails "dave cannot ping bob over IPv6" ovl_ping dave "$B6"
 check_fails "dave cannot ssh to bob" bash -c "ssh_bob dave | grep -qx through-q2q"
 check "bob counts dave's denied packets" test "$(ovl_peer bob dave@example.com policy_denied)" -gt 0
 
