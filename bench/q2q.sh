@@ -18,19 +18,15 @@
 # Figures only; no pass/fail thresholds. Needs root.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-O=${1:-${O:-build}}
-case $O in
-/*) BIN=$O ;;
-*) BIN=$(cd "$HERE/.." && pwd)/$O ;;
-esac
 SECS=${SECS:-5}
 . "$HERE/netns-lib.sh"
 . "$HERE/wireguard-go.sh"
+. "$HERE/q2q-lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (network namespaces)" >&2; exit 1
 fi
-[ -x "$BIN/q2qd" ] && [ -x "$BIN/q2qctl" ] || { echo "bench: $BIN/q2qd not built (make O=$O)" >&2; exit 1; }
+q2q_bin "${1:-${O:-build}}"
 missing=""
 for t in wireguard-go:wireguard-go wg:wireguard-tools iperf3:iperf3 ping:iputils-ping ss:iproute2; do
 	command -v "${t%%:*}" >/dev/null || missing="$missing ${t#*:}"
@@ -41,18 +37,7 @@ if [ -n "$missing" ]; then
 		{ echo "bench: could not install$missing" >&2; exit 1; }
 fi
 
-QT=$(mktemp -d /tmp/q2q-bench.XXXXXX)
-chmod 755 "$QT"
-QPIDS=()
-cleanup() {
-	local pid
-	for pid in "${QPIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	wggo_down
-	bench_ns_down
-	[ -z "${KEEP:-}" ] && rm -rf "$QT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+q2q_scratch q2q wggo_down
 
 declare -A R	# R[system.metric] = value
 
@@ -65,52 +50,11 @@ d = [y - x for x, y in zip(a, b)]
 print("q2q0 queue full on a %d, UDP receive buffers full on b %d (q2qd data socket %d, so iperf3 %d),"
       " UDP send buffers full on b %d, on a %d" % (d[0], d[1], d[2], d[1] - d[2], d[3], d[4]))' "$1" "$2"
 }
-# qns NAME: the namespace a q2q node runs in
-qns() { case $1 in bob) echo "$B" ;; *) echo "$A" ;; esac; }
-# The process doing q2qd's work: its engine (older builds ran as one).
-q2q_engine() { local p e; p=$(cat "$QT/$1/pid"); e=$(pgrep -P "$p" -x q2qd-engine); echo "${e:-$p}"; }
-qctl() { local n=$1; shift; timeout 30 ip netns exec "$(qns "$n")" "$BIN/q2qctl" -s "$QT/$n/q2qd.sock" "$@"; }
-jfield() { python3 -c 'import json,sys
-try:
-    d = json.load(sys.stdin)
-    for k in sys.argv[1].split("."):
-        d = d.get(k) if isinstance(d, dict) else None
-    print("" if d is None else d)
-except Exception:
-    print("")' "$1"; }
-
-q2q_start() {	# q2q_start NAME [config lines]
-	local n=$1; shift
-	mkdir -p "$QT/$n"
-	{
-		echo "state_dir = \"$QT/$n/state\";"
-		echo "control_socket = \"$QT/$n/q2qd.sock\";"
-		echo 'log_level = "info";'
-		printf '%s\n' "$@"
-	} > "$QT/$n/q2qd.conf"
-	ip netns exec "$(qns "$n")" "$BIN/q2qd" -c "$QT/$n/q2qd.conf" >>"$QT/$n/log" 2>&1 &
-	QPIDS+=($!); BENCH_PIDS+=($!)
-	echo $! > "$QT/$n/pid"
-	bench_wait 10 qctl "$n" status || { echo "bench: q2qd $n did not start:"; tail -5 "$QT/$n/log"; return 1; }
-}
-
 # q2q_bench: enrolls alice and bob, then measures; fills R[q2q.*].
 q2q_bench() {
-	local fp tok b4 t0 a b d0
-	# The authority shares a's namespace with alice's node. It binds UDP on
-	# its listen port and the next one (NAT detection), so it must not sit
-	# on 8788, which would take 8789, the node's data port.
-	q2q_start auth 'port = 8790;' 'authority = { domain = "example.com"; listen = "192.0.2.1:8700"; };' || return 1
-	q2q_start alice || return 1
-	q2q_start bob || return 1
-	fp=$(qctl auth status --json | jfield authority_service.ca_fingerprint)
-	for n in alice bob; do
-		tok=$(qctl auth invite "$n@example.com" 2>/dev/null)
-		qctl "$n" enroll "$n@example.com" --authority 192.0.2.1:8700 --token "$tok" \
-			--ca-fingerprint "$fp" >/dev/null || { echo "bench: enrolling $n failed"; return 1; }
-	done
-	b4=$(qctl bob status --json | jfield ipv4)
-	[ -n "$b4" ] || { echo "bench: bob has no overlay IPv4"; return 1; }
+	local b4 t0 a b d0
+	q2q_pair || return 1
+	b4=$Q2Q_B4
 
 	t0=$(now_ms)
 	qctl alice up >"$QT/alice/up.out" 2>&1 & a=$!

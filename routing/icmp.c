@@ -283,7 +283,9 @@ static int build_v6(const uint8_t *pkt, const struct ip_view *v, uint8_t type,
 	return (int)n;
 }
 
-int icmp_unreachable(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
+/* "Destination unreachable" with the given IPv4 and IPv6 codes. */
+static int icmp_unreach_code(const uint8_t *pkt, size_t len, uint8_t code4, uint8_t code6, uint8_t *out,
+			     size_t cap)
 {
 	struct ip_view v;
 	int r = ip_view_parse(pkt, len, &v);
@@ -294,12 +296,22 @@ int icmp_unreachable(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 		r = v4_may_answer(pkt, &v);
 		if (r <= 0)
 			return r;
-		return build_v4(pkt, &v, 1, 0, out, cap);
+		return build_v4(pkt, &v, code4, 0, out, cap);
 	}
 	r = v6_may_answer(pkt, &v);
 	if (r <= 0)
 		return r;
-	return build_v6(pkt, &v, 1, 3, 0, out, cap);
+	return build_v6(pkt, &v, 1, code6, 0, out, cap);
+}
+
+int icmp_unreachable(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
+{
+	return icmp_unreach_code(pkt, len, 1, 3, out, cap);
+}
+
+int icmp_prohibited(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
+{
+	return icmp_unreach_code(pkt, len, 13, 1, out, cap);
 }
 
 int icmp_too_big(const uint8_t *pkt, size_t len, uint32_t mtu, uint8_t *out, size_t cap)

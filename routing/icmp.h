@@ -36,6 +36,10 @@ int ip_packet_addrs(const uint8_t *pkt, size_t len, int *family,
  */
 int icmp_unreachable(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap);
 
+/* The same, as "communication administratively prohibited" (IPv4 type 3
+ * code 13, IPv6 type 1 code 1): a firewall refused pkt. */
+int icmp_prohibited(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap);
+
 /*
  * Build "fragmentation needed" (IPv4 type 3 code 4, next-hop MTU, only when
  * pkt has DF set; 0 otherwise) or "packet too big" (IPv6 type 2) announcing

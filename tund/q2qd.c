@@ -185,6 +185,15 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->cfg.nat_birthday = fresh->nat_birthday;
 	memcpy(d->cfg.refuse, fresh->refuse, sizeof(d->cfg.refuse));
 	d->cfg.n_refuse = fresh->n_refuse;
+	/* The identity firewall: a file that failed to load never gets
+	 * here, so a bad rule leaves the policy in force as it was. The
+	 * overlay and the authority's links stay up; only rules change. */
+	memcpy(&d->cfg.policy, &fresh->policy, sizeof(d->cfg.policy));
+	d->cfg.policy_reject = fresh->policy_reject;
+	if (d->overlay)
+		overlay_policy_reload(d->overlay);
+	if (d->authority)
+		authority_policy_changed(d->authority);
 	for (int i = 0; i < fresh->n_trust; i++) {
 		if (fresh->trust[i].has_fingerprint && trust_pin(node_trust(d->node), fresh->trust[i].domain, fresh->trust[i].fingerprint) < 0)
 			log_warnx("reload: the pin for %s conflicts with the CA already trusted for it; "

@@ -216,7 +216,7 @@ check "ping 198.51.100.7 is answered unreachable" \
 	bash -c "nsx alice ping -c2 -i0.3 -W2 198.51.100.7 2>&1 | grep -qi unreachable"
 NR1=$(drop alice no_route)
 check "alice's no_route drops grew by the 2 pings ($NR0 -> $NR1)" test "$((NR1 - NR0))" -ge 2
-check_eq "the policy drop reason is exposed (0: no policy filters inside sessions yet)" "$(drop alice policy)" 0
+check_eq "the policy drop reason is exposed (0: this world has no policy)" "$(drop alice policy)" 0
 check "alice's metrics still pass promtool" bash -c "ctl alice metrics > '$T/alice2.prom' && promtool check metrics < '$T/alice2.prom'"
 
 # ---------------------------------------------------------------- authority

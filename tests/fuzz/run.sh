@@ -50,6 +50,7 @@ config    8192   tund/conf/config.c
 hs        8192   netstack/handshake.c netstack/stream.c
 dnsrr     600    tund/node/dnsrr.c
 mhttp     9000   tund/ctl/metrics_http.c
+policy    9000   tund/policy/polmsg.c tund/policy/polset.c tund/policy/flow.c tund/policy/fw.c tund/policy/conntrack.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')

@@ -700,7 +700,7 @@ static void test_example(void)
 			memcpy(p, FP_HEX, 64);
 		}
 		p = line;
-		if (on && strncmp(line, "# ", 2) == 0 && strchr(" pta)}", line[2]))
+		if (on && strncmp(line, "# ", 2) == 0 && strchr(" ptag)}", line[2]))
 			p = line + 2;
 		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s", p);
 	}
@@ -716,6 +716,42 @@ static void test_example(void)
 	check_sa(&cfg.authority.listen, "::", 8788);
 	CHECK_INT(cfg.authority.pool.plen, 10);
 	CHECK_STR(cfg.authority.ca_dir, "/var/lib/q2q-ca");
+	CHECK_INT(cfg.policy.present, 1);
+	CHECK_INT(cfg.policy.n_rules, 3);
+	CHECK_INT(cfg.policy.n_groups, 2);
+	CHECK_INT(cfg.policy_reject, 0);
+}
+
+/* The identity firewall's groups and rules: every mistake named by its
+ * position; groups may follow the rules that name them. */
+static void test_policy(void)
+{
+	CHECK_OK("policy = ( { from = \"group:a\"; to = \"*\"; allow = [\"tcp/22\", \"udp/1-9\", \"icmp\"]; } );\n"
+		 "groups = { a = [\"alice@example.com\", \"*@example.org\"]; };");
+	CHECK_INT(cfg.policy.present, 1);
+	CHECK_INT(cfg.policy.n_rules, 1);
+	CHECK_INT(cfg.policy.rules[0].n_allow, 3);
+	CHECK_INT(cfg.policy.rules[0].line, 1);
+	CHECK(pol_sel_match(&cfg.policy, "group:a", "carol@example.org"));
+	CHECK_OK("policy = ();");
+	CHECK_INT(cfg.policy.present, 1);	/* an empty policy lets nothing in */
+	CHECK_OK("groups = { a = [\"alice@example.com\"]; };");
+	CHECK_INT(cfg.policy.present, 0);	/* groups alone are no policy */
+	CHECK_BAD("policy = (\n { from = \"*\"; to = \"*\"; allow = [\"tcp/22\"]; },\n"
+		  " { from = \"*\"; to = \"*\"; allow = [\"tcp/22\", \"tcp/70000\"]; } );",
+		  "q2qd.conf:3: policy[1].allow[1]: 'tcp/70000': port out of range 1..65535");
+	CHECK_BAD("policy = ( { from = \"alice\"; to = \"*\"; allow = [\"icmp\"]; } );",
+		  "policy[0].from: 'alice': not user@domain");
+	CHECK_BAD("policy = ( { from = [\"*\", \"group:x\"]; to = \"*\"; allow = [\"icmp\"]; } );",
+		  "policy[0].from[1]: 'group:x': no such group");
+	CHECK_BAD("policy = ( { from = \"*\"; allow = [\"icmp\"]; } );", "policy[0]: missing 'to'");
+	CHECK_BAD("policy = ( { from = \"*\"; to = \"*\"; allow = []; } );", "policy[0].allow: empty");
+	CHECK_BAD("policy = ( { from = \"*\"; to = \"*\"; allow = [\"icmp\"]; deny = 1; } );",
+		  "policy[0].deny: unknown setting");
+	CHECK_BAD("policy = ( { from = \"*\"; to = \"*\"; allow = [\"gre\"]; } );", "policy[0].allow[0]: 'gre'");
+	CHECK_BAD("groups = { a = [\"alice\"]; };", "groups.a[0]: 'alice'");
+	CHECK_BAD("groups = { a = \"alice@example.com\"; };", "groups.a:");
+	CHECK_BAD("policy_reject = 1;", "policy_reject:");
 }
 
 /* names_socket: beside the control socket unless set; "" turns it off;
@@ -764,6 +800,7 @@ int main(void)
 	RUN(test_nul_byte);
 	RUN(test_long_error_values);
 	RUN(test_example);
+	RUN(test_policy);
 	RUN(test_names_socket);
 
 	unlink(conf_path);

@@ -107,10 +107,10 @@ static void test_peers(void)
 	    "\"path\":\"direct\",\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
 	    "\"birthday\":{\"role\":\"prober\",\"probes_sent\":120,\"sockets\":0,\"hit\":true},"
 	    "\"session\":true,\"cipher\":\"aes-256-gcm\",\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
-	    "\"rx_packets\":3,\"tx_packets\":4},"
+	    "\"rx_packets\":3,\"tx_packets\":4,\"policy_denied\":0},"
 	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
 	    "\"peer_nat\":null,\"session\":false,\"cipher\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
-	    "\"rx_packets\":0,\"tx_packets\":0}],"
+	    "\"rx_packets\":0,\"tx_packets\":0,\"policy_denied\":0}],"
 	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false}}");
 	ps[0].path = OVERLAY_PATH_RELAY;
 	ps[0].bday_prober = 0;

@@ -240,6 +240,20 @@ static void test_v6_unreachable(void)
 	check_v6_error(pkt, n, icmp_unreachable(pkt, n, out, sizeof(out)), 1, 3, 0);
 }
 
+/* The firewall's refusal (policy_reject): "administratively prohibited",
+ * IPv4 code 13 and IPv6 type 1 code 1, under the same suppression rules. */
+static void test_prohibited(void)
+{
+	size_t n = mk4(pkt, 60, "100.64.0.7", "100.64.0.9", 6, 0);
+
+	check_v4_error(pkt, n, icmp_prohibited(pkt, n, out, sizeof(out)), 13, 0);
+	n = mk6(pkt, 80, "fd12:3456::7", "fd99::1", 6);
+	check_v6_error(pkt, n, icmp_prohibited(pkt, n, out, sizeof(out)), 1, 1, 0);
+	n = mk4(pkt, 84, "100.64.0.7", "100.64.0.9", 1, 1);
+	pkt[20] = 3;	/* never an error about an error */
+	CHECK_INT(icmp_prohibited(pkt, n, out, sizeof(out)), 0);
+}
+
 static void test_v6_too_big(void)
 {
 	size_t n = mk6(pkt, 1400, "fd12:3456::7", "fd99::1", 6);
@@ -345,6 +359,7 @@ int main(void)
 	RUN(test_v4_too_big);
 	RUN(test_v6_unreachable);
 	RUN(test_v6_too_big);
+	RUN(test_prohibited);
 	RUN(test_v6_suppressed);
 	RUN(test_garbage);
 	return HARNESS_END();

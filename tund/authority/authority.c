@@ -48,6 +48,8 @@
 #include "tund/link/proto.h"
 #include "tund/authority/registry.h"
 #include "tund/link/tlsconn.h"
+#include "tund/policy/polmsg.h"
+#include "tund/policy/polset.h"
 
 /* What a node reports of itself and the authority passes on to every
  * peer that looks it up, each of which then punches all of them for
@@ -178,6 +180,8 @@ struct authority {
 	struct loop_io lio;
 	struct loop *loop;
 	struct config_authority cfg;
+	const struct pol_set *policy;	/* the daemon's, live: a reload changes it */
+	uint32_t policy_gen;		/* bumped at each authority_policy_changed */
 	char dir[CONFIG_PATH_MAX + 16];
 	int ca_fd;			/* the CA process's socket */
 	struct loop_io caio;		/* watches it between requests */
@@ -758,6 +762,48 @@ static int auth_new_node_id(struct auth_client *cl)
 	return 0;
 }
 
+/* The policy's groups and rules that name cl's node (tund/policy/): what
+ * it needs to judge who may reach it, and nothing of who may reach
+ * others. Always sent, even with no policy, so a node forgets a policy
+ * the authority dropped. A node of another domain gets none. */
+static void auth_send_policy(struct auth_client *cl)
+{
+	static struct pol_set mine;	/* ~100 KB: not on the stack */
+	uint8_t *buf;
+	int n;
+
+	if (cl->foreign || !cl->registered)
+		return;
+	if (pol_set_for(cl->auth->policy, cl->ci.identity, &mine) < 0) {
+		log_warnx("authority: the policy for %s does not fit; %s keeps the rules it had",
+		    cl->ci.identity, cl->ci.identity);
+		return;
+	}
+	buf = malloc(MSG_FRAME_MAX);
+	if (!buf)
+		return;
+	n = pol_msg_build(&mine, cl->auth->policy_gen, buf, MSG_FRAME_MAX);
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
+	else
+		log_warnx("authority: the policy for %s does not fit one message; %s keeps the rules it had",
+		    cl->ci.identity, cl->ci.identity);
+	free(buf);
+}
+
+void authority_policy_changed(struct authority *a)
+{
+	int n = 0;
+
+	a->policy_gen++;
+	for (struct auth_client *cl = a->clients; cl; cl = cl->next)
+		if (cl->registered && !cl->foreign && !cl->closing) {
+			auth_send_policy(cl);
+			n++;
+		}
+	log_info("authority: policy generation %u sent to %d node(s)", a->policy_gen, n);
+}
+
 /* A node says it is online and where it listens. The TCP source address
  * with the node's UDP port is what the authority sees of it (its public
  * address when there is no NAT in between). */
@@ -835,6 +881,7 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	if (fl > 0)
 		tlsconn_send(cl->conn, buf, (size_t)fl);
 	auth_send_revoked(cl);
+	auth_send_policy(cl);
 }
 
 /* The registered node that owns addr: its own addresses, or the longest
@@ -1494,6 +1541,8 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	a->timer.fn = auth_timer;
 	a->sweep.fn = auth_sweep;
 	a->cfg = cfg->authority;
+	a->policy = &cfg->policy;
+	a->policy_gen = 1;
 	snprintf(a->dir, sizeof(a->dir), "%s/authority", cfg->state_dir);
 	if (mkdir(a->dir, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;

@@ -34,6 +34,10 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
     int ca_fd, struct authority **out, char *err, size_t errlen);
 void authority_stop(struct authority *a);
 
+/* The config's policy was reloaded: every registered node of the domain
+ * gets the rules naming it now, over the link it has (no reconnect). */
+void authority_policy_changed(struct authority *a);
+
 /* One-time enrollment token for identity; token is NUL-terminated text. */
 int authority_invite(struct authority *a, const char *identity, char *token, size_t tokcap,
     int64_t *expires, char *err, size_t errlen);

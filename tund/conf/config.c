@@ -25,7 +25,9 @@
 #include <libconfig.h>
 
 #include "identity/cert.h"
+#include "netstack/msg.h"
 #include "tund/conf/config.h"
+#include "tund/policy/polmsg.h"
 
 #define CFG_FILE_MAX (1024 * 1024)	/* a config is a few KB; refuse junk */
 #define CFG_PATHBUF 160			/* "authority.grants[63].subnets[15]" */
@@ -648,6 +650,209 @@ static int cfg_refuse(struct cfg_ctx *c, const config_setting_t *s, const char *
 		cfg->n_refuse = i + 1;
 	}
 	return 0;
+}
+
+/* ---- the identity firewall: groups and policy ---- */
+
+/* A string, or an array of them, each checked by check into pool offsets
+ * (a rule's from and to). */
+static int cfg_pol_sels(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			struct pol_set *ps, uint16_t *out, uint8_t *count)
+{
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX];
+	int one = config_setting_type(s) == CONFIG_TYPE_STRING, n = 1, i, r, off;
+	const char *v = "", *why = "";
+
+	if (!one && (r = cfg_seq(c, s, path, POL_MAX_SEL,
+				 "\"user@domain\", \"*@domain\", \"*\", \"group:NAME\" or an array of them", &n)) < 0)
+		return r;
+	if (n == 0)
+		return cfg_error(c, s, path, "empty (expected at least one selector)");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = one ? s : config_setting_get_elem(s, (unsigned)i);
+
+		if (one)
+			snprintf(child, sizeof(child), "%s", path);
+		else
+			cfg_index(child, path, i);
+		if ((r = cfg_string(c, e, child, &v)) < 0)
+			return r;
+		if (pol_sel_check(v, &why) < 0)
+			return cfg_error(c, e, child, "%s: %s", cfg_quote(v, q, sizeof(q)), why);
+		if ((off = pol_set_intern(ps, v)) < 0)
+			return cfg_error(c, e, child, "the policy's names exceed %d bytes", POL_POOL);
+		out[i] = (uint16_t)off;
+	}
+	*count = (uint8_t)n;
+	return 0;
+}
+
+static int cfg_pol_allow(struct cfg_ctx *c, const config_setting_t *s, const char *path,
+			 struct pol_rule *r)
+{
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX];
+	const char *v = "", *why = "";
+	int i, n = 0, rc;
+
+	if ((rc = cfg_seq(c, s, path, POL_MAX_ALLOW,
+			  "an array of \"tcp/PORT\", \"udp/LOW-HIGH\", \"icmp\", ... strings", &n)) < 0)
+		return rc;
+	if (n == 0)
+		return cfg_error(c, s, path, "empty (expected at least one of \"tcp/22\", \"icmp\", ...)");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		cfg_index(child, path, i);
+		if ((rc = cfg_string(c, e, child, &v)) < 0)
+			return rc;
+		if (pol_port_parse(v, &r->allow[i], &why) < 0)
+			return cfg_error(c, e, child, "%s: %s", cfg_quote(v, q, sizeof(q)), why);
+	}
+	r->n_allow = (uint8_t)n;
+	return 0;
+}
+
+static int cfg_pol_rule(struct cfg_ctx *c, const config_setting_t *e, const char *path,
+			struct pol_set *ps, int idx)
+{
+	static const char *const names[] = { "from", "to", "allow" };
+	struct pol_rule *r = &ps->rules[idx];
+	char child[CFG_PATHBUF];
+	int i, n, rc;
+
+	if ((rc = cfg_group(c, e, path, "a rule { from = ...; to = ...; allow = [ ... ]; }")) < 0)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->origin = (uint16_t)idx;
+	r->line = config_setting_source_line(e);
+	n = config_setting_length(e);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(e, (unsigned)i);
+		const char *name = config_setting_name(m);
+
+		cfg_child(child, path, name ? name : "?");
+		if (name && strcmp(name, "from") == 0)
+			rc = cfg_pol_sels(c, m, child, ps, r->from, &r->n_from);
+		else if (name && strcmp(name, "to") == 0)
+			rc = cfg_pol_sels(c, m, child, ps, r->to, &r->n_to);
+		else if (name && strcmp(name, "allow") == 0)
+			rc = cfg_pol_allow(c, m, child, r);
+		else
+			rc = cfg_error(c, m, child, "unknown setting (expected from, to or allow)");
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; i < 3; i++)
+		if (!config_setting_get_member(e, names[i]))
+			return cfg_missing(c, e, path, names[i], i == 2 ? "[ \"tcp/22\", ... ]" :
+					   "\"user@domain\", \"*@domain\", \"*\" or \"group:NAME\"");
+	return 0;
+}
+
+static int cfg_policy(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	struct pol_set *ps = &((struct config *)obj)->policy;
+	char child[CFG_PATHBUF];
+	int i, n, r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return cfg_wrong_type(c, s, path, "a list ( { from = ...; to = ...; allow = [ ... ]; }, ... )");
+	n = config_setting_length(s);
+	if (n > POL_MAX_RULES)
+		return cfg_error(c, s, path, "%d rules, at most %d allowed", n, POL_MAX_RULES);
+	for (i = 0; i < n; i++) {
+		cfg_index(child, path, i);
+		if ((r = cfg_pol_rule(c, config_setting_get_elem(s, (unsigned)i), child, ps, i)) < 0)
+			return r;
+		ps->n_rules = i + 1;
+	}
+	ps->present = 1;
+	return 0;
+}
+
+static int cfg_pol_groups(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	struct pol_set *ps = &((struct config *)obj)->policy;
+	char child[CFG_PATHBUF], member[CFG_PATHBUF], q[CFG_QUOTE_MAX];
+	const char *v = "", *why = "";
+	int i, j, n, m, r, off;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return cfg_wrong_type(c, s, path, "a group { NAME = [ \"user@domain\", ... ]; ... }");
+	n = config_setting_length(s);
+	if (n > POL_MAX_GROUPS)
+		return cfg_error(c, s, path, "%d groups, at most %d allowed", n, POL_MAX_GROUPS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(g);
+		struct pol_group *pg = &ps->groups[i];
+
+		cfg_child(child, path, name ? name : "?");
+		if (!name || pol_group_name_check(name, &why) < 0)
+			return cfg_error(c, g, child, "%s", why);
+		if ((r = cfg_seq(c, g, child, POL_MAX_MEMBERS - ps->n_members,
+				 "an array of \"user@domain\" or \"*@domain\" strings", &m)) < 0)
+			return r;
+		if ((off = pol_set_intern(ps, name)) < 0)
+			return cfg_error(c, g, child, "the policy's names exceed %d bytes", POL_POOL);
+		pg->name = (uint16_t)off;
+		pg->first = (uint16_t)ps->n_members;
+		for (j = 0; j < m; j++) {
+			const config_setting_t *e = config_setting_get_elem(g, (unsigned)j);
+
+			cfg_index(member, child, j);
+			if ((r = cfg_string(c, e, member, &v)) < 0)
+				return r;
+			if (pol_member_check(v, &why) < 0)
+				return cfg_error(c, e, member, "%s: %s", cfg_quote(v, q, sizeof(q)), why);
+			if ((off = pol_set_intern(ps, v)) < 0)
+				return cfg_error(c, e, member, "the policy's names exceed %d bytes", POL_POOL);
+			ps->members[ps->n_members++] = (uint16_t)off;
+		}
+		pg->n = (uint16_t)m;
+		ps->n_groups = i + 1;
+	}
+	return 0;
+}
+
+/* After the walk (groups may follow the rules that name them): every
+ * group named exists, and the whole policy fits one MSG_POLICY. */
+static int cfg_pol_check(struct cfg_ctx *c, config_t *cf, struct config *cfg)
+{
+	char path[CFG_PATHBUF], q[CFG_QUOTE_MAX];
+	const struct pol_rule *r;
+	const config_setting_t *s;
+	uint8_t *buf;
+	int rule, idx, from, n;
+
+	if (pol_set_check_groups(&cfg->policy, &rule, &idx, &from) < 0) {
+		r = &cfg->policy.rules[rule];
+		s = config_setting_get_elem(config_lookup(cf, "policy"), (unsigned)rule);
+		s = s ? config_setting_get_member(s, from ? "from" : "to") : NULL;
+		if (s && config_setting_type(s) != CONFIG_TYPE_STRING) {
+			s = config_setting_get_elem(s, (unsigned)idx);
+			snprintf(path, sizeof(path), "policy[%d].%s[%d]", rule, from ? "from" : "to", idx);
+		} else
+			snprintf(path, sizeof(path), "policy[%d].%s", rule, from ? "from" : "to");
+		return cfg_error(c, s, path, "%s: no such group (define it in groups = { ... })",
+				 cfg_quote(pol_str(&cfg->policy, from ? r->from[idx] : r->to[idx]), q, sizeof(q)));
+	}
+	if (!cfg->policy.present)
+		return 0;
+	buf = malloc(MSG_FRAME_MAX);
+	if (!buf)
+		return cfg_error(c, NULL, "policy", "out of memory");
+	n = pol_msg_build(&cfg->policy, 0, buf, MSG_FRAME_MAX);
+	free(buf);
+	if (n < 0)
+		return cfg_error(c, config_lookup(cf, "policy"), "policy",
+				 "too large to send to nodes in one message (fewer or shorter rules)");
+	return 0;
+}
+
+static int cfg_policy_reject(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_bool(c, s, path, &((struct config *)obj)->policy_reject);
 }
 
 static int cfg_log_level(struct cfg_ctx *c, const config_setting_t *s,
@@ -1350,6 +1555,9 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "offload", cfg_offload },
 	{ "metrics_listen", cfg_metrics_listen },
 	{ "refuse", cfg_refuse },
+	{ "groups", cfg_pol_groups },
+	{ "policy", cfg_policy },
+	{ "policy_reject", cfg_policy_reject },
 	{ "peers", cfg_peers },
 	{ "trust", cfg_trust },
 	{ "trust_policy", cfg_trust_policy },
@@ -1647,6 +1855,9 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 		goto out;
 	}
 	r = cfg_trust_policy_check(&c, out);
+	if (r < 0)
+		goto out;
+	r = cfg_pol_check(&c, &cf, out);
 	if (r < 0)
 		goto out;
 	memcpy(out->path, path, strlen(path) + 1);

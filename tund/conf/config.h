@@ -14,6 +14,7 @@
 
 #include "identity/addr.h"
 #include "identity/name.h"
+#include "tund/policy/polset.h"
 
 #define CONFIG_PATH_MAX 256
 #define CONFIG_MAX_PEERS 64
@@ -102,6 +103,11 @@ struct config {
 	char dns_resolver[64];			/* "ip" or "ip@port" to ask; "" = iterate from the root */
 	struct addr_prefix foreign_pool;	/* foreign identities' local IPv4s; default 100.127.0.0/16 */
 	struct config_authority authority;
+	/* The identity firewall (tund/policy/): on an authority, the domain's
+	 * policy, sent to its nodes; on any node, rules that narrow what
+	 * reaches it. policy.present is 0 when the file has no policy. */
+	struct pol_set policy;
+	int policy_reject;			/* answer denied packets with ICMP "administratively prohibited"; default off */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "tund/ctl/request.h"
 #include "tund/ctl/node_json.h"
 #include "tund/ctl/overlay_json.h"
+#include "tund/ctl/policy_json.h"
 #include "tund/ctl/trust_json.h"
 #include "identity/cert.h"
 #include "identity/name.h"
@@ -25,6 +26,7 @@
 #include "tund/conf/config.h"
 #include "tund/daemon.h"
 #include "tund/base/log.h"
+#include "tund/base/loop.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
 
@@ -230,20 +232,40 @@ static int need_up(struct daemon *d, struct ctl_req *req)
 	return -1;
 }
 
+/* The overlay's peers for a reply (the caller frees *ps), or -1 when an
+ * error was answered already. */
+static int peers_snapshot(struct daemon *d, struct ctl_req *req, struct overlay_peer_info **ps, int *n)
+{
+	if (need_up(d, req) < 0)
+		return -1;
+	if (overlay_peers_info(d->overlay, ps, n) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static void cmd_peers(struct daemon *d, struct ctl_req *req, json_object *args)
 {
 	struct overlay_peer_info *ps;
 	struct overlay_nat_info nat;
 	int n;
 
-	if (need_up(d, req) < 0)
+	if (peers_snapshot(d, req, &ps, &n) < 0)
 		return;
-	if (overlay_peers_info(d->overlay, &ps, &n) < 0) {
-		ctl_reply_err(req, CTL_EXIT_FAIL, "out of memory");
-		return;
-	}
 	overlay_nat_info(d->overlay, &nat);
 	ctl_reply_ok(req, overlay_json_peers(ps, n, &nat));
+	free(ps);
+}
+
+static void cmd_policy(struct daemon *d, struct ctl_req *req, json_object *args)
+{
+	struct overlay_peer_info *ps;
+	int n;
+
+	if (peers_snapshot(d, req, &ps, &n) < 0)
+		return;
+	ctl_reply_ok(req, policy_json(overlay_policy_state(d->overlay), d->cfg.policy_reject, ps, n, loop_now_ms()));
 	free(ps);
 }
 
@@ -399,6 +421,7 @@ static const struct {
 	{ "up", cmd_up },
 	{ "down", cmd_down },
 	{ "peers", cmd_peers },
+	{ "policy", cmd_policy },
 	{ "resolve", cmd_resolve },
 	{ "whois", cmd_whois },
 	{ "ping", cmd_ping },

@@ -85,8 +85,7 @@ static void metrics_overlay(struct metrics_text *t, const struct overlay_status_
 		{ "no_route", ov->drops_noroute },
 		{ "unknown_session", ov->drops_session },
 		{ "expired_key", ov->drops_expired },
-		/* Nothing filters traffic inside a session yet: stays 0. */
-		{ "policy", 0 },
+		{ "policy", ov->drops_policy },	/* the identity firewall */
 	};
 	struct metrics_label l = { "reason", NULL };
 

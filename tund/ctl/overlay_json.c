@@ -94,6 +94,7 @@ static json_object *overlay_json_peer_full(const struct overlay_peer_info *p)
 	json_object_object_add(j, "tx_bytes", json_object_new_int64((int64_t)p->tx_bytes));
 	json_object_object_add(j, "rx_packets", json_object_new_int64((int64_t)p->rx_packets));
 	json_object_object_add(j, "tx_packets", json_object_new_int64((int64_t)p->tx_packets));
+	json_object_object_add(j, "policy_denied", json_object_new_int64((int64_t)p->policy_denied));
 	return j;
 }
 

@@ -57,7 +57,7 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 static json_object *ctl_call(const struct ctl_opts *o, json_object *req, int *rc)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(s), off = 0, cap = 65536, got = 0;
 	char *buf = NULL;
 	json_object *reply = NULL, *ok, *v, *result = NULL;
@@ -483,6 +483,54 @@ static int cmd_peers(const struct ctl_opts *o, int argc, char **argv)
 	return simple_call(o, new_req("peers"), print_peers);
 }
 
+/* Each rule in force with its hits, by layer, then drops per peer. */
+static void print_policy(json_object *r)
+{
+	json_object *layers, *peers, *v;
+
+	printf("policy for %s: %s; %lld packet(s) denied, %lld flow(s) tracked\n", jstr(r, "identity"),
+	    json_object_object_get_ex(r, "active", &v) && json_object_get_boolean(v) ? "enforced" :
+	    "none (everything allowed)", (long long)jint(r, "denied"), (long long)jint(r, "flows"));
+	if (json_object_object_get_ex(r, "layers", &layers))
+		for (size_t i = 0; i < json_object_array_length(layers); i++) {
+			json_object *l = json_object_array_get_idx(layers, i), *rules;
+
+			if (!json_object_object_get_ex(l, "present", &v) || !json_object_get_boolean(v)) {
+				printf("%s: no policy\n", jstr(l, "source"));
+				continue;
+			}
+			printf("%s (generation %lld, set %llds ago): %lld denied by no rule\n", jstr(l, "source"),
+			    (long long)jint(l, "generation"), (long long)jint(l, "age"), (long long)jint(l, "denied"));
+			if (!json_object_object_get_ex(l, "rules", &rules) || json_object_array_length(rules) == 0) {
+				printf("  no rule names this node: nothing may reach it\n");
+				continue;
+			}
+			for (size_t k = 0; k < json_object_array_length(rules); k++) {
+				json_object *ru = json_object_array_get_idx(rules, k);
+
+				printf("  [%lld] from %s to %s allow %s: %lld hit(s)\n", (long long)jint(ru, "index"),
+				    json_object_to_json_string_ext(json_object_object_get(ru, "from"), JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+				    json_object_to_json_string_ext(json_object_object_get(ru, "to"), JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+				    json_object_to_json_string_ext(json_object_object_get(ru, "allow"), JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+				    (long long)jint(ru, "hits"));
+			}
+		}
+	if (json_object_object_get_ex(r, "peers", &peers))
+		for (size_t i = 0; i < json_object_array_length(peers); i++) {
+			json_object *p = json_object_array_get_idx(peers, i);
+
+			if (jint(p, "denied"))
+				printf("denied from %s: %lld\n", jstr(p, "identity"), (long long)jint(p, "denied"));
+		}
+}
+
+static int cmd_policy(const struct ctl_opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("policy", "unexpected argument '%s'", argv[1]);
+	return simple_call(o, new_req("policy"), print_policy);
+}
+
 static int resolve_v6;
 
 static void print_resolved(json_object *r)
@@ -753,6 +801,15 @@ static const struct command commands[] = {
 	  "the authority), endpoint in use, time since the last handshake, bytes\n"
 	  "received and sent. --json adds the candidates tried, the peer's NAT\n"
 	  "behaviour, birthday probing and this node's own NAT (see netcheck)." },
+	{ "policy", cmd_policy, "",
+	  "the identity firewall's rules in force here, and their hits",
+	  "Show the identity firewall's rules that this node enforces on packets from\n"
+	  "its peers: those its authority sent (groups and policy in the authority's\n"
+	  "q2qd.conf) and those of this node's own q2qd.conf, which can only narrow\n"
+	  "them. For each rule: where it came from (its index in that file), whom it\n"
+	  "lets in, what it allows and how many packets it let in; then the packets\n"
+	  "denied, per peer. --json adds the flows tracked. With no policy anywhere,\n"
+	  "everything is allowed." },
 	{ "resolve", cmd_resolve, "USER@DOMAIN [-4|-6]",
 	  "print a name's overlay address",
 	  "Print the overlay IPv4 (or with -6 the IPv6) address of USER@DOMAIN, asking\n"

@@ -20,6 +20,9 @@
  * come back out of order. PEER also carries node_id, nat and token. The
  * UDP service (netstack/authwire.h) listens on the TCP port P and on P+2; REGISTERED gives the node its node_id and UDP key.
  *   PING / PONG                        (link liveness)
+ *   POLICY   state, gen, group*, rule* (authority -> node, after REGISTERED
+ *            and whenever the authority's policy is reloaded: the groups and
+ *            rules whose "to" names the node; tund/policy/polmsg.h)
  *
  * Before a connection has authenticated (a request carrying a valid
  * client certificate: RENEW, REGISTER or LOOKUP) the authority takes only
@@ -51,6 +54,7 @@ enum proto_msg {
 	MSG_BROKER = 12,
 	MSG_BROKER_OK = 13,
 	MSG_BROKER_REFUSE = 14,
+	MSG_POLICY = 15,	/* authority -> node: the rules naming it (polmsg.h) */
 };
 
 enum proto_tag {
@@ -71,6 +75,12 @@ enum proto_tag {
 	T_LOOKUP_ID = 15,	/* u32: matches a LOOKUP to its answer */
 	T_PUNCH_TOKEN = 16,	/* 16 bytes: authenticates PUNCH datagrams */
 	T_CA = 17,		/* DER: the described node's domain CA */
+	/* 18-19: routing */
+	T_POL_STATE = 20,	/* u32: 1 a policy is in force, 0 none (all allowed) */
+	T_POL_GEN = 21,		/* u32: the authority's policy generation */
+	T_POL_GROUP = 22,	/* one group: tund/policy/polmsg.c */
+	T_POL_RULE = 23,	/* one rule: tund/policy/polmsg.c */
+	/* 24: kept for the policy */
 };
 
 enum proto_err {

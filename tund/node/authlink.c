@@ -334,6 +334,11 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 				al->ops->on_revoked(al->arg, serial);
 		}
 		break;
+	case MSG_POLICY:
+		/* Another domain's authority has no say over who reaches us. */
+		if (!al->foreign && al->ops->on_policy)
+			al->ops->on_policy(al->arg, &r);
+		break;
 	case MSG_PEER:
 		al_on_peer(al, &r, 0);
 		break;

@@ -13,6 +13,7 @@
 
 struct authlink;
 struct loop;
+struct msg_reader;
 struct node;
 
 /* What the authority tells about a node (valid during the callback). */
@@ -36,6 +37,8 @@ struct authlink_ops {
 	void (*on_revoked)(void *arg, const char *serial);
 	/* caller wants to connect; answer with authlink_broker_answer. */
 	void (*on_broker)(void *arg, uint32_t id, const struct authlink_peer *caller);
+	/* MSG_POLICY (tund/policy/polmsg.h), from our own authority only. */
+	void (*on_policy)(void *arg, const struct msg_reader *r);
 };
 
 /* A lookup's answer: err 0 and the peer, or err < 0 with a message.

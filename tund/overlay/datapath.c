@@ -26,6 +26,7 @@
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
 #include "tund/overlay/datapath.h"
+#include "tund/overlay/firewall.h"
 #include "tund/overlay/foreign.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/paths.h"
@@ -345,6 +346,8 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 		o->drops_source++;
 		return;
 	}
+	if (!firewall_rx(o, p, pt, (size_t)n))
+		return;
 	p->rx_bytes += (uint64_t)n;
 	p->rx_packets++;
 	if (from->relay)
@@ -469,6 +472,7 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 			o->hooks->route_unknown(o, pkt, (size_t)n, family, dst);
 			return;
 		}
+		firewall_tx(o, p, pkt, (size_t)n);
 		if (foreign_tx(p, pkt, (size_t)n) < 0)
 			return;
 		datapath_send(o, p, pkt, (size_t)n);

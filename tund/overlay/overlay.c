@@ -35,6 +35,7 @@
 #include "tund/node/domtrust.h"
 #include "tund/node/node.h"
 #include "tund/overlay/claims.h"
+#include "tund/overlay/firewall.h"
 #include "tund/overlay/foreign.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
@@ -592,10 +593,30 @@ static void overlay_link_revoked(void *arg, const char *serial)
 	}
 }
 
+void overlay_policy_reload(struct overlay *o)
+{
+	firewall_reload(o);
+}
+
+const struct fw *overlay_policy_state(const struct overlay *o)
+{
+	return firewall_state(o);
+}
+
+/* Only our own authority speaks for who may reach us. */
+static void overlay_link_policy(void *arg, const struct msg_reader *r)
+{
+	struct overlay_link *lk = arg;
+
+	if (lk->own)
+		firewall_authority(lk->o, r);
+}
+
 static const struct authlink_ops overlay_link_ops = {
 	.on_up = overlay_link_up,
 	.on_broker = overlay_link_broker,
 	.on_revoked = overlay_link_revoked,
+	.on_policy = overlay_link_policy,
 };
 
 /* --------------------------------------------------------- timers */
@@ -805,6 +826,8 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	    foreign_init(o) < 0)
 		goto fail;
 	cookie_mac1_key(o->identity, o->mac1_key);
+	if ((rc = firewall_up(o)) < 0)
+		goto fail;
 	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0 || (rc = ratelimit_init(&o->cookie_rl, now_ms())) < 0)
 		goto fail;
 	node_cert_der(n, &cder, &clen);
@@ -910,6 +933,7 @@ void overlay_down(struct overlay *o)
 	foreign_free(o);
 	peer_table_free(o->peers);
 	route_table_free(o->routes);
+	firewall_down(o);
 	hs_ctx_free(o->hs);
 	cookie_jar_free(&o->jar);
 	free(o->io.rx);

@@ -32,6 +32,13 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
  * still waiting are answered with a failure first. */
 void overlay_down(struct overlay *o);
 
+/* The config's policy changed (reload): the local rules are replaced. */
+void overlay_policy_reload(struct overlay *o);
+
+/* The identity firewall's state, read only (tund/policy/fw.h). */
+struct fw;
+const struct fw *overlay_policy_state(const struct overlay *o);
+
 /* Registered with our own authority? */
 int overlay_registered(const struct overlay *o);
 
@@ -70,6 +77,7 @@ struct overlay_peer_info {
 	int64_t handshake_age_s;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t relay_rx_bytes, relay_tx_bytes;	/* the part of those that went through the relay */
+	uint64_t policy_denied;		/* its packets the identity firewall dropped */
 };
 
 /* What the authority's two UDP ports saw of us. */
@@ -101,6 +109,7 @@ struct overlay_status_info {
 	uint64_t drops_noroute;		/* from q2q0 to an address no peer may have */
 	uint64_t drops_session;		/* data for a session index we do not hold */
 	uint64_t drops_expired;		/* data under a key past its lifetime */
+	uint64_t drops_policy;		/* inner packets the identity firewall dropped */
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
 };

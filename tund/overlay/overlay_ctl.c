@@ -27,6 +27,7 @@
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/policy/fw.h"
 #include "tund/link/proto.h"
 
 #define PING_WAIT_MS		3000
@@ -108,6 +109,7 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 	out->tx_packets = p->tx_packets;
 	out->relay_rx_bytes = p->relay_rx_bytes;
 	out->relay_tx_bytes = p->relay_tx_bytes;
+	out->policy_denied = p->fw_denied;
 }
 
 int overlay_peers_info(struct overlay *o, struct overlay_peer_info **out, int *n)
@@ -180,6 +182,7 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	out->drops_noroute = o->drops_noroute;
 	out->drops_session = o->drops_session;
 	out->drops_expired = o->drops_expired;
+	out->drops_policy = o->fw ? o->fw->denied : 0;
 	out->hs_done = o->hs_done;
 	memcpy(out->hs_failed, o->hs_failed, sizeof(out->hs_failed));
 	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;

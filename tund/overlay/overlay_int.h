@@ -34,6 +34,7 @@
 
 struct addr_wait;
 struct authlink;
+struct fw;
 struct hs_ctx;
 struct localv4;
 struct node;
@@ -76,6 +77,9 @@ struct overlay {
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 	uint64_t drops_session, drops_expired;
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];	/* enum overlay_hs_fail */
+	struct fw *fw;			/* firewall.c: the identity firewall */
+	uint64_t fw_reject_at;		/* firewall.c: ICMP rejects sent this second */
+	int fw_rejects;
 };
 
 static inline uint64_t now_ms(void) { return loop_now_ms(); }

@@ -126,6 +126,7 @@ struct peer {
 	struct queued *q[PEER_QUEUE_MAX];
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t relay_rx_bytes, relay_tx_bytes;
+	uint64_t fw_denied;		/* packets the identity firewall dropped */
 	struct peer_timers t;			/* timers.c: its deadlines */
 	int64_t hs_done_wall;
 };
