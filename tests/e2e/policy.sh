@@ -223,14 +223,19 @@ done
 wait_for 5 ovl_listening web 443
 check_eq "web enforces the three rules naming it (servers, web twice)" \
 	"$(ctl web policy --json | python3 -c 'import json,sys; print([r["index"] for r in json.load(sys.stdin)["layers"][0]["rules"]])')" "[0, 1, 2]"
-# web_get NODE PORT: what web's listener on PORT says, within 3 s.
+# web_get NODE PORT: what web's listener on PORT says, within 3 s, at
+# web's IPv4 as NODE sees it (another domain's node shows web under a
+# node-local IPv4 of its own: PROTOCOL.md "IPv4 across domains").
 web_get() {
+	local a=$W4
+	[ "$1" = carol ] && a=$CW4
 	nsx "$1" timeout 5 python3 -c 'import socket,sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-print(s.recv(100).decode().strip())' "$W4" "$2"
+print(s.recv(100).decode().strip())' "$a" "$2"
 }
 export -f web_get; export W4
 check "carol resolves web@example.com through example.com's authority" wait_for 20 ctl carol resolve web@example.com
+CW4=$(ctl carol resolve --json web@example.com | jq_get ipv4); export CW4
 check "carol@example.org reaches web's 443" wait_for 20 bash -c "web_get carol 443 | grep -qx web443"
 check_fails "carol cannot reach web's 80 (only *@example.com may)" web_get carol 80
 check "alice@example.com reaches web's 80" wait_for 15 bash -c "web_get alice 80 | grep -qx web80"
