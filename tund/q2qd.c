@@ -416,7 +416,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg.authority.enabled &&
-	    authority_start(d.loop, &d.cfg, node_trust(d.node), ca_fd, &d.authority, err, sizeof(err)) < 0) {
+	    authority_start(d.loop, &d.cfg, node_domtrust(d.node), ca_fd, &d.authority, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}

@@ -107,6 +107,20 @@ int registry_revoked_serials(struct registry *r,
 			     void *arg);
 
 /*
+ * Revocations numbered after since, oldest first, whose certificate is
+ * still valid at now: fn gets at most max of them (its non-zero return
+ * stops the walk and is returned). *cursor is what to ask from next time:
+ * the last number given when *more says there are more, else the newest
+ * number ever given. A since beyond that (another registry's) counts as
+ * 0. fn must not call back into r.
+ */
+int registry_revocations(struct registry *r, int64_t since, int64_t now, int max,
+			 int (*fn)(int64_t seq, const char *serial_hex, int64_t not_after, void *arg),
+			 void *arg, int64_t *cursor, int *more);
+/* The newest revocation number ever given (0: none yet), or -errno. */
+int64_t registry_revocation_head(struct registry *r);
+
+/*
  * Call fn for every account, in identity order: its IPv4 (network byte
  * order), revoked flag, and the latest not_after among its live
  * certificates (0 if none). Non-zero from fn stops the walk and is returned.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "identity/cert.h"
 #include "identity/name.h"
@@ -64,6 +65,12 @@ struct authlink {
 	uint32_t next_id;
 	char last_error[256];
 	char refused[512];	/* why we refused its CA, until it registers us */
+	/* Revocation news (PROTOCOL.md, "Revocation"): the authority's
+	 * number we have everything up to, whether a REVOKED_SINCE is out,
+	 * and when we were last sure to be up to date. */
+	uint64_t rev_cursor;
+	int rev_asking;
+	int64_t rev_news;
 };
 
 int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
@@ -257,6 +264,80 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 	al_settle(lk, 0, NULL, &pe);
 }
 
+static void al_ask_revoked(struct authlink *al)
+{
+	uint8_t buf[32];
+	struct msg_writer w;
+	int n;
+
+	msg_begin(&w, buf, sizeof(buf), MSG_REVOKED_SINCE);
+	msg_put_u64(&w, T_REV_CURSOR, al->rev_cursor);
+	n = msg_finish(&w);
+	al->rev_asking = n > 0 && tlsconn_send(al->conn, buf, (size_t)n) == 0;
+}
+
+/*
+ * A page of revocations, asked for or sent the moment they happened. Its
+ * entries count whatever the numbers say (news from this authority about
+ * its own certificates can only be right), but the cursor moves only when
+ * the page follows on from where we are; otherwise we missed some and ask.
+ */
+static void al_on_revoked(struct authlink *al, struct msg_reader *r)
+{
+	uint64_t since = 0, cursor = 0;
+	uint32_t more = 0;
+	const uint8_t *p;
+	size_t n, iter = 0;
+	int bad = 0;
+
+	if (msg_get_u64(r, T_REV_SINCE, &since) < 0 || msg_get_u64(r, T_REV_CURSOR, &cursor) < 0) {
+		log_warnx("authority link (%s): revocation news without its numbers; ignored",
+		    al->domain[0] ? al->domain : "own");
+		return;
+	}
+	msg_get_u32(r, T_REV_MORE, &more);
+	while (msg_next(r, T_REV_ENTRY, &iter, &p, &n) == 0) {
+		char serial[PROTO_REV_ENTRY_MAX];
+		uint64_t na = 0;
+
+		if (n < PROTO_REV_ENTRY_MIN || n > PROTO_REV_ENTRY_MAX) {
+			bad++;
+			continue;
+		}
+		for (int k = 0; k < 8; k++)
+			na = na << 8 | p[k];
+		memcpy(serial, p + 8, n - 8);
+		serial[n - 8] = 0;
+		if (na > INT64_MAX || strlen(serial) != n - 8) {
+			bad++;
+			continue;
+		}
+		if (al->ops->on_revoked)
+			al->ops->on_revoked(al->arg, serial, (int64_t)na);
+	}
+	if (bad)
+		log_warnx("authority link (%s): %d malformed revocation entries ignored",
+		    al->domain[0] ? al->domain : "own", bad);
+	if (since > al->rev_cursor) {
+		if (!al->rev_asking)
+			al_ask_revoked(al);
+		return;
+	}
+	al->rev_cursor = cursor;
+	if (more) {
+		al_ask_revoked(al);
+		return;
+	}
+	al->rev_asking = 0;
+	al->rev_news = (int64_t)time(NULL);
+}
+
+int64_t authlink_revocation_news(const struct authlink *al, uint64_t *cursor)
+{
+	*cursor = al->rev_cursor;
+	return al->rev_news;
+}
+
 static void al_on_broker(struct authlink *al, struct msg_reader *r)
 {
 	struct sockaddr_in6 eps[AL_MAX_EPS];
@@ -293,9 +374,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 	struct authlink *al = arg;
 	struct msg_reader r;
 	uint8_t type;
-	const uint8_t *p;
-	size_t n, iter = 0;
-	char serial[80];
+	size_t n;
 
 	if (msg_open(&r, frame, len, &type) < 0)
 		return;
@@ -319,20 +398,14 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 				al_send_lookup(al, lk);
 		if (al->ops->on_up)
 			al->ops->on_up(al->arg, node_id, key);
+		al_ask_revoked(al);
 		break;
 	}
 	case MSG_BROKER:
 		al_on_broker(al, &r);
 		break;
 	case MSG_REVOKED:
-		while (msg_next(&r, T_SERIAL, &iter, &p, &n) == 0) {
-			if (n == 0 || n >= sizeof(serial))
-				continue;
-			memcpy(serial, p, n);
-			serial[n] = 0;
-			if (al->ops->on_revoked)
-				al->ops->on_revoked(al->arg, serial);
-		}
+		al_on_revoked(al, &r);
 		break;
 	case MSG_PEER:
 		al_on_peer(al, &r, 0);
@@ -343,6 +416,8 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		al_on_peer(al, &r, 1);
 		break;
 	case MSG_PONG:
+		if (al->state == AL_UP && !al->rev_asking && al->rev_news)
+			al->rev_news = (int64_t)time(NULL);
 		break;
 	default:
 		log_debug("authority link: ignoring message type %u", type);
@@ -365,6 +440,7 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 	tlsconn_free_later(c);
 	al->conn = NULL;
 	al->state = AL_IDLE;
+	al->rev_asking = 0;	/* its answer went with the connection */
 	al_fail_pending(al, al->refused[0] ? al->refused : "the authority is not reachable");
 	al_schedule(al, al->backoff);
 	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;

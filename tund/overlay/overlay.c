@@ -83,9 +83,12 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 		    p->ci.routes[i].plen, p);
 }
 
+static void overlay_subscribe(struct overlay *o, const char *identity);
+
 /* Also the peer_cert hook: a handshake proved ci. */
 static void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
 {
+	overlay_subscribe(o, ci->identity);
 	if (p->have_cert && strcmp(p->ci.serial, ci->serial) != 0)
 		log_info("peer %s: certificate %s replaces %s", p->identity, ci->serial, p->ci.serial);
 	p->ci = *ci;
@@ -111,7 +114,7 @@ static int overlay_check_cert(struct overlay *o, const uint8_t *der, size_t len,
 	}
 	if (cert_verify(der, len, ca, calen, (int64_t)time(NULL), ci, err, errlen) < 0)
 		return -EPERM;
-	if (peer_revoked(o->peers, ci->serial)) {
+	if (peer_revoked(o->peers, ci)) {
 		snprintf(err, errlen, "%.100s's certificate is revoked", ci->identity);
 		return -EPERM;
 	}
@@ -136,6 +139,7 @@ struct overlay_dwait {
 	authlink_lookup_fn *fn;		/* a lookup; else a broker request: */
 	void *arg;
 	struct overlay_link *lk;
+	int subscribe;			/* only a link for revocation news */
 	uint32_t id;
 	struct authlink_peer pe;
 	uint8_t *cert, *ca;
@@ -227,6 +231,43 @@ static void overlay_dw_broker_done(void *arg, int err, const char *why, const st
 	dw->pe.identity = dw->identity;
 	overlay_broker_go(dw->lk, dw->id, &dw->pe);
 	overlay_dwait_free(o, dw);
+}
+
+static void overlay_dw_subscribe_done(void *arg, int err, const char *why,
+    const struct discover_answer *a)
+{
+	struct overlay_dwait *dw = arg;
+	struct overlay *o = dw->o;
+
+	if (err < 0)
+		log_warnx("revocation news from %s: cannot find its authority: %s", dw->domain, why);
+	else if (!overlay_link_for(o, dw->identity) && overlay_link_add(o, dw->domain, &a->authority))
+		log_info("authority link to %s: for its revocation news (we have a peer there)", dw->domain);
+	overlay_dwait_free(o, dw);
+}
+
+/*
+ * A peer of another domain: keep a link to that domain's authority, so
+ * the moment it revokes the peer we hear of it (its REVOKED goes to every
+ * node registered there; PROTOCOL.md, "Revocation"). Our own authority
+ * cannot say: it speaks only for our domain's certificates. Found as a
+ * lookup finds it (a trust entry's address, else DNS).
+ */
+static void overlay_subscribe(struct overlay *o, const char *identity)
+{
+	const char *at = strchr(identity, '@');
+	struct overlay_dwait *dw;
+
+	if (!at || strcmp(at + 1, o->domain) == 0 || overlay_link_for(o, identity))
+		return;
+	for (dw = o->dwaits; dw; dw = dw->next)
+		if (strcmp(dw->domain, at + 1) == 0)
+			return;		/* a lookup is under way and makes the link */
+	dw = overlay_dwait_new(o, identity);
+	if (!dw)
+		return;
+	dw->subscribe = 1;
+	domtrust_discover(node_domtrust(o->node), dw->domain, overlay_dw_subscribe_done, dw);
 }
 
 /* Keeps a broker request until DNS has spoken about the caller's domain. */
@@ -555,16 +596,32 @@ static void overlay_broker_go(struct overlay_link *lk, uint32_t id, const struct
 	overlay_arm(o);
 }
 
-static void overlay_link_revoked(void *arg, const char *serial)
+/* News from lk's authority: it speaks for its own domain's certificates
+ * only, so the serial is kept under that domain (tund/node/revlist.h) and
+ * cuts off only that domain's peers. */
+static void overlay_link_revoked(void *arg, const char *serial, int64_t not_after)
 {
-	struct overlay *o = ((struct overlay_link *)arg)->o;
+	struct overlay_link *lk = arg;
+	struct overlay *o = lk->o;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
 
-	if (peer_revoked(o->peers, serial))
+	if (not_after <= now)
+		return;		/* expired: refused anyway */
+	rc = peer_revoked_add(o->peers, lk->domain, serial, not_after);
+	if (rc == -ENOSPC || rc == -ENOMEM)
+		log_warnx("authority link (%s): no room for revoked serial %s: %s", lk->domain, serial,
+		    strerror(-rc));
+	if (rc <= 0)
 		return;
-	peer_revoked_add(o->peers, serial);
+	if (now >= o->revoked_expired_at + 60) {
+		peer_revoked_expire(o->peers, now);
+		o->revoked_expired_at = now;
+	}
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		if (p->have_cert && strcmp(p->ci.serial, serial) == 0) {
-			log_info("peer %s: certificate %s revoked, dropping its sessions", p->identity, serial);
+		if (p->have_cert && peer_revoked(o->peers, &p->ci)) {
+			log_info("peer %s: certificate %s revoked by %s, dropping its sessions",
+			    p->identity, p->ci.serial, lk->domain);
 			peer_drop_sessions(o->peers, p);
 			route_table_remove_peer(o->routes, p);
 			p->have_cert = 0;
@@ -578,6 +635,22 @@ static const struct authlink_ops overlay_link_ops = {
 	.on_broker = overlay_link_broker,
 	.on_revoked = overlay_link_revoked,
 };
+
+void overlay_links_info(const struct overlay *o, struct overlay_status_info *out)
+{
+	out->n_links = 0;
+	for (int i = 0; i < o->n_links && out->n_links < OVERLAY_STATUS_LINKS; i++) {
+		const struct overlay_link *lk = &o->links[i];
+		struct overlay_link_info *li = &out->links[out->n_links];
+
+		if (!lk->al)
+			continue;
+		snprintf(li->domain, sizeof(li->domain), "%s", lk->domain);
+		li->state = authlink_state(lk->al);
+		li->revocation_news = authlink_revocation_news(lk->al, &li->revocation_cursor);
+		out->n_links++;
+	}
+}
 
 /* --------------------------------------------------------- timers */
 
