@@ -63,7 +63,7 @@ struct authlink {
 	struct loop_timer timer;
 	struct al_lookup *pending, **tail;
 	uint32_t next_id;
-	char last_error[256];
+	char last_error[512];
 	char refused[512];	/* why we refused its CA, until it registers us */
 	/* Revocation news (PROTOCOL.md, "Revocation"): the authority's
 	 * number we have everything up to, whether a REVOKED_SINCE is out,
@@ -232,13 +232,17 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 	struct authlink_peer pe;
 	struct al_lookup *lk;
 	struct cert_info ci;
-	char ident[ID_NAME_MAX + 1], text[256];
+	char ident[ID_NAME_MAX + 1], text[512];	/* the authority's longest error */
 	uint32_t id;
 
 	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0 || !(lk = al_take(al, id))) {
 		if (is_error && msg_get_str(r, T_TEXT, text, sizeof(text)) == 0) {
 			log_warnx("authority: %s", text);
 			snprintf(al->last_error, sizeof(al->last_error), "%s", text);
+			/* About the link (it refused us): lookups waiting learn why. */
+			if (al->state != AL_UP)
+				snprintf(al->refused, sizeof(al->refused), "the authority refused us: %.480s",
+				    text);
 		}
 		return;
 	}
