@@ -59,6 +59,8 @@ host_add ursula 192.0.2.51/24
 host_add frank 192.0.2.12/24
 host_add authh 192.0.2.60/24
 host_add mallory 192.0.2.41/24
+host_add authx 192.0.2.70/24
+host_add xena 192.0.2.71/24
 
 # ---------------------------------------------------------------- authorities
 declare -A AUTH_NS=([example.com]=authc [example.org]=autho [example.net]=authn)
@@ -247,8 +249,20 @@ check_eq "alice (dnssec) still has nothing for unsigned.example" \
 # ---------------------------------------------------------------- squatter's node
 # mallory@example.org, enrolled at the squatter, calls alice: example.com's
 # authority judges the squatter's CA by its own policy (the TLSA of
-# example.org) and refuses it, saying why; it pins nothing.
-q2qd_conf mallory 'port = 8789;' "$DNSCONF"
+# example.org) and refuses it, saying why; it pins nothing. Then mallory
+# calls xena@extra.example, whose authority (authx .70) its operator made
+# trust the squatter's CA (a pin): the broker request reaches xena, whose
+# own policy (DNSSEC) refuses that CA, saying why, and pins nothing.
+q2qd_conf authx 'authority = { domain = "extra.example"; listen = "0.0.0.0:8788"; pool = "100.122.0.0/16"; };' \
+	"$DNSCONF" "trust = ( { domain = \"example.org\"; fingerprint = \"$SQFP\"; } );"
+q2qd_start authx || exit 1
+XFP=$(ctl authx status --json | jq_get authority_service.ca_fingerprint)
+q2qd_conf xena 'port = 8789;' "$DNSCONF"
+q2qd_start xena || exit 1
+check "xena enrolls at extra.example" ovl_enroll xena xena@extra.example authx 192.0.2.70:8788
+check "xena: q2qctl up" ctl xena up
+q2qd_conf mallory 'port = 8789;' "$DNSCONF" \
+	"trust = ( { domain = \"extra.example\"; authority = \"192.0.2.70:8788\"; fingerprint = \"$XFP\"; } );"
 q2qd_start mallory || exit 1
 check "mallory enrolls at the squatter as mallory@example.org" \
 	ovl_enroll mallory mallory@example.org squat 192.0.2.40:8788
@@ -259,6 +273,12 @@ check "example.com's authority refuses the squatter's CA, saying why" \
 check_eq "... and keeps example.org's real CA" "$(trust_field authc example.org ca_fingerprint)" "${FP[example.org]}"
 check "mallory's log: the authority's reason" wait_for 10 \
 	grep -q "the CA of example.org is not trusted here" "$T/mallory/log"
+check_fails "mallory cannot resolve xena@extra.example" ctl mallory resolve xena@extra.example
+check "control: extra.example's authority took mallory (its pin)" \
+	grep -q "authority: mallory@example.org is online" "$T/authx/log"
+check "xena refuses the broker request: the squatter's CA is no TLSA's" \
+	wait_for 20 grep -q "refusing a connection from mallory@example.org: example.org: TLSA mismatch: a broker request presented CA $SQFP" "$T/xena/log"
+check_eq "... and xena pinned nothing for example.org" "$(trust_field xena example.org learned)" none
 
 # ---------------------------------------------------------------- revocation across domains
 # dave (example.net) has talked to carol (example.org) and now keeps a
@@ -310,12 +330,35 @@ check "without a usable trust anchor q2qd runs and says why" \
 
 # ---------------------------------------------------------------- q2qctl trust
 check_fails "forgetting a node's own domain is refused" ctl alice trust forget example.com
+check "control: alice has a session with dave" wait_for 10 bash -c "ovl_ping alice ${V6[dave]} && ovl_session alice dave@example.net"
 check "alice forgets example.net" ctl alice trust forget example.net
 check_eq "... and it is gone from q2qctl trust" "$(trust_field alice example.net learned)" none
+check_fails "... and so is her session with dave" ovl_session alice dave@example.net
+check "... and her link to example.net's authority" bash -c "! ctl alice status --json | grep -q '\"domain\": *\"example.net\"'"
+check_fails "alice cannot reach dave while she trusts no example.net CA" \
+	nsx alice ping -c3 -i0.5 -W1 "${V6[dave]}"
+check "alice's log: dave cut off as his CA is no longer trusted" \
+	grep -q "peer dave@example.net: its domain's CA is no longer trusted" "$T/alice/log"
 check "alice pins example.net by hand" ctl alice trust pin example.net "${FP[example.net]}"
 check_eq "... shown as learned manually" "$(trust_field alice example.net learned)" manual
 check_eq "... with the fingerprint given" "$(trust_field alice example.net ca_fingerprint)" "${FP[example.net]}"
 check_fails "pinning another CA over it is refused" ctl alice trust pin example.net "$SQFP"
 check_fails "a bad fingerprint is refused" ctl alice trust pin example.net 1234
+check "pinned again, alice resolves dave@example.net" wait_for 20 ctl alice resolve dave@example.net
+check "... and pings him" wait_for 20 ovl_ping alice "${V6[dave]}"
+
+# ---------------------------------------------------------------- reload
+# trust_policy changes on reload: alice turned to "pinned" asks DNS for
+# nothing more; a new resolver is said to wait for the next start.
+q2qd_conf alice 'port = 8789;' 'dns_resolver = "192.0.2.99"; dns_anchor = "'"$T"'/dns/root.anchor";' \
+	'trust_policy = "pinned";'
+check "alice reloads" ctl alice reload
+check "alice's log: the new trust_policy applies now" grep -q 'reload: trust_policy is now "pinned" (was "dnssec")' "$T/alice/log"
+check "alice's log: the new resolver waits for a restart" grep -q "reload: dns_anchor and dns_resolver take effect at the next start" "$T/alice/log"
+out=$(ctl alice resolve bob@nosrv.example 2>&1); rc=$?
+echo "  pinned after reload: $out"
+check "pinned after reload: a new domain is not looked up in DNS" \
+	bash -c "[ $rc = 1 ] && grep -q 'trust_policy = \"pinned\"' <<<'$out'"
+check "... while the pinned example.net still works" ovl_ping alice "${V6[dave]}"
 
 e2e_finish

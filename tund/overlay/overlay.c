@@ -53,6 +53,11 @@ struct overlay_link {
 	struct authlink *al;
 	int own;
 	char domain[ID_DOMAIN_MAX + 1];
+	/* Found in DNS: where, and until when that answer holds (its TTL);
+	 * then it is looked up again and the link follows a move. */
+	struct sockaddr_in6 addr;
+	uint64_t expires;		/* loop ms; 0: not from DNS */
+	int refreshing;
 };
 
 /* Packets for an overlay address nobody is known for yet. */
@@ -176,19 +181,28 @@ static struct overlay_dwait *overlay_dwait_new(struct overlay *o, const char *id
 
 /* A link to the authority DNS named for domain. */
 static struct overlay_link *overlay_link_add(struct overlay *o, const char *domain,
-    const struct sockaddr_in6 *addr)
+    const struct discover_answer *a)
 {
-	struct overlay_link *lk;
+	const struct sockaddr_in6 *addr = &a->authority;
+	struct overlay_link *lk = NULL;
 
-	if (o->n_links >= OVERLAY_LINKS_MAX)
+	/* A slot whose link was closed (trust forget) first. */
+	for (int i = 1; i < o->n_links && !lk; i++)
+		if (!o->links[i].al)
+			lk = &o->links[i];
+	if (!lk && o->n_links >= OVERLAY_LINKS_MAX)
 		return NULL;
-	lk = &o->links[o->n_links];
+	if (!lk)
+		lk = &o->links[o->n_links++];
 	memset(lk, 0, sizeof(*lk));
 	lk->o = o;
 	snprintf(lk->domain, sizeof(lk->domain), "%s", domain);
-	if (authlink_start(o->loop, o->node, o->port, lk->domain, addr, &overlay_link_ops, lk, &lk->al) < 0)
+	if (authlink_start(o->loop, o->node, o->port, lk->domain, addr, &overlay_link_ops, lk, &lk->al) < 0) {
+		lk->al = NULL;
 		return NULL;
-	o->n_links++;
+	}
+	lk->addr = *addr;
+	lk->expires = now_ms() + 1000ull * a->ttl;
 	return lk;
 }
 
@@ -214,7 +228,7 @@ static void overlay_dw_lookup_done(void *arg, int err, const char *why, const st
 		    dw->domain, a->tlsa_name);
 		dw->fn(dw->arg, -EPERM, m, NULL);
 	} else if (!(lk = overlay_link_for(o, dw->identity)) &&
-	    !(lk = overlay_link_add(o, dw->domain, &a->authority))) {
+	    !(lk = overlay_link_add(o, dw->domain, a))) {
 		dw->fn(dw->arg, -ENOSPC, "cannot start a link to its authority", NULL);
 	} else {
 		authlink_lookup(lk->al, dw->identity, 0, NULL, dw->fn, dw->arg);
@@ -227,9 +241,11 @@ static void overlay_dw_broker_done(void *arg, int err, const char *why, const st
 	struct overlay_dwait *dw = arg;
 	struct overlay *o = dw->o;
 
-	/* Whatever DNS said is now evidence: the broker path judges it. */
+	/* Whatever DNS said is now evidence: the broker path judges it
+	 * (unless the link it came by was closed meanwhile: trust forget). */
 	dw->pe.identity = dw->identity;
-	overlay_broker_go(dw->lk, dw->id, &dw->pe);
+	if (dw->lk->al)
+		overlay_broker_go(dw->lk, dw->id, &dw->pe);
 	overlay_dwait_free(o, dw);
 }
 
@@ -241,7 +257,7 @@ static void overlay_dw_subscribe_done(void *arg, int err, const char *why,
 
 	if (err < 0)
 		log_warnx("revocation news from %s: cannot find its authority: %s", dw->domain, why);
-	else if (!overlay_link_for(o, dw->identity) && overlay_link_add(o, dw->domain, &a->authority))
+	else if (!overlay_link_for(o, dw->identity) && overlay_link_add(o, dw->domain, a))
 		log_info("authority link to %s: for its revocation news (we have a peer there)", dw->domain);
 	overlay_dwait_free(o, dw);
 }
@@ -652,6 +668,54 @@ void overlay_links_info(const struct overlay *o, struct overlay_status_info *out
 	}
 }
 
+/* What DNS says now of a discovered link's domain: the same authority
+ * keeps its link; a moved one gets a new link at its new address. A
+ * failed lookup keeps the link as it is (the authority may well still be
+ * there) and asks again soon. */
+static void overlay_link_refreshed(void *arg, int err, const char *why, const struct discover_answer *a)
+{
+	struct overlay_link *lk = arg;
+	struct overlay *o = lk->o;
+	char was[UDP_ADDR_STRLEN], now[UDP_ADDR_STRLEN];
+
+	lk->refreshing = 0;
+	if (!lk->al)
+		return;		/* closed meanwhile (trust forget) */
+	if (err < 0) {
+		log_warnx("authority of %s: looking it up again failed: %s; keeping the link", lk->domain, why);
+		lk->expires = now_ms() + 1000ull * DISCOVER_TTL_MIN;
+		return;
+	}
+	lk->expires = now_ms() + 1000ull * a->ttl;
+	if (udp_addr_equal(&lk->addr, &a->authority))
+		return;
+	udp_addr_format(&lk->addr, was, sizeof(was));
+	udp_addr_format(&a->authority, now, sizeof(now));
+	log_info("authority of %s moved from %s to %s (DNS): linking there", lk->domain, was, now);
+	authlink_stop(lk->al);
+	lk->al = NULL;
+	if (authlink_start(o->loop, o->node, o->port, lk->domain, &a->authority, &overlay_link_ops, lk,
+	    &lk->al) < 0) {
+		lk->al = NULL;
+		log_warnx("authority of %s: cannot start a link to %s", lk->domain, now);
+		return;
+	}
+	lk->addr = a->authority;
+}
+
+/* Discovered links whose DNS answer has outlived its TTL ask again. */
+static void overlay_links_tick(struct overlay *o, uint64_t now)
+{
+	for (int i = 1; i < o->n_links; i++) {
+		struct overlay_link *lk = &o->links[i];
+
+		if (!lk->al || !lk->expires || lk->refreshing || now < lk->expires)
+			continue;
+		lk->refreshing = 1;
+		domtrust_discover(node_domtrust(o->node), lk->domain, overlay_link_refreshed, lk);
+	}
+}
+
 /* --------------------------------------------------------- timers */
 
 static void overlay_tick(struct overlay *o)
@@ -670,6 +734,7 @@ static void overlay_tick(struct overlay *o)
 				authlink_restart(o->links[i].al);
 	}
 	paths_tick(o, now);
+	overlay_links_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		if (paths_tick_peer(o, p, now) == PATHS_WANT_REINTRO && overlay_reintroduce(o, p) == 0)
 			timers_reintro_sent(p, now);
@@ -941,8 +1006,10 @@ void overlay_down(struct overlay *o)
 		overlay_dwait_free(o, dw);
 	}
 	/* First: it settles pending lookups, whose callbacks use waiters. */
-	for (int i = 0; i < o->n_links; i++)
+	for (int i = 0; i < o->n_links; i++) {
+		domtrust_cancel(node_domtrust(o->node), &o->links[i]);
 		authlink_stop(o->links[i].al);
+	}
 	o->n_links = 0;
 	o->link = NULL;
 	ovctl_cancel_all(o);
@@ -972,6 +1039,36 @@ void overlay_down(struct overlay *o)
 	/* The authority's UDP key: it authenticates our probes and relaying. */
 	explicit_bzero(o->nat.udp_key, sizeof(o->nat.udp_key));
 	free(o);
+}
+
+int overlay_forget_domain(struct overlay *o, const char *domain)
+{
+	int cut = 0;
+
+	hs_ctx_forget_domain(o->hs, domain);
+	for (int i = 0; i < o->n_links; i++) {
+		struct overlay_link *lk = &o->links[i];
+
+		if (lk->own || !lk->al || strcmp(lk->domain, domain) != 0)
+			continue;
+		domtrust_cancel(node_domtrust(o->node), lk);
+		lk->refreshing = 0;
+		authlink_stop(lk->al);
+		lk->al = NULL;
+		log_info("authority link to %s closed: its CA is no longer trusted", domain);
+	}
+	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
+		const char *at = strchr(p->identity, '@');
+
+		if (!at || strcmp(at + 1, domain) != 0 || (!p->have_cert && !p->cur && !p->prev))
+			continue;
+		log_info("peer %s: its domain's CA is no longer trusted, dropping its sessions", p->identity);
+		peer_drop_sessions(o->peers, p);
+		route_table_remove_peer(o->routes, p);
+		p->have_cert = 0;
+		cut++;
+	}
+	return cut;
 }
 
 int overlay_registered(const struct overlay *o)

@@ -32,6 +32,11 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
  * still waiting are answered with a failure first. */
 void overlay_down(struct overlay *o);
 
+/* domain's CA is no longer trusted (q2qctl trust forget): its authority's
+ * link closes, its peers lose their sessions and routes, and handshakes
+ * with them fail from now on. How many peers were cut off. */
+int overlay_forget_domain(struct overlay *o, const char *domain);
+
 /* Registered with our own authority? */
 int overlay_registered(const struct overlay *o);
 
