@@ -16,8 +16,7 @@
 . "$(dirname "$0")/dnslib.sh"
 e2e_init dns-ttl
 
-command -v knotd >/dev/null && command -v keymgr >/dev/null ||
-	{ skip "knotd/keymgr not installed (package knot)"; e2e_finish; exit 0; }
+dns_require
 
 wan_up
 host_add dns 192.0.2.53/24

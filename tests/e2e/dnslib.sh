@@ -10,8 +10,17 @@
 #                                    but the root's DS does not match)
 #   dns_start NS ADDR                writes the root, starts knotd in NS
 #                                    listening on ADDR:53, waits for it
+#   dns_require                      skips the whole test (and exits)
+#                                    where knot is not installed
 # Records are zone-file lines relative to nothing ("_q2q._tcp.example.org.
 # SRV 0 0 8788 auth.example.org.").
+
+dns_require() {
+	command -v knotd >/dev/null && command -v keymgr >/dev/null && return 0
+	skip "knotd/keymgr not installed (package knot)"
+	e2e_finish
+	exit 0
+}
 
 DNS_ZONES=()
 declare -A DNS_MODE

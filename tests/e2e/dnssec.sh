@@ -41,8 +41,7 @@
 . "$(dirname "$0")/dnslib.sh"
 e2e_init dnssec
 
-command -v knotd >/dev/null && command -v keymgr >/dev/null ||
-	{ skip "knotd/keymgr not installed (package knot)"; e2e_finish; exit 0; }
+dns_require
 
 wan_up
 host_add dns 192.0.2.53/24

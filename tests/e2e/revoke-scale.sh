@@ -22,10 +22,8 @@ e2e_init revoke-scale
 command -v sqlite3 >/dev/null || { skip "sqlite3 not installed (package sqlite3)"; e2e_finish; exit 0; }
 
 wan_up
-host_add auth 192.0.2.10/24
-host_add alice 192.0.2.11/24
-host_add bob 192.0.2.12/24
-host_add carol 192.0.2.13/24
+i=10
+for n in auth alice bob carol; do host_add $n 192.0.2.$i/24; i=$((i + 1)); done
 
 q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
 q2qd_conf alice 'port = 8789;'
