@@ -780,32 +780,38 @@ static int auth_rev_put(int64_t seq, const char *serial, int64_t not_after, void
 	return 0;
 }
 
-/* The page after since to cl; 0, or -errno (logged) if nothing went. */
-static int auth_send_revoked(struct auth_client *cl, int64_t since)
+/* The REVOKED page after since into buf (MSG_FRAME_MAX): its length, or
+ * -errno (logged). */
+static int auth_revoked_page(struct authority *a, int64_t since, uint8_t *buf)
 {
-	uint8_t *buf = malloc(MSG_FRAME_MAX);
 	int64_t cursor = 0;
 	struct msg_writer w;
 	int n, more = 0, rc;
 
-	if (!buf)
-		return -ENOMEM;
 	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_REVOKED);
-	rc = registry_revocations(cl->auth->reg, since, now_s(), AUTH_REV_PAGE, auth_rev_put, &w,
+	rc = registry_revocations(a->reg, since, now_s(), AUTH_REV_PAGE, auth_rev_put, &w,
 	    &cursor, &more);
 	if (rc < 0) {
-		log_warnx("authority: cannot list revocations for %s: %s", cl->peer, strerror(-rc));
-		goto out;
+		log_warnx("authority: cannot list revocations: %s", strerror(-rc));
+		return rc;
 	}
 	/* A cursor the registry did not know was taken as 0: say so. */
 	msg_put_u64(&w, T_REV_SINCE, (uint64_t)(since > cursor ? 0 : since));
 	msg_put_u64(&w, T_REV_CURSOR, (uint64_t)cursor);
 	msg_put_u32(&w, T_REV_MORE, (uint32_t)more);
 	n = msg_finish(&w);
-	rc = n > 0 ? tlsconn_send(cl->conn, buf, (size_t)n) : -EMSGSIZE;
-out:
+	return n > 0 ? n : -EMSGSIZE;
+}
+
+/* The page after since to cl. */
+static void auth_send_revoked(struct auth_client *cl, int64_t since)
+{
+	uint8_t *buf = malloc(MSG_FRAME_MAX);
+	int n = buf ? auth_revoked_page(cl->auth, since, buf) : -ENOMEM;
+
+	if (n > 0)
+		tlsconn_send(cl->conn, buf, (size_t)n);
 	free(buf);
-	return rc;
 }
 
 /* A node asks for the revocations after the last number it has. */
@@ -1684,8 +1690,9 @@ int authority_invite(struct authority *a, const char *identity, char *token, siz
 int authority_revoke(struct authority *a, const char *identity, char *err, size_t errlen)
 {
 	struct id_name name;
+	uint8_t *page;
 	int64_t before;
-	int rc;
+	int rc, n;
 
 	if (id_parse_user(identity, &name, err, errlen) < 0)
 		return -EINVAL;
@@ -1701,16 +1708,21 @@ int authority_revoke(struct authority *a, const char *identity, char *err, size_
 	}
 	log_info("authority: revoked %s", identity);
 	/* Tell every online node now, ours and other domains' (they may
-	 * hold sessions with ours), and drop the revoked one's link. */
+	 * hold sessions with ours), one page made once for all, and drop the
+	 * revoked one's link. */
+	page = malloc(MSG_FRAME_MAX);
+	n = page ? auth_revoked_page(a, before < 0 ? 0 : before, page) : -ENOMEM;
 	for (struct auth_client *cl = a->clients; cl; cl = cl->next) {
 		if (!cl->registered)
 			continue;
-		auth_send_revoked(cl, before < 0 ? 0 : before);
+		if (n > 0)
+			tlsconn_send(cl->conn, page, (size_t)n);
 		if (strcmp(cl->ci.identity, identity) == 0) {
 			cl->registered = 0;
 			tlsconn_close_after_send(cl->conn);
 		}
 	}
+	free(page);
 	return 0;
 }
 

@@ -67,7 +67,7 @@ enum proto_tag {
 	T_CSR = 5,		/* DER */
 	T_CERT = 6,		/* DER */
 	T_ENDPOINT = 7,		/* 18 bytes */
-	T_SERIAL = 8,		/* hex text */
+	T_SERIAL = 8,		/* hex text (REVOKED before rev_entry; unused now) */
 	T_REFLEXIVE = 9,	/* 18 bytes */
 	T_PORT = 10,		/* u32: the node's UDP data port */
 	T_ADDR = 11,		/* 4 or 16 bytes: an overlay address */
