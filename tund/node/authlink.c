@@ -24,6 +24,7 @@
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 #include "tund/node/node.h"
+#include "tund/node/revnews.h"
 #include "tund/link/proto.h"
 #include "tund/link/tlsconn.h"
 
@@ -65,11 +66,10 @@ struct authlink {
 	uint32_t next_id;
 	char last_error[512];
 	char refused[512];	/* why we refused its CA, until it registers us */
-	/* Revocation news (PROTOCOL.md, "Revocation"): the authority's
-	 * number we have everything up to, whether a REVOKED_SINCE is out,
-	 * and when we were last sure to be up to date. */
-	uint64_t rev_cursor;
-	int rev_asking;
+	/* Revocation news (PROTOCOL.md, "Revocation"): where we are in the
+	 * authority's numbers (revnews.h), and when we were last sure to be
+	 * up to date. */
+	struct revnews rev;
 	int64_t rev_news;
 };
 
@@ -275,16 +275,16 @@ static void al_ask_revoked(struct authlink *al)
 	int n;
 
 	msg_begin(&w, buf, sizeof(buf), MSG_REVOKED_SINCE);
-	msg_put_u64(&w, T_REV_CURSOR, al->rev_cursor);
+	msg_put_u64(&w, T_REV_CURSOR, al->rev.have);
 	n = msg_finish(&w);
-	al->rev_asking = n > 0 && tlsconn_send(al->conn, buf, (size_t)n) == 0;
+	al->rev.asking = n > 0 && tlsconn_send(al->conn, buf, (size_t)n) == 0;
 }
 
 /*
  * A page of revocations, asked for or sent the moment they happened. Its
  * entries count whatever the numbers say (news from this authority about
- * its own certificates can only be right), but the cursor moves only when
- * the page follows on from where we are; otherwise we missed some and ask.
+ * its own certificates can only be right); where that leaves us,
+ * revnews_page decides.
  */
 static void al_on_revoked(struct authlink *al, struct msg_reader *r)
 {
@@ -301,44 +301,32 @@ static void al_on_revoked(struct authlink *al, struct msg_reader *r)
 	}
 	msg_get_u32(r, T_REV_MORE, &more);
 	while (msg_next(r, T_REV_ENTRY, &iter, &p, &n) == 0) {
-		char serial[PROTO_REV_ENTRY_MAX];
-		uint64_t na = 0;
+		char serial[41];
+		int64_t na;
 
-		if (n < PROTO_REV_ENTRY_MIN || n > PROTO_REV_ENTRY_MAX) {
+		if (revnews_entry(p, n, serial, &na) < 0)
 			bad++;
-			continue;
-		}
-		for (int k = 0; k < 8; k++)
-			na = na << 8 | p[k];
-		memcpy(serial, p + 8, n - 8);
-		serial[n - 8] = 0;
-		if (na > INT64_MAX || strlen(serial) != n - 8) {
-			bad++;
-			continue;
-		}
-		if (al->ops->on_revoked)
-			al->ops->on_revoked(al->arg, serial, (int64_t)na);
+		else if (al->ops->on_revoked)
+			al->ops->on_revoked(al->arg, serial, na);
 	}
 	if (bad)
 		log_warnx("authority link (%s): %d malformed revocation entries ignored",
 		    al->domain[0] ? al->domain : "own", bad);
-	if (since > al->rev_cursor) {
-		if (!al->rev_asking)
-			al_ask_revoked(al);
-		return;
-	}
-	al->rev_cursor = cursor;
-	if (more) {
+	switch (revnews_page(&al->rev, since, cursor, more != 0)) {
+	case REVNEWS_ASK:
 		al_ask_revoked(al);
-		return;
+		break;
+	case REVNEWS_CURRENT:
+		al->rev_news = (int64_t)time(NULL);
+		break;
+	case REVNEWS_WAIT:
+		break;
 	}
-	al->rev_asking = 0;
-	al->rev_news = (int64_t)time(NULL);
 }
 
 int64_t authlink_revocation_news(const struct authlink *al, uint64_t *cursor)
 {
-	*cursor = al->rev_cursor;
+	*cursor = al->rev.have;
 	return al->rev_news;
 }
 
@@ -420,7 +408,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		al_on_peer(al, &r, 1);
 		break;
 	case MSG_PONG:
-		if (al->state == AL_UP && !al->rev_asking && al->rev_news)
+		if (al->state == AL_UP && !al->rev.asking && al->rev_news)
 			al->rev_news = (int64_t)time(NULL);
 		break;
 	default:
@@ -444,7 +432,7 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 	tlsconn_free_later(c);
 	al->conn = NULL;
 	al->state = AL_IDLE;
-	al->rev_asking = 0;	/* its answer went with the connection */
+	al->rev.asking = 0;	/* its answer went with the connection */
 	al_fail_pending(al, al->refused[0] ? al->refused : "the authority is not reachable");
 	al_schedule(al, al->backoff);
 	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;
