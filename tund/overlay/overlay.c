@@ -45,6 +45,9 @@
 #define LOOKUP_QUEUE		8
 #define OVERLAY_DISCOVERED	16	/* links to authorities found in DNS */
 #define OVERLAY_LINKS_MAX	(CONFIG_MAX_TRUST + 1 + OVERLAY_DISCOVERED)
+/* How long a domain whose authority could not be found for its
+ * revocation news waits before it is looked up again. */
+#define OVERLAY_SUBSCRIBE_RETRY_MS 60000
 
 /* A link to an authority: ours first, then other domains' (trust entries
  * with an authority address) for reaching their nodes. */
@@ -145,6 +148,7 @@ struct overlay_dwait {
 	void *arg;
 	struct overlay_link *lk;
 	int subscribe;			/* only a link for revocation news */
+	uint64_t retry_at;		/* a subscription that failed: kept till then */
 	uint32_t id;
 	struct authlink_peer pe;
 	uint8_t *cert, *ca;
@@ -255,9 +259,14 @@ static void overlay_dw_subscribe_done(void *arg, int err, const char *why,
 	struct overlay_dwait *dw = arg;
 	struct overlay *o = dw->o;
 
-	if (err < 0)
-		log_warnx("revocation news from %s: cannot find its authority: %s", dw->domain, why);
-	else if (!overlay_link_for(o, dw->identity) && overlay_link_add(o, dw->domain, a))
+	if (err < 0) {
+		/* Said once a minute, not at every handshake with its peers. */
+		log_warnx("revocation news from %s: cannot find its authority: %s; trying again in %d s",
+		    dw->domain, why, OVERLAY_SUBSCRIBE_RETRY_MS / 1000);
+		dw->retry_at = now_ms() + OVERLAY_SUBSCRIBE_RETRY_MS;
+		return;
+	}
+	if (!overlay_link_for(o, dw->identity) && overlay_link_add(o, dw->domain, a))
 		log_info("authority link to %s: for its revocation news (we have a peer there)", dw->domain);
 	overlay_dwait_free(o, dw);
 }
@@ -276,9 +285,14 @@ static void overlay_subscribe(struct overlay *o, const char *identity)
 
 	if (!at || strcmp(at + 1, o->domain) == 0 || overlay_link_for(o, identity))
 		return;
-	for (dw = o->dwaits; dw; dw = dw->next)
-		if (strcmp(dw->domain, at + 1) == 0)
-			return;		/* a lookup is under way and makes the link */
+	for (dw = o->dwaits; dw; dw = dw->next) {
+		if (strcmp(dw->domain, at + 1) != 0)
+			continue;
+		if (!dw->retry_at || now_ms() < dw->retry_at)
+			return;		/* under way (a lookup makes the link too), or failed lately */
+		overlay_dwait_free(o, dw);
+		break;
+	}
 	dw = overlay_dwait_new(o, identity);
 	if (!dw)
 		return;
