@@ -343,18 +343,23 @@ static void test_v4_pool_gaps(void)
 	dir_cleanup();
 }
 
-struct serials {
+struct revs {
 	int n;
-	char s[4][REGISTRY_SERIAL_HEX_MAX + 1];
+	int64_t seq[8];
+	char serial[8][41];
+	int64_t not_after[8];
 };
 
-static int collect_serial(const char *serial_hex, void *arg)
+static int collect_rev(int64_t seq, const char *serial_hex, int64_t not_after, void *arg)
 {
-	struct serials *c = arg;
+	struct revs *v = arg;
 
-	if (c->n < 4)
-		snprintf(c->s[c->n], sizeof(c->s[0]), "%s", serial_hex);
-	c->n++;
+	if (v->n < 8) {
+		v->seq[v->n] = seq;
+		snprintf(v->serial[v->n], sizeof(v->serial[0]), "%s", serial_hex);
+		v->not_after[v->n] = not_after;
+	}
+	v->n++;
 	return 0;
 }
 
@@ -381,9 +386,8 @@ static int collect_account(const char *identity, const uint8_t v4[4],
 	return 0;
 }
 
-static int stop_at_first(const char *serial_hex, void *arg)
+static int stop_at_first(int64_t seq, const char *serial_hex, int64_t not_after, void *arg)
 {
-	(void)serial_hex;
 	(*(int *)arg)++;
 	return 7;
 }
@@ -392,7 +396,9 @@ static void test_revoke(void)
 {
 	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 	char tok[REGISTRY_TOKEN_LEN + 1], tok2[REGISTRY_TOKEN_LEN + 1];
-	struct serials s = { 0 };
+	struct revs s = { 0 };
+	int64_t cur;
+	int more;
 	struct accounts acc = { 0 };
 	struct registry *r;
 	uint8_t a[4];
@@ -428,10 +434,10 @@ static void test_revoke(void)
 	CHECK_INT(registry_cert_add(r, "alice@example.com", "0c", 2000, 5000,
 				    der, sizeof(der)), -EPERM);
 
-	CHECK_INT(registry_revoked_serials(r, collect_serial, &s), 0);
+	CHECK_INT(registry_revocations(r, 0, 2500, 10, collect_rev, &s, &cur, &more), 0);
 	CHECK_INT(s.n, 1);
-	CHECK_STR(s.s[0], "0a1b");
-	CHECK_INT(registry_revoked_serials(r, stop_at_first, &calls), 7);
+	CHECK_STR(s.serial[0], "0a1b");
+	CHECK_INT(registry_revocations(r, 0, 2500, 10, stop_at_first, &calls, &cur, &more), 7);
 	CHECK_INT(calls, 1);
 	registry_close(r);
 
@@ -459,26 +465,6 @@ static void test_revoke(void)
 	CHECK_INT(acc.not_after[1], 6000);
 	registry_close(r);
 	dir_cleanup();
-}
-
-struct revs {
-	int n;
-	int64_t seq[8];
-	char serial[8][41];
-	int64_t not_after[8];
-};
-
-static int collect_rev(int64_t seq, const char *serial_hex, int64_t not_after, void *arg)
-{
-	struct revs *v = arg;
-
-	if (v->n < 8) {
-		v->seq[v->n] = seq;
-		snprintf(v->serial[v->n], sizeof(v->serial[0]), "%s", serial_hex);
-		v->not_after[v->n] = not_after;
-	}
-	v->n++;
-	return 0;
 }
 
 /* Revocations in the order they happened, paged by cursor; expired

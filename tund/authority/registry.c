@@ -121,7 +121,6 @@ enum st {
 	ST_CERT_INSERT,
 	ST_CERT_REVOKE_ALL,
 	ST_SERIAL_GET,
-	ST_SERIAL_REVOKED,
 	ST_REV_RECORD,
 	ST_REV_PRUNE,
 	ST_REV_SINCE,
@@ -172,9 +171,6 @@ static const char *const registry_sql[ST_COUNT] = {
 		" WHERE identity = ?1 AND revoked_at IS NULL",
 	[ST_SERIAL_GET] =
 		"SELECT revoked_at IS NOT NULL FROM certs WHERE serial = ?1",
-	[ST_SERIAL_REVOKED] =
-		"SELECT serial FROM certs WHERE revoked_at IS NOT NULL"
-		" ORDER BY serial",
 	[ST_REV_RECORD] =
 		"INSERT OR IGNORE INTO revocations (serial, not_after)"
 		" SELECT serial, not_after FROM certs"
@@ -1175,28 +1171,6 @@ int registry_serial_revoked(struct registry *r, const char *serial_hex)
 	} else {
 		ret = sql_fail(r, rc, "read certificate");
 	}
-	st_done(s);
-	return ret;
-}
-
-int registry_revoked_serials(struct registry *r,
-			     int (*fn)(const char *serial_hex, void *arg),
-			     void *arg)
-{
-	sqlite3_stmt *s = st_get(r, ST_SERIAL_REVOKED);
-	int rc, ret = 0;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *serial = sqlite3_column_text(s, 0);
-
-		if (!serial)
-			continue;
-		ret = fn((const char *)serial, arg);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = sql_fail(r, rc, "list revoked serials");
 	st_done(s);
 	return ret;
 }

@@ -98,15 +98,6 @@ int registry_is_revoked(struct registry *r, const char *identity);
 int registry_serial_revoked(struct registry *r, const char *serial_hex);
 
 /*
- * Call fn for every revoked serial (lower-case hex), in serial order. A
- * non-zero return from fn stops the walk and is returned. fn must not call
- * back into r. The string is only valid during the call.
- */
-int registry_revoked_serials(struct registry *r,
-			     int (*fn)(const char *serial_hex, void *arg),
-			     void *arg);
-
-/*
  * Revocations numbered after since, oldest first, whose certificate is
  * still valid at now: fn gets at most max of them (its non-zero return
  * stops the walk and is returned). *cursor is what to ask from next time:
