@@ -307,6 +307,24 @@ int hs_ctx_add_ca(struct hs_ctx *c, const uint8_t *ca_der, size_t len,
 	return 0;
 }
 
+/* wolfSSL's store keeps the certificate (it has no way to drop one), but
+ * check_peer takes a peer only under a CA of this list for its domain. */
+int hs_ctx_forget_domain(struct hs_ctx *c, const char *domain)
+{
+	int gone = 0;
+
+	for (int i = 0; i < c->n_cas;) {
+		if (strcmp(c->cas[i].domain, domain) != 0) {
+			i++;
+			continue;
+		}
+		free(c->cas[i].der);
+		c->cas[i] = c->cas[--c->n_cas];
+		gone++;
+	}
+	return gone;
+}
+
 void hs_ctx_free(struct hs_ctx *c)
 {
 	if (!c)

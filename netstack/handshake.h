@@ -69,6 +69,9 @@ int hs_ctx_new(const uint8_t *key_der, size_t key_len,
  * -ENOMEM, with a message in err. */
 int hs_ctx_add_ca(struct hs_ctx *c, const uint8_t *ca_der, size_t len,
 		  char *err, size_t errlen);
+/* Trusts no CA of domain any more (q2qctl trust forget): a peer of that
+ * domain is refused from the next handshake on. How many went. */
+int hs_ctx_forget_domain(struct hs_ctx *c, const char *domain);
 void hs_ctx_free(struct hs_ctx *c);
 
 /*

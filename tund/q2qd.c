@@ -161,6 +161,36 @@ static int daemon_reload_metrics(struct daemon *d, const struct config *fresh, c
 	return 0;
 }
 
+static const char *daemon_policy_name(int p)
+{
+	return p == CONFIG_TRUST_PINNED ? "pinned" : p == CONFIG_TRUST_FIRST_USE ? "first-use" : "dnssec";
+}
+
+/*
+ * trust_policy changes at once between "dnssec" and "first-use", and to
+ * "pinned" (DNS is then not asked any more). The resolver itself was made
+ * before the sandbox, which allows no new thread for another one, so a
+ * new dns_anchor or dns_resolver, or leaving "pinned" (q2qd started
+ * without a resolver), waits for the next start, and says so.
+ */
+static void daemon_reload_dns(struct daemon *d, const struct config *fresh)
+{
+	if (strcmp(fresh->dns_anchor, d->cfg.dns_anchor) != 0 ||
+	    strcmp(fresh->dns_resolver, d->cfg.dns_resolver) != 0)
+		log_warnx("reload: dns_anchor and dns_resolver take effect at the next start of q2qd "
+		    "(the resolver is made before the sandbox)");
+	if (fresh->trust_policy == d->cfg.trust_policy)
+		return;
+	if (d->cfg.trust_policy == CONFIG_TRUST_PINNED) {
+		log_warnx("reload: trust_policy \"%s\" takes effect at the next start of q2qd (it started "
+		    "with \"pinned\", without a resolver)", daemon_policy_name(fresh->trust_policy));
+		return;
+	}
+	log_info("reload: trust_policy is now \"%s\" (was \"%s\")", daemon_policy_name(fresh->trust_policy),
+	    daemon_policy_name(d->cfg.trust_policy));
+	d->cfg.trust_policy = fresh->trust_policy;
+}
+
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct config *fresh = malloc(sizeof(*fresh));
@@ -194,6 +224,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 		overlay_policy_reload(d->overlay);
 	if (d->authority)
 		authority_policy_changed(d->authority);
+	daemon_reload_dns(d, fresh);
 	for (int i = 0; i < fresh->n_trust; i++) {
 		if (fresh->trust[i].has_fingerprint && trust_pin(node_trust(d->node), fresh->trust[i].domain, fresh->trust[i].fingerprint) < 0)
 			log_warnx("reload: the pin for %s conflicts with the CA already trusted for it; "
@@ -425,7 +456,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg.authority.enabled &&
-	    authority_start(d.loop, &d.cfg, node_trust(d.node), ca_fd, &d.authority, err, sizeof(err)) < 0) {
+	    authority_start(d.loop, &d.cfg, node_domtrust(d.node), ca_fd, &d.authority, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		goto out;
 	}

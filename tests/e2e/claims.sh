@@ -53,9 +53,14 @@ q2qd_conf auth2 "authority = { domain = \"example.org\"; listen = \"0.0.0.0:8788
     { identity = \"erin@example.org\"; subnets = [ \"100.64.0.0/10\" ]; },
     { identity = \"frank@example.org\"; subnets = [ \"203.0.113.0/24\" ]; },
     { identity = \"grace@example.org\"; subnets = [ \"198.51.100.0/24\" ]; }
-  ); };"
+  ); };" "trust = ( { domain = \"example.com\"; fingerprint = \"$FP1\"; } );"
 q2qd_start auth2 || exit 1
 FP2=$(ctl auth2 status --json | jq_get authority_service.ca_fingerprint)
+# Each authority takes the other domain's nodes only under a pin its
+# operator chose (there is no DNS here): example.com's gets example.org's
+# by a reload.
+echo "trust = ( { domain = \"example.org\"; fingerprint = \"$FP2\"; } );" >> "$T/auth/q2qd.conf"
+check "example.com's authority pins example.org's CA (reload)" ctl auth reload
 
 q2qd_conf alice 'port = 8789;' \
 	"trust = ( { domain = \"example.org\"; fingerprint = \"$FP2\"; authority = \"192.0.2.20:8788\";

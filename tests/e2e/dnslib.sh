@@ -18,8 +18,22 @@
 #                                    with POOL[domain] if the caller set
 #                                    it (else the default pool); their CA
 #                                    fingerprints in FP
+#   dns_authorities_dns CONF...      restarts those three with CONF added
+#                                    (the resolver and anchor, once DNS is
+#                                    up: an authority takes another
+#                                    domain's node only by its own trust
+#                                    policy); checks each keeps its CA
+#   dns_require                      skips the whole test (and exits)
+#                                    where knot is not installed
 # Records are zone-file lines relative to nothing ("_q2q._tcp.example.org.
 # SRV 0 0 8788 auth.example.org.").
+
+dns_require() {
+	command -v knotd >/dev/null && command -v keymgr >/dev/null && return 0
+	skip "knotd/keymgr not installed (package knot)"
+	e2e_finish
+	exit 0
+}
 
 DNS_ZONES=()
 declare -A DNS_MODE
@@ -41,16 +55,33 @@ dns_world() {
 }
 
 dns_authorities() {
-	local dom a pool
+	local dom a
 	declare -gA FP
 	for dom in example.com example.org example.net; do
-		a=${AUTH_NS[$dom]} pool=""
-		if declare -p POOL >/dev/null 2>&1 && [ -n "${POOL[$dom]:-}" ]; then
-			pool="pool = \"${POOL[$dom]}\";"
-		fi
-		q2qd_conf "$a" "authority = { domain = \"$dom\"; listen = \"0.0.0.0:8788\"; $pool };"
+		a=${AUTH_NS[$dom]}
+		q2qd_conf "$a" "$(dns_authorities_conf "$dom")"
 		q2qd_start "$a" || return 1
 		FP[$dom]=$(ctl "$a" status --json | jq_get authority_service.ca_fingerprint)
+	done
+}
+
+dns_authorities_conf() {	# DOMAIN: the authority section dns_authorities wrote
+	local pool=""
+	if declare -p POOL >/dev/null 2>&1 && [ -n "${POOL[$1]:-}" ]; then
+		pool="pool = \"${POOL[$1]}\";"
+	fi
+	echo "authority = { domain = \"$1\"; listen = \"0.0.0.0:8788\"; $pool };"
+}
+
+dns_authorities_dns() {
+	local dom a
+	for dom in example.com example.org example.net; do
+		a=${AUTH_NS[$dom]}
+		q2qd_stop "$a"
+		q2qd_conf "$a" "$(dns_authorities_conf "$dom")" "$@"
+		q2qd_start "$a" || return 1
+		check_eq "$a restarted with the same CA" \
+			"$(ctl "$a" status --json | jq_get authority_service.ca_fingerprint)" "${FP[$dom]}"
 	done
 }
 

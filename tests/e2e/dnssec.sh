@@ -12,7 +12,14 @@
 # example.org with another CA (TLSA mismatch), an authority whose CA its
 # zone's TLSA does not name, an unsigned zone, a wrongly signed zone
 # (bogus), a zone without SRV. trust_policy "first-use" takes the unsigned
-# zone's CA; a missing trust anchor is logged, not fatal.
+# zone's CA; a missing trust anchor is logged, not fatal. Authorities
+# take other domains' nodes by their own policy (DNSSEC), so the
+# squatter's node mallory .41 is refused by example.com's authority. When
+# example.org revokes carol, dave of example.net, which keeps a link to
+# example.org's authority for its news since it talked to carol, drops
+# her within seconds and refuses her handshake; example.org's REVOKED
+# carrying alice@example.com's serial (planted in its registry) is
+# ignored everywhere.
 #
 #                              wan bridge (192.0.2.0/24)
 #   +--------+--------+--------+--------+--------+--------+--------+--------+--------+
@@ -35,8 +42,7 @@
 . "$(dirname "$0")/dnslib.sh"
 e2e_init dnssec
 
-command -v knotd >/dev/null && command -v keymgr >/dev/null ||
-	{ skip "knotd/keymgr not installed (package knot)"; e2e_finish; exit 0; }
+dns_require
 
 dns_world
 host_add vic 192.0.2.32/24
@@ -45,6 +51,9 @@ host_add authu 192.0.2.50/24
 host_add ursula 192.0.2.51/24
 host_add frank 192.0.2.12/24
 host_add authh 192.0.2.60/24
+host_add mallory 192.0.2.41/24
+host_add authx 192.0.2.70/24
+host_add xena 192.0.2.71/24
 
 # ---------------------------------------------------------------- authorities
 declare -A POOL=([example.com]=100.64.0.0/16 [example.org]=100.100.0.0/16 [example.net]=100.110.0.0/16)
@@ -84,8 +93,16 @@ check "control: unsigned.example answers without signatures" \
 	bash -c "nsx alice kdig +dnssec @192.0.2.53 _q2q._tcp.unsigned.example SRV | grep -q SRV &&
 	    ! nsx alice kdig +dnssec @192.0.2.53 _q2q._tcp.unsigned.example SRV | grep -q RRSIG"
 
-# ---------------------------------------------------------------- nodes
 DNSCONF="dns_resolver = \"192.0.2.53\"; dns_anchor = \"$T/dns/root.anchor\";"
+# An authority takes another domain's node only if its own trust policy
+# takes that domain's CA (DNSSEC here): now that DNS is up, the three
+# restart with the resolver and the anchor (their CAs stay).
+dns_authorities_dns "$DNSCONF" || exit 1
+q2qd_stop authu
+q2qd_conf authu 'authority = { domain = "unsigned.example"; listen = "0.0.0.0:8788"; pool = "100.120.0.0/16"; };' "$DNSCONF"
+q2qd_start authu || exit 1
+
+# ---------------------------------------------------------------- nodes
 declare -A V4 V6
 for n in alice carol dave; do
 	dom=${DOM[$n]}
@@ -209,6 +226,80 @@ check_eq "first-use: a signed domain is still learned through DNSSEC" \
 check_eq "alice (dnssec) still has nothing for unsigned.example" \
 	"$(trust_field alice unsigned.example learned)" none
 
+# ---------------------------------------------------------------- squatter's node
+# mallory@example.org, enrolled at the squatter, calls alice: example.com's
+# authority judges the squatter's CA by its own policy (the TLSA of
+# example.org) and refuses it, saying why; it pins nothing. Then mallory
+# calls xena@extra.example, whose authority (authx .70) its operator made
+# trust the squatter's CA (a pin): the broker request reaches xena, whose
+# own policy (DNSSEC) refuses that CA, saying why, and pins nothing.
+q2qd_conf authx 'authority = { domain = "extra.example"; listen = "0.0.0.0:8788"; pool = "100.122.0.0/16"; };' \
+	"$DNSCONF" "trust = ( { domain = \"example.org\"; fingerprint = \"$SQFP\"; } );"
+q2qd_start authx || exit 1
+XFP=$(ctl authx status --json | jq_get authority_service.ca_fingerprint)
+q2qd_conf xena 'port = 8789;' "$DNSCONF"
+q2qd_start xena || exit 1
+check "xena enrolls at extra.example" ovl_enroll xena xena@extra.example authx 192.0.2.70:8788
+check "xena: q2qctl up" ctl xena up
+q2qd_conf mallory 'port = 8789;' "$DNSCONF" \
+	"trust = ( { domain = \"extra.example\"; authority = \"192.0.2.70:8788\"; fingerprint = \"$XFP\"; } );"
+q2qd_start mallory || exit 1
+check "mallory enrolls at the squatter as mallory@example.org" \
+	ovl_enroll mallory mallory@example.org squat 192.0.2.40:8788
+check "mallory: q2qctl up" ctl mallory up
+check_fails "mallory cannot resolve alice@example.com" ctl mallory resolve alice@example.com
+check "example.com's authority refuses the squatter's CA, saying why" \
+	wait_for 20 grep -Eq "the CA of example.org is not trusted here: example.org: (CA changed|TLSA mismatch): TLS client 192.0.2.41:[0-9]+ presented (CA )?$SQFP" "$T/authc/log"
+check_eq "... and keeps example.org's real CA" "$(trust_field authc example.org ca_fingerprint)" "${FP[example.org]}"
+check "mallory's log: the authority's reason" wait_for 10 \
+	grep -q "the CA of example.org is not trusted here" "$T/mallory/log"
+check_fails "mallory cannot resolve xena@extra.example" ctl mallory resolve xena@extra.example
+check "control: extra.example's authority took mallory (its pin)" \
+	grep -q "authority: mallory@example.org is online" "$T/authx/log"
+check "xena refuses the broker request: the squatter's CA is no TLSA's" \
+	wait_for 20 grep -q "refusing a connection from mallory@example.org: example.org: TLSA mismatch: a broker request presented CA $SQFP" "$T/xena/log"
+check_eq "... and xena pinned nothing for example.org" "$(trust_field xena example.org learned)" none
+
+# ---------------------------------------------------------------- revocation across domains
+# dave (example.net) has talked to carol (example.org) and now keeps a
+# link to example.org's authority for its revocation news.
+dave_news() {
+	ctl dave status --json | python3 -c 'import json,sys
+for a in json.load(sys.stdin).get("authorities", []):
+    if a["domain"] == sys.argv[1]: print(a["revocation_news"]); break
+else: print("none")' "$1"
+}
+check "dave keeps a link to example.org's authority for its revocation news" \
+	wait_for 20 bash -c "[ \"\$(ctl dave status --json | python3 -c 'import json,sys
+print([a[\"link\"] for a in json.load(sys.stdin)[\"authorities\"] if a[\"domain\"] == \"example.org\"])')\" = \"['registered']\" ]"
+check "dave's status: fresh revocation news from example.org" test "$(dave_news example.org)" -gt 1700000000
+check "dave's status: ... and from its own example.net" test "$(dave_news example.net)" -gt 1700000000
+check "dave pings carol" wait_for 10 ovl_ping dave "${V6[carol]}"
+check "dave pings alice" wait_for 10 ovl_ping dave "${V6[alice]}"
+# A foreign authority's word on example.com's certificates: example.org's
+# registry is made to list alice's serial (as a rogue authority would),
+# and goes out with carol's revocation to every node registered there.
+ASERIAL=$(ctl alice status --json | jq_get cert_serial)
+check "example.org's registry lists alice@example.com's serial $ASERIAL" \
+	setpriv --reuid=q2q --regid=q2q --clear-groups sqlite3 -cmd ".timeout 5000" \
+	    "$T/autho/state/authority/registry.db" \
+	    "INSERT INTO revocations (serial, not_after) VALUES ('$ASERIAL', $(( $(date +%s) + 86400 )))"
+check "example.org revokes carol" ctl autho revoke carol@example.org
+t0=$(date +%s%N)
+check "within 10 s dave (example.net) drops carol's session" \
+	wait_for 10 bash -c "! [ \"\$(ctl dave peers --json | python3 -c 'import json,sys
+print(any(p[\"identity\"] == \"carol@example.org\" and p[\"session\"] for p in json.load(sys.stdin)[\"peers\"]))')\" = True ]"
+echo "  carol cut off at dave after $(( ($(date +%s%N) - t0) / 1000000 )) ms (as polled)"
+check "dave's log: carol's certificate revoked by example.org" \
+	grep -q "peer carol@example.org: certificate .* revoked by example.org" "$T/dave/log"
+check_fails "carol cannot ping dave any more" nsx carol ping -c3 -i0.5 -W1 "${V6[dave]}"
+check "dave refuses carol's new handshake as revoked" \
+	wait_for 10 grep -q "refusing carol@example.org: its certificate .* is revoked" "$T/dave/log"
+check_fails "dave keeps no session with carol" ovl_session dave carol@example.org
+check "example.org's word on alice's serial is ignored: dave still pings alice" ovl_ping dave "${V6[alice]}"
+check_fails "... and never logged alice as revoked" grep -q "peer alice@example.com: certificate .* revoked" "$T/dave/log"
+check "... and alice, whose peers all heard it, still pings dave" ovl_ping alice "${V6[dave]}"
+
 # A trust anchor that cannot be read: the node runs, says why, pins work.
 q2qd_conf noanchor 'dns_resolver = "192.0.2.53"; dns_anchor = "/nonexistent/root.key";'
 mkdir -p "$T/noanchor"
@@ -219,12 +310,35 @@ check "without a usable trust anchor q2qd runs and says why" \
 
 # ---------------------------------------------------------------- q2qctl trust
 check_fails "forgetting a node's own domain is refused" ctl alice trust forget example.com
+check "control: alice has a session with dave" wait_for 10 bash -c "ovl_ping alice ${V6[dave]} && ovl_session alice dave@example.net"
 check "alice forgets example.net" ctl alice trust forget example.net
 check_eq "... and it is gone from q2qctl trust" "$(trust_field alice example.net learned)" none
+check_fails "... and so is her session with dave" ovl_session alice dave@example.net
+check "... and her link to example.net's authority" bash -c "! ctl alice status --json | grep -q '\"domain\": *\"example.net\"'"
+check_fails "alice cannot reach dave while she trusts no example.net CA" \
+	nsx alice ping -c3 -i0.5 -W1 "${V6[dave]}"
+check "alice's log: dave cut off as his CA is no longer trusted" \
+	grep -q "peer dave@example.net: its domain's CA is no longer trusted" "$T/alice/log"
 check "alice pins example.net by hand" ctl alice trust pin example.net "${FP[example.net]}"
 check_eq "... shown as learned manually" "$(trust_field alice example.net learned)" manual
 check_eq "... with the fingerprint given" "$(trust_field alice example.net ca_fingerprint)" "${FP[example.net]}"
 check_fails "pinning another CA over it is refused" ctl alice trust pin example.net "$SQFP"
 check_fails "a bad fingerprint is refused" ctl alice trust pin example.net 1234
+check "pinned again, alice resolves dave@example.net" wait_for 20 ctl alice resolve dave@example.net
+check "... and pings him" wait_for 20 ovl_ping alice "${V6[dave]}"
+
+# ---------------------------------------------------------------- reload
+# trust_policy changes on reload: alice turned to "pinned" asks DNS for
+# nothing more; a new resolver is said to wait for the next start.
+q2qd_conf alice 'port = 8789;' 'dns_resolver = "192.0.2.99"; dns_anchor = "'"$T"'/dns/root.anchor";' \
+	'trust_policy = "pinned";'
+check "alice reloads" ctl alice reload
+check "alice's log: the new trust_policy applies now" grep -q 'reload: trust_policy is now "pinned" (was "dnssec")' "$T/alice/log"
+check "alice's log: the new resolver waits for a restart" grep -q "reload: dns_anchor and dns_resolver take effect at the next start" "$T/alice/log"
+out=$(ctl alice resolve bob@nosrv.example 2>&1); rc=$?
+echo "  pinned after reload: $out"
+check "pinned after reload: a new domain is not looked up in DNS" \
+	bash -c "[ $rc = 1 ] && grep -q 'trust_policy = \"pinned\"' <<<'$out'"
+check "... while the pinned example.net still works" ovl_ping alice "${V6[dave]}"
 
 e2e_finish

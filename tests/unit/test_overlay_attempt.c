@@ -391,7 +391,7 @@ static void test_verdict(void)
 	strcpy(cfg.refuse[1], "mallory@example.com");
 	CHECK_INT(attempt_verdict(t, &cfg, &self, 0, &bob, err, sizeof(err)), ATTEMPT_ACCEPT);
 	/* Revoked: refused either way. */
-	peer_revoked_add(t, "b0b");
+	peer_revoked_add(t, "example.com", "b0b", 2000000000);
 	CHECK_INT(attempt_verdict(t, &cfg, &self, 1, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
 	CHECK_INT(attempt_verdict(t, &cfg, &self, 0, &bob, err, sizeof(err)), ATTEMPT_REVOKED);
 	/* Policy refuses callers only: a peer we called ourselves is fine. */

@@ -236,11 +236,17 @@ static void test_revoked_and_eps(void)
 	char buf[64];
 
 	CHECK_INT(peer_table_init(&t), 0);
-	CHECK_INT(peer_revoked(t, "abcd"), 0);
-	peer_revoked_add(t, "abcd");
-	peer_revoked_add(t, "abcd");
-	CHECK_INT(peer_revoked(t, "abcd"), 1);
-	CHECK_INT(peer_revoked(t, "abce"), 0);
+	struct cert_info c1 = { .identity = "carol@example.org", .serial = "abcd" };
+	struct cert_info c2 = { .identity = "carol@example.org", .serial = "abce" };
+	struct cert_info c3 = { .identity = "bob@example.com", .serial = "abcd" };
+
+	CHECK_INT(peer_revoked(t, &c1), 0);
+	CHECK_INT(peer_revoked_add(t, "example.org", "abcd", 2000000000), 1);
+	CHECK_INT(peer_revoked_add(t, "example.org", "abcd", 2000000000), 0);
+	CHECK_INT(peer_revoked(t, &c1), 1);
+	CHECK_INT(peer_revoked(t, &c2), 0);
+	/* example.org's word does not cut off example.com's certificate. */
+	CHECK_INT(peer_revoked(t, &c3), 0);
 	a.sa.sin6_family = b.sa.sin6_family = AF_INET6;
 	a.sa.sin6_port = b.sa.sin6_port = htons(8789);
 	CHECK(ep_equal(&a, &b));

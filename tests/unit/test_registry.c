@@ -343,18 +343,23 @@ static void test_v4_pool_gaps(void)
 	dir_cleanup();
 }
 
-struct serials {
+struct revs {
 	int n;
-	char s[4][REGISTRY_SERIAL_HEX_MAX + 1];
+	int64_t seq[8];
+	char serial[8][41];
+	int64_t not_after[8];
 };
 
-static int collect_serial(const char *serial_hex, void *arg)
+static int collect_rev(int64_t seq, const char *serial_hex, int64_t not_after, void *arg)
 {
-	struct serials *c = arg;
+	struct revs *v = arg;
 
-	if (c->n < 4)
-		snprintf(c->s[c->n], sizeof(c->s[0]), "%s", serial_hex);
-	c->n++;
+	if (v->n < 8) {
+		v->seq[v->n] = seq;
+		snprintf(v->serial[v->n], sizeof(v->serial[0]), "%s", serial_hex);
+		v->not_after[v->n] = not_after;
+	}
+	v->n++;
 	return 0;
 }
 
@@ -381,9 +386,8 @@ static int collect_account(const char *identity, const uint8_t v4[4],
 	return 0;
 }
 
-static int stop_at_first(const char *serial_hex, void *arg)
+static int stop_at_first(int64_t seq, const char *serial_hex, int64_t not_after, void *arg)
 {
-	(void)serial_hex;
 	(*(int *)arg)++;
 	return 7;
 }
@@ -392,7 +396,9 @@ static void test_revoke(void)
 {
 	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 	char tok[REGISTRY_TOKEN_LEN + 1], tok2[REGISTRY_TOKEN_LEN + 1];
-	struct serials s = { 0 };
+	struct revs s = { 0 };
+	int64_t cur;
+	int more;
 	struct accounts acc = { 0 };
 	struct registry *r;
 	uint8_t a[4];
@@ -428,10 +434,10 @@ static void test_revoke(void)
 	CHECK_INT(registry_cert_add(r, "alice@example.com", "0c", 2000, 5000,
 				    der, sizeof(der)), -EPERM);
 
-	CHECK_INT(registry_revoked_serials(r, collect_serial, &s), 0);
+	CHECK_INT(registry_revocations(r, 0, 2500, 10, collect_rev, &s, &cur, &more), 0);
 	CHECK_INT(s.n, 1);
-	CHECK_STR(s.s[0], "0a1b");
-	CHECK_INT(registry_revoked_serials(r, stop_at_first, &calls), 7);
+	CHECK_STR(s.serial[0], "0a1b");
+	CHECK_INT(registry_revocations(r, 0, 2500, 10, stop_at_first, &calls, &cur, &more), 7);
 	CHECK_INT(calls, 1);
 	registry_close(r);
 
@@ -457,6 +463,79 @@ static void test_revoke(void)
 	CHECK_STR(acc.id[1], "bob@example.com");
 	CHECK_INT(acc.v4[1], v4_u32(a));
 	CHECK_INT(acc.not_after[1], 6000);
+	registry_close(r);
+	dir_cleanup();
+}
+
+/* Revocations in the order they happened, paged by cursor; expired
+ * certificates left out; the cursor survives pruning and a reopen. */
+static void test_revocations_paged(void)
+{
+	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	static const char *const who[] = { "a@example.com", "b@example.com", "c@example.com" };
+	struct registry *r;
+	struct revs v = { 0 };
+	int64_t cur = -1;
+	uint8_t a[4];
+	int more = -1;
+
+	dir_setup();
+	r = reg_open("100.64.0.0/10");
+	CHECK_INT(registry_revocations(r, 0, 1000, 10, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 0);
+	CHECK_INT((int)cur, 0);
+	CHECK_INT(more, 0);
+	for (int i = 0; i < 3; i++) {
+		char serial[8];
+
+		CHECK_INT(registry_v4(r, who[i], a), 0);
+		snprintf(serial, sizeof(serial), "0%d", i + 1);
+		/* b's certificate expires at 3000, the others' later. */
+		CHECK_INT(registry_cert_add(r, who[i], serial, 1000, i == 1 ? 3000 : 9000,
+					    der, sizeof(der)), 0);
+	}
+	/* Revoked in the order c, a, b. */
+	CHECK_INT(registry_revoke(r, "c@example.com", 2000), 0);
+	CHECK_INT(registry_revoke(r, "a@example.com", 2001), 0);
+	CHECK_INT(registry_revoke(r, "b@example.com", 2002), 0);
+	CHECK_INT(registry_revoke(r, "b@example.com", 2003), 0);	/* twice: once listed */
+
+	/* Pages of two: c and a, then b. */
+	CHECK_INT(registry_revocations(r, 0, 2500, 2, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 2);
+	CHECK_STR(v.serial[0], "03");
+	CHECK_STR(v.serial[1], "01");
+	CHECK_INT((int)v.not_after[1], 9000);
+	CHECK_INT(more, 1);
+	CHECK_INT((int)cur, (int)v.seq[1]);
+	v.n = 0;
+	CHECK_INT(registry_revocations(r, cur, 2500, 2, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 1);
+	CHECK_STR(v.serial[0], "02");
+	CHECK_INT(more, 0);
+	CHECK(cur >= v.seq[0]);		/* the head: numbers may have gaps */
+	/* Nothing new since the cursor. */
+	v.n = 0;
+	CHECK_INT(registry_revocations(r, cur, 2500, 2, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 0);
+	/* Once b's certificate has expired it is news to nobody. */
+	CHECK_INT(registry_revocations(r, 0, 3000, 10, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 2);
+	CHECK_STR(v.serial[0], "03");
+	CHECK_STR(v.serial[1], "01");
+	CHECK_INT(more, 0);
+	/* A cursor from another registry (beyond ours) starts over. */
+	v.n = 0;
+	CHECK_INT(registry_revocations(r, 1000000, 2500, 10, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 3);
+	registry_close(r);
+
+	/* Durable, numbers included. */
+	r = reg_open("100.64.0.0/10");
+	v.n = 0;
+	CHECK_INT(registry_revocations(r, 0, 2500, 10, collect_rev, &v, &cur, &more), 0);
+	CHECK_INT(v.n, 3);
+	CHECK_STR(v.serial[2], "02");
 	registry_close(r);
 	dir_cleanup();
 }
@@ -556,7 +635,7 @@ static void test_schema_version(void)
 		CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s,
 					     NULL), SQLITE_OK);
 		CHECK_INT(sqlite3_step(s), SQLITE_ROW);
-		CHECK_INT(sqlite3_column_int(s, 0), 1);
+		CHECK_INT(sqlite3_column_int(s, 0), 2);
 		sqlite3_finalize(s);
 		CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s,
 					     NULL), SQLITE_OK);
@@ -669,6 +748,7 @@ int main(void)
 	RUN(test_v4_exhaustion);
 	RUN(test_v4_pool_gaps);
 	RUN(test_revoke);
+	RUN(test_revocations_paged);
 	RUN(test_cert_errors);
 	RUN(test_identity_cap);
 	RUN(test_bad_pool);

@@ -48,6 +48,7 @@
 #include "tund/link/proto.h"
 #include "tund/authority/registry.h"
 #include "tund/link/tlsconn.h"
+#include "tund/node/domtrust.h"
 #include "tund/policy/polmsg.h"
 #include "tund/policy/polset.h"
 
@@ -191,7 +192,8 @@ struct authority {
 	size_t ca_len;
 	uint8_t fp[32];
 	struct registry *reg;
-	struct trust_store *trust;
+	struct domtrust *domtrust;	/* the daemon's trust policy (tund/node/domtrust.h) */
+	int dns_pending;		/* its DNS lookups for foreign clients' domains */
 	WOLFSSL_CTX *ctx;
 	struct auth_client *clients;
 	/* UDP service on port P and P+2 (P+1 is left for a node's data port
@@ -488,6 +490,57 @@ static void auth_send_error(struct auth_client *cl, int code, const char *fmt, .
 		tlsconn_send(cl->conn, buf, (size_t)n);
 }
 
+static void auth_dns_done(void *arg, int err, const char *why, const struct discover_answer *ans)
+{
+	struct authority *a = arg;
+
+	a->dns_pending--;
+}
+
+/* Lookups in flight for foreign clients' domains: a node retries its
+ * link within a second or so, so a few at once serve honest ones, and a
+ * stranger naming random domains cannot make us ask DNS for each. */
+#define AUTH_DNS_PENDING_MAX 8
+
+/*
+ * Another domain's node: its CA comes at the end of its chain, and is
+ * taken only if this daemon's own trust policy takes it for that domain
+ * (a pin, a DNSSEC-validated TLSA, first use where configured:
+ * tund/node/domtrust.c), never because the client says so. A domain not
+ * looked up yet is looked up now; the node's link tries again shortly.
+ * 0 with *ca, or -EACCES with the client told why.
+ */
+static int auth_foreign_ca(struct auth_client *cl, const char *domain, const uint8_t **ca,
+    size_t *calen)
+{
+	struct authority *a = cl->auth;
+	char err[768], who[96];
+	int rc;
+
+	if (tlsconn_peer_chain(cl->conn, 1, ca, calen) < 0) {
+		auth_send_error(cl, PERR_UNAUTHENTICATED, "a node of %.100s must send its CA after its "
+		    "certificate", domain);
+		return -EACCES;
+	}
+	snprintf(who, sizeof(who), "TLS client %s", cl->peer);
+	rc = domtrust_judge(a->domtrust, domain, *ca, *calen, who, err, sizeof(err));
+	if (rc == -EAGAIN) {
+		if (a->dns_pending < AUTH_DNS_PENDING_MAX) {
+			a->dns_pending++;
+			domtrust_discover(a->domtrust, domain, auth_dns_done, a);
+		}
+		auth_send_error(cl, PERR_UNAUTHENTICATED, "the CA of %.100s is not trusted here yet: "
+		    "looking it up in DNS (TLSA); try again", domain);
+		return -EACCES;
+	}
+	if (rc < 0) {
+		auth_send_error(cl, PERR_UNAUTHENTICATED, "the CA of %.100s is not trusted here: %s",
+		    domain, err);
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* The client's verified certificate, if it sent one: wolfSSL has already
  * checked it chains to our CA; we still check bindings and revocation. */
 static int auth_client_check(struct auth_client *cl, struct cert_info *ci)
@@ -511,18 +564,8 @@ static int auth_client_check(struct auth_client *cl, struct cert_info *ci)
 		return -EACCES;
 	}
 	if (strcmp(at + 1, cl->auth->cfg.domain) != 0) {
-		/* Another domain's node: its CA comes with its chain, and must be
-		 * the one pinned (config) or first seen for that domain. */
-		enum trust_verdict v = TRUST_UNKNOWN;
-
-		if (tlsconn_peer_chain(cl->conn, 1, &ca, &calen) == 0)
-			v = trust_check(cl->auth->trust, at + 1, ca, calen, 1, err, sizeof(err));
-		if (v == TRUST_LEARNED)
-			log_info("authority: learned and pinned the CA of %s", at + 1);
-		if (v != TRUST_MATCH && v != TRUST_LEARNED) {
-			auth_send_error(cl, PERR_UNAUTHENTICATED, "the CA of %.100s is not trusted here", at + 1);
+		if (auth_foreign_ca(cl, at + 1, &ca, &calen) < 0)
 			return -EACCES;
-		}
 		if (!cl->ca_der && (cl->ca_der = malloc(calen))) {
 			memcpy(cl->ca_der, ca, calen);
 			cl->ca_len = calen;
@@ -716,30 +759,79 @@ static void auth_on_renew(struct auth_client *cl, struct msg_reader *r)
 	auth_issue(cl, ci.identity, csr, csrlen);
 }
 
-static int auth_send_revoked_one(const char *serial, void *arg)
+/*
+ * Revocation news, a page at a time (PROTOCOL.md, "Revocation"): the
+ * registry numbers revocations as they happen, a node asks for those after
+ * the last number it has, and each answer says where to go on from. A page
+ * of AUTH_REV_PAGE entries (about 13 KB) stays well inside a frame however
+ * long the list grows; certificates past their expiry are left out.
+ */
+#define AUTH_REV_PAGE 256
+
+static int auth_rev_put(int64_t seq, const char *serial, int64_t not_after, void *arg)
 {
 	struct msg_writer *w = arg;
+	uint8_t e[PROTO_REV_ENTRY_MAX];
+	size_t n = strlen(serial);
 
-	msg_put_str(w, T_SERIAL, serial);
+	(void)seq;
+	if (n == 0 || n > PROTO_REV_ENTRY_MAX - 8)
+		return 0;
+	for (int k = 0; k < 8; k++)
+		e[k] = (uint8_t)((uint64_t)not_after >> (56 - 8 * k));
+	memcpy(e + 8, serial, n);
+	msg_put_bytes(w, T_REV_ENTRY, e, 8 + n);
 	return 0;
 }
 
-/* Revocation news: every revoked serial (the list is small: revocations
- * are rare and certificates short-lived). */
-static void auth_send_revoked(struct auth_client *cl)
+/* The REVOKED page after since into buf (MSG_FRAME_MAX): its length, or
+ * -errno (logged). */
+static int auth_revoked_page(struct authority *a, int64_t since, uint8_t *buf)
+{
+	int64_t cursor = 0;
+	struct msg_writer w;
+	int n, more = 0, rc;
+
+	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_REVOKED);
+	rc = registry_revocations(a->reg, since, now_s(), AUTH_REV_PAGE, auth_rev_put, &w,
+	    &cursor, &more);
+	if (rc < 0) {
+		log_warnx("authority: cannot list revocations: %s", strerror(-rc));
+		return rc;
+	}
+	/* A cursor the registry did not know was taken as 0: say so. */
+	msg_put_u64(&w, T_REV_SINCE, (uint64_t)(since > cursor ? 0 : since));
+	msg_put_u64(&w, T_REV_CURSOR, (uint64_t)cursor);
+	msg_put_u32(&w, T_REV_MORE, (uint32_t)more);
+	n = msg_finish(&w);
+	return n > 0 ? n : -EMSGSIZE;
+}
+
+/* The page after since to cl. */
+static void auth_send_revoked(struct auth_client *cl, int64_t since)
 {
 	uint8_t *buf = malloc(MSG_FRAME_MAX);
-	struct msg_writer w;
-	int n;
+	int n = buf ? auth_revoked_page(cl->auth, since, buf) : -ENOMEM;
 
-	if (!buf)
-		return;
-	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_REVOKED);
-	registry_revoked_serials(cl->auth->reg, auth_send_revoked_one, &w);
-	n = msg_finish(&w);
 	if (n > 0)
 		tlsconn_send(cl->conn, buf, (size_t)n);
 	free(buf);
+}
+
+/* A node asks for the revocations after the last number it has. */
+static void auth_on_revoked_since(struct auth_client *cl, struct msg_reader *r)
+{
+	uint64_t since = 0;
+
+	if (!cl->registered) {
+		auth_send_error(cl, PERR_PROTOCOL, "revocation news is for registered nodes (register first)");
+		return;
+	}
+	if (msg_get_u64(r, T_REV_CURSOR, &since) < 0 || since > INT64_MAX) {
+		auth_send_error(cl, PERR_PROTOCOL, "revoked-since request needs a revocation cursor (u64)");
+		return;
+	}
+	auth_send_revoked(cl, (int64_t)since);
 }
 
 static struct auth_client *auth_find_by_node(struct authority *a, uint32_t id)
@@ -880,7 +972,6 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	fl = msg_finish(&w);
 	if (fl > 0)
 		tlsconn_send(cl->conn, buf, (size_t)fl);
-	auth_send_revoked(cl);
 	auth_send_policy(cl);
 }
 
@@ -1355,6 +1446,7 @@ static const struct {
 	{ MSG_LOOKUP, 1, auth_on_lookup },
 	{ MSG_BROKER_OK, 0, auth_on_broker_ok },
 	{ MSG_BROKER_REFUSE, 0, auth_on_broker_refuse },
+	{ MSG_REVOKED_SINCE, 0, auth_on_revoked_since },
 };
 
 static void auth_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
@@ -1521,7 +1613,7 @@ static int auth_listen(struct authority *a, char *err, size_t errlen)
 	return loop_add(a->loop, &a->lio, EPOLLIN);
 }
 
-int authority_start(struct loop *l, const struct config *cfg, struct trust_store *trust,
+int authority_start(struct loop *l, const struct config *cfg, struct domtrust *dt,
     int ca_fd, struct authority **out, char *err, size_t errlen)
 {
 	struct authority *a = calloc(1, sizeof(*a));
@@ -1535,7 +1627,7 @@ int authority_start(struct loop *l, const struct config *cfg, struct trust_store
 	a->ca_fd = ca_fd;
 	a->serving.fn = auth_serving_timer;
 	a->loop = l;
-	a->trust = trust;
+	a->domtrust = dt;
 	a->lio.fd = -1;
 	a->udp[0].io.fd = a->udp[1].io.fd = -1;
 	a->timer.fn = auth_timer;
@@ -1589,6 +1681,7 @@ void authority_stop(struct authority *a)
 		return;
 	while (a->clients)
 		auth_client_free(a->clients);
+	domtrust_cancel(a->domtrust, a);
 	loop_timer_cancel(a->loop, &a->timer);
 	loop_timer_cancel(a->loop, &a->sweep);
 	loop_timer_cancel(a->loop, &a->serving);
@@ -1646,10 +1739,13 @@ int authority_invite(struct authority *a, const char *identity, char *token, siz
 int authority_revoke(struct authority *a, const char *identity, char *err, size_t errlen)
 {
 	struct id_name name;
-	int rc;
+	uint8_t *page;
+	int64_t before;
+	int rc, n;
 
 	if (id_parse_user(identity, &name, err, errlen) < 0)
 		return -EINVAL;
+	before = registry_revocation_head(a->reg);
 	rc = registry_revoke(a->reg, identity, now_s());
 	if (rc == -ENOENT) {
 		snprintf(err, errlen, "%s has no account at this authority", identity);
@@ -1660,16 +1756,22 @@ int authority_revoke(struct authority *a, const char *identity, char *err, size_
 		return rc;
 	}
 	log_info("authority: revoked %s", identity);
-	/* Tell every online node now, and drop the revoked one's link. */
+	/* Tell every online node now, ours and other domains' (they may
+	 * hold sessions with ours), one page made once for all, and drop the
+	 * revoked one's link. */
+	page = malloc(MSG_FRAME_MAX);
+	n = page ? auth_revoked_page(a, before < 0 ? 0 : before, page) : -ENOMEM;
 	for (struct auth_client *cl = a->clients; cl; cl = cl->next) {
 		if (!cl->registered)
 			continue;
-		auth_send_revoked(cl);
+		if (n > 0)
+			tlsconn_send(cl->conn, page, (size_t)n);
 		if (strcmp(cl->ci.identity, identity) == 0) {
 			cl->registered = 0;
 			tlsconn_close_after_send(cl->conn);
 		}
 	}
+	free(page);
 	return 0;
 }
 

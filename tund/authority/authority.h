@@ -21,16 +21,17 @@
 struct authority;
 struct config;
 struct loop;
-struct trust_store;
+struct domtrust;
 
 /*
  * Gets the CA certificate and a serving certificate from the CA process
  * on ca_fd (tund/authority/ca.h; ca_fd is taken over and closed by
  * authority_stop, or here on failure), opens the registry
- * (state_dir/authority/) and starts listening. trust: the daemon's trust
- * store, for nodes of other domains. Error text in err.
+ * (state_dir/authority/) and starts listening. dt: the daemon's trust
+ * policy (not owned), which alone decides whether a node of another domain
+ * is taken. Error text in err.
  */
-int authority_start(struct loop *l, const struct config *cfg, struct trust_store *trust,
+int authority_start(struct loop *l, const struct config *cfg, struct domtrust *dt,
     int ca_fd, struct authority **out, char *err, size_t errlen);
 void authority_stop(struct authority *a);
 

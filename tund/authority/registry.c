@@ -87,6 +87,17 @@ static const char *const registry_migrations[] = {
 	");"
 	"PRAGMA application_id = 1899131250;"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: revocations numbered in the order they happen, so a node
+	 * can ask for those after the last it has (registry_revocations). */
+	"CREATE TABLE revocations ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  serial TEXT NOT NULL UNIQUE,"
+	"  not_after INTEGER NOT NULL"
+	");"
+	"INSERT INTO revocations (serial, not_after)"
+	"  SELECT serial, not_after FROM certs WHERE revoked_at IS NOT NULL"
+	"  ORDER BY revoked_at, serial;"
+	"PRAGMA user_version = 2;",
 };
 #define REGISTRY_SCHEMA_VERSION \
 	((int)(sizeof(registry_migrations) / sizeof(registry_migrations[0])))
@@ -110,7 +121,10 @@ enum st {
 	ST_CERT_INSERT,
 	ST_CERT_REVOKE_ALL,
 	ST_SERIAL_GET,
-	ST_SERIAL_REVOKED,
+	ST_REV_RECORD,
+	ST_REV_PRUNE,
+	ST_REV_SINCE,
+	ST_REV_HEAD,
 	ST_COUNT
 };
 
@@ -157,9 +171,21 @@ static const char *const registry_sql[ST_COUNT] = {
 		" WHERE identity = ?1 AND revoked_at IS NULL",
 	[ST_SERIAL_GET] =
 		"SELECT revoked_at IS NOT NULL FROM certs WHERE serial = ?1",
-	[ST_SERIAL_REVOKED] =
-		"SELECT serial FROM certs WHERE revoked_at IS NOT NULL"
+	[ST_REV_RECORD] =
+		"INSERT OR IGNORE INTO revocations (serial, not_after)"
+		" SELECT serial, not_after FROM certs"
+		" WHERE identity = ?1 AND revoked_at IS NOT NULL AND not_after > ?2"
 		" ORDER BY serial",
+	/* An expired certificate is refused anyway: nobody needs its news. */
+	[ST_REV_PRUNE] =
+		"DELETE FROM revocations WHERE ?1 IS NOT NULL AND not_after <= ?2",
+	[ST_REV_SINCE] =
+		"SELECT seq, serial, not_after FROM revocations"
+		" WHERE seq > ?1 AND not_after > ?2 ORDER BY seq LIMIT ?3",
+	/* The last number given, even if its row was pruned since. */
+	[ST_REV_HEAD] =
+		"SELECT coalesce((SELECT seq FROM sqlite_sequence"
+		" WHERE name = 'revocations'), 0)",
 };
 
 struct registry {
@@ -1076,7 +1102,8 @@ end:
 int registry_revoke(struct registry *r, const char *identity, int64_t now)
 {
 	static const enum st steps[] = {
-		ST_ACCOUNT_REVOKE, ST_CERT_REVOKE_ALL, ST_TOKEN_CANCEL,
+		ST_ACCOUNT_REVOKE, ST_CERT_REVOKE_ALL, ST_REV_RECORD,
+		ST_REV_PRUNE, ST_TOKEN_CANCEL,
 	};
 	sqlite3_stmt *s;
 	int ret;
@@ -1148,25 +1175,56 @@ int registry_serial_revoked(struct registry *r, const char *serial_hex)
 	return ret;
 }
 
-int registry_revoked_serials(struct registry *r,
-			     int (*fn)(const char *serial_hex, void *arg),
-			     void *arg)
+int64_t registry_revocation_head(struct registry *r)
 {
-	sqlite3_stmt *s = st_get(r, ST_SERIAL_REVOKED);
-	int rc, ret = 0;
+	sqlite3_stmt *s = st_get(r, ST_REV_HEAD);
+	int64_t head;
+	int rc = sqlite3_step(s);
 
+	head = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : sql_fail(r, rc, "read revocations");
+	st_done(s);
+	return head;
+}
+
+int registry_revocations(struct registry *r, int64_t since, int64_t now, int max,
+			 int (*fn)(int64_t seq, const char *serial_hex, int64_t not_after, void *arg),
+			 void *arg, int64_t *cursor, int *more)
+{
+	int64_t head = registry_revocation_head(r), last;
+	sqlite3_stmt *s;
+	int rc, n = 0, ret = 0;
+
+	*more = 0;
+	if (head < 0)
+		return (int)head;
+	/* A cursor from beyond our numbers is from a registry that was
+	 * replaced: the caller gets everything again. */
+	if (since < 0 || since > head)
+		since = 0;
+	last = since;
+	s = st_get(r, ST_REV_SINCE);
+	if (sqlite3_bind_int64(s, 1, since) || sqlite3_bind_int64(s, 2, now) ||
+	    sqlite3_bind_int(s, 3, max + 1)) {
+		st_done(s);
+		return sql_fail(r, sqlite3_errcode(r->db), "list revocations");
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *serial = sqlite3_column_text(s, 0);
+		const unsigned char *serial = sqlite3_column_text(s, 1);
 
-		if (!serial)
-			continue;
-		ret = fn((const char *)serial, arg);
-		if (ret)
+		if (n == max) {
+			*more = 1;
+			break;
+		}
+		last = sqlite3_column_int64(s, 0);
+		n++;
+		if (serial && (ret = fn(last, (const char *)serial, sqlite3_column_int64(s, 2), arg)))
 			break;
 	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = sql_fail(r, rc, "list revoked serials");
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = sql_fail(r, rc, "list revocations");
 	st_done(s);
+	/* Complete: the cursor is the head, past pruned and expired rows. */
+	*cursor = *more ? last : head;
 	return ret;
 }
 

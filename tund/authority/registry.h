@@ -98,13 +98,18 @@ int registry_is_revoked(struct registry *r, const char *identity);
 int registry_serial_revoked(struct registry *r, const char *serial_hex);
 
 /*
- * Call fn for every revoked serial (lower-case hex), in serial order. A
- * non-zero return from fn stops the walk and is returned. fn must not call
- * back into r. The string is only valid during the call.
+ * Revocations numbered after since, oldest first, whose certificate is
+ * still valid at now: fn gets at most max of them (its non-zero return
+ * stops the walk and is returned). *cursor is what to ask from next time:
+ * the last number given when *more says there are more, else the newest
+ * number ever given. A since beyond that (another registry's) counts as
+ * 0. fn must not call back into r.
  */
-int registry_revoked_serials(struct registry *r,
-			     int (*fn)(const char *serial_hex, void *arg),
-			     void *arg);
+int registry_revocations(struct registry *r, int64_t since, int64_t now, int max,
+			 int (*fn)(int64_t seq, const char *serial_hex, int64_t not_after, void *arg),
+			 void *arg, int64_t *cursor, int *more);
+/* The newest revocation number ever given (0: none yet), or -errno. */
+int64_t registry_revocation_head(struct registry *r);
 
 /*
  * Call fn for every account, in identity order: its IPv4 (network byte

@@ -404,6 +404,9 @@ static void cmd_trust_forget(struct daemon *d, struct ctl_req *req, json_object 
 		return;
 	}
 	log_info("trust: forgot the CA of %s (q2qctl trust forget)", dom);
+	/* What relied on that CA goes with it. */
+	if (d->overlay)
+		log_info("trust: %d peer(s) of %s cut off", overlay_forget_domain(d->overlay, dom), dom);
 	ctl_reply_ok(req, trust_json_list(node_trust(d->node)));
 }
 

@@ -149,6 +149,26 @@ json_object *overlay_json_ping(const struct overlay_ping_info *pi)
 	return r;
 }
 
+/* "authorities": each link, with when it last had fresh revocation news
+ * (Unix time, null never). */
+static void overlay_json_links(const struct overlay_status_info *st, json_object *obj)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < st->n_links; i++) {
+		const struct overlay_link_info *li = &st->links[i];
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "domain", json_object_new_string(li->domain));
+		json_object_object_add(j, "link", json_object_new_string(li->state));
+		json_object_object_add(j, "revocation_news", li->revocation_news ?
+		    json_object_new_int64(li->revocation_news) : NULL);
+		json_object_object_add(j, "revocation_cursor", json_object_new_int64((int64_t)li->revocation_cursor));
+		json_object_array_add(arr, j);
+	}
+	json_object_object_add(obj, "authorities", arr);
+}
+
 void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 {
 	json_object_object_add(obj, "up", json_object_new_boolean(1));
@@ -159,4 +179,5 @@ void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 	json_object_object_add(obj, "drops_replay", json_object_new_int64((int64_t)st->drops_replay));
 	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)st->drops_source));
 	json_object_object_add(obj, "gso_split", json_object_new_int64((int64_t)st->gso_split));
+	overlay_json_links(st, obj);
 }

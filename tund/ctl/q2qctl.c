@@ -223,6 +223,28 @@ static void print_node(json_object *r)
 		printf("%s\n", s);
 }
 
+/* One line per authority link: when its revocation news was last fresh. */
+static void print_revocation_news(json_object *r)
+{
+	json_object *arr, *v;
+	time_t now = time(NULL);
+
+	if (!json_object_object_get_ex(r, "authorities", &arr))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *a = json_object_array_get_idx(arr, i);
+		int64_t t = json_object_object_get_ex(a, "revocation_news", &v) && v ?
+		    json_object_get_int64(v) : 0;
+
+		printf("%-16s%s: ", i ? "" : "revocations:", jstr(a, "domain"));
+		if (t)
+			printf("fresh %lld s ago", (long long)(now - t));
+		else
+			printf("no news yet");
+		printf(" (link %s)\n", jstr(a, "link"));
+	}
+}
+
 static void print_status(json_object *r)
 {
 	json_object *a;
@@ -233,6 +255,7 @@ static void print_status(json_object *r)
 		    (long long)jint(r, "port"), jstr(r, "authority_link"));
 	else if (jstr(r, "identity"))
 		printf("%-16s%s\n", "overlay:", "down (q2qctl up)");
+	print_revocation_news(r);
 	if (json_object_object_get_ex(r, "authority_service", &a)) {
 		printf("%-16s%s\n", "authority for:", jstr(a, "domain"));
 		printf("%-16s%s\n", "  listening:", jstr(a, "listen"));

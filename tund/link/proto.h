@@ -6,11 +6,16 @@
  *            (no client certificate; the token is the credential)
  *   RENEW    csr                       -> CERT cert | ERROR
  *            (client certificate required; identity taken from it)
- *   REGISTER port, endpoint*           -> REGISTERED reflexive, then REVOKED
+ *   REGISTER port, endpoint*           -> REGISTERED reflexive
  *   LOOKUP   identity | addr           -> PEER identity, cert, endpoint* | ERROR
  *            (only nodes online now are found; by address, the node whose
  *            certificate binds it or grants the longest subnet holding it)
- *   REVOKED  serial*                   (authority -> node, news)
+ *   REVOKED_SINCE rev_cursor           -> REVOKED rev_since, rev_cursor, rev_more,
+ *                                         rev_entry* (at most AUTH_REV_PAGE)
+ *   REVOKED  rev_since, rev_cursor, rev_more, rev_entry*
+ *            (also unasked, authority -> every registered node, the moment
+ *            a revocation happens; rev_since > what the node has means it
+ *            missed some: it asks REVOKED_SINCE. PROTOCOL.md, "Revocation")
  *   BROKER   lookup_id, identity, cert, node_id, nat, token, endpoint*
  *            (authority -> callee: someone wants you; answer BROKER_OK or
  *            BROKER_REFUSE lookup_id; only after OK does the caller get
@@ -55,6 +60,7 @@ enum proto_msg {
 	MSG_BROKER_OK = 13,
 	MSG_BROKER_REFUSE = 14,
 	MSG_POLICY = 15,	/* authority -> node: the rules naming it (polmsg.h) */
+	MSG_REVOKED_SINCE = 16,
 };
 
 enum proto_tag {
@@ -65,7 +71,7 @@ enum proto_tag {
 	T_CSR = 5,		/* DER */
 	T_CERT = 6,		/* DER */
 	T_ENDPOINT = 7,		/* 18 bytes */
-	T_SERIAL = 8,		/* hex text */
+	T_SERIAL = 8,		/* hex text (REVOKED before rev_entry; unused now) */
 	T_REFLEXIVE = 9,	/* 18 bytes */
 	T_PORT = 10,		/* u32: the node's UDP data port */
 	T_ADDR = 11,		/* 4 or 16 bytes: an overlay address */
@@ -81,7 +87,14 @@ enum proto_tag {
 	T_POL_GROUP = 22,	/* one group: tund/policy/polmsg.c */
 	T_POL_RULE = 23,	/* one rule: tund/policy/polmsg.c */
 	/* 24: kept for the policy */
+	T_REV_CURSOR = 25,	/* u64: the authority's revocation number to ask from next */
+	T_REV_SINCE = 26,	/* u64: the number these revocations follow */
+	T_REV_MORE = 27,	/* u32: 1 if more follow rev_cursor (ask again) */
+	T_REV_ENTRY = 28,	/* u64 not_after (BE) || serial (1..40 hex digits) */
 };
+
+#define PROTO_REV_ENTRY_MIN 9
+#define PROTO_REV_ENTRY_MAX 48
 
 enum proto_err {
 	PERR_BAD_TOKEN = 1,

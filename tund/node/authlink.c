@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "identity/cert.h"
 #include "identity/name.h"
@@ -23,6 +24,7 @@
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 #include "tund/node/node.h"
+#include "tund/node/revnews.h"
 #include "tund/link/proto.h"
 #include "tund/link/tlsconn.h"
 
@@ -62,8 +64,13 @@ struct authlink {
 	struct loop_timer timer;
 	struct al_lookup *pending, **tail;
 	uint32_t next_id;
-	char last_error[256];
+	char last_error[512];
 	char refused[512];	/* why we refused its CA, until it registers us */
+	/* Revocation news (PROTOCOL.md, "Revocation"): where we are in the
+	 * authority's numbers (revnews.h), and when we were last sure to be
+	 * up to date. */
+	struct revnews rev;
+	int64_t rev_news;
 };
 
 int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
@@ -225,13 +232,17 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 	struct authlink_peer pe;
 	struct al_lookup *lk;
 	struct cert_info ci;
-	char ident[ID_NAME_MAX + 1], text[256];
+	char ident[ID_NAME_MAX + 1], text[512];	/* the authority's longest error */
 	uint32_t id;
 
 	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0 || !(lk = al_take(al, id))) {
 		if (is_error && msg_get_str(r, T_TEXT, text, sizeof(text)) == 0) {
 			log_warnx("authority: %s", text);
 			snprintf(al->last_error, sizeof(al->last_error), "%s", text);
+			/* About the link (it refused us): lookups waiting learn why. */
+			if (al->state != AL_UP)
+				snprintf(al->refused, sizeof(al->refused), "the authority refused us: %.480s",
+				    text);
 		}
 		return;
 	}
@@ -255,6 +266,68 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 		return;
 	}
 	al_settle(lk, 0, NULL, &pe);
+}
+
+static void al_ask_revoked(struct authlink *al)
+{
+	uint8_t buf[32];
+	struct msg_writer w;
+	int n;
+
+	msg_begin(&w, buf, sizeof(buf), MSG_REVOKED_SINCE);
+	msg_put_u64(&w, T_REV_CURSOR, al->rev.have);
+	n = msg_finish(&w);
+	al->rev.asking = n > 0 && tlsconn_send(al->conn, buf, (size_t)n) == 0;
+}
+
+/*
+ * A page of revocations, asked for or sent the moment they happened. Its
+ * entries count whatever the numbers say (news from this authority about
+ * its own certificates can only be right); where that leaves us,
+ * revnews_page decides.
+ */
+static void al_on_revoked(struct authlink *al, struct msg_reader *r)
+{
+	uint64_t since = 0, cursor = 0;
+	uint32_t more = 0;
+	const uint8_t *p;
+	size_t n, iter = 0;
+	int bad = 0;
+
+	if (msg_get_u64(r, T_REV_SINCE, &since) < 0 || msg_get_u64(r, T_REV_CURSOR, &cursor) < 0) {
+		log_warnx("authority link (%s): revocation news without its numbers; ignored",
+		    al->domain[0] ? al->domain : "own");
+		return;
+	}
+	msg_get_u32(r, T_REV_MORE, &more);
+	while (msg_next(r, T_REV_ENTRY, &iter, &p, &n) == 0) {
+		char serial[41];
+		int64_t na;
+
+		if (revnews_entry(p, n, serial, &na) < 0)
+			bad++;
+		else if (al->ops->on_revoked)
+			al->ops->on_revoked(al->arg, serial, na);
+	}
+	if (bad)
+		log_warnx("authority link (%s): %d malformed revocation entries ignored",
+		    al->domain[0] ? al->domain : "own", bad);
+	switch (revnews_page(&al->rev, since, cursor, more != 0)) {
+	case REVNEWS_ASK:
+		al_ask_revoked(al);
+		break;
+	case REVNEWS_CURRENT:
+		al->rev_news = (int64_t)time(NULL);
+		break;
+	case REVNEWS_WAIT:
+		break;
+	}
+}
+
+int64_t authlink_revocation_news(const struct authlink *al, uint64_t *cursor)
+{
+	*cursor = al->rev.have;
+	return al->rev_news;
 }
 
 static void al_on_broker(struct authlink *al, struct msg_reader *r)
@@ -293,9 +366,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 	struct authlink *al = arg;
 	struct msg_reader r;
 	uint8_t type;
-	const uint8_t *p;
-	size_t n, iter = 0;
-	char serial[80];
+	size_t n;
 
 	if (msg_open(&r, frame, len, &type) < 0)
 		return;
@@ -319,20 +390,14 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 				al_send_lookup(al, lk);
 		if (al->ops->on_up)
 			al->ops->on_up(al->arg, node_id, key);
+		al_ask_revoked(al);
 		break;
 	}
 	case MSG_BROKER:
 		al_on_broker(al, &r);
 		break;
 	case MSG_REVOKED:
-		while (msg_next(&r, T_SERIAL, &iter, &p, &n) == 0) {
-			if (n == 0 || n >= sizeof(serial))
-				continue;
-			memcpy(serial, p, n);
-			serial[n] = 0;
-			if (al->ops->on_revoked)
-				al->ops->on_revoked(al->arg, serial);
-		}
+		al_on_revoked(al, &r);
 		break;
 	case MSG_POLICY:
 		/* Another domain's authority has no say over who reaches us. */
@@ -348,6 +413,8 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		al_on_peer(al, &r, 1);
 		break;
 	case MSG_PONG:
+		if (al->state == AL_UP && !al->rev.asking && al->rev_news)
+			al->rev_news = (int64_t)time(NULL);
 		break;
 	default:
 		log_debug("authority link: ignoring message type %u", type);
@@ -370,6 +437,7 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 	tlsconn_free_later(c);
 	al->conn = NULL;
 	al->state = AL_IDLE;
+	al->rev.asking = 0;	/* its answer went with the connection */
 	al_fail_pending(al, al->refused[0] ? al->refused : "the authority is not reachable");
 	al_schedule(al, al->backoff);
 	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;

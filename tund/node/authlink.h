@@ -34,7 +34,9 @@ struct authlink_peer {
 struct authlink_ops {
 	/* Registered; node_id and key are for the UDP service. */
 	void (*on_up)(void *arg, uint32_t node_id, const uint8_t key[32]);
-	void (*on_revoked)(void *arg, const char *serial);
+	/* The authority revoked serial, a certificate of its own domain
+	 * valid until not_after (Unix time). */
+	void (*on_revoked)(void *arg, const char *serial, int64_t not_after);
 	/* caller wants to connect; answer with authlink_broker_answer. */
 	void (*on_broker)(void *arg, uint32_t id, const struct authlink_peer *caller);
 	/* MSG_POLICY (tund/policy/polmsg.h), from our own authority only. */
@@ -60,6 +62,12 @@ const char *authlink_state(const struct authlink *al);
 /* identity != NULL: by name; else by overlay address (family, addr). */
 void authlink_lookup(struct authlink *al, const char *identity, int family, const uint8_t *addr,
     authlink_lookup_fn *fn, void *arg);
+
+/* When this link last had fresh revocation news (Unix time; 0 never): the
+ * list caught up with the authority's, or a PONG behind which no newer
+ * REVOKED could be (the authority sends them at once, on the same
+ * ordered stream). *cursor: the authority's number we are at. */
+int64_t authlink_revocation_news(const struct authlink *al, uint64_t *cursor);
 
 /* Drops every pending lookup whose arg is arg (its owner is going away). */
 void authlink_forget(struct authlink *al, void *arg);

@@ -81,6 +81,10 @@ static void dq_finish(struct dquery *q, int err, const char *fmt, ...)
 	}
 	dq_unlink(q);
 	q->a.domain = q->domain;
+	if (q->a.ttl > DISCOVER_TTL_MAX)
+		q->a.ttl = DISCOVER_TTL_MAX;
+	if (q->a.ttl < DISCOVER_TTL_MIN)
+		q->a.ttl = DISCOVER_TTL_MIN;
 	if (q->fn)
 		q->fn(q->arg, err, err ? why : NULL, &q->a);
 	free(q);
@@ -219,6 +223,8 @@ static void dq_callback(void *mydata, int err, struct ub_result *r)
 	} else if (r->rcode != 0 && r->rcode != 3) {
 		dq_finish(q, -EIO, "%s: DNS lookup of %s failed: rcode %d", q->domain, q->qname, r->rcode);
 	} else {
+		if (r->havedata && r->ttl >= 0 && (uint32_t)r->ttl < q->a.ttl)
+			q->a.ttl = (uint32_t)r->ttl;
 		switch (q->step) {
 		case STEP_SRV: dq_on_srv(q, r); break;
 		case STEP_TLSA: dq_on_tlsa(q, r); break;
@@ -332,6 +338,7 @@ void discover_domain(struct discover *d, const char *domain, discover_fn *fn, vo
 	q->d = d;
 	q->fn = fn;
 	q->arg = arg;
+	q->a.ttl = UINT32_MAX;		/* lowered by each answer's records */
 	snprintf(q->domain, sizeof(q->domain), "%s", domain);
 	q->next = d->queries;
 	d->queries = q;

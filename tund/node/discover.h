@@ -11,6 +11,7 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tund/node/dnsrr.h"
 
@@ -30,7 +31,15 @@ struct discover_answer {
 	int ntlsa;				/* 0: no TLSA (or not secure) */
 	struct dnsrr_tlsa tlsa[DISCOVER_MAX_TLSA];
 	char insecure_why[320];			/* why !secure, for first-use logs */
+	/* How long the answer may be kept (seconds): the smallest TTL of the
+	 * records it rests on, within DISCOVER_TTL_MIN..DISCOVER_TTL_MAX. */
+	uint32_t ttl;
 };
+
+/* A TTL of 0 must not make us ask on every packet, nor a huge one keep a
+ * moved authority forever. */
+#define DISCOVER_TTL_MIN 10
+#define DISCOVER_TTL_MAX 86400
 
 /* err 0 and the answer, or err < 0 and why (naming the domain); then
  * only a->domain is meaningful. */

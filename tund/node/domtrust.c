@@ -24,6 +24,7 @@
 struct dt_evidence {
 	char domain[DNSRR_NAME_MAX + 1];
 	uint64_t when;			/* 0: slot free */
+	uint64_t expires;		/* loop ms: the answer's TTL, then it is asked again */
 	int failed;			/* the lookup itself failed: why */
 	struct discover_answer a;	/* a.domain unused here */
 	char why[512];
@@ -81,16 +82,17 @@ static struct dt_evidence *dt_find(struct domtrust *dt, const char *domain)
 {
 	for (int i = 0; i < DT_EVIDENCE; i++)
 		if (dt->ev[i].when && strcmp(dt->ev[i].domain, domain) == 0)
-			return &dt->ev[i];
+			return dt->ev[i].expires > loop_now_ms() ? &dt->ev[i] : NULL;
 	return NULL;
 }
 
 static struct dt_evidence *dt_slot(struct domtrust *dt, const char *domain)
 {
-	struct dt_evidence *e = dt_find(dt, domain), *old = &dt->ev[0];
+	struct dt_evidence *old = &dt->ev[0];
 
-	if (e)
-		return e;
+	for (int i = 0; i < DT_EVIDENCE; i++)
+		if (dt->ev[i].when && strcmp(dt->ev[i].domain, domain) == 0)
+			return &dt->ev[i];	/* expired or not: replaced */
 	for (int i = 0; i < DT_EVIDENCE; i++) {
 		if (!dt->ev[i].when)
 			return &dt->ev[i];
@@ -193,6 +195,10 @@ void domtrust_note(struct domtrust *dt, const char *domain, int err, const char 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->domain, sizeof(e->domain), "%s", domain);
 	e->when = loop_now_ms();
+	/* A failure is kept as long as the shortest answer: a zone that was
+	 * mended is found again soon. */
+	e->expires = e->when + 1000ull * (err || !a || a->ttl < DISCOVER_TTL_MIN ? DISCOVER_TTL_MIN :
+	    a->ttl > DISCOVER_TTL_MAX ? DISCOVER_TTL_MAX : a->ttl);
 	if (err) {
 		e->failed = 1;
 		snprintf(e->why, sizeof(e->why), "%s", why ? why : "lookup failed");
@@ -236,7 +242,8 @@ void domtrust_discover(struct domtrust *dt, const char *domain, discover_fn *fn,
 			fn(arg, -EINVAL, msg, NULL);
 		return;
 	}
-	if (!dt->disc) {
+	/* "pinned" may come by reload, with the resolver still there. */
+	if (!dt->disc || dt->cfg->trust_policy == CONFIG_TRUST_PINNED) {
 		if (fn)
 			fn(arg, -EPERM, dt->cfg->trust_policy == CONFIG_TRUST_PINNED ?
 			    "not looked up in DNS (trust_policy = \"pinned\")" :

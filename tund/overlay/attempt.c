@@ -62,7 +62,7 @@ enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *
 	const char *at = strchr(ci->identity, '@');
 	int n_allowed;
 
-	if (peer_revoked(t, ci->serial))
+	if (peer_revoked(t, ci))
 		return ATTEMPT_REVOKED;
 	/* We called the initiator's peer ourselves: policy is for callers. */
 	if (!initiator && !policy_allows(cfg, ci->identity))

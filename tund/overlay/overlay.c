@@ -47,6 +47,9 @@
 #define LOOKUP_QUEUE		8
 #define OVERLAY_DISCOVERED	16	/* links to authorities found in DNS */
 #define OVERLAY_LINKS_MAX	(CONFIG_MAX_TRUST + 1 + OVERLAY_DISCOVERED)
+/* How long a domain whose authority could not be found for its
+ * revocation news waits before it is looked up again. */
+#define OVERLAY_SUBSCRIBE_RETRY_MS 60000
 
 /* A link to an authority: ours first, then other domains' (trust entries
  * with an authority address) for reaching their nodes. */
@@ -55,6 +58,11 @@ struct overlay_link {
 	struct authlink *al;
 	int own;
 	char domain[ID_DOMAIN_MAX + 1];
+	/* Found in DNS: where, and until when that answer holds (its TTL);
+	 * then it is looked up again and the link follows a move. */
+	struct sockaddr_in6 addr;
+	uint64_t expires;		/* loop ms; 0: not from DNS */
+	int refreshing;
 };
 
 /* Packets for an overlay address nobody is known for yet. */
@@ -89,9 +97,12 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 		    p->ci.routes[i].plen, p);
 }
 
+static void overlay_subscribe(struct overlay *o, const char *identity);
+
 /* Also the peer_cert hook: a handshake proved ci. */
 static void overlay_peer_set_cert(struct overlay *o, struct peer *p, const struct cert_info *ci)
 {
+	overlay_subscribe(o, ci->identity);
 	if (p->have_cert && strcmp(p->ci.serial, ci->serial) != 0)
 		log_info("peer %s: certificate %s replaces %s", p->identity, ci->serial, p->ci.serial);
 	p->ci = *ci;
@@ -118,7 +129,7 @@ static int overlay_check_cert(struct overlay *o, const uint8_t *der, size_t len,
 	}
 	if (cert_verify(der, len, ca, calen, (int64_t)time(NULL), ci, err, errlen) < 0)
 		return -EPERM;
-	if (peer_revoked(o->peers, ci->serial)) {
+	if (peer_revoked(o->peers, ci)) {
 		snprintf(err, errlen, "%.100s's certificate is revoked", ci->identity);
 		return -EPERM;
 	}
@@ -143,6 +154,8 @@ struct overlay_dwait {
 	authlink_lookup_fn *fn;		/* a lookup; else a broker request: */
 	void *arg;
 	struct overlay_link *lk;
+	int subscribe;			/* only a link for revocation news */
+	uint64_t retry_at;		/* a subscription that failed: kept till then */
 	uint32_t id;
 	struct authlink_peer pe;
 	uint8_t *cert, *ca;
@@ -179,19 +192,28 @@ static struct overlay_dwait *overlay_dwait_new(struct overlay *o, const char *id
 
 /* A link to the authority DNS named for domain. */
 static struct overlay_link *overlay_link_add(struct overlay *o, const char *domain,
-    const struct sockaddr_in6 *addr)
+    const struct discover_answer *a)
 {
-	struct overlay_link *lk;
+	const struct sockaddr_in6 *addr = &a->authority;
+	struct overlay_link *lk = NULL;
 
-	if (o->n_links >= OVERLAY_LINKS_MAX)
+	/* A slot whose link was closed (trust forget) first. */
+	for (int i = 1; i < o->n_links && !lk; i++)
+		if (!o->links[i].al)
+			lk = &o->links[i];
+	if (!lk && o->n_links >= OVERLAY_LINKS_MAX)
 		return NULL;
-	lk = &o->links[o->n_links];
+	if (!lk)
+		lk = &o->links[o->n_links++];
 	memset(lk, 0, sizeof(*lk));
 	lk->o = o;
 	snprintf(lk->domain, sizeof(lk->domain), "%s", domain);
-	if (authlink_start(o->loop, o->node, o->port, lk->domain, addr, &overlay_link_ops, lk, &lk->al) < 0)
+	if (authlink_start(o->loop, o->node, o->port, lk->domain, addr, &overlay_link_ops, lk, &lk->al) < 0) {
+		lk->al = NULL;
 		return NULL;
-	o->n_links++;
+	}
+	lk->addr = *addr;
+	lk->expires = now_ms() + 1000ull * a->ttl;
 	return lk;
 }
 
@@ -217,7 +239,7 @@ static void overlay_dw_lookup_done(void *arg, int err, const char *why, const st
 		    dw->domain, a->tlsa_name);
 		dw->fn(dw->arg, -EPERM, m, NULL);
 	} else if (!(lk = overlay_link_for(o, dw->identity)) &&
-	    !(lk = overlay_link_add(o, dw->domain, &a->authority))) {
+	    !(lk = overlay_link_add(o, dw->domain, a))) {
 		dw->fn(dw->arg, -ENOSPC, "cannot start a link to its authority", NULL);
 	} else {
 		authlink_lookup(lk->al, dw->identity, 0, NULL, dw->fn, dw->arg);
@@ -230,10 +252,59 @@ static void overlay_dw_broker_done(void *arg, int err, const char *why, const st
 	struct overlay_dwait *dw = arg;
 	struct overlay *o = dw->o;
 
-	/* Whatever DNS said is now evidence: the broker path judges it. */
+	/* Whatever DNS said is now evidence: the broker path judges it
+	 * (unless the link it came by was closed meanwhile: trust forget). */
 	dw->pe.identity = dw->identity;
-	overlay_broker_go(dw->lk, dw->id, &dw->pe);
+	if (dw->lk->al)
+		overlay_broker_go(dw->lk, dw->id, &dw->pe);
 	overlay_dwait_free(o, dw);
+}
+
+static void overlay_dw_subscribe_done(void *arg, int err, const char *why,
+    const struct discover_answer *a)
+{
+	struct overlay_dwait *dw = arg;
+	struct overlay *o = dw->o;
+
+	if (err < 0) {
+		/* Said once a minute, not at every handshake with its peers. */
+		log_warnx("revocation news from %s: cannot find its authority: %s; trying again in %d s",
+		    dw->domain, why, OVERLAY_SUBSCRIBE_RETRY_MS / 1000);
+		dw->retry_at = now_ms() + OVERLAY_SUBSCRIBE_RETRY_MS;
+		return;
+	}
+	if (!overlay_link_for(o, dw->identity) && overlay_link_add(o, dw->domain, a))
+		log_info("authority link to %s: for its revocation news (we have a peer there)", dw->domain);
+	overlay_dwait_free(o, dw);
+}
+
+/*
+ * A peer of another domain: keep a link to that domain's authority, so
+ * the moment it revokes the peer we hear of it (its REVOKED goes to every
+ * node registered there; PROTOCOL.md, "Revocation"). Our own authority
+ * cannot say: it speaks only for our domain's certificates. Found as a
+ * lookup finds it (a trust entry's address, else DNS).
+ */
+static void overlay_subscribe(struct overlay *o, const char *identity)
+{
+	const char *at = strchr(identity, '@');
+	struct overlay_dwait *dw;
+
+	if (!at || strcmp(at + 1, o->domain) == 0 || overlay_link_for(o, identity))
+		return;
+	for (dw = o->dwaits; dw; dw = dw->next) {
+		if (strcmp(dw->domain, at + 1) != 0)
+			continue;
+		if (!dw->retry_at || now_ms() < dw->retry_at)
+			return;		/* under way (a lookup makes the link too), or failed lately */
+		overlay_dwait_free(o, dw);
+		break;
+	}
+	dw = overlay_dwait_new(o, identity);
+	if (!dw)
+		return;
+	dw->subscribe = 1;
+	domtrust_discover(node_domtrust(o->node), dw->domain, overlay_dw_subscribe_done, dw);
 }
 
 /* Keeps a broker request until DNS has spoken about the caller's domain. */
@@ -575,16 +646,32 @@ static void overlay_broker_go(struct overlay_link *lk, uint32_t id, const struct
 	overlay_arm(o);
 }
 
-static void overlay_link_revoked(void *arg, const char *serial)
+/* News from lk's authority: it speaks for its own domain's certificates
+ * only, so the serial is kept under that domain (tund/node/revlist.h) and
+ * cuts off only that domain's peers. */
+static void overlay_link_revoked(void *arg, const char *serial, int64_t not_after)
 {
-	struct overlay *o = ((struct overlay_link *)arg)->o;
+	struct overlay_link *lk = arg;
+	struct overlay *o = lk->o;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
 
-	if (peer_revoked(o->peers, serial))
+	if (not_after <= now)
+		return;		/* expired: refused anyway */
+	rc = peer_revoked_add(o->peers, lk->domain, serial, not_after);
+	if (rc == -ENOSPC || rc == -ENOMEM)
+		log_warnx("authority link (%s): no room for revoked serial %s: %s", lk->domain, serial,
+		    strerror(-rc));
+	if (rc <= 0)
 		return;
-	peer_revoked_add(o->peers, serial);
+	if (now >= o->revoked_expired_at + 60) {
+		peer_revoked_expire(o->peers, now);
+		o->revoked_expired_at = now;
+	}
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
-		if (p->have_cert && strcmp(p->ci.serial, serial) == 0) {
-			log_info("peer %s: certificate %s revoked, dropping its sessions", p->identity, serial);
+		if (p->have_cert && peer_revoked(o->peers, &p->ci)) {
+			log_info("peer %s: certificate %s revoked by %s, dropping its sessions",
+			    p->identity, p->ci.serial, lk->domain);
 			peer_drop_sessions(o->peers, p);
 			route_table_remove_peer(o->routes, p);
 			p->have_cert = 0;
@@ -619,6 +706,70 @@ static const struct authlink_ops overlay_link_ops = {
 	.on_policy = overlay_link_policy,
 };
 
+void overlay_links_info(const struct overlay *o, struct overlay_status_info *out)
+{
+	out->n_links = 0;
+	for (int i = 0; i < o->n_links && out->n_links < OVERLAY_STATUS_LINKS; i++) {
+		const struct overlay_link *lk = &o->links[i];
+		struct overlay_link_info *li = &out->links[out->n_links];
+
+		if (!lk->al)
+			continue;
+		snprintf(li->domain, sizeof(li->domain), "%s", lk->domain);
+		li->state = authlink_state(lk->al);
+		li->revocation_news = authlink_revocation_news(lk->al, &li->revocation_cursor);
+		out->n_links++;
+	}
+}
+
+/* What DNS says now of a discovered link's domain: the same authority
+ * keeps its link; a moved one gets a new link at its new address. A
+ * failed lookup keeps the link as it is (the authority may well still be
+ * there) and asks again soon. */
+static void overlay_link_refreshed(void *arg, int err, const char *why, const struct discover_answer *a)
+{
+	struct overlay_link *lk = arg;
+	struct overlay *o = lk->o;
+	char was[UDP_ADDR_STRLEN], now[UDP_ADDR_STRLEN];
+
+	lk->refreshing = 0;
+	if (!lk->al)
+		return;		/* closed meanwhile (trust forget) */
+	if (err < 0) {
+		log_warnx("authority of %s: looking it up again failed: %s; keeping the link", lk->domain, why);
+		lk->expires = now_ms() + 1000ull * DISCOVER_TTL_MIN;
+		return;
+	}
+	lk->expires = now_ms() + 1000ull * a->ttl;
+	if (udp_addr_equal(&lk->addr, &a->authority))
+		return;
+	udp_addr_format(&lk->addr, was, sizeof(was));
+	udp_addr_format(&a->authority, now, sizeof(now));
+	log_info("authority of %s moved from %s to %s (DNS): linking there", lk->domain, was, now);
+	authlink_stop(lk->al);
+	lk->al = NULL;
+	if (authlink_start(o->loop, o->node, o->port, lk->domain, &a->authority, &overlay_link_ops, lk,
+	    &lk->al) < 0) {
+		lk->al = NULL;
+		log_warnx("authority of %s: cannot start a link to %s", lk->domain, now);
+		return;
+	}
+	lk->addr = a->authority;
+}
+
+/* Discovered links whose DNS answer has outlived its TTL ask again. */
+static void overlay_links_tick(struct overlay *o, uint64_t now)
+{
+	for (int i = 1; i < o->n_links; i++) {
+		struct overlay_link *lk = &o->links[i];
+
+		if (!lk->al || !lk->expires || lk->refreshing || now < lk->expires)
+			continue;
+		lk->refreshing = 1;
+		domtrust_discover(node_domtrust(o->node), lk->domain, overlay_link_refreshed, lk);
+	}
+}
+
 /* --------------------------------------------------------- timers */
 
 static void overlay_tick(struct overlay *o)
@@ -637,6 +788,7 @@ static void overlay_tick(struct overlay *o)
 				authlink_restart(o->links[i].al);
 	}
 	paths_tick(o, now);
+	overlay_links_tick(o, now);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		if (paths_tick_peer(o, p, now) == PATHS_WANT_REINTRO && overlay_reintroduce(o, p) == 0)
 			timers_reintro_sent(p, now);
@@ -911,8 +1063,10 @@ void overlay_down(struct overlay *o)
 		overlay_dwait_free(o, dw);
 	}
 	/* First: it settles pending lookups, whose callbacks use waiters. */
-	for (int i = 0; i < o->n_links; i++)
+	for (int i = 0; i < o->n_links; i++) {
+		domtrust_cancel(node_domtrust(o->node), &o->links[i]);
 		authlink_stop(o->links[i].al);
+	}
 	o->n_links = 0;
 	o->link = NULL;
 	ovctl_cancel_all(o);
@@ -944,6 +1098,36 @@ void overlay_down(struct overlay *o)
 	/* The authority's UDP key: it authenticates our probes and relaying. */
 	explicit_bzero(o->nat.udp_key, sizeof(o->nat.udp_key));
 	free(o);
+}
+
+int overlay_forget_domain(struct overlay *o, const char *domain)
+{
+	int cut = 0;
+
+	hs_ctx_forget_domain(o->hs, domain);
+	for (int i = 0; i < o->n_links; i++) {
+		struct overlay_link *lk = &o->links[i];
+
+		if (lk->own || !lk->al || strcmp(lk->domain, domain) != 0)
+			continue;
+		domtrust_cancel(node_domtrust(o->node), lk);
+		lk->refreshing = 0;
+		authlink_stop(lk->al);
+		lk->al = NULL;
+		log_info("authority link to %s closed: its CA is no longer trusted", domain);
+	}
+	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
+		const char *at = strchr(p->identity, '@');
+
+		if (!at || strcmp(at + 1, domain) != 0 || (!p->have_cert && !p->cur && !p->prev))
+			continue;
+		log_info("peer %s: its domain's CA is no longer trusted, dropping its sessions", p->identity);
+		peer_drop_sessions(o->peers, p);
+		route_table_remove_peer(o->routes, p);
+		p->have_cert = 0;
+		cut++;
+	}
+	return cut;
 }
 
 int overlay_registered(const struct overlay *o)

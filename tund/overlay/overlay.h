@@ -39,6 +39,11 @@ void overlay_policy_reload(struct overlay *o);
 struct fw;
 const struct fw *overlay_policy_state(const struct overlay *o);
 
+/* domain's CA is no longer trusted (q2qctl trust forget): its authority's
+ * link closes, its peers lose their sessions and routes, and handshakes
+ * with them fail from now on. How many peers were cut off. */
+int overlay_forget_domain(struct overlay *o, const char *domain);
+
 /* Registered with our own authority? */
 int overlay_registered(const struct overlay *o);
 
@@ -101,6 +106,15 @@ enum overlay_hs_fail {
 	OVERLAY_HS_FAIL_N
 };
 
+/* A link to an authority (ours first) and its revocation news. */
+#define OVERLAY_STATUS_LINKS 49
+struct overlay_link_info {
+	char domain[ID_DOMAIN_MAX + 1];
+	const char *state;		/* a static string */
+	int64_t revocation_news;	/* Unix time of the last fresh news; 0 never */
+	uint64_t revocation_cursor;	/* the authority's revocation number we are at */
+};
+
 struct overlay_status_info {
 	int port;
 	char ifname[IFNAMSIZ];
@@ -112,6 +126,8 @@ struct overlay_status_info {
 	uint64_t drops_policy;		/* inner packets the identity firewall dropped */
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
+	int n_links;
+	struct overlay_link_info links[OVERLAY_STATUS_LINKS];
 };
 
 struct overlay_ping_info {

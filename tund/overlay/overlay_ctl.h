@@ -37,6 +37,8 @@ void overlay_arm(struct overlay *o);
  * once. -ENOENT (and fn is not called) if no authority for the domain is
  * configured. */
 int overlay_lookup(struct overlay *o, const char *identity, authlink_lookup_fn *fn, void *arg);
+/* Each authority link's domain, state and revocation news, into out. */
+void overlay_links_info(const struct overlay *o, struct overlay_status_info *out);
 /* The peer a lookup answer pe describes, its certificate checked; NULL
  * with err set. The peer is the overlay's. */
 struct peer *overlay_peer_from_lookup(struct overlay *o, const struct authlink_peer *pe,

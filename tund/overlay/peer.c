@@ -12,11 +12,11 @@
 
 #include "netstack/aead.h"
 #include "netstack/udp.h"
+#include "tund/node/revlist.h"
 #include "tund/overlay/claims.h"
 #include "tund/overlay/peer.h"
 
 #define IDX_SLOTS 4096		/* power of two; load stays low */
-#define MAX_REVOKED 4096
 
 /* Linear probing with backward-shift deletion: no tombstones, so a miss
  * stops at the first empty slot however many sessions came and went. */
@@ -29,8 +29,7 @@ struct idx_slot {
 struct peer_table {
 	struct peer *peers;
 	struct idx_slot slots[IDX_SLOTS];
-	int n_revoked;
-	char (*revoked)[41];
+	struct revlist *revoked;	/* made at the first news */
 	int last_probes;	/* slots the last lookup examined (tests) */
 };
 
@@ -62,7 +61,7 @@ void peer_table_free(struct peer_table *t)
 		t->peers = p->next;
 		peer_free(t, p);
 	}
-	free(t->revoked);
+	revlist_free(t->revoked);
 	free(t);
 }
 
@@ -263,26 +262,25 @@ void peer_queue_clear(struct peer *p)
 	p->nq = 0;
 }
 
-void peer_revoked_add(struct peer_table *t, const char *serial)
+int peer_revoked_add(struct peer_table *t, const char *domain, const char *serial,
+    int64_t not_after)
 {
-	if (peer_revoked(t, serial) || t->n_revoked >= MAX_REVOKED)
-		return;
-	if (!t->revoked) {
-		t->revoked = calloc(MAX_REVOKED, sizeof(*t->revoked));
-		if (!t->revoked)
-			return;
-	}
-	strncpy(t->revoked[t->n_revoked], serial, 40);
-	t->revoked[t->n_revoked][40] = 0;
-	t->n_revoked++;
+	if (!t->revoked && revlist_new(&t->revoked) < 0)
+		return -ENOMEM;
+	return revlist_add(t->revoked, domain, serial, not_after);
 }
 
-int peer_revoked(const struct peer_table *t, const char *serial)
+void peer_revoked_expire(struct peer_table *t, int64_t now)
 {
-	for (int i = 0; i < t->n_revoked; i++)
-		if (strcmp(t->revoked[i], serial) == 0)
-			return 1;
-	return 0;
+	if (t->revoked)
+		revlist_expire(t->revoked, now);
+}
+
+int peer_revoked(const struct peer_table *t, const struct cert_info *ci)
+{
+	const char *at = strchr(ci->identity, '@');
+
+	return at && revlist_has(t->revoked, at + 1, ci->serial);
 }
 
 int ep_equal(const struct ep *a, const struct ep *b)

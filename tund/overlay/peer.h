@@ -181,8 +181,12 @@ int peer_claims(struct peer_table *t, const struct claims_self *self,
     const struct addr_prefix *allowed, int n_allowed, const struct cert_info *ci, char *why,
     size_t whylen);
 
-/* Revoked certificate serials, as the authority reported them. */
-void peer_revoked_add(struct peer_table *t, const char *serial);
-int peer_revoked(const struct peer_table *t, const char *serial);
+/* Revoked certificate serials, each under the domain whose authority
+ * reported it (tund/node/revlist.h): revlist_add's answer. */
+int peer_revoked_add(struct peer_table *t, const char *domain, const char *serial,
+    int64_t not_after);
+void peer_revoked_expire(struct peer_table *t, int64_t now);
+/* 1 if ci's own domain revoked its serial. */
+int peer_revoked(const struct peer_table *t, const struct cert_info *ci);
 
 #endif
