@@ -208,6 +208,11 @@ q2qd_conf web 'port = 8789;' 'trust_policy = "first-use";'
 q2qd_conf carol 'port = 8789;' \
 	"trust = ( { domain = \"example.com\"; fingerprint = \"$FP1\"; authority = \"192.0.2.10:8788\"; } );"
 for n in auth2 web carol; do q2qd_start $n || exit 1; done
+# example.com's authority takes example.org's nodes only under a pin its
+# operator chose (there is no DNS here).
+FP2=$(ctl auth2 status --json | jq_get authority_service.ca_fingerprint)
+echo "trust = ( { domain = \"example.org\"; fingerprint = \"$FP2\"; } );" >> "$T/auth/q2qd.conf"
+check "example.com's authority pins example.org's CA (reload)" ctl auth reload
 check "web enrolls at example.com" ovl_enroll web web@example.com auth 192.0.2.10:8788
 check "carol enrolls at example.org" ovl_enroll carol carol@example.org auth2 192.0.2.20:8788
 check "web: q2qctl up" ctl web up

@@ -149,6 +149,24 @@ static void test_bad_lines(void)
 	CHECK_INT(localv4_parse(&book, "x\0y\n", 4, err, sizeof(err)), 1);
 }
 
+static void test_forget_domain(void)
+{
+	uint8_t a[4], b[4];
+
+	block(&book, "100.127.0.0/16");
+	CHECK_INT(localv4_assign(&book, "carol@example.org", 10, busy, none_live, NULL, a), 1);
+	CHECK_INT(localv4_assign(&book, "dave@example.net", 11, busy, none_live, NULL, b), 1);
+	CHECK_INT(localv4_assign(&book, "erin@example.org", 12, busy, none_live, NULL, a), 1);
+	CHECK_INT(localv4_forget_domain(&book, "example.org"), 2);
+	CHECK(localv4_find(&book, "carol@example.org") == NULL);
+	CHECK(localv4_find(&book, "erin@example.org") == NULL);
+	CHECK(localv4_by_addr(&book, AF_INET, a) == NULL);
+	CHECK(localv4_find(&book, "dave@example.net") != NULL);
+	CHECK_INT(localv4_forget_domain(&book, "org"), 0);	/* whole domains only */
+	CHECK_INT(localv4_forget_domain(&book, "example.net"), 1);
+	CHECK_INT(book.n, 0);
+}
+
 int main(void)
 {
 	RUN(test_stable_and_skips_busy);
@@ -157,5 +175,6 @@ int main(void)
 	RUN(test_full_forgets_lru);
 	RUN(test_text_round_trip);
 	RUN(test_bad_lines);
+	RUN(test_forget_domain);
 	return HARNESS_END();
 }

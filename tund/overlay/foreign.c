@@ -84,6 +84,12 @@ void foreign_free(struct overlay *o)
 	o->book = NULL;
 }
 
+void foreign_forget_domain(struct overlay *o, const char *domain)
+{
+	if (o->book && localv4_forget_domain(o->book, domain) > 0)
+		foreign_save(o);
+}
+
 const struct addr_prefix *foreign_block(const struct overlay *o)
 {
 	return o->book ? &o->book->block : NULL;

@@ -23,6 +23,10 @@ struct peer;
 int foreign_init(struct overlay *o);
 void foreign_free(struct overlay *o);
 
+/* domain's CA is no longer trusted (q2qctl trust forget): the book
+ * forgets its identities, so their old addresses lead nowhere. */
+void foreign_forget_domain(struct overlay *o, const char *domain);
+
 /* p's certificate was accepted: a peer of another domain gets (or keeps)
  * its local IPv4; none is left without one except when the book is
  * full of live peers (logged; p then has no IPv4 here). */

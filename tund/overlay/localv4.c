@@ -73,6 +73,22 @@ const struct localv4_entry *localv4_by_addr(const struct localv4 *b, int family,
 	return NULL;
 }
 
+int localv4_forget_domain(struct localv4 *b, const char *domain)
+{
+	int gone = 0;
+
+	for (int i = 0; i < b->n;) {
+		const char *at = strchr(b->e[i].identity, '@');
+
+		if (at && strcmp(at + 1, domain) == 0) {
+			b->e[i] = b->e[--b->n];
+			gone++;
+		} else
+			i++;
+	}
+	return gone;
+}
+
 static struct localv4_entry *localv4_add(struct localv4 *b, const char *identity, const uint8_t v4[4],
     int64_t used)
 {

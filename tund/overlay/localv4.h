@@ -42,6 +42,10 @@ const struct localv4_entry *localv4_find(const struct localv4 *b, const char *id
 /* The entry whose local IPv4 (AF_INET) or derived IPv6 (AF_INET6) is a. */
 const struct localv4_entry *localv4_by_addr(const struct localv4 *b, int family, const uint8_t *a);
 
+/* Forgets every identity of domain (q2qctl trust forget: its addresses
+ * no longer lead to a look-up). How many were forgotten. */
+int localv4_forget_domain(struct localv4 *b, const char *domain);
+
 /* busy: whether this node uses v4 for something else (its own address, a
  * peer of its own domain). live: whether identity is a peer now, so its
  * entry may not be forgotten. */

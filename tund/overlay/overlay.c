@@ -1127,6 +1127,7 @@ int overlay_forget_domain(struct overlay *o, const char *domain)
 		p->have_cert = 0;
 		cut++;
 	}
+	foreign_forget_domain(o, domain);
 	return cut;
 }
 
