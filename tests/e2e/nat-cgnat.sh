@@ -127,11 +127,23 @@ path_is() { nat_path_is "$1" "$2@example.com" "$3"; }
 # addr_of NODE PEER: PEER's overlay IPv4 as NODE resolves it.
 addr_of() { wait_for 10 ctl "$1" resolve "$2@example.com" && ctl "$1" resolve "$2@example.com"; }
 
-# pair A B PATH [ENDPOINT_GLOB]: A and B ping each other, both see PATH
-# (direct|relay) within 30 s, A's endpoint for B matches ENDPOINT_GLOB,
-# and a file goes from A to B intact (over PATH still).
+# own_mappings NODE PEER: the candidates NODE holds for PEER that are
+# NODE's own public mappings (behind a shared address, the authority's
+# guess at PEER's port can be one; punching it reaches only NODE).
+own_mappings() {
+	ctl "$1" peers --json | jq -r --arg id "$2@example.com" \
+		'.nat.reflexive as $r | .peers[] | select(.identity == $id) | .candidates[] | select(. as $c | $r | index($c))'
+}
+hairpin_of() { ctl "$1" peers --json | jq -r --arg id "$2@example.com" '.peers[] | select(.identity == $id) | .hairpin'; }
+path_column() { ctl "$1" peers | awk -v id="$2@example.com" '$1 == id { print $3 }'; }
+
+# pair A B PATH HAIRPIN [ENDPOINT_GLOB]: A and B ping each other, both
+# see PATH (direct|relay) within 30 s and "hairpin" HAIRPIN (true|false),
+# A's endpoint for B matches ENDPOINT_GLOB, neither holds its own public
+# mapping as a candidate for the other, and a file goes from A to B
+# intact (over PATH still).
 pair() {
-	local a=$1 b=$2 want=$3 glob=${4:-} tag="[$1-$2]" a4 b4
+	local a=$1 b=$2 want=$3 hp=$4 glob=${5:-} tag="[$1-$2]" a4 b4 col
 	b4=$(addr_of "$a" "$b"); a4=$(addr_of "$b" "$a")
 	if [ -z "$a4" ] || [ -z "$b4" ]; then
 		check "$tag both overlay addresses resolve" false
@@ -143,15 +155,23 @@ pair() {
 	check "$tag $b's path to $a becomes $want" wait_for 15 path_is "$b" "$a" "$want"
 	[ -n "$glob" ] && check "$tag $a's endpoint for $b ($(ovl_peer "$a" "$b@example.com" endpoint)) is $glob" \
 		nat_endpoint_in "$a" "$b@example.com" "$glob"
+	check_eq "$tag $a's peers --json: hairpin is $hp" "$(hairpin_of "$a" "$b")" "$hp"
+	check_eq "$tag $b's peers --json: hairpin is $hp" "$(hairpin_of "$b" "$a")" "$hp"
+	col=$want; [ "$hp" = true ] && col=hairpin
+	check_eq "$tag $a's q2qctl peers shows the path as $col" "$(path_column "$a" "$b")" "$col"
+	check "$tag $a holds none of its own public mappings as a candidate for $b ($(own_mappings "$a" "$b" | tr '\n' ' '))" \
+		test -z "$(own_mappings "$a" "$b")"
+	check "$tag $b holds none of its own public mappings as a candidate for $a ($(own_mappings "$b" "$a" | tr '\n' ' '))" \
+		test -z "$(own_mappings "$b" "$a")"
 	head -c "${FILE_KB}K" /dev/urandom > "$T/file-$a"
 	check "$tag ${FILE_KB} KB $a->$b arrive intact" \
 		tcp_copy "$a" "$b" "$b4" 5001 "$T/file-$a" "$T/file-$a.rx"
 	check_eq "$tag $a's path to $b is still $want" "$(ovl_peer "$a" "$b@example.com" path)" "$want"
 }
 
-pair erin frank direct "192.0.2.40:8789"
-pair alice carol direct "192.0.2.32:*"
-pair alice bob direct "192.0.2.31:*"
-pair carol dave relay relay
+pair erin frank direct false "192.0.2.40:8789"
+pair alice carol direct false "192.0.2.32:*"
+pair alice bob direct true "192.0.2.31:*"
+pair carol dave relay false relay
 
 e2e_finish
