@@ -594,6 +594,7 @@ nat_cases() {
 #                TYPE: easy|restricted|hard, as for nat_router; on|off:
 #                hairpinning; INSIDE_NET defaults to 100.64.0.0/10
 #   cgnat_hairpin ROUTER        prints on|off
+#   nat_within SECS COMMAND...  waits on the wall clock, not on tries
 #
 # What differs from nat_router, and why:
 # - Many customers share one public address, and every node uses the same
@@ -701,3 +702,15 @@ cgnat_router() {
 }
 
 cgnat_hairpin() { echo "${CGNAT_HAIRPIN[$1]:-off}"; }
+
+# nat_within SECS COMMAND...: COMMAND succeeds within SECS seconds of wall
+# clock (lib.sh's wait_for counts tries, so a command that itself takes a
+# second, a ping -W1, would stretch it tenfold when it fails).
+nat_within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
