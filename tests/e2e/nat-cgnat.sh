@@ -26,8 +26,10 @@
 #                         198.18.1   198.18.2 198.18.3   198.18.4 198.18.5 (restricted)
 #                         alice .2   bob .2   carol .2   dave .2  erin .2
 #
-# The two CGNATs give their home routers the same inside addresses, as two
-# ISPs would.
+# The CGNATs give their home routers the same inside addresses, as two
+# ISPs would. For the lab's checks only, cgd .34 (easy, hairpin on) on the
+# wan with gina at 100.64.0.9 straight on its inside (no q2q there: a node
+# with its own address in the pool is tests/e2e/pending/cgnat-direct.sh's).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/natlab-lib.sh"
 e2e_init natcgnat
@@ -51,6 +53,7 @@ host_add frank 192.0.2.40/24
 cgnat_router cga restricted on 192.0.2.31/24 &&
 	cgnat_router cgb restricted off 192.0.2.32/24 &&
 	cgnat_router cgc hard off 192.0.2.33/24 &&
+	cgnat_router cgd easy on 192.0.2.34/24 && nat_host gina cgd 100.64.0.9/10 &&
 	home cga ha 100.64.0.2 1 alice && home cga hb 100.64.0.3 2 bob &&
 	home cgb hc 100.64.0.2 3 carol && home cgb hd 100.64.0.3 4 dave &&
 	home cgc he 100.64.0.2 5 erin || { check "topology" false; e2e_finish; exit 1; }
@@ -87,8 +90,15 @@ mapfile -t ms < <(nat_probe erin 40000 $AUTH:3478 192.0.2.20:3478)
 check_eq "cgc: the observer sees erin at the CGNAT's address" "$(ipof "${ms[0]:-}")" 192.0.2.33
 check_ne "cgc (hard): endpoint-dependent mapping" "$(port "${ms[0]:-}")" "$(port "${ms[1]:-}")"
 
-# Filtering as labelled: restricted lets in only what answers.
+# Filtering as labelled: restricted lets in only what answers, easy
+# (gina, a host on cgd's inside itself) anything sent to a mapping.
 nat_listen alice 40010 6 "$T/alice.listen" $AUTH:3478
+nat_listen gina 40010 6 "$T/gina.listen" $AUTH:3478
+m=$(nat_mapped "$T/gina.listen")
+check_eq "cgd (easy): the observer sees gina at the CGNAT's address, her port kept" "$m" 192.0.2.34:40010
+nat_send third 0 "$m" unsolicited-gina 3
+check "cgd (easy): an unsolicited datagram from the internet reaches gina" \
+	nat_within 3 grep -q unsolicited-gina "$T/gina.listen"
 m=$(nat_mapped "$T/alice.listen")
 nat_send third 0 "$m" unsolicited 3
 sleep 1
