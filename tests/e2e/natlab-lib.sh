@@ -599,13 +599,14 @@ nat_cases() {
 # What differs from nat_router, and why:
 # - Many customers share one public address, and every node uses the same
 #   local port, so home routers hand the CGNAT the same source port again
-#   and again. Linux snat then picks a random port for the second customer,
-#   and a random one again towards the next destination: a plain snat
-#   would be endpoint-dependent for everyone but the first. So easy and
-#   restricted CGNATs learn each customer mapping (inside address . port ->
-#   public address . port, map "eim") from the first outgoing flow and snat
-#   later flows of the same inside endpoint to it: endpoint-independent
-#   mapping for all, as RFC 4787 REQ-1 and RFC 6888 ask of a CGNAT.
+#   and again. Linux snat then picks another port for the second customer,
+#   flow by flow: whether it picks the same one towards the next
+#   destination depends on the kernel (older ones pick at random; the one
+#   here happens to repeat itself). So easy and restricted CGNATs learn
+#   each customer mapping (inside address . port -> public address . port,
+#   map "eim") from the first outgoing flow and snat later flows of the
+#   same inside endpoint to it: endpoint-independent mapping for all, as
+#   RFC 4787 REQ-1 and RFC 6888 ask of a CGNAT, on any kernel.
 # - Hairpinning (RFC 4787 REQ-9): with it on, UDP from the inside to the
 #   CGNAT's public address and a mapped port is dnatted to that mapping's
 #   owner (map "fullcone", learned for every TYPE), and snatted to the

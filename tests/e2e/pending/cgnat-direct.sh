@@ -32,6 +32,7 @@ cgnat_router cga restricted on 192.0.2.31/24 &&
 	nat_host bob hb 198.18.2.2/24 || { check "topology" false; e2e_finish; exit 1; }
 check "control: alice reaches the authority over the CGNAT before q2q" nsx alice ping -c1 -W2 $AUTH
 
+# shellcheck disable=SC2034  # read by natlab-lib.sh's nat_join
 tag="[direct]"
 nat_auth_start auth example.com || { check "authority starts" false; e2e_finish; exit 1; }
 for n in frank alice bob; do
