@@ -9,6 +9,8 @@
 #                erin (cgc) <-> carol (cgb), hard and restricted direct (birthday)
 #   same, hairpin      alice <-> bob, both behind cga           direct, hairpin
 #   same, no hairpin   carol <-> dave, both behind cgb          relay
+#   same, hard         erin <-> hank, both behind cgc           relay
+#                      (it hairpins, but maps each destination anew)
 #
 # Each pair: ping both ways, a file copied intact, and the path that
 # `q2qctl peers --json` reports on both sides ("direct" or "relay", and
@@ -19,12 +21,12 @@
 #   |           |          |                   |                   |        |
 # auth .10    third .20   cga .31             cgb .32             cgc .33  frank .40
 # example.com (sender)    restricted CGNAT    restricted CGNAT    hard     (no NAT)
-# observer                hairpin on          hairpin off         CGNAT
+# observer                hairpin on          hairpin off         CGNAT, hairpin on
 # UDP 3478-79             100.64.0.0/10       100.64.0.0/10       100.64/10
-#                         |          |        |          |        |
-#                         ha .2      hb .3    hc .2      hd .3    he .2   home routers
-#                         198.18.1   198.18.2 198.18.3   198.18.4 198.18.5 (restricted)
-#                         alice .2   bob .2   carol .2   dave .2  erin .2
+#                         |          |        |          |        |        |
+#                         ha .2      hb .3    hc .2      hd .3    he .2    hf .3     home routers
+#                         198.18.1   198.18.2 198.18.3   198.18.4 198.18.5 198.18.6  (restricted)
+#                         alice .2   bob .2   carol .2   dave .2  erin .2  hank .2
 #
 # The CGNATs give their home routers the same inside addresses, as two
 # ISPs would. For the lab's checks only, cgd .34 (easy, hairpin on) on the
@@ -52,11 +54,11 @@ host_add third 192.0.2.20/24
 host_add frank 192.0.2.40/24
 cgnat_router cga restricted on 192.0.2.31/24 &&
 	cgnat_router cgb restricted off 192.0.2.32/24 &&
-	cgnat_router cgc hard off 192.0.2.33/24 &&
+	cgnat_router cgc hard on 192.0.2.33/24 &&
 	cgnat_router cgd easy on 192.0.2.34/24 && nat_host gina cgd 100.64.0.9/10 &&
 	home cga ha 100.64.0.2 1 alice && home cga hb 100.64.0.3 2 bob &&
 	home cgb hc 100.64.0.2 3 carol && home cgb hd 100.64.0.3 4 dave &&
-	home cgc he 100.64.0.2 5 erin || { check "topology" false; e2e_finish; exit 1; }
+	home cgc he 100.64.0.2 5 erin && home cgc hf 100.64.0.3 6 hank || { check "topology" false; e2e_finish; exit 1; }
 
 # ================================================================ the lab
 port() { echo "${1##*:}"; }
@@ -132,7 +134,7 @@ check_fails "cgb's conntrack holds no flow from inside to inside" hairpinned cgb
 
 # ================================================================ q2q
 nat_auth_start auth example.com || { check "authority starts" false; e2e_finish; exit 1; }
-for n in alice bob carol dave erin frank; do
+for n in alice bob carol dave erin frank hank; do
 	nat_join "$n" "$n@example.com" auth $AUTH || { e2e_finish; exit 1; }
 done
 
@@ -194,5 +196,6 @@ wanted erin-carol && check "[erin-carol] only birthday probing gets a hard CGNAT
 	bash -c "$(declare -f bday_hit); bday_hit erin carol || bday_hit carol erin"
 pair alice bob direct true "192.0.2.31:*"
 pair carol dave relay false relay
+pair erin hank relay false relay
 
 e2e_finish
