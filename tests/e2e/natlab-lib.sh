@@ -584,3 +584,134 @@ nat_cases() {
 			{ FAIL=$((FAIL + 1)); echo "not ok - [$c] case did not finish"; }
 	done
 }
+
+# ===========================================================================
+# Carrier-grade NAT (nat-cgnat.sh). An ISP's NAT whose inside is the shared
+# address space 100.64.0.0/10 (RFC 6598): home routers (nat_router_behind
+# CGN ...) sit on its inside LAN, each with a WAN address in that range.
+#
+#   cgnat_router NAME TYPE on|off WAN_ADDR/PLEN [INSIDE_NET]
+#                TYPE: easy|restricted|hard, as for nat_router; on|off:
+#                hairpinning; INSIDE_NET defaults to 100.64.0.0/10
+#   cgnat_hairpin ROUTER        prints on|off
+#   nat_within SECS COMMAND...  waits on the wall clock, not on tries
+#
+# What differs from nat_router, and why:
+# - Many customers share one public address, and every node uses the same
+#   local port, so home routers hand the CGNAT the same source port again
+#   and again. Linux snat then picks another port for the second customer,
+#   flow by flow: whether it picks the same one towards the next
+#   destination depends on the kernel (older ones pick at random; the one
+#   here happens to repeat itself). So easy and restricted CGNATs learn
+#   each customer mapping (inside address . port -> public address . port,
+#   map "eim") from the first outgoing flow and snat later flows of the
+#   same inside endpoint to it: endpoint-independent mapping for all, as
+#   RFC 4787 REQ-1 and RFC 6888 ask of a CGNAT, on any kernel.
+# - Hairpinning (RFC 4787 REQ-9): with it on, UDP from the inside to the
+#   CGNAT's public address and a mapped port is dnatted to that mapping's
+#   owner (map "fullcone", learned for every TYPE), and snatted to the
+#   sender's own public mapping, so the receiver sees the sender as the
+#   outside world does. With it off, such datagrams are dropped, as many
+#   CGNATs do.
+# - The inside LAN is routed, not switched, between customers: a datagram
+#   hairpinned back out of the interface it came in on must not make the
+#   CGNAT send ICMP redirects (home routers would then bypass it).
+# ===========================================================================
+
+declare -gA CGNAT_HAIRPIN
+
+# _cgnat_rules NAME INSIDE_NET: the CGNAT's table (one nft -f input).
+_cgnat_rules() {
+	local r=$1 in=$2 wan=${NAT_WANIP[$1]} rnd="" t=${NAT_TIMEOUT[$1]}
+	[ "${NAT_TYPE[$r]}" = hard ] && rnd=" fully-random"
+	cat <<-EOF
+	table ip natlab {
+		map fullcone {
+			type inet_service : ipv4_addr . inet_service
+			flags dynamic, timeout
+			timeout ${t}s
+		}
+		map eim {
+			type ipv4_addr . inet_service : ipv4_addr . inet_service
+			flags dynamic, timeout
+			timeout ${t}s
+		}
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "wan" ct state invalid drop
+			iifname "wan" ct state new drop
+			iifname "lan" ip daddr $wan meta l4proto udp drop
+		}
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			iifname "wan" ct state invalid drop
+			iifname "wan" ct state new ct status dnat accept
+			iifname "wan" ct state new drop
+		}
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+		}
+		chain learn {
+			type filter hook postrouting priority srcnat + 10; policy accept;
+		}
+		chain learneim {
+			type filter hook postrouting priority srcnat + 10; policy accept;
+		}
+	}
+	EOF
+	# The learners are nat_set_timeout's (chain learn) and ours.
+	_nat_learn_rule "$r"
+	if [ "${NAT_TYPE[$r]}" = easy ]; then
+		echo "add rule ip natlab prerouting iifname \"wan\" ip daddr $wan meta l4proto udp" \
+			"dnat ip addr . port to udp dport map @fullcone"
+	fi
+	if [ "${CGNAT_HAIRPIN[$r]}" = on ]; then
+		echo "add rule ip natlab prerouting iifname \"lan\" ip daddr $wan meta l4proto udp" \
+			"dnat ip addr . port to udp dport map @fullcone"
+	fi
+	if [ -z "$rnd" ]; then
+		echo "add rule ip natlab learneim oifname \"wan\" meta l4proto udp ct direction original" \
+			"update @eim { ct original ip saddr . ct original proto-src timeout ${t}s :" \
+			"ct reply ip daddr . ct reply proto-dst }"
+		# A hairpinned datagram leaves by the inside LAN; the
+		# sender's public mapping goes with it.
+		echo "add rule ip natlab postrouting oifname \"lan\" ip saddr $in ct status dnat meta l4proto udp" \
+			"snat ip addr . port to ip saddr . udp sport map @eim"
+		echo "add rule ip natlab postrouting oifname \"wan\" meta l4proto udp" \
+			"snat ip addr . port to ip saddr . udp sport map @eim"
+	fi
+	echo "add rule ip natlab postrouting oifname \"lan\" ip saddr $in ct status dnat snat to $wan$rnd"
+	echo "add rule ip natlab postrouting oifname \"wan\" snat to $wan$rnd"
+}
+
+# cgnat_router NAME TYPE on|off WAN_ADDR/PLEN [INSIDE_NET]: a CGNAT on the
+# wan bridge; its inside LAN bridge holds the first address of INSIDE_NET.
+cgnat_router() {
+	local name=$1 type=$2 hp=$3 wan=$4 in=${5:-100.64.0.0/10} ns="$PFX-$1"
+	case $hp in on|off) ;; *) _nat_die "hairpin '$hp' is not on|off"; return 1 ;; esac
+	_nat_router_ns "$name" "$type" "$wan" "$in" || return 1
+	CGNAT_HAIRPIN[$name]=$hp
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.lan.send_redirects=0 || return 1
+	_nat_plug "$ns" wan "$PFX-wan" br0 "v-$name" || return 1
+	ip -n "$ns" addr add "$wan" dev wan || return 1
+	_cgnat_rules "$name" "$in" | ip netns exec "$ns" nft -f - ||
+		{ _nat_die "nft rejected the $name CGNAT ruleset"; return 1; }
+}
+
+cgnat_hairpin() { echo "${CGNAT_HAIRPIN[$1]:-off}"; }
+
+# nat_within SECS COMMAND...: COMMAND succeeds within SECS seconds of wall
+# clock (lib.sh's wait_for counts tries, so a command that itself takes a
+# second, a ping -W1, would stretch it tenfold when it fails).
+nat_within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}

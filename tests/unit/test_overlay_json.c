@@ -16,6 +16,19 @@ static void check_json(json_object *j, const char *want)
 	json_object_put(j);
 }
 
+/* One field of the first peer in overlay_json_peers, as JSON text. */
+static void check_first_peer(const struct overlay_peer_info *ps, const struct overlay_nat_info *nat,
+    const char *key, const char *want)
+{
+	json_object *j = overlay_json_peers(ps, 1, nat), *peers, *v = NULL;
+
+	CHECK(json_object_object_get_ex(j, "peers", &peers));
+	CHECK(json_object_object_get_ex(json_object_array_get_idx(peers, 0), key, &v));
+	if (v)
+		CHECK_STR(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), want);
+	json_object_put(j);
+}
+
 static void bob(struct overlay_peer_info *p)
 {
 	static const uint8_t v6[16] = { 0xfd, 0x12, [15] = 0x34 };
@@ -104,27 +117,23 @@ static void test_peers(void)
 	    "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.64.0.7\",\"ipv6\":\"fd12::34\","
 	    "\"routes\":[\"10.1.0.0\\/16\"],\"cert_not_after\":1800000000,\"cert_serial\":\"0a1b\","
 	    "\"endpoint\":\"192.0.2.12:8789\",\"candidates\":[\"192.0.2.12:8789\",\"[2001:db8::12]:8789\"],"
-	    "\"path\":\"direct\",\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
+	    "\"path\":\"direct\",\"hairpin\":false,\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
 	    "\"birthday\":{\"role\":\"prober\",\"probes_sent\":120,\"sockets\":0,\"hit\":true},"
 	    "\"session\":true,\"cipher\":\"aes-256-gcm\",\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
 	    "\"rx_packets\":3,\"tx_packets\":4,\"policy_denied\":0},"
 	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
-	    "\"peer_nat\":null,\"session\":false,\"cipher\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
+	    "\"hairpin\":false,\"peer_nat\":null,\"session\":false,\"cipher\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
 	    "\"rx_packets\":0,\"tx_packets\":0,\"policy_denied\":0}],"
 	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false}}");
+	/* A hairpin is a direct path: both fields say so. */
+	ps[0].hairpin = 1;
+	check_first_peer(ps, &nat, "path", "\"direct\"");
+	check_first_peer(ps, &nat, "hairpin", "true");
+	ps[0].hairpin = 0;
 	ps[0].path = OVERLAY_PATH_RELAY;
 	ps[0].bday_prober = 0;
-	{
-		json_object *j = overlay_json_peers(ps, 1, &nat), *peers, *b, *v;
-		CHECK(json_object_object_get_ex(j, "peers", &peers));
-		b = json_object_array_get_idx(peers, 0);
-		CHECK(json_object_object_get_ex(b, "path", &v));
-		CHECK_STR(json_object_get_string(v), "relay");
-		CHECK(json_object_object_get_ex(b, "birthday", &v));
-		CHECK(json_object_object_get_ex(v, "role", &v));
-		CHECK_STR(json_object_get_string(v), "mapper");
-		json_object_put(j);
-	}
+	check_first_peer(ps, &nat, "path", "\"relay\"");
+	check_first_peer(ps, &nat, "birthday", "{\"role\":\"mapper\",\"probes_sent\":120,\"sockets\":0,\"hit\":true}");
 }
 
 static void test_nat(void)

@@ -271,6 +271,46 @@ static void test_punch_once_per_introduction(void)
 	peer_table_free(bt);
 }
 
+/* Two customers behind one CGNAT at 192.0.2.31: the authority hands
+ * alice bob's mapping, its guess of bob's port (TCP source, UDP port
+ * 8789), which is alice's own mapping, and bob's LAN address. Only the
+ * guess goes, whichever of alice's two reflexive addresses names it, and
+ * only once it is known; the rest keep their order. */
+static void test_drop_own_mappings(void)
+{
+	static const char *const cands[] = { "192.0.2.31:4911", "192.0.2.31:8789", "198.18.2.2:8789" };
+	struct paths_nat nat;
+	struct peer_table *t;
+	struct peer *bob;
+	struct sockaddr_in6 sa;
+	char buf[UDP_ADDR_STRLEN];
+
+	memset(&nat, 0, sizeof(nat));
+	CHECK_INT(peer_table_init(&t), 0);
+	bob = peer_add(t, "bob@example.com");
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(udp_addr_parse(cands[i], &sa), 0);
+		peer_merge_eps(bob, &sa, 1);
+	}
+	CHECK_INT(paths_drop_own_mappings(&nat, bob), 0);	/* nothing known yet */
+	CHECK_INT(bob->n_eps, 3);
+	CHECK_INT(udp_addr_parse("192.0.2.31:8789", &nat.reflexive[1]), 0);
+	CHECK_INT(paths_drop_own_mappings(&nat, bob), 0);	/* known only with have_reflexive */
+	nat.have_reflexive[1] = 1;
+	CHECK_INT(paths_drop_own_mappings(&nat, bob), 1);
+	CHECK_INT(bob->n_eps, 2);
+	udp_addr_format(&bob->eps[0], buf, sizeof(buf));
+	CHECK_STR(buf, "192.0.2.31:4911");
+	udp_addr_format(&bob->eps[1], buf, sizeof(buf));
+	CHECK_STR(buf, "198.18.2.2:8789");
+	/* Same address, other port: another customer, kept. */
+	CHECK_INT(udp_addr_parse("192.0.2.31:4912", &nat.reflexive[0]), 0);
+	nat.have_reflexive[0] = 1;
+	CHECK_INT(paths_drop_own_mappings(&nat, bob), 0);
+	CHECK_INT(bob->n_eps, 2);
+	peer_table_free(t);
+}
+
 int main(void)
 {
 	log_setlevel(LOG_LVL_WARN);
@@ -279,5 +319,6 @@ int main(void)
 	RUN(test_quiet_direct_falls_back_then_upgrades);
 	RUN(test_roam_decision_table);
 	RUN(test_punch_once_per_introduction);
+	RUN(test_drop_own_mappings);
 	return HARNESS_END();
 }

@@ -489,12 +489,12 @@ static void print_peers(json_object *r)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *p = json_object_array_get_idx(arr, i), *v;
 		char age[32] = "-";
-		const char *ep = jstr(p, "endpoint");
+		const char *ep = jstr(p, "endpoint"), *path = jstr(p, "path");
 
 		if (json_object_object_get_ex(p, "handshake_age", &v) && !json_object_is_type(v, json_type_null))
 			snprintf(age, sizeof(age), "%llds ago", (long long)json_object_get_int64(v));
 		printf("%-28s %-15s %-7s %-26s %-9s %12lld %12lld\n", jstr(p, "identity"),
-		    jstr(p, "ipv4") ? jstr(p, "ipv4") : "-", jstr(p, "path"), ep ? ep : "-", age,
+		    jstr(p, "ipv4") ? jstr(p, "ipv4") : "-", jint(p, "hairpin") ? "hairpin" : path, ep ? ep : "-", age,
 		    (long long)jint(p, "rx_bytes"), (long long)jint(p, "tx_bytes"));
 	}
 }

@@ -387,6 +387,7 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	}
 	overlay_peer_set_cert(o, p, &ci);
 	peer_merge_eps(p, pe->eps, pe->neps);
+	paths_drop_own_mappings(&o->nat, p);
 	/* Relay ids name nodes at our own authority only. */
 	p->relay_id = pe->via_own ? pe->node_id : 0;
 	p->nat = pe->nat;

@@ -62,6 +62,8 @@ static uint64_t now_ns(void)
 
 /* ------------------------------------------------------ snapshots */
 
+static int ovctl_is_local_addr(const struct sockaddr_in6 *sa);
+
 static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t now,
     struct overlay_peer_info *out)
 {
@@ -90,6 +92,9 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 		udp_addr_format(&p->eps[i], out->candidates[i], sizeof(out->candidates[i]));
 	out->path = !p->cur || !p->have_ep ? OVERLAY_PATH_NONE :
 	    p->ep.relay ? OVERLAY_PATH_RELAY : OVERLAY_PATH_DIRECT;
+	/* Not when that address is our own: two nodes on one host. */
+	out->hairpin = out->path == OVERLAY_PATH_DIRECT && paths_shares_public_address(&o->nat, &p->ep.sa) &&
+	    !ovctl_is_local_addr(&p->ep.sa);
 	out->nat_known = !!(p->nat & NAT_KNOWN);
 	out->nat_varies = !!(p->nat & NAT_VARIES);
 	out->nat_preserves = !!(p->nat & NAT_PRESERVES);

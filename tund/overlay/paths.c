@@ -62,6 +62,33 @@ void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const
 		o->nat.reflexive[k] = seen;
 		o->nat.have_reflexive[k] = 1;
 	}
+	/* Peers introduced before we knew our mapping may hold it. */
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		paths_drop_own_mappings(&o->nat, p);
+}
+
+int paths_shares_public_address(const struct paths_nat *nat, const struct sockaddr_in6 *sa)
+{
+	for (int k = 0; k < 2; k++)
+		if (nat->have_reflexive[k] && !udp_addr_equal(sa, &nat->reflexive[k]) &&
+		    memcmp(&sa->sin6_addr, &nat->reflexive[k].sin6_addr, 16) == 0)
+			return 1;
+	return 0;
+}
+
+int paths_drop_own_mappings(const struct paths_nat *nat, struct peer *p)
+{
+	int kept = 0, n = p->n_eps;
+
+	for (int i = 0; i < n; i++) {
+		int own = 0;
+		for (int k = 0; k < 2; k++)
+			own |= nat->have_reflexive[k] && udp_addr_equal(&p->eps[i], &nat->reflexive[k]);
+		if (!own)
+			p->eps[kept++] = p->eps[i];
+	}
+	p->n_eps = kept;
+	return n - kept;
 }
 
 /* ------------------------------------------------------- punching */

@@ -91,6 +91,18 @@ void paths_bday_close(struct overlay *o, int keep_used);
  * the caller must re-register with the authorities, else 0. */
 int paths_addresses_changed(struct overlay *o, uint64_t now);
 
+/* A candidate that is one of our own public mappings is ourselves: behind
+ * an address many customers share (a CGNAT) the authority's guess at a
+ * peer's port (its TCP source with its local UDP port) can be our own
+ * mapping, and what we send there the NAT hairpins back to us. Drops such
+ * candidates from p (order kept); returns how many went. Pure. */
+int paths_drop_own_mappings(const struct paths_nat *nat, struct peer *p);
+
+/* Is sa behind our own public address (the address of one of our
+ * mappings, another port)? Then the path to it turns in the NAT we share
+ * with it (a hairpin), if that NAT hairpins at all. Pure. */
+int paths_shares_public_address(const struct paths_nat *nat, const struct sockaddr_in6 *sa);
+
 /* Does an authenticated, fresh packet from `from` move p there? A direct
  * packet always does; a relayed one only when p has no endpoint, is on
  * the relay already, or its direct path has been quiet for 2 s (the peer
