@@ -701,8 +701,6 @@ static int overlay_add_ca(const char *domain, const uint8_t *der, size_t len, vo
 
 static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *err, size_t errlen)
 {
-	static const uint8_t fd00[16] = { 0xfd };
-	static const uint8_t cgnat[4] = { 100, 64, 0, 0 };
 	int rc, fd;
 
 	/* The privileged part opens and configures the device (tund/priv/). */
@@ -725,17 +723,15 @@ static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *er
 	o->io.tun_io.fd = fd;
 	if ((rc = privclient_link_set(1, o->mtu)) < 0 ||
 	    (rc = privclient_addr_add(AF_INET, ci->v4, 32)) < 0 ||
-	    (rc = privclient_addr_add(AF_INET6, ci->v6, 128)) < 0 ||
-	    (rc = privclient_route_add(AF_INET6, fd00, 8)) < 0)
+	    (rc = privclient_addr_add(AF_INET6, ci->v6, 128)) < 0)
 		goto fail;
-	/* The authority's pool; 100.64.0.0/10 unless the address says otherwise. */
-	if (ci->v4[0] == 100 && (ci->v4[1] & 0xc0) == 64)
-		rc = privclient_route_add(AF_INET, cgnat, 10);
-	if (rc < 0 && rc != -EEXIST)
-		goto fail;
+	/* q2q's own table and rules (routes.c); the pool as last learned. */
+	if ((rc = routes_up(o, NULL, 0, err, errlen)) < 0)
+		goto out;
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot configure %s: %s", o->ifname, strerror(-rc));
+out:
 	close(fd);	/* the interface, its addresses and routes go with it */
 	o->io.tun_io.fd = -1;
 	return rc;
@@ -879,6 +875,7 @@ void overlay_down(struct overlay *o)
 		attempt_free(o, o->att.a[0]);
 	if (o->peers)
 		paths_bday_close(o, 0);
+	routes_down(o);
 	if (o->io.tun_io.fd >= 0) {
 		loop_del(o->loop, &o->io.tun_io);
 		close(o->io.tun_io.fd);

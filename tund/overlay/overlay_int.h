@@ -29,6 +29,7 @@
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/paths.h"
 #include "tund/overlay/peer.h"
+#include "tund/overlay/routes.h"
 #include "tund/overlay/timers.h"
 
 struct addr_wait;
@@ -53,6 +54,7 @@ struct overlay {
 	char identity[ID_NAME_MAX + 1];
 	char domain[ID_DOMAIN_MAX + 1];
 	uint8_t v4[4], v6[16];
+	struct routes_state rt;		/* routes.c */
 	struct hs_ctx *hs;
 	struct peer_table *peers;
 	struct route_table *routes;

@@ -36,7 +36,47 @@ struct priv {
 	time_t kill_at;
 	struct privpol pol;
 	char actual[PRIVMSG_IFNAMSIZ];	/* the kernel's name for the device */
+	struct priv_setup setup;
+	int rules;			/* our policy rules are in place */
 };
+
+static const int rule_families[] = { AF_INET, AF_INET6 };
+
+/* Removes q2q's policy rules: at the engine's request, at its death and
+ * at exit. Also run before adding them, to clear what a killed privileged
+ * part of an earlier run left. Returns the first error other than -ENOENT. */
+static int rules_off(struct priv *p)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]); i++) {
+		int r;
+
+		while ((r = nl_rule_del(rule_families[i], p->setup.table, PRIV_RULE_PREF)) == 0)
+			;
+		if (r != -ENOENT && rc == 0)
+			rc = r;
+	}
+	if (rc < 0)
+		log_warnx("priv: cannot remove the policy rules for table %u: %s", p->setup.table,
+		    strerror(-rc));
+	p->rules = 0;
+	return rc;
+}
+
+static int rules_on(struct priv *p)
+{
+	int rc = 0;
+
+	rules_off(p);
+	for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]) && rc == 0; i++)
+		rc = nl_rule_add(rule_families[i], p->setup.table, PRIV_RULE_PREF, p->setup.engine_uid);
+	if (rc < 0)
+		rules_off(p);
+	else
+		p->rules = 1;
+	return rc;
+}
 
 static int send_msg(int sock, const struct privmsg *r, int fd)
 {
@@ -91,6 +131,11 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 		}
 		return;
 	}
+	if (m->type == PRIV_RULES) {
+		r->rc = m->flag ? rules_on(p) : rules_off(p);
+		r->flag = m->flag && r->rc == 0 && p->setup.engine_uid >= 0;
+		return;
+	}
 	if (m->type == PRIV_NOTIFY) {
 		static const char *const what[] = { "", "READY=1", "WATCHDOG=1", "STOPPING=1" };
 
@@ -114,10 +159,10 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 		r->rc = nl_addr_del(ifindex, m->family, m->addr, m->plen);
 		break;
 	case PRIV_ROUTE_ADD:
-		r->rc = nl_route_add(ifindex, m->family, m->addr, m->plen);
+		r->rc = nl_route_add(ifindex, m->family, m->addr, m->plen, p->setup.table);
 		break;
 	case PRIV_ROUTE_DEL:
-		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen);
+		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen, p->setup.table);
 		break;
 	default:
 		r->rc = -EINVAL;
@@ -191,8 +236,13 @@ static void reap(struct priv *p)
 			    WTERMSIG(status) == SIGSYS ? " (a system call outside its seccomp allow-list)" : "");
 		else if (WEXITSTATUS(status) != 0 || !p->stopping)
 			log_warnx("priv: the %s exited with status %d", who, WEXITSTATUS(status));
-		if (pid == p->engine)
+		if (pid == p->engine) {
 			p->engine_gone = 1;
+			/* q2q0 and its routes died with the engine's descriptor;
+			 * the rules are ours to take away, even after SIGKILL. */
+			if (p->rules)
+				rules_off(p);
+		}
 		else
 			p->ca_gone = 1;
 		if (!p->stopping) {
@@ -228,12 +278,12 @@ static void handle_signal(struct priv *p)
 	}
 }
 
-int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
+int priv_serve(int sock, const struct priv_setup *setup, pid_t engine, pid_t ca)
 {
-	struct priv p = { .sock = sock, .engine = engine, .ca = ca };
+	struct priv p = { .sock = sock, .engine = engine, .ca = ca, .setup = *setup };
 	sigset_t mask;
 
-	privpol_init(&p.pol, ifname);
+	privpol_init(&p.pol, setup->ifname);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -274,6 +324,8 @@ int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
 		else if (p.sock >= 0 && pf[1].revents & (POLLHUP | POLLERR))
 			p.sock = -1;
 	}
+	if (p.rules)
+		rules_off(&p);
 	if (sock >= 0)
 		close(sock);
 	close(p.sigfd);

@@ -31,6 +31,7 @@ static const struct {
 	{ PRIV_ROUTE_DEL, "ROUTE_DEL", BODY_PFX },
 	{ PRIV_NOTIFY, "NOTIFY", BODY_NOTIFY },
 	{ PRIV_SIGNAL, "SIGNAL", BODY_NOTIFY },
+	{ PRIV_RULES, "RULES", BODY_NOTIFY },
 	{ PRIV_REPLY, "REPLY", BODY_REPLY },
 };
 
@@ -93,6 +94,7 @@ static int fields_ok(const struct privmsg *m)
 	case PRIV_TUN_OPEN:
 		return name_ok(m->ifname) && m->flag <= 1;
 	case PRIV_LINK_SET:
+	case PRIV_RULES:
 		return m->flag <= 1;
 	case PRIV_NOTIFY:
 		return m->flag >= PRIV_NOTIFY_READY && m->flag <= PRIV_NOTIFY_STOPPING;
@@ -131,6 +133,7 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
+	case PRIV_RULES:
 		b[0] = m->flag;
 		break;
 	case PRIV_REPLY:
@@ -170,6 +173,7 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
+	case PRIV_RULES:
 		m->flag = b[0];
 		break;
 	case PRIV_REPLY:

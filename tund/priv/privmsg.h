@@ -11,6 +11,8 @@
  *   ADDR_ADD   family(1) addr(16) plen(1)       -> REPLY   (also ADDR_DEL,
  *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL)
  *   NOTIFY     what(1): READY, WATCHDOG, STOPPING -> REPLY
+ *   RULES      on(1)                        -> REPLY (flag: 1 if the
+ *              engine's own sockets skip q2q's table, see privpol.h)
  *   SIGNAL     signo(1): SIGTERM, SIGINT, SIGHUP   (the other way: the
  *              privileged part passes on a stop or reload; as root without
  *              CAP_KILL it may not kill(2) the engine's uid, and should not)
@@ -36,6 +38,7 @@ enum privmsg_type {
 	PRIV_ROUTE_DEL,
 	PRIV_NOTIFY,
 	PRIV_SIGNAL,
+	PRIV_RULES,
 	PRIV_REPLY = 0x80,
 };
 
@@ -47,7 +50,8 @@ struct privmsg {
 	uint16_t type;
 	char ifname[PRIVMSG_IFNAMSIZ];	/* TUN_OPEN, REPLY: NUL-terminated */
 	uint8_t flag;			/* TUN_OPEN offload, LINK_SET up, REPLY vnet: 0 or 1;
-					 * NOTIFY: enum privmsg_notify; SIGNAL: signo */
+					 * NOTIFY: enum privmsg_notify; SIGNAL: signo;
+					 * RULES: on (1) or off (0) */
 	uint32_t mtu;			/* LINK_SET */
 	uint8_t family;			/* ADDR_*, ROUTE_*: AF_INET or AF_INET6 */
 	uint8_t addr[16];		/* first 4 bytes for AF_INET, rest zero */

@@ -64,5 +64,12 @@ int privsep_split(const struct config *cfg, uid_t uid, gid_t gid, pid_t ca_pid, 
 		if (ca_pid > 0)
 			kill(ca_pid, SIGTERM);
 	}
-	exit(priv_serve(sv[0], cfg->interface, pid, ca_pid));
+	{
+		/* A root engine cannot be told from root's other programs. */
+		uid_t eu = uid != (uid_t)-1 ? uid : getuid();
+		struct priv_setup ps = { cfg->interface, (uint32_t)cfg->route_table,
+					 eu == 0 ? -1 : (long)eu };
+
+		exit(priv_serve(sv[0], &ps, pid, ca_pid));
+	}
 }

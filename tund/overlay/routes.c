@@ -1,0 +1,182 @@
+/*
+ * The overlay's routes (see routes.h). The clash check reads the host's
+ * addresses with getifaddrs (a NETLINK_ROUTE dump the engine's seccomp
+ * list allows) and leaves the decision to routing/clash.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "routing/clash.h"
+#include "tund/base/log.h"
+#include "tund/overlay/overlay_int.h"
+#include "tund/overlay/routes.h"
+#include "tund/priv/privclient.h"
+
+#define UNDERLAY_MAX 64
+
+static int mask_len(const struct sockaddr *m, int alen)
+{
+	const uint8_t *b = m->sa_family == AF_INET ? (const uint8_t *)&((const struct sockaddr_in *)m)->sin_addr
+	    : (const uint8_t *)&((const struct sockaddr_in6 *)m)->sin6_addr;
+	int n = 0;
+
+	for (int i = 0; i < alen; i++)
+		n += __builtin_popcount(b[i]);
+	return n;
+}
+
+/* The host's addresses on every interface but q2q0 and the loopback. */
+static int underlay_list(const char *ifname, struct clash_pfx *out, char names[][IFNAMSIZ], int cap)
+{
+	struct ifaddrs *ifa, *i;
+	int n = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i && n < cap; i = i->ifa_next) {
+		int fam = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+		int alen = fam == AF_INET ? 4 : 16;
+
+		if ((fam != AF_INET && fam != AF_INET6) || strcmp(i->ifa_name, ifname) == 0 ||
+		    strcmp(i->ifa_name, "lo") == 0)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].family = fam;
+		memcpy(out[n].addr, fam == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+		    : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, (size_t)alen);
+		out[n].plen = (uint8_t)(i->ifa_netmask && i->ifa_netmask->sa_family == fam
+		    ? mask_len(i->ifa_netmask, alen) : alen * 8);
+		snprintf(names[n], IFNAMSIZ, "%s", i->ifa_name);
+		n++;
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+static void pfx_text(const struct clash_pfx *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family, p->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->plen);
+}
+
+static int check_clash(struct overlay *o, char *err, size_t errlen)
+{
+	struct clash_pfx under[UNDERLAY_MAX], ranges[2] = { { .family = AF_INET6, .addr = { 0xfd }, .plen = 8 } };
+	struct clash_pfx own[2] = { { .family = AF_INET, .plen = 32 }, { .family = AF_INET6, .plen = 128 } };
+	char names[UNDERLAY_MAX][IFNAMSIZ], u[INET6_ADDRSTRLEN + 8], r[INET6_ADDRSTRLEN + 8];
+	int n, nr = 1, which, range;
+	enum clash_kind k;
+
+	if ((n = underlay_list(o->ifname, under, names, UNDERLAY_MAX)) < 0) {
+		snprintf(err, errlen, "cannot list this host's addresses: %s", strerror(-n));
+		return n;
+	}
+	memcpy(own[0].addr, o->v4, 4);
+	memcpy(own[1].addr, o->v6, 16);
+	if (o->rt.have_pool) {
+		ranges[1].family = AF_INET;
+		memcpy(ranges[1].addr, o->rt.pool, 4);
+		ranges[1].plen = o->rt.pool_plen;
+		nr = 2;
+	}
+	k = clash_find(under, n, ranges, nr, own, 2, o->rt.exempt, &which, &range);
+	if (k == CLASH_NONE)
+		return 0;
+	pfx_text(&under[which], u, sizeof(u));
+	if (k == CLASH_SAME_ADDR) {
+		snprintf(err, errlen, "the underlay address %s on %s is this node's own overlay address; "
+		    "move the authority's pool (setting authority.pool) or the address", u, names[which]);
+	} else {
+		pfx_text(&ranges[range], r, sizeof(r));
+		snprintf(err, errlen, "the underlay prefix %s on %s overlaps the overlay range %s, and the "
+		    "engine runs as root so its own traffic cannot be kept out of q2q's routes; run q2qd "
+		    "with its own user (-u q2q)%s", u, names[which], r,
+		    ranges[range].family == AF_INET ? " or move the authority's pool (setting authority.pool)" : "");
+	}
+	return -EADDRINUSE;
+}
+
+int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err, size_t errlen)
+{
+	static const uint8_t fd00[16] = { 0xfd };
+	static const uint8_t cgnat[4] = { 100, 64, 0, 0 };
+	int rc;
+
+	if (pool && plen) {
+		memcpy(o->rt.pool, pool, 4);
+		o->rt.pool_plen = plen;
+		o->rt.have_pool = 1;
+	} else if (o->v4[0] == 100 && (o->v4[1] & 0xc0) == 64) {
+		/* The default pool, until the authority says otherwise. */
+		memcpy(o->rt.pool, cgnat, 4);
+		o->rt.pool_plen = 10;
+		o->rt.have_pool = 1;
+	}
+	if ((rc = privclient_rules(1, &o->rt.exempt)) < 0) {
+		snprintf(err, errlen, "cannot add the policy rules for routing table %d: %s",
+		    o->cfg->route_table, strerror(-rc));
+		return rc;
+	}
+	o->rt.rules = 1;
+	if ((rc = check_clash(o, err, errlen)) < 0)
+		return rc;
+	if ((rc = privclient_route_add(AF_INET6, fd00, 8)) < 0 ||
+	    (o->rt.have_pool && (rc = privclient_route_add(AF_INET, o->rt.pool, o->rt.pool_plen)) < 0)) {
+		snprintf(err, errlen, "cannot route the overlay on %s (table %d): %s", o->ifname,
+		    o->cfg->route_table, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int holds(const uint8_t net[4], uint8_t plen, const uint8_t a[4])
+{
+	uint32_t m = plen ? 0xffffffffu << (32 - plen) : 0;
+	uint32_t x = (uint32_t)net[0] << 24 | net[1] << 16 | net[2] << 8 | net[3];
+	uint32_t y = (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+
+	return ((x ^ y) & m) == 0;
+}
+
+int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
+{
+	char t[INET_ADDRSTRLEN];
+	int rc;
+
+	if (plen < 8 || plen > 30 || !holds(pool, plen, o->v4)) {
+		inet_ntop(AF_INET, pool, t, sizeof(t));
+		log_warnx("authority: pool %s/%u does not hold this node's address; ignored", t, plen);
+		return -EINVAL;
+	}
+	if (o->rt.have_pool && o->rt.pool_plen == plen && !memcmp(o->rt.pool, pool, 4))
+		return 0;
+	rc = privclient_route_add(AF_INET, pool, plen);
+	if (rc < 0 && rc != -EEXIST) {
+		inet_ntop(AF_INET, pool, t, sizeof(t));
+		log_warnx("%s: cannot route the pool %s/%u: %s", o->ifname, t, plen, strerror(-rc));
+		return rc;
+	}
+	if (o->rt.have_pool)
+		privclient_route_del(AF_INET, o->rt.pool, o->rt.pool_plen);
+	memcpy(o->rt.pool, pool, 4);
+	o->rt.pool_plen = plen;
+	o->rt.have_pool = 1;
+	inet_ntop(AF_INET, pool, t, sizeof(t));
+	log_info("%s: routing the domain's pool %s/%u", o->ifname, t, plen);
+	return 0;
+}
+
+void routes_down(struct overlay *o)
+{
+	if (o->rt.rules && privclient_rules(0, NULL) < 0)
+		log_warnx("cannot remove q2q's policy rules (the privileged part removes them when the engine exits)");
+	o->rt.rules = 0;
+	o->rt.have_pool = 0;
+}
