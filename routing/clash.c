@@ -16,6 +16,22 @@ static int bits_equal(const uint8_t *a, const uint8_t *b, int plen)
 	return rest == 0 || ((a[bytes] ^ b[bytes]) & (0xff << (8 - rest))) == 0;
 }
 
+static const struct clash_pfx pool_space[] = {
+	{ AF_INET, { 100, 64, 0, 0 }, 10 },
+	{ AF_INET, { 198, 18, 0, 0 }, 15 },
+	{ AF_INET, { 10, 0, 0, 0 }, 8 },
+	{ AF_INET, { 172, 16, 0, 0 }, 12 },
+	{ AF_INET, { 192, 168, 0, 0 }, 16 },
+};
+
+int clash_pool_space(const uint8_t addr[4], int plen)
+{
+	for (size_t i = 0; i < sizeof(pool_space) / sizeof(pool_space[0]); i++)
+		if (plen >= pool_space[i].plen && bits_equal(addr, pool_space[i].addr, pool_space[i].plen))
+			return 1;
+	return 0;
+}
+
 int clash_overlap(const struct clash_pfx *a, const struct clash_pfx *b)
 {
 	int plen = a->plen < b->plen ? a->plen : b->plen;

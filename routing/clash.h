@@ -34,6 +34,14 @@ enum clash_kind clash_find(const struct clash_pfx *under, int n, const struct cl
 			   int nr, const struct clash_pfx *own, int no, int exempt, int *which,
 			   int *range);
 
+/* addr/plen lies wholly inside the space an IPv4 pool may take: never
+ * routed on the public internet (100.64.0.0/10 RFC 6598, 198.18.0.0/15
+ * RFC 2544, 10/8, 172.16/12, 192.168/16 RFC 1918). The privileged part
+ * routes nothing else into q2q0; the authority's config takes nothing
+ * else as its pool. */
+#define CLASH_POOL_SPACE_TEXT "100.64.0.0/10, 198.18.0.0/15, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16"
+int clash_pool_space(const uint8_t addr[4], int plen);
+
 /* The two prefixes share an address (same family). */
 int clash_overlap(const struct clash_pfx *a, const struct clash_pfx *b);
 

@@ -25,6 +25,7 @@
 #include <libconfig.h>
 
 #include "identity/cert.h"
+#include "routing/clash.h"
 #include "tund/conf/config.h"
 
 #define CFG_FILE_MAX (1024 * 1024)	/* a config is a few KB; refuse junk */
@@ -1184,6 +1185,11 @@ static int cfg_auth_pool(struct cfg_ctx *c, const config_setting_t *s,
 	if (p.plen < 8 || p.plen > 30)
 		return cfg_error(c, s, path, "%s: prefix length must be 8..30",
 				 cfg_quote(v, q, sizeof(q)));
+	/* Nodes route the pool on q2q0; their privileged part takes only
+	 * space that is never routed on the internet. */
+	if (!clash_pool_space(p.addr, p.plen))
+		return cfg_error(c, s, path, "%s is not inside private-use space (%s)",
+				 cfg_quote(v, q, sizeof(q)), CLASH_POOL_SPACE_TEXT);
 	a->pool = p;
 	return 0;
 }

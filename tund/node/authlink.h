@@ -34,6 +34,9 @@ struct authlink_ops {
 	/* Registered; node_id and key are for the UDP service. */
 	void (*on_up)(void *arg, uint32_t node_id, const uint8_t key[32]);
 	void (*on_revoked)(void *arg, const char *serial);
+	/* The authority named its domain's IPv4 pool (checked: /8../30,
+	 * no host bits); may be NULL. */
+	void (*on_pool)(void *arg, const uint8_t net[4], uint8_t plen);
 	/* caller wants to connect; answer with authlink_broker_answer. */
 	void (*on_broker)(void *arg, uint32_t id, const struct authlink_peer *caller);
 };

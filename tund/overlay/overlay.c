@@ -573,8 +573,19 @@ static void overlay_link_revoked(void *arg, const char *serial)
 	}
 }
 
+/* Only our own authority's pool is routed here; other domains' pools may
+ * overlap ours and are the federation's to present. */
+static void overlay_link_pool(void *arg, const uint8_t net[4], uint8_t plen)
+{
+	struct overlay_link *lk = arg;
+
+	if (lk->own)
+		routes_pool(lk->o, net, plen);
+}
+
 static const struct authlink_ops overlay_link_ops = {
 	.on_up = overlay_link_up,
+	.on_pool = overlay_link_pool,
 	.on_broker = overlay_link_broker,
 	.on_revoked = overlay_link_revoked,
 };

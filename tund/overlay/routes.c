@@ -66,7 +66,8 @@ static void pfx_text(const struct clash_pfx *p, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", a, p->plen);
 }
 
-static int check_clash(struct overlay *o, char *err, size_t errlen)
+/* pool/plen: the IPv4 pool to be routed (plen 0: none). */
+static int check_clash(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err, size_t errlen)
 {
 	struct clash_pfx under[UNDERLAY_MAX], ranges[2] = { { .family = AF_INET6, .addr = { 0xfd }, .plen = 8 } };
 	struct clash_pfx own[2] = { { .family = AF_INET, .plen = 32 }, { .family = AF_INET6, .plen = 128 } };
@@ -80,10 +81,10 @@ static int check_clash(struct overlay *o, char *err, size_t errlen)
 	}
 	memcpy(own[0].addr, o->v4, 4);
 	memcpy(own[1].addr, o->v6, 16);
-	if (o->rt.have_pool) {
+	if (plen) {
 		ranges[1].family = AF_INET;
-		memcpy(ranges[1].addr, o->rt.pool, 4);
-		ranges[1].plen = o->rt.pool_plen;
+		memcpy(ranges[1].addr, pool, 4);
+		ranges[1].plen = plen;
 		nr = 2;
 	}
 	k = clash_find(under, n, ranges, nr, own, 2, o->rt.exempt, &which, &range);
@@ -125,7 +126,7 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 		return rc;
 	}
 	o->rt.rules = 1;
-	if ((rc = check_clash(o, err, errlen)) < 0)
+	if ((rc = check_clash(o, o->rt.pool, o->rt.have_pool ? o->rt.pool_plen : 0, err, errlen)) < 0)
 		return rc;
 	if ((rc = privclient_route_add(AF_INET6, fd00, 8)) < 0 ||
 	    (o->rt.have_pool && (rc = privclient_route_add(AF_INET, o->rt.pool, o->rt.pool_plen)) < 0)) {
@@ -147,7 +148,7 @@ static int holds(const uint8_t net[4], uint8_t plen, const uint8_t a[4])
 
 int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
 {
-	char t[INET_ADDRSTRLEN];
+	char t[INET_ADDRSTRLEN], err[320];
 	int rc;
 
 	if (plen < 8 || plen > 30 || !holds(pool, plen, o->v4)) {
@@ -157,6 +158,10 @@ int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
 	}
 	if (o->rt.have_pool && o->rt.pool_plen == plen && !memcmp(o->rt.pool, pool, 4))
 		return 0;
+	if ((rc = check_clash(o, pool, plen, err, sizeof(err))) < 0) {
+		log_warnx("%s: not routing the domain's pool: %s", o->ifname, err);
+		return rc;
+	}
 	rc = privclient_route_add(AF_INET, pool, plen);
 	if (rc < 0 && rc != -EEXIST) {
 		inet_ntop(AF_INET, pool, t, sizeof(t));

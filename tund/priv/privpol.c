@@ -8,19 +8,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "routing/clash.h"
 #include "tund/priv/privpol.h"
 
 static const uint8_t pool6[16] = { 0xfd };		/* fd00::/8 */
 
-/* Where an authority's IPv4 pool may lie: space that is never routed on
- * the public internet (RFC 6598 shared, RFC 2544 benchmark, RFC 1918). */
-static const struct { uint8_t net[4]; int plen; } space4[] = {
-	{ { 100, 64, 0, 0 }, 10 },
-	{ { 198, 18, 0, 0 }, 15 },
-	{ { 10, 0, 0, 0 }, 8 },
-	{ { 172, 16, 0, 0 }, 12 },
-	{ { 192, 168, 0, 0 }, 16 },
-};
 
 void privpol_init(struct privpol *p, const char *ifname)
 {
@@ -37,14 +29,6 @@ static int in_prefix(const uint8_t *a, const uint8_t *net, int plen)
 	return bits == 0 || ((a[bytes] ^ net[bytes]) & (0xff << (8 - bits))) == 0;
 }
 
-/* addr/plen lies wholly inside one of space4. */
-static int in_space4(const uint8_t *addr, int plen)
-{
-	for (size_t i = 0; i < sizeof(space4) / sizeof(space4[0]); i++)
-		if (plen >= space4[i].plen && in_prefix(addr, space4[i].net, space4[i].plen))
-			return 1;
-	return 0;
-}
 
 static void pfx_text(const struct privmsg *m, char *buf, size_t len)
 {
@@ -73,9 +57,9 @@ static int check_addr(const struct privpol *p, const struct privmsg *m, char *wh
 	}
 	if (m->plen != (v4 ? 32 : 128))
 		return refuse(why, whylen, "address %s is not a single host", t);
-	if (v4 ? !in_space4(m->addr, 32) : !in_prefix(m->addr, pool6, 8))
+	if (v4 ? !clash_pool_space(m->addr, 32) : !in_prefix(m->addr, pool6, 8))
 		return refuse(why, whylen, v4 ? "address %s is outside the private-use ranges an "
-		    "overlay pool may take (100.64.0.0/10, 198.18.0.0/15, RFC 1918)"
+		    "overlay pool may take (" CLASH_POOL_SPACE_TEXT ")"
 		    : "address %s is outside fd00::/8", t);
 	if (v4 ? p->have_v4 : p->have_v6)
 		return refuse(why, whylen, "address %s: the interface already has its overlay address", t);
@@ -86,8 +70,8 @@ static int check_addr(const struct privpol *p, const struct privmsg *m, char *wh
  * IPv6: exactly fd00::/8, where every identity's address lies. IPv4: the
  * domain's pool, which the engine learned from its authority and this
  * process cannot verify; so the narrowest sound test: the prefix holds the
- * node's own overlay address (added before, itself inside space4), is no
- * wider than /8 and lies inside space4. A compromised engine can then
+ * node's own overlay address (added before), is no wider than /8 and lies
+ * inside the pool space (routing/clash.h). A compromised engine can then
  * steer only private-use space around its own address into q2q0, never
  * a public prefix or a default route.
  */
@@ -103,7 +87,7 @@ static int check_route(const struct privpol *p, const struct privmsg *m, char *w
 	}
 	if (!p->have_v4)
 		return refuse(why, whylen, "route %s before the interface has its IPv4 address", t);
-	if (m->plen < 8 || !in_space4(m->addr, m->plen) || !in_prefix(p->v4, m->addr, m->plen))
+	if (m->plen < 8 || !clash_pool_space(m->addr, m->plen) || !in_prefix(p->v4, m->addr, m->plen))
 		return refuse(why, whylen, "route %s is not a private-use prefix (/8 or longer) "
 		    "holding this node's overlay address", t);
 	return 0;
