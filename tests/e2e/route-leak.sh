@@ -6,6 +6,10 @@
 # sockets skip that rule (uid), a user's `ip route add ... dev q2q0` in
 # the main table still works, and down, a stopped daemon and a SIGKILLed
 # engine each leave rules and routes exactly as they were before up.
+# Packets for the overlay arriving on eth0 (CVE-2019-14899 class) are
+# dropped by the privileged part's nftables guard: to alice's overlay
+# address, or from an overlay source to any socket but the engine's; ARP
+# for her overlay address goes unanswered.
 #
 #                     wan bridge (192.0.2.0/24, 2001:db8::/64)
 #     +---------------+---------------+---------------+
@@ -33,7 +37,7 @@ check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
 # What alice's routing looks like without q2q: every rule, every route of
 # every table (the kernel's local table is where q2q0's addresses would
 # show; it must be back too).
-routing() { nsx alice sh -c 'ip -4 rule; ip -6 rule; ip -4 route show table all; ip -6 route show table all' |
+routing() { nsx alice sh -c 'ip -4 rule; ip -6 rule; ip -4 route show table all; ip -6 route show table all; nft list ruleset' |
 	grep -v -e '^fe80::' -e 'ff00::/8' -e 'multicast ff00' | sort; }
 routing > "$T/before"
 check "alice's routing has no q2q rule before up" sh -c "! grep -q 5288 '$T/before'"
@@ -86,6 +90,51 @@ nsx alice ip route del "$B4/32" via 192.0.2.1 dev eth0
 nsx alice ip route del 100.64.0.0/16 via 192.0.2.1 dev eth0
 nsx alice ip -6 route del "$B6/128" via 2001:db8::1 dev eth0
 
+# ---- the guard: overlay packets that arrive on eth0.
+check "alice: the nftables guard table is in place" nsx alice nft list table inet q2q_guard
+udp_sink() {	# udp_sink NODE PORT OUT: prints each datagram's source and text
+	ip netns exec "$PFX-$1" timeout 30 python3 -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+with open(sys.argv[2], "a", buffering=1) as f:
+    f.write("ready\n")
+    while True:
+        b, a = s.recvfrom(2048)
+        f.write("%s %s\n" % (a[0], b.decode(errors="replace")))' "$2" "$3" &
+	SINK=$!
+	wait_for 5 grep -q ready "$3"
+}
+udp_from() {	# udp_from NODE SRC DST PORT TEXT
+	nsx "$1" python3 -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for _ in range(3):
+    s.sendto(sys.argv[4].encode(), (sys.argv[2], int(sys.argv[3])))' "$2" "$3" "$4" "$5"
+}
+nsx gw ip addr add "$B4/32" dev lo
+nsx gw ip route add "$A4/32" via 192.0.2.11 dev eth0
+udp_sink alice 7777 "$T/sink"
+udp_from gw 192.0.2.1 192.0.2.11 7777 CONTROL
+udp_from gw "$B4" "$A4" 7777 SPOOF-TO-OVERLAY
+udp_from gw "$B4" 192.0.2.11 7777 SPOOF-TO-UNDERLAY
+check "control: a datagram from the LAN's own address reaches alice's socket" \
+	wait_for 5 grep -q "^192.0.2.1 CONTROL" "$T/sink"
+sleep 0.5
+check "a datagram from bob's overlay address via eth0 to alice's overlay address does not reach the socket" \
+	sh -c "! grep -q SPOOF-TO-OVERLAY '$T/sink'"
+check "a datagram from bob's overlay address via eth0 to alice's eth0 address does not reach the socket" \
+	sh -c "! grep -q SPOOF-TO-UNDERLAY '$T/sink'"
+check_fails "a ping from the LAN to alice's overlay address via eth0 gets no answer" \
+	nsx gw ping -c2 -i0.2 -W1 -I 192.0.2.1 "$A4"
+nsx gw ip route replace "$A4/32" dev eth0
+nsx gw ping -c1 -W1 "$A4" >/dev/null 2>&1
+check "ARP for alice's overlay address goes unanswered on the LAN" \
+	sh -c "! ip netns exec $PFX-gw ip neigh show $A4 | grep -q lladdr"
+check "bob still pings alice over the overlay" nsx bob ping -c2 -i0.2 -W2 "$A4"
+kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null
+nsx gw ip route del "$A4/32" dev eth0
+nsx gw ip addr del "$B4/32" dev lo
+
 # ---- a user's own route in the main table keeps working.
 nsx alice ip route add 203.0.113.0/24 dev q2q0
 check "a user's 203.0.113.0/24 dev q2q0 in the main table is used" \
@@ -99,15 +148,16 @@ nsx alice ip route del 203.0.113.0/24 dev q2q0
 # ---- down, stop and SIGKILL each restore routing exactly.
 check "alice: down" ctl alice down
 routing > "$T/after-down"
-check "after down: alice's rules and routes are as before up" diff "$T/before" "$T/after-down"
+check "after down: alice's rules, routes and nftables ruleset are as before up" diff "$T/before" "$T/after-down"
 check "alice: up again" ctl alice up
 check "alice pings bob again" wait_for 15 ovl_ping alice "$B4"
 E=$(q2qd_engine alice)
 kill -9 "$E"
 check "SIGKILL of the engine: q2q0 is gone" wait_for 10 ovl_no_link alice q2q0
 check "SIGKILL of the engine: the rules are gone" wait_for 10 sh -c "! ip netns exec $PFX-alice ip rule | grep -q 5288"
+check "SIGKILL of the engine: the guard is gone" wait_for 10 sh -c "! ip netns exec $PFX-alice nft list tables | grep -q q2q_guard"
 routing > "$T/after-kill"
-check "after SIGKILL: alice's rules and routes are as before up" diff "$T/before" "$T/after-kill"
+check "after SIGKILL: alice's rules, routes and nftables ruleset are as before up" diff "$T/before" "$T/after-kill"
 wait "$(cat "$T/alice/pid")" 2>/dev/null
 rm -f "$T/alice/pid"
 q2qd_start alice || exit 1
@@ -115,5 +165,5 @@ check "alice: up after the restart" ctl alice up
 check "alice pings bob after the restart" wait_for 15 ovl_ping alice "$B4"
 q2qd_stop alice
 routing > "$T/after-stop"
-check "after the daemon stopped: alice's rules and routes are as before up" diff "$T/before" "$T/after-stop"
+check "after the daemon stopped: alice's rules, routes and nftables ruleset are as before up" diff "$T/before" "$T/after-stop"
 e2e_finish

@@ -195,7 +195,7 @@ static void test_policy(void)
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.51.100.0", 24)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "fd00::", 16)), -EPERM);
 	/* The rules: on and off once the interface is open. */
-	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1 }), 0);
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1, .port = 8789 }), 0);
 	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 0 }), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "::", 0)), -EPERM);
 	CHECK_INT(privpol_check(&p, &(struct privmsg){ .type = PRIV_ROUTE_ADD, .family = AF_INET6,
@@ -223,7 +223,7 @@ static void test_rules_early(void)
 	struct privpol p;
 
 	privpol_init(&p, "q2q0");
-	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1 }), -EPERM);
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1, .port = 8789 }), -EPERM);
 	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 0 }), 0);
 }
 

@@ -120,7 +120,7 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 		o->rt.pool_plen = 10;
 		o->rt.have_pool = 1;
 	}
-	if ((rc = privclient_rules(1, &o->rt.exempt)) < 0) {
+	if ((rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0) {
 		snprintf(err, errlen, "cannot add the policy rules for routing table %d: %s",
 		    o->cfg->route_table, strerror(-rc));
 		return rc;
@@ -132,6 +132,11 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 	    (o->rt.have_pool && (rc = privclient_route_add(AF_INET, o->rt.pool, o->rt.pool_plen)) < 0)) {
 		snprintf(err, errlen, "cannot route the overlay on %s (table %d): %s", o->ifname,
 		    o->cfg->route_table, strerror(-rc));
+		return rc;
+	}
+	/* Once more, now that the guard can name the pool. */
+	if (o->rt.have_pool && (rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0) {
+		snprintf(err, errlen, "cannot install the guard for %s: %s", o->ifname, strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -173,6 +178,9 @@ int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
 	memcpy(o->rt.pool, pool, 4);
 	o->rt.pool_plen = plen;
 	o->rt.have_pool = 1;
+	/* The guard follows the pool (tund/priv/guard.h). */
+	if (o->rt.rules && (rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0)
+		log_warnx("%s: cannot move the guard to the new pool: %s", o->ifname, strerror(-rc));
 	inet_ntop(AF_INET, pool, t, sizeof(t));
 	log_info("%s: routing the domain's pool %s/%u", o->ifname, t, plen);
 	return 0;
@@ -180,7 +188,7 @@ int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
 
 void routes_down(struct overlay *o)
 {
-	if (o->rt.rules && privclient_rules(0, NULL) < 0)
+	if (o->rt.rules && privclient_rules(0, 0, NULL) < 0)
 		log_warnx("cannot remove q2q's policy rules (the privileged part removes them when the engine exits)");
 	o->rt.rules = 0;
 	o->rt.have_pool = 0;

@@ -21,6 +21,7 @@
 
 #include "routing/netlink.h"
 #include "tund/base/log.h"
+#include "tund/priv/guard.h"
 #include "tund/priv/priv.h"
 #include "tund/priv/privmsg.h"
 #include "tund/priv/privpol.h"
@@ -37,7 +38,9 @@ struct priv {
 	struct privpol pol;
 	char actual[PRIVMSG_IFNAMSIZ];	/* the kernel's name for the device */
 	struct priv_setup setup;
-	int rules;			/* our policy rules are in place */
+	int rules;			/* our policy rules and the guard are in place */
+	int have_pool;			/* the IPv4 route last added: the pool */
+	uint8_t pool[4], pool_plen;
 };
 
 static const int rule_families[] = { AF_INET, AF_INET6 };
@@ -47,6 +50,7 @@ static const int rule_families[] = { AF_INET, AF_INET6 };
  * part of an earlier run left. Returns the first error other than -ENOENT. */
 static int rules_off(struct priv *p)
 {
+	char err[256];
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]); i++) {
@@ -60,17 +64,56 @@ static int rules_off(struct priv *p)
 	if (rc < 0)
 		log_warnx("priv: cannot remove the policy rules for table %u: %s", p->setup.table,
 		    strerror(-rc));
+	if (guard_run(guard_remove_script(), err, sizeof(err)) < 0) {
+		log_warnx("priv: cannot remove the nftables guard: %s", err);
+		rc = rc ? rc : -EIO;
+	}
 	p->rules = 0;
 	return rc;
 }
 
-static int rules_on(struct priv *p)
+/* The guard for what this process itself added (guard.h). */
+static int guard_on(struct priv *p, uint16_t data_port)
+{
+	struct guard_spec g = { .have_v4 = p->pol.have_v4, .have_v6 = p->pol.have_v6 };
+	char script[2048], err[256];
+	int rc;
+
+	memcpy(g.ifname, p->actual, sizeof(g.ifname));
+	memcpy(g.v4, p->pol.v4, 4);
+	memcpy(g.v6, p->pol.v6, 16);
+	if ((g.have_pool = p->have_pool)) {
+		memcpy(g.pool, p->pool, 4);
+		g.pool_plen = p->pool_plen;
+	}
+	g.udp[g.n_udp++] = data_port;
+	if (p->setup.auth_port > 0) {
+		g.udp[g.n_udp++] = (uint16_t)p->setup.auth_port;
+		if (p->setup.auth_port + 2 <= 65535)
+			g.udp[g.n_udp++] = (uint16_t)(p->setup.auth_port + 2);
+		g.tcp[g.n_tcp++] = (uint16_t)p->setup.auth_port;
+	}
+	if ((rc = guard_script(&g, script, sizeof(script))) < 0)
+		return rc;
+	if ((rc = guard_run(script, err, sizeof(err))) < 0)
+		log_warnx("priv: cannot install the nftables guard: %s", err);
+	return rc;
+}
+
+/* Again while on (the pool changed): the rules stay, the guard is
+ * replaced in one nftables batch, so there is no moment without either. */
+static int rules_on(struct priv *p, uint16_t data_port)
 {
 	int rc = 0;
 
-	rules_off(p);
-	for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]) && rc == 0; i++)
-		rc = nl_rule_add(rule_families[i], p->setup.table, PRIV_RULE_PREF, p->setup.engine_uid);
+	if (!p->rules) {
+		rules_off(p);
+		for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]) && rc == 0; i++)
+			rc = nl_rule_add(rule_families[i], p->setup.table, PRIV_RULE_PREF,
+			    p->setup.engine_uid);
+	}
+	if (rc == 0)
+		rc = guard_on(p, data_port);
 	if (rc < 0)
 		rules_off(p);
 	else
@@ -118,6 +161,8 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 	if (m->type == PRIV_TUN_OPEN) {
 		char actual[PRIVMSG_IFNAMSIZ] = "";
 
+		p->have_pool = 0;
+
 		r->rc = m->flag ? tun_open_offload(m->ifname, actual, fd, 1) : tun_open(m->ifname, actual, fd);
 		if (r->rc == 0 && (r->rc = ifindex = nl_link_index(actual)) > 0) {
 			r->rc = 0;
@@ -132,7 +177,7 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 		return;
 	}
 	if (m->type == PRIV_RULES) {
-		r->rc = m->flag ? rules_on(p) : rules_off(p);
+		r->rc = m->flag ? rules_on(p, m->port) : rules_off(p);
 		r->flag = m->flag && r->rc == 0 && p->setup.engine_uid >= 0;
 		return;
 	}
@@ -160,6 +205,11 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 		break;
 	case PRIV_ROUTE_ADD:
 		r->rc = nl_route_add(ifindex, m->family, m->addr, m->plen, p->setup.table);
+		if (r->rc == 0 && m->family == AF_INET) {
+			p->have_pool = 1;
+			memcpy(p->pool, m->addr, 4);
+			p->pool_plen = m->plen;
+		}
 		break;
 	case PRIV_ROUTE_DEL:
 		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen, p->setup.table);

@@ -31,6 +31,7 @@ struct priv_setup {
 	const char *ifname;
 	uint32_t table;
 	long engine_uid;
+	int auth_port;		/* an authority's TCP/UDP port P (and UDP P+2), else 0 */
 };
 
 /*

@@ -167,9 +167,9 @@ int privclient_route_del(int family, const uint8_t *dst, uint8_t plen)
 	return pfx_req(PRIV_ROUTE_DEL, family, dst, plen);
 }
 
-int privclient_rules(int on, int *exempt)
+int privclient_rules(int on, int port, int *exempt)
 {
-	struct privmsg req = { .type = PRIV_RULES, .flag = on ? 1 : 0 }, rep;
+	struct privmsg req = { .type = PRIV_RULES, .flag = on ? 1 : 0, .port = on ? (uint16_t)port : 0 }, rep;
 	int rc = exchange(&req, &rep, NULL);
 
 	if (exempt)

@@ -28,9 +28,10 @@ int privclient_addr_add(int family, const uint8_t *addr, uint8_t plen);
 int privclient_route_add(int family, const uint8_t *dst, uint8_t plen);
 int privclient_route_del(int family, const uint8_t *dst, uint8_t plen);
 
-/* Puts q2q's policy rules in place (on) or takes them away. *exempt (may
- * be NULL) says whether the engine's own sockets skip q2q's table. */
-int privclient_rules(int on, int *exempt);
+/* Puts q2q's policy rules and the guard in place (on; again when the pool
+ * changed) or takes them away. port: the UDP data port (on only). *exempt
+ * (may be NULL) says whether the engine's own sockets skip q2q's table. */
+int privclient_rules(int on, int port, int *exempt);
 
 /* Tells systemd (through the privileged part, the unit's main process)
  * READY=1, WATCHDOG=1 or STOPPING=1: what is enum privmsg_notify. */

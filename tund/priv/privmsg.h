@@ -11,8 +11,9 @@
  *   ADDR_ADD   family(1) addr(16) plen(1)       -> REPLY   (also ADDR_DEL,
  *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL)
  *   NOTIFY     what(1): READY, WATCHDOG, STOPPING -> REPLY
- *   RULES      on(1)                        -> REPLY (flag: 1 if the
- *              engine's own sockets skip q2q's table, see privpol.h)
+ *   RULES      on(1) port(2)                -> REPLY (flag: 1 if the
+ *              engine's own sockets skip q2q's table, see priv.h; port:
+ *              the engine's UDP data port, which the guard lets in)
  *   SIGNAL     signo(1): SIGTERM, SIGINT, SIGHUP   (the other way: the
  *              privileged part passes on a stop or reload; as root without
  *              CAP_KILL it may not kill(2) the engine's uid, and should not)
@@ -53,6 +54,7 @@ struct privmsg {
 					 * NOTIFY: enum privmsg_notify; SIGNAL: signo;
 					 * RULES: on (1) or off (0) */
 	uint32_t mtu;			/* LINK_SET */
+	uint16_t port;			/* RULES: 1..65535 when on, 0 when off */
 	uint8_t family;			/* ADDR_*, ROUTE_*: AF_INET or AF_INET6 */
 	uint8_t addr[16];		/* first 4 bytes for AF_INET, rest zero */
 	uint8_t plen;
