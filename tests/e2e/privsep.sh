@@ -130,7 +130,7 @@ kill -CONT "$E"
 check_eq "the privileged part refuses a default route, another route, a foreign address, another interface (EPERM) and garbage (EBADMSG)" \
 	"$(echo $out)" "-1 -1 -1 -1 -74 -74"
 check "the refusals are logged with what was asked" bash -c \
-	"grep -q 'refused ROUTE_ADD from the engine: route 0.0.0.0/0 is not a private-use prefix' '$T/alice/log' &&
+	"grep -q 'refused ROUTE_ADD from the engine: route 0.0.0.0/0: a default route needs allow_exit_node = true' '$T/alice/log' &&
 	 grep -q 'refused ADDR_ADD from the engine: address 192.0.2.99/32' '$T/alice/log' &&
 	 grep -q \"refused TUN_OPEN from the engine: interface 'eth0'\" '$T/alice/log' &&
 	 grep -q 'refused a malformed message' '$T/alice/log'"

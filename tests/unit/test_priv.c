@@ -187,6 +187,14 @@ static void test_policy(void)
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "fd00::", 8)), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_DEL, AF_INET6, "fd00::", 8)), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 0)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "::", 0)), -EPERM);
+	/* allow_exit_node: the default routes, and still nothing else. */
+	p.allow_default = 1;
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 0)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "::", 0)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 1)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.51.100.0", 24)), -EPERM);
+	p.allow_default = 0;
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 1)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "64.0.0.0", 2)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.1.0", 24)), -EPERM);	/* not ours */

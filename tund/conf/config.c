@@ -614,6 +614,11 @@ static int cfg_nat_birthday(struct cfg_ctx *c, const config_setting_t *s, const 
 	return cfg_bool(c, s, path, &((struct config *)obj)->nat_birthday);
 }
 
+static int cfg_allow_exit_node(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_bool(c, s, path, &((struct config *)obj)->allow_exit_node);
+}
+
 static int cfg_offload(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	return cfg_bool(c, s, path, &((struct config *)obj)->offload);
@@ -1338,6 +1343,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "interface", cfg_interface },
 	{ "mtu", cfg_mtu },
 	{ "route_table", cfg_route_table },
+	{ "allow_exit_node", cfg_allow_exit_node },
 	{ "port", cfg_port },
 	{ "log_level", cfg_log_level },
 	{ "renew_before", cfg_renew_before },

@@ -27,6 +27,7 @@
 #include "tund/base/log.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
+#include "tund/overlay/routes.h"
 
 /* A string argument, or NULL if absent; error reply if present but bad. */
 static int arg_str(struct ctl_req *req, json_object *args, const char *key, int required,
@@ -198,10 +199,24 @@ static void cmd_reload(struct daemon *d, struct ctl_req *req, json_object *args)
 
 static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 {
+	const char *exit_node = NULL;
 	char err[512];
 	json_object *o;
+	int was_up = d->overlay != NULL;
 
+	if (arg_str(req, args, "exit_node", 0, &exit_node) < 0)
+		return;
+	if (exit_node && was_up) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "up: already up; run q2qctl down first to pick an exit node");
+		return;
+	}
 	if (!d->overlay && daemon_up(d, err, sizeof(err)) < 0) {
+		ctl_reply_err(req, CTL_EXIT_FAIL, "up: %s", err);
+		return;
+	}
+	/* Before the loop runs again, so nothing is sent before the routes. */
+	if (exit_node && routes_exit_set(d->overlay, exit_node, err, sizeof(err)) < 0) {
+		daemon_down(d);
 		ctl_reply_err(req, CTL_EXIT_FAIL, "up: %s", err);
 		return;
 	}

@@ -78,9 +78,13 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 		return;
 	route_table_insert(o->routes, AF_INET, p->ci.v4, 32, p);
 	route_table_insert(o->routes, AF_INET6, p->ci.v6, 128, p);
-	for (int i = 0; i < p->ci.n_routes; i++)
+	for (int i = 0; i < p->ci.n_routes; i++) {
+		/* A default route only for the exit node we chose (claims.c). */
+		if (p->ci.routes[i].plen == 0 && !routes_is_exit(o, p->identity))
+			continue;
 		route_table_insert(o->routes, p->ci.routes[i].family, p->ci.routes[i].addr,
 		    p->ci.routes[i].plen, p);
+	}
 }
 
 /* Also the peer_cert hook: a handshake proved ci. */

@@ -13,6 +13,8 @@
 
 #include "routing/clash.h"
 #include "tund/base/log.h"
+#include "tund/node/node.h"
+#include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/routes.h"
 #include "tund/priv/privclient.h"
@@ -104,6 +106,15 @@ static int check_clash(struct overlay *o, const uint8_t pool[4], uint8_t plen, c
 	return -EADDRINUSE;
 }
 
+static int grants_default(const struct cert_info *ci)
+{
+	int n = 0;
+
+	for (int i = 0; i < ci->n_routes; i++)
+		n += ci->routes[i].plen == 0;
+	return n;
+}
+
 int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err, size_t errlen)
 {
 	static const uint8_t fd00[16] = { 0xfd };
@@ -134,6 +145,15 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 		    o->cfg->route_table, strerror(-rc));
 		return rc;
 	}
+	/* A certificate that grants a default route makes this node an exit
+	 * node: its peers' packets go on to the uplink, masqueraded. */
+	if (node_cert(o->node) && grants_default(node_cert(o->node))) {
+		if ((rc = privclient_exit(1)) < 0) {
+			snprintf(err, errlen, "cannot serve as exit node: %s", strerror(-rc));
+			return rc;
+		}
+		o->rt.serving_exit = 1;
+	}
 	/* Once more, now that the guard can name the pool. */
 	if (o->rt.have_pool && (rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0) {
 		snprintf(err, errlen, "cannot install the guard for %s: %s", o->ifname, strerror(-rc));
@@ -161,7 +181,10 @@ int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
 		log_warnx("authority: pool %s/%u does not hold this node's address; ignored", t, plen);
 		return -EINVAL;
 	}
-	if (o->rt.have_pool && o->rt.pool_plen == plen && !memcmp(o->rt.pool, pool, 4))
+	/* Inside what is routed already (100.64.0.0/10, where every domain's
+	 * default pool lies): keep the wider route, or peers of other domains
+	 * allocated from the same range would lose their way back. */
+	if (o->rt.have_pool && o->rt.pool_plen <= plen && holds(o->rt.pool, o->rt.pool_plen, pool))
 		return 0;
 	if ((rc = check_clash(o, pool, plen, err, sizeof(err))) < 0) {
 		log_warnx("%s: not routing the domain's pool: %s", o->ifname, err);
@@ -186,10 +209,78 @@ int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)
 	return 0;
 }
 
+int routes_is_exit(const struct overlay *o, const char *identity)
+{
+	return o->rt.exit_node[0] && strcmp(o->rt.exit_node, identity) == 0;
+}
+
+static void routes_exit_found(void *arg, int err, const char *msg, const struct authlink_peer *pe)
+{
+	struct overlay *o = arg;
+	struct peer *p;
+	char e[256];
+
+	if (err < 0) {
+		log_warnx("exit node %s: %s; its traffic waits until it can be reached", o->rt.exit_node, msg);
+		return;
+	}
+	if (!(p = overlay_peer_from_lookup(o, pe, e, sizeof(e)))) {
+		log_warnx("exit node %s: %s", o->rt.exit_node, e);
+		return;
+	}
+	if (!grants_default(&p->ci))
+		log_warnx("exit node %s: its certificate grants no default route; nothing beyond the "
+		    "overlay is reachable through it", p->identity);
+	else
+		log_info("exit node %s: everything but the overlay's own traffic goes through it", p->identity);
+	overlay_arm(o);
+}
+
+int routes_exit_set(struct overlay *o, const char *identity, char *err, size_t errlen)
+{
+	static const uint8_t any[16];
+	struct id_name id;
+	char why[128];
+	int rc;
+
+	if (id_parse_user(identity, &id, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "exit node: %s", why);
+		return -EINVAL;
+	}
+	if (strcmp(identity, o->identity) == 0) {
+		snprintf(err, errlen, "exit node: %s is this node", identity);
+		return -EINVAL;
+	}
+	if (!o->cfg->allow_exit_node) {
+		snprintf(err, errlen, "exit node: set allow_exit_node = true in the configuration "
+		    "(read at start) to let q2qd route everything into %s", o->ifname);
+		return -EPERM;
+	}
+	if (!o->rt.exempt) {
+		snprintf(err, errlen, "exit node: the engine runs as root, so its own traffic to peers and "
+		    "authorities cannot be kept out of the default route; run q2qd with its own user (-u q2q)");
+		return -EINVAL;
+	}
+	if ((rc = privclient_route_add(AF_INET, any, 0)) < 0 ||
+	    (rc = privclient_route_add(AF_INET6, any, 0)) < 0) {
+		snprintf(err, errlen, "exit node: cannot add the default routes on %s: %s", o->ifname,
+		    strerror(-rc));
+		return rc;
+	}
+	snprintf(o->rt.exit_node, sizeof(o->rt.exit_node), "%s", identity);
+	if (overlay_lookup(o, identity, routes_exit_found, o) < 0)
+		log_warnx("exit node %s: no authority for its domain is configured", identity);
+	return 0;
+}
+
 void routes_down(struct overlay *o)
 {
+	if (o->rt.serving_exit && privclient_exit(0) < 0)
+		log_warnx("cannot stop serving as exit node (the privileged part does when the engine exits)");
+	o->rt.serving_exit = 0;
 	if (o->rt.rules && privclient_rules(0, 0, NULL) < 0)
 		log_warnx("cannot remove q2q's policy rules (the privileged part removes them when the engine exits)");
 	o->rt.rules = 0;
 	o->rt.have_pool = 0;
+	o->rt.exit_node[0] = 0;
 }

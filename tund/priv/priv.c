@@ -21,6 +21,7 @@
 
 #include "routing/netlink.h"
 #include "tund/base/log.h"
+#include "tund/priv/exitnat.h"
 #include "tund/priv/guard.h"
 #include "tund/priv/priv.h"
 #include "tund/priv/privmsg.h"
@@ -39,6 +40,7 @@ struct priv {
 	char actual[PRIVMSG_IFNAMSIZ];	/* the kernel's name for the device */
 	struct priv_setup setup;
 	int rules;			/* our policy rules and the guard are in place */
+	int exit;			/* serving as an exit node (exitnat.h) */
 	int have_pool;			/* the IPv4 route last added: the pool */
 	uint8_t pool[4], pool_plen;
 };
@@ -97,6 +99,30 @@ static int guard_on(struct priv *p, uint16_t data_port)
 		return rc;
 	if ((rc = guard_run(script, err, sizeof(err))) < 0)
 		log_warnx("priv: cannot install the nftables guard: %s", err);
+	return rc;
+}
+
+static int exit_off(struct priv *p)
+{
+	char err[256] = "";
+	int rc = exitnat_off(err, sizeof(err));
+
+	if (rc < 0)
+		log_warnx("priv: exit node: %s", err);
+	p->exit = 0;
+	return rc;
+}
+
+static int exit_on(struct priv *p)
+{
+	char err[256] = "";
+	int rc = exitnat_on(p->actual, err, sizeof(err));
+
+	if (rc < 0)
+		log_warnx("priv: exit node: %s", err);
+	else
+		log_info("priv: serving as exit node: forwarding %s to the uplink, masqueraded", p->actual);
+	p->exit = rc == 0;
 	return rc;
 }
 
@@ -174,6 +200,10 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 			close(*fd);
 			*fd = -1;
 		}
+		return;
+	}
+	if (m->type == PRIV_EXIT) {
+		r->rc = m->flag ? exit_on(p) : exit_off(p);
 		return;
 	}
 	if (m->type == PRIV_RULES) {
@@ -292,6 +322,8 @@ static void reap(struct priv *p)
 			 * the rules are ours to take away, even after SIGKILL. */
 			if (p->rules)
 				rules_off(p);
+			if (p->exit)
+				exit_off(p);
 		}
 		else
 			p->ca_gone = 1;
@@ -334,6 +366,7 @@ int priv_serve(int sock, const struct priv_setup *setup, pid_t engine, pid_t ca)
 	sigset_t mask;
 
 	privpol_init(&p.pol, setup->ifname);
+	p.pol.allow_default = setup->allow_default;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -376,6 +409,8 @@ int priv_serve(int sock, const struct priv_setup *setup, pid_t engine, pid_t ca)
 	}
 	if (p.rules)
 		rules_off(&p);
+	if (p.exit)
+		exit_off(&p);
 	if (sock >= 0)
 		close(sock);
 	close(p.sigfd);

@@ -32,6 +32,7 @@ struct priv_setup {
 	uint32_t table;
 	long engine_uid;
 	int auth_port;		/* an authority's TCP/UDP port P (and UDP P+2), else 0 */
+	int allow_default;	/* allow_exit_node: default routes into q2q's table */
 };
 
 /*

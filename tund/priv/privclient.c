@@ -177,6 +177,13 @@ int privclient_rules(int on, int port, int *exempt)
 	return rc;
 }
 
+int privclient_exit(int on)
+{
+	struct privmsg req = { .type = PRIV_EXIT, .flag = on ? 1 : 0 }, rep;
+
+	return exchange(&req, &rep, NULL);
+}
+
 int privclient_notify(int what)
 {
 	struct privmsg req = { .type = PRIV_NOTIFY, .flag = (uint8_t)what }, rep;

@@ -33,6 +33,10 @@ int privclient_route_del(int family, const uint8_t *dst, uint8_t plen);
  * (may be NULL) says whether the engine's own sockets skip q2q's table. */
 int privclient_rules(int on, int port, int *exempt);
 
+/* Serving as an exit node (on) or not: forwarding and masquerade from
+ * the interface to the uplink (tund/priv/exitnat.h). */
+int privclient_exit(int on);
+
 /* Tells systemd (through the privileged part, the unit's main process)
  * READY=1, WATCHDOG=1 or STOPPING=1: what is enum privmsg_notify. */
 int privclient_notify(int what);

@@ -33,6 +33,7 @@ static const struct {
 	{ PRIV_NOTIFY, "NOTIFY", BODY_NOTIFY },
 	{ PRIV_SIGNAL, "SIGNAL", BODY_NOTIFY },
 	{ PRIV_RULES, "RULES", BODY_RULES },
+	{ PRIV_EXIT, "EXIT", BODY_NOTIFY },
 	{ PRIV_REPLY, "REPLY", BODY_REPLY },
 };
 
@@ -95,6 +96,7 @@ static int fields_ok(const struct privmsg *m)
 	case PRIV_TUN_OPEN:
 		return name_ok(m->ifname) && m->flag <= 1;
 	case PRIV_LINK_SET:
+	case PRIV_EXIT:
 		return m->flag <= 1;
 	case PRIV_RULES:
 		return m->flag <= 1 && (m->flag ? m->port != 0 : m->port == 0);
@@ -135,6 +137,7 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
+	case PRIV_EXIT:
 		b[0] = m->flag;
 		break;
 	case PRIV_RULES:
@@ -178,6 +181,7 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
+	case PRIV_EXIT:
 		m->flag = b[0];
 		break;
 	case PRIV_RULES:

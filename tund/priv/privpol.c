@@ -73,13 +73,24 @@ static int check_addr(const struct privpol *p, const struct privmsg *m, char *wh
  * node's own overlay address (added before), is no wider than /8 and lies
  * inside the pool space (routing/clash.h). A compromised engine can then
  * steer only private-use space around its own address into q2q0, never
- * a public prefix or a default route.
+ * a public prefix.
+ * A default route (0.0.0.0/0, ::/0: `up --exit-node`) is the one wider
+ * route, taken only when the configuration this process read itself says
+ * allow_exit_node: the user's request for it reaches only the engine, so
+ * this process cannot tell it from a forged one, and it hands the engine
+ * all of the host's traffic.
  */
 static int check_route(const struct privpol *p, const struct privmsg *m, char *why, size_t whylen)
 {
 	char t[INET6_ADDRSTRLEN + 8];
 
 	pfx_text(m, t, sizeof(t));
+	if (m->plen == 0) {
+		if (p->allow_default)
+			return 0;	/* an exit node's default route, see below */
+		return refuse(why, whylen, "route %s: a default route needs allow_exit_node = true "
+		    "in the configuration", t);
+	}
 	if (m->family == AF_INET6) {
 		if (m->plen == 8 && in_prefix(m->addr, pool6, 8))
 			return 0;
@@ -105,6 +116,7 @@ int privpol_check(const struct privpol *p, const struct privmsg *m, char *why, s
 	case PRIV_NOTIFY:
 		return 0;
 	case PRIV_RULES:
+	case PRIV_EXIT:
 		/* Off always; on only for an interface the rules may lead to. */
 		if (m->flag && !p->opened)
 			return refuse(why, whylen, "%s before the interface was opened", privmsg_name(m->type));

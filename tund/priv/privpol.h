@@ -9,9 +9,10 @@
  *     inside fd00::/8; removing only what was added.
  *   - Routes (in q2q's own table) only for fd00::/8 and for the IPv4 pool
  *     the engine learned: a private-use prefix of /8 or longer holding the
- *     node's own overlay address; never a public prefix or a default.
- *   - RULES (the policy rules that select q2q's table) on after the
- *     interface was opened; off at any time.
+ *     node's own overlay address; never a public prefix; a default
+ *     route (an exit node's) only with allow_exit_node in the config.
+ *   - RULES (the policy rules that select q2q's table) and EXIT (serving
+ *     as an exit node) on after the interface was opened; off at any time.
  * Users route further subnets with `ip route`, outside q2qd.
  */
 #ifndef Q2Q_PRIVPOL_H
@@ -26,6 +27,7 @@ struct privpol {
 	char ifname[PRIVMSG_IFNAMSIZ];	/* the configured interface */
 	int opened;			/* a TUN_OPEN succeeded */
 	int have_v4, have_v6;		/* addresses added since */
+	int allow_default;		/* config allow_exit_node: default routes too */
 	uint8_t v4[4], v6[16];
 };
 

@@ -73,7 +73,8 @@ int privsep_split(const struct config *cfg, uid_t uid, gid_t gid, pid_t ca_pid, 
 		uid_t eu = uid != (uid_t)-1 ? uid : getuid();
 		struct priv_setup ps = { cfg->interface, (uint32_t)cfg->route_table,
 					 eu == 0 ? -1 : (long)eu,
-					 cfg->authority.enabled ? ntohs(cfg->authority.listen.sin6_port) : 0 };
+					 cfg->authority.enabled ? ntohs(cfg->authority.listen.sin6_port) : 0,
+					 cfg->allow_exit_node };
 
 		exit(priv_serve(sv[0], &ps, pid, ca_pid));
 	}
