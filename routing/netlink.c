@@ -306,6 +306,45 @@ static int route_change(uint16_t type, uint16_t flags, int ifindex, int family,
 	return nl_request(nlh, NULL, NULL);
 }
 
+/* A throw route: the lookup leaves `table` and goes on with the next rule. */
+static int throw_change(uint16_t type, uint16_t flags, int family, const uint8_t *dst, uint8_t plen,
+			uint32_t table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	uint8_t masked[16];
+	int alen = addr_len(family);
+
+	if (alen < 0)
+		return -EAFNOSUPPORT;
+	if (plen > alen * 8 || table == RT_TABLE_UNSPEC || table == RT_TABLE_LOCAL ||
+	    table == RT_TABLE_MAIN || table == RT_TABLE_DEFAULT)
+		return -EINVAL;
+	nlh = req_start(buf, type, NLM_F_ACK | flags, sizeof(*rtm), (void **)&rtm);
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = plen;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = type == RTM_NEWROUTE ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+	rtm->rtm_type = RTN_THROW;
+	mask_prefix(masked, dst, alen, plen);
+	if (plen)
+		mnl_attr_put(nlh, RTA_DST, (size_t)alen, masked);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	return nl_request(nlh, NULL, NULL);
+}
+
+int nl_route_throw_add(int family, const uint8_t *dst, uint8_t plen, uint32_t table)
+{
+	return throw_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, family, dst, plen, table);
+}
+
+int nl_route_throw_del(int family, const uint8_t *dst, uint8_t plen, uint32_t table)
+{
+	return throw_change(RTM_DELROUTE, 0, family, dst, plen, table);
+}
+
 int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint32_t table)
 {
 	return route_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex,

@@ -44,6 +44,14 @@ int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint
 int nl_route_del(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint32_t table);
 
 /*
+ * A throw route for dst/plen in `table` (not main, local, default or 0):
+ * a lookup that matches it leaves the table and goes on with the next
+ * policy rule. Not tied to an interface, so it outlives one; delete it.
+ */
+int nl_route_throw_add(int family, const uint8_t *dst, uint8_t plen, uint32_t table);
+int nl_route_throw_del(int family, const uint8_t *dst, uint8_t plen, uint32_t table);
+
+/*
  * A policy rule at priority pref sending the family's traffic to `table`
  * (not main, local, default or 0: -EINVAL). With uid >= 0 the rule is
  * "not uidrange uid-uid lookup table": that user's sockets skip it. -EEXIST

@@ -61,8 +61,19 @@ check "the overlay's UDP goes between 100.64.0.201 and 100.64.0.202 on eth0" \
 	test "$(cap_count "$T/lan.pcap" udp port 8789 and src host 100.64.0.201 and dst host 100.64.0.202)" -ge 3
 check_eq "no packet to or from an overlay address crossed the LAN in clear" \
 	"$(cap_count "$T/lan.pcap" host "$B4" or host "$A4" or host "$B6" or host "$A6")" 0
+# The ULA LAN (fd64::/64, inside fd00::/8) stays the LAN's: thrown out of
+# q2q's table, let through the guard.
+check "alice's table 5288 throws the LAN's fd64::/64 back to the main table" \
+	sh -c "ip netns exec $PFX-alice ip -6 route show table 5288 | grep -q '^throw fd64::/64'"
+check "alice pings bob's ULA LAN address fd64::202 (not through q2q0)" nsx alice ping -c1 -W2 fd64::202
+check "TCP from bob's ULA LAN address to alice's, 300 kB intact" \
+	tcp_copy bob alice fd64::201 5005 "$T/blob" "$T/g5"
 check "the authority link is up (it runs over 100.64.0.200)" \
 	sh -c "ip netns exec $PFX-alice ss -Htn state established dst 100.64.0.200 | grep -q 8788"
+
+check "alice: down" ctl alice down
+check "after down: table 5288 is empty (the throw route is gone too)" \
+	sh -c "[ -z \"\$(ip netns exec $PFX-alice ip -6 route show table 5288)\" ] && [ -z \"\$(ip netns exec $PFX-alice ip -4 route show table 5288)\" ]"
 
 # dave's engine runs as root (no -u): no rule can single its sockets out.
 install -d -m 0700 "$T/dave/state"

@@ -202,6 +202,9 @@ static void test_policy(void)
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "10.0.0.0", 8)), -EPERM);	/* not ours */
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.51.100.0", 24)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "fd00::", 16)), -EPERM);
+	/* A throw only takes traffic out of q2q's table: any prefix. */
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_THROW, AF_INET6, "fd64::", 64)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_THROW, AF_INET, "0.0.0.0", 0)), 0);
 	/* The rules: on and off once the interface is open. */
 	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1, .port = 8789 }), 0);
 	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 0 }), 0);

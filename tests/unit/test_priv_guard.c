@@ -39,6 +39,18 @@ static void test_script(void)
 	CHECK(strstr(buf, "ip6 saddr fd00::/8 ct state != { established, related } drop\n") != NULL);
 	CHECK(strstr(buf, "arp daddr ip 198.19.0.5 drop") != NULL);
 	CHECK(strstr(buf, "tcp dport") == NULL);	/* not an authority */
+	CHECK(strstr(buf, "saddr fd64::") == NULL);
+
+	/* A ULA LAN thrown out of q2q's table passes, ahead of the drops. */
+	g.n_exempt = 1;
+	g.exempt[0].family = AF_INET6;
+	inet_pton(AF_INET6, "fd64::", g.exempt[0].addr);
+	g.exempt[0].plen = 64;
+	CHECK(guard_script(&g, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "ip6 saddr fd64::/64 accept\n") != NULL);
+	CHECK(strstr(buf, "ip6 saddr fd64::/64 accept\n") < strstr(buf, "ip6 saddr fd00::/8 ct state"));
+	CHECK(strstr(buf, "ip6 daddr fd12::5 drop\n") < strstr(buf, "ip6 saddr fd64::/64 accept\n"));
+	g.n_exempt = 0;
 
 	/* An authority's ports; no pool yet: no IPv4 source rule. */
 	g.have_pool = 0;

@@ -81,6 +81,16 @@ static int check_clash(struct overlay *o, const uint8_t pool[4], uint8_t plen, c
 		snprintf(err, errlen, "cannot list this host's addresses: %s", strerror(-n));
 		return n;
 	}
+	/* ULA LANs are thrown out of q2q's table (throw_ula_lans): no clash. */
+	for (int i = 0; i < n; i++) {
+		if (under[i].family == AF_INET6 && under[i].addr[0] == 0xfd && under[i].plen >= 16 &&
+		    under[i].plen <= 127 && memcmp(under[i].addr, o->v6, 16) != 0) {
+			under[i] = under[n - 1];
+			memcpy(names[i], names[n - 1], IFNAMSIZ);
+			n--;
+			i--;
+		}
+	}
 	memcpy(own[0].addr, o->v4, 4);
 	memcpy(own[1].addr, o->v6, 16);
 	if (plen) {
@@ -115,6 +125,44 @@ static int grants_default(const struct cert_info *ci)
 	return n;
 }
 
+/*
+ * IPv6 LANs often use ULA prefixes, which lie inside fd00::/8 as every
+ * overlay address does. q2q's table would send the LAN's neighbours into
+ * q2q0; a throw route for each such LAN prefix (/16 or longer) hands them
+ * back to the main table. An overlay address inside a LAN's /64 would be a
+ * 2^-56 coincidence per peer (120 bits of SHA-256); IPv4 LANs inside the
+ * pool get no such throw, since there overlay addresses do share the
+ * LAN's prefix (the overlay wins, and the LAN is the engine's alone).
+ */
+static void throw_ula_lans(struct overlay *o)
+{
+	struct clash_pfx under[UNDERLAY_MAX], done[8];
+	char names[UNDERLAY_MAX][IFNAMSIZ], t[INET6_ADDRSTRLEN + 8];
+	int n = underlay_list(o->ifname, under, names, UNDERLAY_MAX), nd = 0;
+
+	for (int i = 0; i < n && nd < 8; i++) {
+		struct clash_pfx p = under[i];
+		int seen = 0, rc;
+
+		if (p.family != AF_INET6 || p.addr[0] != 0xfd || p.plen < 16 || p.plen > 127)
+			continue;
+		for (int b = p.plen; b < 128; b++)
+			p.addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		for (int j = 0; j < nd && !seen; j++)
+			seen = done[j].plen == p.plen && !memcmp(done[j].addr, p.addr, 16);
+		if (seen)
+			continue;
+		done[nd++] = p;
+		pfx_text(&p, t, sizeof(t));
+		if ((rc = privclient_route_throw(AF_INET6, p.addr, p.plen)) < 0)
+			log_warnx("%s: cannot keep the LAN prefix %s on %s out of q2q's table: %s", o->ifname, t,
+			    names[i], strerror(-rc));
+		else
+			log_info("%s: the LAN prefix %s on %s stays on %s (a ULA inside fd00::/8)", o->ifname, t,
+			    names[i], names[i]);
+	}
+}
+
 int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err, size_t errlen)
 {
 	static const uint8_t fd00[16] = { 0xfd };
@@ -139,6 +187,7 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 	o->rt.rules = 1;
 	if ((rc = check_clash(o, o->rt.pool, o->rt.have_pool ? o->rt.pool_plen : 0, err, errlen)) < 0)
 		return rc;
+	throw_ula_lans(o);
 	if ((rc = privclient_route_add(AF_INET6, fd00, 8)) < 0 ||
 	    (o->rt.have_pool && (rc = privclient_route_add(AF_INET, o->rt.pool, o->rt.pool_plen)) < 0)) {
 		snprintf(err, errlen, "cannot route the overlay on %s (table %d): %s", o->ifname,
@@ -154,8 +203,8 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 		}
 		o->rt.serving_exit = 1;
 	}
-	/* Once more, now that the guard can name the pool. */
-	if (o->rt.have_pool && (rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0) {
+	/* Once more, now that the guard can name the pool and the LANs. */
+	if ((rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0) {
 		snprintf(err, errlen, "cannot install the guard for %s: %s", o->ifname, strerror(-rc));
 		return rc;
 	}

@@ -92,7 +92,7 @@ int guard_script(const struct guard_spec *s, char *buf, size_t cap)
 	struct out o = { buf, cap, 0, 0 };
 	char a[INET6_ADDRSTRLEN];
 
-	if (!name_ok(s->ifname) || s->n_udp < 0 || s->n_udp > GUARD_PORTS_MAX ||
+	if (!name_ok(s->ifname) || s->n_exempt < 0 || s->n_exempt > GUARD_EXEMPT_MAX || s->n_udp < 0 || s->n_udp > GUARD_PORTS_MAX ||
 	    s->n_tcp < 0 || s->n_tcp > GUARD_PORTS_MAX || (s->have_pool && s->pool_plen > 32))
 		return -EINVAL;
 	if (cap)
@@ -110,6 +110,13 @@ int guard_script(const struct guard_spec *s, char *buf, size_t cap)
 	if (s->have_v6) {
 		inet_ntop(AF_INET6, s->v6, a, sizeof(a));
 		put(&o, "    ip6 daddr %s drop\n", a);
+	}
+	for (int i = 0; i < s->n_exempt; i++) {
+		char x[INET6_ADDRSTRLEN];
+		int v4 = s->exempt[i].family == AF_INET;
+
+		inet_ntop(v4 ? AF_INET : AF_INET6, s->exempt[i].addr, x, sizeof(x));
+		put(&o, "    %s saddr %s/%u accept\n", v4 ? "ip" : "ip6", x, s->exempt[i].plen);
 	}
 	if (s->have_pool) {
 		char pfx[INET6_ADDRSTRLEN + 4];

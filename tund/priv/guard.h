@@ -11,7 +11,9 @@
  *     made (conntrack: established, related) or goes to the engine's own
  *     ports (its UDP data port; an authority's TCP/UDP port P and UDP
  *     P+2). So an underlay inside the pool (CGNAT) still reaches the
- *     engine, and spoofed overlay sources reach no other socket.
+ *     engine, and spoofed overlay sources reach no other socket; a LAN
+ *     prefix the engine threw out of q2q's table (a ULA LAN inside
+ *     fd00::/8, tund/overlay/routes.h) is the LAN's, and passes.
  * rp_filter cannot do this: its reverse lookup runs through q2q's policy
  * rule, which sends every pool address to q2q0 and would drop the
  * authority's own replies on a CGNAT underlay.
@@ -26,6 +28,7 @@
 
 #define GUARD_TABLE "q2q_guard"
 #define GUARD_PORTS_MAX 3
+#define GUARD_EXEMPT_MAX 8
 
 struct guard_spec {
 	char ifname[16];		/* q2q0: the only way in for the overlay */
@@ -36,6 +39,8 @@ struct guard_spec {
 	uint8_t pool_plen;
 	int n_udp, n_tcp;
 	uint16_t udp[GUARD_PORTS_MAX], tcp[GUARD_PORTS_MAX];	/* the engine's ports */
+	int n_exempt;			/* LAN prefixes thrown out of q2q's table */
+	struct { int family; uint8_t addr[16]; uint8_t plen; } exempt[GUARD_EXEMPT_MAX];
 };
 
 /* Writes the nft script for spec into buf (replacing any guard there is).

@@ -41,6 +41,8 @@ struct priv {
 	struct priv_setup setup;
 	int rules;			/* our policy rules and the guard are in place */
 	int exit;			/* serving as an exit node (exitnat.h) */
+	int n_throw;			/* throw routes added (they outlive q2q0) */
+	struct privmsg throw[GUARD_EXEMPT_MAX];
 	int have_pool;			/* the IPv4 route last added: the pool */
 	uint8_t pool[4], pool_plen;
 };
@@ -66,6 +68,9 @@ static int rules_off(struct priv *p)
 	if (rc < 0)
 		log_warnx("priv: cannot remove the policy rules for table %u: %s", p->setup.table,
 		    strerror(-rc));
+	for (int i = 0; i < p->n_throw; i++)
+		nl_route_throw_del(p->throw[i].family, p->throw[i].addr, p->throw[i].plen, p->setup.table);
+	p->n_throw = 0;
 	if (guard_run(guard_remove_script(), err, sizeof(err)) < 0) {
 		log_warnx("priv: cannot remove the nftables guard: %s", err);
 		rc = rc ? rc : -EIO;
@@ -82,6 +87,11 @@ static int guard_on(struct priv *p, uint16_t data_port)
 	int rc;
 
 	memcpy(g.ifname, p->actual, sizeof(g.ifname));
+	for (int i = 0; i < p->n_throw; i++) {
+		g.exempt[g.n_exempt].family = p->throw[i].family;
+		memcpy(g.exempt[g.n_exempt].addr, p->throw[i].addr, 16);
+		g.exempt[g.n_exempt++].plen = p->throw[i].plen;
+	}
 	memcpy(g.v4, p->pol.v4, 4);
 	memcpy(g.v6, p->pol.v6, 16);
 	if ((g.have_pool = p->have_pool)) {
@@ -243,6 +253,15 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 		break;
 	case PRIV_ROUTE_DEL:
 		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen, p->setup.table);
+		break;
+	case PRIV_ROUTE_THROW:
+		if (p->n_throw >= GUARD_EXEMPT_MAX) {
+			r->rc = -ENOSPC;
+			break;
+		}
+		r->rc = nl_route_throw_add(m->family, m->addr, m->plen, p->setup.table);
+		if (r->rc == 0)
+			p->throw[p->n_throw++] = *m;
 		break;
 	default:
 		r->rc = -EINVAL;

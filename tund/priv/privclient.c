@@ -167,6 +167,11 @@ int privclient_route_del(int family, const uint8_t *dst, uint8_t plen)
 	return pfx_req(PRIV_ROUTE_DEL, family, dst, plen);
 }
 
+int privclient_route_throw(int family, const uint8_t *dst, uint8_t plen)
+{
+	return pfx_req(PRIV_ROUTE_THROW, family, dst, plen);
+}
+
 int privclient_rules(int on, int port, int *exempt)
 {
 	struct privmsg req = { .type = PRIV_RULES, .flag = on ? 1 : 0, .port = on ? (uint16_t)port : 0 }, rep;

@@ -27,6 +27,8 @@ int privclient_link_set(int up, int mtu);
 int privclient_addr_add(int family, const uint8_t *addr, uint8_t plen);
 int privclient_route_add(int family, const uint8_t *dst, uint8_t plen);
 int privclient_route_del(int family, const uint8_t *dst, uint8_t plen);
+/* A throw route in q2q's table: dst/plen goes by the host's other rules. */
+int privclient_route_throw(int family, const uint8_t *dst, uint8_t plen);
 
 /* Puts q2q's policy rules and the guard in place (on; again when the pool
  * changed) or takes them away. port: the UDP data port (on only). *exempt

@@ -9,7 +9,8 @@
  *   TUN_OPEN   ifname[16] offload(1)            -> REPLY (+ fd)
  *   LINK_SET   up(1) mtu(4)                     -> REPLY
  *   ADDR_ADD   family(1) addr(16) plen(1)       -> REPLY   (also ADDR_DEL,
- *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL)
+ *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL,
+ *                                                          ROUTE_THROW)
  *   NOTIFY     what(1): READY, WATCHDOG, STOPPING -> REPLY
  *   RULES      on(1) port(2)                -> REPLY (flag: 1 if the
  *              engine's own sockets skip q2q's table, see priv.h; port:
@@ -43,6 +44,7 @@ enum privmsg_type {
 	PRIV_SIGNAL,
 	PRIV_RULES,
 	PRIV_EXIT,
+	PRIV_ROUTE_THROW,
 	PRIV_REPLY = 0x80,
 };
 

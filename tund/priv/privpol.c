@@ -142,6 +142,10 @@ int privpol_check(const struct privpol *p, const struct privmsg *m, char *why, s
 	case PRIV_ROUTE_ADD:
 	case PRIV_ROUTE_DEL:
 		return check_route(p, m, why, whylen);
+	case PRIV_ROUTE_THROW:
+		/* A throw only hands a lookup back to the host's own rules: it can
+		 * take traffic out of q2q's table, never put any in. */
+		return 0;
 	default:
 		return refuse(why, whylen, "%s is not a request", privmsg_name(m->type));
 	}

@@ -11,6 +11,8 @@
  *     the engine learned: a private-use prefix of /8 or longer holding the
  *     node's own overlay address; never a public prefix; a default
  *     route (an exit node's) only with allow_exit_node in the config.
+ *   - ROUTE_THROW (a throw route in q2q's table) for any prefix: it only
+ *     takes traffic out of the table.
  *   - RULES (the policy rules that select q2q's table) and EXIT (serving
  *     as an exit node) on after the interface was opened; off at any time.
  * Users route further subnets with `ip route`, outside q2qd.
