@@ -211,13 +211,14 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 	return 0;
 }
 
+/* net/plen holds a (the /32 or the longer prefix at a). */
 static int holds(const uint8_t net[4], uint8_t plen, const uint8_t a[4])
 {
-	uint32_t m = plen ? 0xffffffffu << (32 - plen) : 0;
-	uint32_t x = (uint32_t)net[0] << 24 | net[1] << 16 | net[2] << 8 | net[3];
-	uint32_t y = (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+	struct clash_pfx p = { .family = AF_INET, .plen = plen }, q = { .family = AF_INET, .plen = 32 };
 
-	return ((x ^ y) & m) == 0;
+	memcpy(p.addr, net, 4);
+	memcpy(q.addr, a, 4);
+	return clash_overlap(&p, &q);
 }
 
 int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen)

@@ -25,16 +25,10 @@ static const char *const remove_script =
 
 int exitnat_script(const char *ifname, int v4_off, int v6_off, char *buf, size_t cap)
 {
-	size_t len = strnlen(ifname, 16);
 	int n;
 
-	if (len == 0 || len >= 16)
+	if (!guard_ifname_ok(ifname))
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++)
-		if (!((ifname[i] >= 'a' && ifname[i] <= 'z') || (ifname[i] >= 'A' && ifname[i] <= 'Z') ||
-		      (ifname[i] >= '0' && ifname[i] <= '9') || ifname[i] == '_' || ifname[i] == '.' ||
-		      ifname[i] == '-'))
-			return -EINVAL;
 	n = snprintf(buf, cap, "%s"
 	    "table inet " EXITNAT_TABLE " {\n"
 	    "  chain exit_forward {\n"

@@ -37,7 +37,7 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-static int name_ok(const char *n)
+int guard_ifname_ok(const char *n)
 {
 	size_t len = strnlen(n, 16);
 
@@ -92,7 +92,7 @@ int guard_script(const struct guard_spec *s, char *buf, size_t cap)
 	struct out o = { buf, cap, 0, 0 };
 	char a[INET6_ADDRSTRLEN];
 
-	if (!name_ok(s->ifname) || s->n_exempt < 0 || s->n_exempt > GUARD_EXEMPT_MAX || s->n_udp < 0 || s->n_udp > GUARD_PORTS_MAX ||
+	if (!guard_ifname_ok(s->ifname) || s->n_exempt < 0 || s->n_exempt > GUARD_EXEMPT_MAX || s->n_udp < 0 || s->n_udp > GUARD_PORTS_MAX ||
 	    s->n_tcp < 0 || s->n_tcp > GUARD_PORTS_MAX || (s->have_pool && s->pool_plen > 32))
 		return -EINVAL;
 	if (cap)

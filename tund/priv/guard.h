@@ -47,6 +47,10 @@ struct guard_spec {
  * Returns its length, -EINVAL for a bad interface name or -ENOSPC. */
 int guard_script(const struct guard_spec *spec, char *buf, size_t cap);
 
+/* An interface name safe inside an nft script's quotes: 1..15 of
+ * [A-Za-z0-9_.-], as the config takes them. */
+int guard_ifname_ok(const char *name);
+
 /* The script that removes the guard tables, whether or not they exist. */
 const char *guard_remove_script(void);
 
