@@ -4,8 +4,8 @@
 # `q2qctl up --exit-node bob@example.com`, sends everything through him
 # but her engine's own traffic: the web host beyond bob sees bob's address
 # (IPv4 and IPv6); routes pushed on alice's LAN for the web's prefixes
-# carry nothing in clear; down restores alice's routing and bob's
-# forwarding and nftables exactly.
+# carry nothing in clear; a restart comes back through bob; down restores
+# alice's routing and bob's forwarding and nftables exactly.
 #
 #                     wan bridge (192.0.2.0/24, 2001:db8::/64)
 #     +---------------+---------------+---------------+
@@ -107,6 +107,14 @@ check_eq "nothing else for the web host crossed alice's LAN in clear" \
 	"$(cap_count "$T/lan.pcap" "(" host 203.0.113.80 or ip6 host 2001:db8:1::80 ")" and not icmp)" 0
 nsx alice ip route del 203.0.113.0/24 via 192.0.2.1 dev eth0
 nsx alice ip -6 route del 2001:db8:1::/64 via 2001:db8::1 dev eth0
+
+# A restart comes back up through the same exit node, never around it.
+q2qd_stop alice
+q2qd_start alice || exit 1
+check "after a restart alice is up again with the default route on q2q0" wait_for 10 \
+	sh -c "ip netns exec $PFX-alice ip -4 route show table 5288 | grep -q '^default dev q2q0'"
+check "after a restart alice reaches the web host through bob" wait_for 20 ask alice 203.0.113.80
+check_eq "after a restart the web host still sees bob's address" "$(ask alice 203.0.113.80)" "from 203.0.113.1"
 
 check "alice: down" ctl alice down
 routing alice > "$T/alice.after"

@@ -27,7 +27,6 @@
 #include "tund/base/log.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
-#include "tund/overlay/routes.h"
 
 /* A string argument, or NULL if absent; error reply if present but bad. */
 static int arg_str(struct ctl_req *req, json_object *args, const char *key, int required,
@@ -210,17 +209,12 @@ static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 		ctl_reply_err(req, CTL_EXIT_USAGE, "up: already up; run q2qctl down first to pick an exit node");
 		return;
 	}
-	if (!d->overlay && daemon_up(d, err, sizeof(err)) < 0) {
+	if (!d->overlay && daemon_up(d, exit_node, err, sizeof(err)) < 0) {
 		ctl_reply_err(req, CTL_EXIT_FAIL, "up: %s", err);
 		return;
 	}
-	/* Before the loop runs again, so nothing is sent before the routes. */
-	if (exit_node && routes_exit_set(d->overlay, exit_node, err, sizeof(err)) < 0) {
-		daemon_down(d);
-		ctl_reply_err(req, CTL_EXIT_FAIL, "up: %s", err);
-		return;
-	}
-	node_set_want_up(d->node, 1);
+	if (!was_up)
+		node_set_want_up(d->node, 1, exit_node);
 	o = json_object_new_object();
 	node_status_json(d->node, o);
 	overlay_status_json(d->overlay, o);
@@ -233,7 +227,7 @@ static void cmd_down(struct daemon *d, struct ctl_req *req, json_object *args)
 
 	json_object_object_add(o, "was_up", json_object_new_boolean(d->overlay != NULL));
 	daemon_down(d);
-	node_set_want_up(d->node, 0);
+	node_set_want_up(d->node, 0, NULL);
 	ctl_reply_ok(req, o);
 }
 

@@ -748,7 +748,7 @@ static const struct command commands[] = {
 	  "join the overlay: create q2q0 and register",
 	  "Join the overlay: create the interface (q2q0), give it this node's overlay\n"
 	  "addresses, open the UDP port and register with the authority. q2qd remembers\n"
-	  "this: after a restart it comes back up by itself (without an exit node).\n"
+	  "this: after a restart it comes back up by itself, through the same exit node.\n"
 	  "--exit-node ID sends everything but q2q's own traffic through the peer ID,\n"
 	  "whose certificate grants 0.0.0.0/0 and ::/0 (needs allow_exit_node = true)." },
 	{ "down", cmd_down, "",
