@@ -197,11 +197,14 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
 	/* A certificate that grants a default route makes this node an exit
 	 * node: its peers' packets go on to the uplink, masqueraded. */
 	if (node_cert(o->node) && grants_default(node_cert(o->node))) {
-		if ((rc = privclient_exit(1)) < 0) {
-			snprintf(err, errlen, "cannot serve as exit node: %s", strerror(-rc));
-			return rc;
-		}
-		o->rt.serving_exit = 1;
+		/* Not fatal: the node is a peer like any other without it (under
+		 * the unit, ProtectKernelTunables= keeps /proc/sys read-only). */
+		if ((rc = privclient_exit(1)) < 0)
+			log_warnx("%s: this node's certificate grants a default route, but it cannot serve "
+			    "as exit node (%s; the privileged part's log says why); its peers' traffic "
+			    "beyond the overlay is not forwarded", o->ifname, strerror(-rc));
+		else
+			o->rt.serving_exit = 1;
 	}
 	/* Once more, now that the guard can name the pool and the LANs. */
 	if ((rc = privclient_rules(1, o->port, &o->rt.exempt)) < 0) {
