@@ -16,6 +16,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/fib_rules.h>
 #include <libmnl/libmnl.h>
 
 #include "routing/netlink.h"
@@ -268,7 +269,7 @@ static void mask_prefix(uint8_t *out, const uint8_t *in, int alen, uint8_t plen)
 }
 
 static int route_change(uint16_t type, uint16_t flags, int ifindex, int family,
-			const uint8_t *dst, uint8_t plen)
+			const uint8_t *dst, uint8_t plen, uint32_t table)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -278,10 +279,13 @@ static int route_change(uint16_t type, uint16_t flags, int ifindex, int family,
 
 	if (alen < 0)
 		return alen;
+	if (table == RT_TABLE_UNSPEC || table == RT_TABLE_LOCAL || table == RT_TABLE_DEFAULT)
+		return -EINVAL;
 	nlh = req_start(buf, type, NLM_F_ACK | flags, sizeof(*rtm), (void **)&rtm);
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = plen;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	/* The byte holds tables below 256; RTA_TABLE holds any. */
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	if (type == RTM_NEWROUTE) {
 		rtm->rtm_protocol = RTPROT_STATIC;
 		rtm->rtm_scope = RT_SCOPE_LINK;
@@ -298,18 +302,101 @@ static int route_change(uint16_t type, uint16_t flags, int ifindex, int family,
 	if (plen)
 		mnl_attr_put(nlh, RTA_DST, (size_t)alen, masked);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	return nl_request(nlh, NULL, NULL);
 }
 
-int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen)
+/* A throw route: the lookup leaves `table` and goes on with the next rule. */
+static int throw_change(uint16_t type, uint16_t flags, int family, const uint8_t *dst, uint8_t plen,
+			uint32_t table)
 {
-	return route_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex,
-			    family, dst, plen);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	uint8_t masked[16];
+	int alen = addr_len(family);
+
+	if (alen < 0)
+		return -EAFNOSUPPORT;
+	if (plen > alen * 8 || table == RT_TABLE_UNSPEC || table == RT_TABLE_LOCAL ||
+	    table == RT_TABLE_MAIN || table == RT_TABLE_DEFAULT)
+		return -EINVAL;
+	nlh = req_start(buf, type, NLM_F_ACK | flags, sizeof(*rtm), (void **)&rtm);
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = plen;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = type == RTM_NEWROUTE ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+	rtm->rtm_type = RTN_THROW;
+	mask_prefix(masked, dst, alen, plen);
+	if (plen)
+		mnl_attr_put(nlh, RTA_DST, (size_t)alen, masked);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	return nl_request(nlh, NULL, NULL);
 }
 
-int nl_route_del(int ifindex, int family, const uint8_t *dst, uint8_t plen)
+int nl_route_throw_add(int family, const uint8_t *dst, uint8_t plen, uint32_t table)
 {
-	return route_change(RTM_DELROUTE, 0, ifindex, family, dst, plen);
+	return throw_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, family, dst, plen, table);
+}
+
+int nl_route_throw_del(int family, const uint8_t *dst, uint8_t plen, uint32_t table)
+{
+	return throw_change(RTM_DELROUTE, 0, family, dst, plen, table);
+}
+
+int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint32_t table)
+{
+	return route_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+			    family, dst, plen, table);
+}
+
+int nl_route_del(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint32_t table)
+{
+	return route_change(RTM_DELROUTE, 0, ifindex, family, dst, plen, table);
+}
+
+/*
+ * One policy rule "[not uidrange U-U] lookup table" at priority pref. The
+ * uid range is inverted (FIB_RULE_INVERT) so that the one user it names
+ * skips the rule and goes on through the host's own rules untouched.
+ */
+static int rule_change(uint16_t type, uint16_t flags, int family, uint32_t table,
+		       uint32_t pref, long uid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh;
+
+	if (addr_len(family) < 0)
+		return -EAFNOSUPPORT;
+	if (table == RT_TABLE_UNSPEC || table == RT_TABLE_LOCAL || table == RT_TABLE_MAIN ||
+	    table == RT_TABLE_DEFAULT || pref == 0 || uid > 0xfffffffeL)
+		return -EINVAL;
+	nlh = req_start(buf, type, NLM_F_ACK | flags, sizeof(*frh), (void **)&frh);
+	frh->family = (uint8_t)family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, pref);
+	if (uid >= 0) {
+		struct fib_rule_uid_range r = { (uint32_t)uid, (uint32_t)uid };
+
+		frh->flags |= FIB_RULE_INVERT;
+		mnl_attr_put(nlh, FRA_UID_RANGE, sizeof(r), &r);
+	}
+	return nl_request(nlh, NULL, NULL);
+}
+
+int nl_rule_add(int family, uint32_t table, uint32_t pref, long uid)
+{
+	return rule_change(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, table, pref, uid);
+}
+
+int nl_rule_del(int family, uint32_t table, uint32_t pref)
+{
+	/* Priority and table name the rule; whatever its selectors. */
+	return rule_change(RTM_DELRULE, 0, family, table, pref, -1);
 }
 
 struct route_dump {

@@ -35,11 +35,32 @@ int nl_addr_add(int ifindex, int family, const uint8_t *addr, uint8_t plen);
 int nl_addr_del(int ifindex, int family, const uint8_t *addr, uint8_t plen);
 
 /*
- * Route dst/plen through the interface, main table, scope link, protocol
- * RTPROT_STATIC. Host bits of dst are ignored. -EEXIST if present.
+ * Route dst/plen through the interface in routing table `table` (254 is
+ * the main table; local 255, default 253 and 0 are refused with -EINVAL),
+ * scope link, protocol RTPROT_STATIC. Host bits of dst are ignored.
+ * -EEXIST if present.
  */
-int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen);
-int nl_route_del(int ifindex, int family, const uint8_t *dst, uint8_t plen);
+int nl_route_add(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint32_t table);
+int nl_route_del(int ifindex, int family, const uint8_t *dst, uint8_t plen, uint32_t table);
+
+/*
+ * A throw route for dst/plen in `table` (not main, local, default or 0):
+ * a lookup that matches it leaves the table and goes on with the next
+ * policy rule. Not tied to an interface, so it outlives one; delete it.
+ */
+int nl_route_throw_add(int family, const uint8_t *dst, uint8_t plen, uint32_t table);
+int nl_route_throw_del(int family, const uint8_t *dst, uint8_t plen, uint32_t table);
+
+/*
+ * A policy rule at priority pref sending the family's traffic to `table`
+ * (not main, local, default or 0: -EINVAL). With uid >= 0 the rule is
+ * "not uidrange uid-uid lookup table": that user's sockets skip it. -EEXIST
+ * if a rule with that priority and table exists. nl_rule_del removes the
+ * rule with that priority and table whatever its selectors (-ENOENT if
+ * none).
+ */
+int nl_rule_add(int family, uint32_t table, uint32_t pref, long uid);
+int nl_rule_del(int family, uint32_t table, uint32_t pref);
 
 /*
  * Call cb for every unicast route of the main table that leaves through

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages q2q builds and tests with, if any is missing.
 set -e
-PKGS="build-essential pkg-config libwolfssl-dev libssl-dev libmnl-dev libconfig-dev \
+PKGS="build-essential pkg-config libwolfssl-dev libssl-dev libmnl-dev libconfig-dev libnftables-dev \
 libsqlite3-dev sqlite3 libjson-c-dev libsystemd-dev libseccomp-dev iproute2 nftables iperf3 tcpdump \
 python3 openssl procps psmisc iputils-ping util-linux systemd curl prometheus \
 libunbound-dev libevent-dev dns-root-data knot knot-dnsutils \

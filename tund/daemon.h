@@ -30,8 +30,10 @@ struct daemon {
 /* The control socket's dispatcher (tund/ctl/commands.c). */
 void commands_dispatch(void *arg, struct ctl_req *req, const char *cmd, struct json_object *args);
 
-/* q2qctl up/down; also used at start when the node was up before. */
-int daemon_up(struct daemon *d, char *err, size_t errlen);
+/* q2qctl up/down; also used at start when the node was up before.
+ * exit_node (NULL: none) is the peer `up --exit-node` chose: up fails,
+ * and the overlay stays down, if it cannot be set. */
+int daemon_up(struct daemon *d, const char *exit_node, char *err, size_t errlen);
 void daemon_down(struct daemon *d);
 
 /* Re-reads the config file; applies what can change live. */

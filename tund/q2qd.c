@@ -38,6 +38,7 @@
 #include "tund/base/loop.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
+#include "tund/overlay/routes.h"
 #include "tund/priv/privclient.h"
 #include "tund/priv/privmsg.h"
 #include "tund/priv/privdrop.h"
@@ -236,11 +237,18 @@ out:
 	return rc;
 }
 
-int daemon_up(struct daemon *d, char *err, size_t errlen)
+int daemon_up(struct daemon *d, const char *exit_node, char *err, size_t errlen)
 {
+	int rc;
+
 	if (d->overlay)
 		return 0;
-	return overlay_up(d->loop, &d->cfg, d->node, &d->overlay, err, errlen);
+	if ((rc = overlay_up(d->loop, &d->cfg, d->node, &d->overlay, err, errlen)) < 0)
+		return rc;
+	/* Before the loop runs again, so nothing is sent before the routes. */
+	if (exit_node && (rc = routes_exit_set(d->overlay, exit_node, err, errlen)) < 0)
+		daemon_down(d);
+	return rc;
 }
 
 void daemon_down(struct daemon *d)
@@ -475,9 +483,15 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto out;
 	}
-	/* A node that was up before a restart comes back up. */
-	if (node_want_up(d.node) && daemon_up(&d, err, sizeof(err)) < 0)
-		log_warnx("cannot bring the overlay back up: %s", err);
+	/* A node that was up before a restart comes back up, through the same
+	 * exit node: never with its traffic on the LAN instead. */
+	if (node_want_up(d.node)) {
+		char exit_node[ID_NAME_MAX + 1];
+
+		node_want_exit(d.node, exit_node, sizeof(exit_node));
+		if (daemon_up(&d, exit_node[0] ? exit_node : NULL, err, sizeof(err)) < 0)
+			log_warnx("cannot bring the overlay back up: %s", err);
+	}
 	log_next_step(&d);
 	if (wd_usec) {
 		wd.interval_ms = wd_usec / 2000;

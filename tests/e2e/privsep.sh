@@ -130,12 +130,12 @@ kill -CONT "$E"
 check_eq "the privileged part refuses a default route, another route, a foreign address, another interface (EPERM) and garbage (EBADMSG)" \
 	"$(echo $out)" "-1 -1 -1 -1 -74 -74"
 check "the refusals are logged with what was asked" bash -c \
-	"grep -q 'refused ROUTE_ADD from the engine: route 0.0.0.0/0 is not an overlay range' '$T/alice/log' &&
+	"grep -q 'refused ROUTE_ADD from the engine: route 0.0.0.0/0: a default route needs allow_exit_node = true' '$T/alice/log' &&
 	 grep -q 'refused ADDR_ADD from the engine: address 192.0.2.99/32' '$T/alice/log' &&
 	 grep -q \"refused TUN_OPEN from the engine: interface 'eth0'\" '$T/alice/log' &&
 	 grep -q 'refused a malformed message' '$T/alice/log'"
-check_fails "no default route leads into q2q0" bash -c "nsx alice ip route show default | grep q2q0"
-check_fails "198.51.100.0/24 was not routed into q2q0" bash -c "nsx alice ip route show 198.51.100.0/24 | grep q2q0"
+check_fails "no default route leads into q2q0 (any table)" bash -c "nsx alice ip route show table all default | grep q2q0"
+check_fails "198.51.100.0/24 was not routed into q2q0 (any table)" bash -c "nsx alice ip route show table all 198.51.100.0/24 | grep q2q0"
 check_fails "192.0.2.99 was not added" bash -c "nsx alice ip -o addr show | grep -F 192.0.2.99"
 check "alice's daemon keeps running" kill -0 "$(cat "$T/alice/pid")"
 check "alice still pings bob" wait_for 10 ovl_ping alice "$B4"

@@ -110,6 +110,9 @@ static void test_defaults(void)
 	CHECK_INT(cfg.mtu, 1400);
 	CHECK_OK("mtu = 1401; // no newline");
 	CHECK_INT(cfg.mtu, 1401);
+	CHECK_INT(cfg.route_table, 5288);
+	CHECK_OK("route_table = 51820;");
+	CHECK_INT(cfg.route_table, 51820);
 }
 
 static const char full_conf[] =
@@ -404,6 +407,13 @@ static void test_bad_values(void)
 		  "authority.pool:", "8..30");
 	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"10.0.0.0/33\"; };",
 		  "authority.pool:", "'10.0.0.0/33'");
+	/* Nodes would route it on q2q0: only never-routed space. */
+	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"203.0.113.0/24\"; };",
+		  "authority.pool:", "'203.0.113.0/24'", "private-use", "198.18.0.0/15");
+	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"100.0.0.0/8\"; };",
+		  "authority.pool:", "private-use");
+	CHECK_BAD("route_table = 254;", "route_table:", "254 main", "5288");
+	CHECK_BAD("route_table = 0;", "route_table:");
 	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"fd00::/8\"; };",
 		  "authority.pool:", "IPv4");
 	CHECK_BAD("authority = { domain = \"example.com\"; pool = \"nonsense\"; };",

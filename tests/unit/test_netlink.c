@@ -271,8 +271,8 @@ static void test_arg_checks(void)
 	CHECK_INT(nl_link_set(0, 1, 0), -EINVAL);
 	CHECK_INT(nl_addr_add(1, AF_INET, a, 33), -EINVAL);
 	CHECK_INT(nl_addr_add(1, AF_UNIX, a, 8), -EAFNOSUPPORT);
-	CHECK_INT(nl_route_add(1, AF_INET6, a, 129), -EINVAL);
-	CHECK_INT(nl_route_add(-3, AF_INET6, a, 64), -EINVAL);
+	CHECK_INT(nl_route_add(1, AF_INET6, a, 129, 254), -EINVAL);
+	CHECK_INT(nl_route_add(-3, AF_INET6, a, 64, 254), -EINVAL);
 }
 
 static int tunfd = -1, tunidx;
@@ -389,18 +389,18 @@ static void test_route(void)
 
 	ip(AF_INET, "203.0.113.0", r4);
 	ip(AF_INET6, "fd99::", r6);
-	CHECK_INT(nl_route_add(tunidx, AF_INET, r4, 24), 0);
-	CHECK_INT(nl_route_add(tunidx, AF_INET6, r6, 64), 0);
+	CHECK_INT(nl_route_add(tunidx, AF_INET, r4, 24, 254), 0);
+	CHECK_INT(nl_route_add(tunidx, AF_INET6, r6, 64, 254), 0);
 	CHECK_INT(find_route(tunidx, AF_INET, "203.0.113.0", 24, &s), 1);
 	CHECK_INT(s.flags, RTPROT_STATIC);
 	CHECK_INT(s.scope, RT_SCOPE_LINK);
 	CHECK_INT(find_route(tunidx, AF_INET6, "fd99::", 64, &s), 1);
 	CHECK_INT(s.flags, RTPROT_STATIC);
-	CHECK_INT(nl_route_add(tunidx, AF_INET, r4, 24), -EEXIST);
-	CHECK_INT(nl_route_add(tunidx, AF_INET6, r6, 64), -EEXIST);
+	CHECK_INT(nl_route_add(tunidx, AF_INET, r4, 24, 254), -EEXIST);
+	CHECK_INT(nl_route_add(tunidx, AF_INET6, r6, 64, 254), -EEXIST);
 	/* Host bits are masked, so this is the same route again. */
 	ip(AF_INET, "203.0.113.77", r4);
-	CHECK_INT(nl_route_add(tunidx, AF_INET, r4, 24), -EEXIST);
+	CHECK_INT(nl_route_add(tunidx, AF_INET, r4, 24, 254), -EEXIST);
 
 	/* nl_route_dump sees ours, the kernel's and a user's route. */
 	ip(AF_INET, "198.51.100.0", u4);
@@ -421,14 +421,14 @@ static void test_route(void)
 	CHECK_INT(d.has_user + d.has_v6 + d.has_prefix, 0);
 
 	/* Delete works whoever added the route. */
-	CHECK_INT(nl_route_del(tunidx, AF_INET, u4, 24), 0);
+	CHECK_INT(nl_route_del(tunidx, AF_INET, u4, 24, 254), 0);
 	CHECK_INT(find_route(tunidx, AF_INET, "198.51.100.0", 24, &s), 0);
-	CHECK_INT(nl_route_del(tunidx, AF_INET6, r6, 64), 0);
+	CHECK_INT(nl_route_del(tunidx, AF_INET6, r6, 64, 254), 0);
 	CHECK_INT(find_route(tunidx, AF_INET6, "fd99::", 64, &s), 0);
-	CHECK_INT(nl_route_del(tunidx, AF_INET6, r6, 64), -ESRCH);
+	CHECK_INT(nl_route_del(tunidx, AF_INET6, r6, 64, 254), -ESRCH);
 	CHECK_INT(find_route(tunidx, AF_INET, "203.0.113.0", 24, &s), 1);
 	/* Re-add for the packet tests below. */
-	CHECK_INT(nl_route_add(tunidx, AF_INET6, r6, 64), 0);
+	CHECK_INT(nl_route_add(tunidx, AF_INET6, r6, 64, 254), 0);
 }
 
 /* Read packets from the TUN until one is for dst (others, e.g. MLD, are skipped). */
@@ -599,7 +599,7 @@ static void test_delete(void)
 	ip(AF_INET, "203.0.113.0", r4);
 	ip(AF_INET, "100.64.0.7", a4);
 	ip(AF_INET6, "fd12:3456::7", a6);
-	CHECK_INT(nl_route_del(tunidx, AF_INET, r4, 24), 0);
+	CHECK_INT(nl_route_del(tunidx, AF_INET, r4, 24, 254), 0);
 	CHECK_INT(find_route(tunidx, AF_INET, "203.0.113.0", 24, &s), 0);
 	CHECK_INT(nl_addr_del(tunidx, AF_INET, a4, 10), 0);
 	CHECK_INT(find_addr(tunidx, AF_INET, "100.64.0.7", 10, &s), 0);

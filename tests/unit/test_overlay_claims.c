@@ -125,8 +125,8 @@ static void test_inside_routes(void)
 static void test_overlay_ranges(void)
 {
 	static const char *const wide[] = {
-		"100.64.0.0/10", "100.0.0.0/8", "64.0.0.0/2", "0.0.0.0/0",
-		"fd00::/8", "fc00::/7", "::/0",
+		"100.64.0.0/10", "100.0.0.0/8", "64.0.0.0/2", "0.0.0.0/1",
+		"fd00::/8", "fc00::/7", "8000::/1",
 	};
 	struct cert_info ci;
 
@@ -139,7 +139,16 @@ static void test_overlay_ranges(void)
 		CHECK(strstr(why, "covers the overlay range") != NULL);
 		CHECK(strncmp(why + 6, wide[i], strlen(wide[i])) == 0);
 	}
-	CHECK_STR(why, "route ::/0 covers the overlay range fd00::/8");
+	CHECK_STR(why, "route 8000::/1 covers the overlay range fd00::/8");
+	/* A default route is an exit-node grant (issue 13): our own domain's
+	 * CA may grant it, another domain's only if its trust entry lists it. */
+	ci = cert("bob@example.com", "100.64.0.2");
+	route(&ci, "0.0.0.0/0");
+	route(&ci, "::/0");
+	CHECK_INT(check(NULL, 0, NULL, 0, &ci), CLAIMS_OK);
+	ci = cert("carol@example.org", "100.64.0.3");
+	route(&ci, "0.0.0.0/0");
+	CHECK_INT(check(NULL, 0, NULL, 0, &ci), CLAIMS_NOT_GRANTABLE);
 	/* Inside a range is no range: only known addresses count there. */
 	ci = cert("bob@example.com", "100.64.0.2");
 	route(&ci, "100.96.0.0/11");
@@ -367,23 +376,24 @@ static unsigned naive(const struct addr_prefix *allowed, int n_allowed,
 		if ((v4 && !memcmp(v4, others[i]->v4, 4)) || !memcmp(ci->v6, others[i]->v6, 16))
 			m |= 1u << CLAIMS_ADDRESS_TAKEN;
 		for (int j = 0; j < others[i]->n_routes; j++)
-			if (naive_covers(&others[i]->routes[j], v4, ci->v6))
+			if (others[i]->routes[j].plen && naive_covers(&others[i]->routes[j], v4, ci->v6))
 				m |= 1u << CLAIMS_ADDRESS_ROUTED;
 	}
 	for (int k = 0; k < ci->n_routes; k++) {
 		const struct addr_prefix *r = &ci->routes[k];
 		int ok = !foreign;
 
-		for (int i = 0; i < 2; i++) {
+		/* A default route (an exit node's) is judged by its grantor only. */
+		for (int i = 0; r->plen && i < 2; i++) {
 			struct addr_prefix g = pfx(ranges[i]);
 			if (naive_inside(&g, r))
 				m |= 1u << CLAIMS_OVERLAY_RANGE;
 		}
-		if (naive_inside(r, &foreign_blk) || naive_inside(&foreign_blk, r))
+		if (r->plen && (naive_inside(r, &foreign_blk) || naive_inside(&foreign_blk, r)))
 			m |= 1u << CLAIMS_FOREIGN_POOL;
-		if (naive_covers(r, self.v4, self.v6))
+		if (r->plen && naive_covers(r, self.v4, self.v6))
 			m |= 1u << CLAIMS_COVERS_OWN;
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; r->plen && i < n; i++) {
 			const struct cert_info *q = others[i];
 
 			if (!strcmp(q->identity, ci->identity))
@@ -392,6 +402,8 @@ static unsigned naive(const struct addr_prefix *allowed, int n_allowed,
 				m |= 1u << CLAIMS_COVERS_PEER;
 			for (int j = 0; j < q->n_routes; j++) {
 				const struct addr_prefix *qr = &q->routes[j];
+				if (!qr->plen)
+					continue;
 				if (naive_inside(r, qr) && naive_inside(qr, r))
 					m |= 1u << CLAIMS_ROUTE_TAKEN;
 				else if (strcmp(naive_domain(q->identity), naive_domain(ci->identity)) &&

@@ -171,17 +171,43 @@ static void test_policy(void)
 	CHECK_INT(check(&p, pfx(PRIV_ADDR_ADD, AF_INET6, "fd12:3456::2", 128)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ADDR_DEL, AF_INET, "100.64.0.8", 32)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ADDR_DEL, AF_INET, "100.64.0.7", 32)), 0);
+	{
+		struct privmsg del = pfx(PRIV_ADDR_DEL, AF_INET, "100.64.0.7", 32);
 
-	/* Routes: the overlay ranges and nothing else. */
+		privpol_done(&p, &del);
+	}
+
+	/* Routes: fd00::/8, and an IPv4 pool only around the node's address. */
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.0.0", 10)), -EPERM);	/* no address now */
+	CHECK_INT(check(&p, a4), 0);
+	privpol_done(&p, &a4);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.0.0", 10)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.0.0", 24)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_DEL, AF_INET, "100.64.0.0", 10)), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "fd00::", 8)), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_DEL, AF_INET6, "fd00::", 8)), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 0)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "::", 0)), -EPERM);
+	/* allow_exit_node: the default routes, and still nothing else. */
+	p.allow_default = 1;
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 0)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "::", 0)), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 1)), -EPERM);
-	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "128.0.0.0", 1)), -EPERM);
-	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.0.0", 11)), -EPERM);
-	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.0.0.0", 8)), -EPERM);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.51.100.0", 24)), -EPERM);
+	p.allow_default = 0;
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "0.0.0.0", 1)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "64.0.0.0", 2)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.1.0", 24)), -EPERM);	/* not ours */
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.0.0.0", 8)), -EPERM);	/* public */
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "10.0.0.0", 8)), -EPERM);	/* not ours */
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.51.100.0", 24)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "fd00::", 16)), -EPERM);
+	/* A throw only takes traffic out of q2q's table: any prefix. */
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_THROW, AF_INET6, "fd64::", 64)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_THROW, AF_INET, "0.0.0.0", 0)), 0);
+	/* The rules: on and off once the interface is open. */
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1, .port = 8789 }), 0);
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 0 }), 0);
 	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET6, "::", 0)), -EPERM);
 	CHECK_INT(privpol_check(&p, &(struct privmsg){ .type = PRIV_ROUTE_ADD, .family = AF_INET6,
 	    .plen = 1, .addr = { 0x80 } }, why, sizeof(why)), -EPERM);
@@ -192,6 +218,24 @@ static void test_policy(void)
 	/* A new device starts with no addresses. */
 	privpol_done(&p, &open);
 	CHECK_INT(check(&p, pfx(PRIV_ADDR_ADD, AF_INET, "100.64.0.8", 32)), 0);
+	/* A pool other than the default: 198.18.0.0/15 is private-use. */
+	a4 = pfx(PRIV_ADDR_ADD, AF_INET, "198.19.0.5", 32);
+	CHECK_INT(check(&p, a4), 0);
+	privpol_done(&p, &a4);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.19.0.0", 16)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.18.0.0", 15)), 0);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "198.0.0.0", 8)), -EPERM);
+	CHECK_INT(check(&p, pfx(PRIV_ROUTE_ADD, AF_INET, "100.64.0.0", 10)), -EPERM);
+}
+
+/* Before the interface is open the rules may go, not come. */
+static void test_rules_early(void)
+{
+	struct privpol p;
+
+	privpol_init(&p, "q2q0");
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 1, .port = 8789 }), -EPERM);
+	CHECK_INT(check(&p, (struct privmsg){ .type = PRIV_RULES, .flag = 0 }), 0);
 }
 
 /* Random bytes: whatever decodes re-encodes to the same bytes, and the
@@ -213,7 +257,7 @@ static void test_random(void)
 		for (size_t k = 0; k < len; k++)
 			buf[k] = rand() % 3 ? 0 : (uint8_t)(rand() % 4 ? rand() % 3 : rand());
 		buf[0] = 0;
-		buf[1] = (uint8_t)(1 + rand() % 8);
+		buf[1] = (uint8_t)(1 + rand() % 9);
 		buf[2] = 0;
 		buf[3] = (uint8_t)(len - 4);
 		if (privmsg_decode(buf, len, &d) != 0)
@@ -232,6 +276,7 @@ int main(void)
 	RUN(test_lengths);
 	RUN(test_fields);
 	RUN(test_policy);
+	RUN(test_rules_early);
 	RUN(test_random);
 	return HARNESS_END();
 }

@@ -969,6 +969,14 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 	msg_put_bytes(&w, T_REFLEXIVE, obs, PROTO_ENDPOINT_LEN);
 	msg_put_u32(&w, T_NODE_ID, cl->node_id);
 	msg_put_bytes(&w, T_UDP_KEY, cl->udp_key, AW_KEY_LEN);
+	{
+		/* The pool, so nodes route it on q2q0 (issue 10). */
+		uint8_t pool[PROTO_POOL_LEN];
+
+		memcpy(pool, cl->auth->cfg.pool.addr, 4);
+		pool[4] = cl->auth->cfg.pool.plen;
+		msg_put_bytes(&w, T_POOL, pool, sizeof(pool));
+	}
 	fl = msg_finish(&w);
 	if (fl > 0)
 		tlsconn_send(cl->conn, buf, (size_t)fl);

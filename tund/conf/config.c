@@ -26,6 +26,7 @@
 
 #include "identity/cert.h"
 #include "netstack/msg.h"
+#include "routing/clash.h"
 #include "tund/conf/config.h"
 #include "tund/policy/polmsg.h"
 
@@ -568,6 +569,19 @@ static int cfg_mtu(struct cfg_ctx *c, const config_setting_t *s, const char *pat
 	return cfg_int(c, s, path, 1280, 9000, &((struct config *)obj)->mtu);
 }
 
+/* Not main (254), default (253), local (255) or unspecified (0): q2q's
+ * routes must sit in a table of their own (tund/priv/priv.h). */
+static int cfg_route_table(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	int *t = &((struct config *)obj)->route_table;
+	int r = cfg_int(c, s, path, 1, 0x7fffffff, t);
+
+	if (r == 0 && *t >= 253 && *t <= 255)
+		return cfg_error(c, s, path, "%d is a table of the kernel's own (253 default, "
+				 "254 main, 255 local); pick another, e.g. 5288", *t);
+	return r;
+}
+
 static int cfg_port(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	return cfg_int(c, s, path, 0, 65535, &((struct config *)obj)->port);
@@ -600,6 +614,11 @@ static int cfg_bool(struct cfg_ctx *c, const config_setting_t *s, const char *pa
 static int cfg_nat_birthday(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	return cfg_bool(c, s, path, &((struct config *)obj)->nat_birthday);
+}
+
+static int cfg_allow_exit_node(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_bool(c, s, path, &((struct config *)obj)->allow_exit_node);
 }
 
 static int cfg_offload(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
@@ -1376,6 +1395,11 @@ static int cfg_v4_pool(struct cfg_ctx *c, const config_setting_t *s, const char 
 	if (p.plen < lo || p.plen > hi)
 		return cfg_error(c, s, path, "%s: prefix length must be %d..%d",
 				 cfg_quote(v, q, sizeof(q)), lo, hi);
+	/* Nodes route the pool on q2q0; their privileged part takes only
+	 * space that is never routed on the internet. */
+	if (!clash_pool_space(p.addr, p.plen))
+		return cfg_error(c, s, path, "%s is not inside private-use space (%s)",
+				 cfg_quote(v, q, sizeof(q)), CLASH_POOL_SPACE_TEXT);
 	*out = p;
 	return 0;
 }
@@ -1546,6 +1570,8 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "names_socket", cfg_names_socket },
 	{ "interface", cfg_interface },
 	{ "mtu", cfg_mtu },
+	{ "route_table", cfg_route_table },
+	{ "allow_exit_node", cfg_allow_exit_node },
 	{ "port", cfg_port },
 	{ "log_level", cfg_log_level },
 	{ "renew_before", cfg_renew_before },
@@ -1768,6 +1794,7 @@ void config_defaults(struct config *out)
 	out->rekey_after = 120;
 	out->nat_birthday = 1;
 	out->offload = 1;
+	out->route_table = 5288;	/* PRIV_ROUTE_TABLE */
 	out->trust_policy = CONFIG_TRUST_DNSSEC;
 	snprintf(out->dns_anchor, sizeof(out->dns_anchor), "/usr/share/dns/root.key");
 	out->foreign_pool.family = AF_INET;

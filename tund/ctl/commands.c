@@ -200,14 +200,23 @@ static void cmd_reload(struct daemon *d, struct ctl_req *req, json_object *args)
 
 static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 {
+	const char *exit_node = NULL;
 	char err[512];
 	json_object *o;
+	int was_up = d->overlay != NULL;
 
-	if (!d->overlay && daemon_up(d, err, sizeof(err)) < 0) {
+	if (arg_str(req, args, "exit_node", 0, &exit_node) < 0)
+		return;
+	if (exit_node && was_up) {
+		ctl_reply_err(req, CTL_EXIT_USAGE, "up: already up; run q2qctl down first to pick an exit node");
+		return;
+	}
+	if (!d->overlay && daemon_up(d, exit_node, err, sizeof(err)) < 0) {
 		ctl_reply_err(req, CTL_EXIT_FAIL, "up: %s", err);
 		return;
 	}
-	node_set_want_up(d->node, 1);
+	if (!was_up)
+		node_set_want_up(d->node, 1, exit_node);
 	o = json_object_new_object();
 	node_status_json(d->node, o);
 	overlay_status_json(d->overlay, o);
@@ -220,7 +229,7 @@ static void cmd_down(struct daemon *d, struct ctl_req *req, json_object *args)
 
 	json_object_object_add(o, "was_up", json_object_new_boolean(d->overlay != NULL));
 	daemon_down(d);
-	node_set_want_up(d->node, 0);
+	node_set_want_up(d->node, 0, NULL);
 	ctl_reply_ok(req, o);
 }
 

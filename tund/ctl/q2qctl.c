@@ -456,9 +456,19 @@ static void print_up(json_object *r)
 
 static int cmd_up(const struct ctl_opts *o, int argc, char **argv)
 {
-	if (argc > 1)
-		return usage_error("up", "unexpected argument '%s'", argv[1]);
-	return simple_call(o, new_req("up"), print_up);
+	json_object *req = new_req("up");
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--exit-node") && i + 1 < argc) {
+			json_object_object_add(req, "exit_node", json_object_new_string(argv[++i]));
+		} else {
+			json_object_put(req);
+			if (!strcmp(argv[i], "--exit-node"))
+				return usage_error("up", "--exit-node needs an identity (user@domain)");
+			return usage_error("up", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	return simple_call(o, req, print_up);
 }
 
 static void print_down(json_object *r)
@@ -809,11 +819,13 @@ static const struct command commands[] = {
 	  "renew this node's certificate now",
 	  "Renew this node's certificate now (q2qd also does this by itself when a\n"
 	  "third of its lifetime is left)." },
-	{ "up", cmd_up, "",
+	{ "up", cmd_up, "[--exit-node ID]",
 	  "join the overlay: create q2q0 and register",
 	  "Join the overlay: create the interface (q2q0), give it this node's overlay\n"
 	  "addresses, open the UDP port and register with the authority. q2qd remembers\n"
-	  "this: after a restart it comes back up by itself." },
+	  "this: after a restart it comes back up by itself, through the same exit node.\n"
+	  "--exit-node ID sends everything but q2q's own traffic through the peer ID,\n"
+	  "whose certificate grants 0.0.0.0/0 and ::/0 (needs allow_exit_node = true)." },
 	{ "down", cmd_down, "",
 	  "leave the overlay: remove q2q0 and its routes",
 	  "Leave the overlay: remove the interface with its addresses and routes and\n"

@@ -6,7 +6,7 @@
  *            (no client certificate; the token is the credential)
  *   RENEW    csr                       -> CERT cert | ERROR
  *            (client certificate required; identity taken from it)
- *   REGISTER port, endpoint*           -> REGISTERED reflexive
+ *   REGISTER port, endpoint*           -> REGISTERED reflexive, pool
  *   LOOKUP   identity | addr           -> PEER identity, cert, endpoint* | ERROR
  *            (only nodes online now are found; by address, the node whose
  *            certificate binds it or grants the longest subnet holding it)
@@ -81,7 +81,8 @@ enum proto_tag {
 	T_LOOKUP_ID = 15,	/* u32: matches a LOOKUP to its answer */
 	T_PUNCH_TOKEN = 16,	/* 16 bytes: authenticates PUNCH datagrams */
 	T_CA = 17,		/* DER: the described node's domain CA */
-	/* 18-19: routing */
+	T_POOL = 18,		/* 5 bytes: the domain's IPv4 pool, network(4) || plen(1) */
+	/* 19: kept for routing */
 	T_POL_STATE = 20,	/* u32: 1 a policy is in force, 0 none (all allowed) */
 	T_POL_GEN = 21,		/* u32: the authority's policy generation */
 	T_POL_GROUP = 22,	/* one group: tund/policy/polmsg.c */
@@ -112,6 +113,7 @@ enum proto_err {
 };
 
 #define PROTO_ENDPOINT_LEN 18
+#define PROTO_POOL_LEN 5
 
 /* What the authority saw of a node's NAT from its two UDP ports. */
 #define NAT_KNOWN	0x1	/* probes arrived on both ports */

@@ -361,6 +361,27 @@ void authlink_broker_answer(struct authlink *al, uint32_t id, int accept)
 		tlsconn_send(al->conn, buf, (size_t)n);
 }
 
+/* T_POOL: network(4) || plen(1); an authority that names a malformed pool
+ * is logged and ignored (the node keeps the pool it assumed). */
+static void al_on_pool(struct authlink *al, const uint8_t *p, size_t n)
+{
+	uint32_t net, host;
+
+	if (n != PROTO_POOL_LEN || p[4] < 8 || p[4] > 30) {
+		log_warnx("authority link%s%s: pool field of %zu bytes%s; ignored", al->foreign ? " to " : "",
+		    al->domain, n, n == PROTO_POOL_LEN ? " with a prefix length outside 8..30" : "");
+		return;
+	}
+	net = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	host = 0xffffffffu >> p[4];
+	if (net & host) {
+		log_warnx("authority link%s%s: pool %u.%u.%u.%u/%u has host bits set; ignored",
+		    al->foreign ? " to " : "", al->domain, p[0], p[1], p[2], p[3], p[4]);
+		return;
+	}
+	al->ops->on_pool(al->arg, p, p[4]);
+}
+
 static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t len)
 {
 	struct authlink *al = arg;
@@ -374,7 +395,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 	switch (type) {
 	case MSG_REGISTERED: {
 		uint32_t node_id = 0;
-		const uint8_t *key;
+		const uint8_t *key, *p;
 
 		if (msg_get_u32(&r, T_NODE_ID, &node_id) < 0 || msg_get(&r, T_UDP_KEY, &key, &n) < 0 || n != 32)
 			break;
@@ -390,6 +411,8 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 				al_send_lookup(al, lk);
 		if (al->ops->on_up)
 			al->ops->on_up(al->arg, node_id, key);
+		if (msg_get(&r, T_POOL, &p, &n) == 0 && al->ops->on_pool)
+			al_on_pool(al, p, n);
 		al_ask_revoked(al);
 		break;
 	}

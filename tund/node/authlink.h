@@ -37,6 +37,9 @@ struct authlink_ops {
 	/* The authority revoked serial, a certificate of its own domain
 	 * valid until not_after (Unix time). */
 	void (*on_revoked)(void *arg, const char *serial, int64_t not_after);
+	/* The authority named its domain's IPv4 pool (checked: /8../30,
+	 * no host bits); may be NULL. */
+	void (*on_pool)(void *arg, const uint8_t net[4], uint8_t plen);
 	/* caller wants to connect; answer with authlink_broker_answer. */
 	void (*on_broker)(void *arg, uint32_t id, const struct authlink_peer *caller);
 	/* MSG_POLICY (tund/policy/polmsg.h), from our own authority only. */

@@ -866,14 +866,38 @@ int node_want_up(const struct node *n)
 	return access(path, F_OK) == 0;
 }
 
-int node_set_want_up(struct node *n, int up)
+/* The file holds "up\n", or "up exit=IDENTITY\n" for an exit node. */
+int node_set_want_up(struct node *n, int up, const char *exit_node)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char path[CONFIG_PATH_MAX + 32], line[ID_NAME_MAX + 16];
+	int len;
 
 	snprintf(path, sizeof(path), "%s/up", n->dir);
 	if (!up)
 		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	return file_write_atomic(path, "up\n", 3, 0600);
+	len = snprintf(line, sizeof(line), exit_node ? "up exit=%s\n" : "up\n", exit_node);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -EINVAL;
+	return file_write_atomic(path, line, (size_t)len, 0600);
+}
+
+void node_want_exit(const struct node *n, char *out, size_t len)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	uint8_t *b = NULL;
+	size_t blen = 0, k;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/up", n->dir);
+	if (file_read_all(path, 512, &b, &blen) < 0)
+		return;
+	/* The identity is checked again where it is used (routes_exit_set). */
+	if (blen > 8 && !memcmp(b, "up exit=", 8)) {
+		for (k = 8; k < blen && b[k] != '\n' && k - 8 < len - 1; k++)
+			out[k - 8] = (char)b[k];
+		out[k - 8] = 0;
+	}
+	free(b);
 }
 
 void node_status_info(const struct node *n, struct node_status_info *out)

@@ -75,9 +75,11 @@ int node_trust_peer_ca(struct node *n, const char *domain, const uint8_t *der, s
 int node_key_der(const struct node *n, uint8_t **der, size_t *len);
 void node_cert_der(const struct node *n, const uint8_t **der, size_t *len);
 
-/* Whether the node wants the overlay up (q2qctl up/down, kept on disk). */
+/* Whether the node wants the overlay up (q2qctl up/down, kept on disk),
+ * and through which exit node (exit_node NULL or out "": none). */
 int node_want_up(const struct node *n);
-int node_set_want_up(struct node *n, int up);
+int node_set_want_up(struct node *n, int up, const char *exit_node);
+void node_want_exit(const struct node *n, char *out, size_t len);
 
 /* NULL until enrolled. */
 const struct cert_info *node_cert(const struct node *n);

@@ -101,8 +101,9 @@ static enum claims_verdict claims_addresses(const struct claims_self *self,
 			return CLAIMS_ADDRESS_TAKEN;
 		}
 		for (int j = 0; j < q->n_routes; j++) {
-			const uint8_t *hit = claims_covered(&q->routes[j], ci);
+			const uint8_t *hit = q->routes[j].plen ? claims_covered(&q->routes[j], ci) : NULL;
 
+			/* (an exit node's default route covers all: see claims_route) */
 			if (!hit || (hit == ci->v4 && !v4))
 				continue;
 			addr_format(q->routes[j].family, hit, a, sizeof(a));
@@ -125,6 +126,13 @@ static enum claims_verdict claims_route(const struct claims_self *self, const st
 	int ok;
 
 	addr_prefix_format(r, pfx, sizeof(pfx));
+	/* A default route is an exit-node grant (issue 13), the one route
+	 * that may cover everything: it enters the routing table only on a
+	 * node that chose this peer as its exit node, below every longer
+	 * route (tund/overlay/routes.h), so it is judged only by who may
+	 * grant it. */
+	if (r->plen == 0)
+		goto grantable;
 	for (size_t i = 0; i < sizeof(claims_ranges) / sizeof(claims_ranges[0]); i++) {
 		if (claims_inside(&claims_ranges[i], r)) {
 			addr_prefix_format(&claims_ranges[i], a, sizeof(a));
@@ -157,6 +165,9 @@ static enum claims_verdict claims_route(const struct claims_self *self, const st
 		for (int j = 0; j < q->n_routes; j++) {
 			const struct addr_prefix *qr = &q->routes[j];
 
+			if (qr->plen == 0)	/* an exit node's: beneath everything */
+				continue;
+
 			if (claims_equal(r, qr)) {
 				snprintf(why, whylen, "route %s is already %.100s's", pfx, q->identity);
 				return CLAIMS_ROUTE_TAKEN;
@@ -174,6 +185,7 @@ static enum claims_verdict claims_route(const struct claims_self *self, const st
 			}
 		}
 	}
+grantable:
 	/* Our own domain's CA is the authority over its routes; another
 	 * domain's may grant only what we listed for it. */
 	if (strcmp(domain, claims_domain(self->identity)) == 0)

@@ -92,9 +92,13 @@ static void overlay_peer_routes(struct overlay *o, struct peer *p)
 	if (v4)
 		route_table_insert(o->routes, AF_INET, v4, 32, p);
 	route_table_insert(o->routes, AF_INET6, p->ci.v6, 128, p);
-	for (int i = 0; i < p->ci.n_routes; i++)
+	for (int i = 0; i < p->ci.n_routes; i++) {
+		/* A default route only for the exit node we chose (claims.c). */
+		if (p->ci.routes[i].plen == 0 && !routes_is_exit(o, p->identity))
+			continue;
 		route_table_insert(o->routes, p->ci.routes[i].family, p->ci.routes[i].addr,
 		    p->ci.routes[i].plen, p);
+	}
 }
 
 static void overlay_subscribe(struct overlay *o, const char *identity);
@@ -700,8 +704,19 @@ static void overlay_link_policy(void *arg, const struct msg_reader *r)
 		firewall_authority(lk->o, r);
 }
 
+/* Only our own authority's pool is routed here; other domains' pools may
+ * overlap ours and are the federation's to present. */
+static void overlay_link_pool(void *arg, const uint8_t net[4], uint8_t plen)
+{
+	struct overlay_link *lk = arg;
+
+	if (lk->own)
+		routes_pool(lk->o, net, plen);
+}
+
 static const struct authlink_ops overlay_link_ops = {
 	.on_up = overlay_link_up,
+	.on_pool = overlay_link_pool,
 	.on_broker = overlay_link_broker,
 	.on_revoked = overlay_link_revoked,
 	.on_policy = overlay_link_policy,
@@ -894,8 +909,6 @@ static int overlay_add_ca(const char *domain, const uint8_t *der, size_t len, vo
 
 static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *err, size_t errlen)
 {
-	static const uint8_t fd00[16] = { 0xfd };
-	static const uint8_t cgnat[4] = { 100, 64, 0, 0 };
 	int rc, fd;
 
 	/* The privileged part opens and configures the device (tund/priv/). */
@@ -918,17 +931,15 @@ static int overlay_iface(struct overlay *o, const struct cert_info *ci, char *er
 	o->io.tun_io.fd = fd;
 	if ((rc = privclient_link_set(1, o->mtu)) < 0 ||
 	    (rc = privclient_addr_add(AF_INET, ci->v4, 32)) < 0 ||
-	    (rc = privclient_addr_add(AF_INET6, ci->v6, 128)) < 0 ||
-	    (rc = privclient_route_add(AF_INET6, fd00, 8)) < 0)
+	    (rc = privclient_addr_add(AF_INET6, ci->v6, 128)) < 0)
 		goto fail;
-	/* The default pool, and foreign_pool's local addresses of other
-	 * domains' peers, whatever pool this node's own address came from. */
-	rc = privclient_route_add(AF_INET, cgnat, 10);
-	if (rc < 0 && rc != -EEXIST)
-		goto fail;
+	/* q2q's own table and rules (routes.c); the pool as last learned. */
+	if ((rc = routes_up(o, NULL, 0, err, errlen)) < 0)
+		goto out;
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot configure %s: %s", o->ifname, strerror(-rc));
+out:
 	close(fd);	/* the interface, its addresses and routes go with it */
 	o->io.tun_io.fd = -1;
 	return rc;
@@ -1077,6 +1088,7 @@ void overlay_down(struct overlay *o)
 		attempt_free(o, o->att.a[0]);
 	if (o->peers)
 		paths_bday_close(o, 0);
+	routes_down(o);
 	if (o->io.tun_io.fd >= 0) {
 		loop_del(o->loop, &o->io.tun_io);
 		close(o->io.tun_io.fd);

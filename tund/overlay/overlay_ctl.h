@@ -38,6 +38,7 @@ void overlay_arm(struct overlay *o);
  * configured. */
 int overlay_lookup(struct overlay *o, const char *identity, authlink_lookup_fn *fn, void *arg);
 /* Each authority link's domain, state and revocation news, into out. */
+struct overlay_status_info;
 void overlay_links_info(const struct overlay *o, struct overlay_status_info *out);
 /* The peer a lookup answer pe describes, its certificate checked; NULL
  * with err set. The peer is the overlay's. */

@@ -30,6 +30,7 @@
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/paths.h"
 #include "tund/overlay/peer.h"
+#include "tund/overlay/routes.h"
 #include "tund/overlay/timers.h"
 
 struct addr_wait;
@@ -57,6 +58,7 @@ struct overlay {
 	char domain[ID_DOMAIN_MAX + 1];
 	uint8_t v4[4], v6[16];
 	struct localv4 *book;		/* foreign.c: local IPv4s of other domains' peers */
+	struct routes_state rt;		/* routes.c */
 	struct hs_ctx *hs;
 	struct peer_table *peers;
 	struct route_table *routes;

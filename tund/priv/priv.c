@@ -21,6 +21,8 @@
 
 #include "routing/netlink.h"
 #include "tund/base/log.h"
+#include "tund/priv/exitnat.h"
+#include "tund/priv/guard.h"
 #include "tund/priv/priv.h"
 #include "tund/priv/privmsg.h"
 #include "tund/priv/privpol.h"
@@ -36,7 +38,124 @@ struct priv {
 	time_t kill_at;
 	struct privpol pol;
 	char actual[PRIVMSG_IFNAMSIZ];	/* the kernel's name for the device */
+	struct priv_setup setup;
+	int rules;			/* our policy rules and the guard are in place */
+	int exit;			/* serving as an exit node (exitnat.h) */
+	int n_throw;			/* throw routes added (they outlive q2q0) */
+	struct privmsg throw[GUARD_EXEMPT_MAX];
+	int have_pool;			/* the IPv4 route last added: the pool */
+	uint8_t pool[4], pool_plen;
 };
+
+static const int rule_families[] = { AF_INET, AF_INET6 };
+
+/* Removes q2q's policy rules: at the engine's request, at its death and
+ * at exit. Also run before adding them, to clear what a killed privileged
+ * part of an earlier run left. Returns the first error other than -ENOENT. */
+static int rules_off(struct priv *p)
+{
+	char err[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]); i++) {
+		int r;
+
+		while ((r = nl_rule_del(rule_families[i], p->setup.table, PRIV_RULE_PREF)) == 0)
+			;
+		if (r != -ENOENT && rc == 0)
+			rc = r;
+	}
+	if (rc < 0)
+		log_warnx("priv: cannot remove the policy rules for table %u: %s", p->setup.table,
+		    strerror(-rc));
+	for (int i = 0; i < p->n_throw; i++)
+		nl_route_throw_del(p->throw[i].family, p->throw[i].addr, p->throw[i].plen, p->setup.table);
+	p->n_throw = 0;
+	if (guard_run(guard_remove_script(), err, sizeof(err)) < 0) {
+		log_warnx("priv: cannot remove the nftables guard: %s", err);
+		rc = rc ? rc : -EIO;
+	}
+	p->rules = 0;
+	return rc;
+}
+
+/* The guard for what this process itself added (guard.h). */
+static int guard_on(struct priv *p, uint16_t data_port)
+{
+	struct guard_spec g = { .have_v4 = p->pol.have_v4, .have_v6 = p->pol.have_v6 };
+	char script[2048], err[256];
+	int rc;
+
+	memcpy(g.ifname, p->actual, sizeof(g.ifname));
+	for (int i = 0; i < p->n_throw; i++) {
+		g.exempt[g.n_exempt].family = p->throw[i].family;
+		memcpy(g.exempt[g.n_exempt].addr, p->throw[i].addr, 16);
+		g.exempt[g.n_exempt++].plen = p->throw[i].plen;
+	}
+	memcpy(g.v4, p->pol.v4, 4);
+	memcpy(g.v6, p->pol.v6, 16);
+	if ((g.have_pool = p->have_pool)) {
+		memcpy(g.pool, p->pool, 4);
+		g.pool_plen = p->pool_plen;
+	}
+	g.udp[g.n_udp++] = data_port;
+	if (p->setup.auth_port > 0) {
+		g.udp[g.n_udp++] = (uint16_t)p->setup.auth_port;
+		if (p->setup.auth_port + 2 <= 65535)
+			g.udp[g.n_udp++] = (uint16_t)(p->setup.auth_port + 2);
+		g.tcp[g.n_tcp++] = (uint16_t)p->setup.auth_port;
+	}
+	if ((rc = guard_script(&g, script, sizeof(script))) < 0)
+		return rc;
+	if ((rc = guard_run(script, err, sizeof(err))) < 0)
+		log_warnx("priv: cannot install the nftables guard: %s", err);
+	return rc;
+}
+
+static int exit_off(struct priv *p)
+{
+	char err[256] = "";
+	int rc = exitnat_off(err, sizeof(err));
+
+	if (rc < 0)
+		log_warnx("priv: exit node: %s", err);
+	p->exit = 0;
+	return rc;
+}
+
+static int exit_on(struct priv *p)
+{
+	char err[256] = "";
+	int rc = exitnat_on(p->actual, err, sizeof(err));
+
+	if (rc < 0)
+		log_warnx("priv: exit node: %s", err);
+	else
+		log_info("priv: serving as exit node: forwarding %s to the uplink, masqueraded", p->actual);
+	p->exit = rc == 0;
+	return rc;
+}
+
+/* Again while on (the pool changed): the rules stay, the guard is
+ * replaced in one nftables batch, so there is no moment without either. */
+static int rules_on(struct priv *p, uint16_t data_port)
+{
+	int rc = 0;
+
+	if (!p->rules) {
+		rules_off(p);
+		for (size_t i = 0; i < sizeof(rule_families) / sizeof(rule_families[0]) && rc == 0; i++)
+			rc = nl_rule_add(rule_families[i], p->setup.table, PRIV_RULE_PREF,
+			    p->setup.engine_uid);
+	}
+	if (rc == 0)
+		rc = guard_on(p, data_port);
+	if (rc < 0)
+		rules_off(p);
+	else
+		p->rules = 1;
+	return rc;
+}
 
 static int send_msg(int sock, const struct privmsg *r, int fd)
 {
@@ -78,6 +197,8 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 	if (m->type == PRIV_TUN_OPEN) {
 		char actual[PRIVMSG_IFNAMSIZ] = "";
 
+		p->have_pool = 0;
+
 		r->rc = m->flag ? tun_open_offload(m->ifname, actual, fd, 1) : tun_open(m->ifname, actual, fd);
 		if (r->rc == 0 && (r->rc = ifindex = nl_link_index(actual)) > 0) {
 			r->rc = 0;
@@ -89,6 +210,15 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 			close(*fd);
 			*fd = -1;
 		}
+		return;
+	}
+	if (m->type == PRIV_EXIT) {
+		r->rc = m->flag ? exit_on(p) : exit_off(p);
+		return;
+	}
+	if (m->type == PRIV_RULES) {
+		r->rc = m->flag ? rules_on(p, m->port) : rules_off(p);
+		r->flag = m->flag && r->rc == 0 && p->setup.engine_uid >= 0;
 		return;
 	}
 	if (m->type == PRIV_NOTIFY) {
@@ -114,10 +244,24 @@ static void execute(struct priv *p, const struct privmsg *m, struct privmsg *r, 
 		r->rc = nl_addr_del(ifindex, m->family, m->addr, m->plen);
 		break;
 	case PRIV_ROUTE_ADD:
-		r->rc = nl_route_add(ifindex, m->family, m->addr, m->plen);
+		r->rc = nl_route_add(ifindex, m->family, m->addr, m->plen, p->setup.table);
+		if (r->rc == 0 && m->family == AF_INET) {
+			p->have_pool = 1;
+			memcpy(p->pool, m->addr, 4);
+			p->pool_plen = m->plen;
+		}
 		break;
 	case PRIV_ROUTE_DEL:
-		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen);
+		r->rc = nl_route_del(ifindex, m->family, m->addr, m->plen, p->setup.table);
+		break;
+	case PRIV_ROUTE_THROW:
+		if (p->n_throw >= GUARD_EXEMPT_MAX) {
+			r->rc = -ENOSPC;
+			break;
+		}
+		r->rc = nl_route_throw_add(m->family, m->addr, m->plen, p->setup.table);
+		if (r->rc == 0)
+			p->throw[p->n_throw++] = *m;
 		break;
 	default:
 		r->rc = -EINVAL;
@@ -191,8 +335,15 @@ static void reap(struct priv *p)
 			    WTERMSIG(status) == SIGSYS ? " (a system call outside its seccomp allow-list)" : "");
 		else if (WEXITSTATUS(status) != 0 || !p->stopping)
 			log_warnx("priv: the %s exited with status %d", who, WEXITSTATUS(status));
-		if (pid == p->engine)
+		if (pid == p->engine) {
 			p->engine_gone = 1;
+			/* q2q0 and its routes died with the engine's descriptor;
+			 * the rules are ours to take away, even after SIGKILL. */
+			if (p->rules)
+				rules_off(p);
+			if (p->exit)
+				exit_off(p);
+		}
 		else
 			p->ca_gone = 1;
 		if (!p->stopping) {
@@ -228,12 +379,15 @@ static void handle_signal(struct priv *p)
 	}
 }
 
-int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
+int priv_serve(int sock, const struct priv_setup *setup, pid_t engine, pid_t ca)
 {
-	struct priv p = { .sock = sock, .engine = engine, .ca = ca };
+	struct priv p = { .sock = sock, .engine = engine, .ca = ca, .setup = *setup };
 	sigset_t mask;
 
-	privpol_init(&p.pol, ifname);
+	privpol_init(&p.pol, setup->ifname);
+	p.pol.allow_default = setup->allow_default;
+	memcpy(p.pol.foreign, setup->foreign, 4);
+	p.pol.foreign_plen = setup->foreign_plen;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -274,6 +428,10 @@ int priv_serve(int sock, const char *ifname, pid_t engine, pid_t ca)
 		else if (p.sock >= 0 && pf[1].revents & (POLLHUP | POLLERR))
 			p.sock = -1;
 	}
+	if (p.rules)
+		rules_off(&p);
+	if (p.exit)
+		exit_off(&p);
 	if (sock >= 0)
 		close(sock);
 	close(p.sigfd);

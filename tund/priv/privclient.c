@@ -162,6 +162,33 @@ int privclient_route_add(int family, const uint8_t *dst, uint8_t plen)
 	return pfx_req(PRIV_ROUTE_ADD, family, dst, plen);
 }
 
+int privclient_route_del(int family, const uint8_t *dst, uint8_t plen)
+{
+	return pfx_req(PRIV_ROUTE_DEL, family, dst, plen);
+}
+
+int privclient_route_throw(int family, const uint8_t *dst, uint8_t plen)
+{
+	return pfx_req(PRIV_ROUTE_THROW, family, dst, plen);
+}
+
+int privclient_rules(int on, int port, int *exempt)
+{
+	struct privmsg req = { .type = PRIV_RULES, .flag = on ? 1 : 0, .port = on ? (uint16_t)port : 0 }, rep;
+	int rc = exchange(&req, &rep, NULL);
+
+	if (exempt)
+		*exempt = rc == 0 && rep.flag;
+	return rc;
+}
+
+int privclient_exit(int on)
+{
+	struct privmsg req = { .type = PRIV_EXIT, .flag = on ? 1 : 0 }, rep;
+
+	return exchange(&req, &rep, NULL);
+}
+
 int privclient_notify(int what)
 {
 	struct privmsg req = { .type = PRIV_NOTIFY, .flag = (uint8_t)what }, rep;

@@ -26,6 +26,18 @@ int privclient_tun_open(const char *ifname, int offload, char actual[IFNAMSIZ], 
 int privclient_link_set(int up, int mtu);
 int privclient_addr_add(int family, const uint8_t *addr, uint8_t plen);
 int privclient_route_add(int family, const uint8_t *dst, uint8_t plen);
+int privclient_route_del(int family, const uint8_t *dst, uint8_t plen);
+/* A throw route in q2q's table: dst/plen goes by the host's other rules. */
+int privclient_route_throw(int family, const uint8_t *dst, uint8_t plen);
+
+/* Puts q2q's policy rules and the guard in place (on; again when the pool
+ * changed) or takes them away. port: the UDP data port (on only). *exempt
+ * (may be NULL) says whether the engine's own sockets skip q2q's table. */
+int privclient_rules(int on, int port, int *exempt);
+
+/* Serving as an exit node (on) or not: forwarding and masquerade from
+ * the interface to the uplink (tund/priv/exitnat.h). */
+int privclient_exit(int on);
 
 /* Tells systemd (through the privileged part, the unit's main process)
  * READY=1, WATCHDOG=1 or STOPPING=1: what is enum privmsg_notify. */

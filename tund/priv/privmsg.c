@@ -16,6 +16,7 @@
 #define BODY_LINK 5
 #define BODY_PFX 18
 #define BODY_NOTIFY 1
+#define BODY_RULES 3
 #define BODY_REPLY (4 + PRIVMSG_IFNAMSIZ + 4 + 1)
 
 static const struct {
@@ -31,6 +32,9 @@ static const struct {
 	{ PRIV_ROUTE_DEL, "ROUTE_DEL", BODY_PFX },
 	{ PRIV_NOTIFY, "NOTIFY", BODY_NOTIFY },
 	{ PRIV_SIGNAL, "SIGNAL", BODY_NOTIFY },
+	{ PRIV_RULES, "RULES", BODY_RULES },
+	{ PRIV_EXIT, "EXIT", BODY_NOTIFY },
+	{ PRIV_ROUTE_THROW, "ROUTE_THROW", BODY_PFX },
 	{ PRIV_REPLY, "REPLY", BODY_REPLY },
 };
 
@@ -93,7 +97,10 @@ static int fields_ok(const struct privmsg *m)
 	case PRIV_TUN_OPEN:
 		return name_ok(m->ifname) && m->flag <= 1;
 	case PRIV_LINK_SET:
+	case PRIV_EXIT:
 		return m->flag <= 1;
+	case PRIV_RULES:
+		return m->flag <= 1 && (m->flag ? m->port != 0 : m->port == 0);
 	case PRIV_NOTIFY:
 		return m->flag >= PRIV_NOTIFY_READY && m->flag <= PRIV_NOTIFY_STOPPING;
 	case PRIV_SIGNAL:
@@ -131,7 +138,12 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
+	case PRIV_EXIT:
 		b[0] = m->flag;
+		break;
+	case PRIV_RULES:
+		b[0] = m->flag;
+		put16(b + 1, m->port);
 		break;
 	case PRIV_REPLY:
 		put32(b, (uint32_t)m->rc);
@@ -170,7 +182,12 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
+	case PRIV_EXIT:
 		m->flag = b[0];
+		break;
+	case PRIV_RULES:
+		m->flag = b[0];
+		m->port = get16(b + 1);
 		break;
 	case PRIV_REPLY:
 		m->rc = (int32_t)get32(b);

@@ -9,8 +9,14 @@
  *   TUN_OPEN   ifname[16] offload(1)            -> REPLY (+ fd)
  *   LINK_SET   up(1) mtu(4)                     -> REPLY
  *   ADDR_ADD   family(1) addr(16) plen(1)       -> REPLY   (also ADDR_DEL,
- *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL)
+ *   ROUTE_ADD  family(1) addr(16) plen(1)       -> REPLY    ROUTE_DEL,
+ *                                                          ROUTE_THROW)
  *   NOTIFY     what(1): READY, WATCHDOG, STOPPING -> REPLY
+ *   RULES      on(1) port(2)                -> REPLY (flag: 1 if the
+ *              engine's own sockets skip q2q's table, see priv.h; port:
+ *              the engine's UDP data port, which the guard lets in)
+ *   EXIT       on(1)                        -> REPLY (serve as exit node:
+ *              forwarding and masquerade, tund/priv/exitnat.h)
  *   SIGNAL     signo(1): SIGTERM, SIGINT, SIGHUP   (the other way: the
  *              privileged part passes on a stop or reload; as root without
  *              CAP_KILL it may not kill(2) the engine's uid, and should not)
@@ -36,6 +42,9 @@ enum privmsg_type {
 	PRIV_ROUTE_DEL,
 	PRIV_NOTIFY,
 	PRIV_SIGNAL,
+	PRIV_RULES,
+	PRIV_EXIT,
+	PRIV_ROUTE_THROW,
 	PRIV_REPLY = 0x80,
 };
 
@@ -47,8 +56,10 @@ struct privmsg {
 	uint16_t type;
 	char ifname[PRIVMSG_IFNAMSIZ];	/* TUN_OPEN, REPLY: NUL-terminated */
 	uint8_t flag;			/* TUN_OPEN offload, LINK_SET up, REPLY vnet: 0 or 1;
-					 * NOTIFY: enum privmsg_notify; SIGNAL: signo */
+					 * NOTIFY: enum privmsg_notify; SIGNAL: signo;
+					 * RULES, EXIT: on (1) or off (0) */
 	uint32_t mtu;			/* LINK_SET */
+	uint16_t port;			/* RULES: 1..65535 when on, 0 when off */
 	uint8_t family;			/* ADDR_*, ROUTE_*: AF_INET or AF_INET6 */
 	uint8_t addr[16];		/* first 4 bytes for AF_INET, rest zero */
 	uint8_t plen;

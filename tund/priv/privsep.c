@@ -5,6 +5,7 @@
  * credentials before it touches anything, and the parent sheds all but
  * CAP_NET_ADMIN before it serves a single request.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "tund/base/log.h"
 #include "tund/conf/config.h"
+#include "tund/priv/guard.h"
 #include "tund/priv/priv.h"
 #include "tund/priv/privdrop.h"
 #include "tund/priv/privsep.h"
@@ -58,11 +60,28 @@ int privsep_split(const struct config *cfg, uid_t uid, gid_t gid, pid_t ca_pid, 
 	log_init("q2qd-priv", log_getlevel());
 	/* Fail closed: a privileged part that cannot shed its privileges or
 	 * fence its system calls stops the daemon. */
+	if (guard_init() < 0)
+		log_warnx("priv: no nftables context; up will fail");
 	if (privdrop_keep_netadmin(why, sizeof(why)) < 0 || sandbox_priv(why, sizeof(why)) < 0) {
 		log_warnx("priv: %s", why);
 		kill(pid, SIGTERM);
 		if (ca_pid > 0)
 			kill(ca_pid, SIGTERM);
 	}
-	exit(priv_serve(sv[0], cfg->interface, pid, ca_pid));
+	{
+		/* A root engine cannot be told from root's other programs. */
+		uid_t eu = uid != (uid_t)-1 ? uid : getuid();
+		struct priv_setup ps = {
+			.ifname = cfg->interface,
+			.table = (uint32_t)cfg->route_table,
+			.engine_uid = eu == 0 ? -1 : (long)eu,
+			.auth_port = cfg->authority.enabled ? ntohs(cfg->authority.listen.sin6_port) : 0,
+			.allow_default = cfg->allow_exit_node,
+			.foreign_plen = (uint8_t)cfg->foreign_pool.plen,
+		};
+
+		memcpy(ps.foreign, cfg->foreign_pool.addr, 4);
+
+		exit(priv_serve(sv[0], &ps, pid, ca_pid));
+	}
 }

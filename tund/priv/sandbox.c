@@ -181,6 +181,8 @@ static const int sb_priv[] = {
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
 	/* priv_serve makes its signalfd once it is running */
 	SCMP_SYS(signalfd4), SCMP_SYS(wait4), SCMP_SYS(waitid),
+	/* libnftables waits for the kernel's acks with select */
+	SCMP_SYS(pselect6), SCMP_SYS(select),
 };
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -240,6 +242,13 @@ static int allow_netlink_route(scmp_filter_ctx ctx)
 {
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+}
+
+/* The privileged part's nftables guard (guard.c, libnftables). */
+static int allow_netlink_netfilter(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ, NETLINK_NETFILTER));
 }
 
 static int allow_ioctl(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n)
@@ -310,6 +319,7 @@ static int rules_priv(scmp_filter_ctx ctx)
 	     * rewriting one in place. */
 	    (rc = allow_open_mode(ctx, O_RDWR)) < 0 ||
 	    (rc = allow_netlink_route(ctx)) < 0 ||
+	    (rc = allow_netlink_netfilter(ctx)) < 0 ||
 	    /* if_nametoindex's ioctl socket; sd_notify */
 	    (rc = allow_socket(ctx, AF_UNIX)) < 0)
 		return rc;
