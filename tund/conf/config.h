@@ -81,7 +81,7 @@ struct config {
 	char control_group[64];			/* "" = root only */
 	char names_socket[CONFIG_PATH_MAX];	/* for libnss_q2q, any user; default names.sock beside control_socket, "" = none */
 	char interface[16];			/* default q2q0 (< IFNAMSIZ) */
-	int mtu;				/* default 1280, 1280..9000 */
+	int mtu;				/* default 1440, 1280..9000 */
 	int port;				/* UDP data port, default 8789; 0 = any */
 	int log_level;				/* enum log_level_cfg, default INFO */
 	int renew_before;			/* seconds before expiry to renew; default 1/3 of lifetime: 0 = auto */
