@@ -49,6 +49,7 @@ config    8192   tund/conf/config.c
 hs        8192   netstack/handshake.c netstack/stream.c
 dnsrr     600    tund/node/dnsrr.c
 mhttp     9000   tund/ctl/metrics_http.c
+frag      4096   netstack/frag.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')
