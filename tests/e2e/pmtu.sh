@@ -19,31 +19,14 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init pmtu
 
-wan_up
-host_add auth 192.0.2.10/24
-host_add alice 192.0.2.11/24
-host_add r 192.0.2.1/24
-lan_add bob r 198.51.100.2/24 198.51.100.1/24
-for n in auth alice; do nsx $n ip route add 198.51.100.0/24 via 192.0.2.1; done
-link_mtu() { nsx r ip link set lan-bob mtu "$1" && nsx bob ip link set eth0 mtu "$1"; }
-
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
-q2qd_conf alice 'port = 8789;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
-
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
-for n in alice bob; do check "$n: q2qctl up" ctl $n up; done
-A4=$(ctl bob resolve alice@example.com 2>/dev/null)
-B4=$(ctl alice resolve bob@example.com 2>/dev/null)
-[ -n "$A4" ] && [ -n "$B4" ] || { echo "cannot continue: resolve gave no addresses"; e2e_finish; exit 1; }
+. "$(dirname "$0")/pmtu-lib.sh"
+pmtu_lab
+pmtu_up
 check "alice pings bob" wait_for 10 ovl_ping alice "$B4"
 check "alice's path to bob is direct" test "$(ovl_peer alice bob@example.com path)" = direct
 check_eq "q2q0's MTU is 1440 (the default)" "$(nsx alice cat /sys/class/net/q2q0/mtu)" 1440
 
 # ---- a 1500-byte path: found at once, 1440-byte packets go whole.
-path_mtu_is() { [ "$(ovl_peer "$1" "$2" path_mtu)" = "$3" ]; }
 check "alice: peers --json shows path_mtu 1500 towards bob" wait_for 15 path_mtu_is alice bob@example.com 1500
 check "bob: peers --json shows path_mtu 1500 towards alice" wait_for 15 path_mtu_is bob alice@example.com 1500
 check_eq "alice: peers --json mtu (inner) towards bob is 1440" "$(ovl_peer alice bob@example.com mtu)" 1440
