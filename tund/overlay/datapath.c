@@ -109,15 +109,28 @@ void datapath_tx_commit(struct overlay *o, size_t len)
 	o->io.tx->len[o->io.ntx++] = len;
 }
 
-/* Seals one plaintext for p's current session into the send batch. */
-int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
+/* The session p's packets are sealed with now, NULL if none can send. */
+static struct session *datapath_send_session(struct overlay *o, struct peer *p, uint64_t now)
 {
 	struct session *s = p->cur && p->cur->can_send ? p->cur : p->prev;
 	struct timers_cfg tc = timers_cfg_of(o->cfg);
+
+	return p->have_ep && timers_session_can_send(&tc, s, now) ? s : NULL;
+}
+
+int datapath_can_seal(struct overlay *o, struct peer *p)
+{
+	return datapath_send_session(o, p, now_ms()) != NULL;
+}
+
+/* Seals one plaintext for p's current session into the send batch. */
+int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
+{
 	uint64_t now = now_ms();
+	struct session *s = datapath_send_session(o, p, now);
 	uint8_t *b;
 
-	if (!timers_session_can_send(&tc, s, now) || !p->have_ep)
+	if (!s)
 		return -EAGAIN;
 	if (!datapath_slot_fits(len, p->ep.relay != 0))
 		return -EMSGSIZE;

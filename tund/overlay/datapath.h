@@ -68,6 +68,8 @@ void datapath_flush(struct overlay *o);
  * the batch; -EAGAIN without a usable session or endpoint, -EMSGSIZE if
  * it is too big for the slot of p's path. */
 int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len);
+/* Whether datapath_seal has a session and an endpoint for p now. */
+int datapath_can_seal(struct overlay *o, struct peer *p);
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
 void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len);
 /* A session can send now: out with what p's queue holds. */

@@ -648,7 +648,7 @@ void overlay_arm(struct overlay *o)
 	next = timers_overlay_next(&o->t, o->nat.have_udp, next);
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		next = timers_peer_next(p, next, now);
-		next = pmtu_next(p, next, now);
+		next = pmtu_next(o, p, next, now);
 	}
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);

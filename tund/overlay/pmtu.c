@@ -137,12 +137,19 @@ static void pmtu_send_probe(struct overlay *o, struct peer *p, uint32_t round, i
 		datapath_seal(o, p, m, (size_t)size - over);
 }
 
+/* A direct path we can send probes on now: a lost probe must mean the
+ * path, not a session still waiting for the peer's Finished. */
+static int pmtu_can_probe(struct overlay *o, struct peer *p)
+{
+	return p->have_ep && !p->ep.relay && datapath_can_seal(o, p);
+}
+
 void pmtu_tick(struct overlay *o, struct peer *p, uint64_t now)
 {
 	int sizes[PLPMTU_PROBES], n, max, old;
 	uint32_t round;
 
-	if (!p->cur || !p->have_ep || p->ep.relay)
+	if (!pmtu_can_probe(o, p))
 		return;
 	max = o->mtu + (int)(pmtu_ip_udp_hdr(&p->ep.sa) + DATAPATH_OVERHEAD);
 	if (!pmtu_probing(p)) {
@@ -162,9 +169,9 @@ void pmtu_tick(struct overlay *o, struct peer *p, uint64_t now)
 		pmtu_send_probe(o, p, round, sizes[i]);
 }
 
-uint64_t pmtu_next(const struct peer *p, uint64_t next, uint64_t now)
+uint64_t pmtu_next(struct overlay *o, struct peer *p, uint64_t next, uint64_t now)
 {
-	if (!p->cur || !p->have_ep || p->ep.relay)
+	if (!pmtu_can_probe(o, p))
 		return next;
 	if (!pmtu_probing(p))
 		return now;	/* a new path */

@@ -38,8 +38,9 @@ void pmtu_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len
  * with, -1 if it is none of ours. */
 int pmtu_rx(struct overlay *o, struct session *s, uint8_t **pt, size_t *n);
 
-/* Probing for p, on the loop timer; when it next wants to run. */
+/* Probing for p, on the loop timer, once a session can send on a
+ * direct path; when it next wants to run. */
 void pmtu_tick(struct overlay *o, struct peer *p, uint64_t now);
-uint64_t pmtu_next(const struct peer *p, uint64_t next, uint64_t now);
+uint64_t pmtu_next(struct overlay *o, struct peer *p, uint64_t next, uint64_t now);
 
 #endif
