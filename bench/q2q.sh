@@ -6,7 +6,9 @@
 # after the traffic, and the time from bringing the overlay up on both
 # hosts to the first ping reply (for q2q: `q2qctl up` on both, which
 # includes creating q2q0, registering with the authority and the TLS 1.3
-# handshake). Prints a table with q2q/wireguard-go ratios.
+# handshake). q2q runs twice: with its default MTU (the path's, found by
+# probing) and with q2q0 at 1280, the MTU it had before. Prints a table
+# with q2q/wireguard-go ratios.
 #
 #     q2q-$$-a                                   q2q-$$-b
 #   authority example.com (192.0.2.1:8700, UDP 8700+8701)
@@ -50,42 +52,56 @@ d = [y - x for x, y in zip(a, b)]
 print("q2q0 queue full on a %d, UDP receive buffers full on b %d (q2qd data socket %d, so iperf3 %d),"
       " UDP send buffers full on b %d, on a %d" % (d[0], d[1], d[2], d[1] - d[2], d[3], d[4]))' "$1" "$2"
 }
-# q2q_bench: enrolls alice and bob, then measures; fills R[q2q.*].
+# q2q_restart MTU: alice's and bob's daemons again, enrolled, with q2q0 at MTU.
+q2q_restart() {
+	local n pid
+	for n in alice bob; do
+		pid=$(cat "$QT/$n/pid")
+		kill "$pid" 2>/dev/null
+		bench_wait 10 bash -c "! kill -0 $pid 2>/dev/null"
+		q2q_start "$n" "mtu = $1;" || return 1
+	done
+}
+
+# q2q_bench SYS: brings the overlay up on alice and bob, then measures;
+# fills R[SYS.*].
 q2q_bench() {
-	local b4 t0 a b d0
-	q2q_pair || return 1
-	b4=$Q2Q_B4
+	local sys=$1 b4 t0 a b d0
+	b4=$(qctl bob status --json | jfield ipv4)
+	[ -n "$b4" ] || { echo "bench: bob has no overlay IPv4"; return 1; }
 
 	t0=$(now_ms)
 	qctl alice up >"$QT/alice/up.out" 2>&1 & a=$!
 	qctl bob up >"$QT/bob/up.out" 2>&1 & b=$!
 	wait $a || { echo "bench: q2qctl up on alice failed:"; cat "$QT/alice/up.out"; return 1; }
 	wait $b || { echo "bench: q2qctl up on bob failed:"; cat "$QT/bob/up.out"; return 1; }
-	R[q2q.up_ms]=$(($(now_ms) - t0))
+	R[$sys.up_ms]=$(($(now_ms) - t0))
 	if first_reply "$b4" 20; then
-		R[q2q.first_reply_ms]=$(($(now_ms) - t0))
+		R[$sys.first_reply_ms]=$(($(now_ms) - t0))
 	else
-		R[q2q.first_reply_ms]=fail
+		R[$sys.first_reply_ms]=fail
 		echo "bench: no ping reply from bob ($b4) through q2q within 20 s"
 	fi
-	R[q2q.rtt_ms]=$(ping_rtt "$b4")
-	R[q2q.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
-	R[q2q.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
+	R[$sys.rtt_ms]=$(ping_rtt "$b4")
+	R[$sys.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
+	R[$sys.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
 	d0=$(drop_counters)
-	R[q2q.udp_loss_200]=$(udp_loss "$b4" "$SECS" 200M)
-	R[q2q.drops_200]=$(drop_delta "$d0" "$(drop_counters)")
-	R[q2q.udp_loss_1000]=$(udp_loss "$b4" "$SECS" 1G)
+	R[$sys.udp_loss_200]=$(udp_loss "$b4" "$SECS" 200M)
+	R[$sys.drops_200]=$(drop_delta "$d0" "$(drop_counters)")
+	R[$sys.udp_loss_1000]=$(udp_loss "$b4" "$SECS" 1G)
 	a=$(rss_tree_kib "$(cat "$QT/alice/pid")"); b=$(rss_tree_kib "$(cat "$QT/bob/pid")")
-	R[q2q.rss_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
-	R[q2q.rss_kib_sender]=$a
-	R[q2q.rss_kib_receiver]=$b
-	R[q2q.cpu]="a: $(cpu_times "$(q2q_engine alice)"); b: $(cpu_times "$(q2q_engine bob)")"
-	# proof the traffic went through the tunnel, not around it
+	R[$sys.rss_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
+	R[$sys.rss_kib_sender]=$a
+	R[$sys.rss_kib_receiver]=$b
+	R[$sys.cpu]="a: $(cpu_times "$(q2q_engine alice)"); b: $(cpu_times "$(q2q_engine bob)")"
+	# proof the traffic went through the tunnel, not around it, and at
+	# which MTU
 	qctl alice peers --json > "$QT/peers.json" 2>/dev/null
-	R[q2q.path]=$(python3 -c 'import json,sys
+	R[$sys.path]=$(python3 -c 'import json,sys
 p = json.load(open(sys.argv[1]))["peers"][0]
-print("%s via %s, alice sent %.0f MB in %d packets" % (p["path"], p["endpoint"], p["tx_bytes"] / 1e6, p["tx_packets"]))' \
-		"$QT/peers.json" 2>/dev/null || echo unknown)
+print("%s via %s, path MTU %s, inner %s, q2q0 %s; alice sent %.0f MB in %d packets" % (p["path"], p["endpoint"],
+      p.get("path_mtu"), p.get("mtu"), sys.argv[2], p["tx_bytes"] / 1e6, p["tx_packets"]))' \
+		"$QT/peers.json" "$(ip netns exec "$A" cat /sys/class/net/q2q0/mtu 2>/dev/null)" 2>/dev/null || echo unknown)
 	qctl alice down >/dev/null 2>&1
 	qctl bob down >/dev/null 2>&1
 }
@@ -118,7 +134,15 @@ fi
 wggo_down
 
 echo "measuring q2q..."
-q2q_bench || echo "bench: q2q run incomplete (logs: KEEP=1 keeps $QT)"
+if q2q_pair; then
+	q2q_bench q2q || echo "bench: q2q run incomplete (logs: KEEP=1 keeps $QT)"
+	# The same with q2q0 at 1280, the MTU before path MTU probing: the
+	# effect of the larger MTU, in the same run.
+	echo "measuring q2q with mtu = 1280..."
+	{ q2q_restart 1280 && q2q_bench q2q1280; } || echo "bench: q2q (mtu 1280) run incomplete"
+else
+	echo "bench: q2q could not enroll (logs: KEEP=1 keeps $QT)"
+fi
 
 # --- table -----------------------------------------------------------------
 echo
@@ -139,19 +163,21 @@ def num(v):
         return float(v)
     except (TypeError, ValueError):
         return None
-print("%-32s %11s %13s %11s %11s" % ("", "plain veth", "wireguard-go", "q2q", "q2q/wg-go"))
+print("%-32s %11s %13s %11s %11s %11s" % ("", "plain veth", "wireguard-go", "q2q", "q2q/wg-go", "q2q@1280"))
 for label, key in rows:
-    v, w, q = (r.get(s + "." + key, "-") for s in ("veth", "wg", "q2q"))
+    v, w, q, q1 = (r.get(s + "." + key, "-") for s in ("veth", "wg", "q2q", "q2q1280"))
     ratio = "%.2fx" % (num(q) / num(w)) if num(q) is not None and num(w) else "-"
-    print("%-32s %11s %13s %11s %11s" % (label, v, w, q, ratio))
+    print("%-32s %11s %13s %11s %11s %11s" % (label, v, w, q, ratio, q1))
 if "q2q.up_ms" in r:
     print("\nq2q: both `q2qctl up` returned after %s ms; RSS sender %s KiB, receiver %s KiB" %
           (r["q2q.up_ms"], r.get("q2q.rss_kib_sender", "-"), r.get("q2q.rss_kib_receiver", "-")))
     print("q2q: tunnel %s" % r.get("q2q.path", "unknown"))
+    print("q2q@1280 (q2q0 at the old fixed MTU, same daemons restarted): tunnel %s" % r.get("q2q1280.path", "unknown"))
     print("q2q: datagrams dropped during the 200 Mbit/s UDP run: %s" % r.get("q2q.drops_200", "-"))
 print("CPU used by the daemons over the whole run (a sends, b receives):")
 print("  wireguard-go  %s" % r.get("wg.cpu", "-"))
 print("  q2qd          %s" % r.get("q2q.cpu", "-"))
+print("  q2qd at 1280  %s" % r.get("q2q1280.cpu", "-"))
 print("RSS is the larger of the two daemons (q2q: all its processes added up). wireguard-go: start both daemons,"
       " configure, first reply; q2q: `q2qctl up` on both (TUN, authority, TLS 1.3), first reply.")
 '

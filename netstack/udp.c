@@ -24,6 +24,22 @@ static void set_bufsize(int fd, int opt_force, int opt)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
 }
 
+/* DF on every datagram, both families, and no fragmenting here either:
+ * a datagram too big for a link is lost or refused (EMSGSIZE), never cut,
+ * so probes (tund/overlay/pmtu.c) learn what the path carries. PROBE
+ * rather than DO: an ICMP "frag needed", which anyone can forge, does not
+ * lower what the kernel lets us send; the probes decide. */
+static int udp_set_dontfrag(int s)
+{
+	int probe4 = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE, one = 1;
+
+	if (setsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &probe4, sizeof(probe4)) < 0 ||
+	    setsockopt(s, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6)) < 0 ||
+	    setsockopt(s, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
+}
+
 int udp_open(int port, int *fd)
 {
 	struct sockaddr_in6 sa;
@@ -38,6 +54,8 @@ int udp_open(int port, int *fd)
 		ret = -errno;
 		goto fail;
 	}
+	if ((ret = udp_set_dontfrag(s)) < 0)
+		goto fail;
 	set_bufsize(s, SO_RCVBUFFORCE, SO_RCVBUF);
 	set_bufsize(s, SO_SNDBUFFORCE, SO_SNDBUF);
 	memset(&sa, 0, sizeof(sa));
@@ -277,13 +295,12 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 			return rest < 0 ? (done ? done : rest) : done + rest;
 		}
 		if (act == UDP_GSO_SPLIT) {
-			/* Segments larger than the path MTU the kernel learned for this
-			 * peer: only this run is refused, and sent one by one the
-			 * kernel fragments what it must. Other peers keep GSO. */
+			/* Segments larger than the link's MTU (a probe in the run):
+			 * only this run is refused; sent one by one, only what is
+			 * too big is lost. Other peers keep GSO. */
 			int k = gso_send_each(fd, b, done, b->gcount[m]);
 
 			b->gso_split++;
-			b->split_to = b->peer[done];
 			done += k;
 			if (k < b->gcount[m])
 				break;		/* socket buffer full */
@@ -299,32 +316,6 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso)
 		break;
 	}
 	return done;
-}
-
-int udp_path_mtu(const struct sockaddr_in6 *to)
-{
-	/* The kernel tells a learned PMTU only to a socket connected to
-	 * that destination: ask through a throwaway one (connect sends
-	 * nothing for UDP). */
-	int v4 = IN6_IS_ADDR_V4MAPPED(&to->sin6_addr), fd, mtu = 0, r;
-	socklen_t ml = sizeof(mtu);
-
-	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (v4) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = to->sin6_port };
-
-		memcpy(&a.sin_addr, &to->sin6_addr.s6_addr[12], 4);
-		r = connect(fd, (const struct sockaddr *)&a, sizeof(a));
-	} else {
-		r = connect(fd, (const struct sockaddr *)to, sizeof(*to));
-	}
-	if (r == 0)
-		r = getsockopt(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_MTU : IPV6_MTU, &mtu, &ml);
-	r = r < 0 ? -errno : mtu;
-	close(fd);
-	return r;
 }
 
 int udp_enable_gro(int fd)

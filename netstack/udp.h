@@ -33,7 +33,6 @@ struct udp_batch {
 	/* Runs udp_send_batch_gso could not send as one GSO send (segments
 	 * above the path MTU) and sent one by one instead; only ever grows. */
 	uint64_t gso_split;
-	struct sockaddr_in6 split_to;		/* the last such run's peer */
 };
 
 /* Received with UDP GRO: each buffer holds datagrams of seg bytes back to
@@ -90,10 +89,6 @@ int udp_send_batch_gso(int fd, struct udp_batch *b, int n, int *gso);
  * fault, as for a single datagram). Pure, for udp_send_batch_gso. */
 enum udp_gso_action { UDP_GSO_LOSE, UDP_GSO_OFF, UDP_GSO_SPLIT };
 enum udp_gso_action udp_gso_on_error(int err);
-
-/* The path MTU the kernel knows towards `to` (learned from ICMP "frag
- * needed", else the route's), or -errno. */
-int udp_path_mtu(const struct sockaddr_in6 *to);
 
 /* Asks for UDP GRO on fd: 0, or -errno if the kernel has none. */
 int udp_enable_gro(int fd);

@@ -47,7 +47,7 @@ check "q2qctl up is idempotent" ctl alice up
 check_eq "alice status says up" "$(ctl alice status --json | jq_get up)" True
 check_eq "alice status shows the data port" "$(ctl alice status --json | jq_get port)" 8789
 check "alice has a q2q0 link that is up" bash -c "nsx alice ip -o link show q2q0 | grep -q '[<,]UP[,>]'"
-check_eq "q2q0 MTU is 1280" "$(nsx alice cat /sys/class/net/q2q0/mtu 2>/dev/null)" 1280
+check_eq "q2q0 MTU is 1440 (the default)" "$(nsx alice cat /sys/class/net/q2q0/mtu 2>/dev/null)" 1440
 
 A4=$(ctl bob resolve alice@example.com 2>/dev/null)
 A6=$(ctl bob resolve -6 alice@example.com 2>/dev/null)
@@ -139,13 +139,13 @@ out=$(nsx alice ping -6 -c1 -W2 fd00:dead:beef::1 2>&1); rc=$?
 check "an IPv6 overlay address nobody holds gets Unreachable" \
 	failed_saying "$rc" "$out" unreachable
 
-# MTU: q2q0 raised by hand to 1400, the daemon still carries 1280.
-nsx alice ip link set q2q0 mtu 1400
-out=$(nsx alice ping -c2 -i0.3 -W1 -M "do" -s 1350 "$B4" 2>&1); rc=$?
-check "a 1378-byte DF packet gets 'fragmentation needed' (mtu 1280) back" \
-	failed_saying "$rc" "$out" 'frag needed|mtu ?= ?1280' 
+# MTU: q2q0 raised by hand to 1500, the daemon still carries 1440.
+nsx alice ip link set q2q0 mtu 1500
+out=$(nsx alice ping -c2 -i0.3 -W1 -M "do" -s 1450 "$B4" 2>&1); rc=$?
+check "a 1478-byte DF packet gets 'fragmentation needed' (mtu 1440) back" \
+	failed_saying "$rc" "$out" 'frag needed|mtu ?= ?1440'
 check "after that, normal pings still work" ovl_ping alice "$B4"
-nsx alice ip link set q2q0 mtu 1280
+nsx alice ip link set q2q0 mtu 1440
 
 # ---------------------------------------------------------------- down/up
 for i in 1 2 3; do

@@ -52,6 +52,7 @@ dnsrr     600    tund/node/dnsrr.c
 mhttp     9000   tund/ctl/metrics_http.c
 policy    9000   tund/policy/polmsg.c tund/policy/polset.c tund/policy/flow.c tund/policy/fw.c tund/policy/conntrack.c
 revnews   4096   tund/node/revnews.c tund/node/revlist.c
+frag      4096   netstack/frag.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')

@@ -74,7 +74,7 @@ static void check_defaults(const struct config *c)
 	CHECK_STR(c->control_socket, "/run/q2q/q2qd.sock");
 	CHECK_STR(c->control_group, "");
 	CHECK_STR(c->interface, "q2q0");
-	CHECK_INT(c->mtu, 1280);
+	CHECK_INT(c->mtu, 1440);
 	CHECK_INT(c->port, 8789);
 	CHECK_INT(c->log_level, CONFIG_LOG_INFO);
 	CHECK_INT(c->renew_before, 0);
@@ -315,6 +315,8 @@ static void test_bad_values(void)
 	CHECK_BAD("interface = \"q2q 0\";", "interface:");
 	CHECK_BAD("interface = \"..\";", "interface:");
 	CHECK_BAD("mtu = 1279;", "q2qd.conf:1: mtu:", "1279", "1280..9000");
+	/* why not below 1280, not only that */
+	CHECK_BAD("mtu = 1220;", "mtu:", "1220", "1280..9000", "IPv6", "split");
 	CHECK_BAD("mtu = 9001;", "mtu:", "9001");
 	CHECK_BAD("port = -1;", "port:", "-1", "0..65535");
 	CHECK_BAD("port = 65536;", "port:", "65536");
@@ -452,7 +454,7 @@ static void test_bad_values(void)
 		  "authority.grants[0]:", "subnets");
 	/* a failed load leaves nothing half-validated behind */
 	CHECK_BAD("mtu = 1400; port = 70000;", "port:");
-	CHECK_INT(cfg.mtu, 1280);
+	CHECK_INT(cfg.mtu, 1440);
 	CHECK_STR(cfg.path, "");
 }
 
@@ -661,7 +663,7 @@ static void test_nul_byte(void)
 	rc = config_load(conf_path, &cfg, err, sizeof(err));
 	CHECK_INT(rc, -EINVAL);
 	CHECK(strstr(err, "NUL") != NULL);
-	CHECK_INT(cfg.mtu, 1280);
+	CHECK_INT(cfg.mtu, 1440);
 }
 
 static void test_long_error_values(void)

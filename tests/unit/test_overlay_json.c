@@ -102,6 +102,8 @@ static void test_peers(void)
 	ps[0].bday_hit = 1;
 	ps[0].session = 1;
 	ps[0].cipher = "aes-256-gcm";
+	ps[0].path_mtu = 1500;
+	ps[0].mtu = 1440;
 	ps[0].have_handshake = 1;
 	ps[0].handshake_age_s = 42;
 	ps[0].rx_bytes = 1000;
@@ -119,10 +121,10 @@ static void test_peers(void)
 	    "\"endpoint\":\"192.0.2.12:8789\",\"candidates\":[\"192.0.2.12:8789\",\"[2001:db8::12]:8789\"],"
 	    "\"path\":\"direct\",\"hairpin\":false,\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
 	    "\"birthday\":{\"role\":\"prober\",\"probes_sent\":120,\"sockets\":0,\"hit\":true},"
-	    "\"session\":true,\"cipher\":\"aes-256-gcm\",\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
+	    "\"session\":true,\"cipher\":\"aes-256-gcm\",\"path_mtu\":1500,\"mtu\":1440,\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
 	    "\"rx_packets\":3,\"tx_packets\":4,\"policy_denied\":0},"
 	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
-	    "\"hairpin\":false,\"peer_nat\":null,\"session\":false,\"cipher\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
+	    "\"hairpin\":false,\"peer_nat\":null,\"session\":false,\"cipher\":null,\"path_mtu\":null,\"mtu\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
 	    "\"rx_packets\":0,\"tx_packets\":0,\"policy_denied\":0}],"
 	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false}}");
 	/* A hairpin is a direct path: both fields say so. */

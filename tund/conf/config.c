@@ -564,9 +564,18 @@ bad:
 			 sizeof(cfg->interface) - 1);
 }
 
+/* Below 1280 would break IPv6 on q2q0, and buys nothing: a narrower
+ * path is found by probing and 1280-byte packets are split to cross it. */
 static int cfg_mtu(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
-	return cfg_int(c, s, path, 1280, 9000, &((struct config *)obj)->mtu);
+	int *mtu = &((struct config *)obj)->mtu, r = cfg_int(c, s, path, 0, 9000, mtu);
+
+	if (r == 0 && *mtu < 1280)
+		return cfg_error(c, s, path, "%d is below 1280 (expected 1280..9000): q2q0 carries "
+		    "IPv6, which needs 1280; paths narrower than that are found by probing and "
+		    "1280-byte packets are split to cross them, so a smaller q2q0 is never needed",
+		    *mtu);
+	return r;
 }
 
 /* Not main (254), default (253), local (255) or unspecified (0): q2q's
@@ -1786,7 +1795,7 @@ void config_defaults(struct config *out)
 	snprintf(out->control_socket, sizeof(out->control_socket), "/run/q2q/q2qd.sock");
 	snprintf(out->names_socket, sizeof(out->names_socket), "/run/q2q/names.sock");
 	snprintf(out->interface, sizeof(out->interface), "q2q0");
-	out->mtu = 1280;
+	out->mtu = 1440;
 	out->port = 8789;
 	out->log_level = CONFIG_LOG_INFO;
 	out->renew_before = 0;

@@ -82,7 +82,7 @@ struct config {
 	char control_group[64];			/* "" = root only */
 	char names_socket[CONFIG_PATH_MAX];	/* for libnss_q2q, any user; default names.sock beside control_socket, "" = none */
 	char interface[16];			/* default q2q0 (< IFNAMSIZ) */
-	int mtu;				/* default 1280, 1280..9000 */
+	int mtu;				/* default 1440, 1280..9000 */
 	int route_table;			/* q2q's routing table; default 5288, not 0 or 253..255 */
 	int allow_exit_node;			/* up --exit-node may add default routes; default off */
 	int port;				/* UDP data port, default 8789; 0 = any */

@@ -89,6 +89,8 @@ static json_object *overlay_json_peer_full(const struct overlay_peer_info *p)
 	}
 	json_object_object_add(j, "session", json_object_new_boolean(p->session));
 	json_object_object_add(j, "cipher", p->cipher ? json_object_new_string(p->cipher) : NULL);
+	json_object_object_add(j, "path_mtu", p->path_mtu ? json_object_new_int(p->path_mtu) : NULL);
+	json_object_object_add(j, "mtu", p->mtu ? json_object_new_int(p->mtu) : NULL);
 	json_object_object_add(j, "handshake_age", p->have_handshake ?
 	    json_object_new_int64(p->handshake_age_s) : NULL);
 	json_object_object_add(j, "rx_bytes", json_object_new_int64((int64_t)p->rx_bytes));

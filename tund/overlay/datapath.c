@@ -30,60 +30,19 @@
 #include "tund/overlay/foreign.h"
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/paths.h"
+#include "tund/overlay/pmtu.h"
 
 #define TUN_BATCH		64	/* reads per wakeup */
 
 /* -------------------------------------------------------- sending */
-
-/* A GSO run to `to` was too big for the path: remember the path MTU the
- * kernel learned, so later super-packets to it are cut to fit. */
-static void datapath_pmtu_learn(struct overlay *o, const struct sockaddr_in6 *to)
-{
-	int mtu = udp_path_mtu(to), i;
-
-	if (mtu <= 0)
-		return;
-	for (i = 0; i < o->io.npmtu; i++)
-		if (udp_addr_equal(&o->io.pmtu[i].to, to))
-			break;
-	if (i == o->io.npmtu) {
-		if (o->io.npmtu < DATAPATH_PMTU_MAX)
-			o->io.npmtu++;
-		else {
-			i = o->io.pmtu_next;	/* full: replace the oldest */
-			o->io.pmtu_next = (i + 1) % DATAPATH_PMTU_MAX;
-		}
-	}
-	if (o->io.pmtu[i].mtu != mtu || !udp_addr_equal(&o->io.pmtu[i].to, to))
-		log_debug("path MTU %d towards a peer endpoint: cutting TCP to fit", mtu);
-	o->io.pmtu[i].to = *to;
-	o->io.pmtu[i].mtu = mtu;
-}
-
-/* The largest inner packet a direct datagram to `to` carries without
- * exceeding a learned path MTU; 0 if none is known. */
-static size_t datapath_pmtu_inner(struct overlay *o, const struct sockaddr_in6 *to)
-{
-	for (int i = 0; i < o->io.npmtu; i++)
-		if (udp_addr_equal(&o->io.pmtu[i].to, to)) {
-			size_t outer = IN6_IS_ADDR_V4MAPPED(&to->sin6_addr) ? 20 + 8 : 40 + 8;
-			size_t mtu = (size_t)o->io.pmtu[i].mtu;
-
-			return mtu > outer + DATAPATH_OVERHEAD ? mtu - outer - DATAPATH_OVERHEAD : 0;
-		}
-	return 0;
-}
 
 void datapath_flush(struct overlay *o)
 {
 	int done = 0;
 
 	while (done < o->io.ntx) {
-		uint64_t split = o->io.tx->gso_split;
 		int n = udp_send_batch_gso(o->io.udp_io.fd, o->io.tx, o->io.ntx, &o->io.gso);
 
-		if (o->io.tx->gso_split != split)
-			datapath_pmtu_learn(o, &o->io.tx->split_to);
 		if (n <= 0)
 			break;
 		if (n < o->io.ntx) {
@@ -152,15 +111,28 @@ void datapath_tx_commit(struct overlay *o, size_t len)
 	o->io.tx->len[o->io.ntx++] = len;
 }
 
-/* Seals one plaintext for p's current session into the send batch. */
-int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
+/* The session p's packets are sealed with now, NULL if none can send. */
+static struct session *datapath_send_session(struct overlay *o, struct peer *p, uint64_t now)
 {
 	struct session *s = p->cur && p->cur->can_send ? p->cur : p->prev;
 	struct timers_cfg tc = timers_cfg_of(o->cfg);
+
+	return p->have_ep && timers_session_can_send(&tc, s, now) ? s : NULL;
+}
+
+int datapath_can_seal(struct overlay *o, struct peer *p)
+{
+	return datapath_send_session(o, p, now_ms()) != NULL;
+}
+
+/* Seals one plaintext for p's current session into the send batch. */
+int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len)
+{
 	uint64_t now = now_ms();
+	struct session *s = datapath_send_session(o, p, now);
 	uint8_t *b;
 
-	if (!timers_session_can_send(&tc, s, now) || !p->have_ep)
+	if (!s)
 		return -EAGAIN;
 	if (!datapath_slot_fits(len, p->ep.relay != 0))
 		return -EMSGSIZE;
@@ -264,6 +236,15 @@ static void datapath_tun_deliver(struct overlay *o, const uint8_t *pkt, size_t l
 	o->io.nrxq++;
 }
 
+void datapath_icmp_too_big(struct overlay *o, const uint8_t *pkt, size_t len, size_t mtu)
+{
+	uint8_t out[ICMP_ERROR_MAX];
+	int n = icmp_too_big(pkt, len, (uint32_t)mtu, out, sizeof(out));
+
+	if (n > 0)
+		datapath_tun_write(o, out, (size_t)n);
+}
+
 void datapath_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
 {
 	uint8_t out[ICMP_ERROR_MAX];
@@ -320,7 +301,7 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 	struct peer *p;
 	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
 	const uint8_t *src, *dst;
-	int family, n;
+	int family, n, whole = 0;
 
 	n = datapath_receive(o->peers, &tc, b, len, from, now_ms(), &s);
 	if (n == -EALREADY)
@@ -337,8 +318,16 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 	if (n == 0)
 		return;		/* keepalive */
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
-		o->hooks->rx_message(o, p, pt, (size_t)n);
-		return;
+		size_t len2 = (size_t)n;
+
+		/* Probes and fragments are the path's business; a fragment
+		 * that completes a packet goes on as one. */
+		whole = pmtu_rx(o, s, &pt, &len2);
+		if (whole < 0)
+			o->hooks->rx_message(o, p, pt, (size_t)n);
+		if (whole <= 0 || ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6))
+			return;
+		n = (int)len2;
 	}
 	if (ip_packet_addrs(pt, (size_t)n, &family, &src, &dst) < 0)
 		return;
@@ -352,6 +341,13 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 	p->rx_packets++;
 	if (from->relay)
 		p->relay_rx_bytes += (uint64_t)n;
+	if (whole) {
+		/* In the reassembly buffer, which the next fragment reuses:
+		 * out now, after what this round queued before it. */
+		datapath_rxq_flush(o);
+		datapath_tun_write(o, pt, (size_t)n);
+		return;
+	}
 	datapath_tun_deliver(o, pt, (size_t)n);
 }
 
@@ -461,10 +457,7 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 			return;
 		if ((size_t)n > (size_t)o->mtu) {
 			/* Someone raised q2q0's MTU past what we carry. */
-			uint8_t out[ICMP_ERROR_MAX];
-			int m = icmp_too_big(pkt, (size_t)n, (uint32_t)o->mtu, out, sizeof(out));
-			if (m > 0)
-				datapath_tun_write(o, out, (size_t)m);
+			datapath_icmp_too_big(o, pkt, (size_t)n, (size_t)o->mtu);
 			return;
 		}
 		p = route_table_lookup(o->routes, family, dst);
@@ -473,15 +466,15 @@ static void datapath_tun_packet(struct overlay *o, uint8_t *pkt, size_t n)
 			return;
 		}
 		firewall_tx(o, p, pkt, (size_t)n);
-		if (foreign_tx(p, pkt, (size_t)n) < 0)
+		if (pmtu_admit(o, p, pkt, (size_t)n) < 0 || foreign_tx(p, pkt, (size_t)n) < 0)
 			return;
-		datapath_send(o, p, pkt, (size_t)n);
+		pmtu_send(o, p, pkt, (size_t)n);
 	}
 }
 
-/* A TCP super-packet in tunbuf for a peer whose direct path has a
- * smaller MTU than q2q0: lower its segment size so every datagram fits
- * and GSO sends keep working. */
+/* A TCP super-packet in tunbuf for a peer whose path has a smaller MTU
+ * than q2q0 (pmtu.c): lower its segment size so every segment goes
+ * whole, none needs splitting or an ICMP error. */
 static void datapath_tun_fit(struct overlay *o, size_t len)
 {
 	const uint8_t *pkt = o->io.tunbuf + TSO_VNET_HDR_LEN, *src, *dst;
@@ -492,10 +485,10 @@ static void datapath_tun_fit(struct overlay *o, size_t len)
 	if (ip_packet_addrs(pkt, len, &family, &src, &dst) < 0)
 		return;
 	p = route_table_lookup(o->routes, family, dst);
-	if (!p || !p->have_ep || p->ep.relay || p->ep.sock)
+	if (!p || !p->have_ep)
 		return;
-	inner = datapath_pmtu_inner(o, &p->ep.sa);
-	if (inner)
+	inner = pmtu_inner_max(o, p);
+	if (inner < (size_t)o->mtu)
 		tso_cap_mss(o->io.tunbuf, pkt, len, inner);
 }
 
@@ -512,8 +505,7 @@ void datapath_rx_tun(struct overlay *o)
 			 * partial checksums: peers get ordinary IP packets. */
 			if (n < TSO_VNET_HDR_LEN)
 				continue;
-			if (o->io.npmtu)
-				datapath_tun_fit(o, (size_t)n - TSO_VNET_HDR_LEN);
+			datapath_tun_fit(o, (size_t)n - TSO_VNET_HDR_LEN);
 			nseg = tso_split(o->io.tunbuf, o->io.tunbuf + TSO_VNET_HDR_LEN, (size_t)n - TSO_VNET_HDR_LEN,
 			    o->io.segs[0], DATAPATH_SEG_STRIDE, DATAPATH_SEG_MAX, o->io.seglen);
 			if (nseg <= 0)

@@ -33,14 +33,6 @@ struct timers_cfg;
 #define DATAPATH_SEG_MAX	160	/* a 64 KB super-packet cut at an MSS down to ~400 */
 #define DATAPATH_OVERHEAD	(WIRE_DATA_HDR_LEN + AEAD_TAG_LEN)
 
-/* A path MTU the kernel learned towards one peer endpoint, below what
- * q2q0's packets need: TCP super-packets to it are cut to fit. */
-#define DATAPATH_PMTU_MAX	16
-struct datapath_pmtu {
-	struct sockaddr_in6 to;
-	int mtu;
-};
-
 /* q2q0, the UDP data port and what is read from and written to them. */
 struct datapath_io {
 	struct loop_io tun_io;
@@ -62,8 +54,6 @@ struct datapath_io {
 	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
 	uint8_t segs[DATAPATH_SEG_MAX][DATAPATH_SEG_STRIDE];
 	size_t seglen[DATAPATH_SEG_MAX];
-	struct datapath_pmtu pmtu[DATAPATH_PMTU_MAX];
-	int npmtu, pmtu_next;
 };
 
 /* 1 if a plaintext of pt_len bytes, sealed, fits a send slot (relayed:
@@ -78,10 +68,14 @@ void datapath_flush(struct overlay *o);
  * the batch; -EAGAIN without a usable session or endpoint, -EMSGSIZE if
  * it is too big for the slot of p's path. */
 int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t len);
+/* Whether datapath_seal has a session and an endpoint for p now. */
+int datapath_can_seal(struct overlay *o, struct peer *p);
 /* Sends (or queues) one inner packet to p, starting a handshake if needed. */
 void datapath_send(struct overlay *o, struct peer *p, const uint8_t *pkt, size_t len);
 /* A session can send now: out with what p's queue holds. */
 void datapath_flush_queue(struct overlay *o, struct peer *p);
+/* Answers a packet from q2q0 with an ICMP "too big" naming mtu. */
+void datapath_icmp_too_big(struct overlay *o, const uint8_t *pkt, size_t len, size_t mtu);
 /* Answers a packet from q2q0 with an ICMP "unreachable". */
 void datapath_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len);
 /* One datagram from the data port, a birthday socket or the relay; DATA

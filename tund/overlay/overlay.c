@@ -40,6 +40,7 @@
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/pmtu.h"
 #include "tund/overlay/policy.h"
 #include "tund/priv/privclient.h"
 
@@ -818,6 +819,7 @@ static void overlay_tick(struct overlay *o)
 		}
 		if (timers_keepalive_due(&tc, p, now))
 			datapath_seal(o, p, NULL, 0);
+		pmtu_tick(o, p, now);
 		if (p->pinned && !p->cur && !p->init)
 			attempt_initiate(o, p);
 		/* The peer stays silent about indices it does not know, so an
@@ -852,8 +854,10 @@ void overlay_arm(struct overlay *o)
 
 	next = attempt_next(&o->att, next);
 	next = timers_overlay_next(&o->t, o->nat.have_udp, next);
-	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
 		next = timers_peer_next(p, next, now);
+		next = pmtu_next(o, p, next, now);
+	}
 	if (o->timer.deadline == 0 || o->timer.deadline > next || o->timer.deadline < now)
 		loop_timer_arm(o->loop, &o->timer, next);
 }
@@ -977,6 +981,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	o->paths.bday_io_fn = overlay_bday_io;
 	o->timer.fn = overlay_timer;
 	o->mtu = cfg->mtu;
+	frag_table_init(&o->frag);
 	if (o->mtu > UDP_BUF_SIZE - DATAPATH_OVERHEAD)
 		o->mtu = UDP_BUF_SIZE - DATAPATH_OVERHEAD;
 	snprintf(o->identity, sizeof(o->identity), "%s", ci->identity);

@@ -79,6 +79,8 @@ struct overlay_peer_info {
 	int bday_hit;
 	int session;
 	const char *cipher;		/* the session's data cipher; NULL without */
+	int path_mtu;			/* the direct path's, as probed; 0: relay or not yet */
+	int mtu;			/* the largest inner packet sent whole now */
 	int have_handshake;
 	int64_t handshake_age_s;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;

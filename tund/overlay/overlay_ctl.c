@@ -27,6 +27,7 @@
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/overlay_ctl.h"
 #include "tund/overlay/overlay_int.h"
+#include "tund/overlay/pmtu.h"
 #include "tund/policy/fw.h"
 #include "tund/link/proto.h"
 
@@ -105,6 +106,8 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 	out->bday_hit = p->bday_hit;
 	out->session = p->cur != NULL;
 	out->cipher = p->cur ? aead_cipher_name(aead_cipher_of(p->cur->send_aead)) : NULL;
+	out->path_mtu = pmtu_path_mtu(p);
+	out->mtu = p->cur && p->have_ep ? (int)pmtu_inner_max(o, p) : 0;
 	out->have_handshake = p->t.hs_done_ms != 0;
 	if (p->t.hs_done_ms)
 		out->handshake_age_s = (int64_t)((now - p->t.hs_done_ms) / 1000);

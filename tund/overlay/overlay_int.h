@@ -20,6 +20,7 @@
 #include "identity/cert.h"
 #include "identity/name.h"
 #include "netstack/cookie.h"
+#include "netstack/frag.h"
 #include "netstack/ratelimit.h"
 #include "tund/base/loop.h"
 #include "tund/conf/config.h"
@@ -69,6 +70,7 @@ struct overlay {
 	struct ratelimit cookie_rl;	/* how many COOKIEs we give, to whom */
 	uint8_t mac1_key[COOKIE_KEY_LEN];
 	struct datapath_io io;
+	struct frag_table frag;		/* pmtu.c: packets coming in fragments */
 	struct paths_nat nat;
 	struct paths_local paths;
 	struct attempt_set att;

@@ -13,6 +13,7 @@
 
 #include "identity/cert.h"
 #include "netstack/replay.h"
+#include "tund/overlay/plpmtu.h"
 #include "tund/overlay/timers.h"
 
 #define PEER_MAX_EPS 16
@@ -128,6 +129,11 @@ struct peer {
 	uint64_t relay_rx_bytes, relay_tx_bytes;
 	uint64_t fw_denied;		/* packets the identity firewall dropped */
 	struct peer_timers t;			/* timers.c: its deadlines */
+	/* pmtu.c: the direct path's MTU, found by probing pmtu_ep. */
+	int pmtu_on;
+	struct ep pmtu_ep;
+	struct plpmtu pmtu;
+	uint16_t frag_id;			/* the next packet we split */
 	int64_t hs_done_wall;
 };
 
