@@ -257,6 +257,27 @@ static void test_metrics_listen(void)
 	CHECK_BAD("metrics_listn = \"127.0.0.1:9789\";", "metrics_listn", "metrics_listen");
 }
 
+/* portmap: on by default with every protocol; false; or a list. */
+static void test_portmap(void)
+{
+	CHECK_OK("");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP);
+	CHECK_OK("portmap = false;");
+	CHECK_INT(cfg.portmap, 0);
+	CHECK_OK("portmap = true;");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_ALL);
+	CHECK_OK("portmap = [ \"natpmp\" ];");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_NATPMP);
+	CHECK_OK("portmap = [ \"pcp\", \"natpmp\" ];");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_ALL);
+	CHECK_OK("portmap = [ ];");
+	CHECK_INT(cfg.portmap, 0);
+	CHECK_BAD("portmap = [ \"upnp\" ];", "portmap[0]:", "'upnp'", "\"pcp\" or \"natpmp\"");
+	CHECK_BAD("portmap = ( \"pcp\", 1 );", "portmap[1]:", "a string");
+	CHECK_BAD("portmap = \"pcp\";", "portmap:", "true, false or a list");
+	CHECK_BAD("portmap = 1;", "portmap:", "true, false or a list");
+}
+
 static void test_ca_dir(void)
 {
 	CHECK_OK("authority = { domain = \"example.com\"; };");
@@ -759,6 +780,7 @@ int main(void)
 	RUN(test_long_error_values);
 	RUN(test_example);
 	RUN(test_names_socket);
+	RUN(test_portmap);
 
 	unlink(conf_path);
 	rmdir(tmpdir);

@@ -573,6 +573,16 @@ static void overlay_link_revoked(void *arg, const char *serial)
 	}
 }
 
+/* The gateway mapped our port, or the mapping went: every authority
+ * passes it on as our best candidate. */
+static void overlay_portmap_changed(void *arg, const struct sockaddr_in6 *ep)
+{
+	struct overlay *o = arg;
+
+	for (int i = 0; i < o->n_links; i++)
+		authlink_set_mapped(o->links[i].al, ep);
+}
+
 static const struct authlink_ops overlay_link_ops = {
 	.on_up = overlay_link_up,
 	.on_broker = overlay_link_broker,
@@ -592,6 +602,9 @@ static void overlay_tick(struct overlay *o)
 	if (timers_addr_check_due(&o->t, now) && paths_addresses_changed(o, now_ms()) && o->link) {
 		log_info("local addresses changed: re-registering with the authority");
 		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
+		/* A new network, perhaps a new gateway: the old mapping is
+		 * not ours to offer. */
+		portmap_restart(o->portmap);
 		for (int i = 0; i < o->n_links; i++)
 			if (o->links[i].al)
 				authlink_restart(o->links[i].al);
@@ -838,6 +851,8 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		    &lk->al) == 0)
 			o->n_links++;
 	}
+	if (portmap_start(l, cfg->portmap, o->port, overlay_portmap_changed, o, &o->portmap) < 0)
+		log_warnx("portmap: out of memory; no port mapping");
 	overlay_arm(o);
 	log_info("%s up: %s, UDP port %d", o->ifname, o->identity, o->port);
 	explicit_bzero(kder, klen);
@@ -867,6 +882,9 @@ void overlay_down(struct overlay *o)
 			dw->fn(dw->arg, -ECANCELED, "the overlay went down", NULL);
 		overlay_dwait_free(o, dw);
 	}
+	/* The gateway forgets the mapping now, not at its expiry. */
+	portmap_stop(o->portmap);
+	o->portmap = NULL;
 	/* First: it settles pending lookups, whose callbacks use waiters. */
 	for (int i = 0; i < o->n_links; i++)
 		authlink_stop(o->links[i].al);

@@ -70,6 +70,7 @@ struct overlay {
 	struct addr_wait *waits;	/* overlay.c: packets waiting for a lookup */
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
 	struct overlay_dwait *dwaits;	/* overlay.c: lookups and brokers waiting for DNS */
+	struct portmap *portmap;	/* tund/portmap/: our gateway's mapping of o->port */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 	uint64_t drops_session, drops_expired;
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];	/* enum overlay_hs_fail */
