@@ -15,7 +15,8 @@
 # Each direct case checks netcheck (which protocol answered, the mapped
 # address, its lifetime), the path both ways, ping and a file copied
 # intact both ways; then that the mapping is in the router's nft table and
-# lease file while up and gone after `q2qctl down`.
+# lease file while up, and gone after `q2qctl down` (pcp) or after q2qd
+# exits (natpmp).
 #
 #                         wan bridge (192.0.2.0/24)
 #        +--------------+--------------+--------------+
@@ -124,10 +125,17 @@ run_case() {
 	esac
 	case $c in
 	pcp|natpmp)
-		check "$tag alice down" ctl alice down
-		check "$tag after down the router's nft table no longer forwards the port" \
+		# pcp: `q2qctl down`; natpmp: q2qd stops (SIGTERM).
+		local how=down
+		if [ $c = pcp ]; then
+			check "$tag alice down" ctl alice down
+		else
+			how=exit
+			q2qd_stop alice
+		fi
+		check "$tag after $how the router's nft table no longer forwards the port" \
 			wait_for 5 not portmap_has ra 8789
-		check "$tag after down miniupnpd's lease file no longer holds it" \
+		check "$tag after $how miniupnpd's lease file no longer holds it" \
 			wait_for 5 not portmap_lease ra 8789
 		;;
 	off)

@@ -49,6 +49,7 @@ config    8192   tund/conf/config.c
 hs        8192   netstack/handshake.c netstack/stream.c
 dnsrr     600    tund/node/dnsrr.c
 mhttp     9000   tund/ctl/metrics_http.c
+portmap   1200   tund/portmap/pcp.c tund/portmap/pmp.c tund/portmap/mapping.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')
@@ -82,7 +83,7 @@ PKGS="wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -I. -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter $(pkg-config --cflags $PKGS 2>/dev/null)"
-LIBS="$(pkg-config --libs $PKGS 2>/dev/null)"
+LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lnatpmp"
 
 # The targets link the daemon's own library (the Makefile's libq2q.a, the
 # same objects q2qd is made of), built once more with clang's coverage

@@ -28,6 +28,7 @@
 #include "tund/conf/config.h"
 #include "tund/portmap/mapping.h"
 #include "tund/portmap/pcp.h"
+#include "tund/portmap/pmp.h"
 #include "tund/portmap/portmap.h"
 
 #define PM_FIRST_WAIT_MS	250
@@ -280,32 +281,42 @@ static void pm_pcp_rx(struct loop_io *io, uint32_t events)
 
 /* -------------------------------------------------------- NAT-PMP */
 
+/* Also called by the timer (events 0): the library resends when its
+ * retry time came, and reads what is there. */
 static void pm_np_rx(struct loop_io *io, uint32_t events)
 {
 	struct portmap *pm = ((struct pm_sock *)io)->pm;
+	uint8_t b[PMP_ANSWER_MAX + 1];
 	natpmpresp_t r;
+	char why[96];
+	ssize_t n;
 	int rc;
 
 	if (pm->step != PM_NATPMP_ADDR && pm->step != PM_NATPMP_MAP) {
 		/* Drain: nothing is asked. */
-		char b[64];
-		while (recv(io->fd, b, sizeof(b), 0) >= 0)
+		while (recv(io->fd, b, sizeof(b), MSG_DONTWAIT) >= 0)
 			;
 		return;
+	}
+	/* Looked at before the library takes it (pmp.h). */
+	while ((n = recv(io->fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT)) >= 0 &&
+	    pmp_answer_check(b, (size_t)n, pm->step == PM_NATPMP_ADDR ? PMP_OP_ADDR : PMP_OP_UDP,
+	    why, sizeof(why)) < 0) {
+		log_debug("portmap: NAT-PMP answer ignored: %s", why);
+		(void)recv(io->fd, b, sizeof(b), MSG_DONTWAIT);
 	}
 	rc = readnatpmpresponseorretry(&pm->np, &r);
 	if (rc == NATPMP_TRYAGAIN)
 		return;
 	if (rc < 0) {
-		const char *why = strnatpmperr(rc);
-
+		const char *err = strnatpmperr(rc);
 		/* The library's "no gateway support" is an ICMP port
 		 * unreachable: nobody serves NAT-PMP there. */
 		int none = rc == NATPMP_ERR_RECVFROM || rc == NATPMP_ERR_NOGATEWAYSUPPORT;
 
-		log_info("portmap: NAT-PMP: %s", why ? why : "error");
+		log_info("portmap: NAT-PMP: %s", err ? err : "error");
 		pm_state(pm, PROTO_NATPMP, none ? "no answer" : "refused",
-		    rc == NATPMP_ERR_NOGATEWAYSUPPORT ? "port unreachable" : why);
+		    rc == NATPMP_ERR_NOGATEWAYSUPPORT ? "port unreachable" : err);
 		pm_np_close(pm);
 		pm_next(pm, PROTO_NATPMP + 1);
 		return;
@@ -445,21 +456,15 @@ static void pm_timer(struct loop_timer *t)
 		loop_timer_arm(pm->loop, &pm->timer, pm->deadline_ms);
 		return;
 	case PM_NATPMP_ADDR:
-	case PM_NATPMP_MAP: {
-		natpmpresp_t r;
-
+	case PM_NATPMP_MAP:
 		if (now >= pm->deadline_ms) {
 			pm_timeout(pm);
 			return;
 		}
-		/* Lets the library resend when its own retry time came. */
-		if (readnatpmpresponseorretry(&pm->np, &r) == NATPMP_TRYAGAIN) {
-			loop_timer_arm(pm->loop, &pm->timer, now + 100);
-			return;
-		}
-		pm_np_rx(&pm->npio.io, EPOLLIN);
+		/* Armed first: what pm_np_rx decides re-arms it. */
+		loop_timer_arm(pm->loop, &pm->timer, now + 100);
+		pm_np_rx(&pm->npio.io, 0);
 		return;
-	}
 	case PM_MAPPED:
 		if (now >= pm->expires_ms) {
 			pm_drop(pm);
