@@ -4,6 +4,10 @@
 #
 #   portmap_stun NAME ADDR1 ADDR2     a STUN server (stund) on the wan
 #   portmap_gateway ROUTER STUN_ADDR [MAX_LIFETIME]   (after portmap_stun)
+#   portmap_liar ROUTER PORT          the router still grants mappings of
+#                                     UDP PORT but drops what comes for it
+#   portmap_squat HOST PORT           HOST maps external UDP PORT to its own
+#                                     PORT (NAT-PMP, a one-shot client)
 #   portmap_has ROUTER PORT           the router forwards UDP PORT (nft)
 #   portmap_lease ROUTER PORT         miniupnpd's lease file holds UDP PORT
 #   portmap_lease_expiry ROUTER PORT  ... and when it expires (Unix time)
@@ -110,4 +114,37 @@ portmap_lease() { grep -q "^UDP:$2:" "$T/$1-miniupnpd/leases" 2>/dev/null; }
 # lease file gives UDP PORT: lines are PROTO:EXT:CLIENT:INT:EXPIRY:DESC.
 portmap_lease_expiry() {
 	awk -F: -v p="$2" '$1 == "UDP" && $2 == p { print $5; exit }' "$T/$1-miniupnpd/leases" 2>/dev/null
+}
+
+# portmap_liar ROUTER PORT: a router that lies: miniupnpd goes on granting
+# (and listing) the mapping, but what arrives from the WAN for external
+# UDP PORT is dropped before its dnat. A table of its own.
+portmap_liar() {
+	ip netns exec "$PFX-$1" nft -f - <<-EOF
+	table ip portmap_liar {
+		chain prerouting {
+			type filter hook prerouting priority dstnat - 10; policy accept;
+			iifname "wan" udp dport $2 drop
+		}
+	}
+	EOF
+}
+
+# portmap_squat HOST PORT: HOST asks its gateway (NAT-PMP, RFC 6886 3.3)
+# for external UDP PORT to its own PORT, for an hour; succeeds if the
+# gateway granted exactly that port.
+portmap_squat() {
+	ip netns exec "$PFX-$1" python3 -c 'import socket, struct, sys
+port = int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+for _ in range(3):
+    s.sendto(struct.pack("!BBHHHI", 0, 1, 0, port, port, 3600), (sys.argv[1], 5351))
+    try:
+        b = s.recv(64)
+    except socket.timeout:
+        continue
+    v, op, rc, _, inp, ext, life = struct.unpack("!BBHIHHI", b[:16])
+    sys.exit(0 if (op, rc, inp, ext) == (129, 0, port, port) else 1)
+sys.exit(1)' "$(nat_gw "$(nat_router_of "$1")")" "$2"
 }

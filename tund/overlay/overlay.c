@@ -175,6 +175,7 @@ static struct overlay_link *overlay_link_add(struct overlay *o, const char *doma
     const struct sockaddr_in6 *addr)
 {
 	struct overlay_link *lk;
+	struct sockaddr_in6 mapped;
 
 	if (o->n_links >= OVERLAY_LINKS_MAX)
 		return NULL;
@@ -185,6 +186,9 @@ static struct overlay_link *overlay_link_add(struct overlay *o, const char *doma
 	if (authlink_start(o->loop, o->node, o->port, lk->domain, addr, &overlay_link_ops, lk, &lk->al) < 0)
 		return NULL;
 	o->n_links++;
+	/* A domain found later hears of our port mapping as the others did. */
+	if (portmap_endpoint(o->portmap, &mapped) == 0)
+		authlink_set_mapped(lk->al, &mapped);
 	return lk;
 }
 

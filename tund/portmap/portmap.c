@@ -539,6 +539,14 @@ void portmap_stop(struct portmap *pm)
 	free(pm);
 }
 
+int portmap_endpoint(const struct portmap *pm, struct sockaddr_in6 *ep)
+{
+	if (!pm || !pm->mapped)
+		return -ENOENT;
+	pm_ep(pm->ext, pm->ext_port, ep);
+	return 0;
+}
+
 void portmap_info(const struct portmap *pm, struct portmap_info *out)
 {
 	uint64_t now = loop_now_ms();

@@ -52,5 +52,7 @@ struct portmap_info {
 };
 
 void portmap_info(const struct portmap *pm, struct portmap_info *out);
+/* 0 with the mapped public endpoint, or -ENOENT (also for pm NULL). */
+int portmap_endpoint(const struct portmap *pm, struct sockaddr_in6 *ep);
 
 #endif
