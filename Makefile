@@ -24,7 +24,7 @@ VERSION := $(shell cat VERSION)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp libunbound
+PKGS := wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp libunbound miniupnpc
 # A missing dependency stops the build here, naming it, instead of failing
 # later with a missing header. `make deps` installs them all.
 ifeq ($(filter deps test demo clean,$(MAKECMDGOALS)),)

@@ -3,7 +3,7 @@
 # on its LAN. Source it after natlab-lib.sh.
 #
 #   portmap_stun NAME ADDR1 ADDR2     a STUN server (stund) on the wan
-#   portmap_gateway ROUTER STUN_ADDR [MAX_LIFETIME]   (after portmap_stun)
+#   portmap_gateway ROUTER STUN_ADDR [MAX_LIFETIME [upnp]]  (after portmap_stun)
 #   portmap_liar ROUTER PORT          the router still grants mappings of
 #                                     UDP PORT but drops what comes for it
 #   portmap_squat HOST PORT           HOST maps external UDP PORT to its own
@@ -42,12 +42,13 @@ portmap_stun() {
 
 _portmap_udp_bound() { [ -n "$(ip netns exec "$PFX-$1" ss -Hlun "sport = :$2")" ]; }
 
-# portmap_gateway ROUTER STUN_ADDR [MAX_LIFETIME]: miniupnpd on ROUTER
-# (NAT-PMP and PCP on its LAN; UPnP-IGD off), mappings for the LAN only,
-# lifetimes capped at MAX_LIFETIME seconds (default 3600). Returns once
-# its STUN check passed and it listens on 5351.
+# portmap_gateway ROUTER STUN_ADDR [MAX_LIFETIME [upnp]]: miniupnpd on
+# ROUTER (NAT-PMP and PCP on its LAN; UPnP-IGD too with "upnp"), mappings
+# for the LAN only, PCP lifetimes capped at MAX_LIFETIME seconds (default
+# 3600). Returns once its STUN check passed and it listens on 5351.
 portmap_gateway() {
-	local r=$1 stun=$2 maxl=${3:-3600} ns="$PFX-$1" d="$T/$1-miniupnpd"
+	local r=$1 stun=$2 maxl=${3:-3600} upnp=no ns="$PFX-$1" d="$T/$1-miniupnpd"
+	[ "${4:-}" = upnp ] && upnp=yes
 	local lan="${NAT_GW[$r]%.*}.0/${NAT_PLEN[$r]}"
 	mkdir -p "$d"
 	ip netns exec "$ns" nft insert rule ip natlab input iifname wan ip saddr "{ $PORTMAP_STUN_ADDRS }" \
@@ -78,7 +79,7 @@ portmap_gateway() {
 	ext_ifname=wan
 	listening_ip=lan
 	enable_natpmp=yes
-	enable_upnp=no
+	enable_upnp=$upnp
 	secure_mode=yes
 	ext_perform_stun=yes
 	ext_stun_host=$stun

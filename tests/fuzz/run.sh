@@ -79,7 +79,7 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { retu
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-PKGS="wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp"
+PKGS="wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp miniupnpc"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -I. -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter $(pkg-config --cflags $PKGS 2>/dev/null)"

@@ -261,18 +261,20 @@ static void test_metrics_listen(void)
 static void test_portmap(void)
 {
 	CHECK_OK("");
-	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP);
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP | CONFIG_PORTMAP_UPNP);
 	CHECK_OK("portmap = false;");
 	CHECK_INT(cfg.portmap, 0);
 	CHECK_OK("portmap = true;");
 	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_ALL);
 	CHECK_OK("portmap = [ \"natpmp\" ];");
 	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_NATPMP);
-	CHECK_OK("portmap = [ \"pcp\", \"natpmp\" ];");
+	CHECK_OK("portmap = [ \"pcp\", \"natpmp\", \"upnp\" ];");
 	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_ALL);
+	CHECK_OK("portmap = [ \"upnp\" ];");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_UPNP);
 	CHECK_OK("portmap = [ ];");
 	CHECK_INT(cfg.portmap, 0);
-	CHECK_BAD("portmap = [ \"upnp\" ];", "portmap[0]:", "'upnp'", "\"pcp\" or \"natpmp\"");
+	CHECK_BAD("portmap = [ \"igd\" ];", "portmap[0]:", "'igd'", "\"natpmp\" or \"upnp\"");
 	CHECK_BAD("portmap = ( \"pcp\", 1 );", "portmap[1]:", "a string");
 	CHECK_BAD("portmap = \"pcp\";", "portmap:", "true, false or a list");
 	CHECK_BAD("portmap = 1;", "portmap:", "true, false or a list");

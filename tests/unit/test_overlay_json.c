@@ -131,6 +131,7 @@ static void test_nat(void)
 	strcpy(nat.portmap.gateway, "198.18.1.1");
 	nat.portmap.proto[0] = (struct portmap_proto_info){ .name = "pcp", .state = "mapped" };
 	nat.portmap.proto[1] = (struct portmap_proto_info){ .name = "natpmp", .state = "untried" };
+	nat.portmap.proto[2] = (struct portmap_proto_info){ .name = "upnp", .state = "untried" };
 	nat.portmap.mapped = 1;
 	nat.portmap.protocol = "pcp";
 	strcpy(nat.portmap.external, "192.0.2.21:8789");
@@ -138,7 +139,8 @@ static void test_nat(void)
 	nat.portmap.expires_in = 7100;
 	json_object *j = overlay_json_nat(&nat), *pm = json_object_object_get(j, "portmap");
 	check_json(json_object_get(pm), "{\"enabled\":true,\"gateway\":\"198.18.1.1\",\"protocols\":["
-	    "{\"name\":\"pcp\",\"state\":\"mapped\"},{\"name\":\"natpmp\",\"state\":\"untried\"}],"
+	    "{\"name\":\"pcp\",\"state\":\"mapped\"},{\"name\":\"natpmp\",\"state\":\"untried\"},"
+	    "{\"name\":\"upnp\",\"state\":\"untried\"}],"
 	    "\"mapping\":{\"protocol\":\"pcp\",\"external\":\"192.0.2.21:8789\",\"lifetime\":7200,"
 	    "\"expires_in\":7100}}");
 	json_object_put(j);

@@ -600,11 +600,11 @@ static int cfg_nat_birthday(struct cfg_ctx *c, const config_setting_t *s, const 
 	return cfg_bool(c, s, path, &((struct config *)obj)->nat_birthday);
 }
 
-/* true, false, or the protocols to use: [ "pcp", "natpmp" ]. */
+/* true, false, or the protocols to use: [ "pcp", "natpmp", "upnp" ]. */
 static int cfg_portmap(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	static const struct { const char *name; unsigned bit; } protos[] = {
-		{ "pcp", CONFIG_PORTMAP_PCP }, { "natpmp", CONFIG_PORTMAP_NATPMP },
+		{ "pcp", CONFIG_PORTMAP_PCP }, { "natpmp", CONFIG_PORTMAP_NATPMP }, { "upnp", CONFIG_PORTMAP_UPNP },
 	};
 	const size_t nprotos = sizeof(protos) / sizeof(protos[0]);
 	struct config *cfg = obj;
@@ -617,7 +617,7 @@ static int cfg_portmap(struct cfg_ctx *c, const config_setting_t *s, const char 
 		cfg->portmap = on ? CONFIG_PORTMAP_ALL : 0;
 		return 0;
 	}
-	if ((r = cfg_seq(c, s, path, 8, "true, false or a list of \"pcp\", \"natpmp\"", &n)) < 0)
+	if ((r = cfg_seq(c, s, path, 8, "true, false or a list of \"pcp\", \"natpmp\", \"upnp\"", &n)) < 0)
 		return r;
 	cfg->portmap = 0;
 	for (int i = 0; i < n; i++) {
@@ -631,7 +631,7 @@ static int cfg_portmap(struct cfg_ctx *c, const config_setting_t *s, const char 
 		for (k = 0; k < nprotos && strcmp(v, protos[k].name) != 0; k++)
 			;
 		if (k == nprotos)
-			return cfg_error(c, e, child, "%s is not a port-mapping protocol (expected \"pcp\" or \"natpmp\")",
+			return cfg_error(c, e, child, "%s is not a port-mapping protocol (expected \"pcp\", \"natpmp\" or \"upnp\")",
 					 cfg_quote(v, q, sizeof(q)));
 		cfg->portmap |= protos[k].bit;
 	}

@@ -77,7 +77,8 @@ enum log_level_cfg { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_
 /* Port-mapping protocols (config portmap), in the order they are tried. */
 #define CONFIG_PORTMAP_PCP	0x1
 #define CONFIG_PORTMAP_NATPMP	0x2
-#define CONFIG_PORTMAP_ALL	(CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP)
+#define CONFIG_PORTMAP_UPNP	0x4
+#define CONFIG_PORTMAP_ALL	(CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP | CONFIG_PORTMAP_UPNP)
 
 struct config {
 	char path[CONFIG_PATH_MAX];		/* the file this came from */

@@ -809,8 +809,8 @@ static const struct command commands[] = {
 	  "Show how the world sees this node: its public address as the authority's\n"
 	  "UDP service sees it from two ports, whether a NAT's mapping varies by\n"
 	  "destination (a \"hard\" NAT) and whether it preserves the local port; then\n"
-	  "which port-mapping protocols (PCP, NAT-PMP) the gateway answered and the\n"
-	  "public address, protocol and lifetime of the mapping it granted." },
+	  "which port-mapping protocols (PCP, NAT-PMP, UPnP-IGD) the gateway answered\n"
+	  "and the public address, protocol and lifetime of the mapping it granted." },
 	{ "metrics", cmd_metrics, "",
 	  "counters in the Prometheus text format",
 	  "Print q2qd's metrics in the Prometheus text exposition format (0.0.4):\n"

@@ -585,6 +585,14 @@ static void overlay_portmap_changed(void *arg, const struct sockaddr_in6 *ep)
 
 	for (int i = 0; i < o->n_links; i++)
 		authlink_set_mapped(o->links[i].al, ep);
+	/* Peers introduced before the mapping hold candidates without it: a
+	 * new introduction (after the REGISTER on the same link) hands it to
+	 * them, and a peer on the relay can then come to us directly. */
+	if (!ep)
+		return;
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		if (p->have_cert && !p->pinned && (!p->have_ep || p->ep.relay) && overlay_reintroduce(o, p) == 0)
+			timers_reintro_sent(p, now_ms());
 }
 
 static const struct authlink_ops overlay_link_ops = {

@@ -7,7 +7,8 @@
  * address, port and lifetime pass mapping_check before they become a
  * candidate. A step has a strict deadline: 250 ms, doubled, four sends
  * (under 4 s), then the next protocol; with none left, a new round in
- * five minutes.
+ * five minutes. UPnP-IGD's calls block, so they run in a helper thread
+ * (upnp.c) and its answer comes back on a pipe the loop watches.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,16 +31,18 @@
 #include "tund/portmap/pcp.h"
 #include "tund/portmap/pmp.h"
 #include "tund/portmap/portmap.h"
+#include "tund/portmap/upnp.h"
 
 #define PM_FIRST_WAIT_MS	250
 #define PM_SENDS		4
 #define PM_ROUND_MS		(5 * 60 * 1000)	/* a new round after every protocol failed */
 #define PM_RENEW_RETRY_MS	10000		/* a renewal that got no answer */
+#define PM_UPNP_MS		8000		/* discovery and two SOAP calls, in the helper thread */
 
-enum pm_step { PM_IDLE, PM_PCP, PM_NATPMP_ADDR, PM_NATPMP_MAP, PM_MAPPED, PM_WAIT };
-enum { PROTO_PCP, PROTO_NATPMP };
-_Static_assert(1u << PROTO_PCP == CONFIG_PORTMAP_PCP && 1u << PROTO_NATPMP == CONFIG_PORTMAP_NATPMP,
-    "portmap's protocol order is the config's bits");
+enum pm_step { PM_IDLE, PM_PCP, PM_NATPMP_ADDR, PM_NATPMP_MAP, PM_UPNP, PM_MAPPED, PM_WAIT };
+enum { PROTO_PCP, PROTO_NATPMP, PROTO_UPNP };
+_Static_assert(1u << PROTO_PCP == CONFIG_PORTMAP_PCP && 1u << PROTO_NATPMP == CONFIG_PORTMAP_NATPMP &&
+    1u << PROTO_UPNP == CONFIG_PORTMAP_UPNP, "portmap's protocol order is the config's bits");
 
 /* A descriptor on the loop, and whose it is. */
 struct pm_sock {
@@ -65,6 +68,8 @@ struct portmap {
 	struct pm_sock npio;
 	natpmp_t np;
 	int np_open;
+	struct pm_sock upio;		/* the UPnP thread's answers */
+	uint32_t upnp_id;		/* the request we wait for */
 	uint8_t np_addr[4];		/* NAT-PMP's public address, step 1 */
 	/* The mapping. */
 	int mapped, by;
@@ -341,6 +346,54 @@ static void pm_np_rx(struct loop_io *io, uint32_t events)
 	    r.pnu.newportmapping.lifetime);
 }
 
+/* ----------------------------------------------------------- UPnP */
+
+static int pm_upnp_ask(struct portmap *pm, int op, uint16_t ext_port, uint32_t lifetime)
+{
+	struct upnp_req q = { .op = op, .port = (uint16_t)pm->port, .ext_port = ext_port, .lifetime = lifetime };
+
+	if (upnp_worker_fd() < 0)
+		return -ENOTCONN;
+	if (pm->upio.io.fd < 0) {
+		int rc;
+
+		pm->upio.io.fd = upnp_worker_fd();
+		if ((rc = loop_add(pm->loop, &pm->upio.io, EPOLLIN)) < 0) {
+			pm->upio.io.fd = -1;
+			return rc;
+		}
+	}
+	q.id = op == UPNP_MAP ? ++pm->upnp_id : 0;
+	return upnp_worker_ask(&q);
+}
+
+static void pm_upnp_rx(struct loop_io *io, uint32_t events)
+{
+	struct portmap *pm = ((struct pm_sock *)io)->pm;
+	struct upnp_reply a;
+
+	while (upnp_worker_read(&a) == 0) {
+		if (a.op != UPNP_MAP)
+			continue;
+		if (pm->step != PM_UPNP || a.id != pm->upnp_id) {
+			/* Granted after we gave up waiting: not ours to keep. */
+			if (a.rc == 0)
+				(void)pm_upnp_ask(pm, UPNP_DELETE, a.ext_port, 0);
+			continue;
+		}
+		if (a.rc < 0) {
+			log_info("portmap: UPnP: %s", a.why);
+			pm_state(pm, PROTO_UPNP, a.rc == -EPERM ? "refused" : "no answer", a.why);
+			pm_next(pm, PROTO_UPNP + 1);
+			return;
+		}
+		/* A permanent lease (some routers know no other) is renewed as
+		 * if it were the one asked for. */
+		pm_grant(pm, PROTO_UPNP, a.ext, a.ext_port, a.lifetime ? a.lifetime : MAPPING_LIFETIME_ASK);
+		return;
+	}
+}
+
 /* --------------------------------------------------------- rounds */
 
 static void pm_wait(struct portmap *pm, uint64_t ms)
@@ -388,20 +441,26 @@ static void pm_next(struct portmap *pm, int from)
 			if (rc == 0)
 				rc = pm_pcp_send(pm, MAPPING_LIFETIME_ASK);
 			pm->step = PM_PCP;
-		} else {
+		} else if (p == PROTO_NATPMP) {
 			rc = pm_np_open(pm);
 			if (rc == 0 && sendpublicaddressrequest(&pm->np) < 0)
 				rc = -EIO;
 			/* libnatpmp paces its own resends; ours is the deadline. */
 			pm->deadline_ms = loop_now_ms() + 4000;
 			pm->step = PM_NATPMP_ADDR;
+		} else {
+			rc = pm_upnp_ask(pm, UPNP_MAP, pm->mapped && pm->by == PROTO_UPNP ? pm->ext_port :
+			    (uint16_t)pm->port, MAPPING_LIFETIME_ASK);
+			pm->deadline_ms = loop_now_ms() + PM_UPNP_MS;
+			pm->step = PM_UPNP;
 		}
 		if (rc < 0) {
-			pm_state(pm, p, "no answer", strerror(-rc));
+			pm_state(pm, p, "no answer", rc == -ENOTCONN ? "no UPnP helper (it starts with q2qd)" :
+			    strerror(-rc));
 			continue;
 		}
 		pm_state(pm, p, "asking", NULL);
-		loop_timer_arm(pm->loop, &pm->timer, p == PROTO_PCP ? pm->deadline_ms : loop_now_ms() + 100);
+		loop_timer_arm(pm->loop, &pm->timer, p == PROTO_NATPMP ? loop_now_ms() + 100 : pm->deadline_ms);
 		return;
 	}
 	if (pm->mapped && loop_now_ms() < pm->expires_ms) {
@@ -433,7 +492,7 @@ static void pm_timeout(struct portmap *pm)
 	pm_state(pm, pm->cur, "no answer", NULL);
 	if (pm->cur == PROTO_PCP)
 		pm_pcp_close(pm);
-	else
+	else if (pm->cur == PROTO_NATPMP)
 		pm_np_close(pm);
 	pm_next(pm, pm->cur + 1);
 }
@@ -465,6 +524,9 @@ static void pm_timer(struct loop_timer *t)
 		loop_timer_arm(pm->loop, &pm->timer, now + 100);
 		pm_np_rx(&pm->npio.io, 0);
 		return;
+	case PM_UPNP:
+		pm_timeout(pm);
+		return;
 	case PM_MAPPED:
 		if (now >= pm->expires_ms) {
 			pm_drop(pm);
@@ -486,7 +548,7 @@ static void pm_timer(struct loop_timer *t)
 int portmap_start(struct loop *l, unsigned protos, int port, portmap_change_fn *fn, void *arg,
     struct portmap **out)
 {
-	static const char *const names[PORTMAP_PROTOS] = { "pcp", "natpmp" };
+	static const char *const names[PORTMAP_PROTOS] = { "pcp", "natpmp", "upnp" };
 	struct portmap *pm = calloc(1, sizeof(*pm));
 
 	if (!pm)
@@ -503,6 +565,9 @@ int portmap_start(struct loop *l, unsigned protos, int port, portmap_change_fn *
 	pm->npio.io.fd = -1;
 	pm->npio.io.fn = pm_np_rx;
 	pm->npio.pm = pm;
+	pm->upio.io.fd = -1;
+	pm->upio.io.fn = pm_upnp_rx;
+	pm->upio.pm = pm;
 	for (int p = 0; p < PORTMAP_PROTOS; p++) {
 		pm->st[p].name = names[p];
 		pm_state(pm, p, protos & (1u << p) ? "untried" : "off", NULL);
@@ -534,8 +599,12 @@ void portmap_stop(struct portmap *pm)
 	if (pm->mapped && pm->by == PROTO_NATPMP && pm_np_open(pm) == 0 &&
 	    sendnewportmappingrequest(&pm->np, NATPMP_PROTOCOL_UDP, (uint16_t)pm->port, 0, 0) >= 0)
 		log_info("portmap: asked NAT-PMP to delete the mapping of UDP port %d", pm->port);
+	if (pm->mapped && pm->by == PROTO_UPNP && pm_upnp_ask(pm, UPNP_DELETE, pm->ext_port, 0) == 0)
+		log_info("portmap: asked UPnP to delete the mapping of UDP port %d", pm->port);
 	pm_pcp_close(pm);
 	pm_np_close(pm);
+	if (pm->upio.io.fd >= 0)
+		loop_del(pm->loop, &pm->upio.io);
 	free(pm);
 }
 

@@ -3,8 +3,9 @@
  * behind a NAT that maps each destination anew ("hard") still has one
  * public endpoint anyone can reach. PCP (our own client, pcp.h) first,
  * then NAT-PMP (libnatpmp); both are one datagram each way to the
- * gateway's port 5351, driven by the event loop on non-blocking sockets,
- * so nothing here ever blocks. The mapping is renewed at half its
+ * gateway's port 5351, driven by the event loop on non-blocking sockets.
+ * Then UPnP-IGD (libminiupnpc), whose blocking calls run in a helper
+ * thread (upnp.h). Nothing here ever blocks the loop. The mapping is renewed at half its
  * lifetime and deleted on portmap_stop.
  */
 #ifndef Q2Q_PORTMAP_H
@@ -18,7 +19,7 @@
 struct loop;
 struct portmap;
 
-#define PORTMAP_PROTOS	2	/* PCP, then NAT-PMP */
+#define PORTMAP_PROTOS	3	/* PCP, NAT-PMP, then UPnP-IGD */
 
 /* The mapping changed: ep is our public endpoint, or NULL when it went. */
 typedef void portmap_change_fn(void *arg, const struct sockaddr_in6 *ep);
@@ -35,7 +36,7 @@ void portmap_restart(struct portmap *pm);
 void portmap_stop(struct portmap *pm);
 
 struct portmap_proto_info {
-	const char *name;	/* "pcp", "natpmp" */
+	const char *name;	/* "pcp", "natpmp", "upnp" */
 	const char *state;	/* "off", "untried", "asking", "mapped", "no answer", "refused", "bad answer" */
 	char detail[128];	/* why, for refused and bad answer */
 };
