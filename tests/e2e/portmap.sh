@@ -122,12 +122,7 @@ run_case() {
 		wait_for 10 pm_none_answered bob
 
 	nat_pair_settles $want 30
-	head -c "${FILE_KB}K" /dev/urandom > "$T/file"
-	check "$tag ${FILE_KB} KB alice->bob arrives intact" \
-		tcp_copy alice bob "$B4" 5001 "$T/file" "$T/file.rx"
-	check "$tag ${FILE_KB} KB bob->alice arrives intact" \
-		tcp_copy bob alice "$A4" 5002 "$T/file" "$T/file.rx2"
-	check_eq "$tag alice's path to bob is still $want" "$(ovl_peer alice bob@example.com path)" $want
+	nat_pair_copies $want
 	if [ $want = direct ]; then
 		check "$tag bob reaches alice at her mapped endpoint ($ext)" \
 			nat_endpoint_in bob alice@example.com "$ext"
