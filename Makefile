@@ -24,11 +24,13 @@ VERSION := $(shell cat VERSION)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp libunbound libnftables
+PKGS := wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp libunbound libnftables miniupnpc
 # A missing dependency stops the build here, naming it, instead of failing
 # later with a missing header. `make deps` installs them all.
 ifeq ($(filter deps test demo clean,$(MAKECMDGOALS)),)
 PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done)
+# libnatpmp ships no pkg-config file: its header names it.
+PKG_MISSING += $(shell echo '\#include <natpmp.h>' | $(CC) -E -x c - >/dev/null 2>&1 || echo libnatpmp)
 ifneq ($(PKG_MISSING),)
 $(error pkg-config cannot find: $(PKG_MISSING) (run `make deps` as root))
 endif
@@ -50,7 +52,7 @@ endif
 HARDEN_LD := -pie -Wl,-z,relro -Wl,-z,now
 override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP
 override LDFLAGS += $(HARDEN_LD)
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -lnatpmp
 
 # Everything but the two programs' main files goes into one static library,
 # so unit tests link exactly the objects the daemon runs.

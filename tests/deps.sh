@@ -7,6 +7,9 @@ python3 openssl procps psmisc iputils-ping util-linux systemd curl prometheus \
 libunbound-dev libevent-dev dns-root-data knot knot-dnsutils \
 clang libclang-rt-14-dev \
 mandoc groff-base man-db bash-completion dpkg-dev debhelper fakeroot lintian"
+# port mapping: the client libraries; tests/e2e/portmap.sh: a real gateway
+# (miniupnpd) that learns its public address from a STUN server (stund)
+PKGS="$PKGS libnatpmp-dev libminiupnpc-dev miniupnpd-nftables stun-server"
 # tests/e2e/nss.sh: real programs over the NSS module
 PKGS="$PKGS openssh-server openssh-client valgrind strace"
 missing=""

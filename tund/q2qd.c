@@ -44,6 +44,7 @@
 #include "tund/priv/privdrop.h"
 #include "tund/priv/privsep.h"
 #include "tund/priv/sandbox.h"
+#include "tund/portmap/upnp.h"
 #include "identity/file.h"
 #include "identity/trust.h"
 
@@ -508,6 +509,14 @@ int main(int argc, char **argv)
 	rd.give_up = loop_now_ms() + READY_WAIT_MS;
 	/* From here on the engine reads the network: only the system calls of
 	 * its allow-list remain (tund/priv/sandbox.h). */
+	/* libminiupnpc's calls block: their thread must exist before the
+	 * sandbox, which forbids making threads (tund/portmap/upnp.h). */
+	if (d.cfg.portmap & CONFIG_PORTMAP_UPNP) {
+		int urc = upnp_worker_start();
+
+		if (urc < 0)
+			log_warnx("portmap: cannot start the UPnP helper thread: %s; no UPnP", strerror(-urc));
+	}
 	if (sandbox_engine(err, sizeof(err)) < 0) {
 		log_warnx("engine: %s", err);
 		goto out;
@@ -520,6 +529,8 @@ out:
 	 * rest; the authority borrows the node's trust store, so it goes
 	 * first. */
 	daemon_down(&d);
+	/* The UPnP delete daemon_down asked for, if any, before we go. */
+	upnp_worker_drain(3000);
 	names_close(names);
 	authority_stop(d.authority);
 	node_free(d.node);

@@ -468,6 +468,7 @@ nat_send() { _nat_py "$1" send "$2" "$3" "$4" "${5:-3}"; }
 #   nat_join NODE IDENTITY AUTHNS AUTHADDR [CONFIG...]
 #   nat_pair AUTHADDR [ALICE_CONFIG...] [-- BOB_CONFIG...]    (sets A4, B4)
 #   nat_pair_settles PATH SECS
+#   nat_pair_copies PATH          (files both ways intact, path still PATH)
 #   nat_path_is NODE IDENTITY PATH, nat_endpoint_in NODE IDENTITY GLOB
 #   nat_cases JOBS FUNC CASE...
 # ===========================================================================
@@ -533,6 +534,18 @@ nat_pair_settles() {
 	check "$tag bob pings alice" wait_for 10 ovl_ping bob "$A4"
 	check "$tag alice's path to bob becomes $1" wait_for "$2" nat_path_is alice bob@example.com "$1"
 	check "$tag bob's path to alice becomes $1" wait_for 15 nat_path_is bob alice@example.com "$1"
+}
+
+# nat_pair_copies PATH: FILE_KB (default 256) KB of random bytes copied
+# alice->bob and bob->alice over the overlay arrive intact, and alice's
+# path to bob is still PATH afterwards.
+nat_pair_copies() {
+	head -c "${FILE_KB:-256}K" /dev/urandom > "$T/file"
+	check "$tag ${FILE_KB:-256} KB alice->bob arrives intact" \
+		tcp_copy alice bob "$B4" 5001 "$T/file" "$T/file.rx"
+	check "$tag ${FILE_KB:-256} KB bob->alice arrives intact" \
+		tcp_copy bob alice "$A4" 5002 "$T/file" "$T/file.rx2"
+	check_eq "$tag alice's path to bob is still $1" "$(ovl_peer alice bob@example.com path)" "$1"
 }
 
 # _nat_case FUNC CASE N TOP: the body of one case, run in the background

@@ -53,6 +53,7 @@ mhttp     9000   tund/ctl/metrics_http.c
 policy    9000   tund/policy/polmsg.c tund/policy/polset.c tund/policy/flow.c tund/policy/fw.c tund/policy/conntrack.c
 revnews   4096   tund/node/revnews.c tund/node/revlist.c
 frag      4096   netstack/frag.c
+portmap   1200   tund/portmap/pcp.c tund/portmap/pmp.c tund/portmap/mapping.c
 "
 
 names=$(echo "$TABLE" | awk 'NF { print $1 }')
@@ -82,11 +83,11 @@ echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { retu
 	skip_all "$CC cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-PKGS="wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp"
+PKGS="wolfssl libcrypto libmnl libconfig sqlite3 json-c libsystemd libseccomp miniupnpc"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -I. -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter $(pkg-config --cflags $PKGS 2>/dev/null)"
-LIBS="$(pkg-config --libs $PKGS 2>/dev/null)"
+LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lnatpmp"
 
 # The targets link the daemon's own library (the Makefile's libq2q.a, the
 # same objects q2qd is made of), built once more with clang's coverage

@@ -262,6 +262,29 @@ static void test_metrics_listen(void)
 	CHECK_BAD("metrics_listn = \"127.0.0.1:9789\";", "metrics_listn", "metrics_listen");
 }
 
+/* portmap: on by default with every protocol; false; or a list. */
+static void test_portmap(void)
+{
+	CHECK_OK("");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP | CONFIG_PORTMAP_UPNP);
+	CHECK_OK("portmap = false;");
+	CHECK_INT(cfg.portmap, 0);
+	CHECK_OK("portmap = true;");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_ALL);
+	CHECK_OK("portmap = [ \"natpmp\" ];");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_NATPMP);
+	CHECK_OK("portmap = [ \"pcp\", \"natpmp\", \"upnp\" ];");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_ALL);
+	CHECK_OK("portmap = [ \"upnp\" ];");
+	CHECK_INT(cfg.portmap, CONFIG_PORTMAP_UPNP);
+	CHECK_OK("portmap = [ ];");
+	CHECK_INT(cfg.portmap, 0);
+	CHECK_BAD("portmap = [ \"igd\" ];", "portmap[0]:", "'igd'", "\"natpmp\" or \"upnp\"");
+	CHECK_BAD("portmap = ( \"pcp\", 1 );", "portmap[1]:", "a string");
+	CHECK_BAD("portmap = \"pcp\";", "portmap:", "true, false or a list");
+	CHECK_BAD("portmap = 1;", "portmap:", "true, false or a list");
+}
+
 static void test_ca_dir(void)
 {
 	CHECK_OK("authority = { domain = \"example.com\"; };");
@@ -814,6 +837,7 @@ int main(void)
 	RUN(test_example);
 	RUN(test_policy);
 	RUN(test_names_socket);
+	RUN(test_portmap);
 
 	unlink(conf_path);
 	rmdir(tmpdir);

@@ -126,7 +126,8 @@ static void test_peers(void)
 	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
 	    "\"hairpin\":false,\"peer_nat\":null,\"session\":false,\"cipher\":null,\"path_mtu\":null,\"mtu\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
 	    "\"rx_packets\":0,\"tx_packets\":0,\"policy_denied\":0}],"
-	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false}}");
+	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false,"
+	    "\"portmap\":{\"enabled\":false,\"gateway\":null,\"protocols\":[],\"mapping\":null}}}");
 	/* A hairpin is a direct path: both fields say so. */
 	ps[0].hairpin = 1;
 	check_first_peer(ps, &nat, "path", "\"direct\"");
@@ -147,14 +148,32 @@ static void test_nat(void)
 	nat.have_reflexive[0] = 1;
 	strcpy(nat.reflexive[0], "203.0.113.5:40001");
 	check_json(overlay_json_nat(&nat), "{\"local_port\":8789,\"reflexive\":[\"203.0.113.5:40001\"],"
-	    "\"authority_udp\":true}");
+	    "\"authority_udp\":true,\"portmap\":{\"enabled\":false,\"gateway\":null,\"protocols\":[],\"mapping\":null}}");
 	nat.have_reflexive[1] = 1;
 	strcpy(nat.reflexive[1], "203.0.113.5:40002");
 	nat.mapping_varies = 1;
 	nat.behind_nat = 1;
 	check_json(overlay_json_nat(&nat), "{\"local_port\":8789,\"reflexive\":[\"203.0.113.5:40001\","
 	    "\"203.0.113.5:40002\"],\"authority_udp\":true,\"mapping_varies_by_destination\":true,"
-	    "\"port_preserved\":false,\"behind_nat\":true}");
+	    "\"port_preserved\":false,\"behind_nat\":true,\"portmap\":{\"enabled\":false,\"gateway\":null,\"protocols\":[],\"mapping\":null}}");
+	/* The gateway mapped our port with PCP; NAT-PMP was not needed. */
+	nat.portmap.enabled = 1;
+	strcpy(nat.portmap.gateway, "198.18.1.1");
+	nat.portmap.proto[0] = (struct portmap_proto_info){ .name = "pcp", .state = "mapped" };
+	nat.portmap.proto[1] = (struct portmap_proto_info){ .name = "natpmp", .state = "untried" };
+	nat.portmap.proto[2] = (struct portmap_proto_info){ .name = "upnp", .state = "untried" };
+	nat.portmap.mapped = 1;
+	nat.portmap.protocol = "pcp";
+	strcpy(nat.portmap.external, "192.0.2.21:8789");
+	nat.portmap.lifetime = 7200;
+	nat.portmap.expires_in = 7100;
+	json_object *j = overlay_json_nat(&nat), *pm = json_object_object_get(j, "portmap");
+	check_json(json_object_get(pm), "{\"enabled\":true,\"gateway\":\"198.18.1.1\",\"protocols\":["
+	    "{\"name\":\"pcp\",\"state\":\"mapped\"},{\"name\":\"natpmp\",\"state\":\"untried\"},"
+	    "{\"name\":\"upnp\",\"state\":\"untried\"}],"
+	    "\"mapping\":{\"protocol\":\"pcp\",\"external\":\"192.0.2.21:8789\",\"lifetime\":7200,"
+	    "\"expires_in\":7100}}");
+	json_object_put(j);
 }
 
 static void test_ping_and_status(void)

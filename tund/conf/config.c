@@ -630,6 +630,44 @@ static int cfg_allow_exit_node(struct cfg_ctx *c, const config_setting_t *s, con
 	return cfg_bool(c, s, path, &((struct config *)obj)->allow_exit_node);
 }
 
+/* true, false, or the protocols to use: [ "pcp", "natpmp", "upnp" ]. */
+static int cfg_portmap(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	static const struct { const char *name; unsigned bit; } protos[] = {
+		{ "pcp", CONFIG_PORTMAP_PCP }, { "natpmp", CONFIG_PORTMAP_NATPMP }, { "upnp", CONFIG_PORTMAP_UPNP },
+	};
+	const size_t nprotos = sizeof(protos) / sizeof(protos[0]);
+	struct config *cfg = obj;
+	char child[CFG_PATHBUF], q[CFG_QUOTE_MAX];
+	int on, n, r;
+
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		if ((r = cfg_bool(c, s, path, &on)) < 0)
+			return r;
+		cfg->portmap = on ? CONFIG_PORTMAP_ALL : 0;
+		return 0;
+	}
+	if ((r = cfg_seq(c, s, path, 8, "true, false or a list of \"pcp\", \"natpmp\", \"upnp\"", &n)) < 0)
+		return r;
+	cfg->portmap = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = "";
+		size_t k;
+
+		cfg_index(child, path, i);
+		if ((r = cfg_string(c, e, child, &v)) < 0)
+			return r;
+		for (k = 0; k < nprotos && strcmp(v, protos[k].name) != 0; k++)
+			;
+		if (k == nprotos)
+			return cfg_error(c, e, child, "%s is not a port-mapping protocol (expected \"pcp\", \"natpmp\" or \"upnp\")",
+					 cfg_quote(v, q, sizeof(q)));
+		cfg->portmap |= protos[k].bit;
+	}
+	return 0;
+}
+
 static int cfg_offload(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	return cfg_bool(c, s, path, &((struct config *)obj)->offload);
@@ -1588,6 +1626,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "rekey_after", cfg_rekey_after },
 	{ "nat_birthday", cfg_nat_birthday },
 	{ "offload", cfg_offload },
+	{ "portmap", cfg_portmap },
 	{ "metrics_listen", cfg_metrics_listen },
 	{ "refuse", cfg_refuse },
 	{ "groups", cfg_pol_groups },
@@ -1802,6 +1841,7 @@ void config_defaults(struct config *out)
 	out->keepalive = 20;
 	out->rekey_after = 120;
 	out->nat_birthday = 1;
+	out->portmap = CONFIG_PORTMAP_ALL;
 	out->offload = 1;
 	out->route_table = 5288;	/* PRIV_ROUTE_TABLE */
 	out->trust_policy = CONFIG_TRUST_DNSSEC;

@@ -75,6 +75,12 @@ enum config_trust_policy {
 
 enum log_level_cfg { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
 
+/* Port-mapping protocols (config portmap), in the order they are tried. */
+#define CONFIG_PORTMAP_PCP	0x1
+#define CONFIG_PORTMAP_NATPMP	0x2
+#define CONFIG_PORTMAP_UPNP	0x4
+#define CONFIG_PORTMAP_ALL	(CONFIG_PORTMAP_PCP | CONFIG_PORTMAP_NATPMP | CONFIG_PORTMAP_UPNP)
+
 struct config {
 	char path[CONFIG_PATH_MAX];		/* the file this came from */
 	char state_dir[CONFIG_PATH_MAX];	/* default /var/lib/q2q */
@@ -92,6 +98,7 @@ struct config {
 	int rekey_after;			/* seconds before a session is rekeyed; default 120 */
 	int nat_birthday;			/* probe many ports against endpoint-dependent NATs; default on */
 	int offload;				/* TUN checksum/TCP segmentation offload; default on */
+	unsigned portmap;			/* CONFIG_PORTMAP_* asked of the gateway; default all */
 	int has_metrics_listen;			/* serve GET /metrics over HTTP; default off */
 	struct sockaddr_in6 metrics_listen;	/* "127.0.0.1:9789"; v4 as v4-mapped */
 	int n_refuse;

@@ -101,6 +101,34 @@ static json_object *overlay_json_peer_full(const struct overlay_peer_info *p)
 	return j;
 }
 
+/* Which port-mapping protocols answered, and what the gateway granted. */
+static json_object *overlay_json_portmap(const struct portmap_info *pm)
+{
+	json_object *j = json_object_new_object(), *protos = json_object_new_array(), *m = NULL;
+
+	json_object_object_add(j, "enabled", json_object_new_boolean(pm->enabled));
+	json_object_object_add(j, "gateway", pm->gateway[0] ? json_object_new_string(pm->gateway) : NULL);
+	for (int i = 0; i < PORTMAP_PROTOS && pm->enabled; i++) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "name", json_object_new_string(pm->proto[i].name));
+		json_object_object_add(p, "state", json_object_new_string(pm->proto[i].state));
+		if (pm->proto[i].detail[0])
+			json_object_object_add(p, "detail", json_object_new_string(pm->proto[i].detail));
+		json_object_array_add(protos, p);
+	}
+	json_object_object_add(j, "protocols", protos);
+	if (pm->mapped) {
+		m = json_object_new_object();
+		json_object_object_add(m, "protocol", json_object_new_string(pm->protocol));
+		json_object_object_add(m, "external", json_object_new_string(pm->external));
+		json_object_object_add(m, "lifetime", json_object_new_int64(pm->lifetime));
+		json_object_object_add(m, "expires_in", json_object_new_int64(pm->expires_in));
+	}
+	json_object_object_add(j, "mapping", m);
+	return j;
+}
+
 json_object *overlay_json_nat(const struct overlay_nat_info *nat)
 {
 	json_object *j = json_object_new_object(), *refl = json_object_new_array();
@@ -117,6 +145,7 @@ json_object *overlay_json_nat(const struct overlay_nat_info *nat)
 		json_object_object_add(j, "port_preserved", json_object_new_boolean(nat->port_preserved));
 		json_object_object_add(j, "behind_nat", json_object_new_boolean(nat->behind_nat));
 	}
+	json_object_object_add(j, "portmap", overlay_json_portmap(&nat->portmap));
 	return j;
 }
 

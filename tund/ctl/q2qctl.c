@@ -739,6 +739,35 @@ static int cmd_ping(const struct ctl_opts *o, int argc, char **argv)
 	return received ? 0 : 1;
 }
 
+/* The gateway's port mapping: each protocol's answer, then the mapping. */
+static void print_portmap(json_object *pm)
+{
+	json_object *arr, *m;
+
+	if (!json_object_get_boolean(json_object_object_get(pm, "enabled"))) {
+		printf("%-32s%s\n", "port mapping:", "off (config portmap)");
+		return;
+	}
+	printf("%-32s%s\n", "gateway:", json_object_object_get(pm, "gateway") ?
+	    json_object_get_string(json_object_object_get(pm, "gateway")) : "(no IPv4 default route)");
+	if (json_object_object_get_ex(pm, "protocols", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *p = json_object_array_get_idx(arr, i);
+			const char *d = jstr(p, "detail"), *name = jstr(p, "name"), *state = jstr(p, "state");
+			char label[40];
+
+			snprintf(label, sizeof(label), "port mapping, %s:", name ? name : "?");
+			printf("%-32s%s%s%s%s\n", label, state ? state : "?", d ? " (" : "", d ? d : "", d ? ")" : "");
+		}
+	if (json_object_object_get_ex(pm, "mapping", &m) && m)
+		printf("%-32s%s by %s, lifetime %lld s, %lld s left\n", "mapped public endpoint:",
+		    jstr(m, "external") ? jstr(m, "external") : "?", jstr(m, "protocol") ? jstr(m, "protocol") : "?",
+		    (long long)jint(m, "lifetime"),
+		    (long long)jint(m, "expires_in"));
+	else
+		printf("%-32s%s\n", "mapped public endpoint:", "none");
+}
+
 static void print_netcheck(json_object *r)
 {
 	json_object *v, *arr;
@@ -760,6 +789,8 @@ static void print_netcheck(json_object *r)
 		printf("%-32s%s\n", "port preserved:",
 		    json_object_get_boolean(json_object_object_get(r, "port_preserved")) ? "yes" : "no");
 	}
+	if (json_object_object_get_ex(r, "portmap", &v))
+		print_portmap(v);
 }
 
 static int cmd_netcheck(const struct ctl_opts *o, int argc, char **argv)
@@ -870,10 +901,12 @@ static const struct command commands[] = {
 	  "answered by the peer's q2qd), and show the path and endpoint used.\n"
 	  "  -c COUNT   number of probes, one per second (default 3)" },
 	{ "netcheck", cmd_netcheck, "",
-	  "this node's public address and NAT behaviour",
+	  "this node's public address, NAT behaviour and port mapping",
 	  "Show how the world sees this node: its public address as the authority's\n"
 	  "UDP service sees it from two ports, whether a NAT's mapping varies by\n"
-	  "destination (a \"hard\" NAT) and whether it preserves the local port." },
+	  "destination (a \"hard\" NAT) and whether it preserves the local port; then\n"
+	  "which port-mapping protocols (PCP, NAT-PMP, UPnP-IGD) the gateway answered\n"
+	  "and the public address, protocol and lifetime of the mapping it granted." },
 	{ "metrics", cmd_metrics, "",
 	  "counters in the Prometheus text format",
 	  "Print q2qd's metrics in the Prometheus text exposition format (0.0.4):\n"

@@ -71,6 +71,10 @@ struct authlink {
 	 * up to date. */
 	struct revnews rev;
 	int64_t rev_news;
+	int have_mapped;	/* our gateway's port mapping (tund/portmap/) */
+	uint8_t mapped[PROTO_ENDPOINT_LEN];
+	int have_node_id;
+	uint32_t node_id;	/* the last REGISTERED's */
 };
 
 int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
@@ -120,8 +124,9 @@ static void al_send_lookup(struct authlink *al, struct al_lookup *lk)
 		lk->sent = 1;
 }
 
-/* Our endpoints: every address of an up, non-loopback interface except
- * the overlay itself, with the UDP port. */
+/* Our endpoints: the gateway's port mapping if we have one (it is the
+ * one that reaches us from anywhere), then every address of an up,
+ * non-loopback interface except the overlay itself, with the UDP port. */
 static void al_send_register(struct authlink *al)
 {
 	struct ifaddrs *ifa, *i;
@@ -131,6 +136,10 @@ static void al_send_register(struct authlink *al)
 
 	msg_begin(&w, buf, sizeof(buf), MSG_REGISTER);
 	msg_put_u32(&w, T_PORT, (uint32_t)al->port);
+	if (al->have_mapped) {
+		msg_put_bytes(&w, T_ENDPOINT, al->mapped, sizeof(al->mapped));
+		count++;
+	}
 	if (getifaddrs(&ifa) == 0) {
 		for (i = ifa; i && count < AL_MAX_EPS; i = i->ifa_next) {
 			if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
@@ -396,12 +405,18 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 	case MSG_REGISTERED: {
 		uint32_t node_id = 0;
 		const uint8_t *key, *p;
+		int again;
 
 		if (msg_get_u32(&r, T_NODE_ID, &node_id) < 0 || msg_get(&r, T_UDP_KEY, &key, &n) < 0 || n != 32)
 			break;
+		/* A REGISTER again on the same link (our mapping changed)
+		 * keeps the authority's session: nothing to redo here. */
+		again = al->state == AL_UP && al->have_node_id && al->node_id == node_id;
 		if (al->state != AL_UP)
 			log_info("authority link%s%s: registered", al->foreign ? " to " : "", al->domain);
 		al->state = AL_UP;
+		al->node_id = node_id;
+		al->have_node_id = 1;
 		al->refused[0] = '\0';
 		al->backoff = AL_BACKOFF_MIN_MS;
 		/* Lookups made while connecting go now: the authority answers
@@ -409,7 +424,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
 			if (!lk->sent)
 				al_send_lookup(al, lk);
-		if (al->ops->on_up)
+		if (al->ops->on_up && !again)
 			al->ops->on_up(al->arg, node_id, key);
 		if (msg_get(&r, T_POOL, &p, &n) == 0 && al->ops->on_pool)
 			al_on_pool(al, p, n);
@@ -552,6 +567,20 @@ void authlink_restart(struct authlink *al)
 	al->backoff = AL_BACKOFF_MIN_MS;
 	loop_timer_cancel(al->loop, &al->timer);
 	al_connect(al);
+}
+
+void authlink_set_mapped(struct authlink *al, const struct sockaddr_in6 *ep)
+{
+	if (!al)
+		return;
+	al->have_mapped = ep != NULL;
+	if (ep) {
+		memcpy(al->mapped, &ep->sin6_addr, 16);
+		al->mapped[16] = (uint8_t)(ntohs(ep->sin6_port) >> 8);
+		al->mapped[17] = (uint8_t)ntohs(ep->sin6_port);
+	}
+	if (al->state == AL_UP)
+		al_send_register(al);
 }
 
 void authlink_stop(struct authlink *al)

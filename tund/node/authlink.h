@@ -50,6 +50,10 @@ struct authlink_ops {
  * Called exactly once per lookup. */
 typedef void authlink_lookup_fn(void *arg, int err, const char *msg, const struct authlink_peer *peer);
 
+/* Our gateway's port mapping (NULL: none): offered first among our
+ * endpoints, now if registered, and at every later REGISTER. */
+void authlink_set_mapped(struct authlink *al, const struct sockaddr_in6 *ep);
+
 /* Drops the connection and reconnects now (our address changed). */
 void authlink_restart(struct authlink *al);
 

@@ -201,6 +201,7 @@ static struct overlay_link *overlay_link_add(struct overlay *o, const char *doma
 {
 	const struct sockaddr_in6 *addr = &a->authority;
 	struct overlay_link *lk = NULL;
+	struct sockaddr_in6 mapped;
 
 	/* A slot whose link was closed (trust forget) first. */
 	for (int i = 1; i < o->n_links && !lk; i++)
@@ -219,6 +220,9 @@ static struct overlay_link *overlay_link_add(struct overlay *o, const char *doma
 	}
 	lk->addr = *addr;
 	lk->expires = now_ms() + 1000ull * a->ttl;
+	/* A domain found later hears of our port mapping as the others did. */
+	if (portmap_endpoint(o->portmap, &mapped) == 0)
+		authlink_set_mapped(lk->al, &mapped);
 	return lk;
 }
 
@@ -715,6 +719,24 @@ static void overlay_link_pool(void *arg, const uint8_t net[4], uint8_t plen)
 		routes_pool(lk->o, net, plen);
 }
 
+/* The gateway mapped our port, or the mapping went: every authority
+ * passes it on as our best candidate. */
+static void overlay_portmap_changed(void *arg, const struct sockaddr_in6 *ep)
+{
+	struct overlay *o = arg;
+
+	for (int i = 0; i < o->n_links; i++)
+		authlink_set_mapped(o->links[i].al, ep);
+	/* Peers introduced before the mapping hold candidates without it: a
+	 * new introduction (after the REGISTER on the same link) hands it to
+	 * them, and a peer on the relay can then come to us directly. */
+	if (!ep)
+		return;
+	for (struct peer *p = peer_first(o->peers); p; p = p->next)
+		if (p->have_cert && !p->pinned && (!p->have_ep || p->ep.relay) && overlay_reintroduce(o, p) == 0)
+			timers_reintro_sent(p, now_ms());
+}
+
 static const struct authlink_ops overlay_link_ops = {
 	.on_up = overlay_link_up,
 	.on_pool = overlay_link_pool,
@@ -748,6 +770,7 @@ static void overlay_link_refreshed(void *arg, int err, const char *why, const st
 	struct overlay_link *lk = arg;
 	struct overlay *o = lk->o;
 	char was[UDP_ADDR_STRLEN], now[UDP_ADDR_STRLEN];
+	struct sockaddr_in6 mapped;
 
 	lk->refreshing = 0;
 	if (!lk->al)
@@ -772,6 +795,8 @@ static void overlay_link_refreshed(void *arg, int err, const char *why, const st
 		return;
 	}
 	lk->addr = a->authority;
+	if (portmap_endpoint(o->portmap, &mapped) == 0)
+		authlink_set_mapped(lk->al, &mapped);
 }
 
 /* Discovered links whose DNS answer has outlived its TTL ask again. */
@@ -800,6 +825,9 @@ static void overlay_tick(struct overlay *o)
 	if (timers_addr_check_due(&o->t, now) && paths_addresses_changed(o, now_ms()) && o->link) {
 		log_info("local addresses changed: re-registering with the authority");
 		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
+		/* A new network, perhaps a new gateway: the old mapping is
+		 * not ours to offer. */
+		portmap_restart(o->portmap);
 		for (int i = 0; i < o->n_links; i++)
 			if (o->links[i].al)
 				authlink_restart(o->links[i].al);
@@ -1050,6 +1078,8 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 		    &lk->al) == 0)
 			o->n_links++;
 	}
+	if (portmap_start(l, cfg->portmap, o->port, overlay_portmap_changed, o, &o->portmap) < 0)
+		log_warnx("portmap: out of memory; no port mapping");
 	overlay_arm(o);
 	log_info("%s up: %s, UDP port %d", o->ifname, o->identity, o->port);
 	explicit_bzero(kder, klen);
@@ -1079,6 +1109,9 @@ void overlay_down(struct overlay *o)
 			dw->fn(dw->arg, -ECANCELED, "the overlay went down", NULL);
 		overlay_dwait_free(o, dw);
 	}
+	/* The gateway forgets the mapping now, not at its expiry. */
+	portmap_stop(o->portmap);
+	o->portmap = NULL;
 	/* First: it settles pending lookups, whose callbacks use waiters. */
 	for (int i = 0; i < o->n_links; i++) {
 		domtrust_cancel(node_domtrust(o->node), &o->links[i]);

@@ -19,6 +19,7 @@
 
 #include "identity/cert.h"
 #include "netstack/udp.h"
+#include "tund/portmap/portmap.h"
 
 struct config;
 struct loop;
@@ -97,6 +98,7 @@ struct overlay_nat_info {
 	int mapping_varies;
 	int port_preserved;
 	int behind_nat;
+	struct portmap_info portmap;	/* what the gateway's port mapping said */
 };
 
 /* Why a handshake ended without a session (metrics count them). */

@@ -176,6 +176,7 @@ void overlay_nat_info(struct overlay *o, struct overlay_nat_info *out)
 		out->behind_nat = ntohs(nat->reflexive[0].sin6_port) != o->port ||
 		    !ovctl_is_local_addr(&nat->reflexive[0]);
 	}
+	portmap_info(o->portmap, &out->portmap);
 }
 
 void overlay_status_info(struct overlay *o, struct overlay_status_info *out)

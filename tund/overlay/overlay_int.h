@@ -79,6 +79,7 @@ struct overlay {
 	struct ovctl_waiter *waiters;	/* overlay_ctl.c: requests waiting */
 	struct overlay_dwait *dwaits;	/* overlay.c: lookups and brokers waiting for DNS */
 	int64_t revoked_expired_at;	/* overlay.c: when the revoked list last lost expired entries */
+	struct portmap *portmap;	/* tund/portmap/: our gateway's mapping of o->port */
 	uint64_t drops_auth, drops_replay, drops_source, drops_noroute;
 	uint64_t drops_session, drops_expired;
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];	/* enum overlay_hs_fail */

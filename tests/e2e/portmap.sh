@@ -1,0 +1,170 @@
+#!/bin/bash
+# Port mapping: hard <-> hard, which is relayed without it, goes direct
+# when alice's router maps her UDP port for her. The router runs a real
+# miniupnpd (portmap-lib.sh). Cases, each in its own world, side by side:
+#
+#   pcp      alice asks with PCP only (portmap = ["pcp"]); the router
+#            caps PCP lifetimes at 20 s, so the mapping must be renewed
+#   natpmp   alice asks with NAT-PMP only (portmap = ["natpmp"]); another
+#            host on her LAN holds external port 8789 already, so she gets
+#            another one, which only her REGISTER can tell peers of;
+#            miniupnpd grants NAT-PMP the 7200 s asked for
+#   upnp     alice asks with UPnP-IGD only (portmap = ["upnp"]); the
+#            router offers UPnP-IGD too
+#   liar     the router grants the PCP mapping but never forwards it: the
+#            candidate never answers, the pair stays on the relay and works
+#   off      the same router, but alice has portmap = false: relay, as
+#            before, and nothing mapped at the router
+#   none     no mapping service on either router (default settings):
+#            both protocols tried, none answers, relay as before
+#
+# Each direct case checks netcheck (which protocol answered, the mapped
+# address, its lifetime), the path both ways, ping and a file copied
+# intact both ways; then that the mapping is in the router's nft table and
+# lease file while up, and gone after `q2qctl down` (pcp) or after q2qd
+# exits (natpmp).
+#
+#                         wan bridge (192.0.2.0/24)
+#        +--------------+--------------+--------------+
+#        |              |              |              |
+#     auth .10       ra .21 hard     rb .22 hard    stun .200/.201
+#     example.com    miniupnpd       (no service)   (stund, for
+#                    (pcp natpmp off) |              miniupnpd's check)
+#                       |             |
+#                    alice .2      bob .2
+#                    198.18.1/24   198.18.2/24
+#
+# CASES ("pcp off") runs a subset; JOBS sets the parallelism.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/natlab-lib.sh"
+. "$(dirname "$0")/portmap-lib.sh"
+e2e_init portmap
+
+AUTH=192.0.2.10
+JOBS=${JOBS:-4}
+FILE_KB=${FILE_KB:-256}
+
+netcheck() { ctl "$1" netcheck --json 2>/dev/null; }
+# pm_proto_state NODE PROTO: that protocol's state in netcheck.
+pm_proto_state() {
+	netcheck "$1" | jq -r --arg p "$2" '.portmap.protocols[] | select(.name == $p) | .state'
+}
+pm_mapped_by() { [ "$(netcheck "$1" | jq -r '.portmap.mapping.protocol // empty')" = "$2" ]; }
+pm_none_answered() {
+	[ "$(netcheck "$1" | jq -r '.portmap.protocols | (length > 0 and all(.state == "no answer"))')" = true ]
+}
+not() { ! "$@"; }
+
+run_case() {
+	local c=$1 conf=() want=direct gw=1 ext=192.0.2.21:8789
+	case $c in
+	pcp) conf=('portmap = [ "pcp" ];') ;;
+	natpmp) conf=('portmap = [ "natpmp" ];') ;;
+	upnp) conf=('portmap = [ "upnp" ];') ;;
+	liar) conf=('portmap = [ "pcp" ];'); want=relay ;;
+	off) conf=('portmap = false;'); want=relay ;;
+	none) want=relay; gw="" ;;
+	esac
+
+	wan_up
+	host_add auth $AUTH/24
+	nat_router ra hard 192.0.2.21/24 198.18.1.0/24 && nat_host alice ra 198.18.1.2/24 &&
+		nat_router rb hard 192.0.2.22/24 198.18.2.0/24 && nat_host bob rb 198.18.2.2/24 ||
+		{ check "$tag topology" false; return; }
+	if [ -n "$gw" ]; then
+		portmap_stun stun 192.0.2.200 192.0.2.201 || { check "$tag STUN server starts" false; return; }
+		check "$tag miniupnpd runs on alice's router" portmap_gateway ra 192.0.2.200 20 \
+			"$([ $c = upnp ] && echo upnp)" || return
+	fi
+	[ $c = liar ] && { check "$tag alice's router lies about port 8789" portmap_liar ra 8789 || return; }
+	if [ $c = natpmp ]; then
+		nat_host squat ra 198.18.1.3/24 || { check "$tag topology" false; return; }
+		check "$tag another LAN host maps external UDP 8789 first" portmap_squat squat 8789
+	fi
+	nat_pair $AUTH "${conf[@]}" || return
+
+	case $c in
+	liar)
+		check "$tag alice's netcheck: pcp holds the (lying) mapping" wait_for 10 pm_mapped_by alice pcp
+		check "$tag the router lists it (nft)" portmap_has ra 8789
+		;;
+	pcp|natpmp|upnp)
+		check "$tag alice's netcheck: $c holds the mapping" wait_for 15 pm_mapped_by alice $c
+		netcheck alice > "$T/alice.netcheck"
+		check_eq "$tag alice's netcheck: the gateway is her router" \
+			"$(jq -r .portmap.gateway < "$T/alice.netcheck")" 198.18.1.1
+		if [ $c = natpmp ]; then
+			ext=$(jq -r .portmap.mapping.external < "$T/alice.netcheck")
+			check "$tag alice's netcheck: mapped to the router's WAN address, another port ($ext)" \
+				eval '[[ $ext == 192.0.2.21:* && $ext != 192.0.2.21:8789 ]]'
+		else
+			check_eq "$tag alice's netcheck: mapped address is the router's WAN address, her port" \
+				"$(jq -r .portmap.mapping.external < "$T/alice.netcheck")" $ext
+		fi
+		local life=20
+		[ $c = pcp ] || life=7200
+		check_eq "$tag alice's netcheck: lifetime as the router granted it" \
+			"$(jq -r .portmap.mapping.lifetime < "$T/alice.netcheck")" $life
+		[ $c = natpmp ] && check_eq "$tag alice's netcheck: pcp is off" \
+			"$(jq -r '.portmap.protocols[] | select(.name == "pcp") | .state' < "$T/alice.netcheck")" off
+		check "$tag the router forwards alice's UDP port (nft)" portmap_has ra ${ext##*:}
+		check "$tag miniupnpd's lease file holds it" portmap_lease ra ${ext##*:}
+		;;
+	off)
+		check_eq "$tag alice's netcheck: port mapping off" "$(netcheck alice | jq -r .portmap.enabled)" false
+		;;
+	none)
+		check "$tag alice's netcheck: neither protocol answered" wait_for 10 pm_none_answered alice
+		check_eq "$tag alice's netcheck: no mapping" "$(netcheck alice | jq -r .portmap.mapping)" null
+		;;
+	esac
+	check "$tag bob's router has no mapping service: neither protocol answered for bob" \
+		wait_for 10 pm_none_answered bob
+
+	nat_pair_settles $want 30
+	nat_pair_copies $want
+	if [ $want = direct ]; then
+		check "$tag bob reaches alice at her mapped endpoint ($ext)" \
+			nat_endpoint_in bob alice@example.com "$ext"
+	fi
+
+
+	case $c in
+	pcp)
+		# Lifetime 20 s: renewed every 10 s, so after 25 s miniupnpd
+		# (which removes expired mappings) must still forward it, with
+		# a later expiry in its lease file.
+		local exp0 exp1
+		exp0=$(portmap_lease_expiry ra 8789)
+		sleep 25
+		exp1=$(portmap_lease_expiry ra 8789)
+		check "$tag after 25 s (lifetime 20 s) the router still forwards the port" portmap_has ra 8789
+		check "$tag ... its lease was renewed (expiry $exp0 -> $exp1)" test "${exp1:-0}" -gt "${exp0:-0}"
+		check "$tag ... and alice's netcheck still shows the mapping" pm_mapped_by alice pcp
+		;;
+	esac
+	case $c in
+	pcp|natpmp|upnp)
+		# pcp, upnp: `q2qctl down`; natpmp: q2qd stops (SIGTERM).
+		local how=down
+		if [ $c != natpmp ]; then
+			check "$tag alice down" ctl alice down
+		else
+			how=exit
+			q2qd_stop alice
+		fi
+		check "$tag after $how the router's nft table no longer forwards the port" \
+			wait_for 5 not portmap_has ra ${ext##*:}
+		check "$tag after $how miniupnpd's lease file no longer holds it" \
+			wait_for 5 not portmap_lease ra ${ext##*:}
+		;;
+	off)
+		check "$tag nothing was mapped at the router" not portmap_has ra 8789
+		;;
+	esac
+}
+
+CASES_ALL=(pcp natpmp upnp liar off none)
+read -ra CASES <<<"${CASES:-${CASES_ALL[*]}}"
+nat_cases "$JOBS" run_case "${CASES[@]}"
+e2e_finish
