@@ -207,8 +207,7 @@ struct authority {
 	int n_clients;
 	struct admit *admit;
 	/* Admission figures since start, and as last logged. */
-	uint64_t n_accepted, n_refused, n_evicted, n_late;
-	uint64_t logged[4];
+	uint64_t logged[4];	/* admission's counters at the last report */
 	uint64_t next_report;
 };
 
@@ -1120,13 +1119,21 @@ static void auth_timer(struct loop_timer *t)
  * refused connection would be a flood of its own. */
 static void auth_report(struct authority *a, uint64_t now)
 {
-	uint64_t cur[4] = { a->n_accepted, a->n_refused, a->n_evicted, a->n_late };
+	struct admit_stats st;
+	uint64_t cur[4];
 	int open, unauth;
+
+	admit_stats(a->admit, &st);
+	cur[0] = st.admitted;
+	cur[1] = st.refused_source + st.refused_full;
+	cur[2] = st.evicted;
+	cur[3] = st.expired;
 
 	if (now < a->next_report || (cur[1] == a->logged[1] && cur[2] == a->logged[2] &&
 	    cur[3] == a->logged[3]))
 		return;
-	admit_count(a->admit, NULL, &open, &unauth);
+	open = st.open;
+	unauth = st.unauth;
 	log_info("authority: connections in the last %d s: %llu accepted, %llu refused (source over "
 	    "its share or all slots held by nodes), %llu evicted unauthenticated to make room, %llu "
 	    "closed for not authenticating in %d s; %d open, %d of them unauthenticated",
@@ -1149,7 +1156,8 @@ static void auth_sweep(struct loop_timer *t)
 			/* Not a word to a stranger: it may still be mid-handshake. */
 			log_debug("authority: %s: not authenticated within %d ms, closing", cl->peer,
 			    AUTH_LOGIN_MS);
-			a->n_late++;
+			admit_expire(a->admit, cl->slot);
+			cl->slot = -1;
 			auth_client_free(cl);
 			continue;
 		}
@@ -1377,14 +1385,12 @@ static void auth_accept(struct loop_io *io, uint32_t events)
 		case ADMIT_EVICT:
 			/* Full: the stranger waiting longest makes room, so a
 			 * flood cannot lock honest nodes out. */
-			a->n_evicted++;
 			log_debug("authority: %s: evicted (unauthenticated) to make room",
 			    ((struct auth_client *)victim)->peer);
 			auth_client_free(victim);
 			break;
 		default:
 			/* The source holds its share, or every slot is a node's. */
-			a->n_refused++;
 			close(fd);
 			continue;
 		}
@@ -1405,7 +1411,6 @@ static void auth_accept(struct loop_io *io, uint32_t events)
 		}
 		tlsconn_set_rx_max(cl->conn, AUTH_PREAUTH_RX);
 		a->n_clients++;
-		a->n_accepted++;
 		udp_addr_format(&from, cl->peer, sizeof(cl->peer));
 		cl->next = a->clients;
 		a->clients = cl;
@@ -1631,6 +1636,7 @@ void authority_status_info(const struct authority *a, struct authority_status_in
 	memcpy(out->ca_fingerprint, a->fp, sizeof(out->ca_fingerprint));
 	out->listen = a->cfg.listen;
 	out->pool = a->cfg.pool;
+	admit_stats(a->admit, &out->admission);
 }
 
 void authority_metrics_info(const struct authority *a, struct authority_metrics_info *out)
