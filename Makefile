@@ -142,6 +142,15 @@ soak: all
 	@O=$(O) tests/soak/soak.sh
 .PHONY: fuzz soak
 
+# Scale figures (bench/README.md): programs that link libq2q.a, built only
+# here, never by all or test.
+BENCH_BIN := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/scale_*.c))
+$(O)/bench/%: bench/%.c $(O)/libq2q.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libq2q.a $(LDLIBS)
+bench: $(BENCH_BIN)
+.PHONY: bench
+
 # The configuration is installed only where none exists: an edited
 # q2qd.conf survives every later install (tests/e2e/install.sh checks).
 install: all
@@ -167,7 +176,7 @@ install: all
 	install -m 0644 $(O)/libnss_q2q.so.2 $(DESTDIR)$(LIBDIR)/libnss_q2q.so.2
 
 clean:
-	rm -rf $(O) build-asan build-soak-valgrind
+	rm -rf $(O) build-asan build-soak-valgrind build-soak-plain
 
 .PHONY: all deps unit check test demo asan install clean
 .SECONDARY:
