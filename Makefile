@@ -136,8 +136,9 @@ fuzz:
 	fi
 
 # Long-running traffic between two daemons with rekeys, roaming, down/up
-# and restarts, under ASan and under valgrind (root; not part of make test):
-# SOAK_MINUTES per mode (default 30), SOAK_MODES="asan valgrind".
+# and restarts, under ASan, under valgrind and from a plain build whose RSS
+# is the one to read (root; not part of make test): SOAK_MINUTES per mode
+# (default 30), SOAK_MODES="asan valgrind plain".
 soak: all
 	@O=$(O) tests/soak/soak.sh
 .PHONY: fuzz soak
