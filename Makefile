@@ -138,11 +138,21 @@ fuzz:
 	fi
 
 # Long-running traffic between two daemons with rekeys, roaming, down/up
-# and restarts, under ASan and under valgrind (root; not part of make test):
-# SOAK_MINUTES per mode (default 30), SOAK_MODES="asan valgrind".
+# and restarts, under ASan, under valgrind and from a plain build whose RSS
+# is the one to read (root; not part of make test): SOAK_MINUTES per mode
+# (default 30), SOAK_MODES="asan valgrind plain".
 soak: all
 	@O=$(O) tests/soak/soak.sh
 .PHONY: fuzz soak
+
+# Scale figures (bench/README.md): programs that link libq2q.a, built only
+# here, never by all or test.
+BENCH_BIN := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/scale_*.c))
+$(O)/bench/%: bench/%.c $(O)/libq2q.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libq2q.a $(LDLIBS)
+bench: $(BENCH_BIN)
+.PHONY: bench
 
 # The configuration is installed only where none exists: an edited
 # q2qd.conf survives every later install (tests/e2e/install.sh checks).
@@ -169,7 +179,7 @@ install: all
 	install -m 0644 $(O)/libnss_q2q.so.2 $(DESTDIR)$(LIBDIR)/libnss_q2q.so.2
 
 clean:
-	rm -rf $(O) build-asan build-soak-valgrind
+	rm -rf $(O) build-asan build-soak-valgrind build-soak-plain
 
 .PHONY: all deps unit check test demo asan install clean
 .SECONDARY:

@@ -250,6 +250,17 @@ sleep $((LOGIN_S + 2))
 # check is the flooder's own count of connections that stay open.)
 echo "# figure: TCP connections from the flooder established at the authority: $(flood_conns)"
 RSS1=$(rss_kb)
+# What the authority says of its slots, mid-flood (q2qctl status --json).
+adm() { ctl auth status --json | jq_get "authority_service.admission.$1"; }
+ADM=$(ctl auth status --json | jq_get authority_service.admission)
+admj() { jq_get "$1" <<<"$ADM"; }
+echo "# figure: admission during the flood: $ADM"
+HIP=$(admj handshakes_in_progress)
+check "status shows the flooder's handshakes in progress, within the $MAX_UNAUTH unauthenticated slots ($HIP)" \
+	test "${HIP:-0}" -gt 0 -a "${HIP:-99999}" -le "$MAX_UNAUTH"
+check_eq "status shows the authority's unauthenticated slots" "$(admj unauthenticated_slots)" "$MAX_UNAUTH"
+check "status counts refusals of a source over its share during the flood" \
+	test "$(admj refused.source_share)" -ge $((IDLE - PER_SOURCE_UNAUTH))
 
 t0=$(ms)
 check "alice enrolls during the flood" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
@@ -310,6 +321,21 @@ if [ "$SOURCES" -gt 16 ] && [ "$HALF" -gt "$MAX_UNAUTH" ]; then
 		grep -q "refused ([^)]*), [1-9][0-9]* evicted" "$T/auth/log"
 fi
 check "the authority holds none of the flooder's connections after it" wait_for 10 test "$(flood_conns)" -eq 0
+check "status shows no handshake in progress after the flood" wait_for 10 test "$(adm handshakes_in_progress)" = 0
+ADM=$(ctl auth status --json | jq_get authority_service.admission)
+echo "# figure: admission after the flood: $ADM"
+# Every connection the flooder's reopening made the authority accept was
+# counted, and each that was not closed at once left by one reason.
+check "status: admitted connections cover the flooder's answered ones and the nodes' ($(admj admitted))" \
+	test "$(admj admitted)" -ge $((MAX_UNAUTH + 2))
+check "status: the refusals it counts are at least those it logged ($(admj refused.source_share) + $(admj refused.full) >= $REFUSED)" \
+	test $(( $(admj refused.source_share) + $(admj refused.full) )) -ge "$REFUSED"
+if [ "$SOURCES" -gt 16 ] && [ "$HALF" -gt "$MAX_UNAUTH" ]; then
+	check "status counts strangers evicted to make room ($(admj evicted.make_room))" \
+		test "$(admj evicted.make_room)" -gt 0
+fi
+check "status: every slot taken was given back, or is held by a node ($(admj open) open)" \
+	test "$(admj open)" -le 3
 
 check "carol enrolls after the flood" ovl_enroll carol carol@example.com auth 192.0.2.10:8788
 check "carol: q2qctl up" ctl carol up

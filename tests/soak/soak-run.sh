@@ -93,8 +93,10 @@ A=$(ctl bob resolve alice@example.com)
 check "alice resolves bob ($B) and bob alice ($A)" test -n "$B" -a -n "$A"
 head -c 524288 /dev/urandom > "$T/blob"
 recover start
-RSS_BOB0=$(rss bob); RSS_ALICE0=$(rss alice)
-echo "# rss at start: bob engine ${RSS_BOB0} KiB, alice ${RSS_ALICE0} KiB"
+RSS_BOB0=$(rss bob); RSS_ALICE0=$(rss alice); RSS_AUTH0=$(rss auth)
+echo "# rss at start: bob engine ${RSS_BOB0} KiB, auth ${RSS_AUTH0} KiB, alice ${RSS_ALICE0} KiB"
+# One line per event: seconds, bob's and the authority's engine RSS (KiB).
+: > "$T/rss.log"
 
 # The soak's time counts from here: start-up under valgrind takes minutes.
 DEADLINE=$(( $(date +%s) + SOAK_MINUTES * 60 ))
@@ -125,13 +127,26 @@ while [ "$(date +%s)" -lt "$DEADLINE" ]; do
 		recover "rekeys" ;;
 	esac
 	cycle=$((cycle + 1)); events=$((events + 1))
+	echo "$(( $(date +%s) - DEADLINE + SOAK_MINUTES * 60 )) $(rss bob) $(rss auth)" >> "$T/rss.log"
 done
 kill -INT "$PING" 2>/dev/null; wait "$PING" 2>/dev/null	# INT: ping prints its counts
-RSS_BOB1=$(rss bob); RSS_ALICE1=$(rss alice)
+RSS_BOB1=$(rss bob); RSS_ALICE1=$(rss alice); RSS_AUTH1=$(rss auth)
+# warm: the first sample after a fifth of the run; max over the whole run
+rss_at() {	# rss_at COLUMN: "warm max" of that column of rss.log
+	awk -v c="$1" -v w=$((SOAK_MINUTES * 12)) '
+		!warm && $1 >= w { warm = $c }
+		$c > max { max = $c }
+		END { print (warm ? warm : "-"), max + 0 }' "$T/rss.log"
+}
+set -- $(rss_at 2); BOB_WARM=$1 BOB_MAX=$2
+set -- $(rss_at 3); AUTH_WARM=$1 AUTH_MAX=$2
 SESS=$(grep -c "session with alice@example.com" "$T/bob/log")
 echo "# $cycle cycles ($((cycle / 4 + (cycle % 4 > 0))) roams, bob down/up, alice restarts each), $SESS sessions made by bob"
 echo "# ping: $(grep 'packets transmitted' "$T/ping.out")"
-echo "# rss at end: bob engine ${RSS_BOB1} KiB (start ${RSS_BOB0}), alice ${RSS_ALICE1} KiB (start ${RSS_ALICE0}, restarted since)"
+echo "# rss, KiB: bob engine start ${RSS_BOB0}, warm ${BOB_WARM}, max ${BOB_MAX}, end ${RSS_BOB1}"
+echo "# rss, KiB: auth engine start ${RSS_AUTH0}, warm ${AUTH_WARM}, max ${AUTH_MAX}, end ${RSS_AUTH1}"
+echo "# rss, KiB: alice engine start ${RSS_ALICE0}, end ${RSS_ALICE1} (restarted every fourth event)"
+[ -n "${SOAK_RSS_LOG:-}" ] && cp "$T/rss.log" "$SOAK_RSS_LOG"
 check "bob made at least one session per rekey interval ($SESS in $SOAK_MINUTES min)" test "$SESS" -ge $((SOAK_MINUTES * 60 / 10 / 2))
 
 # Stop the daemons, so leak checks run, then count every report.

@@ -140,6 +140,23 @@ static void test_full_evicts_oldest_unauthenticated(void)
 	admit_count(a, NULL, &open, &unauth);
 	CHECK_INT(open, 4);
 	CHECK_INT(unauth, 0);
+	{
+		/* Each verdict counted once by its reason; admit_open's own
+		 * check and the refused admit_open count nothing. */
+		struct admit_stats st;
+
+		admit_stats(a, &st);
+		CHECK_INT((int)st.admitted, 6);
+		CHECK_INT((int)st.evicted, 3);
+		CHECK_INT((int)st.refused_full, 1);
+		CHECK_INT((int)st.refused_source, 0);
+		CHECK_INT((int)st.expired, 0);
+		admit_expire(a, slot[4]);
+		admit_expire(a, slot[4]);	/* a free slot: not counted */
+		admit_stats(a, &st);
+		CHECK_INT((int)st.expired, 1);
+		CHECK_INT(st.open, 3);
+	}
 	admit_free(a);
 }
 
@@ -280,6 +297,19 @@ static void test_differential_against_twin(void)
 	CHECK(evicted > 100);
 	CHECK(refused > 100);
 	printf("# %d checks, %d evictions, %d refusals\n", checks, evicted, refused);
+	{
+		struct admit_stats st;
+		int open, unauth;
+
+		admit_stats(a, &st);
+		admit_count(a, NULL, &open, &unauth);
+		CHECK_INT((int)st.evicted, evicted);
+		CHECK_INT((int)(st.refused_source + st.refused_full), refused);
+		CHECK_INT((int)st.admitted, n);
+		CHECK_INT(st.open, open);
+		CHECK_INT(st.unauth, unauth);
+		CHECK_INT(st.lim.slots, 48);
+	}
 	admit_free(a);
 }
 

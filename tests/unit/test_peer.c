@@ -94,7 +94,7 @@ static void test_index_churn(void)
  * returns and keeps every other index. */
 static void test_index_full(void)
 {
-	enum { MAX = 8192 };
+	enum { MAX = 65536 + 1 };	/* more than the table's slots */
 	static uint32_t idx[MAX];
 	static int obj[MAX];
 	struct peer_table *t;
@@ -115,6 +115,40 @@ static void test_index_full(void)
 		if (i % 2 ? got != &obj[i] : got != NULL)
 			H_FAIL("index %u wrong after deletes from a full table", idx[i]);
 	}
+	peer_table_free(t);
+}
+
+/* A node with 10,000 peers holds a current and a previous session for
+ * each, and attempts besides: every one gets an index (4096 slots once
+ * capped a node at about 2000 such peers), and a miss stays short. */
+static void test_index_ten_thousand_peers(void)
+{
+	enum { N = 10000 * 2 + 1000 };
+	static uint32_t idx[N];
+	static int obj[N];
+	struct peer_table *t;
+	int kind, worst = 0;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	for (int i = 0; i < N; i++) {
+		idx[i] = peer_new_index(t);
+		if (peer_index_add(t, idx[i], i % 21 ? IDX_SESSION : IDX_ATTEMPT, &obj[i]) < 0) {
+			H_FAIL("index %d of %d refused", i, N);
+			break;
+		}
+	}
+	for (int i = 0; i < N; i++)
+		if (peer_index_get(t, idx[i], &kind) != &obj[i]) {
+			H_FAIL("index %u lost", idx[i]);
+			break;
+		}
+	for (int m = 0; m < 1000; m++) {
+		CHECK(peer_index_get(t, peer_new_index(t), &kind) == NULL);
+		if (peer_index_probes(t) > worst)
+			worst = peer_index_probes(t);
+	}
+	if (worst > 64)
+		H_FAIL("a miss probed %d slots with %d indexes", worst, N);
 	peer_table_free(t);
 }
 
@@ -264,6 +298,7 @@ int main(void)
 	RUN(test_index_differential);
 	RUN(test_index_churn);
 	RUN(test_index_full);
+	RUN(test_index_ten_thousand_peers);
 	RUN(test_peers_and_queue);
 	RUN(test_release);
 	RUN(test_expects);

@@ -35,6 +35,7 @@ struct admit {
 	int slot_free;
 	int open, unauth;
 	int oldest, youngest;	/* unauthenticated FIFO ends, -1 when empty */
+	struct admit_stats st;	/* its counters; open and unauth filled on demand */
 };
 
 /* IPv4 (v4-mapped): the whole address; IPv6: its /64. */
@@ -111,7 +112,9 @@ void admit_free(struct admit *a)
 	free(a);
 }
 
-enum admit_verdict admit_check(const struct admit *a, const struct sockaddr_in6 *from, void **victim)
+/* The verdict alone, uncounted: admit_open asks it again. */
+static enum admit_verdict admit_verdict_of(const struct admit *a, const struct sockaddr_in6 *from,
+    void **victim)
 {
 	uint8_t key[16];
 	int s;
@@ -129,6 +132,26 @@ enum admit_verdict admit_check(const struct admit *a, const struct sockaddr_in6 
 		return ADMIT_REFUSE_FULL;
 	*victim = a->slot[a->oldest].owner;
 	return ADMIT_EVICT;
+}
+
+enum admit_verdict admit_check(struct admit *a, const struct sockaddr_in6 *from, void **victim)
+{
+	enum admit_verdict v = admit_verdict_of(a, from, victim);
+
+	switch (v) {
+	case ADMIT_REFUSE_SOURCE:
+		a->st.refused_source++;
+		break;
+	case ADMIT_REFUSE_FULL:
+		a->st.refused_full++;
+		break;
+	case ADMIT_EVICT:
+		a->st.evicted++;
+		break;
+	case ADMIT_OK:
+		break;
+	}
+	return v;
 }
 
 static void admit_unlink(struct admit *a, int i)
@@ -153,7 +176,7 @@ int admit_open(struct admit *a, const struct sockaddr_in6 *from, void *owner)
 	void *victim;
 	int s, i;
 
-	switch (admit_check(a, from, &victim)) {
+	switch (admit_verdict_of(a, from, &victim)) {
 	case ADMIT_OK:
 		break;
 	case ADMIT_REFUSE_SOURCE:
@@ -192,6 +215,7 @@ int admit_open(struct admit *a, const struct sockaddr_in6 *from, void *owner)
 	a->src[s].unauth++;
 	a->open++;
 	a->unauth++;
+	a->st.admitted++;
 	return i;
 }
 
@@ -236,6 +260,22 @@ void admit_close(struct admit *a, int i)
 	sl->src = -1;
 	sl->next = a->slot_free;
 	a->slot_free = i;
+}
+
+void admit_expire(struct admit *a, int i)
+{
+	if (i < 0 || i >= a->lim.slots || a->slot[i].src < 0)
+		return;
+	a->st.expired++;
+	admit_close(a, i);
+}
+
+void admit_stats(const struct admit *a, struct admit_stats *out)
+{
+	*out = a->st;
+	out->open = a->open;
+	out->unauth = a->unauth;
+	out->lim = a->lim;
 }
 
 void admit_count(const struct admit *a, const struct sockaddr_in6 *from, int *open, int *unauth)

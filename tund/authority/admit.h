@@ -39,9 +39,10 @@ enum admit_verdict {
 int admit_new(const struct admit_limits *lim, uint64_t seed, struct admit **out);
 void admit_free(struct admit *a);
 
-/* What to do with a new connection from `from`. On ADMIT_EVICT, *victim
- * is the owner given to admit_open for the oldest unauthenticated slot. */
-enum admit_verdict admit_check(const struct admit *a, const struct sockaddr_in6 *from, void **victim);
+/* What to do with a new connection from `from`, counted in the
+ * statistics under its verdict. On ADMIT_EVICT, *victim is the owner
+ * given to admit_open for the oldest unauthenticated slot. */
+enum admit_verdict admit_check(struct admit *a, const struct sockaddr_in6 *from, void **victim);
 
 /* Takes a slot for owner (after ADMIT_OK): the slot's number, or -ENFILE
  * / -EMFILE if admit_check would not have said ADMIT_OK. */
@@ -49,6 +50,21 @@ int admit_open(struct admit *a, const struct sockaddr_in6 *from, void *owner);
 /* The slot's connection proved who it is; it is no longer evictable. */
 void admit_authenticated(struct admit *a, int slot);
 void admit_close(struct admit *a, int slot);
+/* Like admit_close, for a connection that did not authenticate within
+ * the caller's deadline: counted as such. */
+void admit_expire(struct admit *a, int slot);
+
+/* What admission did since admit_new, and what it holds now. */
+struct admit_stats {
+	uint64_t admitted;		/* slots taken (admit_open) */
+	uint64_t refused_source;	/* ADMIT_REFUSE_SOURCE */
+	uint64_t refused_full;		/* ADMIT_REFUSE_FULL */
+	uint64_t evicted;		/* ADMIT_EVICT: a stranger made room */
+	uint64_t expired;		/* admit_expire */
+	int open, unauth;		/* slots in use; of them unauthenticated */
+	struct admit_limits lim;
+};
+void admit_stats(const struct admit *a, struct admit_stats *out);
 
 /* Counts, for status and tests: all slots in use and the unauthenticated
  * ones; with from, only that source's. */

@@ -17,6 +17,7 @@
 
 #include "identity/addr.h"
 #include "identity/name.h"
+#include "tund/authority/admit.h"
 
 struct authority;
 struct config;
@@ -50,6 +51,7 @@ struct authority_status_info {
 	uint8_t ca_fingerprint[32];	/* SHA-256 of the CA certificate */
 	struct sockaddr_in6 listen;
 	struct addr_prefix pool;
+	struct admit_stats admission;	/* TLS connections: slots and verdicts */
 };
 
 /* One account of the registry. */

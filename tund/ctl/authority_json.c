@@ -11,7 +11,38 @@
 #include "tund/authority/authority.h"
 #include "tund/ctl/authority_json.h"
 
-json_object *authority_json_status(const struct authority_status_info *st)
+static json_object *authority_json_counts(const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, k1, json_object_new_int64((int64_t)v1));
+	json_object_object_add(o, k2, json_object_new_int64((int64_t)v2));
+	return o;
+}
+
+/* Who holds the TLS connection slots now, and every verdict since start,
+ * by reason: what an operator reads during a connection flood. */
+static json_object *authority_json_admission(const struct admit_stats *ad)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "slots", json_object_new_int(ad->lim.slots));
+	json_object_object_add(o, "unauthenticated_slots", json_object_new_int(ad->lim.unauth));
+	json_object_object_add(o, "per_source", json_object_new_int(ad->lim.per_source));
+	json_object_object_add(o, "per_source_unauthenticated",
+	    json_object_new_int(ad->lim.per_source_unauth));
+	json_object_object_add(o, "open", json_object_new_int(ad->open));
+	json_object_object_add(o, "handshakes_in_progress", json_object_new_int(ad->unauth));
+	json_object_object_add(o, "admitted", json_object_new_int64((int64_t)ad->admitted));
+	json_object_object_add(o, "refused", authority_json_counts("source_share", ad->refused_source,
+	    "full", ad->refused_full));
+	json_object_object_add(o, "evicted", authority_json_counts("make_room", ad->evicted,
+	    "login_timeout", ad->expired));
+	return o;
+}
+
+/* What the domain's nodes need to know of it: every answer starts so. */
+static json_object *authority_json_service(const struct authority_status_info *st)
 {
 	json_object *o = json_object_new_object();
 	char fp[65], listen[UDP_ADDR_STRLEN], pool[INET6_ADDRSTRLEN + 8];
@@ -23,6 +54,14 @@ json_object *authority_json_status(const struct authority_status_info *st)
 	json_object_object_add(o, "ca_fingerprint", json_object_new_string(fp));
 	json_object_object_add(o, "listen", json_object_new_string(listen));
 	json_object_object_add(o, "pool", json_object_new_string(pool));
+	return o;
+}
+
+json_object *authority_json_status(const struct authority_status_info *st)
+{
+	json_object *o = authority_json_service(st);
+
+	json_object_object_add(o, "admission", authority_json_admission(&st->admission));
 	return o;
 }
 
@@ -42,7 +81,7 @@ static json_object *authority_json_account(const struct authority_account_info *
 json_object *authority_json_accounts(const struct authority_status_info *st,
     const struct authority_account_info *as, int n)
 {
-	json_object *o = authority_json_status(st), *arr = json_object_new_array();
+	json_object *o = authority_json_service(st), *arr = json_object_new_array();
 
 	for (int i = 0; i < n; i++)
 		json_object_array_add(arr, authority_json_account(&as[i]));

@@ -245,6 +245,23 @@ static void print_revocation_news(json_object *r)
 	}
 }
 
+/* The authority's connection slots: one line now, one since start. */
+static void print_admission(json_object *a)
+{
+	json_object *ad, *rf, *ev;
+
+	if (!json_object_object_get_ex(a, "admission", &ad) ||
+	    !json_object_object_get_ex(ad, "refused", &rf) || !json_object_object_get_ex(ad, "evicted", &ev))
+		return;
+	printf("%-16s%lld of %lld open, %lld handshakes in progress\n", "  connections:",
+	    (long long)jint(ad, "open"), (long long)jint(ad, "slots"),
+	    (long long)jint(ad, "handshakes_in_progress"));
+	printf("%-16s%lld admitted, refused %lld (source's share) + %lld (full), evicted %lld (make room) "
+	    "+ %lld (login timeout)\n", "  since start:", (long long)jint(ad, "admitted"),
+	    (long long)jint(rf, "source_share"), (long long)jint(rf, "full"),
+	    (long long)jint(ev, "make_room"), (long long)jint(ev, "login_timeout"));
+}
+
 static void print_status(json_object *r)
 {
 	json_object *a;
@@ -261,6 +278,7 @@ static void print_status(json_object *r)
 		printf("%-16s%s\n", "  listening:", jstr(a, "listen"));
 		printf("%-16s%s\n", "  pool:", jstr(a, "pool"));
 		printf("%-16s%s\n", "  ca fingerprint:", jstr(a, "ca_fingerprint"));
+		print_admission(a);
 	}
 }
 

@@ -16,7 +16,12 @@
 #include "tund/overlay/claims.h"
 #include "tund/overlay/peer.h"
 
-#define IDX_SLOTS 4096		/* power of two; load stays low */
+/* A power of two. 4096 held at most 4096 sessions and attempts, so no
+ * node could have more than ~2000 peers with a previous session each
+ * (bench/scale_node found it at 10,000); 65536 keeps 10,000 peers at a
+ * third full. The table is calloc'd whole, so pages no index hashed to
+ * are never touched and cost a small node nothing. */
+#define IDX_SLOTS 65536
 
 /* Linear probing with backward-shift deletion: no tombstones, so a miss
  * stops at the first empty slot however many sessions came and went. */
