@@ -275,7 +275,7 @@ static void paths_bday_spray(struct overlay *o, struct peer *p)
 	if (getrandom(ports, sizeof(ports), 0) != sizeof(ports))
 		return;
 	for (int i = 0; i < BDAY_BURST && p->spray_sent < TIMERS_SPRAY_PROBES &&
-	    p->spray_total < TIMERS_SPRAY_PROBES; i++) {
+	    p->spray_total < TIMERS_SPRAY_PROBES * TIMERS_SPRAY_ROUNDS; i++) {
 		to.sin6_port = htons((uint16_t)(1024 + ports[i] % (65536 - 1024)));
 		if (paths_punch_build(p, AW_PUNCH, buf, sizeof(buf)) > 0)
 			udp_send_one(o->io.udp_io.fd, &to, buf, sizeof(buf));
@@ -296,7 +296,7 @@ void paths_punch_start(struct overlay *o, struct peer *p)
 
 		if (we_hard && !they_hard)
 			paths_bday_open(o, p);
-		else if (they_hard && !we_hard && p->spray_total < TIMERS_SPRAY_PROBES) {
+		else if (they_hard && !we_hard && p->spray_total < TIMERS_SPRAY_PROBES * TIMERS_SPRAY_ROUNDS) {
 			/* The hard side opens its mappings when its own answer from
 			 * the authority arrives, which may be a little after ours:
 			 * probes sent before would find nothing. */
