@@ -31,7 +31,7 @@
 # The CGNATs give their home routers the same inside addresses, as two
 # ISPs would. For the lab's checks only, cgd .34 (easy, hairpin on) on the
 # wan with gina at 100.64.0.9 straight on its inside (no q2q there: a node
-# with its own address in the pool is tests/e2e/pending/cgnat-direct.sh's).
+# with its own address in the pool is tests/e2e/cgnat-direct.sh's).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/natlab-lib.sh"
 e2e_init natcgnat
