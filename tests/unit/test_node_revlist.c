@@ -112,10 +112,13 @@ static void test_differential(void)
 
 			for (int i = 0; i < v.n;) {
 				if (v.na[i] <= now) {
-					v.n--;
-					strcpy(v.dom[i], v.dom[v.n]);
-					strcpy(v.serial[i], v.serial[v.n]);
-					v.na[i] = v.na[v.n];
+					/* The last entry takes this one's place (the
+					 * last one itself just goes). */
+					if (i != --v.n) {
+						strcpy(v.dom[i], v.dom[v.n]);
+						strcpy(v.serial[i], v.serial[v.n]);
+						v.na[i] = v.na[v.n];
+					}
 					gone++;
 				} else {
 					i++;
