@@ -3,7 +3,7 @@
 set -e
 PKGS="build-essential pkg-config libwolfssl-dev libssl-dev libmnl-dev libconfig-dev libnftables-dev \
 libsqlite3-dev sqlite3 libjson-c-dev libsystemd-dev libseccomp-dev iproute2 nftables iperf3 tcpdump \
-python3 openssl procps psmisc iputils-ping util-linux systemd curl prometheus \
+python3 jq openssl procps psmisc iputils-ping util-linux systemd curl prometheus \
 libunbound-dev libevent-dev dns-root-data knot knot-dnsutils \
 clang libclang-rt-14-dev \
 mandoc groff-base man-db bash-completion dpkg-dev debhelper fakeroot lintian"
