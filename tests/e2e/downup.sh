@@ -20,17 +20,8 @@ wan_up
 host_add auth 192.0.2.10/24
 host_add alice 192.0.2.11/24
 host_add bob 192.0.2.12/24
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
-q2qd_conf alice 'port = 8789;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
-check "alice: up" ctl alice up
-check "bob: up" ctl bob up
-A4=$(ctl bob resolve alice@example.com 2>/dev/null)
-B4=$(ctl alice resolve bob@example.com 2>/dev/null)
-[ -n "$A4" ] && [ -n "$B4" ] || { echo "cannot continue without overlay addresses"; e2e_finish; exit 1; }
+ovl_pair || exit 1
+ovl_pair_up || { e2e_finish; exit 1; }
 check "alice pings bob" wait_for 15 ovl_ping alice "$B4"
 
 # blast NODE DST PORT SECONDS: UDP datagrams in small bursts with short

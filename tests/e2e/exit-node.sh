@@ -40,13 +40,8 @@ ip -n "$PFX-bob" link set eth1 up
 ip -n "$PFX-web" route add default via 203.0.113.1
 ip -n "$PFX-web" -6 route add default via 2001:db8:1::1
 
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788";
-  grants = ( { identity = "bob@example.com"; subnets = [ "0.0.0.0/0", "::/0" ]; } ); };'
-q2qd_conf alice 'port = 8789;' 'allow_exit_node = true;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
+ovl_pair 'grants = ( { identity = "bob@example.com"; subnets = [ "0.0.0.0/0", "::/0" ]; } );' \
+	'allow_exit_node = true;' || exit 1
 
 routing() { nsx "$1" sh -c 'ip -4 rule; ip -6 rule; ip -4 route show table all; ip -6 route show table all;
 	nft list ruleset; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding' |

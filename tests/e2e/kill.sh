@@ -25,18 +25,10 @@ wan_up
 host_add auth 192.0.2.10/24
 host_add alice 192.0.2.11/24
 host_add bob 192.0.2.12/24
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
-q2qd_conf alice 'port = 8789;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
+ovl_pair || exit 1
 FP=$(ctl auth status --json | jq_get authority_service.ca_fingerprint)
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
-check "bob: q2qctl up" ctl bob up
-check "alice: q2qctl up" ctl alice up
-B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+ovl_pair_up || { e2e_finish; exit 1; }
 check "alice pings bob" wait_for 10 ovl_ping alice "$B4"
-[ -n "$B4" ] || { echo "cannot continue without bob's address"; e2e_finish; exit 1; }
 # iperf3_server: a fresh iperf3 server on bob (one that served a client
 # killed mid-test may still wait on that connection).
 iperf3_server() {

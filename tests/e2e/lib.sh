@@ -211,6 +211,32 @@ ovl_enroll() {
 	ctl "$node" enroll "$id" --authority "$addr" --token "$tok" --ca-fingerprint "$fp"
 }
 
+# ovl_pair [AUTHORITY_EXTRA [ALICE_EXTRA]]: the common world's daemons in
+# hosts auth (192.0.2.10), alice and bob, which the caller made: the
+# authority of example.com (AUTHORITY_EXTRA goes inside its authority
+# section) and the two nodes on port 8789 (ALICE_EXTRA: a line more for
+# alice's config), started, both enrolled. 1 if a daemon did not start.
+ovl_pair() {
+	local n
+	q2qd_conf auth "authority = { domain = \"example.com\"; listen = \"0.0.0.0:8788\"; ${1:-} };"
+	q2qd_conf alice 'port = 8789;' ${2:+"$2"}
+	q2qd_conf bob 'port = 8789;'
+	for n in auth alice bob; do q2qd_start $n || return 1; done
+	check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
+	check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
+}
+
+# ovl_pair_up: ovl_pair's two nodes up; A4 and B4, alice's and bob's
+# IPv4 as the other resolves it. 1 (saying so) if either has none.
+ovl_pair_up() {
+	check "alice: q2qctl up" ctl alice up
+	check "bob: q2qctl up" ctl bob up
+	check "alice resolves bob once he is registered" wait_for 10 ctl alice resolve bob@example.com
+	A4=$(ctl bob resolve alice@example.com 2>/dev/null)
+	B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+	[ -n "$A4" ] && [ -n "$B4" ] || { echo "cannot continue without overlay addresses"; return 1; }
+}
+
 # ovl_ping NODE ADDR: one echo request, 1 s for the reply.
 ovl_ping() { nsx "$1" ping -c1 -W1 "$2"; }
 # ovl_no_ping NODE ADDR: succeeds when no reply comes back.

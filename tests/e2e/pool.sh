@@ -17,16 +17,8 @@ wan_up
 host_add auth 192.0.2.10/24
 host_add alice 192.0.2.11/24
 host_add bob 192.0.2.12/24
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; pool = "198.19.0.0/16"; };'
-q2qd_conf alice 'port = 8789;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
-check "alice: up" ctl alice up
-check "bob: up" ctl bob up
-A4=$(ctl bob resolve alice@example.com 2>/dev/null)
-B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+ovl_pair 'pool = "198.19.0.0/16";' || exit 1
+ovl_pair_up
 check "alice's overlay address $A4 is in 198.19.0.0/16" sh -c "case '$A4' in 198.19.*) true;; *) false;; esac"
 check "bob's overlay address $B4 is in 198.19.0.0/16" sh -c "case '$B4' in 198.19.*) true;; *) false;; esac"
 for n in alice bob; do

@@ -21,16 +21,8 @@ wan_up
 host_add auth 192.0.2.10/24
 host_add alice 192.0.2.11/24
 host_add bob 192.0.2.12/24
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
-q2qd_conf alice 'port = 8789;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
-check "alice: q2qctl up" ctl alice up
-check "bob: q2qctl up" ctl bob up
-check "alice resolves bob once he is registered" wait_for 10 ctl alice resolve bob@example.com
-B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+ovl_pair || exit 1
+ovl_pair_up
 check "alice pings bob" wait_for 10 ovl_ping alice "$B4"
 
 # ---------------------------------------------------------------- the parts

@@ -27,12 +27,7 @@ host_add gw 192.0.2.1/24
 for h in alice:11 bob:12 gw:1; do
 	nsx "${h%:*}" ip -6 addr add "2001:db8::${h#*:}/64" dev eth0 nodad
 done
-q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
-q2qd_conf alice 'port = 8789;'
-q2qd_conf bob 'port = 8789;'
-for n in auth alice bob; do q2qd_start $n || exit 1; done
-check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
-check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788
+ovl_pair || exit 1
 
 # What alice's routing looks like without q2q: every rule, every route of
 # every table (the kernel's local table is where q2q0's addresses would
@@ -42,12 +37,8 @@ routing() { nsx alice sh -c 'ip -4 rule; ip -6 rule; ip -4 route show table all;
 routing > "$T/before"
 check "alice's routing has no q2q rule before up" sh -c "! grep -q 5288 '$T/before'"
 
-check "alice: up" ctl alice up
-check "bob: up" ctl bob up
-A4=$(ctl bob resolve alice@example.com 2>/dev/null)
-B4=$(ctl alice resolve bob@example.com 2>/dev/null)
+ovl_pair_up || { e2e_finish; exit 1; }
 B6=$(ctl alice resolve -6 bob@example.com 2>/dev/null)
-[ -n "$A4" ] && [ -n "$B4" ] || { echo "cannot continue without overlay addresses"; e2e_finish; exit 1; }
 check "alice pings bob (IPv4)" wait_for 15 ovl_ping alice "$B4"
 check "alice pings bob (IPv6 $B6)" wait_for 10 ovl_ping alice "$B6"
 
