@@ -19,7 +19,7 @@ q2q_bin() {
 # an EXIT trap that stops them, runs CLEANUP (a command, e.g. another
 # system's teardown), removes the namespaces and (unless KEEP is set) QT.
 q2q_scratch() {
-	QT=$(mktemp -d "/tmp/q2q-bench-$1.XXXXXX")
+	QT=$(mktemp -d "${TMPDIR:-/tmp}/q2q-bench-$1.XXXXXX")
 	chmod 755 "$QT"
 	QPIDS=()
 	Q2Q_CLEANUP=${2:-true}

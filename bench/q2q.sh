@@ -1,28 +1,34 @@
 #!/bin/bash
 # Side-by-side benchmark, all in one run between the same two namespaces
 # (see netns-lib.sh): plain veth (the ceiling), wireguard-go (userspace
-# WireGuard on TUN: the yardstick) and q2q. For each: ping RTT, iperf3
-# single-stream and 4-stream TCP throughput, the daemon's resident memory
-# after the traffic, and the time from bringing the overlay up on both
+# WireGuard on TUN: the yardstick), nebula (userspace, TUN, certificate
+# identities: the design closest to q2q's; see nebula-lib.sh) and q2q.
+# For each: ping RTT, iperf3 single-stream and 4-stream TCP throughput,
+# UDP loss at 200 Mbit/s and 1 Gbit/s, the daemon's resident memory and
+# CPU time after the traffic, and the time from bringing the overlay up on both
 # hosts to the first ping reply (for q2q: `q2qctl up` on both, which
 # includes creating q2q0, registering with the authority and the TLS 1.3
 # handshake). q2q runs twice: with its default MTU (the path's, found by
 # probing) and with q2q0 at 1280, the MTU it had before. Prints a table
-# with q2q/wireguard-go ratios.
+# with q2q/wireguard-go and q2q/nebula ratios. Without nebula (the Debian
+# package cannot be installed) it says so and measures the rest.
 #
 #     q2q-$$-a                                   q2q-$$-b
 #   authority example.com (192.0.2.1:8700, UDP 8700+8701)
 #   alice@example.com  q2q0  <== UDP 8789 ==>  q2q0  bob@example.com
 #   wga 198.18.0.1         <== UDP 51820 ==>   wgb 198.18.0.2
+#   neba 198.18.1.1        <== UDP 4242 ==>    nebb 198.18.1.2
 #   eth0 192.0.2.1  <-------- veth -------->   eth0 192.0.2.2
 #
-# Usage: sudo bench/q2q.sh [BUILD_DIR]     (default build; SECS=5 iperf3 time)
+# Usage: sudo bench/q2q.sh [BUILD_DIR]     (default build; SECS=5 iperf3 time;
+#        scratch directories go under $TMPDIR, default /tmp)
 # Figures only; no pass/fail thresholds. Needs root.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SECS=${SECS:-5}
 . "$HERE/netns-lib.sh"
 . "$HERE/wireguard-go.sh"
+. "$HERE/nebula-lib.sh"
 . "$HERE/q2q-lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -38,8 +44,13 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
 		{ echo "bench: could not install$missing" >&2; exit 1; }
 fi
+# nebula is optional: without it the rest is still measured.
+HAVE_NEBULA=""
+nebula_check && HAVE_NEBULA=1
 
-q2q_scratch q2q wggo_down
+# peers_down: the peers' teardown, for the EXIT trap.
+peers_down() { wggo_down; nebula_down; }
+q2q_scratch q2q peers_down
 
 declare -A R	# R[system.metric] = value
 
@@ -108,7 +119,9 @@ print("%s via %s, path MTU %s, inner %s, q2q0 %s; alice sent %.0f MB in %d packe
 
 # --- run -------------------------------------------------------------------
 echo "q2q bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r)"
-echo "iperf3 -t $SECS; wireguard-go $(wireguard-go --version 2>/dev/null | sed -n 's/^wireguard-go //p' | head -1); q2q from $BIN"
+echo "iperf3 -t $SECS; wireguard-go $(wireguard-go --version 2>/dev/null | sed -n 's/^wireguard-go //p' | head -1);" \
+	"nebula $([ -n "$HAVE_NEBULA" ] && nebula_version || echo not installed); q2q from $BIN"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_ns_up || { echo "bench: could not create namespaces" >&2; exit 1; }
 
 echo "measuring plain veth..."
@@ -133,6 +146,25 @@ else
 fi
 wggo_down
 
+if [ -n "$HAVE_NEBULA" ]; then
+	echo "measuring nebula..."
+	if nebula_up; then
+		R[neb.first_reply_ms]=$NEB_UP_MS
+		R[neb.rtt_ms]=$(ping_rtt "$NEB_B_IP")
+		R[neb.tcp_gbps]=$(iperf_gbps "$NEB_B_IP" "$SECS")
+		R[neb.tcp_gbps_P4]=$(iperf_gbps "$NEB_B_IP" "$SECS" -P 4)
+		R[neb.udp_loss_200]=$(udp_loss "$NEB_B_IP" "$SECS" 200M)
+		R[neb.udp_loss_1000]=$(udp_loss "$NEB_B_IP" "$SECS" 1G)
+		R[neb.rss_kib]=$(nebula_rss)
+		R[neb.cpu]=$(nebula_cpu)
+	else
+		echo "bench: nebula did not come up"
+	fi
+	nebula_down
+else
+	echo "skipping nebula (not installed)"
+fi
+
 echo "measuring q2q..."
 if q2q_pair; then
 	q2q_bench q2q || echo "bench: q2q run incomplete (logs: KEEP=1 keeps $QT)"
@@ -145,6 +177,7 @@ else
 fi
 
 # --- table -----------------------------------------------------------------
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 for k in "${!R[@]}"; do echo "$k=${R[$k]}"; done | python3 -c '
 import sys
@@ -163,11 +196,13 @@ def num(v):
         return float(v)
     except (TypeError, ValueError):
         return None
-print("%-32s %11s %13s %11s %11s %11s" % ("", "plain veth", "wireguard-go", "q2q", "q2q/wg-go", "q2q@1280"))
+def ratio(q, p):
+    return "%.2fx" % (num(q) / num(p)) if num(q) is not None and num(p) else "-"
+fmt = "%-32s %11s %13s %9s %9s %10s %11s %9s"
+print(fmt % ("", "plain veth", "wireguard-go", "nebula", "q2q", "q2q/wg-go", "q2q/nebula", "q2q@1280"))
 for label, key in rows:
-    v, w, q, q1 = (r.get(s + "." + key, "-") for s in ("veth", "wg", "q2q", "q2q1280"))
-    ratio = "%.2fx" % (num(q) / num(w)) if num(q) is not None and num(w) else "-"
-    print("%-32s %11s %13s %11s %11s %11s" % (label, v, w, q, ratio, q1))
+    v, w, n, q, q1 = (r.get(s + "." + key, "-") for s in ("veth", "wg", "neb", "q2q", "q2q1280"))
+    print(fmt % (label, v, w, n, q, ratio(q, w), ratio(q, n), q1))
 if "q2q.up_ms" in r:
     print("\nq2q: both `q2qctl up` returned after %s ms; RSS sender %s KiB, receiver %s KiB" %
           (r["q2q.up_ms"], r.get("q2q.rss_kib_sender", "-"), r.get("q2q.rss_kib_receiver", "-")))
@@ -176,8 +211,9 @@ if "q2q.up_ms" in r:
     print("q2q: datagrams dropped during the 200 Mbit/s UDP run: %s" % r.get("q2q.drops_200", "-"))
 print("CPU used by the daemons over the whole run (a sends, b receives):")
 print("  wireguard-go  %s" % r.get("wg.cpu", "-"))
+print("  nebula        %s" % r.get("neb.cpu", "-"))
 print("  q2qd          %s" % r.get("q2q.cpu", "-"))
 print("  q2qd at 1280  %s" % r.get("q2q1280.cpu", "-"))
 print("RSS is the larger of the two daemons (q2q: all its processes added up). wireguard-go: start both daemons,"
-      " configure, first reply; q2q: `q2qctl up` on both (TUN, authority, TLS 1.3), first reply.")
+      " configure, first reply; nebula: start both daemons (certificates made before), first reply; q2q: `q2qctl up` on both (TUN, authority, TLS 1.3), first reply.")
 '

@@ -20,7 +20,7 @@ WG_PIDS=()
 wggo_up() {
 	local side ns other ip oip ep t0 i
 	WG_UP_MS=fail
-	WG_DIR=$(mktemp -d /tmp/q2q-bench-wg.XXXXXX)
+	WG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/q2q-bench-wg.XXXXXX")
 	(umask 077
 	 wg genkey > "$WG_DIR/a"; wg genkey > "$WG_DIR/b")
 	wg pubkey < "$WG_DIR/a" > "$WG_DIR/a.pub"
