@@ -58,15 +58,9 @@ check_eq "control: alice and dave too" "${V4[dave]}" "${V4[alice]}"
 in_block() { [[ $1 == 100.127.* ]]; }
 declare -A L4	# L4[a:b]: the IPv4 a shows for b
 copy_to() {	# FROM TO ADDR PORT: 256 KB FROM -> TO, sent to ADDR
-	local from=$1 to=$2 addr=$3 port=$4 any=0.0.0.0 pid rc=0
-	[[ $addr == *:* ]] && any=::
-	rm -f "$T/got.$from.$to"
-	tcp_recv "$to" "$any" "$port" "$T/got.$from.$to" || return 1
-	pid=$(cat "$T/got.$from.$to.pid")
-	tcp_send "$from" "$addr" "$port" "$T/file" || { rc=1; kill "$pid" 2>/dev/null; }
-	wait "$pid" 2>/dev/null || rc=1
-	[ "$rc" = 0 ] && cmp -s "$T/file" "$T/got.$from.$to" &&
-		echo "$(sha256sum < "$T/got.$from.$to" | cut -c1-16)... $(stat -c %s "$T/got.$from.$to") bytes"
+	local any=0.0.0.0
+	[[ $3 == *:* ]] && any=::
+	tcp_copy "$1" "$2" "$3" "$4" "$T/file" "$T/got.$1.$2" "$any"
 }
 head -c 256K /dev/urandom > "$T/file"
 port=5000

@@ -339,12 +339,14 @@ with open(path, "rb") as f:
 s.shutdown(socket.SHUT_WR)
 s.recv(1)' "$2" "$3" "$4"
 }
-# tcp_copy FROM TO ADDR PORT SRC DST: copy file SRC from namespace FROM to
-# DST via a receiver in TO listening on ADDR:PORT; then compare checksums.
+# tcp_copy FROM TO ADDR PORT SRC DST [BIND]: copy file SRC from namespace
+# FROM to DST via a receiver in TO listening on ADDR:PORT (on BIND:PORT if
+# given: where FROM knows TO by another address, as another domain's node
+# does, "IPv4 across domains"); then compare checksums.
 tcp_copy() {
-	local from=$1 to=$2 addr=$3 port=$4 src=$5 dst=$6 pid rc=0
+	local from=$1 to=$2 addr=$3 port=$4 src=$5 dst=$6 bind=${7:-$3} pid rc=0
 	rm -f "$dst"
-	tcp_recv "$to" "$addr" "$port" "$dst" || { echo "receiver did not start"; return 1; }
+	tcp_recv "$to" "$bind" "$port" "$dst" || { echo "receiver did not start"; return 1; }
 	pid=$(cat "$dst.pid")
 	tcp_send "$from" "$addr" "$port" "$src" || { echo "sender failed"; rc=1; kill "$pid" 2>/dev/null; }
 	wait "$pid" 2>/dev/null || rc=1
