@@ -18,14 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init exit-node
 
-wan_up
-host_add auth 192.0.2.10/24
-host_add alice 192.0.2.11/24
-host_add bob 192.0.2.12/24
-host_add gw 192.0.2.1/24
-for h in alice:11 bob:12 gw:1; do
-	nsx "${h%:*}" ip -6 addr add "2001:db8::${h#*:}/64" dev eth0 nodad
-done
+ovl_lan_gw
 ip netns add "$PFX-web"; NSES+=("$PFX-web")
 ip -n "$PFX-web" link set lo up
 ip link add "qx$$w" netns "$PFX-web" type veth peer name "qx$$b" netns "$PFX-bob"

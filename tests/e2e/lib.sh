@@ -211,6 +211,21 @@ ovl_enroll() {
 	ctl "$node" enroll "$id" --authority "$addr" --token "$tok" --ca-fingerprint "$fp"
 }
 
+# ovl_lan_gw: the wan with hosts auth (.10), alice (.11), bob (.12) and a
+# gateway gw (.1) on 192.0.2.0/24, alice, bob and gw also on 2001:db8::/64
+# (the LAN a router would push routes on).
+ovl_lan_gw() {
+	local h
+	wan_up
+	host_add auth 192.0.2.10/24
+	host_add alice 192.0.2.11/24
+	host_add bob 192.0.2.12/24
+	host_add gw 192.0.2.1/24
+	for h in alice:11 bob:12 gw:1; do
+		nsx "${h%:*}" ip -6 addr add "2001:db8::${h#*:}/64" dev eth0 nodad
+	done
+}
+
 # ovl_pair [AUTHORITY_EXTRA [ALICE_EXTRA]]: the common world's daemons in
 # hosts auth (192.0.2.10), alice and bob, which the caller made: the
 # authority of example.com (AUTHORITY_EXTRA goes inside its authority

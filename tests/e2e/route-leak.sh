@@ -19,14 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init route-leak
 
-wan_up
-host_add auth 192.0.2.10/24
-host_add alice 192.0.2.11/24
-host_add bob 192.0.2.12/24
-host_add gw 192.0.2.1/24
-for h in alice:11 bob:12 gw:1; do
-	nsx "${h%:*}" ip -6 addr add "2001:db8::${h#*:}/64" dev eth0 nodad
-done
+ovl_lan_gw
 ovl_pair || exit 1
 
 # What alice's routing looks like without q2q: every rule, every route of
