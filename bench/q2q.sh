@@ -124,21 +124,22 @@ echo "iperf3 -t $SECS; wireguard-go $(wireguard-go --version 2>/dev/null | sed -
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_ns_up || { echo "bench: could not create namespaces" >&2; exit 1; }
 
+# measure SYS ADDR: the traffic figures every system gets, towards b at ADDR.
+measure() {
+	R[$1.rtt_ms]=$(ping_rtt "$2")
+	R[$1.tcp_gbps]=$(iperf_gbps "$2" "$SECS")
+	R[$1.tcp_gbps_P4]=$(iperf_gbps "$2" "$SECS" -P 4)
+	R[$1.udp_loss_200]=$(udp_loss "$2" "$SECS" 200M)
+	R[$1.udp_loss_1000]=$(udp_loss "$2" "$SECS" 1G)
+}
+
 echo "measuring plain veth..."
-R[veth.rtt_ms]=$(ping_rtt 192.0.2.2)
-R[veth.tcp_gbps]=$(iperf_gbps 192.0.2.2 "$SECS")
-R[veth.tcp_gbps_P4]=$(iperf_gbps 192.0.2.2 "$SECS" -P 4)
-R[veth.udp_loss_200]=$(udp_loss 192.0.2.2 "$SECS" 200M)
-R[veth.udp_loss_1000]=$(udp_loss 192.0.2.2 "$SECS" 1G)
+measure veth 192.0.2.2
 
 echo "measuring wireguard-go..."
 if wggo_up; then
 	R[wg.first_reply_ms]=$WG_UP_MS
-	R[wg.rtt_ms]=$(ping_rtt "$WG_B_IP")
-	R[wg.tcp_gbps]=$(iperf_gbps "$WG_B_IP" "$SECS")
-	R[wg.tcp_gbps_P4]=$(iperf_gbps "$WG_B_IP" "$SECS" -P 4)
-	R[wg.udp_loss_200]=$(udp_loss "$WG_B_IP" "$SECS" 200M)
-	R[wg.udp_loss_1000]=$(udp_loss "$WG_B_IP" "$SECS" 1G)
+	measure wg "$WG_B_IP"
 	R[wg.rss_kib]=$(wggo_rss)
 	R[wg.cpu]=$(wggo_cpu)
 else
@@ -150,11 +151,7 @@ if [ -n "$HAVE_NEBULA" ]; then
 	echo "measuring nebula..."
 	if nebula_up; then
 		R[neb.first_reply_ms]=$NEB_UP_MS
-		R[neb.rtt_ms]=$(ping_rtt "$NEB_B_IP")
-		R[neb.tcp_gbps]=$(iperf_gbps "$NEB_B_IP" "$SECS")
-		R[neb.tcp_gbps_P4]=$(iperf_gbps "$NEB_B_IP" "$SECS" -P 4)
-		R[neb.udp_loss_200]=$(udp_loss "$NEB_B_IP" "$SECS" 200M)
-		R[neb.udp_loss_1000]=$(udp_loss "$NEB_B_IP" "$SECS" 1G)
+		measure neb "$NEB_B_IP"
 		R[neb.rss_kib]=$(nebula_rss)
 		R[neb.cpu]=$(nebula_cpu)
 	else
