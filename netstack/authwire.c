@@ -10,28 +10,7 @@
 #include <string.h>
 
 #include "netstack/authwire.h"
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
+#include "netstack/bytes.h"
 
 /* HMAC-SHA256(key, a || b) (b may be empty), its first outlen bytes. */
 static int aw_hmac(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
@@ -85,8 +64,8 @@ int aw_build_probe(const struct aw_probe *p, const uint8_t key[AW_KEY_LEN], uint
 		return -ENOSPC;
 	memset(buf, 0, AW_PROBE_LEN);
 	buf[0] = AW_PROBE;
-	put32(buf + 4, p->node_id);
-	put64(buf + 8, p->txid);
+	le32_put(buf + 4, p->node_id);
+	le64_put(buf + 8, p->txid);
 	if (aw_mac(key, buf, 16, NULL, 0, buf + 16) < 0)
 		return -EIO;
 	return AW_PROBE_LEN;
@@ -98,8 +77,8 @@ int aw_build_probe_reply(const struct aw_probe *p, const uint8_t key[AW_KEY_LEN]
 		return -ENOSPC;
 	memset(buf, 0, AW_PROBE_REPLY_LEN);
 	buf[0] = AW_PROBE_REPLY;
-	put32(buf + 4, p->node_id);
-	put64(buf + 8, p->txid);
+	le32_put(buf + 4, p->node_id);
+	le64_put(buf + 8, p->txid);
 	memcpy(buf + 16, p->addr, 16);
 	buf[32] = (uint8_t)(p->port >> 8);
 	buf[33] = (uint8_t)p->port;
@@ -115,9 +94,9 @@ int aw_seal_relay(int type, const struct aw_relay *r, size_t payload_len,
 		return -ENOSPC;
 	memset(buf, 0, AW_RELAY_HDR);
 	buf[0] = (uint8_t)type;
-	put32(buf + 4, r->sender_id);
-	put32(buf + 8, r->target_id);
-	put64(buf + 12, r->counter);
+	le32_put(buf + 4, r->sender_id);
+	le32_put(buf + 8, r->target_id);
+	le64_put(buf + 12, r->counter);
 	if (aw_mac(key, buf, 20, buf + AW_RELAY_HDR, payload_len, buf + 20) < 0)
 		return -EIO;
 	return (int)(AW_RELAY_HDR + payload_len);
@@ -129,7 +108,7 @@ int aw_build_punch(int type, uint32_t counter, const uint8_t key[AW_KEY_LEN], ui
 		return -ENOSPC;
 	memset(buf, 0, AW_PUNCH_LEN);
 	buf[0] = (uint8_t)type;
-	put32(buf + 4, counter);
+	le32_put(buf + 4, counter);
 	if (aw_mac(key, buf, 8, NULL, 0, buf + 8) < 0)
 		return -EIO;
 	return AW_PUNCH_LEN;
@@ -152,8 +131,8 @@ int aw_parse_probe(int type, const uint8_t *buf, size_t len, struct aw_probe *ou
 	    !zeros(buf + 1, 3))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	out->node_id = get32(buf + 4);
-	out->txid = get64(buf + 8);
+	out->node_id = le32_get(buf + 4);
+	out->txid = le64_get(buf + 8);
 	if (type == AW_PROBE)
 		return zeros(buf + 32, 32) ? 0 : -EINVAL;
 	if (!zeros(buf + 34, 6))
@@ -167,9 +146,9 @@ int aw_parse_relay(const uint8_t *buf, size_t len, struct aw_relay *out)
 {
 	if (len <= AW_RELAY_HDR || (buf[0] != AW_RELAY && buf[0] != AW_RELAYED) || !zeros(buf + 1, 3))
 		return -EINVAL;
-	out->sender_id = get32(buf + 4);
-	out->target_id = get32(buf + 8);
-	out->counter = get64(buf + 12);
+	out->sender_id = le32_get(buf + 4);
+	out->target_id = le32_get(buf + 8);
+	out->counter = le64_get(buf + 12);
 	out->payload = buf + AW_RELAY_HDR;
 	out->payload_len = len - AW_RELAY_HDR;
 	return 0;
@@ -179,7 +158,7 @@ int aw_parse_punch(const uint8_t *buf, size_t len, uint32_t *counter)
 {
 	if (len != AW_PUNCH_LEN || (buf[0] != AW_PUNCH && buf[0] != AW_PUNCH_ACK) || !zeros(buf + 1, 3))
 		return -EINVAL;
-	*counter = get32(buf + 4);
+	*counter = le32_get(buf + 4);
 	return 0;
 }
 

@@ -7,26 +7,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "netstack/bytes.h"
 #include "netstack/frag.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
 int frag_parse(const uint8_t *m, size_t len, struct frag_hdr *out)
 {
 	if (len <= FRAG_HDR_LEN || m[0] != FRAG_MSG || m[1] != 0)
 		return -EINVAL;
-	out->id = get16(m + 2);
-	out->offset = get16(m + 4);
-	out->total = get16(m + 6);
+	out->id = le16_get(m + 2);
+	out->offset = le16_get(m + 4);
+	out->total = le16_get(m + 6);
 	out->data = m + FRAG_HDR_LEN;
 	out->len = len - FRAG_HDR_LEN;
 	if (out->total == 0 || out->total > FRAG_PKT_MAX || out->offset >= out->total ||
@@ -61,9 +51,9 @@ int frag_build(const uint8_t *pkt, size_t len, size_t room, int k, uint16_t id, 
 		return -ENOSPC;
 	out[0] = FRAG_MSG;
 	out[1] = 0;
-	put16(out + 2, id);
-	put16(out + 4, (uint16_t)off);
-	put16(out + 6, (uint16_t)len);
+	le16_put(out + 2, id);
+	le16_put(out + 4, (uint16_t)off);
+	le16_put(out + 6, (uint16_t)len);
 	memcpy(out + FRAG_HDR_LEN, pkt + off, chunk);
 	return (int)(FRAG_HDR_LEN + chunk);
 }

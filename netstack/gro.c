@@ -16,6 +16,7 @@
 #include <string.h>
 #include <linux/virtio_net.h>
 
+#include "netstack/bytes.h"
 #include "netstack/gro.h"
 
 #define IP4_HDR_LEN	20
@@ -79,29 +80,6 @@ struct run {
 	int giveup;		/* from this packet on, merge nothing */
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put16le(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 /*
  * Ones' complement sum of big-endian 16-bit words, unfolded. Adding 32-bit
  * words is the same sum modulo 0xffff (2^16 == 1), and a 64-bit accumulator
@@ -111,12 +89,12 @@ static void put16le(uint8_t *p, uint16_t v)
 static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
 	while (len >= 4) {
-		sum += get32(p);
+		sum += be32_get(p);
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
-		sum += get16(p);
+		sum += be16_get(p);
 		p += 2;
 		len -= 2;
 	}
@@ -171,7 +149,7 @@ static void parse4(const uint8_t *p, size_t len, struct seg *s)
 	if (len < IP4_HDR_LEN)
 		return;
 	ihl = (size_t)(p[0] & 0x0f) * 4;
-	tot = get16(p + 2);
+	tot = be16_get(p + 2);
 	if (ihl < IP4_HDR_LEN || tot < ihl || tot > len)
 		return;
 	if (p[9] == 50 || p[9] == 51)		/* ESP, AH */
@@ -180,7 +158,7 @@ static void parse4(const uint8_t *p, size_t len, struct seg *s)
 		s->kind = SEG_OTHER;
 		return;
 	}
-	frag = get16(p + 6);
+	frag = be16_get(p + 6);
 	if (frag & 0x3fff)			/* MF or an offset */
 		return;
 	if (tot - ihl < TCP_HDR_LEN)
@@ -203,7 +181,7 @@ static void parse6(const uint8_t *p, size_t len, struct seg *s)
 
 	if (len < IP6_HDR_LEN)
 		return;
-	pl = get16(p + 4);
+	pl = be16_get(p + 4);
 	/* 0 would be a jumbogram (or garbage): not ours to interpret. */
 	if (pl == 0 || IP6_HDR_LEN + pl > len || ip6_is_ext(p[6]))
 		return;
@@ -242,7 +220,7 @@ static void seg_parse(const uint8_t *p, size_t len, struct seg *s)
 	/* s->plen holds the whole TCP length here. */
 	thl = (size_t)(s->tcp[12] >> 4) * 4;
 	s->flags = s->tcp[13];
-	s->seq = get32(s->tcp + 4);
+	s->seq = be32_get(s->tcp + 4);
 	s->kind = SEG_TCP;
 	/* Reserved bits and AE must be clear; they are not ours to merge. */
 	if (thl < TCP_HDR_LEN || thl >= s->plen || (s->tcp[12] & 0x0f))
@@ -331,22 +309,22 @@ static void flow_finish(struct run *r, const struct flow *f)
 	size_t tcplen = f->hlen - f->iphl + f->total;
 
 	if (f->v6) {
-		put16(ip + 4, (uint16_t)tcplen);
+		be16_put(ip + 4, (uint16_t)tcplen);
 	} else {
-		put16(ip + 2, (uint16_t)(f->iphl + tcplen));
-		put16(ip + 10, 0);
-		put16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, f->iphl)));
+		be16_put(ip + 2, (uint16_t)(f->iphl + tcplen));
+		be16_put(ip + 10, 0);
+		be16_put(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, f->iphl)));
 	}
 	tcp[13] = (uint8_t)(TCP_ACK | (f->last_flags & TCP_PSH));
 	/* CHECKSUM_PARTIAL: the kernel sums from csum_start over this. */
-	put16(tcp + 16, csum_fold(csum_pseudo(ip, f->v6, tcplen)));
+	be16_put(tcp + 16, csum_fold(csum_pseudo(ip, f->v6, tcplen)));
 
 	v[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	v[1] = f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
-	put16le(v + 2, (uint16_t)f->hlen);
-	put16le(v + 4, (uint16_t)f->gso);
-	put16le(v + 6, (uint16_t)f->iphl);
-	put16le(v + 8, 16);
+	le16_put(v + 2, (uint16_t)f->hlen);
+	le16_put(v + 4, (uint16_t)f->gso);
+	le16_put(v + 6, (uint16_t)f->iphl);
+	le16_put(v + 8, 16);
 }
 
 static void flow_close(struct run *r, struct flow *f)

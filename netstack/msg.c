@@ -6,34 +6,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "netstack/bytes.h"
 #include "netstack/msg.h"
 
 #define TLV_HDR	4
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 void msg_begin(struct msg_writer *w, uint8_t *buf, size_t cap, uint8_t type)
 {
@@ -60,8 +36,8 @@ void msg_put_bytes(struct msg_writer *w, uint16_t tag, const void *p,
 		w->err = -ENOSPC;
 		return;
 	}
-	put_be16(w->buf + w->len, tag);
-	put_be16(w->buf + w->len + 2, (uint16_t)n);
+	be16_put(w->buf + w->len, tag);
+	be16_put(w->buf + w->len + 2, (uint16_t)n);
 	if (n)
 		memcpy(w->buf + w->len + TLV_HDR, p, n);
 	w->len += TLV_HDR + n;
@@ -80,7 +56,7 @@ void msg_put_u32(struct msg_writer *w, uint16_t tag, uint32_t v)
 {
 	uint8_t b[4];
 
-	put_be32(b, v);
+	be32_put(b, v);
 	msg_put_bytes(w, tag, b, sizeof(b));
 }
 
@@ -88,8 +64,8 @@ void msg_put_u64(struct msg_writer *w, uint16_t tag, uint64_t v)
 {
 	uint8_t b[8];
 
-	put_be32(b, (uint32_t)(v >> 32));
-	put_be32(b + 4, (uint32_t)v);
+	be32_put(b, (uint32_t)(v >> 32));
+	be32_put(b + 4, (uint32_t)v);
 	msg_put_bytes(w, tag, b, sizeof(b));
 }
 
@@ -97,7 +73,7 @@ int msg_finish(struct msg_writer *w)
 {
 	if (w->err)
 		return w->err;
-	put_be32(w->buf, (uint32_t)(w->len - 4));
+	be32_put(w->buf, (uint32_t)(w->len - 4));
 	return (int)w->len;
 }
 
@@ -107,7 +83,7 @@ int msg_frame_len(const uint8_t *buf, size_t avail)
 
 	if (avail < 4)
 		return 0;
-	n = get_be32(buf);
+	n = be32_get(buf);
 	if (n == 0 || n > MSG_MAX_LEN)
 		return -EMSGSIZE;
 	if (avail < 4 + (size_t)n)
@@ -124,7 +100,7 @@ int msg_open(struct msg_reader *r, const uint8_t *frame, size_t len,
 	r->body = NULL;
 	r->len = 0;
 	if (!frame || len < MSG_HDR_LEN || len > MSG_FRAME_MAX ||
-	    get_be32(frame) != len - 4)
+	    be32_get(frame) != len - 4)
 		return -EINVAL;
 	p = frame + MSG_HDR_LEN;
 	left = len - MSG_HDR_LEN;
@@ -133,7 +109,7 @@ int msg_open(struct msg_reader *r, const uint8_t *frame, size_t len,
 
 		if (left < TLV_HDR)
 			return -EINVAL;
-		n = get_be16(p + 2);
+		n = be16_get(p + 2);
 		if (left - TLV_HDR < n)
 			return -EINVAL;
 		p += TLV_HDR + n;
@@ -152,8 +128,8 @@ int msg_next(const struct msg_reader *r, uint16_t tag, size_t *iter,
 
 	/* msg_open checked the boundaries; re-check anyway, it is cheap. */
 	while (off < r->len && r->len - off >= TLV_HDR) {
-		uint16_t t = get_be16(r->body + off);
-		size_t l = get_be16(r->body + off + 2);
+		uint16_t t = be16_get(r->body + off);
+		size_t l = be16_get(r->body + off + 2);
 
 		if (r->len - off - TLV_HDR < l)
 			break;
@@ -205,7 +181,7 @@ int msg_get_u32(const struct msg_reader *r, uint16_t tag, uint32_t *v)
 		return ret;
 	if (n != 4)
 		return -EINVAL;
-	*v = get_be32(p);
+	*v = be32_get(p);
 	return 0;
 }
 
@@ -219,6 +195,6 @@ int msg_get_u64(const struct msg_reader *r, uint16_t tag, uint64_t *v)
 		return ret;
 	if (n != 8)
 		return -EINVAL;
-	*v = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+	*v = (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "netstack/bytes.h"
 #include "netstack/tso.h"
 
 /* struct virtio_net_hdr, <linux/virtio_net.h>; spelled out so the parser
@@ -49,36 +50,6 @@ struct vnet {
 	uint16_t csum_start;
 	uint16_t csum_offset;
 };
-
-static uint16_t rd_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint16_t rd_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* A 16-bit number as the host-order load of its big-endian bytes. */
 static uint64_t csum_be16(uint16_t v)
@@ -157,9 +128,9 @@ static void vnet_parse(const uint8_t *h, struct vnet *v)
 	v->flags = h[0];
 	v->gso_type = h[1];
 	/* h[2..3] is hdr_len: a hint about the linear part, deliberately unused. */
-	v->gso_size = rd_le16(h + 4);
-	v->csum_start = rd_le16(h + 6);
-	v->csum_offset = rd_le16(h + 8);
+	v->gso_size = le16_get(h + 4);
+	v->csum_start = le16_get(h + 6);
+	v->csum_offset = le16_get(h + 8);
 }
 
 /*
@@ -204,9 +175,9 @@ static int ip4_parse(const uint8_t *pkt, size_t len, size_t *iplen)
 	ihl = (size_t)(pkt[0] & 0x0f) * 4;
 	if (ihl < 20 || ihl > len)
 		return -EINVAL;
-	if (rd_be16(pkt + 2) != len)
+	if (be16_get(pkt + 2) != len)
 		return -EINVAL;
-	frag = rd_be16(pkt + 6);
+	frag = be16_get(pkt + 6);
 	if (frag & 0xbfff)			/* reserved bit, MF, offset */
 		return -EINVAL;
 	if (pkt[9] != IPPROTO_TCP_NUM)
@@ -223,7 +194,7 @@ static int ip6_parse(const uint8_t *pkt, size_t len, size_t *iplen)
 
 	if (len < 40 || pkt[0] >> 4 != 6)
 		return -EINVAL;
-	if ((size_t)rd_be16(pkt + 4) + 40 != len)
+	if ((size_t)be16_get(pkt + 4) + 40 != len)
 		return -EINVAL;
 	nh = pkt[6];
 	for (int i = 0; nh != IPPROTO_TCP_NUM; i++) {
@@ -329,8 +300,8 @@ static int split_tcp(const struct vnet *v, int ver, const uint8_t *pkt,
 	else
 		pseudo = csum_add(pkt + 8, 32, 0);
 	pseudo += csum_be16(IPPROTO_TCP_NUM);
-	seq = rd_be32(th + 4);
-	id = rd_be16(pkt + 4);
+	seq = be32_get(th + 4);
+	id = be16_get(pkt + 4);
 
 	off = 0;
 	for (size_t i = 0; i < nseg; i++) {
@@ -344,15 +315,15 @@ static int split_tcp(const struct vnet *v, int ver, const uint8_t *pkt,
 
 		memcpy(o, pkt, hdrs);
 		if (ver == 4) {
-			wr_be16(o + 2, (uint16_t)seglen);
-			wr_be16(o + 4, (uint16_t)(id + i));
+			be16_put(o + 2, (uint16_t)seglen);
+			be16_put(o + 4, (uint16_t)(id + i));
 			o[10] = o[11] = 0;
 			c = csum_final(csum_add(o, iplen, 0));
 			memcpy(o + 10, &c, 2);
 		} else {
-			wr_be16(o + 4, (uint16_t)(seglen - 40));
+			be16_put(o + 4, (uint16_t)(seglen - 40));
 		}
-		wr_be32(t + 4, seq + (uint32_t)off);
+		be32_put(t + 4, seq + (uint32_t)off);
 		if (i + 1 < nseg)
 			f &= (uint8_t)~(TCP_FIN | TCP_PSH);
 		if (i > 0)
@@ -398,7 +369,7 @@ int tso_split(const uint8_t *vnet_hdr, const uint8_t *pkt, size_t len,
 int tso_cap_mss(uint8_t vnet_hdr[TSO_VNET_HDR_LEN], const uint8_t *pkt, size_t len, size_t max_pkt)
 {
 	uint8_t type = vnet_hdr[1] & ~VNET_GSO_ECN;
-	size_t cs = rd_le16(vnet_hdr + 6), hdrs, mss;
+	size_t cs = le16_get(vnet_hdr + 6), hdrs, mss;
 
 	if (type != VNET_GSO_TCPV4 && type != VNET_GSO_TCPV6)
 		return 0;
@@ -408,7 +379,7 @@ int tso_cap_mss(uint8_t vnet_hdr[TSO_VNET_HDR_LEN], const uint8_t *pkt, size_t l
 	if (max_pkt < hdrs + TSO_MSS_MIN)
 		return 0;
 	mss = max_pkt - hdrs;
-	if (rd_le16(vnet_hdr + 4) <= mss)
+	if (le16_get(vnet_hdr + 4) <= mss)
 		return 0;
 	vnet_hdr[4] = (uint8_t)mss;
 	vnet_hdr[5] = (uint8_t)(mss >> 8);

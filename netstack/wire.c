@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "netstack/bytes.h"
 #include "netstack/wire.h"
 
 struct cur {
@@ -84,20 +85,6 @@ static int all_zero(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		acc |= p[i];
 	return acc == 0;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	put_u32(p, (uint32_t)v);
-	put_u32(p + 4, (uint32_t)(v >> 32));
 }
 
 int wire_type(const uint8_t *buf, size_t len)
@@ -207,7 +194,7 @@ int wire_build_hello(const struct wire_hello *in, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	memset(buf, 0, WIRE_HELLO_LEN);
 	buf[0] = WIRE_HELLO;
-	put_u32(buf + 4, in->sender_index);
+	le32_put(buf + 4, in->sender_index);
 	memcpy(buf + 8, in->nonce, WIRE_NONCE_LEN);
 	memcpy(buf + WIRE_HELLO_MAC1_OFF, in->mac1, WIRE_MAC_LEN);
 	return WIRE_HELLO_LEN;
@@ -219,7 +206,7 @@ int wire_build_cookie(const struct wire_cookie *in, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	memset(buf, 0, 4);
 	buf[0] = WIRE_COOKIE;
-	put_u32(buf + 4, in->receiver_index);
+	le32_put(buf + 4, in->receiver_index);
 	memcpy(buf + 8, in->cookie, WIRE_COOKIE_LEN);
 	memcpy(buf + 24, in->nonce, WIRE_NONCE_LEN);
 	return WIRE_COOKIE_MSG_LEN;
@@ -235,10 +222,10 @@ int wire_build_hs(const struct wire_hs *in, uint8_t *buf, size_t cap)
 	buf[1] = in->flags;
 	buf[2] = 0;
 	buf[3] = 0;
-	put_u32(buf + 4, in->sender_index);
-	put_u32(buf + 8, in->receiver_index);
-	put_u32(buf + 12, in->seq);
-	put_u32(buf + 16, in->ack);
+	le32_put(buf + 4, in->sender_index);
+	le32_put(buf + 8, in->receiver_index);
+	le32_put(buf + 12, in->seq);
+	le32_put(buf + 16, in->ack);
 	memcpy(buf + 20, in->cookie, WIRE_COOKIE_LEN);
 	memcpy(buf + WIRE_HS_MAC1_OFF, in->mac1, WIRE_MAC_LEN);
 	if (in->data_len)
@@ -253,7 +240,7 @@ int wire_build_data_header(uint32_t receiver_index, uint64_t counter,
 		return -ENOSPC;
 	memset(buf, 0, 4);
 	buf[0] = WIRE_DATA;
-	put_u32(buf + 4, receiver_index);
-	put_u64(buf + 8, counter);
+	le32_put(buf + 4, receiver_index);
+	le64_put(buf + 8, counter);
 	return WIRE_DATA_HDR_LEN;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netstack/bytes.h"
 #include "routing/icmp.h"
 
 #define IPV4_HDR 20
@@ -33,25 +34,6 @@ struct ip_view {
 	const uint8_t *src, *dst;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static int ip_view_parse(const uint8_t *pkt, size_t len, struct ip_view *v)
 {
 	if (!pkt || len < 1)
@@ -61,7 +43,7 @@ static int ip_view_parse(const uint8_t *pkt, size_t len, struct ip_view *v)
 		if (len < IPV4_HDR)
 			return -EINVAL;
 		v->hlen = (size_t)(pkt[0] & 0x0f) * 4;
-		v->total = get16(pkt + 2);
+		v->total = be16_get(pkt + 2);
 		if (v->hlen < IPV4_HDR || v->hlen > len ||
 		    v->total < v->hlen || v->total > len)
 			return -EINVAL;
@@ -73,7 +55,7 @@ static int ip_view_parse(const uint8_t *pkt, size_t len, struct ip_view *v)
 		if (len < IPV6_HDR)
 			return -EINVAL;
 		v->hlen = IPV6_HDR;
-		v->total = IPV6_HDR + (size_t)get16(pkt + 4);
+		v->total = IPV6_HDR + (size_t)be16_get(pkt + 4);
 		if (v->total > len)
 			return -EINVAL;
 		v->family = AF_INET6;
@@ -106,7 +88,7 @@ int ip_packet_addrs(const uint8_t *pkt, size_t len, int *family,
 static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t n)
 {
 	for (; n >= 2; p += 2, n -= 2)
-		acc += get16(p);
+		acc += be16_get(p);
 	if (n)
 		acc += (uint32_t)p[0] << 8;
 	return acc;
@@ -155,7 +137,7 @@ static int v4_may_answer(const uint8_t *pkt, const struct ip_view *v)
 {
 	if (v4_bad_source(v->src) || v->dst[0] >= 224 || v4_zero(v->dst))
 		return 0;
-	if (get16(pkt + 6) & 0x1fff)	/* fragment offset */
+	if (be16_get(pkt + 6) & 0x1fff)	/* fragment offset */
 		return 0;
 	if (pkt[9] == PROTO_ICMP) {
 		if (v->total < v->hlen + 1)
@@ -192,7 +174,7 @@ static int v6_may_answer(const uint8_t *pkt, const struct ip_view *v)
 		case 44:	/* fragment */
 			if (v->total - off < 8)
 				return -EINVAL;
-			if (get16(pkt + off + 2) & 0xfff8)
+			if (be16_get(pkt + off + 2) & 0xfff8)
 				return 0;
 			nh = pkt[off];
 			off += 8;
@@ -231,20 +213,20 @@ static int build_v4(const uint8_t *pkt, const struct ip_view *v, uint8_t code,
 	memset(out, 0, IPV4_HDR + ICMP_HDR);
 	out[0] = 0x45;
 	out[1] = 0xc0;		/* precedence "internetwork control", as routers send */
-	put16(out + 2, (uint16_t)n);
-	put16(out + 6, 0x4000);	/* DF: it is small; no ID is needed */
+	be16_put(out + 2, (uint16_t)n);
+	be16_put(out + 6, 0x4000);	/* DF: it is small; no ID is needed */
 	out[8] = 64;
 	out[9] = PROTO_ICMP;
 	memcpy(out + 12, v->dst, 4);
 	memcpy(out + 16, v->src, 4);
-	put16(out + 10, sum_fold(sum16(0, out, IPV4_HDR)));
+	be16_put(out + 10, sum_fold(sum16(0, out, IPV4_HDR)));
 
 	icmp = out + IPV4_HDR;
 	icmp[0] = 3;
 	icmp[1] = code;
-	put16(icmp + 6, mtu);
+	be16_put(icmp + 6, mtu);
 	memcpy(icmp + ICMP_HDR, pkt, quote);
-	put16(icmp + 2, sum_fold(sum16(0, icmp, ICMP_HDR + quote)));
+	be16_put(icmp + 2, sum_fold(sum16(0, icmp, ICMP_HDR + quote)));
 	return (int)n;
 }
 
@@ -263,7 +245,7 @@ static int build_v6(const uint8_t *pkt, const struct ip_view *v, uint8_t type,
 		return -ENOSPC;
 	memset(out, 0, IPV6_HDR + ICMP_HDR);
 	out[0] = 0x60;
-	put16(out + 4, (uint16_t)plen);
+	be16_put(out + 4, (uint16_t)plen);
 	out[6] = PROTO_ICMPV6;
 	out[7] = 64;
 	memcpy(out + 8, v->dst, 16);
@@ -272,14 +254,14 @@ static int build_v6(const uint8_t *pkt, const struct ip_view *v, uint8_t type,
 	icmp = out + IPV6_HDR;
 	icmp[0] = type;
 	icmp[1] = code;
-	put32(icmp + 4, word);
+	be32_put(icmp + 4, word);
 	memcpy(icmp + ICMP_HDR, pkt, quote);
 	/* Pseudo-header: source, destination, upper-layer length, next header. */
 	acc = sum16(0, out + 8, 32);
 	acc += (uint32_t)plen;
 	acc += PROTO_ICMPV6;
 	acc = sum16(acc, icmp, plen);
-	put16(icmp + 2, sum_fold(acc));
+	be16_put(icmp + 2, sum_fold(acc));
 	return (int)n;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netstack/bytes.h"
 #include "routing/table.h"
 
 struct rt_node {
@@ -45,23 +46,6 @@ static int family_bits(int family)
 	return -1;
 }
 
-static uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void store_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
 static void key_load(uint64_t key[2], int family, const uint8_t *addr)
 {
 	if (family == AF_INET) {
@@ -69,8 +53,8 @@ static void key_load(uint64_t key[2], int family, const uint8_t *addr)
 			 (uint64_t)addr[2] << 40 | (uint64_t)addr[3] << 32;
 		key[1] = 0;
 	} else {
-		key[0] = load_be64(addr);
-		key[1] = load_be64(addr + 8);
+		key[0] = be64_get(addr);
+		key[1] = be64_get(addr + 8);
 	}
 }
 
@@ -384,8 +368,8 @@ static int subtree_walk(const struct rt_node *n, int family,
 	if (!n)
 		return 0;
 	if (n->peer) {
-		store_be64(addr, n->key[0]);
-		store_be64(addr + 8, n->key[1]);
+		be64_put(addr, n->key[0]);
+		be64_put(addr + 8, n->key[1]);
 		r = cb(family, addr, n->cidr, n->peer, arg);
 		if (r)
 			return r;

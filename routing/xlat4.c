@@ -10,30 +10,24 @@
 #include <errno.h>
 #include <string.h>
 
+#include "netstack/bytes.h"
 #include "routing/xlat4.h"
 
 #define IP_SRC	12
 #define IP_DST	16
 #define IP_CSUM	10
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* The checksum at c, after the n bytes (n even) old became new. */
 static void xlat4_csum_fix(uint8_t *c, const uint8_t *old, const uint8_t *new, size_t n)
 {
-	uint32_t acc = (uint16_t)~rd16(c);
+	uint32_t acc = (uint16_t)~be16_get(c);
 
 	for (size_t i = 0; i < n; i += 2)
-		acc += (uint32_t)(uint16_t)~rd16(old + i) + rd16(new + i);
+		acc += (uint32_t)(uint16_t)~be16_get(old + i) + be16_get(new + i);
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
-	wr16(c, (uint16_t)~acc);
+	be16_put(c, (uint16_t)~acc);
 }
 
 struct xlat4_hdr {
@@ -52,11 +46,11 @@ static int xlat4_parse(const uint8_t *p, size_t len, int quoted, struct xlat4_hd
 	if (len < 20 || (p[0] >> 4) != 4)
 		return -EINVAL;
 	h->ihl = (size_t)(p[0] & 15) * 4;
-	tot = rd16(p + 2);
+	tot = be16_get(p + 2);
 	if (h->ihl < 20 || h->ihl > len || tot < h->ihl || (!quoted && tot > len))
 		return -EINVAL;
 	h->end = tot < len ? tot : len;
-	h->first = (rd16(p + 6) & 0x1fff) == 0;
+	h->first = (be16_get(p + 6) & 0x1fff) == 0;
 	h->proto = p[9];
 	return 0;
 }
@@ -93,11 +87,11 @@ static uint8_t *xlat4_fix_hdr(uint8_t *p, const struct xlat4_hdr *h, int off, co
 		return NULL;
 	memcpy(before, c, 2);
 	/* UDP's 0 means "no checksum", and a computed 0 is sent as 0xffff. */
-	if (h->proto == 17 && rd16(c) == 0)
+	if (h->proto == 17 && be16_get(c) == 0)
 		return c;
 	xlat4_csum_fix(c, old, p + off, 4);
-	if (h->proto == 17 && rd16(c) == 0)
-		wr16(c, 0xffff);
+	if (h->proto == 17 && be16_get(c) == 0)
+		be16_put(c, 0xffff);
 	return c;
 }
 

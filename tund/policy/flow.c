@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netstack/bytes.h"
 #include "tund/policy/flow.h"
 
 #define FLOW_IPV6_EXT_MAX 8	/* extension headers walked before giving up */
@@ -22,11 +23,6 @@ struct flow_ip {
 	const uint8_t *l4;
 	size_t l4len;
 };
-
-static uint16_t flow_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* The IP header and where the transport header starts. A quoted packet
  * may be cut short (truncated != 0): its lengths are then not checked
@@ -41,7 +37,7 @@ static int flow_ip_parse(const uint8_t *pkt, size_t len, int truncated, struct f
 
 		if (ihl < 20 || len < ihl)
 			return -EINVAL;
-		total = flow_get16(pkt + 2);
+		total = be16_get(pkt + 2);
 		if (!truncated) {
 			if (total < ihl || total > len)
 				return -EINVAL;
@@ -49,7 +45,7 @@ static int flow_ip_parse(const uint8_t *pkt, size_t len, int truncated, struct f
 		}
 		ip->family = AF_INET;
 		ip->proto = pkt[9];
-		ip->frag = (flow_get16(pkt + 6) & 0x1fff) != 0;
+		ip->frag = (be16_get(pkt + 6) & 0x1fff) != 0;
 		ip->src = pkt + 12;
 		ip->dst = pkt + 16;
 		ip->l4 = pkt + ihl;
@@ -62,7 +58,7 @@ static int flow_ip_parse(const uint8_t *pkt, size_t len, int truncated, struct f
 
 		if (len < 40)
 			return -EINVAL;
-		plen = flow_get16(pkt + 4);
+		plen = be16_get(pkt + 4);
 		if (!truncated) {
 			if (40 + plen > len)
 				return -EINVAL;
@@ -75,7 +71,7 @@ static int flow_ip_parse(const uint8_t *pkt, size_t len, int truncated, struct f
 			if (len - off < 8)
 				return -EINVAL;
 			if (nh == 44) {
-				if (flow_get16(pkt + off + 2) & 0xfff8)
+				if (be16_get(pkt + off + 2) & 0xfff8)
 					ip->frag = 1;
 				hl = 8;
 			} else
@@ -135,9 +131,9 @@ static int flow_quoted(const struct flow_ip *outer, uint32_t peer, struct flow *
 	    q.family != outer->family || q.l4len < 8)
 		return -EINVAL;
 	if (q.proto == 6 || q.proto == 17)
-		flow_key(&q, 0, peer, flow_get16(q.l4), flow_get16(q.l4 + 2), &out->quoted);
+		flow_key(&q, 0, peer, be16_get(q.l4), be16_get(q.l4 + 2), &out->quoted);
 	else if (flow_is_icmp(&q) && q.l4[0] == (q.family == AF_INET ? 8 : 128))
-		flow_key(&q, 0, peer, flow_get16(q.l4 + 4), flow_get16(q.l4 + 4), &out->quoted);
+		flow_key(&q, 0, peer, be16_get(q.l4 + 4), be16_get(q.l4 + 4), &out->quoted);
 	else
 		return -EINVAL;
 	return 0;
@@ -158,9 +154,9 @@ int flow_parse(const uint8_t *pkt, size_t len, int inbound, uint32_t peer, struc
 		if (ip.l4len < (ip.proto == 6 ? 14u : 8u))
 			return -EINVAL;
 		out->kind = FLOW_PORTS;
-		out->dport = flow_get16(ip.l4 + 2);
+		out->dport = be16_get(ip.l4 + 2);
 		out->tcp_flags = ip.proto == 6 ? ip.l4[13] : 0;
-		flow_key(&ip, inbound, peer, flow_get16(ip.l4), out->dport, &out->k);
+		flow_key(&ip, inbound, peer, be16_get(ip.l4), out->dport, &out->k);
 		return 0;
 	}
 	if (!flow_is_icmp(&ip))
@@ -170,7 +166,7 @@ int flow_parse(const uint8_t *pkt, size_t len, int inbound, uint32_t peer, struc
 	{
 		uint8_t type = ip.l4[0];
 		int v4 = ip.family == AF_INET;
-		uint16_t id = flow_get16(ip.l4 + 4);
+		uint16_t id = be16_get(ip.l4 + 4);
 
 		if (type == (v4 ? 8 : 128) || type == (v4 ? 0 : 129)) {
 			out->kind = type == (v4 ? 8 : 128) ? FLOW_ECHO_REQ : FLOW_ECHO_REP;

@@ -16,34 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "netstack/bytes.h"
 #include "tund/portmap/pcp.h"
 
 #define PCP_VERSION	2
 #define PCP_OP_MAP	1
 #define PCP_R_BIT	0x80
 #define PCP_UDP		17
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 int pcp_map_build(const struct pcp_map *m, uint8_t *buf, size_t cap)
 {
@@ -52,12 +31,12 @@ int pcp_map_build(const struct pcp_map *m, uint8_t *buf, size_t cap)
 	memset(buf, 0, PCP_MAP_LEN);
 	buf[0] = PCP_VERSION;
 	buf[1] = PCP_OP_MAP;
-	put32(buf + 4, m->lifetime);
+	be32_put(buf + 4, m->lifetime);
 	memcpy(buf + 8, m->client, 16);
 	memcpy(buf + 24, m->nonce, PCP_NONCE_LEN);
 	buf[36] = PCP_UDP;
-	put16(buf + 40, m->internal_port);
-	put16(buf + 42, m->external_port);
+	be16_put(buf + 40, m->internal_port);
+	be16_put(buf + 42, m->external_port);
 	memcpy(buf + 44, m->external, 16);
 	return PCP_MAP_LEN;
 }
@@ -84,8 +63,8 @@ int pcp_answer_parse(const uint8_t *b, size_t len, struct pcp_answer *a, char *w
 	if (b[1] != (PCP_R_BIT | PCP_OP_MAP))
 		return pcp_bad(why, whylen, "not an answer to MAP");
 	a->result = b[3];
-	a->map.lifetime = get32(b + 4);
-	a->epoch = get32(b + 8);
+	a->map.lifetime = be32_get(b + 4);
+	a->epoch = be32_get(b + 8);
 	/* An error answer may come without the body (RFC 6887 7.2: it copies
 	 * what it could of the request). */
 	if (len < PCP_MAP_LEN) {
@@ -97,15 +76,15 @@ int pcp_answer_parse(const uint8_t *b, size_t len, struct pcp_answer *a, char *w
 	memcpy(a->map.nonce, b + 24, PCP_NONCE_LEN);
 	if (b[36] != PCP_UDP)
 		return pcp_bad(why, whylen, "protocol is not UDP");
-	a->map.internal_port = get16(b + 40);
-	a->map.external_port = get16(b + 42);
+	a->map.internal_port = be16_get(b + 40);
+	a->map.external_port = be16_get(b + 42);
 	memcpy(a->map.external, b + 44, 16);
 	for (off = PCP_MAP_LEN; off < len;) {
 		size_t olen;
 
 		if (len - off < 4)
 			return pcp_bad(why, whylen, "truncated option header");
-		olen = get16(b + off + 2);
+		olen = be16_get(b + off + 2);
 		olen = (olen + 3) & ~(size_t)3;
 		if (olen > len - off - 4)
 			return pcp_bad(why, whylen, "option longer than the answer");

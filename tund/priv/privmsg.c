@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netstack/bytes.h"
 #include "tund/priv/privmsg.h"
 
 #define HDR 4
@@ -52,11 +53,6 @@ const char *privmsg_name(uint16_t type)
 
 	return i < 0 ? "unknown" : types[i].name;
 }
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 
 /* A name field: 1..15 bytes, NUL-terminated, zero-padded. */
 static int name_ok(const char *n)
@@ -125,8 +121,8 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 	if (cap < HDR + body)
 		return -ENOSPC;
 	memset(buf, 0, HDR + body);
-	put16(buf, m->type);
-	put16(buf + 2, (uint16_t)body);
+	be16_put(buf, m->type);
+	be16_put(buf + 2, (uint16_t)body);
 	switch (m->type) {
 	case PRIV_TUN_OPEN:
 		memcpy(b, m->ifname, PRIVMSG_IFNAMSIZ);
@@ -134,7 +130,7 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 		break;
 	case PRIV_LINK_SET:
 		b[0] = m->flag;
-		put32(b + 1, m->mtu);
+		be32_put(b + 1, m->mtu);
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
@@ -143,12 +139,12 @@ int privmsg_encode(const struct privmsg *m, uint8_t *buf, size_t cap)
 		break;
 	case PRIV_RULES:
 		b[0] = m->flag;
-		put16(b + 1, m->port);
+		be16_put(b + 1, m->port);
 		break;
 	case PRIV_REPLY:
-		put32(b, (uint32_t)m->rc);
+		be32_put(b, (uint32_t)m->rc);
 		memcpy(b + 4, m->ifname, PRIVMSG_IFNAMSIZ);
-		put32(b + 4 + PRIVMSG_IFNAMSIZ, (uint32_t)m->ifindex);
+		be32_put(b + 4 + PRIVMSG_IFNAMSIZ, (uint32_t)m->ifindex);
 		b[8 + PRIVMSG_IFNAMSIZ] = m->flag;
 		break;
 	default:
@@ -167,8 +163,8 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 	memset(m, 0, sizeof(*m));
 	if (len < HDR)
 		return -EBADMSG;
-	m->type = get16(buf);
-	if ((i = type_index(m->type)) < 0 || get16(buf + 2) != types[i].body ||
+	m->type = be16_get(buf);
+	if ((i = type_index(m->type)) < 0 || be16_get(buf + 2) != types[i].body ||
 	    len != HDR + types[i].body)
 		return -EBADMSG;
 	switch (m->type) {
@@ -178,7 +174,7 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 		break;
 	case PRIV_LINK_SET:
 		m->flag = b[0];
-		m->mtu = get32(b + 1);
+		m->mtu = be32_get(b + 1);
 		break;
 	case PRIV_NOTIFY:
 	case PRIV_SIGNAL:
@@ -187,12 +183,12 @@ int privmsg_decode(const uint8_t *buf, size_t len, struct privmsg *m)
 		break;
 	case PRIV_RULES:
 		m->flag = b[0];
-		m->port = get16(b + 1);
+		m->port = be16_get(b + 1);
 		break;
 	case PRIV_REPLY:
-		m->rc = (int32_t)get32(b);
+		m->rc = (int32_t)be32_get(b);
 		memcpy(m->ifname, b + 4, PRIVMSG_IFNAMSIZ);
-		m->ifindex = (int32_t)get32(b + 4 + PRIVMSG_IFNAMSIZ);
+		m->ifindex = (int32_t)be32_get(b + 4 + PRIVMSG_IFNAMSIZ);
 		m->flag = b[8 + PRIVMSG_IFNAMSIZ];
 		break;
 	default:
