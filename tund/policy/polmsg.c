@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "identity/name.h"
+#include "netstack/bytebuf.h"
 #include "netstack/msg.h"
 #include "tund/link/proto.h"
 #include "tund/policy/polmsg.h"
@@ -15,54 +16,22 @@
 
 /* ---- writing ---- */
 
-struct pm_buf {
-	uint8_t b[65535];
-	size_t n;
-	int err;
-};
-
-static void pm_put(struct pm_buf *o, const void *p, size_t n)
+static void pm_str16(struct bytebuf_w *o, const char *s)
 {
-	if (n > sizeof(o->b) - o->n) {
-		o->err = -ENOSPC;
-		return;
-	}
-	memcpy(o->b + o->n, p, n);
-	o->n += n;
+	bytebuf_blob16(o, s, strlen(s));
 }
 
-static void pm_u8(struct pm_buf *o, unsigned v)
+static void pm_put_sels(struct bytebuf_w *o, const struct pol_set *s, const uint16_t *sel, int n)
 {
-	uint8_t b = (uint8_t)v;
-
-	pm_put(o, &b, 1);
-}
-
-static void pm_u16(struct pm_buf *o, unsigned v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	pm_put(o, b, 2);
-}
-
-static void pm_str16(struct pm_buf *o, const char *s)
-{
-	size_t n = strlen(s);
-
-	pm_u16(o, (unsigned)n);
-	pm_put(o, s, n);
-}
-
-static void pm_put_sels(struct pm_buf *o, const struct pol_set *s, const uint16_t *sel, int n)
-{
-	pm_u8(o, (unsigned)n);
+	bytebuf_u8(o, (unsigned)n);
 	for (int i = 0; i < n; i++)
 		pm_str16(o, pol_str(s, sel[i]));
 }
 
 int pol_msg_build(const struct pol_set *s, uint32_t gen, uint8_t *buf, size_t cap)
 {
-	static struct pm_buf o;	/* 64 KB: not on the engine's stack */
+	static uint8_t body[65535];	/* not on the engine's stack */
+	struct bytebuf_w o;
 	struct msg_writer w;
 
 	msg_begin(&w, buf, cap, MSG_POLICY);
@@ -72,85 +41,56 @@ int pol_msg_build(const struct pol_set *s, uint32_t gen, uint8_t *buf, size_t ca
 		const struct pol_group *g = &s->groups[i];
 		const char *name = pol_str(s, g->name);
 
-		o.n = 0;
-		o.err = 0;
-		pm_u8(&o, (unsigned)strlen(name));
-		pm_put(&o, name, strlen(name));
-		pm_u16(&o, g->n);
+		bytebuf_init(&o, body, sizeof(body));
+		bytebuf_u8(&o, (unsigned)strlen(name));
+		bytebuf_put(&o, name, strlen(name));
+		bytebuf_u16(&o, g->n);
 		for (int j = 0; j < g->n; j++)
 			pm_str16(&o, pol_str(s, s->members[g->first + j]));
 		if (o.err)
 			return o.err;
-		msg_put_bytes(&w, T_POL_GROUP, o.b, o.n);
+		msg_put_bytes(&w, T_POL_GROUP, o.p, o.len);
 	}
 	for (int i = 0; s->present && i < s->n_rules; i++) {
 		const struct pol_rule *r = &s->rules[i];
 
-		o.n = 0;
-		o.err = 0;
-		pm_u16(&o, r->origin);
-		pm_u16(&o, r->line >> 16);
-		pm_u16(&o, r->line & 0xffff);
+		bytebuf_init(&o, body, sizeof(body));
+		bytebuf_u16(&o, r->origin);
+		bytebuf_u16(&o, r->line >> 16);
+		bytebuf_u16(&o, r->line & 0xffff);
 		pm_put_sels(&o, s, r->from, r->n_from);
 		pm_put_sels(&o, s, r->to, r->n_to);
-		pm_u8(&o, r->n_allow);
+		bytebuf_u8(&o, r->n_allow);
 		for (int j = 0; j < r->n_allow; j++) {
-			pm_u8(&o, r->allow[j].proto);
-			pm_u16(&o, r->allow[j].lo);
-			pm_u16(&o, r->allow[j].hi);
+			bytebuf_u8(&o, r->allow[j].proto);
+			bytebuf_u16(&o, r->allow[j].lo);
+			bytebuf_u16(&o, r->allow[j].hi);
 		}
 		if (o.err)
 			return o.err;
-		msg_put_bytes(&w, T_POL_RULE, o.b, o.n);
+		msg_put_bytes(&w, T_POL_RULE, o.p, o.len);
 	}
 	return msg_finish(&w);
 }
 
 /* ---- reading ---- */
 
-struct pm_cur {
-	const uint8_t *p;
+/* A string of 1..max bytes with no NUL, its length in lenbytes (1 or 2)
+ * bytes, copied NUL-terminated into buf. */
+static int pm_get_str(struct bytebuf_r *c, size_t lenbytes, size_t max, char *buf)
+{
+	const uint8_t *b;
+	uint8_t n8;
 	size_t n;
-};
 
-static int pm_take(struct pm_cur *c, size_t n, const uint8_t **out)
-{
-	if (c->n < n)
+	if (lenbytes == 1) {
+		if (bytebuf_get_u8(c, &n8) || n8 == 0 || n8 > max || bytebuf_take(c, n8, &b))
+			return -EINVAL;
+		n = n8;
+	} else if (bytebuf_get_blob16(c, max, &b, &n)) {
 		return -EINVAL;
-	*out = c->p;
-	c->p += n;
-	c->n -= n;
-	return 0;
-}
-
-static int pm_get_u8(struct pm_cur *c, unsigned *v)
-{
-	const uint8_t *b;
-
-	if (pm_take(c, 1, &b) < 0)
-		return -EINVAL;
-	*v = b[0];
-	return 0;
-}
-
-static int pm_get_u16(struct pm_cur *c, unsigned *v)
-{
-	const uint8_t *b;
-
-	if (pm_take(c, 2, &b) < 0)
-		return -EINVAL;
-	*v = (unsigned)b[0] << 8 | b[1];
-	return 0;
-}
-
-/* A string of 1..max bytes with no NUL, copied NUL-terminated into buf. */
-static int pm_get_str(struct pm_cur *c, size_t lenbytes, size_t max, char *buf)
-{
-	const uint8_t *b;
-	unsigned n;
-
-	if ((lenbytes == 1 ? pm_get_u8(c, &n) : pm_get_u16(c, &n)) < 0 || n == 0 || n > max ||
-	    pm_take(c, n, &b) < 0 || memchr(b, 0, n))
+	}
+	if (memchr(b, 0, n))
 		return -EINVAL;
 	memcpy(buf, b, n);
 	buf[n] = '\0';
@@ -163,11 +103,11 @@ static int pm_fail(const char **why, const char *what)
 	return -EINVAL;
 }
 
-static int pm_group(struct pm_cur c, struct pol_set *out, const char **why)
+static int pm_group(struct bytebuf_r c, struct pol_set *out, const char **why)
 {
 	char name[POL_GROUP_MAX + 1], m[ID_NAME_MAX + 1];
 	struct pol_group *g;
-	unsigned n;
+	uint16_t n;
 	int off;
 
 	if (out->n_groups == POL_MAX_GROUPS)
@@ -176,7 +116,7 @@ static int pm_group(struct pm_cur c, struct pol_set *out, const char **why)
 		return pm_fail(why, "a group's name is malformed");
 	if (pol_group_find(out, name) >= 0)
 		return pm_fail(why, "a group is defined twice");
-	if (pm_get_u16(&c, &n) < 0 || (int)n > POL_MAX_MEMBERS - out->n_members)
+	if (bytebuf_get_u16(&c, &n) < 0 || (int)n > POL_MAX_MEMBERS - out->n_members)
 		return pm_fail(why, "too many group members");
 	g = &out->groups[out->n_groups];
 	if ((off = pol_set_intern(out, name)) < 0)
@@ -191,19 +131,19 @@ static int pm_group(struct pm_cur c, struct pol_set *out, const char **why)
 			return pm_fail(why, "the policy's strings are too long");
 		out->members[out->n_members++] = (uint16_t)off;
 	}
-	if (c.n)
+	if (c.left)
 		return pm_fail(why, "trailing bytes after a group");
 	out->n_groups++;
 	return 0;
 }
 
-static int pm_get_sels(struct pm_cur *c, struct pol_set *out, uint16_t *sel, uint8_t *count, const char **why)
+static int pm_get_sels(struct bytebuf_r *c, struct pol_set *out, uint16_t *sel, uint8_t *count, const char **why)
 {
 	char s[ID_NAME_MAX + 1];
-	unsigned n;
+	uint8_t n;
 	int off;
 
-	if (pm_get_u8(c, &n) < 0 || n == 0 || n > POL_MAX_SEL)
+	if (bytebuf_get_u8(c, &n) < 0 || n == 0 || n > POL_MAX_SEL)
 		return pm_fail(why, "a rule's from or to list is empty or too long");
 	for (unsigned i = 0; i < n; i++) {
 		if (pm_get_str(c, 2, ID_NAME_MAX, s) < 0 || pol_sel_check(s, why) < 0)
@@ -216,28 +156,30 @@ static int pm_get_sels(struct pm_cur *c, struct pol_set *out, uint16_t *sel, uin
 	return 0;
 }
 
-static int pm_rule(struct pm_cur c, struct pol_set *out, const char **why)
+static int pm_rule(struct bytebuf_r c, struct pol_set *out, const char **why)
 {
 	struct pol_rule *r;
-	unsigned origin, hi, lo, n;
+	uint16_t origin, hi, lo;
+	uint8_t n;
 
 	if (out->n_rules == POL_MAX_RULES)
 		return pm_fail(why, "too many rules");
 	r = &out->rules[out->n_rules];
 	memset(r, 0, sizeof(*r));
-	if (pm_get_u16(&c, &origin) < 0 || pm_get_u16(&c, &hi) < 0 || pm_get_u16(&c, &lo) < 0)
+	if (bytebuf_get_u16(&c, &origin) < 0 || bytebuf_get_u16(&c, &hi) < 0 || bytebuf_get_u16(&c, &lo) < 0)
 		return pm_fail(why, "a rule is cut short");
 	r->origin = (uint16_t)origin;
 	r->line = (uint32_t)hi << 16 | lo;
 	if (pm_get_sels(&c, out, r->from, &r->n_from, why) < 0 || pm_get_sels(&c, out, r->to, &r->n_to, why) < 0)
 		return -EINVAL;
-	if (pm_get_u8(&c, &n) < 0 || n == 0 || n > POL_MAX_ALLOW)
+	if (bytebuf_get_u8(&c, &n) < 0 || n == 0 || n > POL_MAX_ALLOW)
 		return pm_fail(why, "a rule's allow list is empty or too long");
 	for (unsigned i = 0; i < n; i++) {
 		struct pol_port *p = &r->allow[i];
-		unsigned proto, plo, phi;
+		uint16_t plo, phi;
+		uint8_t proto;
 
-		if (pm_get_u8(&c, &proto) < 0 || pm_get_u16(&c, &plo) < 0 || pm_get_u16(&c, &phi) < 0)
+		if (bytebuf_get_u8(&c, &proto) < 0 || bytebuf_get_u16(&c, &plo) < 0 || bytebuf_get_u16(&c, &phi) < 0)
 			return pm_fail(why, "a rule's allow list is cut short");
 		if (proto == POL_ICMP ? (plo || phi) :
 		    (proto != POL_TCP && proto != POL_UDP) || plo == 0 || plo > phi)
@@ -247,7 +189,7 @@ static int pm_rule(struct pm_cur c, struct pol_set *out, const char **why)
 		p->hi = (uint16_t)phi;
 	}
 	r->n_allow = (uint8_t)n;
-	if (c.n)
+	if (c.left)
 		return pm_fail(why, "trailing bytes after a rule");
 	out->n_rules++;
 	return 0;
@@ -255,7 +197,7 @@ static int pm_rule(struct pm_cur c, struct pol_set *out, const char **why)
 
 int pol_msg_parse(const struct msg_reader *r, struct pol_set *out, uint32_t *gen, const char **why)
 {
-	struct pm_cur c;
+	struct bytebuf_r c;
 	size_t iter = 0;
 	uint32_t state;
 	int a, b, f;
@@ -267,11 +209,11 @@ int pol_msg_parse(const struct msg_reader *r, struct pol_set *out, uint32_t *gen
 	if (msg_get_u32(r, T_POL_GEN, gen) < 0)
 		return pm_fail(why, "no policy generation");
 	out->present = (int)state;
-	while (msg_next(r, T_POL_GROUP, &iter, &c.p, &c.n) == 0)
+	while (msg_next(r, T_POL_GROUP, &iter, &c.p, &c.left) == 0)
 		if (!state || pm_group(c, out, why) < 0)
 			goto bad;
 	iter = 0;
-	while (msg_next(r, T_POL_RULE, &iter, &c.p, &c.n) == 0)
+	while (msg_next(r, T_POL_RULE, &iter, &c.p, &c.left) == 0)
 		if (!state || pm_rule(c, out, why) < 0)
 			goto bad;
 	if (pol_set_check_groups(out, &a, &b, &f) < 0) {
