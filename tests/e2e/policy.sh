@@ -126,6 +126,13 @@ check_fails "dave cannot ping bob" ovl_ping dave "$B4"
 B6=$(ctl alice resolve -6 bob@example.com 2>/dev/null)
 check "alice pings bob over IPv6 (icmp covers ICMPv6)" wait_for 10 ovl_ping alice "$B6"
 check_fails "dave cannot ping bob over IPv6" ovl_ping dave "$B6"
+# 3000-byte pings leave alice in three fragments each way: the ones after
+# the first carry no ports and pass because their first fragment did
+# (a rule let the request in at bob; the reply belongs to alice's flow).
+check "alice pings bob with 3000-byte packets (fragments follow their first)" nsx alice ping -c2 -W3 -s 3000 "$B4"
+check "and over IPv6" nsx alice ping -c2 -W3 -s 3000 "$B6"
+check_eq "bob dropped no fragment of them" "$(bob_policy stray_fragments)" 0
+check_fails "dave's fragmented pings get nothing either" nsx dave ping -c1 -W2 -s 3000 "$B4"
 check_fails "dave cannot ssh to bob" bash -c "ssh_bob dave | grep -qx through-q2q"
 check "bob counts dave's denied packets" test "$(ovl_peer bob dave@example.com policy_denied)" -gt 0
 

@@ -266,14 +266,21 @@ static void test_ipv6_and_fragments(void)
 	p[6] = 44;
 	p[40] = 6;
 	p[42] = 0;
-	p[43] = 0x08;
+	p[43] = 0x10;
 	CHECK_INT(flow_parse(p, 40 + 28, 1, 1, &f), 0);
-	CHECK_INT(f.kind, FLOW_OTHER);
+	CHECK_INT(f.kind, FLOW_FRAG);
+	CHECK(f.fragmented && f.train.train);
+	/* one at offset 8 that could rewrite a TCP header's flags is
+	 * refused (RFC 1858) */
+	p[43] = 0x08;
+	CHECK_INT(flow_parse(p, 40 + 28, 1, 1, &f), -EINVAL);
 	/* nor does a non-first IPv4 fragment */
 	tcp4(pkt, A4, B4, 1, 22, 0x02);
-	pkt[7] = 1;
+	pkt[7] = 2;
 	CHECK_INT(flow_parse(pkt, 40, 1, 1, &f), 0);
-	CHECK_INT(f.kind, FLOW_OTHER);
+	CHECK_INT(f.kind, FLOW_FRAG);
+	pkt[7] = 1;
+	CHECK_INT(flow_parse(pkt, 40, 1, 1, &f), -EINVAL);
 	/* an IPv4 total length beyond the bytes we have */
 	tcp4(pkt, A4, B4, 1, 22, 0x02);
 	pkt[3] = 200;
@@ -367,6 +374,102 @@ static double bench_ns(int rules, int out)
 	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / N;
 }
 
+/* Sets an IPv4 packet's fragment fields: identification, offset (8-byte
+ * units), more fragments. */
+static void frag4(uint8_t *p, uint16_t id, uint16_t off, int more)
+{
+	uint16_t v = (uint16_t)(off | (more ? 0x2000 : 0));
+
+	p[4] = (uint8_t)(id >> 8);
+	p[5] = (uint8_t)id;
+	p[6] = (uint8_t)(v >> 8);
+	p[7] = (uint8_t)v;
+}
+
+static void test_fragment_trains(void)
+{
+	struct fw *fw = fw_new(ME, 1);
+	uint8_t later[64];
+	size_t n, ln;
+
+	pol_set_init(&auth);
+	add_rule(&auth, ALICE, ME, "udp/53");
+	CHECK_INT(fw_set(fw, FW_AUTH, &auth, 1, 0), 0);
+	/* a later fragment of a packet whose first was let in passes, for
+	 * its train's life after the last fragment seen */
+	n = udp4(pkt, A4, B4, 40000, 53);
+	frag4(pkt, 0x1234, 0, 1);
+	ln = ip4(later, A4, B4, 17, (const uint8_t *)"payload!payload!", 16);
+	frag4(later, 0x1234, 185, 0);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 5), 0);	/* before its first: dropped */
+	CHECK_INT(fw->stray_frags, 1);
+	CHECK_INT(fw_inbound(fw, ALICE, pkt, n, 10), 1);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 20), 1);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 20 + FW_TTL_FRAG - 1), 1);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 30 + 2 * FW_TTL_FRAG), 0);
+	/* the same bytes from another peer, or another packet's id */
+	CHECK_INT(fw_inbound(fw, ALICE, pkt, n, 40000), 1);
+	CHECK_INT(fw_inbound(fw, DAVE, later, ln, 40001), 0);
+	frag4(later, 0x1235, 185, 0);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 40001), 0);
+	/* a first fragment the rules refuse opens no train */
+	n = udp4(pkt, A4, B4, 40000, 54);
+	frag4(pkt, 0x2000, 0, 1);
+	CHECK_INT(fw_inbound(fw, ALICE, pkt, n, 50000), 0);
+	frag4(later, 0x2000, 185, 0);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 50001), 0);
+	CHECK_INT(fw->stray_frags, 5);
+	/* a reply to bob's own flow, fragmented: its later fragments pass */
+	n = udp4(pkt2, B4, A4, 6000, 7000);
+	fw_outbound(fw, ALICE, pkt2, n, 60000);
+	n = udp4(pkt, A4, B4, 7000, 6000);
+	frag4(pkt, 0x3000, 0, 1);
+	CHECK_INT(fw_inbound(fw, ALICE, pkt, n, 60001), 1);
+	frag4(later, 0x3000, 185, 0);
+	CHECK_INT(fw_inbound(fw, ALICE, later, ln, 60002), 1);
+	fw_free(fw);
+}
+
+static void test_fragment_trains_ipv6(void)
+{
+	struct fw *fw = fw_new(ME, 1);
+	uint8_t p[128], q[128];
+	struct flow f;
+
+	pol_set_init(&auth);
+	add_rule(&auth, ALICE, ME, "udp/53");
+	CHECK_INT(fw_set(fw, FW_AUTH, &auth, 1, 0), 0);
+	/* a first fragment (fragment header: M set, offset 0, id 7), then
+	 * UDP from 99 to 53 */
+	memset(p, 0, sizeof(p));
+	p[0] = 0x60;
+	p[5] = 8 + 8;
+	p[6] = 44;
+	p[8] = 0xfd;
+	p[24] = 0xfd;
+	p[39] = 1;
+	p[40] = 17;
+	p[43] = 1;
+	p[47] = 7;
+	p[48 + 1] = 99;
+	p[48 + 3] = 53;
+	p[48 + 5] = 8;
+	CHECK_INT(flow_parse(p, 56, 1, 1, &f), 0);
+	CHECK_INT(f.kind, FLOW_PORTS);
+	CHECK_INT(f.dport, 53);
+	CHECK(f.fragmented);
+	/* the next one: offset 1448 bytes, same id */
+	memcpy(q, p, 56);
+	q[42] = 1448 >> 8;
+	q[43] = 1448 & 0xf8;
+	CHECK_INT(fw_inbound(fw, ALICE, q, 56, 1), 0);
+	CHECK_INT(fw_inbound(fw, ALICE, p, 56, 2), 1);
+	CHECK_INT(fw_inbound(fw, ALICE, q, 56, 3), 1);
+	q[47] = 8;	/* another packet's */
+	CHECK_INT(fw_inbound(fw, ALICE, q, 56, 4), 0);
+	fw_free(fw);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
@@ -381,6 +484,8 @@ int main(int argc, char **argv)
 	RUN(test_replies);
 	RUN(test_layers_and_changes);
 	RUN(test_ipv6_and_fragments);
+	RUN(test_fragment_trains);
+	RUN(test_fragment_trains_ipv6);
 	RUN(test_table_twin);
 	return HARNESS_END();
 }

@@ -61,6 +61,7 @@ json_object *policy_json(const struct fw *fw, int reject, const struct overlay_p
 	json_object_object_add(j, "reject", json_object_new_boolean(reject));
 	json_object_object_add(j, "denied", json_object_new_int64((int64_t)fw->denied));
 	json_object_object_add(j, "malformed", json_object_new_int64((int64_t)fw->malformed));
+	json_object_object_add(j, "stray_fragments", json_object_new_int64((int64_t)fw->stray_frags));
 	json_object_object_add(j, "flows", json_object_new_int64(ct_count(&fw->ct, now)));
 	json_object_object_add(j, "flows_max", json_object_new_int64(FW_CT_SIZE));
 	json_object_object_add(j, "flows_evicted", json_object_new_int64((int64_t)fw->ct.evicted));

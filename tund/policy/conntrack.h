@@ -15,12 +15,15 @@
 
 /* A flow as seen from this node: local and remote address and port
  * (ICMP echo: the identifier as both ports), protocol, and the peer's
- * identity hash, so a flow opened with one peer never admits another. */
+ * identity hash, so a flow opened with one peer never admits another.
+ * A fragment train (train = 1) holds the IP identification in the ports:
+ * the fragments after the first of a packet the firewall let in. */
 struct ct_key {		/* no implicit padding: hashed and compared as bytes */
 	uint32_t peer;
 	uint16_t lport, rport;
 	uint8_t family, proto;	/* AF_INET/AF_INET6; 6, 17, 1 or 58 */
-	uint8_t pad[2];		/* zero */
+	uint8_t train;		/* 1: the fragments of one packet (flow.h), 0: a flow */
+	uint8_t pad;		/* zero */
 	uint8_t laddr[16], raddr[16];
 };
 

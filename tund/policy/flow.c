@@ -1,8 +1,9 @@
 /*
  * Reading a packet's flow. IPv6 extension headers (hop-by-hop, routing,
- * destination options, fragment) are walked to the transport header; a
- * non-first fragment has no ports, so it is FLOW_OTHER and no rule can
- * admit it. An ICMP error is read as far as the quoted packet's ports
+ * destination options, fragment) are walked to the transport header. A
+ * fragment after the first has no ports: it is FLOW_FRAG, and only the
+ * key of its packet's fragments (addresses, protocol, IP identification)
+ * ties it to the first fragment the rules judged. An ICMP error is read as far as the quoted packet's ports
  * (RFC 792 and 4443 quote at least 8 bytes of it), which is all conntrack
  * needs to tie it to a flow.
  */
@@ -18,7 +19,10 @@
 struct flow_ip {
 	int family;
 	uint8_t proto;
-	int frag;		/* a non-first fragment */
+	int frag;		/* a fragment after the first */
+	int first;		/* the first fragment of a packet cut in several */
+	unsigned frag_off;	/* frag: its offset in 8-byte units */
+	uint32_t id;		/* frag or first: the IP identification */
 	const uint8_t *src, *dst;
 	const uint8_t *l4;
 	size_t l4len;
@@ -45,7 +49,10 @@ static int flow_ip_parse(const uint8_t *pkt, size_t len, int truncated, struct f
 		}
 		ip->family = AF_INET;
 		ip->proto = pkt[9];
-		ip->frag = (be16_get(pkt + 6) & 0x1fff) != 0;
+		ip->frag_off = be16_get(pkt + 6) & 0x1fff;
+		ip->frag = ip->frag_off != 0;
+		ip->first = !ip->frag && (be16_get(pkt + 6) & 0x2000);
+		ip->id = be16_get(pkt + 4);
 		ip->src = pkt + 12;
 		ip->dst = pkt + 16;
 		ip->l4 = pkt + ihl;
@@ -71,8 +78,12 @@ static int flow_ip_parse(const uint8_t *pkt, size_t len, int truncated, struct f
 			if (len - off < 8)
 				return -EINVAL;
 			if (nh == 44) {
-				if (be16_get(pkt + off + 2) & 0xfff8)
-					ip->frag = 1;
+				uint16_t fo = be16_get(pkt + off + 2);
+
+				ip->frag_off = fo >> 3;
+				ip->frag = ip->frag_off != 0;
+				ip->first = !ip->frag && (fo & 1);
+				ip->id = be32_get(pkt + off + 4);
 				hl = 8;
 			} else
 				hl = ((size_t)pkt[off + 1] + 1) * 8;
@@ -108,6 +119,14 @@ static void flow_key(const struct flow_ip *ip, int inbound, uint32_t peer, uint1
 	memcpy(k->raddr, inbound ? ip->src : ip->dst, alen);
 	k->lport = inbound ? dport : sport;
 	k->rport = inbound ? sport : dport;
+}
+
+/* The key the fragments of ip's packet share, oriented like flow_key. */
+static void flow_train_key(const struct flow_ip *ip, int inbound, uint32_t peer, struct flow *out)
+{
+	flow_key(ip, inbound, peer, (uint16_t)(ip->id >> 16), (uint16_t)ip->id, &out->train);
+	out->train.train = 1;
+	out->fragmented = 1;
 }
 
 static int flow_is_icmp(const struct flow_ip *ip)
@@ -148,8 +167,15 @@ int flow_parse(const uint8_t *pkt, size_t len, int inbound, uint32_t peer, struc
 		return -EINVAL;
 	out->proto = ip.proto;
 	out->kind = FLOW_OTHER;
-	if (ip.frag)
+	if (ip.frag) {
+		if (ip.proto == 6 && ip.frag_off == 1)
+			return -EINVAL;
+		out->kind = FLOW_FRAG;
+		flow_train_key(&ip, inbound, peer, out);
 		return 0;
+	}
+	if (ip.first)
+		flow_train_key(&ip, inbound, peer, out);
 	if (ip.proto == 6 || ip.proto == 17) {
 		if (ip.l4len < (ip.proto == 6 ? 14u : 8u))
 			return -EINVAL;

@@ -145,11 +145,48 @@ static int fw_flow_open(struct fw *fw, const char *peer, const struct flow *f, s
 	return 1;
 }
 
+/* The verdict on an inbound packet that is not a later fragment. */
+static int fw_judge(struct fw *fw, const char *peer, const struct flow *f, uint64_t now)
+{
+	struct ct_entry *e;
+	int16_t rule[FW_LAYERS] = { -1, -1 };
+
+	if (f->kind == FLOW_ICMP_ERR) {
+		if (ct_find(&fw->ct, &f->quoted, now))
+			return 1;	/* about a flow we carry: no state of its own */
+	} else if (f->kind != FLOW_ICMP_OTHER && (e = ct_find(&fw->ct, &f->k, now))) {
+		/* A rule change may close a flow it let in; the refusal is
+		 * counted by fw_rules. */
+		if (!fw_flow_open(fw, peer, f, e))
+			return 0;
+		fw_touch(e, f, now);
+		return 1;
+	}
+	if (!fw_rules(fw, peer, f, rule))
+		return 0;
+	fw_hit(fw, rule);
+	if (f->kind == FLOW_PORTS || f->kind == FLOW_ECHO_REQ) {
+		e = ct_put(&fw->ct, &f->k, now, fw_ttl(f, NULL));
+		e->dir = CT_IN;
+		e->gen = fw->gen;
+		e->rule[0] = rule[0];
+		e->rule[1] = rule[1];
+		fw_touch(e, f, now);
+	}
+	return 1;
+}
+
+/*
+ * Fragments after the first carry no ports: they pass when the first
+ * fragment of their packet passed (its train is tracked), so the verdict
+ * on a packet is the one on its first fragment. A fragment that comes
+ * before its first one is dropped; the sender's retransmission or the
+ * next packet goes through.
+ */
 int fw_inbound(struct fw *fw, const char *peer, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct flow f;
 	struct ct_entry *e;
-	int16_t rule[FW_LAYERS] = { -1, -1 };
 
 	if (!fw_active(fw))
 		return 1;
@@ -158,32 +195,22 @@ int fw_inbound(struct fw *fw, const char *peer, const uint8_t *pkt, size_t len, 
 		fw->denied++;
 		return 0;
 	}
-	if (f.kind == FLOW_ICMP_ERR) {
-		e = ct_find(&fw->ct, &f.quoted, now);
-		if (e)
-			return 1;	/* about a flow we carry: no state of its own */
-	} else if (f.kind != FLOW_ICMP_OTHER && (e = ct_find(&fw->ct, &f.k, now))) {
-		/* A rule change may close a flow it let in; the refusal is
-		 * counted by fw_rules. */
-		if (!fw_flow_open(fw, peer, &f, e)) {
-			fw->denied++;
-			return 0;
+	if (f.kind == FLOW_FRAG) {
+		if ((e = ct_find(&fw->ct, &f.train, now))) {
+			e->expires = now + FW_TTL_FRAG;
+			return 1;
 		}
-		fw_touch(e, &f, now);
-		return 1;
-	}
-	if (!fw_rules(fw, peer, &f, rule)) {
+		fw->stray_frags++;
 		fw->denied++;
 		return 0;
 	}
-	fw_hit(fw, rule);
-	if (f.kind == FLOW_PORTS || f.kind == FLOW_ECHO_REQ) {
-		e = ct_put(&fw->ct, &f.k, now, fw_ttl(&f, NULL));
+	if (!fw_judge(fw, peer, &f, now)) {
+		fw->denied++;
+		return 0;
+	}
+	if (f.fragmented) {
+		e = ct_put(&fw->ct, &f.train, now, FW_TTL_FRAG);
 		e->dir = CT_IN;
-		e->gen = fw->gen;
-		e->rule[0] = rule[0];
-		e->rule[1] = rule[1];
-		fw_touch(e, &f, now);
 	}
 	return 1;
 }

@@ -26,6 +26,7 @@ enum fw_layer_id { FW_AUTH = 0, FW_LOCAL = 1, FW_LAYERS = 2 };
 #define FW_TTL_CLOSING	(10 * 1000)	/* after a FIN or RST */
 #define FW_TTL_UDP	(180 * 1000)
 #define FW_TTL_ICMP	(30 * 1000)
+#define FW_TTL_FRAG	(10 * 1000)	/* a packet's fragments after its first */
 
 /* What q2qctl policy shows of a layer (read through fw_layer_view). */
 struct fw_layer {
@@ -44,7 +45,8 @@ struct fw {
 	struct ct_table ct;
 	uint32_t gen;		/* bumped whenever a layer changes */
 	uint64_t denied;	/* all packets dropped, layers and malformed */
-	uint64_t malformed;	/* no IP/TCP/UDP/ICMP header we could read, fragments */
+	uint64_t malformed;	/* no IP/TCP/UDP/ICMP header we could read */
+	uint64_t stray_frags;	/* fragments whose first fragment was not let in */
 };
 
 /* For self, with a secret seed for the flow table. NULL on ENOMEM. */
