@@ -70,6 +70,13 @@ check "alice: table 5288 has the default route on q2q0" \
 check "alice: and the IPv6 one" \
 	sh -c "ip netns exec $PFX-alice ip -6 route show table 5288 | grep -q '^default dev q2q0'"
 check "alice reaches the web host by IPv4 through bob" wait_for 20 ask alice 203.0.113.80
+check_eq "alice's status --json names bob as her exit node" \
+	"$(ctl alice status --json | jq_get exit_node.identity)" bob@example.com
+check_eq "with a session up" "$(ctl alice status --json | jq_get exit_node.session)" True
+check_eq "whose certificate grants the default route" \
+	"$(ctl alice status --json | jq_get exit_node.grants_default_route)" True
+check "q2qctl status says so" bash -c "ctl alice status | grep -q '^exit node: *bob@example.com (session up)'"
+check_eq "bob's status says he serves as an exit node" "$(ctl bob status --json | jq_get serving_as_exit_node)" True
 check_eq "the web host sees bob's address (IPv4)" "$(ask alice 203.0.113.80)" "from 203.0.113.1"
 check "alice reaches the web host by IPv6 through bob" wait_for 10 ask alice 2001:db8:1::80
 check_eq "the web host sees bob's address (IPv6)" "$(ask alice 2001:db8:1::80)" "from 2001:db8:1::1"
@@ -108,6 +115,9 @@ check "alice: down" ctl alice down
 routing alice > "$T/alice.after"
 check "after down: alice's rules, routes, nftables as before" diff "$T/alice.before" "$T/alice.after"
 check_fails "after down alice cannot reach the web host" ask alice 203.0.113.80
+check "up again without --exit-node: alice's status names none" bash -c "ctl alice up && ctl alice status --json |
+	python3 -c 'import json,sys; d = json.load(sys.stdin); sys.exit(0 if d[\"up\"] and d[\"exit_node\"] is None else 1)'"
+check "and she is down again" ctl alice down
 check "bob: down" ctl bob down
 routing bob > "$T/bob.after"
 check "after down: bob's rules, routes, nftables and forwarding as before" diff "$T/bob.before" "$T/bob.after"

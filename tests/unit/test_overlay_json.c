@@ -211,9 +211,21 @@ static void test_ping_and_status(void)
 	CHECK(json_object_object_get_ex(o, "drops_replay", &v) && json_object_is_type(v, json_type_int));
 	check_json(o, "{\"pid\":1,\"up\":true,\"port\":8789,\"interface\":\"q2q0\","
 	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0,\"gso_split\":3,"
+	    "\"exit_node\":null,\"serving_as_exit_node\":false,"
 	    "\"authorities\":[{\"domain\":\"example.com\",\"link\":\"registered\",\"revocation_news\":1700000000,"
 	    "\"revocation_cursor\":3000},{\"domain\":\"example.org\",\"link\":\"connecting\","
 	    "\"revocation_news\":null,\"revocation_cursor\":0}]}");
+	/* an exit node chosen, its session up, its certificate without the
+	 * default route */
+	o = json_object_new_object();
+	strcpy(st.exit.chosen, "bob@example.com");
+	st.exit.session = 1;
+	st.n_links = 0;
+	overlay_json_status(&st, o);
+	CHECK(json_object_object_get_ex(o, "exit_node", &v));
+	check_json(json_object_get(v),
+	    "{\"identity\":\"bob@example.com\",\"session\":true,\"grants_default_route\":false}");
+	json_object_put(o);
 }
 
 int main(void)

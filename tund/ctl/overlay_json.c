@@ -201,6 +201,20 @@ static void overlay_json_links(const struct overlay_status_info *st, json_object
 	json_object_object_add(obj, "authorities", arr);
 }
 
+static void overlay_json_exit(const struct routes_exit_info *x, json_object *obj)
+{
+	json_object *j = NULL;
+
+	if (x->chosen[0]) {
+		j = json_object_new_object();
+		json_object_object_add(j, "identity", json_object_new_string(x->chosen));
+		json_object_object_add(j, "session", json_object_new_boolean(x->session));
+		json_object_object_add(j, "grants_default_route", json_object_new_boolean(x->grants));
+	}
+	json_object_object_add(obj, "exit_node", j);
+	json_object_object_add(obj, "serving_as_exit_node", json_object_new_boolean(x->serving));
+}
+
 void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 {
 	json_object_object_add(obj, "up", json_object_new_boolean(1));
@@ -211,5 +225,6 @@ void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 	json_object_object_add(obj, "drops_replay", json_object_new_int64((int64_t)st->drops_replay));
 	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)st->drops_source));
 	json_object_object_add(obj, "gso_split", json_object_new_int64((int64_t)st->gso_split));
+	overlay_json_exit(&st->exit, obj);
 	overlay_json_links(st, obj);
 }

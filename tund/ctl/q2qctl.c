@@ -159,6 +159,13 @@ static int64_t jint(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
+static int jbool(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
 static void print_time(const char *label, int64_t t)
 {
 	char buf[64];
@@ -262,6 +269,19 @@ static void print_admission(json_object *a)
 	    (long long)jint(ev, "make_room"), (long long)jint(ev, "login_timeout"));
 }
 
+static void print_exit_node(json_object *r)
+{
+	json_object *x;
+
+	if (json_object_object_get_ex(r, "exit_node", &x) && x)
+		printf("%-16s%s (%s%s)\n", "exit node:", jstr(x, "identity"),
+		    jbool(x, "session") ? "session up" : "no session yet",
+		    jbool(x, "grants_default_route") || !jbool(x, "session") ? "" :
+		    ", but its certificate grants no default route");
+	if (jbool(r, "serving_as_exit_node"))
+		printf("%-16s%s\n", "exit node for:", "its peers (this node's certificate grants the default route)");
+}
+
 static void print_status(json_object *r)
 {
 	json_object *a;
@@ -272,6 +292,7 @@ static void print_status(json_object *r)
 		    (long long)jint(r, "port"), jstr(r, "authority_link"));
 	else if (jstr(r, "identity"))
 		printf("%-16s%s\n", "overlay:", "down (q2qctl up)");
+	print_exit_node(r);
 	print_revocation_news(r);
 	if (json_object_object_get_ex(r, "authority_service", &a)) {
 		printf("%-16s%s\n", "authority for:", jstr(a, "domain"));

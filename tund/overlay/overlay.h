@@ -19,6 +19,7 @@
 
 #include "identity/cert.h"
 #include "netstack/udp.h"
+#include "tund/overlay/routes.h"
 #include "tund/portmap/portmap.h"
 
 struct config;
@@ -131,6 +132,7 @@ struct overlay_status_info {
 	uint64_t drops_policy;		/* inner packets the identity firewall dropped */
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
+	struct routes_exit_info exit;
 	int n_links;
 	struct overlay_link_info links[OVERLAY_STATUS_LINKS];
 };

@@ -195,6 +195,7 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	out->hs_done = o->hs_done;
 	memcpy(out->hs_failed, o->hs_failed, sizeof(out->hs_failed));
 	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;
+	routes_exit_info(o, &out->exit);
 	overlay_links_info(o, out);
 }
 

@@ -312,6 +312,19 @@ static void routes_exit_found(void *arg, int err, const char *msg, const struct 
 	overlay_arm(o);
 }
 
+void routes_exit_info(struct overlay *o, struct routes_exit_info *out)
+{
+	struct peer *p;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->chosen, sizeof(out->chosen), "%s", o->rt.exit_node);
+	out->serving = o->rt.serving_exit;
+	if (out->chosen[0] && (p = peer_find(o->peers, out->chosen))) {
+		out->session = p->cur != NULL;
+		out->grants = grants_default(&p->ci) > 0;
+	}
+}
+
 int routes_exit_set(struct overlay *o, const char *identity, char *err, size_t errlen)
 {
 	static const uint8_t any[16];

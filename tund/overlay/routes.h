@@ -39,6 +39,15 @@ int routes_up(struct overlay *o, const uint8_t pool[4], uint8_t plen, char *err,
  * logged and ignored. */
 int routes_pool(struct overlay *o, const uint8_t pool[4], uint8_t plen);
 
+/* What q2qctl status shows of exit nodes. */
+struct routes_exit_info {
+	char chosen[ID_NAME_MAX + 1];	/* `up --exit-node`; "" = none */
+	int session;		/* we hold a session with it */
+	int grants;		/* its certificate grants the default route */
+	int serving;		/* this node is an exit node for its peers */
+};
+void routes_exit_info(struct overlay *o, struct routes_exit_info *out);
+
 /*
  * Sends everything through the peer identity (`q2qctl up --exit-node`):
  * default routes (0.0.0.0/0, ::/0) on q2q0 in q2q's table, which the
