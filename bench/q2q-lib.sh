@@ -1,8 +1,8 @@
 #!/bin/bash
 # Helpers for benchmarks that run q2q daemons in netns-lib.sh's two
-# namespaces (bench/q2q.sh, bench/policy.sh). Source after netns-lib.sh,
-# then q2q_bin and q2q_scratch; q2q_start records every daemon's pid in
-# QPIDS for the EXIT trap q2q_scratch sets.
+# namespaces (bench/q2q.sh, bench/policy.sh, bench/firstping.sh). Source
+# after netns-lib.sh, then q2q_bin and q2q_scratch; q2q_start records
+# every daemon's pid in QPIDS for the EXIT trap q2q_scratch sets.
 
 # q2q_bin DIR: BIN, the build directory (relative to the tree, or
 # absolute), with q2qd and q2qctl in it; exits if they are not.
@@ -61,6 +61,18 @@ q2q_start() {	# q2q_start NAME [config lines]
 	QPIDS+=($!); BENCH_PIDS+=($!)
 	echo $! > "$QT/$n/pid"
 	bench_wait 10 qctl "$n" status || { echo "bench: q2qd $n did not start:"; tail -5 "$QT/$n/log"; return 1; }
+}
+
+# q2q_restart MTU: alice's and bob's daemons again, enrolled, with q2q0 at
+# MTU (with $BIN, which may have changed since they started).
+q2q_restart() {
+	local n pid
+	for n in alice bob; do
+		pid=$(cat "$QT/$n/pid")
+		kill "$pid" 2>/dev/null
+		bench_wait 10 bash -c "! kill -0 $pid 2>/dev/null"
+		q2q_start "$n" "mtu = $1;" || return 1
+	done
 }
 
 # q2q_pair: an authority (in a's namespace, 192.0.2.1:8700) with alice in a and bob in b enrolled; sets

@@ -63,16 +63,6 @@ d = [y - x for x, y in zip(a, b)]
 print("q2q0 queue full on a %d, UDP receive buffers full on b %d (q2qd data socket %d, so iperf3 %d),"
       " UDP send buffers full on b %d, on a %d" % (d[0], d[1], d[2], d[1] - d[2], d[3], d[4]))' "$1" "$2"
 }
-# q2q_restart MTU: alice's and bob's daemons again, enrolled, with q2q0 at MTU.
-q2q_restart() {
-	local n pid
-	for n in alice bob; do
-		pid=$(cat "$QT/$n/pid")
-		kill "$pid" 2>/dev/null
-		bench_wait 10 bash -c "! kill -0 $pid 2>/dev/null"
-		q2q_start "$n" "mtu = $1;" || return 1
-	done
-}
 
 # q2q_bench SYS: brings the overlay up on alice and bob, then measures;
 # fills R[SYS.*].

@@ -198,11 +198,40 @@ static void cmd_reload(struct daemon *d, struct ctl_req *req, json_object *args)
 	ctl_reply_ok(req, NULL);
 }
 
+/* An up request waiting for the registration. */
+struct up_wait {
+	struct daemon *d;
+	struct ctl_req *req;
+};
+
+static void reply_up(struct up_wait *u, enum overlay_reg r, const char *why)
+{
+	json_object *o;
+
+	if (r == OVERLAY_REG_GONE) {
+		ctl_reply_err(u->req, CTL_EXIT_FAIL, "up: %s before it registered", why);
+		return;
+	}
+	o = json_object_new_object();
+	node_status_json(u->d->node, o);
+	overlay_status_json(u->d->overlay, o);
+	json_object_object_add(o, "registered", json_object_new_boolean(r == OVERLAY_REG_DONE));
+	if (r != OVERLAY_REG_DONE)
+		json_object_object_add(o, "registration_error", json_object_new_string(why ? why : ""));
+	ctl_reply_ok(u->req, o);
+}
+
+static void reply_up_wait(void *arg, enum overlay_reg r, const char *why)
+{
+	reply_up(arg, r, why);
+	free(arg);
+}
+
 static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 {
 	const char *exit_node = NULL;
 	char err[512];
-	json_object *o;
+	struct up_wait *u;
 	int was_up = d->overlay != NULL;
 
 	if (arg_str(req, args, "exit_node", 0, &exit_node) < 0)
@@ -217,10 +246,16 @@ static void cmd_up(struct daemon *d, struct ctl_req *req, json_object *args)
 	}
 	if (!was_up)
 		node_set_want_up(d->node, 1, exit_node);
-	o = json_object_new_object();
-	node_status_json(d->node, o);
-	overlay_status_json(d->overlay, o);
-	ctl_reply_ok(req, o);
+	/* Answered once registered: until then a peer looking this node up
+	 * hears it is not there, and keeps that answer for a while. */
+	u = malloc(sizeof(*u));
+	if (!u) {
+		reply_up(&(struct up_wait){ d, req }, OVERLAY_REG_NOT_YET, "out of memory");
+		return;
+	}
+	u->d = d;
+	u->req = req;
+	overlay_await_registration(d->overlay, reply_up_wait, u);
 }
 
 static void cmd_down(struct daemon *d, struct ctl_req *req, json_object *args)

@@ -489,8 +489,14 @@ static int cmd_reload(const struct ctl_opts *o, int argc, char **argv)
 
 static void print_up(json_object *r)
 {
+	json_object *v;
+
 	printf("%s is up: %s, %s, %s, UDP port %lld\n", jstr(r, "interface"), jstr(r, "identity"),
 	    jstr(r, "ipv4"), jstr(r, "ipv6"), (long long)jint(r, "port"));
+	/* Peers cannot find this node until the authority has it. */
+	if (json_object_object_get_ex(r, "registered", &v) && !json_object_get_boolean(v))
+		printf("not registered with the authority yet (%s); q2qd keeps trying\n",
+		    jstr(r, "registration_error"));
 }
 
 static int cmd_up(const struct ctl_opts *o, int argc, char **argv)

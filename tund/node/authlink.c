@@ -405,14 +405,15 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 	case MSG_REGISTERED: {
 		uint32_t node_id = 0;
 		const uint8_t *key, *p;
-		int again;
+		int again, first;
 
 		if (msg_get_u32(&r, T_NODE_ID, &node_id) < 0 || msg_get(&r, T_UDP_KEY, &key, &n) < 0 || n != 32)
 			break;
 		/* A REGISTER again on the same link (our mapping changed)
 		 * keeps the authority's session: nothing to redo here. */
 		again = al->state == AL_UP && al->have_node_id && al->node_id == node_id;
-		if (al->state != AL_UP)
+		first = al->state != AL_UP;
+		if (first)
 			log_info("authority link%s%s: registered", al->foreign ? " to " : "", al->domain);
 		al->state = AL_UP;
 		al->node_id = node_id;
@@ -429,6 +430,10 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		if (msg_get(&r, T_POOL, &p, &n) == 0 && al->ops->on_pool)
 			al_on_pool(al, p, n);
 		al_ask_revoked(al);
+		/* Last: whoever waited for this (q2qctl up) finds the pool
+		 * routed and lookups going out. */
+		if (first && al->ops->on_attempt)
+			al->ops->on_attempt(al->arg, 1, NULL);
 		break;
 	}
 	case MSG_BROKER:
@@ -464,11 +469,19 @@ static void al_schedule(struct authlink *al, uint64_t delay)
 	loop_timer_arm(al->loop, &al->timer, loop_now_ms() + delay);
 }
 
+/* The attempt under way failed before it registered us. */
+static void al_attempt_failed(struct authlink *al, const char *why)
+{
+	if (al->ops->on_attempt)
+		al->ops->on_attempt(al->arg, 0, al->refused[0] ? al->refused : why);
+}
+
 static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 {
 	struct authlink *al = arg;
+	int was_up = al->state == AL_UP;
 
-	if (al->state == AL_UP)
+	if (was_up)
 		log_warnx("authority link lost: %s", why);
 	else
 		log_debug("authority link: %s", why);
@@ -479,6 +492,8 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 	al_fail_pending(al, al->refused[0] ? al->refused : "the authority is not reachable");
 	al_schedule(al, al->backoff);
 	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;
+	if (!was_up)
+		al_attempt_failed(al, why);
 }
 
 static const struct tlsconn_ops al_ops = {
@@ -498,6 +513,7 @@ static void al_connect(struct authlink *al)
 		al->conn = NULL;
 		al->state = AL_IDLE;
 		al_schedule(al, al->backoff);
+		al_attempt_failed(al, strerror(-rc));
 		return;
 	}
 	al_schedule(al, AL_PING_MS);

@@ -44,6 +44,11 @@ struct authlink_ops {
 	void (*on_broker)(void *arg, uint32_t id, const struct authlink_peer *caller);
 	/* MSG_POLICY (tund/policy/polmsg.h), from our own authority only. */
 	void (*on_policy)(void *arg, const struct msg_reader *r);
+	/* A connection attempt came to an end: registered (after on_up and
+	 * on_pool), or closed before that, why saying how (the authority
+	 * refused us, or could not be reached); the link keeps trying by
+	 * itself. May be NULL. */
+	void (*on_attempt)(void *arg, int registered, const char *why);
 };
 
 /* A lookup's answer: err 0 and the peer, or err < 0 with a message.

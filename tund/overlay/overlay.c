@@ -737,12 +737,22 @@ static void overlay_portmap_changed(void *arg, const struct sockaddr_in6 *ep)
 			timers_reintro_sent(p, now_ms());
 }
 
+/* How our own authority's link fared: `up` may be waiting to hear. */
+static void overlay_link_attempt(void *arg, int registered, const char *why)
+{
+	struct overlay_link *lk = arg;
+
+	if (lk->own)
+		ovctl_registration(lk->o, registered, why);
+}
+
 static const struct authlink_ops overlay_link_ops = {
 	.on_up = overlay_link_up,
 	.on_pool = overlay_link_pool,
 	.on_broker = overlay_link_broker,
 	.on_revoked = overlay_link_revoked,
 	.on_policy = overlay_link_policy,
+	.on_attempt = overlay_link_attempt,
 };
 
 void overlay_links_info(const struct overlay *o, struct overlay_status_info *out)

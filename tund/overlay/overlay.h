@@ -49,6 +49,18 @@ int overlay_forget_domain(struct overlay *o, const char *domain);
 /* Registered with our own authority? */
 int overlay_registered(const struct overlay *o);
 
+/* How a wait for the registration ended: registered; not yet (the link's
+ * attempt failed, or no answer within OVERLAY_REG_WAIT_MS: it keeps
+ * trying); or the overlay went down first. */
+enum overlay_reg { OVERLAY_REG_DONE, OVERLAY_REG_NOT_YET, OVERLAY_REG_GONE };
+#define OVERLAY_REG_WAIT_MS 5000
+typedef void overlay_reg_fn(void *arg, enum overlay_reg r, const char *why);
+/* fn, once, when our own authority's link has registered us or cannot
+ * yet (why says why; NULL when registered): at once if that is known
+ * now. Until registered, a peer looking us up is told we are not there
+ * (and keeps that answer for a while), so `q2qctl up` answers only then. */
+void overlay_await_registration(struct overlay *o, overlay_reg_fn *fn, void *arg);
+
 /* ------------------------------------------------------ snapshots */
 
 enum overlay_path { OVERLAY_PATH_NONE, OVERLAY_PATH_DIRECT, OVERLAY_PATH_RELAY };

@@ -1,9 +1,10 @@
 /*
  * Requests about the overlay from the control socket (q2qctl resolve,
- * whois, ping, peers, status, netcheck), answered with plain snapshots
- * (overlay.h); the control protocol makes JSON of them. A request that
- * needs the network becomes a waiter, settled by a lookup answer, a
- * session or a pong, or failed at its deadline by the overlay's timer.
+ * whois, ping, peers, status, netcheck, and up's wait for the
+ * registration), answered with plain snapshots (overlay.h); the control
+ * protocol makes JSON of them. A request that needs the network becomes a
+ * waiter, settled by a lookup answer, a session, a pong or the
+ * authority's REGISTERED, or ended at its deadline by the overlay's timer.
  *
  * Inside a session, a plaintext whose first nibble is not an IP version is
  * a q2q message: 0x01 ping, 0x02 pong (q2qctl ping), empty = keepalive.
@@ -37,13 +38,14 @@ enum { MSG_PING_REQ = 0x01, MSG_PING_REP = 0x02 };
 
 _Static_assert(OVERLAY_MAX_CANDIDATES >= PEER_MAX_EPS, "a snapshot holds every candidate");
 
-/* A request waiting for a lookup, a session or a pong. */
+/* A request waiting for a lookup, a session, a pong or the registration. */
 struct ovctl_waiter {
 	struct ovctl_waiter *next;
 	struct overlay *o;
-	int kind;			/* W_RESOLVE, W_PING */
+	int kind;			/* W_RESOLVE, W_PING, W_REGISTER */
 	overlay_peer_fn *peer_fn;	/* W_RESOLVE */
 	overlay_ping_fn *ping_fn;	/* W_PING */
+	overlay_reg_fn *reg_fn;		/* W_REGISTER */
 	void *arg;
 	char identity[ID_NAME_MAX + 1];
 	uint64_t deadline;
@@ -51,7 +53,7 @@ struct ovctl_waiter {
 	uint64_t sent_ns;
 	int sent;
 };
-enum { W_RESOLVE = 1, W_PING };
+enum { W_RESOLVE = 1, W_PING, W_REGISTER };
 
 static uint64_t now_ns(void)
 {
@@ -228,9 +230,31 @@ static void ovctl_fail(struct overlay *o, struct ovctl_waiter *w, const char *fm
 	va_end(ap);
 	if (w->kind == W_RESOLVE)
 		w->peer_fn(w->arg, OVERLAY_EFAIL, msg, NULL);
-	else
+	else if (w->kind == W_PING)
 		w->ping_fn(w->arg, OVERLAY_EFAIL, msg, NULL);
+	else
+		w->reg_fn(w->arg, OVERLAY_REG_GONE, msg);
 	ovctl_waiter_free(o, w);
+}
+
+/* Ends every wait for the registration with r. */
+static void ovctl_registration_end(struct overlay *o, enum overlay_reg r, const char *why)
+{
+	struct ovctl_waiter *w, *next;
+
+	for (w = o->waiters; w; w = next) {
+		next = w->next;
+		if (w->kind != W_REGISTER)
+			continue;
+		w->reg_fn(w->arg, r, why);
+		ovctl_waiter_free(o, w);
+	}
+}
+
+void ovctl_registration(struct overlay *o, int registered, const char *why)
+{
+	ovctl_registration_end(o, registered ? OVERLAY_REG_DONE : OVERLAY_REG_NOT_YET,
+	    registered ? NULL : why);
 }
 
 static void ovctl_reply_ping(struct overlay *o, struct ovctl_waiter *w, double rtt_ms)
@@ -303,8 +327,14 @@ void ovctl_tick(struct overlay *o)
 
 	for (w = o->waiters; w; w = next) {
 		next = w->next;
-		if (w->deadline && now >= w->deadline)
+		if (!w->deadline || now < w->deadline)
+			continue;
+		if (w->kind == W_REGISTER) {
+			w->reg_fn(w->arg, OVERLAY_REG_NOT_YET, "no answer from the authority yet");
+			ovctl_waiter_free(o, w);
+		} else {
 			ovctl_fail(o, w, "no reply from %s within %d s", w->identity, PING_WAIT_MS / 1000);
+		}
 	}
 }
 
@@ -345,11 +375,26 @@ static void ovctl_name_lookup_done(void *arg, int err, const char *msg, const st
 	overlay_arm(o);
 }
 
-/* A new waiter; NULL (and the request answered) without memory. */
+/* A new waiter of kind for arg, in the list; NULL without memory. */
+static struct ovctl_waiter *ovctl_waiter_add(struct overlay *o, int kind, void *arg)
+{
+	struct ovctl_waiter *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->o = o;
+	w->kind = kind;
+	w->arg = arg;
+	w->next = o->waiters;
+	o->waiters = w;
+	return w;
+}
+
+/* A new waiter about identity; NULL (and the request answered) without memory. */
 static struct ovctl_waiter *ovctl_waiter_new(struct overlay *o, int kind, const char *identity,
     overlay_peer_fn *peer_fn, overlay_ping_fn *ping_fn, void *arg)
 {
-	struct ovctl_waiter *w = calloc(1, sizeof(*w));
+	struct ovctl_waiter *w = ovctl_waiter_add(o, kind, arg);
 
 	if (!w) {
 		if (peer_fn)
@@ -358,14 +403,9 @@ static struct ovctl_waiter *ovctl_waiter_new(struct overlay *o, int kind, const 
 			ping_fn(arg, OVERLAY_EFAIL, "out of memory", NULL);
 		return NULL;
 	}
-	w->o = o;
-	w->kind = kind;
 	w->peer_fn = peer_fn;
 	w->ping_fn = ping_fn;
-	w->arg = arg;
 	snprintf(w->identity, sizeof(w->identity), "%s", identity);
-	w->next = o->waiters;
-	o->waiters = w;
 	return w;
 }
 
@@ -436,6 +476,27 @@ void overlay_ping(struct overlay *o, const char *identity, overlay_ping_fn *fn, 
 	else	/* without an authority for its domain, it waits in vain */
 		overlay_lookup(o, identity, ovctl_name_lookup_done, w);
 	overlay_arm(o);
+}
+
+void overlay_await_registration(struct overlay *o, overlay_reg_fn *fn, void *arg)
+{
+	struct ovctl_waiter *w;
+
+	if (overlay_registered(o)) {
+		fn(arg, OVERLAY_REG_DONE, NULL);
+		return;
+	}
+	if (!o->link) {
+		fn(arg, OVERLAY_REG_NOT_YET, "no link to the authority");
+		return;
+	}
+	w = ovctl_waiter_add(o, W_REGISTER, arg);
+	if (!w) {
+		fn(arg, OVERLAY_REG_NOT_YET, "out of memory");
+		return;
+	}
+	w->reg_fn = fn;
+	w->deadline = now_ms() + OVERLAY_REG_WAIT_MS;
 }
 
 int overlay_whois(struct overlay *o, const char *addr, struct overlay_peer_info *pi, int *self,

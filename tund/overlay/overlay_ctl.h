@@ -23,6 +23,9 @@ struct peer;
 void ovctl_rx_message(struct overlay *o, struct peer *p, const uint8_t *m, size_t len);
 /* A session with p can send now: pings waiting for it go. */
 void ovctl_session_ready(struct overlay *o, struct peer *p);
+/* Our own authority registered us, or its link's attempt ended without
+ * (why): `up` stops waiting. */
+void ovctl_registration(struct overlay *o, int registered, const char *why);
 /* Fails requests past their deadline. */
 void ovctl_tick(struct overlay *o);
 /* Fails every waiting request: the overlay is going down. */
