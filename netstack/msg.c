@@ -171,6 +171,17 @@ int msg_get_str(const struct msg_reader *r, uint16_t tag, char *buf,
 	return 0;
 }
 
+int msg_get_text(const struct msg_reader *r, uint16_t tag, char *buf,
+		 size_t cap)
+{
+	int ret = msg_get_str(r, tag, buf, cap);
+
+	for (char *c = buf; ret == 0 && *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	return ret;
+}
+
 int msg_get_u32(const struct msg_reader *r, uint16_t tag, uint32_t *v)
 {
 	const uint8_t *p;

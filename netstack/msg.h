@@ -74,6 +74,13 @@ int msg_next(const struct msg_reader *r, uint16_t tag, size_t *iter,
  */
 int msg_get_str(const struct msg_reader *r, uint16_t tag, char *buf,
 		size_t cap);
+/*
+ * The same for text another host wrote for people to read (an authority's
+ * error): every byte but printable ASCII becomes '?', so no control
+ * character or terminal escape reaches a log or a terminal.
+ */
+int msg_get_text(const struct msg_reader *r, uint16_t tag, char *buf,
+		 size_t cap);
 /* 0, -ENOENT, or -EINVAL if the value is not exactly 4 / 8 bytes. */
 int msg_get_u32(const struct msg_reader *r, uint16_t tag, uint32_t *v);
 int msg_get_u64(const struct msg_reader *r, uint16_t tag, uint64_t *v);

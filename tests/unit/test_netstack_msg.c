@@ -229,9 +229,31 @@ static void test_fuzz(void)
 	CHECK(opened > 1000);
 }
 
+/* Text for people: printable ASCII through, everything else as '?'. */
+static void test_text(void)
+{
+	struct msg_writer w;
+	struct msg_reader r;
+	uint8_t buf[256], type;
+	char s[64];
+	int len;
+
+	msg_begin(&w, buf, sizeof(buf), 1);
+	msg_put_str(&w, 1, "bad\x1b[2J\rname\x7f \xc2\x9b" "1m ok~");
+	msg_put_bytes(&w, 2, "a\0b", 3);
+	len = msg_finish(&w);
+	CHECK(len > 0);
+	CHECK_INT(msg_open(&r, buf, (size_t)len, &type), 0);
+	CHECK_INT(msg_get_text(&r, 1, s, sizeof(s)), 0);
+	CHECK_STR(s, "bad?[2J?name? ??1m ok~");
+	CHECK_INT(msg_get_text(&r, 2, s, sizeof(s)), -EINVAL);
+	CHECK_INT(msg_get_text(&r, 3, s, sizeof(s)), -ENOENT);
+}
+
 int main(void)
 {
 	RUN(test_roundtrip);
+	RUN(test_text);
 	RUN(test_refusals);
 	RUN(test_frame_len);
 	RUN(test_max_frame);

@@ -245,7 +245,7 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 	uint32_t id;
 
 	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0 || !(lk = al_take(al, id))) {
-		if (is_error && msg_get_str(r, T_TEXT, text, sizeof(text)) == 0) {
+		if (is_error && msg_get_text(r, T_TEXT, text, sizeof(text)) == 0) {
 			log_warnx("authority: %s", text);
 			snprintf(al->last_error, sizeof(al->last_error), "%s", text);
 			/* About the link (it refused us): lookups waiting learn why. */
@@ -256,7 +256,7 @@ static void al_on_peer(struct authlink *al, struct msg_reader *r, int is_error)
 		return;
 	}
 	if (is_error) {
-		if (msg_get_str(r, T_TEXT, text, sizeof(text)) < 0)
+		if (msg_get_text(r, T_TEXT, text, sizeof(text)) < 0)
 			snprintf(text, sizeof(text), "lookup failed");
 		al_settle(lk, -ENOENT, text, NULL);
 		return;

@@ -481,7 +481,7 @@ static void op_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		break;
 	case MSG_ERROR:
 		msg_get_u32(&r, T_CODE, &code);
-		if (msg_get_str(&r, T_TEXT, text, sizeof(text)) < 0)
+		if (msg_get_text(&r, T_TEXT, text, sizeof(text)) < 0)
 			snprintf(text, sizeof(text), "error %u", code);
 		op_finish(op, 0, "authority %s refused: %s", op->authority, text);
 		break;
