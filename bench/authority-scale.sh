@@ -7,6 +7,8 @@
 # same SECS (they wait for one file), while this script reads the
 # authority's CPU time, so the figure "per CPU-second" is what one core of
 # the authority answers however much of it the loaded machine gave it.
+# ACTIVE=N: only N nodes of each generator look up (light load; latency
+# without queueing), the rest are there to be found and asked.
 # Prints each generator's figures, their sum, broker latency over all
 # samples, and the authority's RSS idle, with every node registered, and
 # per node. Figures, not a test (bench/README.md).
@@ -30,6 +32,9 @@ DEPTH=${DEPTH:-4}
 wan_up
 host_add auth 192.0.2.10/24
 q2qd_conf auth 'authority = { domain = "example.com"; listen = "0.0.0.0:8788"; };'
+# lib.sh's daemons log at debug level, which writes a line per lookup; an
+# authority in service logs at info.
+sed -i 's/^log_level = "debug";$/log_level = "info";/' "$T/auth/q2qd.conf"
 q2qd_start auth || exit 1
 CADIR=$(dirname "$(find "$T/auth" -name ca.key | head -1)")
 [ -d "$CADIR" ] || { echo "authority-scale: no CA key under $T/auth"; exit 1; }
@@ -40,6 +45,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$ENGINE/stat"; }
 RSS_IDLE=$(rss)
 K=$(( (NODES + GEN_NODES - 1) / GEN_NODES ))
 for ((i = 1; i <= K; i++)); do host_add gen$i 192.0.2.$((100 + i))/24; done
+[ -n "${ACTIVE:-}" ] && export SCALE_ACTIVE=$ACTIVE
 pids=()
 for ((i = 1; i <= K; i++)); do
 	n=$(( i < K ? GEN_NODES : NODES - (K - 1) * GEN_NODES ))

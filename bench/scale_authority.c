@@ -22,7 +22,11 @@
  * exist before it starts looking up, so many generators measure the same
  * seconds (bench/authority-scale.sh makes it once all have registered);
  * with SCALE_LAT set, it writes every latency sample (ms, one a line)
- * to that file, for percentiles over all generators.
+ * to that file, for percentiles over all generators. SCALE_ACTIVE=N lets
+ * only its first N nodes look up (the others still answer BROKER): with
+ * every node keeping DEPTH lookups outstanding the latency is mostly
+ * queueing (DEPTH x NODES in flight over the rate), so a light load shows
+ * what one lookup costs among many registered nodes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -226,7 +230,10 @@ static struct loop_timer tick;
 
 static void start_lookups(void)
 {
-	for (int i = 0; i < n_nodes; i++)
+	const char *act = getenv("SCALE_ACTIVE");
+	int active = act ? atoi(act) : n_nodes;
+
+	for (int i = 0; i < n_nodes && i < active; i++)
 		if (nodes[i].registered && nodes[i].conn)
 			for (int k = 0; k < depth; k++)
 				lookup_next(&nodes[i]);
