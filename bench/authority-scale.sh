@@ -46,6 +46,10 @@ RSS_IDLE=$(rss)
 K=$(( (NODES + GEN_NODES - 1) / GEN_NODES ))
 for ((i = 1; i <= K; i++)); do host_add gen$i 192.0.2.$((100 + i))/24; done
 [ -n "${ACTIVE:-}" ] && export SCALE_ACTIVE=$ACTIVE
+# The authority evicts handshakes beyond 256 unauthenticated at once: the
+# generators together stay under it.
+C=$(( 240 / K )); [ "$C" -gt 8 ] && C=8; [ "$C" -lt 1 ] && C=1
+export SCALE_CONNECTING=$C
 pids=()
 for ((i = 1; i <= K; i++)); do
 	n=$(( i < K ? GEN_NODES : NODES - (K - 1) * GEN_NODES ))

@@ -54,23 +54,28 @@ struct gen_node {
 	WOLFSSL_CTX *ctx;
 	struct tlsconn *conn;
 	int registered;
+	int retries;
 	uint32_t next_lookup;
 	uint64_t sent_ms[64];	/* by lookup id % 64 */
 };
 
 static struct gen_node *nodes;
-static int n_nodes, depth = 4, n_registered, n_closed, running;
+static int n_nodes, depth = 4, n_registered, n_closed, n_lost, running;
 static uint64_t n_peer, n_error, n_broker;
 static uint32_t *lat;	/* broker latency samples, ms */
 static size_t n_lat;
 static struct loop *lp;
 static struct sockaddr_in6 auth_addr;
-/* The authority lets 16 connections of one address wait unauthenticated:
- * connect a few at a time, the next as one registers. */
+/* The authority lets 16 connections of one address, and 256 in all, wait
+ * unauthenticated, and evicts the oldest beyond that: connect a few at a
+ * time (SCALE_CONNECTING, default 8; many generators share the 256), the
+ * next as one registers, and try a node whose handshake was cut again. */
 #define CONNECTING_MAX 8
-static int n_connected;
+#define RETRIES_MAX 5
+static int n_connected, connecting_max = CONNECTING_MAX;
 
 static void connect_next(void);
+static const struct tlsconn_ops gen_ops;
 
 static void die(const char *what, const char *why)
 {
@@ -164,8 +169,12 @@ static void gen_close(struct tlsconn *c, void *arg, const char *why)
 	if (n_closed++ < 5)
 		fprintf(stderr, "scale_authority: %s: connection closed: %s\n", g->id, why);
 	g->conn = NULL;
-	if (!g->registered)
-		connect_next();
+	if (g->registered)
+		return;
+	if (g->retries++ < RETRIES_MAX && tlsconn_connect(lp, g->ctx, &auth_addr, &gen_ops, g, &g->conn) == 0)
+		return;
+	n_lost++;
+	connect_next();
 }
 
 static const struct tlsconn_ops gen_ops = { .on_open = gen_open, .on_msg = gen_msg, .on_close = gen_close };
@@ -266,11 +275,11 @@ static void on_tick(struct loop_timer *t)
 
 	switch (phase) {
 	case PH_REGISTER:
-		if (!reported && n_registered + n_closed < n_nodes && now - reg_t0 < 120000)
+		if (!reported && n_registered + n_lost < n_nodes && now - reg_t0 < 120000)
 			break;
 		if (!reported++) {
-			printf("registered: %d of %d in %.1f s (%d connections closed)\n", n_registered,
-			    n_nodes, (now - reg_t0) / 1e3, n_closed);
+			printf("registered: %d of %d in %.1f s (%d connections closed, %d nodes given up)\n",
+			    n_registered, n_nodes, (now - reg_t0) / 1e3, n_closed, n_lost);
 			fflush(stdout);
 		}
 		if (n_registered < 2) {
@@ -364,7 +373,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_nodes; i++)
 		node_make(&nodes[i], ca, ca_der, ca_len, cai.identity, first + i);
 	reg_t0 = loop_now_ms();
-	for (int i = 0; i < CONNECTING_MAX; i++)
+	if (getenv("SCALE_CONNECTING"))
+		connecting_max = atoi(getenv("SCALE_CONNECTING"));
+	for (int i = 0; i < connecting_max; i++)
 		connect_next();
 	tick.fn = on_tick;
 	loop_timer_arm(lp, &tick, reg_t0 + 20);

@@ -155,7 +155,7 @@ static void auth_broker_free(struct auth_broker *b)
 #define AUTH_SWEEP_MS 1000
 /*
  * Admission (admit.h). One link per online node; max_clients in the
- * config, by default room for 10,000 nodes and more (each holds ~40 KB
+ * config, by default room for 10,000 nodes and more (each holds ~85 KB
  * here, bench/README.md). The descriptor limit is raised to fit them,
  * with AUTH_FD_SPARE left for everything else the engine opens; where it
  * cannot be, a configured max_clients is refused at start and the default
