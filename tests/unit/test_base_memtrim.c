@@ -40,7 +40,12 @@ static void test_trim_gives_back_ecc_tables(void)
 	memtrim_now();
 	after = mallinfo2().uordblks;
 	printf("# heap in use: %zu KiB before the trim, %zu KiB after\n", before / 1024, after / 1024);
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan's allocator is not glibc's: mallinfo2 says nothing there. */
+	printf("# under AddressSanitizer: the heap figures are not glibc's, not checked\n");
+#else
 	CHECK(before > after + 512 * 1024);
+#endif
 	/* And the keys work as before. */
 	CHECK_INT(sign_verify(k, 4), 0);
 	key_free(k);
