@@ -119,6 +119,17 @@ static void peer_make(struct peer_table *t, struct route_table *rt, int i)
 	}
 }
 
+/* ns per turn of a timed loop, or the end of the bench if any of its
+ * answers was wrong (a bench that measures wrong answers is no bench). */
+static double ns_each(double t0, double t1, long count, long miss, const char *what)
+{
+	if (miss) {
+		fprintf(stderr, "scale_node: %ld %s\n", miss, what);
+		exit(1);
+	}
+	return (t1 - t0) * 1e9 / (double)count;
+}
+
 /* ns per lookup of random peers' addresses of one family, and a check
  * that each found its peer (a bench that measures wrong answers is no
  * bench). */
@@ -152,13 +163,9 @@ static double lookups(struct route_table *rt, struct peer_table *t, int n, long 
 	}
 	t1 = now_s();
 	(void)sink;
-	if (miss) {
-		fprintf(stderr, "scale_node: %ld lookups found the wrong peer\n", miss);
-		exit(1);
-	}
 	free(addr);
 	free(want);
-	return (t1 - t0) * 1e9 / (double)count;
+	return ns_each(t0, t1, count, miss, "lookups found the wrong peer");
 }
 
 /* ns per peer_find of a peer's identity among n, each checked. */
@@ -183,13 +190,9 @@ static double finds(struct peer_table *t, int n, long count)
 		miss += peer_find(t, ids[i]) != want[i];
 	}
 	t1 = now_s();
-	if (miss) {
-		fprintf(stderr, "scale_node: %ld finds missed their peer\n", miss);
-		exit(1);
-	}
 	free(ids);
 	free(want);
-	return (t1 - t0) * 1e9 / (double)count;
+	return ns_each(t0, t1, count, miss, "finds missed their peer");
 }
 
 int main(int argc, char **argv)
