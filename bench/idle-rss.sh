@@ -45,4 +45,17 @@ for part in priv engine; do
 	set -- $(mem "$pid")
 	printf '%-28s %9s %9s %12s\n' "q2qd ($part)" "$1" "$2" "$3"
 done
+# Where the engine's memory is, mapping by mapping (/proc/PID/smaps),
+# summed by what is mapped: each library, the heap, anonymous mappings
+# (thread stacks, malloc's per-thread arenas, large allocations), the
+# stack. Shared library pages count fully in RSS but are divided in PSS.
+echo
+echo "q2qd (engine) by mapping, largest RSS first (KiB):"
+awk '/^[0-9a-f]+-[0-9a-f]+ / { name = NF >= 6 ? $6 : "[anonymous]"; sub(".*/", "", name); next }
+	$1 == "Rss:" { r[name] += $2 } $1 == "Pss:" { p[name] += $2 }
+	$1 == "Private_Clean:" || $1 == "Private_Dirty:" { v[name] += $2 }
+	END { for (n in r) if (r[n]) printf "%9d %9d %12d  %s\n", r[n], p[n], v[n], n }' \
+	"/proc/$(q2qd_engine node)/smaps" | sort -rn | head -"${TOP:-16}" |
+	awk 'BEGIN { printf "%9s %9s %12s  %s\n", "RSS", "PSS", "private", "mapping" } { print }'
+echo "threads: $(ls /proc/"$(q2qd_engine node)"/task | wc -l)"
 e2e_finish >/dev/null

@@ -17,7 +17,16 @@
  *
  * FIRST numbers the identities (bench<FIRST+i>@domain) so several
  * generators can run at once, each from its own source address (the
- * authority admits 256 connections per address).
+ * authority admits 256 connections per address). With SCALE_GO set to a
+ * path, a generator whose nodes have registered waits for that file to
+ * exist before it starts looking up, so many generators measure the same
+ * seconds (bench/authority-scale.sh makes it once all have registered);
+ * with SCALE_LAT set, it writes every latency sample (ms, one a line)
+ * to that file, for percentiles over all generators. SCALE_ACTIVE=N lets
+ * only its first N nodes look up (the others still answer BROKER): with
+ * every node keeping DEPTH lookups outstanding the latency is mostly
+ * queueing (DEPTH x NODES in flight over the rate), so a light load shows
+ * what one lookup costs among many registered nodes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
@@ -44,23 +54,28 @@ struct gen_node {
 	WOLFSSL_CTX *ctx;
 	struct tlsconn *conn;
 	int registered;
+	int retries;
 	uint32_t next_lookup;
 	uint64_t sent_ms[64];	/* by lookup id % 64 */
 };
 
 static struct gen_node *nodes;
-static int n_nodes, depth = 4, n_registered, n_closed, running;
+static int n_nodes, depth = 4, n_registered, n_closed, n_lost, running;
 static uint64_t n_peer, n_error, n_broker;
 static uint32_t *lat;	/* broker latency samples, ms */
 static size_t n_lat;
 static struct loop *lp;
 static struct sockaddr_in6 auth_addr;
-/* The authority lets 16 connections of one address wait unauthenticated:
- * connect a few at a time, the next as one registers. */
+/* The authority lets 16 connections of one address, and 256 in all, wait
+ * unauthenticated, and evicts the oldest beyond that: connect a few at a
+ * time (SCALE_CONNECTING, default 8; many generators share the 256), the
+ * next as one registers, and try a node whose handshake was cut again. */
 #define CONNECTING_MAX 8
-static int n_connected;
+#define RETRIES_MAX 5
+static int n_connected, connecting_max = CONNECTING_MAX;
 
 static void connect_next(void);
+static const struct tlsconn_ops gen_ops;
 
 static void die(const char *what, const char *why)
 {
@@ -154,8 +169,12 @@ static void gen_close(struct tlsconn *c, void *arg, const char *why)
 	if (n_closed++ < 5)
 		fprintf(stderr, "scale_authority: %s: connection closed: %s\n", g->id, why);
 	g->conn = NULL;
-	if (!g->registered)
-		connect_next();
+	if (g->registered)
+		return;
+	if (g->retries++ < RETRIES_MAX && tlsconn_connect(lp, g->ctx, &auth_addr, &gen_ops, g, &g->conn) == 0)
+		return;
+	n_lost++;
+	connect_next();
 }
 
 static const struct tlsconn_ops gen_ops = { .on_open = gen_open, .on_msg = gen_msg, .on_close = gen_close };
@@ -213,33 +232,63 @@ static void connect_next(void)
 /* The run's phases, driven by one timer (loop_stop ends loop_run for
  * good): registering, a second to fill the pipes, the measured SECONDS. */
 enum { PH_REGISTER, PH_WARM, PH_MEASURE };
-static int phase, secs;
+static int phase, secs, reported;
+static const char *go_path;
 static uint64_t phase_t0, reg_t0, peers0, measured_ms;
 static struct loop_timer tick;
 
 static void start_lookups(void)
 {
-	for (int i = 0; i < n_nodes; i++)
+	const char *act = getenv("SCALE_ACTIVE");
+	int active = act ? atoi(act) : n_nodes;
+
+	for (int i = 0; i < n_nodes && i < active; i++)
 		if (nodes[i].registered && nodes[i].conn)
 			for (int k = 0; k < depth; k++)
 				lookup_next(&nodes[i]);
+}
+
+/* A node pings every 15 s, as a daemon's link does: the authority closes
+ * a link silent for 60 s, and registering 10,000 takes a while. */
+static void ping_all(uint64_t now)
+{
+	static uint64_t last;
+	uint8_t buf[16];
+	struct msg_writer w;
+
+	if (now - last < 15000)
+		return;
+	last = now;
+	for (int i = 0; i < n_nodes; i++) {
+		if (!nodes[i].registered || !nodes[i].conn)
+			continue;
+		msg_begin(&w, buf, sizeof(buf), MSG_PING);
+		send_frame(&nodes[i], &w);
+	}
 }
 
 static void on_tick(struct loop_timer *t)
 {
 	uint64_t now = loop_now_ms();
 
+	ping_all(now);
+
 	switch (phase) {
 	case PH_REGISTER:
-		if (n_registered + n_closed < n_nodes && now - reg_t0 < 120000)
+		if (!reported && n_registered + n_lost < n_nodes && now - reg_t0 < 120000)
 			break;
-		printf("registered: %d of %d in %.1f s (%d connections closed)\n", n_registered, n_nodes,
-		    (now - reg_t0) / 1e3, n_closed);
+		if (!reported++) {
+			printf("registered: %d of %d in %.1f s (%d connections closed, %d nodes given up)\n",
+			    n_registered, n_nodes, (now - reg_t0) / 1e3, n_closed, n_lost);
+			fflush(stdout);
+		}
 		if (n_registered < 2) {
 			fprintf(stderr, "scale_authority: too few nodes registered to look each other up\n");
 			loop_stop(lp);
 			return;
 		}
+		if (go_path && access(go_path, F_OK) != 0)
+			break;
 		running = 1;
 		start_lookups();
 		phase = PH_WARM;
@@ -262,6 +311,17 @@ static void on_tick(struct loop_timer *t)
 		return;
 	}
 	loop_timer_arm(lp, t, now + 20);
+}
+
+static void write_samples(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die("cannot write the latency samples to", path);
+	for (size_t i = 0; i < n_lat; i++)
+		fprintf(f, "%u\n", lat[i]);
+	fclose(f);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -287,6 +347,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	first = argc > 5 ? atoi(argv[5]) : 0;
+	go_path = getenv("SCALE_GO");
 	wolfSSL_Init();
 	/* A connection the authority closed must not end the generator. */
 	signal(SIGPIPE, SIG_IGN);
@@ -312,7 +373,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_nodes; i++)
 		node_make(&nodes[i], ca, ca_der, ca_len, cai.identity, first + i);
 	reg_t0 = loop_now_ms();
-	for (int i = 0; i < CONNECTING_MAX; i++)
+	if (getenv("SCALE_CONNECTING"))
+		connecting_max = atoi(getenv("SCALE_CONNECTING"));
+	for (int i = 0; i < connecting_max; i++)
 		connect_next();
 	tick.fn = on_tick;
 	loop_timer_arm(lp, &tick, reg_t0 + 20);
@@ -320,6 +383,8 @@ int main(int argc, char **argv)
 	if (!measured_ms)
 		return 1;
 	qsort(lat, n_lat, sizeof(*lat), cmp_u32);
+	if (getenv("SCALE_LAT"))
+		write_samples(getenv("SCALE_LAT"));
 	printf("lookups answered with PEER: %.0f/s over %.1f s (%d nodes, %d outstanding each; "
 	    "%llu errors, %llu BROKER answered)\n", (double)(n_peer - peers0) * 1e3 / (double)measured_ms,
 	    measured_ms / 1e3, n_registered, depth, (unsigned long long)n_error,

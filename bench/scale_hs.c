@@ -7,9 +7,15 @@
  * around its own calls, so the figures say how many handshakes one node
  * completes per second on one core as responder and as initiator. Every
  * handshake must end DONE with keys crosswise equal, or the bench fails.
+ * With "cold", wolfSSL's fixed-point ECC cache (FP_ECC: tables for the
+ * points it multiplies often, the P-256 base point first) is freed before
+ * every handshake, outside the measured time: what a handshake costs when
+ * an idle daemon has given those tables back (bench/README.md, idle RSS).
+ * Also prints the heap in use at the end (mallinfo2), tables included.
  *
- *   bench/scale_hs [N]
+ *   bench/scale_hs [N [cold]]
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,8 @@
 #include "identity/cert.h"
 #include "identity/key.h"
 #include "netstack/handshake.h"
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 
 static double cpu_s(void)
 {
@@ -90,6 +98,7 @@ static int pass(struct hs *from, struct hs *to, uint64_t now, double *t_from, do
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 300;
+	int cold = argc > 2 && strcmp(argv[2], "cold") == 0;
 	struct hs_ctx *ca_alice, *ca_bob;
 	struct id_key *ca;
 	uint8_t *ca_der, k0[HS_KEY_LEN], r0[HS_KEY_LEN], k1[HS_KEY_LEN], r1[HS_KEY_LEN];
@@ -110,6 +119,8 @@ int main(int argc, char **argv)
 		uint64_t now = 1000;
 		size_t l0 = 0, l1 = 0;
 
+		if (cold)
+			wc_ecc_fp_free();
 		a = cpu_s();
 		if (hs_new(ca_alice, 1, "alice@example.com", "bob@example.com", now, &h0))
 			die("hs_new", "initiator");
@@ -143,7 +154,9 @@ int main(int argc, char **argv)
 	    t_resp * 1e3 / n, n / t_resp);
 	printf("initiator CPU per handshake: %.2f ms -> %.0f handshakes/s on one core\n",
 	    t_init * 1e3 / n, n / t_init);
-	printf("both sides in one thread: %.0f handshakes/s\n", n / (t_init + t_resp));
+	printf("both sides in one thread: %.0f handshakes/s%s\n", n / (t_init + t_resp),
+	    cold ? " (ECC fixed-point tables freed before each)" : "");
+	printf("heap in use at the end: %zu KiB\n", mallinfo2().uordblks / 1024);
 	hs_ctx_free(ca_alice);
 	hs_ctx_free(ca_bob);
 	key_free(ca);

@@ -7,7 +7,9 @@
  * contexts each from libcrypto, replay windows, receiver indexes) and its
  * /32 and /128 in the routing table. Memory is read from the allocator
  * (mallinfo2: bytes in use, so nothing freed or cached counts) and from
- * the process's RSS; times are this thread's CPU time. Figures, not a
+ * the process's RSS; times are this thread's CPU time. Also: what adding
+ * one more peer costs once PEERS are there, and finding a peer by
+ * identity (peer_find, which a lookup answer or a handshake does). Figures, not a
  * test: it prints them and exits 0 (1 if a lookup found the wrong peer).
  *
  *   bench/scale_node [PEERS [LOOKUPS]]
@@ -117,6 +119,17 @@ static void peer_make(struct peer_table *t, struct route_table *rt, int i)
 	}
 }
 
+/* ns per turn of a timed loop, or the end of the bench if any of its
+ * answers was wrong (a bench that measures wrong answers is no bench). */
+static double ns_each(double t0, double t1, long count, long miss, const char *what)
+{
+	if (miss) {
+		fprintf(stderr, "scale_node: %ld %s\n", miss, what);
+		exit(1);
+	}
+	return (t1 - t0) * 1e9 / (double)count;
+}
+
 /* ns per lookup of random peers' addresses of one family, and a check
  * that each found its peer (a bench that measures wrong answers is no
  * bench). */
@@ -150,13 +163,36 @@ static double lookups(struct route_table *rt, struct peer_table *t, int n, long 
 	}
 	t1 = now_s();
 	(void)sink;
-	if (miss) {
-		fprintf(stderr, "scale_node: %ld lookups found the wrong peer\n", miss);
-		exit(1);
-	}
 	free(addr);
 	free(want);
-	return (t1 - t0) * 1e9 / (double)count;
+	return ns_each(t0, t1, count, miss, "lookups found the wrong peer");
+}
+
+/* ns per peer_find of a peer's identity among n, each checked. */
+static double finds(struct peer_table *t, int n, long count)
+{
+	char (*ids)[32] = calloc((size_t)n, 32);
+	struct peer **want = calloc((size_t)n, sizeof(*want));
+	long miss = 0;
+	double t0, t1;
+
+	if (!ids || !want)
+		exit(1);
+	for (int i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "node%05d@example.com", i);
+		want[i] = peer_find(t, ids[i]);
+		miss += !want[i];
+	}
+	t0 = now_s();
+	for (long k = 0; k < count; k++) {
+		int i = (int)((k * 7919) % n);
+
+		miss += peer_find(t, ids[i]) != want[i];
+	}
+	t1 = now_s();
+	free(ids);
+	free(want);
+	return ns_each(t0, t1, count, miss, "finds missed their peer");
 }
 
 int main(int argc, char **argv)
@@ -196,7 +232,15 @@ int main(int argc, char **argv)
 	    (double)(r1 - r0) / n);
 	printf("  of which struct peer %zu, struct session %zu x 2, routes %zu prefixes in all\n",
 	    sizeof(struct peer), sizeof(struct session), route_table_count(rt));
-	printf("time to add a peer: %.2f us\n", (t1 - t0) * 1e6 / n);
+	printf("time to add a peer: %.2f us (mean over all %d)\n", (t1 - t0) * 1e6 / n, n);
+	t0 = now_s();
+	for (int i = n + 1; i <= n + 100; i++)
+		peer_make(t, rt, i);
+	t1 = now_s();
+	printf("time to add a peer at %d peers: %.2f us (mean of the next 100)\n", n,
+	    (t1 - t0) * 1e6 / 100);
+	printf("peer_find by identity among %d peers: %.1f ns\n", n + 101,
+	    finds(t, n, count / 10 > 0 ? count / 10 : 1));
 	printf("routing lookup, IPv4 /32 among %zu prefixes: %.1f ns\n", route_table_count(rt),
 	    lookups(rt, t, n, count, AF_INET));
 	printf("routing lookup, IPv6 /128 among %zu prefixes: %.1f ns\n", route_table_count(rt),

@@ -36,6 +36,7 @@
 #include "tund/daemon.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
+#include "tund/base/memtrim.h"
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/routes.h"
@@ -346,6 +347,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	static struct sigio sio;
 	static struct watchdog wd;
+	static struct memtrim trim;
 	static struct ready rd;
 	static struct privwatch pw;
 	const char *path = DEFAULT_CONFIG, *user = NULL;
@@ -522,6 +524,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ready_check(&rd.t);
+	memtrim_start(d.loop, &trim);
 	rc = loop_run(d.loop) < 0 ? 1 : 0;
 out:
 	/* The overlay and the node answer the requests they keep waiting
@@ -536,6 +539,7 @@ out:
 	node_free(d.node);
 	control_close(d.control);
 	metrics_http_close(d.metrics);
+	memtrim_stop(&trim);
 	loop_free(d.loop);
 	wolfSSL_Cleanup();
 	return rc;

@@ -89,6 +89,7 @@ static void check_defaults(const struct config *c)
 	CHECK_INT(c->foreign_pool.plen, 16);
 	CHECK_INT(c->authority.cert_days, 30);
 	CHECK_INT(c->authority.token_ttl, 86400);
+	CHECK_INT(c->authority.max_clients, 0);	/* not set: the authority's default */
 	CHECK_STR(c->authority.ca_dir, "/var/lib/q2q-ca");
 	CHECK_INT(c->authority.n_grants, 0);
 }
@@ -142,6 +143,7 @@ static const char full_conf[] =
 	"  pool = \"198.18.0.0/15\";\n"
 	"  cert_days = 3650;\n"
 	"  token_ttl = 60;\n"
+	"  max_clients = 20000;\n"
 	"  grants = (\n"
 	"    { identity = \"bob@example.com\"; subnets = [ \"203.0.113.0/24\", \"fd00:1::/64\" ]; },\n"
 	"    { identity = \"gw@example.com\"; subnets = [ \"0.0.0.0/0\" ]; }\n"
@@ -202,6 +204,7 @@ static void test_full(void)
 	CHECK_INT(cfg.authority.pool.plen, 15);
 	CHECK_INT(cfg.authority.cert_days, 3650);
 	CHECK_INT(cfg.authority.token_ttl, 60);
+	CHECK_INT(cfg.authority.max_clients, 20000);
 	CHECK_STR(cfg.authority.ca_dir, "/srv/q2q/state-ca");	/* derived from state_dir */
 	CHECK_INT(cfg.authority.n_grants, 2);
 	CHECK_STR(cfg.authority.grants[0].identity, "bob@example.com");
@@ -447,6 +450,10 @@ static void test_bad_values(void)
 		  "authority.cert_days:", "1..3650");
 	CHECK_BAD("authority = { domain = \"example.com\"; cert_days = 3651; };",
 		  "authority.cert_days:", "3651");
+	CHECK_BAD("authority = { domain = \"example.com\"; max_clients = 63; };",
+		  "authority.max_clients:", "64..1048576");
+	CHECK_BAD("authority = { domain = \"example.com\"; max_clients = 1048577; };",
+		  "authority.max_clients:", "1048577");
 	CHECK_BAD("authority = { domain = \"example.com\"; token_ttl = 59; };",
 		  "authority.token_ttl:", "60..2592000");
 	CHECK_BAD("authority = { domain = \"example.com\"; token_ttl = 2592001; };",

@@ -1,6 +1,7 @@
 /* The peer table: receiver-index map (against a naive list), queues,
- * sessions, revoked serials, endpoints. */
+ * sessions, revoked serials, endpoints, peers by identity among many. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,6 +294,42 @@ static void test_revoked_and_eps(void)
 	peer_table_free(t);
 }
 
+/* Peers by identity among many (the hash beside the list): each found,
+ * a removed one gone and the others kept, the list still walking all
+ * that remain, a name added again is a new peer, and peer_add of a
+ * known name returns the one there. */
+static void test_find_among_many(void)
+{
+	static struct peer *ps[10000];
+	struct peer_table *t;
+	char id[64];
+	int walked = 0, ok = 1;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(id, sizeof(id), "n%d@example.com", i);
+		ps[i] = peer_add(t, id);
+		ok &= ps[i] != NULL;
+	}
+	CHECK(ok);
+	CHECK(peer_add(t, "n77@example.com") == ps[77]);
+	for (int i = 0; i < 10000; i += 2)
+		peer_remove(t, ps[i]);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(id, sizeof(id), "n%d@example.com", i);
+		ok &= peer_find(t, id) == (i % 2 ? ps[i] : NULL);
+	}
+	CHECK(ok);
+	for (struct peer *p = peer_first(t); p; p = p->next)
+		walked++;
+	CHECK_INT(walked, 5000);
+	CHECK(peer_find(t, "n1@example.co") == NULL);
+	ps[0] = peer_add(t, "n0@example.com");
+	CHECK(ps[0] != NULL && peer_find(t, "n0@example.com") == ps[0]);
+	CHECK_STR(peer_find(t, "n0@example.com")->identity, "n0@example.com");
+	peer_table_free(t);
+}
+
 int main(void)
 {
 	RUN(test_index_differential);
@@ -304,5 +341,6 @@ int main(void)
 	RUN(test_expects);
 	RUN(test_sessions);
 	RUN(test_revoked_and_eps);
+	RUN(test_find_among_many);
 	return HARNESS_END();
 }

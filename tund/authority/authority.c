@@ -43,6 +43,7 @@
 #include "tund/authority/endpoint.h"
 #include "tund/authority/camsg.h"
 #include "tund/conf/config.h"
+#include "tund/base/hmap.h"
 #include "tund/base/log.h"
 #include "tund/base/loop.h"
 #include "tund/link/proto.h"
@@ -58,10 +59,14 @@
  * a host has; every extra one is only another target. */
 #define AUTH_MAX_ENDPOINTS 8
 
+struct auth_broker;
+
 struct auth_client {
 	struct authority *auth;
 	struct tlsconn *conn;
-	struct auth_client *next;
+	struct auth_client *prev, *next;	/* the authority's clients */
+	struct auth_broker *brokers;	/* pending introductions it asked for */
+	struct auth_broker *brokers_in;	/* pending introductions to it */
 	char peer[64];
 	int slot;			/* its admission slot (admit.h), -1 once closed */
 	uint64_t born;			/* loop_now_ms() when accepted */
@@ -69,10 +74,16 @@ struct auth_client {
 	 * only enrollment and the requests that authenticate are taken. */
 	int authed;
 	int enrolled;			/* has sent its one ENROLL */
-	int n_brokers;			/* pending introductions it asked for */
-	int n_broker_in;		/* pending introductions to it */
-	/* Set once the node registered (REGISTER with a valid certificate). */
+	int n_brokers;			/* on brokers */
+	int n_broker_in;		/* on brokers_in */
+	/* Set once the node registered (REGISTER with a valid certificate);
+	 * only then is it in the authority's indexes by identity and node id
+	 * (auth_client_index, auth_client_unregister). */
 	int registered;
+	/* The authority's revocation generation at which this connection's
+	 * certificate was last found unrevoked: until the next revocation
+	 * the registry need not be asked again (auth_revoked). */
+	uint64_t rev_ok_gen;
 	int foreign;			/* of another domain */
 	/* What the connection's certificate proved the first time: it
 	 * cannot change within a TLS connection, so later requests of our
@@ -101,9 +112,13 @@ struct auth_client {
 	uint64_t relayed_ctr;
 };
 
-/* A LOOKUP waiting for the callee's BROKER_OK. */
+/* A LOOKUP waiting for the callee's BROKER_OK: on the authority's list
+ * of all pending ones, oldest first (every one waits AUTH_BROKER_MS, so
+ * that is deadline order too), on its caller's and its callee's own lists,
+ * and in the index by id. */
 struct auth_broker {
-	struct auth_broker *next;
+	struct auth_broker *prev, *next;
+	struct auth_broker *caller_next, *callee_next;
 	struct auth_client *caller;
 	struct auth_client *callee_cl;	/* NULL once it is gone */
 	uint32_t caller_lookup;		/* the caller's lookup_id */
@@ -123,15 +138,12 @@ struct auth_broker {
 #define AUTH_BROKER_PER_CALLER 16
 #define AUTH_BROKER_PER_CALLEE 64
 
-/* The token authenticates PUNCH between two nodes: wiped, not just freed. */
+/* The token authenticates PUNCH between two nodes: wiped, not just freed.
+ * Only for a record on no list (auth_broker_unlink). */
 static void auth_broker_free(struct auth_broker *b)
 {
 	if (!b)
 		return;
-	if (b->caller)
-		b->caller->n_brokers--;
-	if (b->callee_cl)
-		b->callee_cl->n_broker_in--;
 	explicit_bzero(b, sizeof(*b));
 	free(b);
 }
@@ -142,12 +154,14 @@ static void auth_broker_free(struct auth_broker *b)
 /* The sweep also enforces AUTH_LOGIN_MS, so it runs every second. */
 #define AUTH_SWEEP_MS 1000
 /*
- * Admission (admit.h). One link per online node: 4096 is a large domain.
- * The descriptor limit is raised to fit them, with AUTH_FD_SPARE left for
- * everything else the engine opens; where it cannot be, there are fewer
- * slots rather than accept() failing in a loop.
+ * Admission (admit.h). One link per online node; max_clients in the
+ * config, by default room for 10,000 nodes and more (each holds ~85 KB
+ * here, bench/README.md). The descriptor limit is raised to fit them,
+ * with AUTH_FD_SPARE left for everything else the engine opens; where it
+ * cannot be, a configured max_clients is refused at start and the default
+ * gives way to fewer slots, rather than accept() failing in a loop.
  */
-#define AUTH_MAX_CLIENTS 4096
+#define AUTH_DEFAULT_CLIENTS 16384
 #define AUTH_FD_SPARE 256
 /* Before authentication a connection costs a TLS session mid-handshake:
  * ~55 KiB in wolfSSL once its ClientHello is in (measured with
@@ -212,8 +226,17 @@ struct authority {
 		int k;
 	} udp[2];
 	struct udp_batch *urx;
-	struct auth_broker *brokers;
+	struct auth_broker *brokers, *brokers_last;	/* pending, oldest first */
 	uint32_t next_broker;
+	/* What LOOKUP, BROKER_OK and the UDP service look up, hashed instead
+	 * of walked: at 10,000 nodes the walks were most of a lookup's cost
+	 * (tund/base/hmap.h; bench/README.md). Registered clients only. */
+	struct hmap *by_identity;	/* ci.identity -> auth_client, newest first */
+	struct hmap *by_node;		/* node_id -> auth_client */
+	struct hmap *broker_by_id;	/* auth_broker.id -> auth_broker */
+	/* Bumped by every revocation: a connection found unrevoked at this
+	 * generation is still unrevoked (auth_revoked). */
+	uint64_t rev_gen;
 	struct authority_metrics_info m;	/* counters; clients and registered unused */
 	struct loop_timer timer;
 	struct loop_timer sweep;
@@ -225,6 +248,95 @@ struct authority {
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+/* ---- Indexes and pending introductions ---- */
+
+/* A registered client goes into the indexes by identity and node id; 0
+ * or -ENOMEM (then it stays unregistered). */
+static int auth_client_index(struct auth_client *cl)
+{
+	struct authority *a = cl->auth;
+	const char *id = cl->ci.identity;
+
+	if (hmap_add(a->by_identity, id, strlen(id), cl) < 0)
+		return -ENOMEM;
+	if (hmap_add(a->by_node, &cl->node_id, sizeof(cl->node_id), cl) < 0) {
+		hmap_del(a->by_identity, id, strlen(id), cl);
+		return -ENOMEM;
+	}
+	cl->registered = 1;
+	return 0;
+}
+
+/* No longer online: nobody finds it by identity or node id any more. */
+static void auth_client_unregister(struct auth_client *cl)
+{
+	struct authority *a = cl->auth;
+
+	if (!cl->registered)
+		return;
+	hmap_del(a->by_identity, cl->ci.identity, strlen(cl->ci.identity), cl);
+	hmap_del(a->by_node, &cl->node_id, sizeof(cl->node_id), cl);
+	cl->registered = 0;
+}
+
+/* Removes b from the caller's or callee's own list (at most
+ * AUTH_BROKER_PER_CALLER or _CALLEE long). */
+static void auth_broker_list_del(struct auth_broker **head, struct auth_broker *b, int callee)
+{
+	for (struct auth_broker **pp = head; *pp;
+	    pp = callee ? &(*pp)->callee_next : &(*pp)->caller_next) {
+		if (*pp == b) {
+			*pp = callee ? b->callee_next : b->caller_next;
+			return;
+		}
+	}
+}
+
+/* Takes b off every list and out of the index; the caller frees it. */
+static void auth_broker_unlink(struct authority *a, struct auth_broker *b)
+{
+	hmap_del(a->broker_by_id, &b->id, sizeof(b->id), b);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		a->brokers = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	else
+		a->brokers_last = b->prev;
+	b->prev = b->next = NULL;
+	if (b->caller) {
+		auth_broker_list_del(&b->caller->brokers, b, 0);
+		b->caller->n_brokers--;
+	}
+	if (b->callee_cl) {
+		auth_broker_list_del(&b->callee_cl->brokers_in, b, 1);
+		b->callee_cl->n_broker_in--;
+	}
+}
+
+/* Puts a new introduction on every list and in the index: 0 or -ENOMEM
+ * (then it is on none). */
+static int auth_broker_link(struct authority *a, struct auth_broker *b)
+{
+	if (hmap_add(a->broker_by_id, &b->id, sizeof(b->id), b) < 0)
+		return -ENOMEM;
+	b->next = NULL;
+	b->prev = a->brokers_last;
+	if (a->brokers_last)
+		a->brokers_last->next = b;
+	else
+		a->brokers = b;
+	a->brokers_last = b;
+	b->caller_next = b->caller->brokers;
+	b->caller->brokers = b;
+	b->caller->n_brokers++;
+	b->callee_next = b->callee_cl->brokers_in;
+	b->callee_cl->brokers_in = b;
+	b->callee_cl->n_broker_in++;
+	return 0;
+}
 
 void authority_ca(const struct authority *a, const uint8_t **der, size_t *len)
 {
@@ -444,28 +556,30 @@ static void auth_client_release(struct auth_client *cl)
 static void auth_client_free(void *arg)
 {
 	struct auth_client *cl = arg;
-	struct auth_client **pp;
-	struct auth_broker **bp;
 
-	for (bp = &cl->auth->brokers; *bp;) {
-		if ((*bp)->caller == cl) {
-			struct auth_broker *b = *bp;
-			*bp = b->next;
-			auth_broker_free(b);
-		} else {
-			if ((*bp)->callee_cl == cl)
-				(*bp)->callee_cl = NULL;
-			bp = &(*bp)->next;
-		}
+	/* Its own introductions go; those to it wait for their deadline
+	 * (the caller then hears "not reachable", as for any callee gone). */
+	while (cl->brokers) {
+		struct auth_broker *b = cl->brokers;
+
+		auth_broker_unlink(cl->auth, b);
+		auth_broker_free(b);
 	}
+	for (struct auth_broker *b = cl->brokers_in, *nb; b; b = nb) {
+		nb = b->callee_next;
+		b->callee_cl = NULL;
+		b->callee_next = NULL;
+	}
+	cl->brokers_in = NULL;
+	cl->n_broker_in = 0;
+	auth_client_unregister(cl);
 	auth_client_release(cl);
-
-	for (pp = &cl->auth->clients; *pp; pp = &(*pp)->next) {
-		if (*pp == cl) {
-			*pp = cl->next;
-			break;
-		}
-	}
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		cl->auth->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
 	tlsconn_free(cl->conn);
 	free(cl->cert_der);
 	free(cl->ca_der);
@@ -547,6 +661,27 @@ static int auth_foreign_ca(struct auth_client *cl, const char *domain, const uin
 	return 0;
 }
 
+/*
+ * Whether the registry has revoked ci (cl's connection's certificate) by
+ * serial or by identity. Asked of SQLite once per connection and then
+ * again only after a revocation (authority_revoke bumps rev_gen): three
+ * queries per lookup were a measurable part of its cost (bench/README.md).
+ * A "not revoked" alone is remembered; an invitation that lets a revoked
+ * account back in never unrevokes a certificate, so it needs no bump.
+ */
+static int auth_revoked(struct auth_client *cl, const struct cert_info *ci)
+{
+	struct authority *a = cl->auth;
+
+	if (cl->rev_ok_gen == a->rev_gen)
+		return 0;
+	if (registry_serial_revoked(a->reg, ci->serial) == 1 ||
+	    registry_is_revoked(a->reg, ci->identity) == 1)
+		return 1;
+	cl->rev_ok_gen = a->rev_gen;
+	return 0;
+}
+
 /* The client's verified certificate, if it sent one: wolfSSL has already
  * checked it chains to our CA; we still check bindings and revocation. */
 static int auth_client_check(struct auth_client *cl, struct cert_info *ci)
@@ -583,8 +718,7 @@ static int auth_client_check(struct auth_client *cl, struct cert_info *ci)
 		auth_send_error(cl, PERR_UNAUTHENTICATED, "client certificate refused: %s", err);
 		return rc;
 	}
-	if (registry_serial_revoked(cl->auth->reg, ci->serial) == 1 ||
-	    registry_is_revoked(cl->auth->reg, ci->identity) == 1) {
+	if (auth_revoked(cl, ci)) {
 		auth_send_error(cl, PERR_REVOKED, "%s is revoked", ci->identity);
 		return -EACCES;
 	}
@@ -601,8 +735,7 @@ static int auth_client_recheck(struct auth_client *cl, struct cert_info *ci)
 		auth_send_error(cl, PERR_UNAUTHENTICATED, "client certificate refused: not valid now");
 		return -EACCES;
 	}
-	if (registry_serial_revoked(cl->auth->reg, ci->serial) == 1 ||
-	    registry_is_revoked(cl->auth->reg, ci->identity) == 1) {
+	if (auth_revoked(cl, ci)) {
 		auth_send_error(cl, PERR_REVOKED, "%s is revoked", ci->identity);
 		return -EACCES;
 	}
@@ -864,10 +997,7 @@ static void auth_on_revoked_since(struct auth_client *cl, struct msg_reader *r)
 
 static struct auth_client *auth_find_by_node(struct authority *a, uint32_t id)
 {
-	for (struct auth_client *cl = a->clients; cl; cl = cl->next)
-		if (cl->registered && cl->node_id == id)
-			return cl;
-	return NULL;
+	return hmap_get(a->by_node, &id, sizeof(id));
 }
 
 static int auth_new_node_id(struct auth_client *cl)
@@ -987,11 +1117,12 @@ static void auth_on_register(struct auth_client *cl, struct msg_reader *r)
 		memcpy(cl->endpoints[cl->n_endpoints++], p, PROTO_ENDPOINT_LEN);
 	}
 	if (!cl->registered) {
-		log_info("authority: %s is online at %s", ci.identity, cl->peer);
-		if (auth_new_node_id(cl) < 0)
+		if (auth_new_node_id(cl) < 0 || auth_client_index(cl) < 0) {
+			auth_send_error(cl, PERR_INTERNAL, "cannot register %s now", ci.identity);
 			return;
+		}
+		log_info("authority: %s is online at %s", ci.identity, cl->peer);
 	}
-	cl->registered = 1;
 	cl->udp_port = (int)port;
 	msg_begin(&w, buf, sizeof(buf), MSG_REGISTERED);
 	msg_put_bytes(&w, T_REFLEXIVE, obs, PROTO_ENDPOINT_LEN);
@@ -1037,14 +1168,10 @@ static struct auth_client *auth_find_by_addr(struct authority *a, int family, co
 	return best;
 }
 
+/* The newest registered connection of identity. */
 static struct auth_client *auth_find_by_identity(struct authority *a, const char *identity)
 {
-	struct auth_client *cl;
-
-	for (cl = a->clients; cl; cl = cl->next)
-		if (cl->registered && strcmp(cl->ci.identity, identity) == 0)
-			return cl;
-	return NULL;
+	return hmap_get(a->by_identity, identity, strlen(identity));
 }
 
 /* The node's candidates, best first: what the UDP service saw (its public
@@ -1156,7 +1283,7 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 		auth_send_error(cl, PERR_PROTOCOL, "lookup needs an identity or an address");
 		return;
 	}
-	if (!t || t == cl || registry_serial_revoked(a->reg, t->ci.serial) == 1) {
+	if (!t || t == cl || auth_revoked(t, &t->ci)) {
 		a->m.lookups_unknown++;
 		auth_lookup_error(cl, lookup_id, what);
 		return;
@@ -1179,15 +1306,16 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 	}
 	b->caller = cl;
 	b->callee_cl = t;
-	cl->n_brokers++;
-	t->n_broker_in++;
 	b->caller_lookup = lookup_id;
 	b->id = ++a->next_broker;
 	snprintf(b->callee, sizeof(b->callee), "%s", t->ci.identity);
 	b->started = loop_now_ms();
 	b->deadline = b->started + AUTH_BROKER_MS;
-	b->next = a->brokers;
-	a->brokers = b;
+	if (auth_broker_link(a, b) < 0) {
+		auth_broker_free(b);
+		free(buf);
+		return;
+	}
 	msg_begin(&w, buf, MSG_FRAME_MAX, MSG_BROKER);
 	msg_put_u32(&w, T_LOOKUP_ID, b->id);
 	auth_put_node(&w, cl, b->token);
@@ -1200,21 +1328,20 @@ static void auth_on_lookup(struct auth_client *cl, struct msg_reader *r)
 	log_debug("authority: %s looks up %s: asking %s", ci.identity, what, t->ci.identity);
 }
 
+/* The introduction the callee answers, off every list (the caller frees
+ * it), or NULL: an id not pending, or not one asked of this identity. */
 static struct auth_broker *auth_take_broker(struct auth_client *callee, struct msg_reader *r)
 {
-	struct auth_broker **bp;
+	struct auth_broker *b;
 	uint32_t id;
 
 	if (msg_get_u32(r, T_LOOKUP_ID, &id) < 0)
 		return NULL;
-	for (bp = &callee->auth->brokers; *bp; bp = &(*bp)->next) {
-		struct auth_broker *b = *bp;
-		if (b->id == id && strcmp(b->callee, callee->ci.identity) == 0) {
-			*bp = b->next;
-			return b;
-		}
-	}
-	return NULL;
+	b = hmap_get(callee->auth->broker_by_id, &id, sizeof(id));
+	if (!b || strcmp(b->callee, callee->ci.identity) != 0)
+		return NULL;
+	auth_broker_unlink(callee->auth, b);
+	return b;
 }
 
 const uint32_t authority_broker_bounds_ms[AUTHORITY_BROKER_BUCKETS] = {
@@ -1270,24 +1397,19 @@ static void auth_on_broker_refuse(struct auth_client *cl, struct msg_reader *r)
 static void auth_timer(struct loop_timer *t)
 {
 	struct authority *a = (struct authority *)((char *)t - offsetof(struct authority, timer));
-	uint64_t now = loop_now_ms(), next = 0;
-	struct auth_broker **bp;
+	uint64_t now = loop_now_ms();
 
-	for (bp = &a->brokers; *bp;) {
-		struct auth_broker *b = *bp;
-		if (b->deadline <= now) {
-			*bp = b->next;
-			a->m.broker_timeout++;
-			auth_lookup_error(b->caller, b->caller_lookup, b->callee);
-			auth_broker_free(b);
-			continue;
-		}
-		if (!next || b->deadline < next)
-			next = b->deadline;
-		bp = &b->next;
+	/* Oldest first is deadline order: only the expired head is looked at. */
+	while (a->brokers && a->brokers->deadline <= now) {
+		struct auth_broker *b = a->brokers;
+
+		auth_broker_unlink(a, b);
+		a->m.broker_timeout++;
+		auth_lookup_error(b->caller, b->caller_lookup, b->callee);
+		auth_broker_free(b);
 	}
-	if (next)
-		loop_timer_arm(a->loop, &a->timer, next);
+	if (a->brokers)
+		loop_timer_arm(a->loop, &a->timer, a->brokers->deadline);
 }
 
 /* What admission did lately, in one line: under a flood, a line per
@@ -1339,7 +1461,7 @@ static void auth_sweep(struct loop_timer *t)
 		if (!cl->closing && now - cl->last_rx > AUTH_IDLE_MS) {
 			log_debug("authority: %s: idle for %d s, closing", cl->peer, AUTH_IDLE_MS / 1000);
 			cl->closing = 1;
-			cl->registered = 0;
+			auth_client_unregister(cl);
 			tlsconn_close_after_send(cl->conn);
 		}
 	}
@@ -1531,12 +1653,25 @@ static void auth_on_close(struct tlsconn *c, void *arg, const char *why)
 	log_debug("authority: %s: %s", cl->peer, why);
 	/* Gone now: its slot is free at once, and nothing is sent to it. */
 	auth_client_release(cl);
-	cl->registered = 0;
+	auth_client_unregister(cl);
 	cl->closing = 1;
 	loop_defer(cl->auth->loop, auth_client_free, cl);
 }
 
+/*
+ * The handshake is done: its secrets and scratch arrays (~5.5 KB of the
+ * ~95 KB a connection holds in wolfSSL here, bench/README.md) are of no
+ * further use to the authority, which neither resumes sessions nor
+ * exports keying material from a node's link. Freed, and wiped by
+ * wolfSSL, now rather than when the node leaves.
+ */
+static void auth_on_open(struct tlsconn *c, void *arg)
+{
+	wolfSSL_FreeArrays(tlsconn_ssl(c));
+}
+
 static const struct tlsconn_ops auth_ops = {
+	.on_open = auth_on_open,
 	.on_msg = auth_on_msg,
 	.on_close = auth_on_close,
 };
@@ -1589,40 +1724,61 @@ static void auth_accept(struct loop_io *io, uint32_t events)
 		a->n_clients++;
 		udp_addr_format(&from, cl->peer, sizeof(cl->peer));
 		cl->next = a->clients;
+		if (cl->next)
+			cl->next->prev = cl;
 		a->clients = cl;
 	}
 }
 
 /*
- * Admission, sized to the descriptors the engine may open: raised towards
- * AUTH_MAX_CLIENTS + AUTH_FD_SPARE if the hard limit allows (systemd's
- * default soft limit is 1024), else fewer slots.
+ * Admission, sized to the descriptors the engine may open: the soft limit
+ * is raised towards slots + AUTH_FD_SPARE as far as the hard limit allows
+ * (systemd's default soft limit is 1024). A max_clients the hard limit
+ * cannot hold is refused, saying so; without one, the default shrinks to
+ * what fits.
  */
 static int auth_admit_init(struct authority *a, char *err, size_t errlen)
 {
+	int want_slots = a->cfg.max_clients ? a->cfg.max_clients : AUTH_DEFAULT_CLIENTS;
 	struct admit_limits lim = {
-		.slots = AUTH_MAX_CLIENTS, .unauth = AUTH_MAX_UNAUTH,
+		.slots = want_slots, .unauth = AUTH_MAX_UNAUTH,
 		.per_source = AUTH_PER_SOURCE, .per_source_unauth = AUTH_PER_SOURCE_UNAUTH,
 	};
-	rlim_t want = AUTH_MAX_CLIENTS + AUTH_FD_SPARE;
+	rlim_t want = (rlim_t)want_slots + AUTH_FD_SPARE;
 	struct rlimit rl;
 	uint64_t seed;
 	int rc;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "authority: cannot read the descriptor limit: %s", strerror(-rc));
+		return rc;
+	}
+	if (rl.rlim_cur < want) {
 		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 		setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur < want && a->cfg.max_clients) {
+		snprintf(err, errlen, "authority: max_clients = %d needs %llu descriptors, but the "
+		    "descriptor limit (RLIMIT_NOFILE) is %llu and its hard limit %llu: raise "
+		    "LimitNOFILE= (ulimit -Hn) or lower max_clients", want_slots,
+		    (unsigned long long)want, (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
 	if (rl.rlim_cur < want) {
 		lim.slots = rl.rlim_cur > 2 * AUTH_FD_SPARE ? (int)(rl.rlim_cur - AUTH_FD_SPARE) : AUTH_FD_SPARE;
-		if (lim.unauth > lim.slots / 2)
-			lim.unauth = lim.slots / 2;
-		log_warnx("authority: the descriptor limit is %llu: %d connection slots instead of %d",
-		    (unsigned long long)rl.rlim_cur, lim.slots, AUTH_MAX_CLIENTS);
+		log_warnx("authority: the descriptor limit is %llu: %d connection slots instead of %d "
+		    "(raise LimitNOFILE=, or set max_clients to insist)",
+		    (unsigned long long)rl.rlim_cur, lim.slots, want_slots);
 	}
+	if (lim.unauth > lim.slots / 2)
+		lim.unauth = lim.slots / 2;
 	if (lim.per_source > lim.slots)
 		lim.per_source = lim.slots;
+	if (lim.per_source_unauth > lim.unauth)
+		lim.per_source_unauth = lim.unauth;
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
 		snprintf(err, errlen, "authority: no randomness for the admission table");
 		return -EIO;
@@ -1677,6 +1833,13 @@ int authority_start(struct loop *l, const struct config *cfg, struct domtrust *d
 	a->cfg = cfg->authority;
 	a->policy = &cfg->policy;
 	a->policy_gen = 1;
+	a->rev_gen = 1;		/* a client's rev_ok_gen starts at 0: unknown */
+	if (hmap_new(&a->by_identity) < 0 || hmap_new(&a->by_node) < 0 ||
+	    hmap_new(&a->broker_by_id) < 0) {
+		snprintf(err, errlen, "authority: cannot make its indexes");
+		rc = -ENOMEM;
+		goto fail;
+	}
 	snprintf(a->dir, sizeof(a->dir), "%s/authority", cfg->state_dir);
 	if (mkdir(a->dir, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;
@@ -1723,6 +1886,10 @@ void authority_stop(struct authority *a)
 		return;
 	while (a->clients)
 		auth_client_free(a->clients);
+	/* Every introduction went with its caller. */
+	hmap_free(a->by_identity);
+	hmap_free(a->by_node);
+	hmap_free(a->broker_by_id);
 	domtrust_cancel(a->domtrust, a);
 	loop_timer_cancel(a->loop, &a->timer);
 	loop_timer_cancel(a->loop, &a->sweep);
@@ -1798,6 +1965,7 @@ int authority_revoke(struct authority *a, const char *identity, char *err, size_
 		return rc;
 	}
 	log_info("authority: revoked %s", identity);
+	a->rev_gen++;		/* every cached "not revoked" is stale now */
 	/* Tell every online node now, ours and other domains' (they may
 	 * hold sessions with ours), one page made once for all, and drop the
 	 * revoked one's link. */
@@ -1809,7 +1977,7 @@ int authority_revoke(struct authority *a, const char *identity, char *err, size_
 		if (n > 0)
 			tlsconn_send(cl->conn, page, (size_t)n);
 		if (strcmp(cl->ci.identity, identity) == 0) {
-			cl->registered = 0;
+			auth_client_unregister(cl);
 			tlsconn_close_after_send(cl->conn);
 		}
 	}

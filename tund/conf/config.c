@@ -1469,6 +1469,15 @@ static int cfg_auth_token_ttl(struct cfg_ctx *c, const config_setting_t *s,
 	return cfg_int(c, s, path, 60, 2592000, &((struct config_authority *)obj)->token_ttl);
 }
 
+/* Each slot is a descriptor and ~40 KB once a node is online; below 64 a
+ * flood's strangers would hold half of them. */
+static int cfg_auth_max_clients(struct cfg_ctx *c, const config_setting_t *s,
+				const char *path, void *obj)
+{
+	return cfg_int(c, s, path, CONFIG_MAX_CLIENTS_MIN, CONFIG_MAX_CLIENTS_MAX,
+		       &((struct config_authority *)obj)->max_clients);
+}
+
 /* 1 if the absolute path has an empty, "." or ".." component: such a path
  * could name state_dir without looking like it, so cfg_ca_dir_check could
  * not tell. */
@@ -1566,6 +1575,7 @@ static const struct cfg_field cfg_auth_fields[] = {
 	{ "pool", cfg_auth_pool },
 	{ "cert_days", cfg_auth_cert_days },
 	{ "token_ttl", cfg_auth_token_ttl },
+	{ "max_clients", cfg_auth_max_clients },
 	{ "ca_dir", cfg_auth_ca_dir },
 	{ "grants", cfg_auth_grants },
 };

@@ -50,6 +50,9 @@ struct config_grant {
 	struct addr_prefix subnets[CONFIG_MAX_SUBNETS];
 };
 
+#define CONFIG_MAX_CLIENTS_MIN 64
+#define CONFIG_MAX_CLIENTS_MAX 1048576
+
 struct config_authority {
 	int enabled;
 	char domain[ID_DOMAIN_MAX + 1];
@@ -57,6 +60,9 @@ struct config_authority {
 	struct addr_prefix pool;		/* default 100.64.0.0/10 */
 	int cert_days;				/* default 30 */
 	int token_ttl;				/* seconds, default 86400 */
+	/* TLS connections (online nodes) at once; 0 (not set): 16384, or
+	 * fewer if the descriptor limit is short (tund/authority/authority.c) */
+	int max_clients;
 	/* The CA process's directory (ca.key, ca.der, the issued ledger):
 	 * default state_dir with "-ca" appended, because the engine owns
 	 * state_dir and must not be able to read the CA key. Never equal to

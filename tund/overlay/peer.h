@@ -93,7 +93,8 @@ struct queued {
 };
 
 struct peer {
-	struct peer *next;
+	struct peer *next;		/* the table's list, for walks (peer_first) */
+	struct peer *prev_peer;
 	char identity[ID_NAME_MAX + 1];
 	int have_cert;
 	struct cert_info ci;
@@ -137,7 +138,8 @@ struct peer {
 	int64_t hs_done_wall;
 };
 
-/* The table: peers by identity, sessions and attempts by local index. */
+/* The table: peers by identity (a hash, tund/base/hmap.h, and a list to
+ * walk), sessions and attempts by local index. */
 struct peer_table;
 
 int peer_table_init(struct peer_table **out);
