@@ -16,6 +16,9 @@
 #            PCP first and her router drops it, so NAT-PMP starts 3.75 s
 #            after up): the authority must still learn the mapping
 #            (issue 10's race)
+#   reboot   pcp, the router granting up to an hour; then miniupnpd
+#            restarts, its mappings lost: its ANNOUNCE (an epoch time
+#            gone back) makes alice map again at once, not in 30 min
 #   upnp     alice asks with UPnP-IGD only (portmap = ["upnp"]); the
 #            router offers UPnP-IGD too
 #   liar     the router grants the PCP mapping but never forwards it: the
@@ -131,10 +134,11 @@ late_pair() {
 }
 
 run_case() {
-	local c=$1 p=$1 conf=() want=direct gw=1 ext=192.0.2.21:8789
+	local c=$1 p=$1 conf=() want=direct gw=1 ext=192.0.2.21:8789 life=20
 	[ $c = late ] && p=natpmp	# the natpmp world, set up in another order
+	[ $c = reboot ] && p=pcp life=3600	# the pcp world, a longer lifetime
 	case $c in
-	pcp) conf=('portmap = [ "pcp" ];') ;;
+	pcp|reboot) conf=('portmap = [ "pcp" ];') ;;
 	natpmp) conf=('portmap = [ "natpmp" ];') ;;
 	late) conf=('portmap = [ "pcp", "natpmp" ];') ;;
 	upnp) conf=('portmap = [ "upnp" ];') ;;
@@ -150,7 +154,7 @@ run_case() {
 		{ check "$tag topology" false; return; }
 	if [ -n "$gw" ]; then
 		portmap_stun stun 192.0.2.200 192.0.2.201 || { check "$tag STUN server starts" false; return; }
-		check "$tag miniupnpd runs on alice's router" portmap_gateway ra 192.0.2.200 20 \
+		check "$tag miniupnpd runs on alice's router" portmap_gateway ra 192.0.2.200 "$life" \
 			"$([ $c = upnp ] && echo upnp)" || return
 	fi
 	[ $c = liar ] && { check "$tag alice's router lies about port 8789" portmap_liar ra 8789 || return; }
@@ -182,7 +186,6 @@ run_case() {
 			check_eq "$tag alice's netcheck: mapped address is the router's WAN address, her port" \
 				"$(jq -r .portmap.mapping.external < "$T/alice.netcheck")" $ext
 		fi
-		local life=20
 		[ $p = pcp ] || life=7200
 		check_eq "$tag alice's netcheck: lifetime as the router granted it" \
 			"$(jq -r .portmap.mapping.lifetime < "$T/alice.netcheck")" $life
@@ -211,7 +214,16 @@ run_case() {
 	fi
 
 
-	case $p in
+	case $c in
+	reboot)
+		check "$tag miniupnpd restarts, its mappings lost" portmap_reboot ra
+		check "$tag ... the router no longer forwards alice's port" not portmap_has ra 8789
+		check "$tag alice hears the restart" \
+			wait_for 20 grep -q "gateway announced a restart" "$T/alice/log"
+		check "$tag ... and maps again: the router forwards her port" wait_for 20 portmap_has ra 8789
+		check "$tag ... miniupnpd's lease file holds it" wait_for 10 portmap_lease ra 8789
+		check "$tag ... and bob still reaches her directly" wait_for 10 ovl_ping bob "$A4"
+		;;
 	pcp)
 		# Lifetime 20 s: renewed every 10 s, so after 25 s miniupnpd
 		# (which removes expired mappings) must still forward it, with
@@ -246,7 +258,7 @@ run_case() {
 	esac
 }
 
-CASES_DEFAULT=(pcp natpmp late upnp liar off none)
+CASES_DEFAULT=(pcp natpmp late reboot upnp liar off none)
 read -ra CASES <<<"${CASES:-${CASES_DEFAULT[*]}}"
 nat_cases "$JOBS" run_case "${CASES[@]}"
 e2e_finish
