@@ -8,6 +8,7 @@
 #                                     UDP PORT but drops what comes for it
 #   portmap_squat HOST PORT           HOST maps external UDP PORT to its own
 #                                     PORT (NAT-PMP, a one-shot client)
+#   portmap_reboot ROUTER             miniupnpd restarts, its mappings lost
 #   portmap_has ROUTER PORT           the router forwards UDP PORT (nft)
 #   portmap_lease ROUTER PORT         miniupnpd's lease file holds UDP PORT
 #   portmap_lease_expiry ROUTER PORT  ... and when it expires (Unix time)
@@ -100,6 +101,24 @@ portmap_gateway() {
 	grep -q "Port forwarding is now enabled" "$d/log" ||
 		{ _nat_die "miniupnpd on $r: STUN did not enable forwarding"; tail -5 "$d/log" >&2; return 1; }
 }
+
+# portmap_reboot ROUTER: miniupnpd on ROUTER stops and its mappings go
+# (its rules and lease file, as in a reboot); it starts again with the
+# same settings. Returns once it listens again.
+portmap_reboot() {
+	local r=$1 ns="$PFX-$1" d="$T/$1-miniupnpd" pid c
+	pid=$(cat "$d/pid" 2>/dev/null) || return 1
+	kill "$pid"
+	wait_for 10 not_running "$pid" || return 1
+	for c in prerouting_miniupnpd postrouting_miniupnpd forward_miniupnpd; do
+		ip netns exec "$ns" nft flush chain inet miniupnpd $c || return 1
+	done
+	rm -f "$d/leases"
+	mv "$d/log" "$d/log.1"
+	ip netns exec "$ns" /usr/sbin/miniupnpd -d -f "$d/miniupnpd.conf" -P "$d/pid" >"$d/log" 2>&1 &
+	wait_for 15 grep -q "Listening for NAT-PMP/PCP" "$d/log"
+}
+not_running() { ! kill -0 "$1" 2>/dev/null; }
 
 # portmap_has ROUTER PORT: miniupnpd's dnat rule for UDP PORT is in ROUTER.
 portmap_has() {

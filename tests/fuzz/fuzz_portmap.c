@@ -1,6 +1,6 @@
 /*
  * Fuzz target for what a gateway's port-mapping service sends us
- * (tund/portmap/): PCP answers (pcp.c), the check every NAT-PMP answer
+ * (tund/portmap/): PCP answers and ANNOUNCEs (pcp.c), the check every NAT-PMP answer
  * passes before libnatpmp reads it (pmp.c), the grant check both feed
  * (mapping.c), and /proc/net/route's text (mapping.c). Input: one byte
  * choosing which, then the bytes. A PCP answer that parses as a success
@@ -35,8 +35,15 @@ static void fuzz_grant(const uint8_t a[4], uint16_t port, uint32_t life)
 static void fuzz_pcp(const uint8_t *p, size_t n)
 {
 	struct pcp_answer a;
+	uint32_t epoch;
 	char why[128] = "";
 
+	/* The same bytes as an unsolicited ANNOUNCE (port 5350). */
+	if (pcp_announce_parse(p, n, &epoch, why, sizeof(why)) == 0)
+		FZ_CHECK(n >= 24 && n <= PCP_MAX_LEN && n % 4 == 0 && p[1] == 0x80 && p[3] == 0);
+	else
+		FZ_CHECK(why[0] != '\0');
+	why[0] = '\0';
 	if (pcp_answer_parse(p, n, &a, why, sizeof(why)) != 0) {
 		FZ_CHECK(why[0] != '\0');
 		return;

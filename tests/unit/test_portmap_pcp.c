@@ -137,10 +137,76 @@ static void test_answer_refused(void)
 	bad(c, n + 4, "option longer than the answer");
 }
 
+/* An unsolicited ANNOUNCE as a restarted router multicasts it. */
+static size_t announce(uint8_t *b, uint32_t epoch)
+{
+	memset(b, 0, 24);
+	b[0] = 2;
+	b[1] = 0x80;
+	b[8] = (uint8_t)(epoch >> 24), b[9] = (uint8_t)(epoch >> 16), b[10] = (uint8_t)(epoch >> 8);
+	b[11] = (uint8_t)epoch;
+	return 24;
+}
+
+static void test_announce(void)
+{
+	uint8_t b[PCP_MAP_LEN];
+	uint32_t epoch = 0;
+	char why[128];
+	size_t n = announce(b, 3);
+
+	CHECK_INT(pcp_announce_parse(b, n, &epoch, why, sizeof(why)), 0);
+	CHECK_INT(epoch, 3);
+	/* Options after the header are the sender's business. */
+	memset(b + 24, 0, 8);
+	CHECK_INT(pcp_announce_parse(b, 32, &epoch, why, sizeof(why)), 0);
+	CHECK_INT(pcp_announce_parse(b, 23, &epoch, why, sizeof(why)), -EPROTO);
+	CHECK_INT(pcp_announce_parse(b, 26, &epoch, why, sizeof(why)), -EPROTO);
+	b[1] = 0x81;	/* a MAP answer is not one */
+	CHECK_INT(pcp_announce_parse(b, n, &epoch, why, sizeof(why)), -EPROTO);
+	b[1] = 0x00;	/* a request is not one */
+	CHECK_INT(pcp_announce_parse(b, n, &epoch, why, sizeof(why)), -EPROTO);
+	b[1] = 0x80;
+	b[0] = 0;	/* NAT-PMP */
+	CHECK_INT(pcp_announce_parse(b, n, &epoch, why, sizeof(why)), -EPROTO);
+	b[0] = 2;
+	b[3] = PCP_NOT_AUTHORIZED;
+	CHECK_INT(pcp_announce_parse(b, n, &epoch, why, sizeof(why)), -EPROTO);
+}
+
+/* One gateway's answers in order, each checked against the one before. */
+static void test_epoch(void)
+{
+	static const struct {
+		uint32_t server;
+		uint64_t client_ms;
+		int fits;
+	} seq[] = {
+		{ 1000, 50000, 1 },		/* the first is taken as it comes */
+		{ 1600, 650000, 1 },		/* both clocks ran 600 s */
+		{ 1599, 650100, 1 },		/* a second back: reordering, not a restart */
+		{ 5, 660000, 0 },		/* a restart: its time began again */
+		{ 15, 670000, 1 },		/* ... and that is the new reference */
+		{ 25, 1270000, 0 },		/* 10 s its, 600 s ours: a restart slept through */
+		{ 100000, 1280000, 0 },		/* far ahead of ours: another gateway */
+		{ 101000, 2280000, 1 },		/* 1000 s both */
+		{ 102000, 3340000, 1 },		/* 1000 s its, 1060 s ours: within 1/16 and 2 s */
+		{ 103000, 4420000, 0 },		/* 1000 s its, 1080 s ours: not */
+		{ 103002, 4420000, 1 },		/* 2 s its, 0 s ours: within 2 s */
+		{ 103006, 4421000, 0 },		/* 4 s its, 1 s ours: not */
+	};
+	struct pcp_epoch e = { 0 };
+
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		CHECK_INT(pcp_epoch_check(&e, seq[i].server, seq[i].client_ms), seq[i].fits);
+}
+
 int main(void)
 {
 	RUN(test_request_bytes);
 	RUN(test_answer_read);
 	RUN(test_answer_refused);
+	RUN(test_announce);
+	RUN(test_epoch);
 	return HARNESS_END();
 }

@@ -34,7 +34,9 @@
 #define AL_BACKOFF_MAX_MS 15000
 #define AL_MAX_EPS 16
 
-enum { AL_IDLE, AL_CONNECTING, AL_UP };
+/* AL_REGISTERING: TLS is up and our REGISTER went out; the authority has
+ * not answered yet. */
+enum { AL_IDLE, AL_CONNECTING, AL_REGISTERING, AL_UP };
 
 struct al_lookup {
 	struct al_lookup *next;
@@ -85,7 +87,7 @@ const char *authlink_state(const struct authlink *al)
 		return "down";
 	if (al->state == AL_UP)
 		return "registered";
-	return al->state == AL_CONNECTING ? "connecting" : "waiting to reconnect";
+	return al->state == AL_CONNECTING || al->state == AL_REGISTERING ? "connecting" : "waiting to reconnect";
 }
 
 static void al_connect(struct authlink *al);
@@ -167,6 +169,8 @@ static void al_send_register(struct authlink *al)
 	n = msg_finish(&w);
 	if (n > 0)
 		tlsconn_send(al->conn, buf, (size_t)n);
+	log_debug("authority link%s%s: REGISTER with %d endpoint(s), %s", al->foreign ? " to " : "", al->domain,
+	    count, al->have_mapped ? "the port mapping first" : "no port mapping");
 }
 
 static void al_on_open(struct tlsconn *c, void *arg)
@@ -183,6 +187,8 @@ static void al_on_open(struct tlsconn *c, void *arg)
 		tlsconn_close_after_send(c);
 		return;
 	}
+	/* First: a failed write closes the link at once (al_on_close). */
+	al->state = AL_REGISTERING;
 	al_send_register(al);
 }
 
@@ -595,7 +601,10 @@ void authlink_set_mapped(struct authlink *al, const struct sockaddr_in6 *ep)
 		al->mapped[16] = (uint8_t)(ntohs(ep->sin6_port) >> 8);
 		al->mapped[17] = (uint8_t)ntohs(ep->sin6_port);
 	}
-	if (al->state == AL_UP)
+	/* The authority answers REGISTERs in order and keeps the endpoints of
+	 * the last: once one is out on this connection, answered or not, the
+	 * change needs one more. Before that, the first REGISTER carries it. */
+	if (al->state == AL_UP || al->state == AL_REGISTERING)
 		al_send_register(al);
 }
 

@@ -20,6 +20,7 @@
 #include "tund/portmap/pcp.h"
 
 #define PCP_VERSION	2
+#define PCP_OP_ANNOUNCE	0
 #define PCP_OP_MAP	1
 #define PCP_R_BIT	0x80
 #define PCP_UDP		17
@@ -91,6 +92,44 @@ int pcp_answer_parse(const uint8_t *b, size_t len, struct pcp_answer *a, char *w
 		off += 4 + olen;
 	}
 	return 0;
+}
+
+/* The common header alone: version, R bit with opcode 0, result, a zero
+ * lifetime, the epoch, 12 reserved bytes; options may follow. */
+int pcp_announce_parse(const uint8_t *b, size_t len, uint32_t *epoch, char *why, size_t whylen)
+{
+	if (len < 24)
+		return pcp_bad(why, whylen, "shorter than a PCP header (24 bytes)");
+	if (len > PCP_MAX_LEN || len % 4)
+		return pcp_bad(why, whylen, "not a PCP datagram's length");
+	if (b[0] != PCP_VERSION)
+		return pcp_bad(why, whylen, "version is not 2");
+	if (b[1] != (PCP_R_BIT | PCP_OP_ANNOUNCE))
+		return pcp_bad(why, whylen, "not an ANNOUNCE answer");
+	if (b[3] != PCP_SUCCESS)
+		return pcp_bad(why, whylen, "ANNOUNCE with a result other than success");
+	*epoch = get32(b + 8);
+	return 0;
+}
+
+int pcp_epoch_check(struct pcp_epoch *e, uint32_t server, uint64_t client_ms)
+{
+	int64_t sd, cd;
+	int ok = 1;
+
+	if (e->have) {
+		sd = (int64_t)server - (int64_t)e->server;
+		cd = (int64_t)(client_ms - e->client_ms) / 1000;
+		/* Up to a second back is reordering on the way, not a restart. */
+		if (sd < -1)
+			ok = 0;
+		else if (cd + 2 < sd - sd / 16 || sd + 2 < cd - cd / 16)
+			ok = 0;
+	}
+	e->have = 1;
+	e->server = server;
+	e->client_ms = client_ms;
+	return ok;
 }
 
 const char *pcp_result_name(int result)

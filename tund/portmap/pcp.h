@@ -61,6 +61,25 @@ struct pcp_answer {
  * MAP body are skipped by their lengths, which must fit. */
 int pcp_answer_parse(const uint8_t *b, size_t len, struct pcp_answer *a, char *why, size_t whylen);
 
+/* Reads an unsolicited ANNOUNCE (RFC 6887 14.1.3): a gateway that
+ * (re)started says so, with its epoch time. 0, or -EPROTO with why. */
+int pcp_announce_parse(const uint8_t *b, size_t len, uint32_t *epoch, char *why, size_t whylen);
+
+/* What the gateway's epoch times said so far (RFC 6887 8.5): its time and
+ * ours (ms, monotonic) at the last answer. Zeroed: none yet. */
+struct pcp_epoch {
+	int have;
+	uint32_t server;
+	uint64_t client_ms;
+};
+
+/* An answer or ANNOUNCE said epoch time server when our clock read
+ * client_ms: 1 if that fits the last one, 0 if the gateway must have lost
+ * its state (it restarted): its time went back by more than a second, or
+ * ran at a pace ours did not, beyond 1/16 and 2 s either way. The first
+ * is taken as it is. Either way it is the one the next is checked against. */
+int pcp_epoch_check(struct pcp_epoch *e, uint32_t server, uint64_t client_ms);
+
 /* Words for a result code ("not authorized", ...); static storage. */
 const char *pcp_result_name(int result);
 

@@ -38,6 +38,9 @@
 #define PM_ROUND_MS		(5 * 60 * 1000)	/* a new round after every protocol failed */
 #define PM_RENEW_RETRY_MS	10000		/* a renewal that got no answer */
 #define PM_UPNP_MS		8000		/* discovery and two SOAP calls, in the helper thread */
+#define PM_ANNOUNCE_PORT	5350		/* where gateways send PCP ANNOUNCE (RFC 6887 14.1) */
+#define PM_ANNOUNCE_SPREAD_MS	5000		/* every client on the LAN hears it: not all at once */
+#define PM_ANNOUNCE_MIN_MS	10000		/* at most one re-map this often, whoever sends */
 
 enum pm_step { PM_IDLE, PM_PCP, PM_NATPMP_ADDR, PM_NATPMP_MAP, PM_UPNP, PM_MAPPED, PM_WAIT };
 enum { PROTO_PCP, PROTO_NATPMP, PROTO_UPNP };
@@ -69,6 +72,9 @@ struct portmap {
 	natpmp_t np;
 	int np_open;
 	struct pm_sock upio;		/* the UPnP thread's answers */
+	struct pm_sock ann;		/* PCP ANNOUNCE, port 5350 */
+	struct pcp_epoch epoch;		/* the gateway's PCP epoch times (pcp.h) */
+	uint64_t remap_ms;		/* the last re-map a restart asked for */
 	uint32_t upnp_id;		/* the request we wait for */
 	uint8_t np_addr[4];		/* NAT-PMP's public address, step 1 */
 	/* The mapping. */
@@ -268,6 +274,10 @@ static void pm_pcp_rx(struct loop_io *io, uint32_t events)
 		if (a.has_body && (memcmp(a.map.nonce, pm->nonce, PCP_NONCE_LEN) != 0 ||
 		    a.map.internal_port != pm->port))
 			continue;
+		/* Our own request's answer maps anew anyway; the check keeps
+		 * the reference for the next ANNOUNCE. */
+		if (!pcp_epoch_check(&pm->epoch, a.epoch, loop_now_ms()))
+			log_info("portmap: the gateway's PCP epoch time says it restarted");
 		if (a.result != PCP_SUCCESS) {
 			log_info("portmap: the gateway refused a PCP mapping: %s", pcp_result_name(a.result));
 			pm_state(pm, PROTO_PCP, "refused", pcp_result_name(a.result));
@@ -281,6 +291,81 @@ static void pm_pcp_rx(struct loop_io *io, uint32_t events)
 		}
 		pm_grant(pm, PROTO_PCP, a.map.external + 12, a.map.external_port, a.map.lifetime);
 		return;
+	}
+}
+
+/* A gateway that restarted lost its mappings (RFC 6887 8.5, 14.1.3):
+ * renew ours now, or ask from the start if we had none, rather than at
+ * half the lifetime or in five minutes. After a random wait, since every
+ * client on the LAN heard the same multicast. */
+static void pm_gateway_restarted(struct portmap *pm, uint32_t epoch)
+{
+	uint32_t spread = 0;
+	uint64_t now = loop_now_ms();
+
+	if (pm->step != PM_MAPPED && pm->step != PM_WAIT)
+		return;		/* asking already */
+	if (pm->remap_ms && now - pm->remap_ms < PM_ANNOUNCE_MIN_MS)
+		return;
+	pm->remap_ms = now;
+	if (getrandom(&spread, sizeof(spread), 0) != sizeof(spread))
+		spread = 0;
+	log_info("portmap: the gateway announced a restart (PCP epoch time %u s): %s", epoch,
+	    pm->mapped ? "mapping again" : "asking again");
+	loop_timer_arm(pm->loop, &pm->timer, now + spread % PM_ANNOUNCE_SPREAD_MS);
+}
+
+/* Unsolicited, so untrusted: only the gateway's address and PCP port, a
+ * well-formed ANNOUNCE, and an epoch time that shows a restart count; the
+ * worst a forger on the LAN gets is one renewal per PM_ANNOUNCE_MIN_MS. */
+static void pm_ann_rx(struct loop_io *io, uint32_t events)
+{
+	struct portmap *pm = ((struct pm_sock *)io)->pm;
+	uint8_t buf[PCP_MAX_LEN + 4];
+	struct sockaddr_in from;
+	socklen_t fl;
+	uint32_t epoch;
+	char why[96];
+	ssize_t n;
+
+	for (int i = 0; i < 16; i++) {
+		fl = sizeof(from);
+		n = recvfrom(io->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		if (!pm->have_gw || fl != sizeof(from) || from.sin_family != AF_INET ||
+		    memcmp(&from.sin_addr, pm->gw, 4) != 0 || ntohs(from.sin_port) != PCP_PORT)
+			continue;
+		if (pcp_announce_parse(buf, (size_t)n, &epoch, why, sizeof(why)) < 0) {
+			log_debug("portmap: datagram on port %d ignored: %s", PM_ANNOUNCE_PORT, why);
+			continue;
+		}
+		if (!pcp_epoch_check(&pm->epoch, epoch, loop_now_ms()))
+			pm_gateway_restarted(pm, epoch);
+	}
+}
+
+/* Port 5350 on every address: the gateway's ANNOUNCE goes to 224.0.0.1,
+ * which every IPv4 interface has joined. Without it (another PCP client
+ * holds the port) restarts are noticed at the next renewal, as before. */
+static void pm_ann_open(struct portmap *pm)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PM_ANNOUNCE_PORT) };
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		log_debug("portmap: cannot listen for PCP ANNOUNCE on port %d: %s", PM_ANNOUNCE_PORT,
+		    strerror(errno));
+		close(fd);
+		return;
+	}
+	pm->ann.io.fd = fd;
+	if (loop_add(pm->loop, &pm->ann.io, EPOLLIN) < 0) {
+		close(fd);
+		pm->ann.io.fd = -1;
 	}
 }
 
@@ -405,6 +490,7 @@ static void pm_wait(struct portmap *pm, uint64_t ms)
 static int pm_read_gateway(struct portmap *pm)
 {
 	char buf[8192];
+	uint8_t gw[4];
 	ssize_t n = 0, r;
 	int fd = open("/proc/net/route", O_RDONLY | O_CLOEXEC), rc = -ENOENT;
 
@@ -414,7 +500,12 @@ static int pm_read_gateway(struct portmap *pm)
 		n += r;
 	close(fd);
 	if (n > 0)
-		rc = mapping_gateway_parse(buf, (size_t)n, pm->gw);
+		rc = mapping_gateway_parse(buf, (size_t)n, gw);
+	/* Another gateway's epoch times are no reference for this one's. */
+	if (rc < 0 || !pm->have_gw || memcmp(gw, pm->gw, 4) != 0)
+		memset(&pm->epoch, 0, sizeof(pm->epoch));
+	if (rc == 0)
+		memcpy(pm->gw, gw, 4);
 	pm->have_gw = rc == 0;
 	return rc;
 }
@@ -568,6 +659,11 @@ int portmap_start(struct loop *l, unsigned protos, int port, portmap_change_fn *
 	pm->upio.io.fd = -1;
 	pm->upio.io.fn = pm_upnp_rx;
 	pm->upio.pm = pm;
+	pm->ann.io.fd = -1;
+	pm->ann.io.fn = pm_ann_rx;
+	pm->ann.pm = pm;
+	if (protos & CONFIG_PORTMAP_PCP)
+		pm_ann_open(pm);
 	for (int p = 0; p < PORTMAP_PROTOS; p++) {
 		pm->st[p].name = names[p];
 		pm_state(pm, p, protos & (1u << p) ? "untried" : "off", NULL);
@@ -605,6 +701,10 @@ void portmap_stop(struct portmap *pm)
 	pm_np_close(pm);
 	if (pm->upio.io.fd >= 0)
 		loop_del(pm->loop, &pm->upio.io);
+	if (pm->ann.io.fd >= 0) {
+		loop_del(pm->loop, &pm->ann.io);
+		close(pm->ann.io.fd);
+	}
 	free(pm);
 }
 
