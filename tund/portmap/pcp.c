@@ -108,7 +108,7 @@ int pcp_announce_parse(const uint8_t *b, size_t len, uint32_t *epoch, char *why,
 		return pcp_bad(why, whylen, "not an ANNOUNCE answer");
 	if (b[3] != PCP_SUCCESS)
 		return pcp_bad(why, whylen, "ANNOUNCE with a result other than success");
-	*epoch = get32(b + 8);
+	*epoch = be32_get(b + 8);
 	return 0;
 }
 
