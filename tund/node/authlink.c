@@ -79,6 +79,8 @@ struct authlink {
 
 int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
 
+const struct sockaddr_in6 *authlink_addr(const struct authlink *al) { return &al->addr; }
+
 const char *authlink_state(const struct authlink *al)
 {
 	if (!al)
