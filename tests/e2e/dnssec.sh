@@ -328,13 +328,31 @@ check "pinned again, alice resolves dave@example.net" wait_for 20 ctl alice reso
 check "... and pings him" wait_for 20 ovl_ping alice "${V6[dave]}"
 
 # ---------------------------------------------------------------- reload
-# trust_policy changes on reload: alice turned to "pinned" asks DNS for
-# nothing more; a new resolver is said to wait for the next start.
+# A new resolver or trust anchor cannot be applied by a reload (the
+# resolver is made before the sandbox): the reload is refused whole,
+# naming the key, and nothing of the file is applied, not even the new
+# trust_policy beside it. Without them, trust_policy changes on reload:
+# alice turned to "pinned" asks DNS for nothing more.
 q2qd_conf alice 'port = 8789;' 'dns_resolver = "192.0.2.99"; dns_anchor = "'"$T"'/dns/root.anchor";' \
 	'trust_policy = "pinned";'
+out=$(ctl alice reload 2>&1); rc=$?
+echo "  reload with a new resolver: exit $rc: $out"
+check_eq "a reload that changes dns_resolver fails" "$rc" 1
+check "... naming the key and both values" \
+	grep -qF 'dns_resolver changed from "192.0.2.53" to "192.0.2.99"' <<<"$out"
+check "... and saying it takes effect at a restart" grep -q "takes effect only when q2qd restarts" <<<"$out"
+check_fails "... and the trust_policy beside it was not applied" \
+	grep -q 'reload: trust_policy is now "pinned"' "$T/alice/log"
+q2qd_conf alice 'port = 8789;' 'dns_resolver = "192.0.2.53"; dns_anchor = "/nonexistent/root.key";'
+out=$(ctl alice reload 2>&1); rc=$?
+check_eq "a reload that changes dns_anchor fails too" "$rc" 1
+check "... naming dns_anchor" grep -qF 'dns_anchor changed from "'"$T"'/dns/root.anchor" to "/nonexistent/root.key"' <<<"$out"
+out=$(ctl alice resolve bob@nosrv.example 2>&1)
+check "DNS is still asked, through the resolver alice started with" \
+	grep -q 'nosrv.example: no SRV record _q2q._tcp.nosrv.example' <<<"$out"
+q2qd_conf alice 'port = 8789;' "$DNSCONF" 'trust_policy = "pinned";'
 check "alice reloads" ctl alice reload
 check "alice's log: the new trust_policy applies now" grep -q 'reload: trust_policy is now "pinned" (was "dnssec")' "$T/alice/log"
-check "alice's log: the new resolver waits for a restart" grep -q "reload: dns_anchor and dns_resolver take effect at the next start" "$T/alice/log"
 out=$(ctl alice resolve bob@nosrv.example 2>&1); rc=$?
 echo "  pinned after reload: $out"
 check "pinned after reload: a new domain is not looked up in DNS" \
