@@ -72,19 +72,13 @@ q2qd_start authh || exit 1
 HFP=$(ctl authh status --json | jq_get authority_service.ca_fingerprint)
 
 # ---------------------------------------------------------------- DNS
-zone_records() {	# DOMAIN AUTH-IP FINGERPRINT
-	echo "_q2q._tcp.$1. SRV 0 0 8788 auth.$1."
-	echo "_q2q._udp.$1. SRV 0 0 8788 auth.$1."
-	echo "auth.$1. A $2"
-	echo "_8788._tcp.auth.$1. TLSA 2 0 1 $3"
-}
 for dom in example.com example.org example.net; do
 	# shellcheck disable=SC2046
-	dns_zone "$dom" signed "$(zone_records "$dom" "${AUTH_IP[$dom]}" "${FP[$dom]}")"
+	dns_zone "$dom" signed "$(dns_authority_records "$dom" "${AUTH_IP[$dom]}" "${FP[$dom]}")"
 done
-dns_zone unsigned.example unsigned "$(zone_records unsigned.example 192.0.2.50 "$UFP")"
-dns_zone bogus.example bogus "$(zone_records bogus.example 192.0.2.20 "${FP[example.org]}")"
-dns_zone hijack.example signed "$(zone_records hijack.example 192.0.2.60 "$SQFP")"
+dns_zone unsigned.example unsigned "$(dns_authority_records unsigned.example 192.0.2.50 "$UFP")"
+dns_zone bogus.example bogus "$(dns_authority_records bogus.example 192.0.2.20 "${FP[example.org]}")"
+dns_zone hijack.example signed "$(dns_authority_records hijack.example 192.0.2.60 "$SQFP")"
 dns_zone nosrv.example signed "auth.nosrv.example. A 192.0.2.20"
 check "knotd serves the signed test root" dns_start dns 192.0.2.53
 check "control: example.org's zone is signed (RRSIG on its SRV)" \
