@@ -594,7 +594,6 @@ static void overlay_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 	const uint8_t *ca;
 	size_t calen;
 	char err[128];
-
 	int via = (int)(lk - o->links);
 
 	if (!lk->own) {
