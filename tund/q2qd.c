@@ -170,18 +170,42 @@ static const char *daemon_policy_name(int p)
 }
 
 /*
+ * The resolver (tund/node/discover.c) was made before the sandbox, with
+ * the anchor and the forwarder it read then: a libunbound context takes
+ * neither once it has resolved, and a new one needs a new worker thread,
+ * which the sandbox forbids. So a reload that changes dns_anchor or
+ * dns_resolver is refused whole, naming the key, before anything is
+ * applied: half a reload, with answers from the old resolver trusted as
+ * if they came from the new one, would be worse than none.
+ */
+static int daemon_reload_dns_check(const struct daemon *d, const struct config *fresh, char *err,
+    size_t errlen)
+{
+	const char *key = NULL, *was = NULL, *now = NULL;
+
+	if (strcmp(fresh->dns_anchor, d->cfg.dns_anchor) != 0) {
+		key = "dns_anchor";
+		was = d->cfg.dns_anchor;
+		now = fresh->dns_anchor;
+	} else if (strcmp(fresh->dns_resolver, d->cfg.dns_resolver) != 0) {
+		key = "dns_resolver";
+		was = d->cfg.dns_resolver;
+		now = fresh->dns_resolver;
+	}
+	if (!key)
+		return 0;
+	snprintf(err, errlen, "%s changed from \"%.120s\" to \"%.120s\": the resolver is made at "
+	    "start (before the sandbox), so %s takes effect only when q2qd restarts", key, was, now, key);
+	return -EBUSY;
+}
+
+/*
  * trust_policy changes at once between "dnssec" and "first-use", and to
- * "pinned" (DNS is then not asked any more). The resolver itself was made
- * before the sandbox, which allows no new thread for another one, so a
- * new dns_anchor or dns_resolver, or leaving "pinned" (q2qd started
- * without a resolver), waits for the next start, and says so.
+ * "pinned" (DNS is then not asked any more). Leaving "pinned" (q2qd
+ * started without a resolver) waits for the next start, and says so.
  */
 static void daemon_reload_dns(struct daemon *d, const struct config *fresh)
 {
-	if (strcmp(fresh->dns_anchor, d->cfg.dns_anchor) != 0 ||
-	    strcmp(fresh->dns_resolver, d->cfg.dns_resolver) != 0)
-		log_warnx("reload: dns_anchor and dns_resolver take effect at the next start of q2qd "
-		    "(the resolver is made before the sandbox)");
 	if (fresh->trust_policy == d->cfg.trust_policy)
 		return;
 	if (d->cfg.trust_policy == CONFIG_TRUST_PINNED) {
@@ -202,6 +226,9 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	if (!fresh)
 		return -ENOMEM;
 	rc = config_load(d->cfg.path, fresh, err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = daemon_reload_dns_check(d, fresh, err, errlen);
 	if (rc < 0)
 		goto out;
 	rc = daemon_reload_metrics(d, fresh, err, errlen);

@@ -14,11 +14,16 @@
 #                                    (dnssec.sh, fed-v4.sh): dns .53 for
 #                                    knotd; per domain its authority and first
 #                                    node, named in AUTH_NS, AUTH_IP, DOM
-#   dns_authorities                  starts those three authorities, each
+#   dns_authorities                  starts the authorities AUTH_NS names
+#                                    (dns_world's three, or a caller's own
+#                                    AUTH_NS and AUTH_IP), each
 #                                    with POOL[domain] if the caller set
 #                                    it (else the default pool); their CA
 #                                    fingerprints in FP
-#   dns_authorities_dns CONF...      restarts those three with CONF added
+#   dns_authority_records DOMAIN IP FP  the SRV, A and TLSA lines of a
+#                                    domain whose authority is at IP with
+#                                    CA fingerprint FP (for dns_zone)
+#   dns_authorities_dns CONF...      restarts those with CONF added
 #                                    (the resolver and anchor, once DNS is
 #                                    up: an authority takes another
 #                                    domain's node only by its own trust
@@ -54,10 +59,20 @@ dns_world() {
 	declare -gA DOM=([alice]=example.com [carol]=example.org [dave]=example.net)
 }
 
+# dns_domains: the domains AUTH_NS names, in a fixed order.
+dns_domains() { printf '%s\n' "${!AUTH_NS[@]}" | sort; }
+
+dns_authority_records() {	# DOMAIN AUTH-IP FINGERPRINT
+	echo "_q2q._tcp.$1. SRV 0 0 8788 auth.$1."
+	echo "_q2q._udp.$1. SRV 0 0 8788 auth.$1."
+	echo "auth.$1. A $2"
+	echo "_8788._tcp.auth.$1. TLSA 2 0 1 $3"
+}
+
 dns_authorities() {
 	local dom a
 	declare -gA FP
-	for dom in example.com example.org example.net; do
+	for dom in $(dns_domains); do
 		a=${AUTH_NS[$dom]}
 		q2qd_conf "$a" "$(dns_authorities_conf "$dom")"
 		q2qd_start "$a" || return 1
@@ -75,7 +90,7 @@ dns_authorities_conf() {	# DOMAIN: the authority section dns_authorities wrote
 
 dns_authorities_dns() {
 	local dom a
-	for dom in example.com example.org example.net; do
+	for dom in $(dns_domains); do
 		a=${AUTH_NS[$dom]}
 		q2qd_stop "$a"
 		q2qd_conf "$a" "$(dns_authorities_conf "$dom")" "$@"

@@ -72,19 +72,13 @@ q2qd_start authh || exit 1
 HFP=$(ctl authh status --json | jq_get authority_service.ca_fingerprint)
 
 # ---------------------------------------------------------------- DNS
-zone_records() {	# DOMAIN AUTH-IP FINGERPRINT
-	echo "_q2q._tcp.$1. SRV 0 0 8788 auth.$1."
-	echo "_q2q._udp.$1. SRV 0 0 8788 auth.$1."
-	echo "auth.$1. A $2"
-	echo "_8788._tcp.auth.$1. TLSA 2 0 1 $3"
-}
 for dom in example.com example.org example.net; do
 	# shellcheck disable=SC2046
-	dns_zone "$dom" signed "$(zone_records "$dom" "${AUTH_IP[$dom]}" "${FP[$dom]}")"
+	dns_zone "$dom" signed "$(dns_authority_records "$dom" "${AUTH_IP[$dom]}" "${FP[$dom]}")"
 done
-dns_zone unsigned.example unsigned "$(zone_records unsigned.example 192.0.2.50 "$UFP")"
-dns_zone bogus.example bogus "$(zone_records bogus.example 192.0.2.20 "${FP[example.org]}")"
-dns_zone hijack.example signed "$(zone_records hijack.example 192.0.2.60 "$SQFP")"
+dns_zone unsigned.example unsigned "$(dns_authority_records unsigned.example 192.0.2.50 "$UFP")"
+dns_zone bogus.example bogus "$(dns_authority_records bogus.example 192.0.2.20 "${FP[example.org]}")"
+dns_zone hijack.example signed "$(dns_authority_records hijack.example 192.0.2.60 "$SQFP")"
 dns_zone nosrv.example signed "auth.nosrv.example. A 192.0.2.20"
 check "knotd serves the signed test root" dns_start dns 192.0.2.53
 check "control: example.org's zone is signed (RRSIG on its SRV)" \
@@ -328,13 +322,31 @@ check "pinned again, alice resolves dave@example.net" wait_for 20 ctl alice reso
 check "... and pings him" wait_for 20 ovl_ping alice "${V6[dave]}"
 
 # ---------------------------------------------------------------- reload
-# trust_policy changes on reload: alice turned to "pinned" asks DNS for
-# nothing more; a new resolver is said to wait for the next start.
+# A new resolver or trust anchor cannot be applied by a reload (the
+# resolver is made before the sandbox): the reload is refused whole,
+# naming the key, and nothing of the file is applied, not even the new
+# trust_policy beside it. Without them, trust_policy changes on reload:
+# alice turned to "pinned" asks DNS for nothing more.
 q2qd_conf alice 'port = 8789;' 'dns_resolver = "192.0.2.99"; dns_anchor = "'"$T"'/dns/root.anchor";' \
 	'trust_policy = "pinned";'
+out=$(ctl alice reload 2>&1); rc=$?
+echo "  reload with a new resolver: exit $rc: $out"
+check_eq "a reload that changes dns_resolver fails" "$rc" 1
+check "... naming the key and both values" \
+	grep -qF 'dns_resolver changed from "192.0.2.53" to "192.0.2.99"' <<<"$out"
+check "... and saying it takes effect at a restart" grep -q "takes effect only when q2qd restarts" <<<"$out"
+check_fails "... and the trust_policy beside it was not applied" \
+	grep -q 'reload: trust_policy is now "pinned"' "$T/alice/log"
+q2qd_conf alice 'port = 8789;' 'dns_resolver = "192.0.2.53"; dns_anchor = "/nonexistent/root.key";'
+out=$(ctl alice reload 2>&1); rc=$?
+check_eq "a reload that changes dns_anchor fails too" "$rc" 1
+check "... naming dns_anchor" grep -qF 'dns_anchor changed from "'"$T"'/dns/root.anchor" to "/nonexistent/root.key"' <<<"$out"
+out=$(ctl alice resolve bob@nosrv.example 2>&1)
+check "DNS is still asked, through the resolver alice started with" \
+	grep -q 'nosrv.example: no SRV record _q2q._tcp.nosrv.example' <<<"$out"
+q2qd_conf alice 'port = 8789;' "$DNSCONF" 'trust_policy = "pinned";'
 check "alice reloads" ctl alice reload
 check "alice's log: the new trust_policy applies now" grep -q 'reload: trust_policy is now "pinned" (was "dnssec")' "$T/alice/log"
-check "alice's log: the new resolver waits for a restart" grep -q "reload: dns_anchor and dns_resolver take effect at the next start" "$T/alice/log"
 out=$(ctl alice resolve bob@nosrv.example 2>&1); rc=$?
 echo "  pinned after reload: $out"
 check "pinned after reload: a new domain is not looked up in DNS" \

@@ -33,8 +33,7 @@ nss_setup
 
 dns_authorities || exit 1
 for dom in example.com example.org example.net; do
-	dns_zone "$dom" signed "_q2q._tcp.$dom. SRV 0 0 8788 auth.$dom." \
-		"auth.$dom. A ${AUTH_IP[$dom]}" "_8788._tcp.auth.$dom. TLSA 2 0 1 ${FP[$dom]}"
+	dns_zone "$dom" signed "$(dns_authority_records "$dom" "${AUTH_IP[$dom]}" "${FP[$dom]}")"
 done
 check "knotd serves the signed test root" dns_start dns 192.0.2.53
 

@@ -469,6 +469,9 @@ nat_send() { _nat_py "$1" send "$2" "$3" "$4" "${5:-3}"; }
 #   nat_pair AUTHADDR [ALICE_CONFIG...] [-- BOB_CONFIG...]    (sets A4, B4)
 #   nat_pair_settles PATH SECS
 #   nat_pair_copies PATH          (files both ways intact, path still PATH)
+#   nat_marked MARK FILE          (256 KB of text repeating MARK)
+#   nat_relay_forgeries RELAY ADDR PCAP FORGER FORGER_ADDR
+#                                 (forged and replayed RELAY: nothing out)
 #   nat_path_is NODE IDENTITY PATH, nat_endpoint_in NODE IDENTITY GLOB
 #   nat_cases JOBS FUNC CASE...
 # ===========================================================================
@@ -546,6 +549,72 @@ nat_pair_copies() {
 	check "$tag ${FILE_KB:-256} KB bob->alice arrives intact" \
 		tcp_copy bob alice "$A4" 5002 "$T/file" "$T/file.rx2"
 	check_eq "$tag alice's path to bob is still $1" "$(ovl_peer alice bob@example.com path)" "$1"
+}
+
+# nat_marked MARK FILE: 256 KB of lines repeating MARK, for a copy whose
+# plaintext must never show in a capture on the way.
+nat_marked() {
+	python3 -c 'import sys
+line = (sys.argv[1] + " ").encode() * 20 + b"\n"
+sys.stdout.buffer.write(line * (262144 // len(line)))' "$1" > "$2"
+}
+
+# nat_relay_forgeries RELAY ADDR PCAP FORGER FORGER_ADDR: what a host on the
+# internet (FORGER, at FORGER_ADDR) gets out of the relay in namespace RELAY
+# at ADDR (UDP 8788) when it sends 200 forged RELAY datagrams (random node
+# ids, or the real ones read off PCAP, a capture of RELAY's eth0 while it
+# relayed, with random macs) and 20 replays of genuine ones from PCAP:
+# nothing sent back, nothing forwarded. Checks, named with $tag.
+nat_relay_forgeries() {
+	local relay=$1 addr=$2 pcap=$3 forger=$4 faddr=$5 ids n
+	# Real node ids, as an on-path observer reads them off RELAY headers;
+	# and 20 genuine RELAY datagrams to replay.
+	pcap_udp "$pcap" | awk -v a="$addr:8788" '$2 == a && $3 ~ /^07000000/' > "$T/genuine"
+	ids=$(awk '{ print substr($3, 9, 8); print substr($3, 17, 8) }' "$T/genuine" | sort -u | tr '\n' ,)
+	check "$tag the capture shows genuine RELAY datagrams to forge from" test -s "$T/genuine"
+
+	# Quiet now (no pings, the copy is done): capture, forge, compare.
+	cap_start "$relay" eth0 "$T/forge.pcap" udp or icmp
+	nsx "$forger" python3 -c 'import os, random, socket, sys, time
+dst, ids, genuine, out = sys.argv[1], [bytes.fromhex(x) for x in sys.argv[2].split(",") if x], sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 40000))
+sent = []
+for i in range(200):
+    if i % 2 and len(ids) >= 2:
+        sender, target = random.sample(ids, 2)
+    else:
+        sender, target = os.urandom(4), os.urandom(4)
+    body = os.urandom(random.randint(100, 600))
+    d = b"\x07\0\0\0" + sender + target + os.urandom(8) + os.urandom(16) + body
+    s.sendto(d, (dst, 8788))
+    sent.append(body.hex())
+    time.sleep(0.002)
+with open(genuine) as f:
+    replays = [bytes.fromhex(l.split()[2]) for l in f][-20:]
+for d in replays:
+    s.sendto(d, (dst, 8788))
+    time.sleep(0.002)
+    sent.append(d[36:].hex())
+with open(out, "w") as f:
+    f.write("\n".join(sent) + "\n")
+print("sent", len(sent))' "$addr" "$ids" "$T/genuine" "$T/forged" > "$T/forger.out" 2>&1
+	# Anything forwarded leaves within milliseconds; give it a second.
+	sleep 1
+	cap_stop "$T/forge.pcap"
+	echo "# $tag $(cat "$T/forger.out")"
+	# (tcpdump may miss a few under load; what it saw is what is judged)
+	n=$(cap_count "$T/forge.pcap" "src host $faddr and udp dst port 8788")
+	check "$tag control: the capture saw the flood ($n of 220 datagrams)" test "$n" -ge 200
+	check_eq "$tag the relay sent nothing to the forger" \
+		"$(cap_count "$T/forge.pcap" "src host $addr and dst host $faddr")" 0
+	pcap_udp "$T/forge.pcap" | awk -v a="$addr" -v f="$faddr" 'index($1, a ":") == 1 && index($2, f ":") != 1' > "$T/out"
+	echo "# $tag during the flood the relay sent $(wc -l < "$T/out") datagrams to nodes," \
+		"sizes: $(awk '{ printf "%d ", length($3) / 2 }' "$T/out")"
+	check_eq "$tag nothing bigger than a relayed keepalive went to the nodes" \
+		"$(awk 'length($3) / 2 > 100' "$T/out" | wc -l)" 0
+	check_eq "$tag no forged or replayed payload was forwarded" \
+		"$(awk '{ print substr($3, 73) }' "$T/out" | grep -cxFf "$T/forged")" 0
 }
 
 # _nat_case FUNC CASE N TOP: the body of one case, run in the background

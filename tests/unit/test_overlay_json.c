@@ -119,12 +119,12 @@ static void test_peers(void)
 	    "{\"identity\":\"bob@example.com\",\"ipv4\":\"100.64.0.7\",\"ipv6\":\"fd12::34\","
 	    "\"routes\":[\"10.1.0.0\\/16\"],\"cert_not_after\":1800000000,\"cert_serial\":\"0a1b\","
 	    "\"endpoint\":\"192.0.2.12:8789\",\"candidates\":[\"192.0.2.12:8789\",\"[2001:db8::12]:8789\"],"
-	    "\"path\":\"direct\",\"hairpin\":false,\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
+	    "\"path\":\"direct\",\"relay_authority\":null,\"hairpin\":false,\"peer_nat\":{\"mapping_varies_by_destination\":true,\"port_preserved\":false},"
 	    "\"birthday\":{\"role\":\"prober\",\"probes_sent\":120,\"sockets\":0,\"hit\":true},"
 	    "\"session\":true,\"cipher\":\"aes-256-gcm\",\"path_mtu\":1500,\"mtu\":1440,\"handshake_age\":42,\"rx_bytes\":1000,\"tx_bytes\":2000,"
 	    "\"rx_packets\":3,\"tx_packets\":4,\"policy_denied\":0},"
 	    "{\"identity\":\"carol@example.com\",\"endpoint\":null,\"candidates\":[],\"path\":\"none\","
-	    "\"hairpin\":false,\"peer_nat\":null,\"session\":false,\"cipher\":null,\"path_mtu\":null,\"mtu\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
+	    "\"relay_authority\":null,\"hairpin\":false,\"peer_nat\":null,\"session\":false,\"cipher\":null,\"path_mtu\":null,\"mtu\":null,\"handshake_age\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
 	    "\"rx_packets\":0,\"tx_packets\":0,\"policy_denied\":0}],"
 	    "\"nat\":{\"local_port\":8789,\"reflexive\":[],\"authority_udp\":false,"
 	    "\"portmap\":{\"enabled\":false,\"gateway\":null,\"protocols\":[],\"mapping\":null}}}");
@@ -136,6 +136,10 @@ static void test_peers(void)
 	ps[0].path = OVERLAY_PATH_RELAY;
 	ps[0].bday_prober = 0;
 	check_first_peer(ps, &nat, "path", "\"relay\"");
+	check_first_peer(ps, &nat, "relay_authority", "null");
+	/* Another domain's authority relays (PROTOCOL.md, "Relays across domains"). */
+	strcpy(ps[0].relay_authority, "example.org");
+	check_first_peer(ps, &nat, "relay_authority", "\"example.org\"");
 	check_first_peer(ps, &nat, "birthday", "{\"role\":\"mapper\",\"probes_sent\":120,\"sockets\":0,\"hit\":true}");
 }
 

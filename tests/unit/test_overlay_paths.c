@@ -311,6 +311,90 @@ static void test_drop_own_mappings(void)
 	peer_table_free(t);
 }
 
+/* Relays across domains: each relay's datagrams are taken only from its
+ * own address, under its own key and window, naming our id there; what
+ * we send there carries our id there and a counter of its own. */
+static void test_relays_by_authority(void)
+{
+	static struct paths_nat nat;	/* ~100 KB of replay windows */
+	static const uint8_t own_key[32] = { 9 }, org_key[32] = { 7 };
+	uint8_t buf[AW_RELAY_HDR + 64], pl[64];
+	struct aw_relay r = { .sender_id = 555, .target_id = 77, .counter = 1 };
+	struct sockaddr_in6 own, org, other;
+	struct ep from;
+	int n;
+
+	memset(&nat, 0, sizeof(nat));
+	memset(pl, 0x04, sizeof(pl));
+	udp_addr_parse("192.0.2.10:8788", &own);
+	udp_addr_parse("192.0.2.20:8788", &org);
+	udp_addr_parse("192.0.2.30:8788", &other);
+	CHECK(paths_relay_addr(&nat, 0) == NULL);
+	CHECK(paths_relay_addr(&nat, 3) == NULL);
+	nat.have_udp = 1;
+	nat.node_id = 11;
+	memcpy(nat.udp_key, own_key, 32);
+	nat.auth_udp[0] = own;
+	replay_init(&nat.relay_replay);
+	nat.xr[3].have_udp = 1;
+	nat.xr[3].node_id = 77;
+	memcpy(nat.xr[3].udp_key, org_key, 32);
+	nat.xr[3].auth_udp[0] = org;
+	replay_init(&nat.xr[3].relay_replay);
+	CHECK(udp_addr_equal(paths_relay_addr(&nat, 3), &org));
+	CHECK(paths_relay_addr(&nat, PATHS_RELAYS) == NULL);
+	CHECK(paths_relay_addr(&nat, -1) == NULL);
+
+	/* From example.org's relay, to our id there: taken once, as sent
+	 * by node 555 there. */
+	memcpy(buf + AW_RELAY_HDR, pl, sizeof(pl));
+	n = aw_seal_relay(AW_RELAYED, &r, sizeof(pl), org_key, buf, sizeof(buf));
+	CHECK_INT(n, (int)sizeof(buf));
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &other, &from), -EBADMSG);
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &own, &from), -EBADMSG);
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &org, &from), 0);
+	CHECK_INT(from.relay, 555);
+	CHECK_INT(from.via, 3);
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &org, &from), -EBADMSG);
+	/* Our own authority's key does not open example.org's datagrams. */
+	r.counter = 2;
+	aw_seal_relay(AW_RELAYED, &r, sizeof(pl), own_key, buf, sizeof(buf));
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &org, &from), -EBADMSG);
+	/* Nor a datagram naming our id at another authority. */
+	r.target_id = 11;
+	aw_seal_relay(AW_RELAYED, &r, sizeof(pl), org_key, buf, sizeof(buf));
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &org, &from), -EBADMSG);
+	/* A RELAY (node to authority) is not ours to take. */
+	r.target_id = 77;
+	aw_seal_relay(AW_RELAY, &r, sizeof(pl), org_key, buf, sizeof(buf));
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &org, &from), -EBADMSG);
+	/* Our own relay as before, with its own window: counter 1 again. */
+	r.target_id = 11;
+	r.counter = 1;
+	aw_seal_relay(AW_RELAYED, &r, sizeof(pl), own_key, buf, sizeof(buf));
+	CHECK_INT(paths_relay_open(&nat, buf, (size_t)n, &own, &from), 0);
+	CHECK_INT(from.via, 0);
+
+	/* Sending through example.org: our id there, its counter. */
+	CHECK_INT(paths_relay_seal(&nat, 3, 555, buf, sizeof(pl), sizeof(buf)), n);
+	CHECK_INT(aw_verify(buf, (size_t)n, org_key), 0);
+	CHECK_INT(aw_parse_relay(buf, (size_t)n, &r), 0);
+	CHECK_INT(r.sender_id, 77);
+	CHECK_INT(r.target_id, 555);
+	CHECK_INT(r.counter, 1);
+	CHECK_INT(nat.relay_ctr, 0);
+	CHECK_INT(paths_relay_seal(&nat, 5, 555, buf, sizeof(pl), sizeof(buf)), -ENOENT);
+
+	/* One node id at two relays is two endpoints. */
+	{
+		struct ep x = { .relay = 555, .via = 0 }, y = { .relay = 555, .via = 3 };
+
+		CHECK(!ep_equal(&x, &y));
+		y.via = 0;
+		CHECK(ep_equal(&x, &y));
+	}
+}
+
 int main(void)
 {
 	log_setlevel(LOG_LVL_WARN);
@@ -320,5 +404,6 @@ int main(void)
 	RUN(test_roam_decision_table);
 	RUN(test_punch_once_per_introduction);
 	RUN(test_drop_own_mappings);
+	RUN(test_relays_by_authority);
 	return HARNESS_END();
 }

@@ -42,6 +42,7 @@
 #include "tund/authority/authority.h"
 #include "tund/authority/endpoint.h"
 #include "tund/authority/camsg.h"
+#include "tund/authority/relay.h"
 #include "tund/conf/config.h"
 #include "tund/base/hmap.h"
 #include "tund/base/log.h"
@@ -110,6 +111,7 @@ struct auth_client {
 	struct sockaddr_in6 reflexive[2];	/* as seen on port P and P+2 */
 	struct replay relay_replay;
 	uint64_t relayed_ctr;
+	struct relay_node relay;	/* whom it may relay to, its share (relay.h) */
 };
 
 /* A LOOKUP waiting for the callee's BROKER_OK: on the authority's list
@@ -1009,6 +1011,7 @@ static int auth_new_node_id(struct auth_client *cl)
 	if (getrandom(cl->udp_key, sizeof(cl->udp_key), 0) != sizeof(cl->udp_key))
 		return -EIO;
 	replay_init(&cl->relay_replay);
+	relay_node_init(&cl->relay, loop_now_ms());
 	return 0;
 }
 
@@ -1369,6 +1372,12 @@ static void auth_on_broker_ok(struct auth_client *cl, struct msg_reader *r)
 	if (!b)
 		return;
 	auth_count_broker_ok(cl->auth, loop_now_ms() - b->started);
+	if (b->caller->registered) {
+		struct relay_end x = { &b->caller->relay, b->caller->node_id, b->caller->foreign };
+		struct relay_end y = { &cl->relay, cl->node_id, cl->foreign };
+
+		relay_introduced(&x, &y);
+	}
 	buf = malloc(MSG_FRAME_MAX);
 	if (buf) {
 		msg_begin(&w, buf, MSG_FRAME_MAX, MSG_PEER);
@@ -1520,8 +1529,18 @@ static void auth_udp_relay(struct authority *a, uint8_t *b, size_t len, const st
 	    !replay_check(&src->relay_replay, rl.counter) || replay_update(&src->relay_replay, rl.counter) < 0)
 		return;
 	dst = auth_find_by_node(a, rl.target_id);
-	if (!dst || dst == src || !dst->have_reflexive[0])
+	if (!dst || !dst->have_reflexive[0])
 		return;
+	{
+		struct relay_end s = { &src->relay, src->node_id, src->foreign };
+		struct relay_end d = { &dst->relay, dst->node_id, dst->foreign };
+		enum relay_verdict v = relay_judge(&s, &d, len, loop_now_ms());
+
+		if (v != RELAY_FORWARD) {
+			a->m.relay_refused[v]++;
+			return;
+		}
+	}
 	rl.counter = ++dst->relayed_ctr;
 	if (aw_seal_relay(AW_RELAYED, &rl, rl.payload_len, dst->udp_key, b, UDP_BUF_SIZE) < 0)
 		return;

@@ -18,6 +18,7 @@
 #include "identity/addr.h"
 #include "identity/name.h"
 #include "tund/authority/admit.h"
+#include "tund/authority/relay.h"
 
 struct authority;
 struct config;
@@ -87,6 +88,9 @@ struct authority_metrics_info {
 	uint64_t broker_buckets[AUTHORITY_BROKER_BUCKETS + 1];
 	uint64_t broker_ms_sum;
 	uint64_t relayed_packets, relayed_bytes;	/* UDP relay, node to node */
+	/* Authenticated datagrams the relay did not forward, by
+	 * enum relay_verdict (relay.h; [0], forwarded, stays 0). */
+	uint64_t relay_refused[RELAY_VERDICTS];
 };
 
 void authority_metrics_info(const struct authority *a, struct authority_metrics_info *out);

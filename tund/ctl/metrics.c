@@ -153,6 +153,13 @@ static void metrics_authority(struct metrics_text *t, const struct authority_met
 	metrics_text_family(t, "q2q_authority_relayed_bytes_total", "counter",
 	    "Bytes of datagrams relayed between two registered nodes.");
 	metrics_text_sample(t, "q2q_authority_relayed_bytes_total", NULL, 0, a->relayed_bytes);
+	metrics_text_family(t, "q2q_authority_relay_refused_total", "counter",
+	    "Authenticated datagrams the relay did not forward, by reason (tund/authority/relay.h).");
+	l.name = "reason";
+	for (int v = RELAY_FORWARD + 1; v < RELAY_VERDICTS; v++) {
+		l.value = relay_verdict_name((enum relay_verdict)v);
+		metrics_text_sample(t, "q2q_authority_relay_refused_total", &l, 1, a->relay_refused[v]);
+	}
 }
 
 void metrics_format(struct metrics_text *t, const struct metrics_snapshot *s)

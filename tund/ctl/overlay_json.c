@@ -77,6 +77,8 @@ static json_object *overlay_json_peer_full(const struct overlay_peer_info *p)
 		json_object_array_add(eps, json_object_new_string(p->candidates[i]));
 	json_object_object_add(j, "candidates", eps);
 	json_object_object_add(j, "path", json_object_new_string(overlay_json_path(p->path)));
+	json_object_object_add(j, "relay_authority", p->relay_authority[0] ?
+	    json_object_new_string(p->relay_authority) : NULL);
 	json_object_object_add(j, "hairpin", json_object_new_boolean(p->hairpin));
 	json_object_object_add(j, "peer_nat", overlay_json_peer_nat(p));
 	if (p->birthday) {

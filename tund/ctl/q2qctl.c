@@ -543,8 +543,14 @@ static void print_peers(json_object *r)
 	    "HANDSHAKE", "RX BYTES", "TX BYTES");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *p = json_object_array_get_idx(arr, i), *v;
-		char age[32] = "-";
+		char age[32] = "-", via[300];
 		const char *ep = jstr(p, "endpoint"), *path = jstr(p, "path");
+
+		/* Which authority relays: ours, or the peer's domain's. */
+		if (ep && jstr(p, "relay_authority")) {
+			snprintf(via, sizeof(via), "%s (%s)", ep, jstr(p, "relay_authority"));
+			ep = via;
+		}
 
 		if (json_object_object_get_ex(p, "handshake_age", &v) && !json_object_is_type(v, json_type_null))
 			snprintf(age, sizeof(age), "%llds ago", (long long)json_object_get_int64(v));

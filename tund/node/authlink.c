@@ -81,6 +81,8 @@ struct authlink {
 
 int authlink_is_up(const struct authlink *al) { return al && al->state == AL_UP; }
 
+const struct sockaddr_in6 *authlink_addr(const struct authlink *al) { return &al->addr; }
+
 const char *authlink_state(const struct authlink *al)
 {
 	if (!al)
@@ -426,13 +428,15 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		al->have_node_id = 1;
 		al->refused[0] = '\0';
 		al->backoff = AL_BACKOFF_MIN_MS;
-		/* Lookups made while connecting go now: the authority answers
-		 * only registered nodes. */
+		/* The overlay first (it probes the UDP service with the new
+		 * key, so the authority knows our NAT before the lookups below
+		 * make it introduce us), then the lookups made while
+		 * connecting: the authority answers only registered nodes. */
+		if (al->ops->on_up && !again)
+			al->ops->on_up(al->arg, node_id, key);
 		for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
 			if (!lk->sent)
 				al_send_lookup(al, lk);
-		if (al->ops->on_up && !again)
-			al->ops->on_up(al->arg, node_id, key);
 		if (msg_get(&r, T_POOL, &p, &n) == 0 && al->ops->on_pool)
 			al_on_pool(al, p, n);
 		al_ask_revoked(al);

@@ -28,7 +28,8 @@ struct authlink_peer {
 	int neps;
 	const uint8_t *ca;		/* the node's domain CA, if sent */
 	size_t calen;
-	int via_own;			/* (overlay's) came from our own authority */
+	int via;			/* (overlay's) the link it came by, whose authority
+					 * knows node_id; -1: none */
 };
 
 struct authlink_ops {
@@ -69,6 +70,8 @@ int authlink_start(struct loop *l, struct node *n, int udp_port, const char *dom
     const struct sockaddr_in6 *addr, const struct authlink_ops *ops, void *arg, struct authlink **out);
 void authlink_stop(struct authlink *al);
 int authlink_is_up(const struct authlink *al);
+/* The authority's TCP address; its UDP service listens on the same port. */
+const struct sockaddr_in6 *authlink_addr(const struct authlink *al);
 const char *authlink_state(const struct authlink *al);
 
 /* identity != NULL: by name; else by overlay address (family, addr). */

@@ -49,6 +49,7 @@ int attempt_hello_targets(const struct peer *p, const struct attempt *a, uint64_
 	}
 	if (p->relay_id && timers_relay_hello_due(a, p->n_eps, now) && n < cap) {
 		memset(&out[n], 0, sizeof(out[n]));
+		out[n].via = p->relay_via;
 		out[n++].relay = p->relay_id;
 	}
 	return n;
@@ -79,7 +80,7 @@ enum attempt_verdict attempt_verdict(struct peer_table *t, const struct config *
 static int attempt_same_source(const struct ep *a, const struct ep *b)
 {
 	if (a->relay || b->relay)
-		return a->relay == b->relay;
+		return a->relay == b->relay && a->via == b->via;
 	if (IN6_IS_ADDR_V4MAPPED(&a->sa.sin6_addr))
 		return memcmp(&a->sa.sin6_addr, &b->sa.sin6_addr, 16) == 0;
 	return memcmp(&a->sa.sin6_addr, &b->sa.sin6_addr, 8) == 0;
@@ -205,6 +206,7 @@ struct sockaddr_in6 attempt_cookie_addr(const struct ep *e)
 		sa.sin6_family = AF_INET6;
 		sa.sin6_addr.s6_addr[0] = 0xfe;
 		sa.sin6_addr.s6_addr[1] = 0x80;
+		sa.sin6_addr.s6_addr[11] = (uint8_t)e->via;
 		memcpy(&sa.sin6_addr.s6_addr[12], &e->relay, 4);
 	}
 	return sa;

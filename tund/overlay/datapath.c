@@ -72,7 +72,9 @@ int datapath_slot_fits(size_t pt_len, int relayed)
  * and we have no relay. Relayed datagrams get their RELAY header on commit. */
 uint8_t *datapath_tx_slot(struct overlay *o, const struct ep *to)
 {
-	if (to->relay && !o->nat.have_udp)
+	const struct sockaddr_in6 *relay = to->relay ? paths_relay_addr(&o->nat, to->via) : NULL;
+
+	if (to->relay && !relay)
 		return NULL;
 	if (!to->relay && to->sock) {
 		/* Birthday sockets are few and rare: send those one by one. */
@@ -85,8 +87,9 @@ uint8_t *datapath_tx_slot(struct overlay *o, const struct ep *to)
 	if (o->io.ntx == UDP_BATCH_MAX)
 		datapath_flush(o);
 	o->io.tx_relay[o->io.ntx] = to->relay;
+	o->io.tx_via[o->io.ntx] = to->via;
 	if (to->relay) {
-		o->io.tx->peer[o->io.ntx] = o->nat.auth_udp[0];
+		o->io.tx->peer[o->io.ntx] = *relay;
 		return o->io.tx->buf[o->io.ntx] + AW_RELAY_HDR;
 	}
 	o->io.tx->peer[o->io.ntx] = to->sa;
@@ -101,9 +104,8 @@ void datapath_tx_commit(struct overlay *o, size_t len)
 		return;
 	}
 	if (o->io.tx_relay[o->io.ntx]) {
-		struct aw_relay r = { .sender_id = o->nat.node_id, .target_id = o->io.tx_relay[o->io.ntx],
-		    .counter = ++o->nat.relay_ctr };
-		int n = aw_seal_relay(AW_RELAY, &r, len, o->nat.udp_key, o->io.tx->buf[o->io.ntx], UDP_BUF_SIZE);
+		int n = paths_relay_seal(&o->nat, o->io.tx_via[o->io.ntx], o->io.tx_relay[o->io.ntx],
+		    o->io.tx->buf[o->io.ntx], len, UDP_BUF_SIZE);
 		if (n < 0)
 			return;
 		len = (size_t)n;
@@ -354,17 +356,13 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 /* A datagram the authority relayed to us from another node. */
 static void datapath_rx_relayed(struct overlay *o, uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
 {
-	struct aw_relay r;
-	struct ep from = { .sock = 0 };
+	struct ep from;
+	uint8_t *pl = b + AW_RELAY_HDR;
 
-	if (!o->nat.have_udp || !udp_addr_equal(sa, &o->nat.auth_udp[0]) || aw_parse_relay(b, len, &r) < 0 ||
-	    r.target_id != o->nat.node_id || r.sender_id == 0 || aw_verify(b, len, o->nat.udp_key) < 0 ||
-	    !replay_check(&o->nat.relay_replay, r.counter) || replay_update(&o->nat.relay_replay, r.counter) < 0)
+	if (paths_relay_open(&o->nat, b, len, sa, &from) < 0)
 		return;
-	from.relay = r.sender_id;
-	if (r.payload_len && (r.payload[0] == WIRE_HELLO || r.payload[0] == WIRE_COOKIE ||
-	    r.payload[0] == WIRE_HS || r.payload[0] == WIRE_DATA))
-		datapath_rx(o, b + AW_RELAY_HDR, r.payload_len, &from);
+	if (pl[0] == WIRE_HELLO || pl[0] == WIRE_COOKIE || pl[0] == WIRE_HS || pl[0] == WIRE_DATA)
+		datapath_rx(o, pl, len - AW_RELAY_HDR, &from);
 }
 
 void datapath_rx(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)

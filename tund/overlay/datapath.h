@@ -40,6 +40,7 @@ struct datapath_io {
 	struct udp_batch *rx, *tx;
 	int ntx;
 	uint32_t tx_relay[UDP_BATCH_MAX];	/* per send slot: relay target, 0 = direct */
+	int tx_via[UDP_BATCH_MAX];		/* ... at which authority (paths.h) */
 	int one_sock;			/* datapath_tx_slot chose a birthday socket */
 	struct sockaddr_in6 one_to;
 	uint8_t one_buf[UDP_BUF_SIZE];

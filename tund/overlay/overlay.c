@@ -48,6 +48,7 @@
 #define LOOKUP_QUEUE		8
 #define OVERLAY_DISCOVERED	16	/* links to authorities found in DNS */
 #define OVERLAY_LINKS_MAX	(CONFIG_MAX_TRUST + 1 + OVERLAY_DISCOVERED)
+_Static_assert(OVERLAY_LINKS_MAX <= PATHS_RELAYS, "every link may relay (paths.h)");
 /* How long a domain whose authority could not be found for its
  * revocation news waits before it is looked up again. */
 #define OVERLAY_SUBSCRIBE_RETRY_MS 60000
@@ -64,6 +65,7 @@ struct overlay_link {
 	struct sockaddr_in6 addr;
 	uint64_t expires;		/* loop ms; 0: not from DNS */
 	int refreshing;
+	int ups;			/* registrations so far (a new one: new relay ids) */
 };
 
 /* Packets for an overlay address nobody is known for yet. */
@@ -397,8 +399,11 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	overlay_peer_set_cert(o, p, &ci);
 	peer_merge_eps(p, pe->eps, pe->neps);
 	paths_drop_own_mappings(&o->nat, p);
-	/* Relay ids name nodes at our own authority only. */
-	p->relay_id = pe->via_own ? pe->node_id : 0;
+	/* A relay id names a node at the authority that described it: that
+	 * one introduced us, so it has both of us registered and relays
+	 * (PROTOCOL.md, "Relays across domains"). */
+	p->relay_id = pe->via >= 0 && pe->via < PATHS_RELAYS ? pe->node_id : 0;
+	p->relay_via = p->relay_id ? pe->via : 0;
 	p->nat = pe->nat;
 	if (paths_punch_keys(p, o->identity, pe->token) < 0)
 		log_warnx("peer %s: cannot derive PUNCH keys; not punching", p->identity);
@@ -406,15 +411,15 @@ static struct peer *overlay_peer_from_authority(struct overlay *o, const struct 
 	return p;
 }
 
-/* A lookup answer, by whichever link it came: relay ids are good only
- * from our own authority. */
+/* A lookup answer, by the link to the peer's domain (a lookup by name
+ * always goes there): its relay ids are good at that authority. */
 struct peer *overlay_peer_from_lookup(struct overlay *o, const struct authlink_peer *pe,
     char *err, size_t errlen)
 {
 	struct authlink_peer pe2 = *pe;
 	struct overlay_link *lk = overlay_link_for(o, pe->identity);
 
-	pe2.via_own = lk && lk->own;
+	pe2.via = lk ? (int)(lk - o->links) : -1;
 	return overlay_peer_from_authority(o, &pe2, err, errlen);
 }
 
@@ -466,7 +471,7 @@ static void overlay_addr_lookup_done(void *arg, int err, const char *msg, const 
 		p = overlay_peer_from_lookup(o, pe, e, sizeof(e));
 	} else if (err == 0) {
 		struct authlink_peer own = *pe;
-		own.via_own = 1;
+		own.via = 0;
 		p = overlay_peer_from_authority(o, &own, e, sizeof(e));
 	}
 	if (!p) {
@@ -569,12 +574,13 @@ static void overlay_refresh_done(void *arg, int err, const char *msg, const stru
 		log_debug("refreshing %s: %s", pe->identity, e);
 }
 
-/* Looks p up again at our authority (a fresh broker introduction). */
+/* Looks p up again at its domain's authority (a fresh broker
+ * introduction, with fresh relay ids there). */
 static int overlay_reintroduce(struct overlay *o, struct peer *p)
 {
 	struct overlay_link *lk = overlay_link_for(o, p->identity);
 
-	if (!lk || !lk->own || !authlink_is_up(lk->al))
+	if (!lk || !authlink_is_up(lk->al))
 		return -ENOTCONN;
 	authlink_lookup(lk->al, p->identity, 0, NULL, overlay_refresh_done, o);
 	return 0;
@@ -588,30 +594,37 @@ static void overlay_link_up(void *arg, uint32_t node_id, const uint8_t key[32])
 	const uint8_t *ca;
 	size_t calen;
 	char err[128];
+	int via = (int)(lk - o->links);
 
 	if (!lk->own) {
 		/* Its CA is trusted now (checked on connect): accept its nodes. */
 		if (trust_get(node_trust(o->node), lk->domain, &ca, &calen) == 0 &&
 		    hs_ctx_add_ca(o->hs, ca, calen, err, sizeof(err)) < 0)
 			log_warnx("%s", err);
-		return;
+		/* It relays between its nodes and us. */
+		paths_relay_up(o, via, node_id, key, authlink_addr(lk->al));
+	} else {
+		if (!o->nat.have_udp || o->nat.node_id != node_id)
+			replay_init(&o->nat.relay_replay);
+		o->nat.node_id = node_id;
+		memcpy(o->nat.udp_key, key, sizeof(o->nat.udp_key));
+		o->nat.have_udp = 1;
+		for (int k = 0; k < 2; k++) {
+			o->nat.auth_udp[k] = *auth;
+			o->nat.auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + 2 * k));
+		}
+		o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
+		paths_probe(o);
 	}
-
-	if (!o->nat.have_udp || o->nat.node_id != node_id)
-		replay_init(&o->nat.relay_replay);
-	o->nat.node_id = node_id;
-	memcpy(o->nat.udp_key, key, sizeof(o->nat.udp_key));
-	o->nat.have_udp = 1;
-	for (int k = 0; k < 2; k++) {
-		o->nat.auth_udp[k] = *auth;
-		o->nat.auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + 2 * k));
-	}
-	o->nat.have_reflexive[0] = o->nat.have_reflexive[1] = 0;
-	paths_probe(o);
-	/* Peers' relay ids are per authority session: refresh what we know. */
-	for (struct peer *p = peer_first(o->peers); p; p = p->next)
-		if (p->have_cert && !p->pinned && overlay_link_for(o, p->identity) == lk)
-			authlink_lookup(o->link, p->identity, 0, NULL, overlay_refresh_done, o);
+	/* Relay ids are per authority session: peers of its domain, and
+	 * peers it relays for, are introduced again (at their own domain's
+	 * authority, which then relays). Another domain's link the first
+	 * time has nothing to renew: what we know came by other links. */
+	if (lk->own || lk->ups++ > 0)
+		for (struct peer *p = peer_first(o->peers); p; p = p->next)
+			if (p->have_cert && !p->pinned && (overlay_link_for(o, p->identity) == lk ||
+			    (p->relay_id && p->relay_via == via)))
+				overlay_lookup(o, p->identity, overlay_refresh_done, o);
 	overlay_arm(o);
 }
 
@@ -645,7 +658,7 @@ static void overlay_broker_go(struct overlay_link *lk, uint32_t id, const struct
 		authlink_broker_answer(lk->al, id, 0);
 		return;
 	}
-	pe.via_own = lk->own;
+	pe.via = (int)(lk - o->links);
 	p = overlay_peer_from_authority(o, &pe, err, sizeof(err));
 	if (!p) {
 		log_warnx("refusing a connection from %s: %s", caller->identity, err);
@@ -755,6 +768,11 @@ static const struct authlink_ops overlay_link_ops = {
 	.on_attempt = overlay_link_attempt,
 };
 
+const char *overlay_link_domain(const struct overlay *o, int via)
+{
+	return via >= 0 && via < o->n_links && o->links[via].al ? o->links[via].domain : NULL;
+}
+
 void overlay_links_info(const struct overlay *o, struct overlay_status_info *out)
 {
 	out->n_links = 0;
@@ -798,6 +816,7 @@ static void overlay_link_refreshed(void *arg, int err, const char *why, const st
 	log_info("authority of %s moved from %s to %s (DNS): linking there", lk->domain, was, now);
 	authlink_stop(lk->al);
 	lk->al = NULL;
+	paths_relay_gone(o, (int)(lk - o->links));
 	if (authlink_start(o->loop, o->node, o->port, lk->domain, &a->authority, &overlay_link_ops, lk,
 	    &lk->al) < 0) {
 		lk->al = NULL;
@@ -1158,6 +1177,7 @@ void overlay_down(struct overlay *o)
 	free(o->links);
 	/* The authority's UDP key: it authenticates our probes and relaying. */
 	explicit_bzero(o->nat.udp_key, sizeof(o->nat.udp_key));
+	explicit_bzero(o->nat.xr, sizeof(o->nat.xr));
 	free(o);
 }
 
@@ -1175,6 +1195,7 @@ int overlay_forget_domain(struct overlay *o, const char *domain)
 		lk->refreshing = 0;
 		authlink_stop(lk->al);
 		lk->al = NULL;
+		paths_relay_gone(o, i);
 		log_info("authority link to %s closed: its CA is no longer trusted", domain);
 	}
 	for (struct peer *p = peer_first(o->peers); p; p = p->next) {

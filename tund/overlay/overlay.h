@@ -82,6 +82,7 @@ struct overlay_peer_info {
 	int n_candidates;
 	char candidates[OVERLAY_MAX_CANDIDATES][UDP_ADDR_STRLEN];
 	enum overlay_path path;		/* NONE without a session or endpoint */
+	char relay_authority[ID_DOMAIN_MAX + 1];	/* on a relay: whose ("example.org"), else "" */
 	int hairpin;			/* direct, through the NAT both sides share */
 	int nat_known;			/* what the authority saw of the peer's NAT */
 	int nat_varies;			/* mapping varies by destination */

@@ -95,6 +95,9 @@ static void ovctl_peer_info(struct overlay *o, const struct peer *p, uint64_t no
 		udp_addr_format(&p->eps[i], out->candidates[i], sizeof(out->candidates[i]));
 	out->path = !p->cur || !p->have_ep ? OVERLAY_PATH_NONE :
 	    p->ep.relay ? OVERLAY_PATH_RELAY : OVERLAY_PATH_DIRECT;
+	if (p->have_ep && p->ep.relay && overlay_link_domain(o, p->ep.via))
+		snprintf(out->relay_authority, sizeof(out->relay_authority), "%s",
+		    overlay_link_domain(o, p->ep.via));
 	/* Not when that address is our own: two nodes on one host. */
 	out->hairpin = out->path == OVERLAY_PATH_DIRECT && paths_shares_public_address(&o->nat, &p->ep.sa) &&
 	    !ovctl_is_local_addr(&p->ep.sa);

@@ -40,6 +40,8 @@ void overlay_arm(struct overlay *o);
  * once. -ENOENT (and fn is not called) if no authority for the domain is
  * configured. */
 int overlay_lookup(struct overlay *o, const char *identity, authlink_lookup_fn *fn, void *arg);
+/* The domain of the authority link via (an ep's, paths.h); NULL if none. */
+const char *overlay_link_domain(const struct overlay *o, int via);
 /* Each authority link's domain, state and revocation news, into out. */
 struct overlay_status_info;
 void overlay_links_info(const struct overlay *o, struct overlay_status_info *out);

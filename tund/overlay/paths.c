@@ -29,9 +29,36 @@
 
 /* ----------------------------------------------- authority probes */
 
+/* Another domain's relay learns where we are from our probes of its port
+ * P (the relay sends to what that port saw, through our NAT's mapping
+ * towards it); our own NAT's behaviour is our own authority's to tell.
+ * 1 once every such relay has answered. */
+static int paths_probe_relays(struct overlay *o)
+{
+	uint8_t buf[AW_PROBE_LEN];
+	int all = 1;
+
+	for (int v = 1; v < PATHS_RELAYS; v++) {
+		struct paths_relay *r = &o->nat.xr[v];
+
+		if (!r->have_udp)
+			continue;
+		all &= r->answered;
+		for (int k = 0; k < 2; k++) {
+			struct aw_probe pr = { .node_id = r->node_id, .txid = ++o->nat.probe_txid };
+
+			if (aw_build_probe(&pr, r->udp_key, buf, sizeof(buf)) > 0 &&
+			    udp_send_one(o->io.udp_io.fd, &r->auth_udp[k], buf, sizeof(buf)) == 0)
+				r->probe_sent_txid[k] = pr.txid;
+		}
+	}
+	return all;
+}
+
 void paths_probe(struct overlay *o)
 {
 	uint8_t buf[AW_PROBE_LEN];
+	int relays;
 
 	for (int k = 0; k < 2; k++) {
 		struct aw_probe pr = { .node_id = o->nat.node_id, .txid = ++o->nat.probe_txid };
@@ -39,14 +66,37 @@ void paths_probe(struct overlay *o)
 		    udp_send_one(o->io.udp_io.fd, &o->nat.auth_udp[k], buf, sizeof(buf)) == 0)
 			o->nat.probe_sent_txid[k] = pr.txid;
 	}
-	timers_probe_sent(&o->t, o->nat.have_reflexive[0] && o->nat.have_reflexive[1], now_ms());
+	relays = paths_probe_relays(o);
+	timers_probe_sent(&o->t, o->nat.have_reflexive[0] && o->nat.have_reflexive[1] && relays, now_ms());
+}
+
+/* The answer to a probe of another domain's relay: it knows where we are. */
+static void paths_rx_relay_probe_reply(struct overlay *o, const uint8_t *b, size_t len,
+    const struct sockaddr_in6 *sa)
+{
+	struct aw_probe pr;
+
+	if (aw_parse_probe(AW_PROBE_REPLY, b, len, &pr) < 0)
+		return;
+	for (int v = 1; v < PATHS_RELAYS; v++) {
+		struct paths_relay *r = &o->nat.xr[v];
+
+		if (r->have_udp && pr.node_id == r->node_id && pr.txid == r->probe_sent_txid[0] &&
+		    udp_addr_equal(sa, &r->auth_udp[0]) && aw_verify(b, len, r->udp_key) == 0)
+			r->answered = 1;
+	}
 }
 
 void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa)
 {
 	struct aw_probe pr;
 
-	if (!o->nat.have_udp || aw_parse_probe(AW_PROBE_REPLY, b, len, &pr) < 0 || pr.node_id != o->nat.node_id ||
+	if (!o->nat.have_udp || (!udp_addr_equal(sa, &o->nat.auth_udp[0]) &&
+	    !udp_addr_equal(sa, &o->nat.auth_udp[1]))) {
+		paths_rx_relay_probe_reply(o, b, len, sa);
+		return;
+	}
+	if (aw_parse_probe(AW_PROBE_REPLY, b, len, &pr) < 0 || pr.node_id != o->nat.node_id ||
 	    aw_verify(b, len, o->nat.udp_key) < 0)
 		return;
 	for (int k = 0; k < 2; k++) {
@@ -65,6 +115,120 @@ void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const
 	/* Peers introduced before we knew our mapping may hold it. */
 	for (struct peer *p = peer_first(o->peers); p; p = p->next)
 		paths_drop_own_mappings(&o->nat, p);
+}
+
+/* ---------------------------------------------------------- relays */
+
+/* What the data path needs of relay via; 0, or -ENOENT while we are not
+ * registered there. */
+struct paths_relay_ref {
+	uint32_t node_id;
+	const uint8_t *key;
+	const struct sockaddr_in6 *udp;
+	struct replay *replay;
+	uint64_t *ctr;
+};
+
+static int paths_relay_ref(struct paths_nat *nat, int via, struct paths_relay_ref *ref)
+{
+	struct paths_relay *r;
+
+	if (via == 0) {
+		if (!nat->have_udp)
+			return -ENOENT;
+		*ref = (struct paths_relay_ref){ nat->node_id, nat->udp_key, &nat->auth_udp[0],
+		    &nat->relay_replay, &nat->relay_ctr };
+		return 0;
+	}
+	if (via < 0 || via >= PATHS_RELAYS || !nat->xr[via].have_udp)
+		return -ENOENT;
+	r = &nat->xr[via];
+	*ref = (struct paths_relay_ref){ r->node_id, r->udp_key, &r->auth_udp[0], &r->relay_replay,
+	    &r->relay_ctr };
+	return 0;
+}
+
+void paths_relay_up(struct overlay *o, int via, uint32_t node_id, const uint8_t key[AW_KEY_LEN],
+    const struct sockaddr_in6 *auth)
+{
+	struct paths_relay *r;
+
+	if (via <= 0 || via >= PATHS_RELAYS)
+		return;
+	r = &o->nat.xr[via];
+	/* Its counters are per session there: a new id starts afresh. */
+	if (!r->have_udp || r->node_id != node_id) {
+		replay_init(&r->relay_replay);
+		r->relay_ctr = 0;
+	}
+	r->node_id = node_id;
+	memcpy(r->udp_key, key, AW_KEY_LEN);
+	for (int k = 0; k < 2; k++) {
+		r->auth_udp[k] = *auth;
+		r->auth_udp[k].sin6_port = htons((uint16_t)(ntohs(auth->sin6_port) + 2 * k));
+	}
+	r->answered = 0;
+	r->have_udp = 1;
+	paths_probe_relays(o);
+}
+
+void paths_relay_gone(struct overlay *o, int via)
+{
+	if (via <= 0 || via >= PATHS_RELAYS)
+		return;
+	explicit_bzero(&o->nat.xr[via], sizeof(o->nat.xr[via]));
+	for (struct peer *p = peer_first(o->peers); p; p = p->next) {
+		if (p->relay_via == via)
+			p->relay_id = 0;
+		if (p->have_ep && p->ep.relay && p->ep.via == via)
+			p->have_ep = 0;
+	}
+}
+
+const struct sockaddr_in6 *paths_relay_addr(const struct paths_nat *nat, int via)
+{
+	struct paths_relay_ref ref;
+
+	/* The reference is read here, nothing through it is written. */
+	return paths_relay_ref((struct paths_nat *)nat, via, &ref) == 0 ? ref.udp : NULL;
+}
+
+int paths_relay_seal(struct paths_nat *nat, int via, uint32_t target, uint8_t *buf, size_t len,
+    size_t cap)
+{
+	struct paths_relay_ref ref;
+	struct aw_relay r = { .target_id = target };
+
+	if (paths_relay_ref(nat, via, &ref) < 0)
+		return -ENOENT;
+	r.sender_id = ref.node_id;
+	r.counter = ++*ref.ctr;
+	return aw_seal_relay(AW_RELAY, &r, len, ref.key, buf, cap);
+}
+
+/* Which relay sent it is told by its source: each relay's key is tried
+ * only on datagrams from that relay's own address. */
+int paths_relay_open(struct paths_nat *nat, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa,
+    struct ep *from)
+{
+	struct paths_relay_ref ref;
+	struct aw_relay r;
+
+	if (len == 0 || b[0] != AW_RELAYED || aw_parse_relay(b, len, &r) < 0 || r.sender_id == 0)
+		return -EBADMSG;
+	for (int via = 0; via < PATHS_RELAYS; via++) {
+		if (paths_relay_ref(nat, via, &ref) < 0 || !udp_addr_equal(sa, ref.udp) ||
+		    r.target_id != ref.node_id)
+			continue;
+		if (aw_verify(b, len, ref.key) < 0 || !replay_check(ref.replay, r.counter) ||
+		    replay_update(ref.replay, r.counter) < 0)
+			return -EBADMSG;
+		memset(from, 0, sizeof(*from));
+		from->relay = r.sender_id;
+		from->via = via;
+		return 0;
+	}
+	return -EBADMSG;
 }
 
 int paths_shares_public_address(const struct paths_nat *nat, const struct sockaddr_in6 *sa)
@@ -375,10 +539,11 @@ enum paths_want paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 			paths_send_punches(o, p);
 		timers_direct_probe_sent(p, now);
 	}
-	if (timers_direct_dead(&tc, p, o->nat.have_udp, now)) {
+	if (timers_direct_dead(&tc, p, paths_relay_addr(&o->nat, p->relay_via) != NULL, now)) {
 		log_info("peer %s: direct path silent for %d s, switching to the relay", p->identity,
 		    TIMERS_DIRECT_DEAD_MS / 1000);
 		p->ep.relay = p->relay_id;
+		p->ep.via = p->relay_via;
 		timers_relay_fallback(p, now);
 	}
 	return want;

@@ -28,8 +28,29 @@ struct peer_table;
  * With 256 mappings among ~64k ports, 1000 probes hit with ~98% odds. */
 #define PATHS_BDAY_SOCKETS	256
 
+/* Another domain's authority, which relays between its own nodes and us
+ * (PROTOCOL.md, "Relays across domains"): our id and key from our
+ * registration there as a foreign node, and that relay's counters. Its
+ * ports P and P+2 are probed with the key, so the relay knows where to
+ * send (what P saw) and can tell its nodes how our NAT maps. */
+struct paths_relay {
+	int have_udp;
+	uint32_t node_id;
+	uint8_t udp_key[AW_KEY_LEN];
+	struct sockaddr_in6 auth_udp[2];	/* its ports P (the relay) and P+2 */
+	uint64_t probe_sent_txid[2];
+	int answered;			/* a probe of this registration came back from P */
+	struct replay relay_replay;
+	uint64_t relay_ctr;
+};
+
+/* Relays by the index of the authority link they came with (overlay.c's
+ * links; at least as many). 0 is our own authority: struct paths_nat's
+ * own fields below, never xr[0]. */
+#define PATHS_RELAYS 49
+
 /* The authority's UDP service: our id and key there, what it saw of us
- * from its two ports, and the relay's counters. */
+ * from its two ports, and the relay's counters; other domains' relays. */
 struct paths_nat {
 	int have_udp;
 	uint32_t node_id;
@@ -40,6 +61,7 @@ struct paths_nat {
 	struct sockaddr_in6 reflexive[2];
 	struct replay relay_replay;
 	uint64_t relay_ctr;
+	struct paths_relay xr[PATHS_RELAYS];
 };
 
 struct paths_bday_sock {
@@ -57,8 +79,32 @@ struct paths_local {
 	uint64_t addr_hash;
 };
 
-/* Probes both of the authority's UDP ports for our public address. */
+/* Probes both of the authority's UDP ports for our public address, and
+ * port P of every other domain's authority we are registered with. */
 void paths_probe(struct overlay *o);
+
+/* Relays. via names the authority (0 ours, else the index of the link to
+ * another domain's). The link to via registered us with node_id and key
+ * (auth: its TCP address, whose port P is the UDP service's): we may
+ * relay there from now on (and a new session there means new ids: the
+ * caller refreshes its peers). paths_relay_gone: that link is closed;
+ * peers relayed there lose the relay. Keys are wiped when dropped. */
+void paths_relay_up(struct overlay *o, int via, uint32_t node_id, const uint8_t key[AW_KEY_LEN],
+    const struct sockaddr_in6 *auth);
+void paths_relay_gone(struct overlay *o, int via);
+/* Pure, on our registrations alone (nat): where datagrams for relay via
+ * go, NULL if we are not registered there; */
+const struct sockaddr_in6 *paths_relay_addr(const struct paths_nat *nat, int via);
+/* the RELAY header for a payload of len bytes already at buf +
+ * AW_RELAY_HDR (buf holds cap) towards node target at relay via: the
+ * datagram's length, or -errno; */
+int paths_relay_seal(struct paths_nat *nat, int via, uint32_t target, uint8_t *buf, size_t len,
+    size_t cap);
+/* a RELAYED datagram from sa: 0 with from naming the sender at the relay
+ * that sent it, once per counter, or -EBADMSG for anything that is not
+ * exactly that (another source, id, key, a replay). */
+int paths_relay_open(struct paths_nat *nat, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa,
+    struct ep *from);
 void paths_rx_probe_reply(struct overlay *o, const uint8_t *b, size_t len, const struct sockaddr_in6 *sa);
 void paths_rx_punch(struct overlay *o, const uint8_t *b, size_t len, const struct ep *from);
 /* PUNCH without I/O. An introduction's token (self is our identity) gives

@@ -304,7 +304,7 @@ int peer_revoked(const struct peer_table *t, const struct cert_info *ci)
 int ep_equal(const struct ep *a, const struct ep *b)
 {
 	if (a->relay || b->relay)
-		return a->relay == b->relay;
+		return a->relay == b->relay && a->via == b->via;
 	return a->sock == b->sock && udp_addr_equal(&a->sa, &b->sa);
 }
 

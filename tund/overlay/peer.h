@@ -25,13 +25,16 @@ struct claims_self;
 struct hs;
 struct peer;
 
-/* Where a peer is reached: directly at sa, or (relay != 0) through our
- * authority's relay to the node with that id. sock is the local socket
- * (0: the data port; others: birthday-probe sockets). */
+/* Where a peer is reached: directly at sa, or (relay != 0) through an
+ * authority's relay to the node with that id there: our own authority's
+ * (via 0) or another domain's (via: the index of our link to it;
+ * paths.h). sock is the local socket (0: the data port; others:
+ * birthday-probe sockets). */
 struct ep {
 	struct sockaddr_in6 sa;
 	uint32_t relay;
 	int sock;
+	int via;
 };
 
 int ep_equal(const struct ep *a, const struct ep *b);
@@ -105,7 +108,8 @@ struct peer {
 	int pinned;			/* from config: keep trying */
 	int n_eps;
 	struct sockaddr_in6 eps[PEER_MAX_EPS];	/* direct candidates */
-	uint32_t relay_id;			/* its id at our authority, 0 = unknown */
+	uint32_t relay_id;			/* its id at relay_via's authority, 0 = unknown */
+	int relay_via;				/* the authority that introduced us relays (paths.h) */
 	uint32_t nat;				/* NAT_* flags the authority saw */
 	/* PUNCH between us, for the latest introduction (paths.c). */
 	int have_token;

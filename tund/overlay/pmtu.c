@@ -40,7 +40,9 @@ size_t pmtu_inner_max(const struct overlay *o, const struct peer *p)
 	if (!p->have_ep)
 		return (size_t)o->mtu;
 	if (p->ep.relay) {
-		hdr = pmtu_ip_udp_hdr(&o->nat.auth_udp[0]) + AW_RELAY_HDR;
+		const struct sockaddr_in6 *relay = paths_relay_addr(&o->nat, p->ep.via);
+
+		hdr = pmtu_ip_udp_hdr(relay ? relay : &o->nat.auth_udp[0]) + AW_RELAY_HDR;
 	} else {
 		hdr = pmtu_ip_udp_hdr(&p->ep.sa);
 		if (pmtu_probing(p))
