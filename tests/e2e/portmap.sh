@@ -104,7 +104,7 @@ late_no_pcp() {
 # the REGISTER only after alice holds the mapping. Sets A4 and B4 as
 # nat_pair does.
 late_pair() {
-	local mpid="$T/ra-miniupnpd/pid" apid
+	local mpid="$T/ra-miniupnpd/pid" apid upid
 	nat_auth_start auth example.com || { check "$tag authority starts" false; return 1; }
 	nat_join bob bob@example.com auth $AUTH || return 1
 	q2qd_conf alice 'port = 8789;' "$@"
@@ -114,7 +114,11 @@ late_pair() {
 	check "$tag the authority's wire delays 700 ms each way" wire_impair auth 0 700 0 || return 1
 	check "$tag alice's router drops PCP" late_no_pcp ra
 	kill -STOP "$(cat "$mpid")"
-	check "$tag alice up (miniupnpd held)" ctl alice up
+	# up answers once alice is registered (or after 5 s): in the
+	# background, so the authority can be stopped before it reads her
+	# REGISTER.
+	ctl alice up > "$T/alice.up" 2>&1 &
+	upid=$!
 	check "$tag the authority's TLS flight to alice leaves" wait_for 15 late_flight_sent
 	kill -STOP "$apid"
 	check "$tag alice's REGISTER waits unread at the (held) authority" wait_for 10 late_register_waits
@@ -127,6 +131,7 @@ late_pair() {
 	kill -CONT "$apid"
 	wire_clear auth
 	check "$tag alice's link registers" wait_for 15 alice_registered
+	check "$tag alice's up (miniupnpd held) succeeded" wait "$upid"
 	wait_for 10 ctl alice resolve bob@example.com
 	A4=$(ctl bob resolve alice@example.com 2>/dev/null)
 	B4=$(ctl alice resolve bob@example.com 2>/dev/null)
