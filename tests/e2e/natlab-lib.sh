@@ -517,7 +517,8 @@ nat_pair() {
 	nat_auth_start auth example.com || { check "$tag authority starts" false; return 1; }
 	nat_join alice alice@example.com auth "$addr" "${ca[@]}" || return 1
 	nat_join bob bob@example.com auth "$addr" "${cb[@]}" || return 1
-	# up returns before the node has registered with the authority
+	# up answers once registered, or after 5 s if the authority is slow:
+	# a loaded machine may still need the wait
 	wait_for 10 ctl alice resolve bob@example.com
 	wait_for 10 ctl bob resolve alice@example.com
 	A4=$(ctl bob resolve alice@example.com 2>/dev/null)
