@@ -254,8 +254,8 @@ static void lanes_short_stays_on_caller(void)
 		CHECK_INT(cb->job[i].rc, 0);
 	CHECK_INT(workers_items(w, 0), 64);
 	CHECK_INT(workers_items(w, 1), 0);
-	CHECK_INT(cryptobatch_init(cb, 0, 0), -EINVAL);
 	cryptobatch_free(cb);
+	CHECK_INT(cryptobatch_init(cb, 0, 0), -EINVAL);
 	aead_free(a);
 	workers_free(w);
 	free(cb);

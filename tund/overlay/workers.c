@@ -5,7 +5,9 @@
  * until the last thread has checked in. A futex-backed condition
  * variable, not spinning: on a machine with as many busy threads as
  * cores (iperf3 and both kernels on two vCPUs), a spinning worker takes
- * the core the loop thread needs. The threads block every signal, so
+ * the core the loop thread needs. workers_new returns only once every
+ * thread runs: glibc's thread start makes calls (set_robust_list, rseq)
+ * that the sandbox, installed right after, would kill the process for. The threads block every signal, so
  * the loop's signalfd sees them all, and touch nothing but their range
  * of the batch they were handed: a run ends before workers_run returns,
  * so no thread can hold an overlay (or its sessions) that `down` frees.
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -32,6 +35,7 @@ struct workers {
 	pthread_cond_t go, done;
 	uint64_t gen;		/* one per run */
 	int pending;		/* threads still in the current run */
+	int running;		/* threads that reached workers_main */
 	int stop;
 	workers_fn *fn;
 	void *arg;
@@ -83,6 +87,8 @@ static void *workers_main(void *p)
 	uint64_t seen = 0;
 
 	pthread_mutex_lock(&w->mu);
+	w->running++;
+	pthread_cond_signal(&w->done);
 	for (;;) {
 		workers_fn *fn;
 		void *arg;
@@ -127,11 +133,23 @@ int workers_new(int n, struct workers **out)
 	for (int i = 1; i < n; i++) {
 		w->th[i].w = w;
 		w->th[i].idx = i;
+		char name[16];
+
 		if ((rc = pthread_create(&w->th[i].t, NULL, workers_main, &w->th[i])) != 0)
 			break;
 		w->started = i;
+		/* From here, not in the thread: it writes /proc, which the
+		 * sandbox may have closed by the time the thread runs. */
+		snprintf(name, sizeof(name), "q2qd-dp%d", i);
+		pthread_setname_np(w->th[i].t, name);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* A thread's first moments in glibc make calls the sandbox forbids
+	 * (set_robust_list, rseq): all must be past them before it closes. */
+	pthread_mutex_lock(&w->mu);
+	while (w->running < w->started)
+		pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 	if (rc != 0) {
 		workers_free(w);
 		return -rc;
