@@ -195,6 +195,9 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	out->hs_done = o->hs_done;
 	memcpy(out->hs_failed, o->hs_failed, sizeof(out->hs_failed));
 	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;
+	out->workers = workers_count(o->io.workers);
+	for (int i = 0; i < out->workers; i++)
+		out->worker_packets[i] = workers_items(o->io.workers, i);
 	overlay_links_info(o, out);
 }
 
