@@ -7,8 +7,8 @@
  * cores (iperf3 and both kernels on two vCPUs), a spinning worker takes
  * the core the loop thread needs. workers_new returns only once every
  * thread runs: glibc's thread start makes calls (set_robust_list, rseq)
- * that the sandbox, installed right after, would kill the process for. The threads block every signal, so
- * the loop's signalfd sees them all, and touch nothing but their range
+ * that the sandbox, installed right after, would kill the process for. The threads block every signal but
+ * their own faults, so the loop's signalfd sees them all, and touch nothing but their range
  * of the batch they were handed: a run ends before workers_run returns,
  * so no thread can hold an overlay (or its sessions) that `down` frees.
  */
@@ -127,8 +127,16 @@ int workers_new(int n, struct workers **out)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->go, NULL);
 	pthread_cond_init(&w->done, NULL);
-	/* New threads inherit the mask: signals stay the loop thread's. */
+	/* New threads inherit the mask: signals stay the loop thread's. A
+	 * thread's own faults stay open, so the sandbox's SIGSYS handler
+	 * can name a forbidden call (a blocked SIGSYS kills silently). */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 1; i < n; i++) {
 		w->th[i].w = w;
