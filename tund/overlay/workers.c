@@ -141,7 +141,7 @@ int workers_new(int n, struct workers **out)
 	for (int i = 1; i < n; i++) {
 		w->th[i].w = w;
 		w->th[i].idx = i;
-		char name[16];
+		char name[24];	/* "q2qd-dp7" at most: i < WORKERS_MAX */
 
 		if ((rc = pthread_create(&w->th[i].t, NULL, workers_main, &w->th[i])) != 0)
 			break;
