@@ -139,10 +139,10 @@ int workers_new(int n, struct workers **out)
 	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 1; i < n; i++) {
-		w->th[i].w = w;
-		w->th[i].idx = i;
 		char name[24];	/* "q2qd-dp7" at most: i < WORKERS_MAX */
 
+		w->th[i].w = w;
+		w->th[i].idx = i;
 		if ((rc = pthread_create(&w->th[i].t, NULL, workers_main, &w->th[i])) != 0)
 			break;
 		w->started = i;
