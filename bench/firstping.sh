@@ -65,7 +65,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	# From the second round on, the bench's restart (as q2q.sh's
 	# q2q@1280), with the builds in turn.
 	BIN=${BINS[round % ${#BINS[@]}]}
-	q2q_restart 1280 || exit 1
+	q2q_restart "mtu = 1280;" || exit 1
 done
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 

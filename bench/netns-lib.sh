@@ -167,6 +167,18 @@ rss_tree_kib() {
 	echo "$sum"
 }
 
+# cpu_threads PID: "NAME user U s system S s" for each of PID's threads
+# that used 0.1 s or more so far, separated by "; ".
+cpu_threads() {
+	local t hz
+	hz=$(getconf CLK_TCK)
+	for t in /proc/"$1"/task/*; do
+		awk -v hz="$hz" -v comm="$(cat "$t/comm" 2>/dev/null)" '{ sub(/^.*\) /, "");
+			if (($12 + $13) / hz >= 0.1) printf "%s user %.1f s system %.1f s\n", comm, $12 / hz, $13 / hz }' \
+			"$t/stat" 2>/dev/null
+	done | paste -sd';' | sed 's/;/; /g'
+}
+
 # cpu_times PID: "user U s, system S s" the process has used so far.
 cpu_times() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "user %.1f s, system %.1f s", $12 / hz, $13 / hz }' \

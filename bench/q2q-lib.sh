@@ -63,15 +63,16 @@ q2q_start() {	# q2q_start NAME [config lines]
 	bench_wait 10 qctl "$n" status || { echo "bench: q2qd $n did not start:"; tail -5 "$QT/$n/log"; return 1; }
 }
 
-# q2q_restart MTU: alice's and bob's daemons again, enrolled, with q2q0 at
-# MTU (with $BIN, which may have changed since they started).
+# q2q_restart [CONFIG...]: alice's and bob's daemons again, enrolled, with
+# these config lines ("mtu = 1280;", "workers = 1;"; with $BIN, which may
+# have changed since they started); their CPU times start from zero.
 q2q_restart() {
 	local n pid
 	for n in alice bob; do
 		pid=$(cat "$QT/$n/pid")
 		kill "$pid" 2>/dev/null
 		bench_wait 10 bash -c "! kill -0 $pid 2>/dev/null"
-		q2q_start "$n" "mtu = $1;" || return 1
+		q2q_start "$n" "$@" || return 1
 	done
 }
 

@@ -8,9 +8,12 @@
 # CPU time after the traffic, and the time from bringing the overlay up on both
 # hosts to the first ping reply (for q2q: `q2qctl up` on both, which
 # includes creating q2q0, registering with the authority and the TLS 1.3
-# handshake). q2q runs twice: with its default MTU (the path's, found by
-# probing) and with q2q0 at 1280, the MTU it had before. Prints a table
-# with q2q/wireguard-go and q2q/nebula ratios. Without nebula (the Debian
+# handshake). q2q runs with its defaults (the path's MTU, found by
+# probing; `workers` threads for the data path's crypto), then with
+# workers = 1 (the event loop alone), the two alternating WROUNDS times
+# (default 1), and last with q2q0 at 1280, the MTU it had before. Prints
+# a table with q2q/wireguard-go and q2q/nebula ratios, and each daemon
+# thread's CPU time. Without nebula (the Debian
 # package cannot be installed) it says so and measures the rest.
 #
 #     q2q-$$-a                                   q2q-$$-b
@@ -21,11 +24,13 @@
 #   eth0 192.0.2.1  <-------- veth -------->   eth0 192.0.2.2
 #
 # Usage: sudo bench/q2q.sh [BUILD_DIR]     (default build; SECS=5 iperf3 time;
-#        scratch directories go under $TMPDIR, default /tmp)
+#        WROUNDS=2 for default/workers=1/default/workers=1; scratch
+#        directories go under $TMPDIR, default /tmp)
 # Figures only; no pass/fail thresholds. Needs root.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SECS=${SECS:-5}
+WROUNDS=${WROUNDS:-1}
 . "$HERE/netns-lib.sh"
 . "$HERE/wireguard-go.sh"
 . "$HERE/nebula-lib.sh"
@@ -95,6 +100,8 @@ q2q_bench() {
 	R[$sys.rss_kib_sender]=$a
 	R[$sys.rss_kib_receiver]=$b
 	R[$sys.cpu]="a: $(cpu_times "$(q2q_engine alice)"); b: $(cpu_times "$(q2q_engine bob)")"
+	R[$sys.threads]="a: $(cpu_threads "$(q2q_engine alice)") | b: $(cpu_threads "$(q2q_engine bob)")"
+	R[$sys.workers]=$(qctl alice status --json | jfield workers)
 	# proof the traffic went through the tunnel, not around it, and at
 	# which MTU
 	qctl alice peers --json > "$QT/peers.json" 2>/dev/null
@@ -155,10 +162,21 @@ fi
 echo "measuring q2q..."
 if q2q_pair; then
 	q2q_bench q2q || echo "bench: q2q run incomplete (logs: KEEP=1 keeps $QT)"
+	# The data path on the event loop alone against the default threads,
+	# alternating, so a change in the machine's load falls on both.
+	for ((r = 1; r <= WROUNDS; r++)); do
+		sfx=$([ "$r" = 1 ] || echo "_r$r")
+		if [ "$r" -gt 1 ]; then
+			echo "measuring q2q (defaults), round $r..."
+			{ q2q_restart && q2q_bench "q2q$sfx"; } || echo "bench: q2q round $r incomplete"
+		fi
+		echo "measuring q2q with workers = 1, round $r..."
+		{ q2q_restart "workers = 1;" && q2q_bench "q2qw1$sfx"; } || echo "bench: q2q (workers 1) run incomplete"
+	done
 	# The same with q2q0 at 1280, the MTU before path MTU probing: the
 	# effect of the larger MTU, in the same run.
 	echo "measuring q2q with mtu = 1280..."
-	{ q2q_restart 1280 && q2q_bench q2q1280; } || echo "bench: q2q (mtu 1280) run incomplete"
+	{ q2q_restart "mtu = 1280;" && q2q_bench q2q1280; } || echo "bench: q2q (mtu 1280) run incomplete"
 else
 	echo "bench: q2q could not enroll (logs: KEEP=1 keeps $QT)"
 fi
@@ -185,11 +203,19 @@ def num(v):
         return None
 def ratio(q, p):
     return "%.2fx" % (num(q) / num(p)) if num(q) is not None and num(p) else "-"
-fmt = "%-32s %11s %13s %9s %9s %10s %11s %9s"
-print(fmt % ("", "plain veth", "wireguard-go", "nebula", "q2q", "q2q/wg-go", "q2q/nebula", "q2q@1280"))
+fmt = "%-32s %11s %13s %9s %9s %10s %11s %9s %9s %9s"
+print(fmt % ("", "plain veth", "wireguard-go", "nebula", "q2q", "q2q/wg-go", "q2q/nebula", "q2q w=1", "q2q/w=1",
+             "q2q@1280"))
 for label, key in rows:
-    v, w, n, q, q1 = (r.get(s + "." + key, "-") for s in ("veth", "wg", "neb", "q2q", "q2q1280"))
-    print(fmt % (label, v, w, n, q, ratio(q, w), ratio(q, n), q1))
+    v, w, n, q, q1, qw = (r.get(s + "." + key, "-") for s in ("veth", "wg", "neb", "q2q", "q2q1280", "q2qw1"))
+    print(fmt % (label, v, w, n, q, ratio(q, w), ratio(q, n), qw, ratio(q, qw), q1))
+rounds = sorted({k.split(".")[0][len("q2q_r"):] for k in r if k.startswith("q2q_r")}, key=int)
+if rounds:
+    print("\nq2q, default threads against workers = 1, alternating (TCP Gbit/s, 1 stream / 4 streams):")
+    for sfx in [""] + ["_r" + x for x in rounds]:
+        print("  round %-3s defaults %s / %s   workers = 1 %s / %s" % (sfx[2:] or "1",
+              r.get("q2q%s.tcp_gbps" % sfx, "-"), r.get("q2q%s.tcp_gbps_P4" % sfx, "-"),
+              r.get("q2qw1%s.tcp_gbps" % sfx, "-"), r.get("q2qw1%s.tcp_gbps_P4" % sfx, "-")))
 if "q2q.up_ms" in r:
     print("\nq2q: both `q2qctl up` returned after %s ms; RSS sender %s KiB, receiver %s KiB" %
           (r["q2q.up_ms"], r.get("q2q.rss_kib_sender", "-"), r.get("q2q.rss_kib_receiver", "-")))
@@ -200,7 +226,11 @@ print("CPU used by the daemons over the whole run (a sends, b receives):")
 print("  wireguard-go  %s" % r.get("wg.cpu", "-"))
 print("  nebula        %s" % r.get("neb.cpu", "-"))
 print("  q2qd          %s" % r.get("q2q.cpu", "-"))
+print("  q2qd w=1      %s" % r.get("q2qw1.cpu", "-"))
 print("  q2qd at 1280  %s" % r.get("q2q1280.cpu", "-"))
+print("q2qd engine threads (q2qd-dpN: the data-path workers), a | b:")
+for s, name in (("q2q", "defaults (%s threads)" % r.get("q2q.workers", "?")), ("q2qw1", "workers = 1")):
+    print("  %-22s %s" % (name, r.get(s + ".threads", "-")))
 print("RSS is the larger of the two daemons (q2q: all its processes added up). wireguard-go: start both daemons,"
       " configure, first reply; nebula: start both daemons (certificates made before), first reply; q2q: `q2qctl up` on both (TUN, authority, TLS 1.3), first reply.")
 '

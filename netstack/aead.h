@@ -70,6 +70,27 @@ int aead_open(struct aead *a, uint64_t ctr,
 	      const uint8_t *ad, size_t adlen,
 	      const uint8_t *ct, size_t ctlen, uint8_t *out);
 
+/*
+ * A lane: one thread's own contexts, sealing and opening under the keys
+ * of many aeads in turn. An aead's context must never be used by two
+ * threads at once, so the data path's worker threads each own a lane;
+ * a lane sets an aead's key (kept in the aead, wiped with it) only when
+ * the aead it last served under that cipher was another. The aead must
+ * outlive every call that names it; it is only read. 0 and *out (free
+ * with aead_lane_free), -ENOTSUP or -ENOMEM.
+ */
+struct aead_lane;
+int aead_lane_new(struct aead_lane **out);
+void aead_lane_free(struct aead_lane *l);
+/* aead_seal and aead_open through lane l under a's key (-EIO also if
+ * the key cannot be set). */
+int aead_lane_seal(struct aead_lane *l, const struct aead *a, uint64_t ctr,
+		   const uint8_t *ad, size_t adlen,
+		   const uint8_t *pt, size_t len, uint8_t *out);
+int aead_lane_open(struct aead_lane *l, const struct aead *a, uint64_t ctr,
+		   const uint8_t *ad, size_t adlen,
+		   const uint8_t *ct, size_t ctlen, uint8_t *out);
+
 /* The same with a raw 96-bit nonce, for test vectors. */
 int aead_seal_nonce(struct aead *a, const uint8_t nonce[AEAD_NONCE_LEN],
 		    const uint8_t *ad, size_t adlen,

@@ -23,6 +23,7 @@ struct daemon {
 	struct authority *authority;	/* NULL unless configured */
 	struct node *node;
 	struct overlay *overlay;	/* NULL while down */
+	struct workers *workers;	/* the data path's threads, for the engine's life */
 	struct metrics_http *metrics;	/* NULL unless metrics_listen is set */
 	int64_t started;
 };

@@ -40,6 +40,7 @@
 #include "tund/node/node.h"
 #include "tund/overlay/overlay.h"
 #include "tund/overlay/routes.h"
+#include "tund/overlay/workers.h"
 #include "tund/priv/privclient.h"
 #include "tund/priv/privmsg.h"
 #include "tund/priv/privdrop.h"
@@ -274,6 +275,7 @@ int daemon_up(struct daemon *d, const char *exit_node, char *err, size_t errlen)
 		return 0;
 	if ((rc = overlay_up(d->loop, &d->cfg, d->node, &d->overlay, err, errlen)) < 0)
 		return rc;
+	overlay_use_workers(d->overlay, d->workers);
 	/* Before the loop runs again, so nothing is sent before the routes. */
 	if (exit_node && (rc = routes_exit_set(d->overlay, exit_node, err, errlen)) < 0)
 		daemon_down(d);
@@ -483,6 +485,17 @@ int main(int argc, char **argv)
 	sio.d = &d;
 	if (sio.io.fd < 0 || loop_add(d.loop, &sio.io, EPOLLIN) < 0)
 		fatal("signalfd");
+	/* The data path's threads live as long as the engine: the sandbox
+	 * forbids making threads, and `up` may come after it closes. */
+	{
+		int nw = workers_wanted(d.cfg.workers), wrc = workers_new(nw, &d.workers);
+
+		if (wrc < 0) {
+			log_warnx("cannot start %d data-path threads: %s; one thread", nw, strerror(-wrc));
+			d.workers = NULL;
+		} else if (nw > 1)
+			log_info("data path: %d threads", nw);
+	}
 	pw.io.fd = priv_fd;
 	pw.io.fn = priv_io;
 	pw.d = &d;
@@ -562,6 +575,7 @@ out:
 	/* The UPnP delete daemon_down asked for, if any, before we go. */
 	upnp_worker_drain(3000);
 	names_close(names);
+	workers_free(d.workers);
 	authority_stop(d.authority);
 	node_free(d.node);
 	control_close(d.control);

@@ -226,16 +226,16 @@ ovl_lan_gw() {
 	done
 }
 
-# ovl_pair [AUTHORITY_EXTRA [ALICE_EXTRA]]: the common world's daemons in
-# hosts auth (192.0.2.10), alice and bob, which the caller made: the
-# authority of example.com (AUTHORITY_EXTRA goes inside its authority
-# section) and the two nodes on port 8789 (ALICE_EXTRA: a line more for
-# alice's config), started, both enrolled. 1 if a daemon did not start.
+# ovl_pair [AUTHORITY_EXTRA [ALICE_EXTRA [BOB_EXTRA]]]: the common world's
+# daemons in hosts auth (192.0.2.10), alice and bob, which the caller made:
+# the authority of example.com (AUTHORITY_EXTRA goes inside its authority
+# section) and the two nodes on port 8789 (ALICE_EXTRA, BOB_EXTRA: a line
+# more for each one's config), started, both enrolled. 1 if a daemon did not start.
 ovl_pair() {
 	local n
 	q2qd_conf auth "authority = { domain = \"example.com\"; listen = \"0.0.0.0:8788\"; ${1:-} };"
 	q2qd_conf alice 'port = 8789;' ${2:+"$2"}
-	q2qd_conf bob 'port = 8789;'
+	q2qd_conf bob 'port = 8789;' ${3:+"$3"}
 	for n in auth alice bob; do q2qd_start $n || return 1; done
 	check "alice enrolls" ovl_enroll alice alice@example.com auth 192.0.2.10:8788
 	check "bob enrolls" ovl_enroll bob bob@example.com auth 192.0.2.10:8788

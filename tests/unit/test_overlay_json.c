@@ -203,6 +203,9 @@ static void test_ping_and_status(void)
 	st.authority_link = "registered";
 	st.drops_replay = 5;
 	st.gso_split = 3;
+	st.workers = 2;
+	st.worker_packets[0] = 40;
+	st.worker_packets[1] = 38;
 	st.n_links = 2;
 	strcpy(st.links[0].domain, "example.com");
 	st.links[0].state = "registered";
@@ -216,6 +219,7 @@ static void test_ping_and_status(void)
 	check_json(o, "{\"pid\":1,\"up\":true,\"port\":8789,\"interface\":\"q2q0\","
 	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0,\"gso_split\":3,"
 	    "\"exit_node\":null,\"serving_as_exit_node\":false,"
+	    "\"workers\":2,\"worker_packets\":[40,38],"
 	    "\"authorities\":[{\"domain\":\"example.com\",\"link\":\"registered\",\"revocation_news\":1700000000,"
 	    "\"revocation_cursor\":3000},{\"domain\":\"example.org\",\"link\":\"connecting\","
 	    "\"revocation_news\":null,\"revocation_cursor\":0}]}");

@@ -28,6 +28,7 @@
 #include "netstack/msg.h"
 #include "routing/clash.h"
 #include "tund/conf/config.h"
+#include "tund/overlay/workers.h"
 #include "tund/policy/polmsg.h"
 
 #define CFG_FILE_MAX (1024 * 1024)	/* a config is a few KB; refuse junk */
@@ -610,6 +611,11 @@ static int cfg_keepalive(struct cfg_ctx *c, const config_setting_t *s, const cha
 static int cfg_rekey_after(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
 {
 	return cfg_int(c, s, path, 10, 120, &((struct config *)obj)->rekey_after);
+}
+
+static int cfg_workers(struct cfg_ctx *c, const config_setting_t *s, const char *path, void *obj)
+{
+	return cfg_int(c, s, path, 0, WORKERS_MAX, &((struct config *)obj)->workers);
 }
 
 static int cfg_bool(struct cfg_ctx *c, const config_setting_t *s, const char *path, int *out)
@@ -1636,6 +1642,7 @@ static const struct cfg_field cfg_root_fields[] = {
 	{ "rekey_after", cfg_rekey_after },
 	{ "nat_birthday", cfg_nat_birthday },
 	{ "offload", cfg_offload },
+	{ "workers", cfg_workers },
 	{ "portmap", cfg_portmap },
 	{ "metrics_listen", cfg_metrics_listen },
 	{ "refuse", cfg_refuse },
@@ -1853,6 +1860,7 @@ void config_defaults(struct config *out)
 	out->nat_birthday = 1;
 	out->portmap = CONFIG_PORTMAP_ALL;
 	out->offload = 1;
+	out->workers = 0;
 	out->route_table = 5288;	/* PRIV_ROUTE_TABLE */
 	out->trust_policy = CONFIG_TRUST_DNSSEC;
 	snprintf(out->dns_anchor, sizeof(out->dns_anchor), "/usr/share/dns/root.key");

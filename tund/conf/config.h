@@ -104,6 +104,7 @@ struct config {
 	int rekey_after;			/* seconds before a session is rekeyed; default 120 */
 	int nat_birthday;			/* probe many ports against endpoint-dependent NATs; default on */
 	int offload;				/* TUN checksum/TCP segmentation offload; default on */
+	int workers;				/* data-path crypto threads; 0 = auto (default), 1 = the loop's alone */
 	unsigned portmap;			/* CONFIG_PORTMAP_* asked of the gateway; default all */
 	int has_metrics_listen;			/* serve GET /metrics over HTTP; default off */
 	struct sockaddr_in6 metrics_listen;	/* "127.0.0.1:9789"; v4 as v4-mapped */

@@ -217,6 +217,18 @@ static void overlay_json_exit(const struct routes_exit_info *x, json_object *obj
 	json_object_object_add(obj, "serving_as_exit_node", json_object_new_boolean(x->serving));
 }
 
+/* "workers": the data path's threads; "worker_packets": what each
+ * sealed or opened in batches (the loop thread first). */
+static void overlay_json_workers(const struct overlay_status_info *st, json_object *obj)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < st->workers && i < WORKERS_MAX; i++)
+		json_object_array_add(arr, json_object_new_int64((int64_t)st->worker_packets[i]));
+	json_object_object_add(obj, "workers", json_object_new_int(st->workers));
+	json_object_object_add(obj, "worker_packets", arr);
+}
+
 void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 {
 	json_object_object_add(obj, "up", json_object_new_boolean(1));
@@ -228,5 +240,6 @@ void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)st->drops_source));
 	json_object_object_add(obj, "gso_split", json_object_new_int64((int64_t)st->gso_split));
 	overlay_json_exit(&st->exit, obj);
+	overlay_json_workers(st, obj);
 	overlay_json_links(st, obj);
 }

@@ -13,6 +13,17 @@
  * packet is a q2q message, and a packet from q2q0 that no route names
  * needs a lookup: both go up through o->hooks (hooks.h). A send slot can name the
  * relay; the datagram is then wrapped in a RELAY header when committed.
+ *
+ * With a worker pool (workers.c), the crypto of a batch is done by
+ * several threads and nothing else is: packets read from q2q0 get their
+ * counter and send slot here, on the loop thread, in order, and are
+ * sealed all at once when the batch is flushed; DATA datagrams of a
+ * receive round are checked (index, replay window, key age), opened
+ * all at once, and then, in the order they came, recorded in the replay
+ * window and handled as before. Any other datagram first finishes what
+ * was read before it, so a handshake never changes sessions under a
+ * pending open. Relayed and birthday-socket datagrams, keepalives and
+ * timers' sends stay on the loop thread as they were.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -25,6 +36,7 @@
 #include "routing/table.h"
 #include "tund/base/log.h"
 #include "tund/overlay/attempt.h"
+#include "tund/overlay/cryptobatch.h"
 #include "tund/overlay/datapath.h"
 #include "tund/overlay/firewall.h"
 #include "tund/overlay/foreign.h"
@@ -34,12 +46,63 @@
 
 #define TUN_BATCH		64	/* reads per wakeup */
 
+/* The batches handed to the worker pool, and what the loop thread keeps
+ * of each pending open to finish it. */
+struct datapath_par {
+	struct cryptobatch tx, rx;
+	struct session *rx_s[CRYPTOBATCH_MAX];
+	struct ep rx_from[CRYPTOBATCH_MAX];
+};
+
+int datapath_use_workers(struct datapath_io *io, struct workers *w)
+{
+	struct datapath_par *par;
+	int rc;
+
+	io->workers = w;
+	if (workers_count(w) < 2)
+		return 0;
+	if (!(par = calloc(1, sizeof(*par))))
+		return -ENOMEM;
+	if ((rc = cryptobatch_init(&par->tx, 0, workers_count(w))) < 0 ||
+	    (rc = cryptobatch_init(&par->rx, 1, workers_count(w))) < 0) {
+		cryptobatch_free(&par->tx);
+		free(par);
+		return rc;
+	}
+	io->par = par;
+	return 0;
+}
+
+void datapath_io_free(struct datapath_io *io)
+{
+	if (!io->par)
+		return;
+	cryptobatch_free(&io->par->tx);
+	cryptobatch_free(&io->par->rx);
+	free(io->par);
+	io->par = NULL;
+	io->workers = NULL;
+}
+
+/* The seals of this batch, across the pool, before anything is sent. */
+static void datapath_seal_pending(struct overlay *o)
+{
+	struct datapath_par *par = o->io.par;
+
+	if (!par || !par->tx.n)
+		return;
+	cryptobatch_run(&par->tx, o->io.workers);
+	par->tx.n = 0;
+}
+
 /* -------------------------------------------------------- sending */
 
 void datapath_flush(struct overlay *o)
 {
 	int done = 0;
 
+	datapath_seal_pending(o);
 	while (done < o->io.ntx) {
 		int n = udp_send_batch_gso(o->io.udp_io.fd, o->io.tx, o->io.ntx, &o->io.gso);
 
@@ -142,7 +205,14 @@ int datapath_seal(struct overlay *o, struct peer *p, const uint8_t *pt, size_t l
 	if (!b)
 		return -EAGAIN;
 	wire_build_data_header(s->remote_index, s->send_ctr, b, WIRE_DATA_HDR_LEN);
-	if (aead_seal(s->send_aead, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
+	if (o->io.defer && !p->ep.relay && !p->ep.sock) {
+		/* Sealed in place at the flush, with the counter given now;
+		 * the batch never outgrows the send slots it seals. */
+		if (len)
+			memcpy(b + WIRE_DATA_HDR_LEN, pt, len);
+		if (cryptobatch_add(&o->io.par->tx, s->send_aead, s->send_ctr, b, len) < 0)
+			return -EIO;
+	} else if (aead_seal(s->send_aead, s->send_ctr, b, WIRE_DATA_HDR_LEN, pt, len, b + WIRE_DATA_HDR_LEN) < 0)
 		return -EIO;
 	s->send_ctr++;
 	datapath_tx_commit(o, WIRE_DATA_HDR_LEN + len + AEAD_TAG_LEN);
@@ -258,29 +328,34 @@ void datapath_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len)
 
 /* ------------------------------------------------------ receiving */
 
-int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t *b, size_t len,
-    const struct ep *from, uint64_t now, struct session **out)
+/* What is checked before a DATA datagram is opened: 0 and *out, or
+ * datapath_receive's errors; nothing changes. */
+static int datapath_receive_check(struct peer_table *t, const struct timers_cfg *tc, const uint8_t *b, size_t len,
+    uint64_t now, struct wire_data *d, struct session **out)
 {
-	struct wire_data d;
 	struct session *s;
-	struct peer *p;
-	int kind, n;
+	int kind;
 
-	if (wire_parse_data(b, len, &d) < 0)
+	if (wire_parse_data(b, len, d) < 0)
 		return -EINVAL;
-	s = peer_index_get(t, d.receiver_index, &kind);
+	s = peer_index_get(t, d->receiver_index, &kind);
 	if (!s)
 		return -ENOENT;
-	if (kind != IDX_SESSION || !replay_check(&s->replay, d.counter))
+	if (kind != IDX_SESSION || !replay_check(&s->replay, d->counter))
 		return -EALREADY;
 	if (timers_session_expired(tc, s, now))
 		return -EKEYEXPIRED;
-	/* Decrypt in place: the plaintext lands where the ciphertext was. */
-	n = aead_open(s->recv_aead, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
-	    b + WIRE_DATA_HDR_LEN);
-	if (n < 0)
-		return -EBADMSG;
-	if (replay_update(&s->replay, d.counter) < 0)
+	*out = s;
+	return 0;
+}
+
+/* An opened datagram of n plaintext bytes under counter ctr: recorded,
+ * unless a copy of it came first. n or -EALREADY. */
+static int datapath_receive_done(struct session *s, uint64_t ctr, int n, const struct ep *from, uint64_t now)
+{
+	struct peer *p;
+
+	if (replay_update(&s->replay, ctr) < 0)
 		return -EALREADY;
 	p = s->peer;
 	timers_data_received(p, (size_t)n, from->relay != 0, now);
@@ -292,31 +367,49 @@ int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t 
 		log_info("peer %s: now %s %s", p->identity, from->relay ? "through the" : "direct at", a);
 		paths_roam(p, from, now);
 	}
+	return n;
+}
+
+int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t *b, size_t len,
+    const struct ep *from, uint64_t now, struct session **out)
+{
+	struct wire_data d;
+	struct session *s;
+	int n;
+
+	if ((n = datapath_receive_check(t, tc, b, len, now, &d, &s)) < 0)
+		return n;
+	/* Decrypt in place: the plaintext lands where the ciphertext was. */
+	n = aead_open(s->recv_aead, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
+	    b + WIRE_DATA_HDR_LEN);
+	if (n < 0)
+		return -EBADMSG;
+	if ((n = datapath_receive_done(s, d.counter, n, from, now)) < 0)
+		return n;
 	*out = s;
 	return n;
 }
 
-static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+static void datapath_count_drop(struct overlay *o, int err)
 {
-	struct timers_cfg tc = timers_cfg_of(o->cfg);
-	struct session *s;
-	struct peer *p;
+	if (err == -EALREADY)
+		o->drops_replay++;
+	else if (err == -EBADMSG)
+		o->drops_auth++;
+	else if (err == -ENOENT)
+		o->drops_session++;
+	else if (err == -EKEYEXPIRED)
+		o->drops_expired++;
+}
+
+/* A DATA datagram b, opened and recorded, n plaintext bytes: to q2q0. */
+static void datapath_rx_plain(struct overlay *o, struct session *s, uint8_t *b, int n, const struct ep *from)
+{
+	struct peer *p = s->peer;
 	uint8_t *pt = b + WIRE_DATA_HDR_LEN;
 	const uint8_t *src, *dst;
-	int family, n, whole = 0;
+	int family, whole = 0;
 
-	n = datapath_receive(o->peers, &tc, b, len, from, now_ms(), &s);
-	if (n == -EALREADY)
-		o->drops_replay++;
-	else if (n == -EBADMSG)
-		o->drops_auth++;
-	else if (n == -ENOENT)
-		o->drops_session++;
-	else if (n == -EKEYEXPIRED)
-		o->drops_expired++;
-	if (n < 0)
-		return;
-	p = s->peer;
 	if (n == 0)
 		return;		/* keepalive */
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
@@ -351,6 +444,70 @@ static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const st
 		return;
 	}
 	datapath_tun_deliver(o, pt, (size_t)n);
+}
+
+static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
+	struct session *s;
+	int n = datapath_receive(o->peers, &tc, b, len, from, now_ms(), &s);
+
+	if (n < 0)
+		datapath_count_drop(o, n);
+	else
+		datapath_rx_plain(o, s, b, n, from);
+}
+
+/* The opens of this round so far, across the pool, then each in order
+ * as datapath_rx_data would have done it. */
+static void datapath_open_pending(struct overlay *o)
+{
+	struct datapath_par *par = o->io.par;
+	uint64_t now = now_ms();
+	int n;
+
+	if (!par || !par->rx.n)
+		return;
+	cryptobatch_run(&par->rx, o->io.workers);
+	n = par->rx.n;
+	par->rx.n = 0;
+	for (int i = 0; i < n; i++) {
+		struct cryptobatch_job *j = &par->rx.job[i];
+		int r = j->rc < 0 ? -EBADMSG : datapath_receive_done(par->rx_s[i], j->ctr, j->rc, &par->rx_from[i], now);
+
+		if (r < 0)
+			datapath_count_drop(o, r);
+		else
+			datapath_rx_plain(o, par->rx_s[i], j->b, r, &par->rx_from[i]);
+	}
+}
+
+/* One datagram of a receive round: DATA waits in the open batch, with
+ * all that can be checked before opening done now; anything else goes
+ * after what came before it. */
+static void datapath_rx_batched(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	struct datapath_par *par = o->io.par;
+	struct timers_cfg tc;
+	struct wire_data d;
+	struct session *s;
+	int i;
+
+	if (!par || wire_type(b, len) != WIRE_DATA) {
+		datapath_open_pending(o);
+		datapath_rx(o, b, len, from);
+		return;
+	}
+	tc = timers_cfg_of(o->cfg);
+	if ((i = datapath_receive_check(o->peers, &tc, b, len, now_ms(), &d, &s)) < 0) {
+		datapath_count_drop(o, i);
+		return;
+	}
+	if (par->rx.n == CRYPTOBATCH_MAX)
+		datapath_open_pending(o);
+	i = cryptobatch_add(&par->rx, s->recv_aead, d.counter, b, d.ct_len);
+	par->rx_s[i] = s;
+	par->rx_from[i] = *from;
 }
 
 /* A datagram the authority relayed to us from another node. */
@@ -405,8 +562,9 @@ static void datapath_udp_io_gro(struct overlay *o, int fd)
 			size_t len = o->io.grx->len[i], seg = o->io.grx->seg[i];
 
 			for (size_t off = 0; off < len; off += seg)
-				datapath_rx(o, o->io.grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
+				datapath_rx_batched(o, o->io.grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
 		}
+		datapath_open_pending(o);
 		datapath_rxq_flush(o);
 		o->io.rxq_on = 0;
 		datapath_flush(o);
@@ -431,8 +589,9 @@ void datapath_rx_udp(struct overlay *o)
 		for (int i = 0; i < n; i++) {
 			struct ep from = { .sa = o->io.rx->peer[i], .sock = 0 };
 
-			datapath_rx(o, o->io.rx->buf[i], o->io.rx->len[i], &from);
+			datapath_rx_batched(o, o->io.rx->buf[i], o->io.rx->len[i], &from);
 		}
+		datapath_open_pending(o);
 		datapath_rxq_flush(o);
 		o->io.rxq_on = 0;
 		datapath_flush(o);
@@ -492,6 +651,8 @@ static void datapath_tun_fit(struct overlay *o, size_t len)
 
 void datapath_rx_tun(struct overlay *o)
 {
+	/* Seals wait for the flush below, which hands them to the pool. */
+	o->io.defer = o->io.par != NULL;
 	for (int i = 0; i < TUN_BATCH; i++) {
 		ssize_t n = read(o->io.tun_io.fd, o->io.tunbuf, sizeof(o->io.tunbuf));
 		int nseg = 1;
@@ -516,4 +677,5 @@ void datapath_rx_tun(struct overlay *o)
 			datapath_tun_packet(o, o->io.segs[k], o->io.seglen[k]);
 	}
 	datapath_flush(o);
+	o->io.defer = 0;
 }

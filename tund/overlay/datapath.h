@@ -27,6 +27,8 @@ struct peer;
 struct peer_table;
 struct session;
 struct timers_cfg;
+struct workers;
+struct datapath_par;
 
 #define DATAPATH_SEG_STRIDE	2048	/* >= the largest MTU we carry */
 #define DATAPATH_RXQ_MAX	256	/* packets coalesced per TUN flush */
@@ -55,7 +57,17 @@ struct datapath_io {
 	uint8_t tunbuf[TSO_VNET_HDR_LEN + 65536];
 	uint8_t segs[DATAPATH_SEG_MAX][DATAPATH_SEG_STRIDE];
 	size_t seglen[DATAPATH_SEG_MAX];
+	/* The worker pool's share (datapath.c); NULL with one thread. */
+	struct workers *workers;	/* the engine's, not ours to free; NULL: none */
+	struct datapath_par *par;	/* NULL: one thread, no batches */
+	int defer;			/* in datapath_rx_tun: seals wait for the flush */
 };
+
+/* Crypto of batches across w's threads from now on (none with fewer
+ * than two); 0 or -ENOMEM, which leaves io on the loop thread alone. */
+int datapath_use_workers(struct datapath_io *io, struct workers *w);
+/* Frees what datapath_use_workers made; io's sockets are overlay.c's. */
+void datapath_io_free(struct datapath_io *io);
 
 /* 1 if a plaintext of pt_len bytes, sealed, fits a send slot (relayed:
  * one that also carries the RELAY header), else 0. */

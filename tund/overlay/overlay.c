@@ -1124,6 +1124,12 @@ fail:
 	return rc;
 }
 
+void overlay_use_workers(struct overlay *o, struct workers *w)
+{
+	if (datapath_use_workers(&o->io, w) < 0)
+		log_warnx("data path: out of memory for the worker threads' batches; one thread");
+}
+
 void overlay_down(struct overlay *o)
 {
 	if (!o)
@@ -1174,6 +1180,7 @@ void overlay_down(struct overlay *o)
 	free(o->io.tx);
 	free(o->io.grx);
 	free(o->io.rxbuf);
+	datapath_io_free(&o->io);
 	free(o->links);
 	/* The authority's UDP key: it authenticates our probes and relaying. */
 	explicit_bzero(o->nat.udp_key, sizeof(o->nat.udp_key));

@@ -20,6 +20,7 @@
 #include "identity/cert.h"
 #include "netstack/udp.h"
 #include "tund/overlay/routes.h"
+#include "tund/overlay/workers.h"
 #include "tund/portmap/portmap.h"
 
 struct config;
@@ -33,6 +34,12 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 /* Removes the interface (its addresses and routes go with it). Requests
  * still waiting are answered with a failure first. */
 void overlay_down(struct overlay *o);
+
+/* The data path seals and opens its batches across w's threads (the
+ * daemon's; it outlives the overlay). Without memory, it stays on the
+ * loop thread alone, and says so. */
+struct workers;
+void overlay_use_workers(struct overlay *o, struct workers *w);
 
 /* The config's policy changed (reload): the local rules are replaced. */
 void overlay_policy_reload(struct overlay *o);
@@ -146,6 +153,8 @@ struct overlay_status_info {
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
 	struct routes_exit_info exit;
+	int workers;			/* data-path threads, the loop's included */
+	uint64_t worker_packets[WORKERS_MAX];	/* sealed or opened in batches, per thread */
 	int n_links;
 	struct overlay_link_info links[OVERLAY_STATUS_LINKS];
 };

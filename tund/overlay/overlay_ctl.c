@@ -201,6 +201,9 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	memcpy(out->hs_failed, o->hs_failed, sizeof(out->hs_failed));
 	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;
 	routes_exit_info(o, &out->exit);
+	out->workers = workers_count(o->io.workers);
+	for (int i = 0; i < out->workers; i++)
+		out->worker_packets[i] = workers_items(o->io.workers, i);
 	overlay_links_info(o, out);
 }
 
