@@ -179,6 +179,50 @@ cpu_threads() {
 	done | paste -sd';' | sed 's/;/; /g'
 }
 
+# udp_kpps SERVER_IP SECONDS: UDP from a to b as fast as iperf3 sends
+# (-b 0) with 64-byte payloads; prints the thousands of datagrams per
+# second the receiver got, or "fail".
+udp_kpps() {
+	local ip=$1 secs=${2:-5} out
+	ip netns exec "$B" iperf3 -s -1 -D -B "$ip" -p 5201 >/dev/null 2>&1
+	bench_wait 5 tcp_listening "$B" 5201 || { echo fail; return; }
+	out=$(timeout $((secs + 20)) ip netns exec "$A" iperf3 -c "$ip" -p 5201 -u -b 0 -l 64 -t "$secs" -J 2>/dev/null)
+	python3 -c 'import json,sys
+try:
+    s = json.loads(sys.argv[1])["end"]["sum"]
+    print("%.1f" % ((s["packets"] - s["lost_packets"]) / s["seconds"] / 1e3))
+except Exception:
+    print("fail")' "$out"
+	bench_wait 5 bash -c "! ip netns exec '$B' ss -Hltn 'sport = :5201' | grep -q ."
+}
+
+# cpu_ticks PID...: user + system clock ticks the processes (all their
+# threads) have used so far, added up.
+cpu_ticks() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) && t=$((t + v))
+	done
+	echo "$t"
+}
+
+# tcp_cpu SYS ADDR PID...: one TCP stream a -> b at ADDR (R[SYS.tcp_gbps])
+# and the CPU seconds the daemons PID... spent per gigabit it carried
+# (R[SYS.cpu_s_per_gbit]; "-" without daemons).
+tcp_cpu() {
+	local sys=$1 ip=$2 c0 c1
+	shift 2
+	c0=$(cpu_ticks "$@")
+	R[$sys.tcp_gbps]=$(iperf_gbps "$ip" "$SECS")
+	c1=$(cpu_ticks "$@")
+	R[$sys.cpu_s_per_gbit]=$(python3 -c 'import sys
+try:
+    ticks, hz, gbps, secs, n = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+    print("%.2f" % (ticks / hz / (gbps * secs)) if n and gbps > 0 else "-")
+except ValueError:
+    print("-")' "$((c1 - c0))" "$(getconf CLK_TCK)" "${R[$sys.tcp_gbps]}" "$SECS" "$#")
+}
+
 # cpu_times PID: "user U s, system S s" the process has used so far.
 cpu_times() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "user %.1f s, system %.1f s", $12 / hz, $13 / hz }' \

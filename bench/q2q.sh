@@ -88,9 +88,12 @@ q2q_bench() {
 		R[$sys.first_reply_ms]=fail
 		echo "bench: no ping reply from bob ($b4) through q2q within 20 s"
 	fi
+	a=$(rss_tree_kib "$(cat "$QT/alice/pid")"); b=$(rss_tree_kib "$(cat "$QT/bob/pid")")
+	R[$sys.rss_idle_kib]=$(printf '%s\n%s\n' "$a" "$b" | grep -E '^[0-9]+$' | sort -n | tail -1)
 	R[$sys.rtt_ms]=$(ping_rtt "$b4")
-	R[$sys.tcp_gbps]=$(iperf_gbps "$b4" "$SECS")
+	tcp_cpu "$sys" "$b4" "$(q2q_engine alice)" "$(q2q_engine bob)"
 	R[$sys.tcp_gbps_P4]=$(iperf_gbps "$b4" "$SECS" -P 4)
+	R[$sys.udp_kpps_64]=$(udp_kpps "$b4" "$SECS")
 	d0=$(drop_counters)
 	R[$sys.udp_loss_200]=$(udp_loss "$b4" "$SECS" 200M)
 	R[$sys.drops_200]=$(drop_delta "$d0" "$(drop_counters)")
@@ -121,13 +124,17 @@ echo "iperf3 -t $SECS; wireguard-go $(wireguard-go --version 2>/dev/null | sed -
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_ns_up || { echo "bench: could not create namespaces" >&2; exit 1; }
 
-# measure SYS ADDR: the traffic figures every system gets, towards b at ADDR.
+# measure SYS ADDR [PID...]: the traffic figures every system gets,
+# towards b at ADDR, with the CPU per gigabit of its daemons PID...
 measure() {
-	R[$1.rtt_ms]=$(ping_rtt "$2")
-	R[$1.tcp_gbps]=$(iperf_gbps "$2" "$SECS")
-	R[$1.tcp_gbps_P4]=$(iperf_gbps "$2" "$SECS" -P 4)
-	R[$1.udp_loss_200]=$(udp_loss "$2" "$SECS" 200M)
-	R[$1.udp_loss_1000]=$(udp_loss "$2" "$SECS" 1G)
+	local sys=$1 ip=$2
+	shift 2
+	R[$sys.rtt_ms]=$(ping_rtt "$ip")
+	tcp_cpu "$sys" "$ip" "$@"
+	R[$sys.tcp_gbps_P4]=$(iperf_gbps "$ip" "$SECS" -P 4)
+	R[$sys.udp_kpps_64]=$(udp_kpps "$ip" "$SECS")
+	R[$sys.udp_loss_200]=$(udp_loss "$ip" "$SECS" 200M)
+	R[$sys.udp_loss_1000]=$(udp_loss "$ip" "$SECS" 1G)
 }
 
 echo "measuring plain veth..."
@@ -136,7 +143,8 @@ measure veth 192.0.2.2
 echo "measuring wireguard-go..."
 if wggo_up; then
 	R[wg.first_reply_ms]=$WG_UP_MS
-	measure wg "$WG_B_IP"
+	R[wg.rss_idle_kib]=$(wggo_rss)
+	measure wg "$WG_B_IP" "${WG_PIDS[@]}"
 	R[wg.rss_kib]=$(wggo_rss)
 	R[wg.cpu]=$(wggo_cpu)
 else
@@ -148,7 +156,8 @@ if [ -n "$HAVE_NEBULA" ]; then
 	echo "measuring nebula..."
 	if nebula_up; then
 		R[neb.first_reply_ms]=$NEB_UP_MS
-		measure neb "$NEB_B_IP"
+		R[neb.rss_idle_kib]=$(nebula_rss)
+		measure neb "$NEB_B_IP" "${NEB_PIDS[@]}"
 		R[neb.rss_kib]=$(nebula_rss)
 		R[neb.cpu]=$(nebula_cpu)
 	else
@@ -191,8 +200,11 @@ rows = [
     ("ping RTT, ms (lower is better)", "rtt_ms"),
     ("TCP 1 stream, Gbit/s", "tcp_gbps"),
     ("TCP 4 streams, Gbit/s", "tcp_gbps_P4"),
+    ("UDP 64-byte datagrams, thousand/s", "udp_kpps_64"),
     ("UDP loss at 200 Mbit/s, %", "udp_loss_200"),
     ("UDP loss at 1 Gbit/s, %", "udp_loss_1000"),
+    ("CPU s per Gbit (1 stream, both)", "cpu_s_per_gbit"),
+    ("daemon RSS idle (tunnel up), KiB", "rss_idle_kib"),
     ("daemon RSS after test, KiB", "rss_kib"),
     ("start to first ping reply, ms", "first_reply_ms"),
 ]
