@@ -9,8 +9,12 @@ Kinds:
           datagrams (receiver index 0, valid mac1, made-up cookie)
   replay  the datagrams in --replay (hex payload per line), each from a
           spoofed source, and every 8th from --orig (the real sender)
-Prints "sent N" at the end."""
-import argparse, hashlib, hmac, ipaddress, os, random, socket, struct, sys, time
+A pool of 8192 datagrams (as many sources) is built first, then sent
+round and round: "flooding" says the pool is built and the flood has
+begun, "sent N" at the end (or at SIGTERM) how many went. SIGSTOP and
+SIGCONT pause it: it then takes up its rate again, with no burst to
+catch up."""
+import argparse, hashlib, hmac, ipaddress, os, random, signal, socket, struct, sys, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kind", required=True, choices=["random", "hello", "replay"])
@@ -82,37 +86,62 @@ if a.kind == "replay":
     if not replays:
         sys.exit("floodgen: nothing to replay in %s" % a.replay)
 
+# The datagrams are built before the clock starts and sent round a pool:
+# the flooder is a third host, and building each one in Python (random
+# bytes, HMACs, checksums) took a fifth of a core on the CPUs the tunnel
+# under test shares; each pool entry has its own spoofed source.
+POOL = 8192
+def build(i):
+    if a.kind == "random":
+        payload = os.urandom(rnd.randrange(1, 1200))
+    elif a.kind == "hello":
+        payload = hello() if i % 2 else hs()
+    else:
+        payload = replays[i % len(replays)]
+    sport = rnd.randrange(1024, 65536)
+    if a.kind == "replay" and a.orig and i % 8 == 0:
+        host, port = a.orig.rsplit(":", 1)
+        return 4, udp4(host, a.dst4, int(port), a.port, payload)
+    if rnd.getrandbits(1):
+        return 4, udp4(src4(), a.dst4, sport, a.port, payload)
+    return 6, udp6(src6(), a.dst6, sport, a.port, payload)
+pool = [build(i) for i in range(POOL)]
+
 s4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 s6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+to = {4: (s4, (a.dst4, 0)), 6: (s6, (a.dst6, 0))}
 sent = 0
 tick = 0.01
 per_tick = max(1, a.rate // 100)
-end = time.monotonic() + a.secs
-nxt = time.monotonic()
-i = 0
-while time.monotonic() < end:
-    for _ in range(per_tick):
-        i += 1
-        if a.kind == "random":
-            payload = os.urandom(rnd.randrange(1, 1200))
-        elif a.kind == "hello":
-            payload = hello() if i % 2 else hs()
-        else:
-            payload = replays[i % len(replays)]
-        sport = rnd.randrange(1024, 65536)
-        try:
-            if a.kind == "replay" and a.orig and i % 8 == 0:
-                host, port = a.orig.rsplit(":", 1)
-                s4.sendto(udp4(host, a.dst4, int(port), a.port, payload), (a.dst4, 0))
-            elif rnd.getrandbits(1):
-                s4.sendto(udp4(src4(), a.dst4, sport, a.port, payload), (a.dst4, 0))
-            else:
-                s6.sendto(udp6(src6(), a.dst6, sport, a.port, payload), (a.dst6, 0))
-            sent += 1
-        except OSError:
-            pass
-    nxt += tick
-    d = nxt - time.monotonic()
-    if d > 0:
-        time.sleep(d)
-print("sent %d" % sent)
+def stop(signum, frame):
+    raise SystemExit
+signal.signal(signal.SIGTERM, stop)
+
+def flood():
+    global sent
+    end = time.monotonic() + a.secs
+    nxt = time.monotonic()
+    i = 0
+    while time.monotonic() < end:
+        for _ in range(per_tick):
+            fam, pkt = pool[i % POOL]
+            i += 1
+            sock, dst = to[fam]
+            try:
+                sock.sendto(pkt, dst)
+                sent += 1
+            except OSError:
+                pass
+        nxt += tick
+        d = nxt - time.monotonic()
+        if d > 0:
+            time.sleep(d)
+        elif d < -0.1:
+            nxt = time.monotonic()	# was stopped: no burst to catch up
+
+print("flooding", flush=True)
+try:
+    flood()
+except SystemExit:
+    pass
+print("sent %d" % sent, flush=True)

@@ -1,7 +1,9 @@
 /*
  * mac1 and cookies: the key derivation against a direct SHA-256/HMAC
- * computation, stamping and checking built datagrams, cookie binding to
- * address, port and index, and the 120 s secret rotation.
+ * computation, the pre-hashed key against wolfSSL's own HMAC at every
+ * length around the block edges, stamping and checking built datagrams,
+ * cookie binding to address, port and index, the 120 s secret rotation,
+ * and each cookie opening one handshake.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -74,6 +76,39 @@ static void test_mac1_stamp(void)
 		  -EBADMSG);
 }
 
+/* The slow twin: wolfSSL's HMAC with its key set for every message. */
+static void test_mac1_prehashed(void)
+{
+	uint8_t key[32], buf[200], full[32];
+	struct cookie_hmac *k;
+	Hmac h;
+
+	for (int i = 0; i < 32; i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	for (int i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13 + 5);
+	CHECK_INT(cookie_hmac_new(key, &k), 0);
+	for (size_t off = 0; off + 16 <= sizeof(buf); off++) {
+		wc_HmacInit(&h, NULL, INVALID_DEVID);
+		wc_HmacSetKey(&h, WC_SHA256, key, 32);
+		if (off)
+			wc_HmacUpdate(&h, buf, (word32)off);
+		wc_HmacFinal(&h, full);
+		wc_HmacFree(&h);
+		memcpy(buf + off, full, 16);
+		CHECK_INT(cookie_mac1_verify(k, buf, off + 16, off), 0);
+		CHECK_INT(cookie_mac1_check(key, buf, off + 16, off), 0);
+		buf[off] ^= 1;
+		CHECK_INT(cookie_mac1_verify(k, buf, off + 16, off), -EBADMSG);
+		buf[off] ^= 1;
+		/* Used again: the key's state is copied, never consumed. */
+		CHECK_INT(cookie_mac1_verify(k, buf, off + 16, off), 0);
+	}
+	CHECK_INT(cookie_mac1_verify(NULL, buf, 40, 24), -EBADMSG);
+	CHECK_INT(cookie_mac1_verify(k, buf, 39, 24), -EBADMSG);
+	cookie_hmac_free(k);
+}
+
 static void test_cookie_binding(void)
 {
 	struct cookie_jar j, j2;
@@ -133,11 +168,43 @@ static void test_rotation(void)
 	cookie_jar_free(&j);
 }
 
+/* The first HS segment's cookie opens one handshake; the same cookie
+ * again (a replay from its sender's own address) opens none, until
+ * COOKIE_SPENT_MAX later ones have pushed it out (by then it expired). */
+static void test_spend(void)
+{
+	struct cookie_jar j;
+	struct sockaddr_in6 a;
+	uint8_t c[16], d[16];
+
+	CHECK_INT(udp_addr_parse("192.0.2.13:8789", &a), 0);
+	CHECK_INT(cookie_jar_init(&j, 1000), 0);
+	CHECK_INT(cookie_make(&j, &a, 9, 1000, c), 0);
+	CHECK_INT(cookie_spend(&j, c), 0);
+	CHECK_INT(cookie_spend(&j, c), -EALREADY);
+	/* Still a valid cookie: spending is the caller's second gate. */
+	CHECK_INT(cookie_verify(&j, &a, 9, c, 1001), 0);
+	CHECK_INT(cookie_make(&j, &a, 10, 1000, d), 0);
+	CHECK_INT(cookie_spend(&j, d), 0);
+	for (uint32_t i = 0; i < COOKIE_SPENT_MAX - 2; i++) {
+		CHECK_INT(cookie_make(&j, &a, 100 + i, 1000, d), 0);
+		if (cookie_spend(&j, d) != 0)
+			CHECK_INT(i, -1);
+	}
+	CHECK_INT(cookie_spend(&j, c), -EALREADY);
+	CHECK_INT(cookie_make(&j, &a, 99999, 1000, d), 0);
+	CHECK_INT(cookie_spend(&j, d), 0);
+	CHECK_INT(cookie_spend(&j, c), 0);	/* the oldest went */
+	cookie_jar_free(&j);
+}
+
 int main(void)
 {
 	RUN(test_mac1_key);
 	RUN(test_mac1_stamp);
+	RUN(test_mac1_prehashed);
 	RUN(test_cookie_binding);
 	RUN(test_rotation);
+	RUN(test_spend);
 	return HARNESS_END();
 }

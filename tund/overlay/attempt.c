@@ -669,7 +669,7 @@ void attempt_rx_hello(struct overlay *o, const uint8_t *b, size_t len, const str
 	uint8_t *out;
 	int n;
 
-	if (wire_parse_hello(b, len, &h) < 0 || cookie_mac1_check(o->mac1_key, b, len, WIRE_HELLO_MAC1_OFF) < 0)
+	if (wire_parse_hello(b, len, &h) < 0 || cookie_mac1_verify(o->mac1, b, len, WIRE_HELLO_MAC1_OFF) < 0)
 		return;		/* silence: not for us, or not from someone who knows us */
 	/* A valid mac1 needs only our name: answers are rationed, so a
 	 * flood of HELLOs from spoofed sources makes us no reflector, and
@@ -721,7 +721,7 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 	if (h.receiver_index == 0) {
 		/* An initiator's segment: it must prove it knows us (mac1) and
 		 * that it receives at its address (cookie) before we keep state. */
-		if (cookie_mac1_check(o->mac1_key, b, len, WIRE_HS_MAC1_OFF) < 0 ||
+		if (cookie_mac1_verify(o->mac1, b, len, WIRE_HS_MAC1_OFF) < 0 ||
 		    cookie_verify(&o->jar, &ca, h.sender_index, h.cookie, now_ms()) < 0)
 			return;
 		a = attempt_find_responder(&o->att, from, h.sender_index);
@@ -730,6 +730,11 @@ void attempt_rx_hs(struct overlay *o, const uint8_t *b, size_t len, const struct
 			 * may not hold more than a few handshakes open, so it cannot
 			 * crowd out everyone else's. */
 			if (!attempt_source_allowed(&o->att, from))
+				return;
+			/* A cookie opens one handshake: a replay of this segment,
+			 * even from its sender's own address, gets no new TLS. A
+			 * cookie turned away for want of a slot stays unspent. */
+			if (!attempt_slot_free(&o->att, 0) || cookie_spend(&o->jar, h.cookie) < 0)
 				return;
 			a = attempt_new(o, 0);
 			if (!a)

@@ -1014,6 +1014,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	uint8_t *kder = NULL;
 	size_t klen = 0;
 	const uint8_t *cder;
+	uint8_t mac1_key[COOKIE_KEY_LEN];
 	size_t clen;
 	int rc;
 
@@ -1051,7 +1052,8 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	if (!o->io.rx || !o->io.tx || !o->links || peer_table_init(&o->peers) < 0 || route_table_init(&o->routes) < 0 ||
 	    foreign_init(o) < 0)
 		goto fail;
-	cookie_mac1_key(o->identity, o->mac1_key);
+	if ((rc = cookie_mac1_key(o->identity, mac1_key)) < 0 || (rc = cookie_hmac_new(mac1_key, &o->mac1)) < 0)
+		goto fail;
 	if ((rc = firewall_up(o)) < 0)
 		goto fail;
 	if ((rc = cookie_jar_init(&o->jar, now_ms())) < 0 || (rc = ratelimit_init(&o->cookie_rl, now_ms())) < 0)
@@ -1176,6 +1178,7 @@ void overlay_down(struct overlay *o)
 	firewall_down(o);
 	hs_ctx_free(o->hs);
 	cookie_jar_free(&o->jar);
+	cookie_hmac_free(o->mac1);
 	free(o->io.rx);
 	free(o->io.tx);
 	free(o->io.grx);

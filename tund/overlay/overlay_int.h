@@ -68,7 +68,7 @@ struct overlay {
 	int n_links;
 	struct cookie_jar jar;
 	struct ratelimit cookie_rl;	/* how many COOKIEs we give, to whom */
-	uint8_t mac1_key[COOKIE_KEY_LEN];
+	struct cookie_hmac *mac1;	/* our identity's mac1 key, pads hashed */
 	struct datapath_io io;
 	struct frag_table frag;		/* pmtu.c: packets coming in fragments */
 	struct paths_nat nat;
