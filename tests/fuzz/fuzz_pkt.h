@@ -35,8 +35,8 @@ static inline void pkt_put32(uint8_t *p, uint32_t v)
 
 /*
  * The one's-complement sum's running total over n bytes. Eight bytes a
- * turn: the targets sum every packet they build or check, and one turn
- * per 16-bit word made this loop's compare a tenth of fuzz_gro's time.
+ * turn: the targets sum every packet they build or check, and a turn per
+ * 16-bit word cost fuzz_gro nearly a tenth of its time.
  */
 static inline uint64_t pkt_sum(uint64_t acc, const uint8_t *p, size_t n)
 {
