@@ -70,8 +70,7 @@ static size_t derive(struct fz *f, const uint8_t *prev, size_t plen,
 	memcpy(out, prev, hdrs);
 	seq = pkt_be32(prev + iphl + 4) + (uint32_t)(plen - hdrs);
 	pkt_put32(out + iphl + 4, seq);
-	for (size_t i = 0; i < payload; i++)
-		out[hdrs + i] = (uint8_t)((seq + i) * 7);
+	pkt_pattern(out + hdrs, seq, payload);
 	if (iphl == 40)
 		pkt_put16(out + 4, (uint16_t)(len - 40));
 	else

@@ -33,8 +33,16 @@ static inline void pkt_put32(uint8_t *p, uint32_t v)
 	pkt_put16(p + 2, (uint16_t)v);
 }
 
+/*
+ * The one's-complement sum's running total over n bytes. Eight bytes a
+ * turn: the targets sum every packet they build or check, and a turn per
+ * 16-bit word cost fuzz_gro nearly a tenth of its time.
+ */
 static inline uint64_t pkt_sum(uint64_t acc, const uint8_t *p, size_t n)
 {
+	for (; n >= 8; p += 8, n -= 8)
+		acc += (uint64_t)pkt_be16(p) + pkt_be16(p + 2) +
+		       pkt_be16(p + 4) + pkt_be16(p + 6);
 	for (; n >= 2; p += 2, n -= 2)
 		acc += pkt_be16(p);
 	if (n)
@@ -86,6 +94,29 @@ static inline void pkt_fix_csums(uint8_t *p, size_t len)
 }
 
 /*
+ * The payload of the segment that starts at sequence number seq: byte i
+ * is (seq + i) * 7, so a byte taken from the wrong offset shows. Copied
+ * from a table in pieces of 256 (the pattern's period) instead of made
+ * byte by byte.
+ */
+static inline void pkt_pattern(uint8_t *p, uint32_t seq, size_t n)
+{
+	static uint8_t pat[512];
+
+	if (!pat[1])
+		for (size_t k = 0; k < sizeof(pat); k++)
+			pat[k] = (uint8_t)(k * 7);
+	while (n) {
+		size_t k = n < 256 ? n : 256;
+
+		memcpy(p, pat + (seq & 255), k);
+		p += k;
+		seq += (uint32_t)k;
+		n -= k;
+	}
+}
+
+/*
  * A TCP packet (ACK, or ACK|PSH with psh) into p with payload bytes of
  * pattern, optional timestamp option; port picks the flow. Returns its
  * length. Checksums are set.
@@ -124,8 +155,7 @@ static inline size_t pkt_make_tcp(uint8_t *p, int v6, uint16_t port,
 	p[ip + 15] = 0xff;
 	if (opts)	/* NOP NOP timestamp */
 		memcpy(p + ip + 20, "\x01\x01\x08\x0a\0\0\0\1\0\0\0\2", 12);
-	for (size_t i = 0; i < payload; i++)
-		p[ip + doff + i] = (uint8_t)((seq + i) * 7);
+	pkt_pattern(p + ip + doff, seq, payload);
 	pkt_fix_csums(p, len);
 	return len;
 }
