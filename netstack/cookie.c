@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <netinet/in.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
@@ -15,89 +17,42 @@
 
 #define MAC1_LABEL	"q2q-mac1-v1"
 #define IDENTITY_MAX	255
-#define SHA256_BLOCK	64
+/* libcrypto's HMAC, fetched once (cookie_init) like the data path's
+ * ciphers. A context keyed once and initialised again without a key
+ * starts each message from its copy of the hashed pads (RFC 2104), so a
+ * MAC of a short message costs two SHA-256 blocks, not four. */
+static EVP_MAC *cookie_mac_alg;
 
-/* SHA-256 after the key's inner and outer pad blocks (RFC 2104): what
- * HMAC hashes first for every message, hashed once. */
 struct cookie_hmac {
-	wc_Sha256 inner, outer;
+	EVP_MAC_CTX *ctx;
 };
 
-static void hmac_wipe(struct cookie_hmac *k)
+int cookie_init(void)
 {
-	wc_Sha256Free(&k->inner);
-	wc_Sha256Free(&k->outer);
-	explicit_bzero(k, sizeof(*k));
-}
-
-static int hmac_prep(struct cookie_hmac *k, const uint8_t key[COOKIE_KEY_LEN])
-{
-	uint8_t ipad[SHA256_BLOCK], opad[SHA256_BLOCK];
-	int ret = -EINVAL;
-
-	memset(k, 0, sizeof(*k));
-	for (int i = 0; i < SHA256_BLOCK; i++) {
-		uint8_t b = i < COOKIE_KEY_LEN ? key[i] : 0;
-
-		ipad[i] = b ^ 0x36;
-		opad[i] = b ^ 0x5c;
-	}
-	if (wc_InitSha256(&k->inner) != 0 || wc_InitSha256(&k->outer) != 0 ||
-	    wc_Sha256Update(&k->inner, ipad, sizeof(ipad)) != 0 ||
-	    wc_Sha256Update(&k->outer, opad, sizeof(opad)) != 0)
-		goto out;
-	ret = 0;
-out:
-	explicit_bzero(ipad, sizeof(ipad));
-	explicit_bzero(opad, sizeof(opad));
-	if (ret < 0)
-		hmac_wipe(k);
-	return ret;
-}
-
-/* First 16 bytes of HMAC-SHA256(k, msg). The pads' states are copied,
- * never changed: k may be shared. */
-static int hmac_run(const struct cookie_hmac *k, const uint8_t *msg, size_t len,
-		    uint8_t out[COOKIE_MAC_LEN])
-{
-	wc_Sha256 si, so;
-	uint8_t d[WC_SHA256_DIGEST_SIZE];
-	int ret = -EINVAL, have_i, have_o;
-
-	if (len > UINT32_MAX)
-		return -EINVAL;
-	/* wolfSSL's copy takes a non-const source, and only reads it. */
-	have_i = wc_Sha256Copy((wc_Sha256 *)&k->inner, &si) == 0;
-	have_o = have_i && wc_Sha256Copy((wc_Sha256 *)&k->outer, &so) == 0;
-	if (!have_o || (len && wc_Sha256Update(&si, msg, (word32)len) != 0) ||
-	    wc_Sha256Final(&si, d) != 0 || wc_Sha256Update(&so, d, sizeof(d)) != 0 ||
-	    wc_Sha256Final(&so, d) != 0)
-		goto out;
-	memcpy(out, d, COOKIE_MAC_LEN);
-	ret = 0;
-out:
-	if (have_i)
-		wc_Sha256Free(&si);
-	if (have_o)
-		wc_Sha256Free(&so);
-	explicit_bzero(&si, sizeof(si));
-	explicit_bzero(&so, sizeof(so));
-	explicit_bzero(d, sizeof(d));
-	return ret;
+	if (cookie_mac_alg)
+		return 0;
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
+		return -ENOTSUP;
+	cookie_mac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	return cookie_mac_alg ? 0 : -ENOTSUP;
 }
 
 int cookie_hmac_new(const uint8_t key[COOKIE_KEY_LEN], struct cookie_hmac **out)
 {
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
 	struct cookie_hmac *k;
 
 	*out = NULL;
-	if (!key)
+	if (!key || cookie_init() < 0)
 		return -EINVAL;
-	k = malloc(sizeof(*k));
-	if (!k)
+	if (!(k = calloc(1, sizeof(*k))))
 		return -ENOMEM;
-	if (hmac_prep(k, key) < 0) {
-		free(k);
+	if (!(k->ctx = EVP_MAC_CTX_new(cookie_mac_alg)) ||
+	    !EVP_MAC_init(k->ctx, key, COOKIE_KEY_LEN, params)) {
+		cookie_hmac_free(k);
 		return -EINVAL;
 	}
 	*out = k;
@@ -108,21 +63,40 @@ void cookie_hmac_free(struct cookie_hmac *k)
 {
 	if (!k)
 		return;
-	hmac_wipe(k);
+	EVP_MAC_CTX_free(k->ctx);	/* wipes the key's state */
 	free(k);
 }
 
-/* With a key used once: its pads on the stack, wiped after. */
+/* First 16 bytes of HMAC-SHA256(k, msg). */
+static int hmac_run(struct cookie_hmac *k, const uint8_t *msg, size_t len,
+		    uint8_t out[COOKIE_MAC_LEN])
+{
+	uint8_t d[32];
+	size_t dlen = 0;
+	int ret = -EINVAL;
+
+	if (!EVP_MAC_init(k->ctx, NULL, 0, NULL) ||
+	    (len && !EVP_MAC_update(k->ctx, msg, len)) ||
+	    !EVP_MAC_final(k->ctx, d, &dlen, sizeof(d)) || dlen != sizeof(d))
+		goto out;
+	memcpy(out, d, COOKIE_MAC_LEN);
+	ret = 0;
+out:
+	explicit_bzero(d, sizeof(d));
+	return ret;
+}
+
+/* With a key used once. */
 static int hmac16(const uint8_t key[COOKIE_KEY_LEN], const uint8_t *msg,
 		  size_t len, uint8_t out[COOKIE_MAC_LEN])
 {
-	struct cookie_hmac k;
+	struct cookie_hmac *k;
 	int ret;
 
-	if (hmac_prep(&k, key) < 0)
+	if (cookie_hmac_new(key, &k) < 0)
 		return -EINVAL;
-	ret = hmac_run(&k, msg, len, out);
-	hmac_wipe(&k);
+	ret = hmac_run(k, msg, len, out);
+	cookie_hmac_free(k);
 	return ret;
 }
 
@@ -175,7 +149,7 @@ int cookie_mac1_stamp(const uint8_t key[COOKIE_KEY_LEN], uint8_t *buf,
 	return cookie_mac1(key, buf, mac_off, buf + mac_off);
 }
 
-static int mac1_compare(const struct cookie_hmac *k, const uint8_t *buf,
+static int mac1_compare(struct cookie_hmac *k, const uint8_t *buf,
 			size_t len, size_t mac_off)
 {
 	uint8_t mac[COOKIE_MAC_LEN];
@@ -190,17 +164,17 @@ static int mac1_compare(const struct cookie_hmac *k, const uint8_t *buf,
 int cookie_mac1_check(const uint8_t key[COOKIE_KEY_LEN], const uint8_t *buf,
 		      size_t len, size_t mac_off)
 {
-	struct cookie_hmac k;
+	struct cookie_hmac *k;
 	int ret;
 
-	if (!key || hmac_prep(&k, key) < 0)
+	if (!key || cookie_hmac_new(key, &k) < 0)
 		return -EBADMSG;
-	ret = mac1_compare(&k, buf, len, mac_off);
-	hmac_wipe(&k);
+	ret = mac1_compare(k, buf, len, mac_off);
+	cookie_hmac_free(k);
 	return ret;
 }
 
-int cookie_mac1_verify(const struct cookie_hmac *k, const uint8_t *buf,
+int cookie_mac1_verify(struct cookie_hmac *k, const uint8_t *buf,
 		       size_t len, size_t mac_off)
 {
 	return k ? mac1_compare(k, buf, len, mac_off) : -EBADMSG;
@@ -283,7 +257,7 @@ out:
 	return ret;
 }
 
-static int cookie_calc(const struct cookie_hmac *secret,
+static int cookie_calc(struct cookie_hmac *secret,
 		       const struct sockaddr_in6 *src, uint32_t sender_index,
 		       uint8_t out[COOKIE_MAC_LEN])
 {

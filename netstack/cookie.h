@@ -10,9 +10,10 @@
  *    The secret is random, replaced every COOKIE_ROTATE_MS; the previous
  *    one is still accepted, so a cookie lives between 120 and 240 s.
  * Both are HMACs with a key that rarely changes (our identity's mac1 key,
- * the two secrets), and a flood asks for one per datagram: a key's pads
- * are hashed once into a struct cookie_hmac, so a MAC of a short message
- * costs two SHA-256 blocks instead of four.
+ * the two secrets), and a flood asks for one per datagram: a struct
+ * cookie_hmac is libcrypto's HMAC keyed once, its pads hashed once, so a
+ * MAC of a short message costs two SHA-256 blocks instead of four. Not
+ * for more than one thread at a time.
  * A cookie opens one handshake: the jar remembers the last
  * COOKIE_SPENT_MAX it opened, so a captured HS segment replayed from its
  * sender's own address (whose cookie is valid for up to 240 s) cannot
@@ -43,6 +44,9 @@ struct cookie_jar {
 	unsigned n_spent, next_spent;
 };
 
+/* Fetches libcrypto's HMAC once; called before the engine's sandbox
+ * closes (cookie_hmac_new calls it too). 0 or -ENOTSUP. */
+int cookie_init(void);
 /* key, pads hashed, into a new *out (freed and wiped by
  * cookie_hmac_free). 0, -ENOMEM or -EINVAL. */
 int cookie_hmac_new(const uint8_t key[COOKIE_KEY_LEN], struct cookie_hmac **out);
@@ -66,7 +70,7 @@ int cookie_mac1_stamp(const uint8_t key[COOKIE_KEY_LEN], uint8_t *buf,
 int cookie_mac1_check(const uint8_t key[COOKIE_KEY_LEN], const uint8_t *buf,
 		      size_t len, size_t mac_off);
 /* The same check with the key made once (the receiving side's). */
-int cookie_mac1_verify(const struct cookie_hmac *k, const uint8_t *buf,
+int cookie_mac1_verify(struct cookie_hmac *k, const uint8_t *buf,
 		       size_t len, size_t mac_off);
 
 /* Creates the first secret (getrandom). 0 or -errno (-ENOMEM). */

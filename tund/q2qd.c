@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "netstack/aead.h"
+#include "netstack/cookie.h"
 #include "tund/authority/authority.h"
 #include "tund/authority/ca.h"
 #include "tund/conf/config.h"
@@ -472,6 +473,8 @@ int main(int argc, char **argv)
 	/* libcrypto's ciphers, fetched before the engine's sandbox closes. */
 	if (aead_init() < 0)
 		fatal("libcrypto has no ChaCha20-Poly1305 or AES-256-GCM");
+	if (cookie_init() < 0)
+		fatal("libcrypto has no HMAC-SHA256");
 	if (loop_init(&d.loop) < 0)
 		fatal("event loop");
 

@@ -29,13 +29,28 @@
 
 /* ----------------------------------------------- authority probes */
 
+/* One probe to each of an authority's two UDP ports, as node_id under
+ * key; sent[k] gets the txid of the one port k got. */
+static void paths_probe_pair(struct overlay *o, uint32_t node_id, const uint8_t *key,
+    const struct sockaddr_in6 udp[2], uint64_t sent[2])
+{
+	uint8_t buf[AW_PROBE_LEN];
+
+	for (int k = 0; k < 2; k++) {
+		struct aw_probe pr = { .node_id = node_id, .txid = ++o->nat.probe_txid };
+
+		if (aw_build_probe(&pr, key, buf, sizeof(buf)) > 0 &&
+		    udp_send_one(o->io.udp_io.fd, &udp[k], buf, sizeof(buf)) == 0)
+			sent[k] = pr.txid;
+	}
+}
+
 /* Another domain's relay learns where we are from our probes of its port
  * P (the relay sends to what that port saw, through our NAT's mapping
  * towards it); our own NAT's behaviour is our own authority's to tell.
  * 1 once every such relay has answered. */
 static int paths_probe_relays(struct overlay *o)
 {
-	uint8_t buf[AW_PROBE_LEN];
 	int all = 1;
 
 	for (int v = 1; v < PATHS_RELAYS; v++) {
@@ -44,28 +59,16 @@ static int paths_probe_relays(struct overlay *o)
 		if (!r->have_udp)
 			continue;
 		all &= r->answered;
-		for (int k = 0; k < 2; k++) {
-			struct aw_probe pr = { .node_id = r->node_id, .txid = ++o->nat.probe_txid };
-
-			if (aw_build_probe(&pr, r->udp_key, buf, sizeof(buf)) > 0 &&
-			    udp_send_one(o->io.udp_io.fd, &r->auth_udp[k], buf, sizeof(buf)) == 0)
-				r->probe_sent_txid[k] = pr.txid;
-		}
+		paths_probe_pair(o, r->node_id, r->udp_key, r->auth_udp, r->probe_sent_txid);
 	}
 	return all;
 }
 
 void paths_probe(struct overlay *o)
 {
-	uint8_t buf[AW_PROBE_LEN];
 	int relays;
 
-	for (int k = 0; k < 2; k++) {
-		struct aw_probe pr = { .node_id = o->nat.node_id, .txid = ++o->nat.probe_txid };
-		if (aw_build_probe(&pr, o->nat.udp_key, buf, sizeof(buf)) > 0 &&
-		    udp_send_one(o->io.udp_io.fd, &o->nat.auth_udp[k], buf, sizeof(buf)) == 0)
-			o->nat.probe_sent_txid[k] = pr.txid;
-	}
+	paths_probe_pair(o, o->nat.node_id, o->nat.udp_key, o->nat.auth_udp, o->nat.probe_sent_txid);
 	relays = paths_probe_relays(o);
 	timers_probe_sent(&o->t, o->nat.have_reflexive[0] && o->nat.have_reflexive[1] && relays, now_ms());
 }

@@ -7,10 +7,11 @@
  * cores (iperf3 and both kernels on two vCPUs), a spinning worker takes
  * the core the loop thread needs. workers_new returns only once every
  * thread runs: glibc's thread start makes calls (set_robust_list, rseq)
- * that the sandbox, installed right after, would kill the process for. The threads block every signal but
- * their own faults, so the loop's signalfd sees them all, and touch nothing but their range
- * of the batch they were handed: a run ends before workers_run returns,
- * so no thread can hold an overlay (or its sessions) that `down` frees.
+ * that the sandbox, installed right after, would kill the process for.
+ * The threads block every signal but their own faults, so the loop's
+ * signalfd sees them all, and touch nothing but their range of the batch
+ * they were handed: a run ends before workers_run returns, so no thread
+ * can hold an overlay (or its sessions) that `down` frees.
  */
 #include <errno.h>
 #include <pthread.h>
