@@ -120,6 +120,11 @@ static void small_batch_stays_on_caller(void)
 	CHECK_INT(workers_wanted(1), 1);
 	CHECK(workers_wanted(0) >= 1 && workers_wanted(0) <= WORKERS_MAX);
 	CHECK_INT(workers_wanted(99), WORKERS_MAX);
+	CHECK_INT(workers_auto(-1), 1);
+	CHECK_INT(workers_auto(1), 1);
+	CHECK_INT(workers_auto(2), 1);
+	CHECK_INT(workers_auto(4), 3);
+	CHECK_INT(workers_auto(64), WORKERS_MAX);
 }
 
 /* ------------------------------------------------ crypto batches */

@@ -21,8 +21,12 @@ struct workers;
 typedef void workers_fn(void *arg, int worker, size_t lo, size_t hi);
 
 /* The number of threads `workers = n` means: n itself (1: the loop
- * thread alone), or for 0 the online CPUs; at most WORKERS_MAX. */
+ * thread alone), or for 0 workers_auto of the online CPUs; at most
+ * WORKERS_MAX. */
 int workers_wanted(int n);
+/* For cpus online CPUs: one thread up to two CPUs, else one fewer than
+ * the CPUs, at most WORKERS_MAX. */
+int workers_auto(long cpus);
 /* A pool of n threads in all, n - 1 of them new (n = 1: none). 0 and
  * *out (the caller's; workers_free), -EINVAL or -errno of pthread_create. */
 int workers_new(int n, struct workers **out);
