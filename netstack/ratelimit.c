@@ -34,13 +34,18 @@ void tbucket_init(struct tbucket *b, uint32_t burst, uint64_t now_ms)
 	b->last_ms = now_ms;
 }
 
-int tbucket_take(struct tbucket *b, uint32_t rate, uint32_t burst, uint64_t now_ms)
+int tbucket_spend(struct tbucket *b, uint32_t n, uint32_t rate, uint32_t burst, uint64_t now_ms)
 {
 	tbucket_refill(b, rate, burst, now_ms);
-	if (b->milli < 1000)
+	if (b->milli < (uint64_t)n * 1000)
 		return 0;
-	b->milli -= 1000;
+	b->milli -= (uint64_t)n * 1000;
 	return 1;
+}
+
+int tbucket_take(struct tbucket *b, uint32_t rate, uint32_t burst, uint64_t now_ms)
+{
+	return tbucket_spend(b, 1, rate, burst, now_ms);
 }
 
 uint32_t tbucket_level(struct tbucket *b, uint32_t rate, uint32_t burst, uint64_t now_ms)

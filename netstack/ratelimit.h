@@ -32,6 +32,8 @@ struct tbucket {
 void tbucket_init(struct tbucket *b, uint32_t burst, uint64_t now_ms);
 /* 1 and one token spent, or 0 when empty. */
 int tbucket_take(struct tbucket *b, uint32_t rate, uint32_t burst, uint64_t now_ms);
+/* 1 and n tokens spent, or 0 (nothing spent) when fewer are left. */
+int tbucket_spend(struct tbucket *b, uint32_t n, uint32_t rate, uint32_t burst, uint64_t now_ms);
 /* Tokens now (refilled), rounded down. */
 uint32_t tbucket_level(struct tbucket *b, uint32_t rate, uint32_t burst, uint64_t now_ms);
 

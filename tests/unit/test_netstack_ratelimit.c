@@ -57,6 +57,20 @@ static void test_bucket(void)
 }
 
 /* 20,000 HELLOs a second from random IPv4 sources for 3 s. */
+/* Spending several tokens at once: all or nothing. */
+static void test_spend(void)
+{
+	struct tbucket b;
+
+	tbucket_init(&b, 100, 0);
+	CHECK_INT(tbucket_spend(&b, 60, 10, 100, 0), 1);
+	CHECK_INT(tbucket_spend(&b, 60, 10, 100, 0), 0);	/* 40 left: nothing spent */
+	CHECK_INT(tbucket_level(&b, 10, 100, 0), 40);
+	CHECK_INT(tbucket_spend(&b, 50, 10, 100, 1000), 1);	/* +10 after a second */
+	CHECK_INT(tbucket_level(&b, 10, 100, 1000), 0);
+	CHECK_INT(tbucket_spend(&b, 0, 10, 100, 1000), 1);
+}
+
 static void test_global_cap(void)
 {
 	static struct ratelimit r;
@@ -180,6 +194,7 @@ static void test_vouched_through_flood(void)
 int main(void)
 {
 	RUN(test_bucket);
+	RUN(test_spend);
 	RUN(test_global_cap);
 	RUN(test_per_source_only_under_load);
 	RUN(test_rationing_holds);

@@ -4,19 +4,16 @@
  * Nothing here touches a socket or a key; the caller has already checked
  * the sender's mac and counter.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "tund/authority/relay.h"
 
-#define RELAY_MBYTES_BURST ((uint64_t)RELAY_BYTES_PER_S * RELAY_BURST_MS)
-#define RELAY_MPKTS_BURST ((uint64_t)RELAY_PKTS_PER_S * RELAY_BURST_MS)
-
 void relay_node_init(struct relay_node *n, uint64_t now_ms)
 {
 	memset(n, 0, sizeof(*n));
-	n->mbytes = RELAY_MBYTES_BURST;
-	n->mpkts = RELAY_MPKTS_BURST;
-	n->at_ms = now_ms;
+	tbucket_init(&n->bytes, RELAY_BYTES_BURST, now_ms);
+	tbucket_init(&n->pkts, RELAY_PKTS_BURST, now_ms);
 }
 
 static int relay_knows(const struct relay_node *n, uint32_t id)
@@ -41,26 +38,6 @@ void relay_introduced(struct relay_end *a, struct relay_end *b)
 	relay_learn(b->n, a->id);
 }
 
-/* Tokens for the time since the last refill, never above the burst. A
- * clock that went back refills nothing. */
-static void relay_refill(struct relay_node *n, uint64_t now_ms)
-{
-	uint64_t dt;
-
-	if (now_ms <= n->at_ms)
-		return;
-	dt = now_ms - n->at_ms;
-	if (dt > RELAY_BURST_MS)
-		dt = RELAY_BURST_MS;	/* a full bucket anyway; keeps the products small */
-	n->mbytes += dt * RELAY_BYTES_PER_S;
-	if (n->mbytes > RELAY_MBYTES_BURST)
-		n->mbytes = RELAY_MBYTES_BURST;
-	n->mpkts += dt * RELAY_PKTS_PER_S;
-	if (n->mpkts > RELAY_MPKTS_BURST)
-		n->mpkts = RELAY_MPKTS_BURST;
-	n->at_ms = now_ms;
-}
-
 enum relay_verdict relay_judge(struct relay_end *src, const struct relay_end *dst, size_t len,
     uint64_t now_ms)
 {
@@ -73,11 +50,12 @@ enum relay_verdict relay_judge(struct relay_end *src, const struct relay_end *ds
 	if ((src->foreign || dst->foreign) && !relay_knows(src->n, dst->id) &&
 	    !relay_knows(dst->n, src->id))
 		return RELAY_NOT_INTRODUCED;
-	relay_refill(src->n, now_ms);
-	if (src->n->mbytes < 1000 * (uint64_t)len || src->n->mpkts < 1000)
+	/* Both shares must hold before either is spent. */
+	if (len > UINT32_MAX ||
+	    tbucket_level(&src->n->bytes, RELAY_BYTES_PER_S, RELAY_BYTES_BURST, now_ms) < len ||
+	    !tbucket_take(&src->n->pkts, RELAY_PKTS_PER_S, RELAY_PKTS_BURST, now_ms))
 		return RELAY_OVER_RATE;
-	src->n->mbytes -= 1000 * (uint64_t)len;
-	src->n->mpkts -= 1000;
+	tbucket_spend(&src->n->bytes, (uint32_t)len, RELAY_BYTES_PER_S, RELAY_BYTES_BURST, now_ms);
 	return RELAY_FORWARD;
 }
 

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netstack/ratelimit.h"
+
 /* Introductions of a node with another domain's nodes remembered at
  * once; a newer one replaces the oldest. A callee may be wanted by
  * AUTH_BROKER_PER_CALLEE callers at once. */
@@ -31,15 +33,14 @@
 #define RELAY_BYTES_PER_S (4u << 20)
 #define RELAY_PKTS_PER_S 4000u
 #define RELAY_BURST_MS 250u
+#define RELAY_BYTES_BURST (RELAY_BYTES_PER_S / 1000 * RELAY_BURST_MS)
+#define RELAY_PKTS_BURST (RELAY_PKTS_PER_S / 1000 * RELAY_BURST_MS)
 
 /* One registered node's part of the relay, in its client record. */
 struct relay_node {
 	uint32_t peers[RELAY_PEERS];	/* node ids it was introduced to here */
 	int next;			/* where the next one goes */
-	/* Tokens in thousandths, so that a millisecond's refill is exact. */
-	uint64_t mbytes;		/* of a byte */
-	uint64_t mpkts;			/* of a packet */
-	uint64_t at_ms;			/* last refill */
+	struct tbucket bytes, pkts;	/* its share of the relay */
 };
 
 /* One end of a relayed datagram. */
