@@ -17,6 +17,7 @@
 #include <linux/virtio_net.h>
 
 #include "netstack/bytes.h"
+#include "netstack/csum.h"
 #include "netstack/gro.h"
 
 #define IP4_HDR_LEN	20
@@ -80,42 +81,12 @@ struct run {
 	int giveup;		/* from this packet on, merge nothing */
 };
 
-/*
- * Ones' complement sum of big-endian 16-bit words, unfolded. Adding 32-bit
- * words is the same sum modulo 0xffff (2^16 == 1), and a 64-bit accumulator
- * cannot overflow for any length we see. len may be odd only for the last
- * region summed.
- */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	while (len >= 4) {
-		sum += be32_get(p);
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		sum += be16_get(p);
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint64_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* Pseudo-header sum for a TCP segment of tcplen bytes in packet ip. */
 static uint64_t csum_pseudo(const uint8_t *ip, int v6, size_t tcplen)
 {
 	uint64_t sum = v6 ? csum_add(0, ip + 8, 32) : csum_add(0, ip + 12, 8);
 
-	return sum + IPPROTO_TCP_NUM + tcplen;
+	return sum + csum_be16(IPPROTO_TCP_NUM) + csum_be32((uint32_t)tcplen);
 }
 
 static int tcp_csum_ok(const struct seg *s)
@@ -307,17 +278,19 @@ static void flow_finish(struct run *r, const struct flow *f)
 	uint8_t *ip = v + GRO_VNET_HDR_LEN;
 	uint8_t *tcp = ip + f->iphl;
 	size_t tcplen = f->hlen - f->iphl + f->total;
+	uint16_t c;
 
 	if (f->v6) {
 		be16_put(ip + 4, (uint16_t)tcplen);
 	} else {
 		be16_put(ip + 2, (uint16_t)(f->iphl + tcplen));
 		be16_put(ip + 10, 0);
-		be16_put(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, f->iphl)));
+		csum_put(ip + 10, csum_add(0, ip, f->iphl));
 	}
 	tcp[13] = (uint8_t)(TCP_ACK | (f->last_flags & TCP_PSH));
 	/* CHECKSUM_PARTIAL: the kernel sums from csum_start over this. */
-	be16_put(tcp + 16, csum_fold(csum_pseudo(ip, f->v6, tcplen)));
+	c = csum_fold(csum_pseudo(ip, f->v6, tcplen));
+	memcpy(tcp + 16, &c, 2);
 
 	v[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	v[1] = f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;

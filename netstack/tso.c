@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "netstack/bytes.h"
+#include "netstack/csum.h"
 #include "netstack/tso.h"
 
 /* struct virtio_net_hdr, <linux/virtio_net.h>; spelled out so the parser
@@ -50,78 +51,6 @@ struct vnet {
 	uint16_t csum_start;
 	uint16_t csum_offset;
 };
-
-/* A 16-bit number as the host-order load of its big-endian bytes. */
-static uint64_t csum_be16(uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-	uint16_t h;
-
-	memcpy(&h, b, 2);
-	return h;
-}
-
-/*
- * Add n bytes to a host-order sum. A region must start at an even offset of
- * the checksummed data; an odd tail byte is padded with zero as RFC 1071
- * says. Each step adds < 2^33, so 64 KB cannot overflow the accumulator.
- */
-static uint64_t csum_add(const uint8_t *p, size_t n, uint64_t acc)
-{
-	uint64_t q;
-	uint32_t w;
-	uint16_t h;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&q, p, 8);
-		acc += (q & 0xffffffffu) + (q >> 32);
-	}
-	if (n >= 4) {
-		memcpy(&w, p, 4);
-		acc += w;
-		p += 4;
-		n -= 4;
-	}
-	if (n >= 2) {
-		memcpy(&h, p, 2);
-		acc += h;
-		p += 2;
-		n -= 2;
-	}
-	if (n) {
-		uint8_t b[2] = { p[0], 0 };
-
-		memcpy(&h, b, 2);
-		acc += h;
-	}
-	return acc;
-}
-
-/* csum_add over src while copying it to dst: the payload is touched once. */
-static uint64_t csum_copy(uint8_t *dst, const uint8_t *src, size_t n,
-			  uint64_t acc)
-{
-	uint64_t q[4];
-
-	for (; n >= 32; src += 32, dst += 32, n -= 32) {
-		memcpy(q, src, 32);
-		memcpy(dst, q, 32);
-		acc += (q[0] & 0xffffffffu) + (q[0] >> 32);
-		acc += (q[1] & 0xffffffffu) + (q[1] >> 32);
-		acc += (q[2] & 0xffffffffu) + (q[2] >> 32);
-		acc += (q[3] & 0xffffffffu) + (q[3] >> 32);
-	}
-	memcpy(dst, src, n);
-	return csum_add(dst, n, acc);
-}
-
-/* Fold to 16 bits and complement: the value to store, in host order. */
-static uint16_t csum_final(uint64_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)~acc;
-}
 
 static void vnet_parse(const uint8_t *h, struct vnet *v)
 {
@@ -246,8 +175,8 @@ static int split_none(const struct vnet *v, const uint8_t *pkt, size_t len,
 	memcpy(out, pkt, len);
 	if (v->flags & VNET_F_NEEDS_CSUM) {
 		/* The field holds the pseudo-header sum, so it is summed too. */
-		c = csum_final(csum_add(out + v->csum_start,
-					len - v->csum_start, 0));
+		c = (uint16_t)~csum_fold(csum_add(0, out + v->csum_start,
+						  len - v->csum_start));
 		if (c == 0)
 			c = 0xffff;
 		memcpy(out + v->csum_start + v->csum_offset, &c, 2);
@@ -296,9 +225,9 @@ static int split_tcp(const struct vnet *v, int ver, const uint8_t *pkt,
 		return -ENOSPC;
 
 	if (ver == 4)
-		pseudo = csum_add(pkt + 12, 8, 0);
+		pseudo = csum_add(0, pkt + 12, 8);
 	else
-		pseudo = csum_add(pkt + 8, 32, 0);
+		pseudo = csum_add(0, pkt + 8, 32);
 	pseudo += csum_be16(IPPROTO_TCP_NUM);
 	seq = be32_get(th + 4);
 	id = be16_get(pkt + 4);
@@ -318,8 +247,7 @@ static int split_tcp(const struct vnet *v, int ver, const uint8_t *pkt,
 			be16_put(o + 2, (uint16_t)seglen);
 			be16_put(o + 4, (uint16_t)(id + i));
 			o[10] = o[11] = 0;
-			c = csum_final(csum_add(o, iplen, 0));
-			memcpy(o + 10, &c, 2);
+			csum_put(o + 10, csum_add(0, o, iplen));
 		} else {
 			be16_put(o + 4, (uint16_t)(seglen - 40));
 		}
@@ -331,10 +259,9 @@ static int split_tcp(const struct vnet *v, int ver, const uint8_t *pkt,
 		t[13] = f;
 		t[TCP_CSUM_OFF] = t[TCP_CSUM_OFF + 1] = 0;
 		acc = pseudo + csum_be16((uint16_t)(doff + plen));
-		acc = csum_add(t, doff, acc);
-		acc = csum_copy(t + doff, pkt + hdrs + off, plen, acc);
-		c = csum_final(acc);
-		memcpy(t + TCP_CSUM_OFF, &c, 2);
+		acc = csum_add(acc, t, doff);
+		acc = csum_copy(acc, t + doff, pkt + hdrs + off, plen);
+		csum_put(t + TCP_CSUM_OFF, acc);
 		seg_len[i] = seglen;
 		off += plen;
 	}

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "netstack/bytes.h"
+#include "netstack/csum.h"
 #include "routing/icmp.h"
 
 #define IPV4_HDR 20
@@ -82,23 +83,6 @@ int ip_packet_addrs(const uint8_t *pkt, size_t len, int *family,
 	if (dst)
 		*dst = v.dst;
 	return 0;
-}
-
-/* One's-complement sum of 16-bit big-endian words, odd byte padded. */
-static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t n)
-{
-	for (; n >= 2; p += 2, n -= 2)
-		acc += be16_get(p);
-	if (n)
-		acc += (uint32_t)p[0] << 8;
-	return acc;
-}
-
-static uint16_t sum_fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)~acc;
 }
 
 static bool v4_zero(const uint8_t *a)
@@ -219,14 +203,14 @@ static int build_v4(const uint8_t *pkt, const struct ip_view *v, uint8_t code,
 	out[9] = PROTO_ICMP;
 	memcpy(out + 12, v->dst, 4);
 	memcpy(out + 16, v->src, 4);
-	be16_put(out + 10, sum_fold(sum16(0, out, IPV4_HDR)));
+	csum_put(out + 10, csum_add(0, out, IPV4_HDR));
 
 	icmp = out + IPV4_HDR;
 	icmp[0] = 3;
 	icmp[1] = code;
 	be16_put(icmp + 6, mtu);
 	memcpy(icmp + ICMP_HDR, pkt, quote);
-	be16_put(icmp + 2, sum_fold(sum16(0, icmp, ICMP_HDR + quote)));
+	csum_put(icmp + 2, csum_add(0, icmp, ICMP_HDR + quote));
 	return (int)n;
 }
 
@@ -235,7 +219,7 @@ static int build_v6(const uint8_t *pkt, const struct ip_view *v, uint8_t type,
 {
 	size_t quote = v->total, n, plen;
 	uint8_t *icmp;
-	uint32_t acc;
+	uint64_t acc;
 
 	if (quote > IPV6_ERROR_MAX - IPV6_HDR - ICMP_HDR)
 		quote = IPV6_ERROR_MAX - IPV6_HDR - ICMP_HDR;
@@ -257,11 +241,11 @@ static int build_v6(const uint8_t *pkt, const struct ip_view *v, uint8_t type,
 	be32_put(icmp + 4, word);
 	memcpy(icmp + ICMP_HDR, pkt, quote);
 	/* Pseudo-header: source, destination, upper-layer length, next header. */
-	acc = sum16(0, out + 8, 32);
-	acc += (uint32_t)plen;
-	acc += PROTO_ICMPV6;
-	acc = sum16(acc, icmp, plen);
-	be16_put(icmp + 2, sum_fold(acc));
+	acc = csum_add(0, out + 8, 32);
+	acc += csum_be32((uint32_t)plen);
+	acc += csum_be16(PROTO_ICMPV6);
+	acc = csum_add(acc, icmp, plen);
+	csum_put(icmp + 2, acc);
 	return (int)n;
 }
 

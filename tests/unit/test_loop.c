@@ -1,9 +1,11 @@
 /* The event loop (tund/base/loop.c): a handler that removes another
  * handler whose descriptor is ready in the same epoll batch (as `q2qctl
  * down` removes and frees the overlay's UDP, TUN and birthday I/O while
- * their events wait) must not have the removed one dispatched. */
+ * their events wait) must not have the removed one dispatched; and the
+ * clock handlers see. */
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/unit/harness.h"
@@ -104,8 +106,75 @@ static void test_removed_handler_not_dispatched(void)
 	loop_free(l);
 }
 
+/* The clock a handler sees: read once before it, the same for all of it,
+ * read again for the next one; outside handlers and on other threads the
+ * clock itself. */
+struct clocked {
+	struct loop_io io;
+	struct loop *l;
+	uint64_t first, after_sleep, outside_before;
+	int calls;
+};
+
+static void clocked_fn(struct loop_io *io, uint32_t events)
+{
+	struct clocked *c = (struct clocked *)io;
+	struct timespec nap = { 0, 30 * 1000000 };
+	char b;
+
+	(void)!read(io->fd, &b, 1);
+	c->first = loop_now_ms();
+	nanosleep(&nap, NULL);
+	c->after_sleep = loop_now_ms();
+	c->calls++;
+	loop_del(c->l, io);
+}
+
+static uint64_t timer_saw;
+
+static void clock_timer_fn(struct loop_timer *t)
+{
+	timer_saw = loop_now_ms();
+	loop_stop(stop_loop);
+}
+
+static void test_clock_per_handler(void)
+{
+	struct loop *l = NULL;
+	struct clocked c = { .io.fn = clocked_fn };
+	struct loop_timer stop = { .fn = clock_timer_fn };
+	struct timespec nap = { 0, 30 * 1000000 };
+	uint64_t t0, t1, deadline;
+
+	CHECK_INT(loop_init(&l), 0);
+	if (!l)
+		return;
+	c.l = stop_loop = l;
+	CHECK_INT(ready_pipe(&c.io.fd), 0);
+	CHECK_INT(loop_add(l, &c.io, EPOLLIN), 0);
+	/* Outside a handler the clock moves. */
+	t0 = loop_now_ms();
+	nanosleep(&nap, NULL);
+	t1 = loop_now_ms();
+	CHECK(t1 >= t0 + 25);
+	deadline = t1 + 50;
+	loop_timer_arm(l, &stop, deadline);
+	CHECK_INT(loop_run(l), 0);
+	CHECK_INT(c.calls, 1);
+	CHECK(c.first >= t1);
+	CHECK(c.after_sleep == c.first);	/* one reading for the handler */
+	CHECK(timer_saw >= deadline);		/* read again for the timer */
+	CHECK(timer_saw >= c.first + 25);
+	/* Back outside: the clock again, not the last handler's reading. */
+	nanosleep(&nap, NULL);
+	CHECK(loop_now_ms() >= timer_saw + 25);
+	close(c.io.fd);
+	loop_free(l);
+}
+
 int main(void)
 {
 	RUN(test_removed_handler_not_dispatched);
+	RUN(test_clock_per_handler);
 	return HARNESS_END();
 }

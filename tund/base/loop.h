@@ -37,7 +37,9 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t);
  * the stack: the safe place to free an object an event is about. */
 int loop_defer(struct loop *l, void (*fn)(void *arg), void *arg);
 
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds: inside an event or timer handler, the time the
+ * loop read just before calling it (the same value for the whole handler);
+ * elsewhere, the clock now. */
 uint64_t loop_now_ms(void);
 
 /* Runs until loop_stop; signal handling is the caller's (signalfd io). */
