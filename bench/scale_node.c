@@ -9,7 +9,9 @@
  * (mallinfo2: bytes in use, so nothing freed or cached counts) and from
  * the process's RSS; times are this thread's CPU time. Also: what adding
  * one more peer costs once PEERS are there, and finding a peer by
- * identity (peer_find, which a lookup answer or a handshake does). Figures, not a
+ * identity (peer_find, which a lookup answer or a handshake does), and
+ * whether a HELLO's source is an address a peer has (peer_table_expects,
+ * asked for every HELLO with a valid mac1). Figures, not a
  * test: it prints them and exits 0 (1 if a lookup found the wrong peer).
  *
  *   bench/scale_node [PEERS [LOOKUPS]]
@@ -195,6 +197,43 @@ static double finds(struct peer_table *t, int n, long count)
 	return ns_each(t0, t1, count, miss, "finds missed their peer");
 }
 
+/*
+ * ns per peer_table_expects of an address no peer has (a spoofed HELLO's,
+ * the flood case), once every peer has an endpoint and a candidate; and
+ * the first call after a change, which rebuilds the address set.
+ */
+static double expects(struct peer_table *t, long count, double *first_us)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	long hits = 0, k = 0;
+	double t0, t1;
+
+	for (struct peer *p = peer_first(t); p; p = p->next, k++) {
+		struct sockaddr_in6 c = sa;
+
+		p->ep.sa = sa;
+		p->ep.sa.sin6_addr.s6_addr[0] = 0x20;
+		memcpy(&p->ep.sa.sin6_addr.s6_addr[8], &k, sizeof(k));
+		p->have_ep = 1;
+		c.sin6_addr.s6_addr[0] = 0x21;
+		memcpy(&c.sin6_addr.s6_addr[8], &k, sizeof(k));
+		peer_merge_eps(p, &c, 1);
+	}
+	peer_eps_changed();
+	sa.sin6_addr.s6_addr[0] = 0x30;
+	t0 = now_s();
+	hits += peer_table_expects(t, &sa);
+	t1 = now_s();
+	*first_us = (t1 - t0) * 1e6;
+	t0 = now_s();
+	for (long i = 0; i < count; i++) {
+		memcpy(&sa.sin6_addr.s6_addr[8], &i, sizeof(i));
+		hits += peer_table_expects(t, &sa);
+	}
+	t1 = now_s();
+	return ns_each(t0, t1, count, hits, "strangers were expected");
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 10000;
@@ -245,6 +284,13 @@ int main(int argc, char **argv)
 	    lookups(rt, t, n, count, AF_INET));
 	printf("routing lookup, IPv6 /128 among %zu prefixes: %.1f ns\n", route_table_count(rt),
 	    lookups(rt, t, n, count, AF_INET6));
+	{
+		double first, each = expects(t, count / 100 > 0 ? count / 100 : 1, &first);
+
+		printf("expected-address check (a HELLO's source) among %d peers with an endpoint "
+		    "and a candidate each: %.1f ns; the first after a change %.0f us\n",
+		    n + 101, each, first);
+	}
 	route_table_free(rt);
 	peer_table_free(t);
 	return 0;

@@ -230,9 +230,65 @@ static void test_expects(void)
 	p->ep.sa = ep;
 	p->have_ep = 1;
 	p->ep.relay = 3;
+	peer_eps_changed();
 	CHECK_INT(peer_table_expects(t, &ep), 0);
 	p->ep.relay = 0;
+	peer_eps_changed();
 	CHECK_INT(peer_table_expects(t, &ep), 1);
+	peer_remove(t, p);
+	CHECK_INT(peer_table_expects(t, &ep), 0);
+	CHECK_INT(peer_table_expects(t, &cand), 0);
+	peer_table_free(t);
+}
+
+/* Many peers: the answers of the address set match a walk of every
+ * peer, through additions, endpoint changes and removals. */
+static void test_expects_many(void)
+{
+	struct peer_table *t;
+	struct peer *ps[2000];
+	char id[64];
+	int bad = 0;
+
+	CHECK_INT(peer_table_init(&t), 0);
+	srand(5);
+	for (int i = 0; i < 2000; i++) {
+		struct sockaddr_in6 sa;
+		char a[64];
+
+		snprintf(id, sizeof(id), "n%d@example.com", i);
+		ps[i] = peer_add(t, id);
+		snprintf(a, sizeof(a), "198.18.%d.%d:%d", i / 250, i % 250, 1000 + i);
+		udp_addr_parse(a, &sa);
+		if (i % 3)
+			peer_merge_eps(ps[i], &sa, 1);
+		else {
+			ps[i]->ep.sa = sa;
+			ps[i]->have_ep = 1;
+			peer_eps_changed();
+		}
+	}
+	for (int round = 0; round < 4; round++) {
+		for (int k = 0; k < 300; k++) {
+			struct sockaddr_in6 sa;
+			char a[64];
+			int i = rand() % 2000, want;
+
+			snprintf(a, sizeof(a), "198.18.%d.%d:1", i / 250, i % 250);
+			udp_addr_parse(a, &sa);
+			want = ps[i] != NULL;
+			bad += peer_table_expects(t, &sa) != want;
+		}
+		for (int k = 0; k < 100; k++) {
+			int i = rand() % 2000;
+
+			if (ps[i]) {
+				peer_remove(t, ps[i]);
+				ps[i] = NULL;
+			}
+		}
+	}
+	CHECK_INT(bad, 0);
 	peer_table_free(t);
 }
 
@@ -332,6 +388,7 @@ static void test_find_among_many(void)
 
 int main(void)
 {
+	RUN(test_expects_many);
 	RUN(test_index_differential);
 	RUN(test_index_churn);
 	RUN(test_index_full);

@@ -493,6 +493,7 @@ static int attempt_done(struct overlay *o, struct attempt *a)
 	o->hooks->peer_cert(o, p, &ci);
 	p->ep = a->ep;
 	p->have_ep = 1;
+	peer_eps_changed();
 	if (!a->ep.relay)
 		peer_merge_eps(p, &a->ep.sa, 1);
 	timers_handshake_complete(p, a->ep.relay != 0, now_ms());

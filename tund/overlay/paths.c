@@ -186,6 +186,7 @@ void paths_relay_gone(struct overlay *o, int via)
 		if (p->have_ep && p->ep.relay && p->ep.via == via)
 			p->have_ep = 0;
 	}
+	peer_eps_changed();
 }
 
 const struct sockaddr_in6 *paths_relay_addr(const struct paths_nat *nat, int via)
@@ -255,6 +256,8 @@ int paths_drop_own_mappings(const struct paths_nat *nat, struct peer *p)
 			p->eps[kept++] = p->eps[i];
 	}
 	p->n_eps = kept;
+	if (kept != n)
+		peer_eps_changed();
 	return n - kept;
 }
 
@@ -492,6 +495,7 @@ void paths_roam(struct peer *p, const struct ep *from, uint64_t now)
 	}
 	p->ep = *from;
 	p->have_ep = 1;
+	peer_eps_changed();
 	if (from->relay)
 		timers_relay_entered(p, now);
 }
@@ -547,6 +551,7 @@ enum paths_want paths_tick_peer(struct overlay *o, struct peer *p, uint64_t now)
 		    TIMERS_DIRECT_DEAD_MS / 1000);
 		p->ep.relay = p->relay_id;
 		p->ep.via = p->relay_via;
+		peer_eps_changed();
 		timers_relay_fallback(p, now);
 	}
 	return want;

@@ -40,7 +40,24 @@ struct peer_table {
 	struct idx_slot slots[IDX_SLOTS];
 	struct revlist *revoked;	/* made at the first news */
 	int last_probes;	/* slots the last lookup examined (tests) */
+	/* Every address peer_table_expects answers yes for, as of
+	 * expect_gen; rebuilt when a peer's endpoints changed since. */
+	struct hmap *expect;
+	uint64_t expect_gen;
 };
+
+/*
+ * Counts changes to any peer's endpoint or candidates. Global rather than
+ * per table: peer_merge_eps and the path code hold a peer, not its table,
+ * and a daemon has one table (in tests a change anywhere only costs the
+ * others a rebuild).
+ */
+static uint64_t peer_eps_gen = 1;
+
+void peer_eps_changed(void)
+{
+	peer_eps_gen++;
+}
 
 int peer_table_init(struct peer_table **out)
 {
@@ -77,6 +94,7 @@ void peer_table_free(struct peer_table *t)
 		peer_free(t, p);
 	}
 	hmap_free(t->by_id);
+	hmap_free(t->expect);
 	revlist_free(t->revoked);
 	free(t);
 }
@@ -119,10 +137,53 @@ void peer_remove(struct peer_table *t, struct peer *p)
 	if (p->next)
 		p->next->prev_peer = p->prev_peer;
 	peer_free(t, p);
+	peer_eps_changed();
 }
 
+static int expect_add(struct hmap *m, const struct sockaddr_in6 *sa, void *v)
+{
+	if (hmap_get(m, &sa->sin6_addr, sizeof(sa->sin6_addr)))
+		return 0;
+	return hmap_add(m, &sa->sin6_addr, sizeof(sa->sin6_addr), v);
+}
+
+/* The set of addresses anew from every peer's endpoint and candidates. */
+static int expect_rebuild(struct peer_table *t)
+{
+	struct hmap *m;
+	int rc = 0;
+
+	if (t->expect && t->expect_gen == peer_eps_gen)
+		return 0;
+	if ((rc = hmap_new(&m)) < 0)
+		return rc;
+	for (struct peer *p = t->peers; p && rc == 0; p = p->next) {
+		if (p->have_ep && !p->ep.relay)
+			rc = expect_add(m, &p->ep.sa, p);
+		for (int i = 0; i < p->n_eps && rc == 0; i++)
+			rc = expect_add(m, &p->eps[i], p);
+	}
+	if (rc < 0) {
+		hmap_free(m);
+		return rc;
+	}
+	hmap_free(t->expect);
+	t->expect = m;
+	t->expect_gen = peer_eps_gen;
+	return 0;
+}
+
+/*
+ * Asked for every HELLO with a valid mac1 (the COOKIE rate limit gives
+ * expected addresses their own share), so it must not cost a walk of all
+ * peers: a flood of such HELLOs at a node with 10,000 peers would spend
+ * the engine on it. A hash of the addresses, rebuilt only after a change;
+ * without memory for it, the walk.
+ */
 int peer_table_expects(struct peer_table *t, const struct sockaddr_in6 *addr)
 {
+	if (expect_rebuild(t) == 0)
+		return hmap_get(t->expect, &addr->sin6_addr, sizeof(addr->sin6_addr)) != NULL;
 	for (struct peer *p = t->peers; p; p = p->next) {
 		if (p->have_ep && !p->ep.relay &&
 		    memcmp(&p->ep.sa.sin6_addr, &addr->sin6_addr, sizeof(addr->sin6_addr)) == 0)
@@ -323,8 +384,10 @@ void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps)
 		int dup = 0;
 		for (int j = 0; j < p->n_eps; j++)
 			dup |= udp_addr_equal(&p->eps[j], &eps[i]);
-		if (!dup && p->n_eps < PEER_MAX_EPS)
+		if (!dup && p->n_eps < PEER_MAX_EPS) {
 			p->eps[p->n_eps++] = eps[i];
+			peer_eps_changed();
+		}
 	}
 }
 

@@ -181,6 +181,9 @@ void peer_merge_eps(struct peer *p, const struct sockaddr_in6 *eps, int neps);
 /* Whether addr (any port) is a candidate or the endpoint of a peer: an
  * address an authority told us of over TLS, or one a session proved. */
 int peer_table_expects(struct peer_table *t, const struct sockaddr_in6 *addr);
+/* Call after changing any peer's ep, have_ep or eps (peer_merge_eps and
+ * peer_remove call it themselves). */
+void peer_eps_changed(void);
 
 /* Queue a packet for when a session exists; drops the oldest when full. */
 void peer_queue(struct peer *p, const uint8_t *pkt, size_t len);
