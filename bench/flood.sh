@@ -10,8 +10,10 @@
 # each other differed by up to 3x, and the first way gave ratios from 0.32
 # to 1.35 for the same build; the second follows the drift. Also
 # per flood: a new peer's handshake time, COOKIEs per second to spoofed
-# sources, the engine's CPU time per flood datagram (flood on, no tunnel
-# traffic), the slowest `q2qctl status` and the engine's RSS; the load
+# sources, the engine's CPU time and wakeups per flood datagram and its
+# data port's rests (flood on, no tunnel traffic), ping RTT with and
+# without the flood, bob's UDP receive-buffer overflows during the
+# goodput run, the slowest `q2qctl status` and the engine's RSS; the load
 # average at the start and the end. It runs tests/e2e/flood.sh (the
 # topology is drawn there) with longer floods and prints its figures.
 #

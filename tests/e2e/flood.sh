@@ -13,7 +13,10 @@
 # becomes a candidate, RSS stays bounded and `q2qctl status` answers;
 # under the replays bob answers none of carol's old handshake (a cookie
 # opens one). After each goodput run, with the flood still on and no
-# tunnel traffic, the engine's CPU time per datagram received is a figure.
+# tunnel traffic, the engine's CPU time and wakeups per datagram received
+# are figures, and under random bytes bob's data port rests (its reads put
+# off while only strays come: tund/overlay/rxrest.c). Bob's UDP receive
+# buffer overflows during each goodput run are a figure.
 #
 #                 wan bridge (192.0.2.0/24, 2001:db8::/64)
 #   +--------+--------+--------+--------+--------+--------+---------+
@@ -44,7 +47,8 @@ KINDS=${KINDS:-replay random hello}
 ROUNDS=${ROUNDS:-1}
 PULSE=${PULSE:-0}
 CPU_SECS=4			# the engine's CPU per datagram, measured so long
-FLOOD_LEN=$((SECS + CPU_SECS + 9))	# goodput, CPU window, a new peer's handshake
+RTT_SECS=3			# pings every 0.1 s: more than rxrest.c's quiet spell apart
+FLOOD_LEN=$((SECS + CPU_SECS + RTT_SECS + 10))	# goodput, CPU window, pings, a new peer's handshake
 read -ra KIND_LIST <<<"$KINDS"
 NNEW=$((${#KIND_LIST[@]} * ROUNDS))
 GEN=$(cd "$(dirname "$0")" && pwd)/floodgen.py
@@ -124,19 +128,35 @@ print(" ".join("%d=%d" % kv for kv in sorted(c.items())))' "$1"
 rss_kb() { proc_field "$(q2qd_engine bob)" VmRSS; }
 # engine_cpu_ns: CPU time bob's engine has used, all its threads, in ns.
 engine_cpu_ns() { cat /proc/"$(q2qd_engine bob)"/task/*/schedstat | awk '{n += $1} END {printf "%.0f\n", n}'; }
+# engine_sleeps: times bob's engine (all threads) went to sleep: one per
+# wakeup of its event loop.
+engine_sleeps() { cat /proc/"$(q2qd_engine bob)"/task/*/status | awk '$1 == "voluntary_ctxt_switches:" {n += $2} END {print n + 0}'; }
 # udp_in: UDP datagrams bob's kernel delivered to sockets (IPv4 and IPv6).
 udp_in() {
 	nsx bob cat /proc/net/snmp /proc/net/snmp6 | awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ {n += $2}
 		$1 == "Udp6InDatagrams" {n += $2} END {print n + 0}'
 }
-# cpu_window SECONDS: "NS DATAGRAMS", the engine's CPU and what bob received.
-cpu_window() {
-	local c0 d0
-	c0=$(engine_cpu_ns); d0=$(udp_in)
-	sleep "$1"
-	echo "$(($(engine_cpu_ns) - c0)) $(($(udp_in) - d0))"
+# udp_rcvbuf_errs: datagrams bob's kernel dropped for a full receive buffer.
+udp_rcvbuf_errs() {
+	nsx bob cat /proc/net/snmp /proc/net/snmp6 | awk '$1 == "Udp:" && $6 ~ /^[0-9]+$/ {n += $6}
+		$1 == "Udp6RcvbufErrors" {n += $2} END {print n + 0}'
 }
-read -r IDLE_NS IDLE_N < <(cpu_window $CPU_SECS)
+# udp_rests: times bob's data port rested (q2qctl status).
+udp_rests() { local v; v=$(ctl bob status --json | jq_get udp_rests); echo "${v:-none}"; }
+# cpu_window SECONDS: "NS DATAGRAMS SLEEPS RESTS", the engine's CPU, what
+# bob received, the engine's sleeps and its data port's rests.
+cpu_window() {
+	local c0 d0 s0 r0 r1
+	c0=$(engine_cpu_ns); d0=$(udp_in); s0=$(engine_sleeps); r0=$(udp_rests)
+	sleep "$1"
+	r1=$(udp_rests)
+	echo "$(($(engine_cpu_ns) - c0)) $(($(udp_in) - d0)) $(($(engine_sleeps) - s0))" \
+		"$( [ "$r0" != none ] && [ "$r1" != none ] && echo $((r1 - r0)) || echo none)"
+}
+read -r IDLE_NS IDLE_N _ _ < <(cpu_window $CPU_SECS)
+# rtt: alice's pings to bob, "average/max" ms.
+rtt() { nsx alice ping -q -c $((RTT_SECS * 10)) -i 0.1 -W1 "$B4" | awk -F/ '/^rtt/ {print $5 "/" $6}'; }
+echo "# figure: ping RTT alice -> bob without flood, avg/max: $(rtt) ms"
 echo "# figure: bob's engine without traffic: $((IDLE_NS / 1000)) us CPU in $CPU_SECS s ($IDLE_N datagrams)"
 BASE0=$(goodput "$SECS")
 check "baseline goodput alice->bob: ${BASE0:-0} bit/s" test "${BASE0:-0}" -gt 0
@@ -206,10 +226,19 @@ for kind in "${KIND_LIST[@]}"; do
 	sleep 1
 	status_watch $((FLOOD_LEN - 2)) "$T/status-$i.txt" &
 	SW=$!
+	E0=$(udp_rcvbuf_errs)
 	G=$(goodput "$SECS")
+	echo "# figure: [$kind] bob's UDP receive buffer overflowed $(($(udp_rcvbuf_errs) - E0)) times during the goodput run"
 	# The flood alone: what each of its datagrams costs the engine.
-	read -r CPU_NS CPU_N < <(cpu_window $CPU_SECS)
+	read -r CPU_NS CPU_N SLEEPS RESTS < <(cpu_window $CPU_SECS)
 	CPU_US=$(python3 -c "print('%.2f' % ($CPU_NS / 1000 / max(1, $CPU_N)))")
+	echo "# figure: [$kind] flood alone: engine $(python3 -c "print('%.3f' % ($SLEEPS / max(1, $CPU_N)))") wakeups per datagram ($SLEEPS for $CPU_N), data port rested $RESTS times in $CPU_SECS s"
+	echo "# figure: [$kind] ping RTT alice -> bob under the flood, avg/max: $(rtt) ms"
+	if [ $kind = random ]; then
+		# Nothing but strays and no tunnel traffic: the port rests
+		# rather than wake the engine for each one.
+		check "[$kind] bob's data port rested under the flood ($RESTS times in $CPU_SECS s)" test "${RESTS/none/0}" -gt 0
+	fi
 	# A peer bob has never seen: up, registered, then a handshake.
 	ctl $new up >/dev/null
 	wait_for 10 ctl $new resolve bob@example.com

@@ -203,6 +203,7 @@ static void test_ping_and_status(void)
 	st.authority_link = "registered";
 	st.drops_replay = 5;
 	st.gso_split = 3;
+	st.udp_rests = 7;
 	st.workers = 2;
 	st.worker_packets[0] = 40;
 	st.worker_packets[1] = 38;
@@ -217,7 +218,7 @@ static void test_ping_and_status(void)
 	overlay_json_status(&st, o);
 	CHECK(json_object_object_get_ex(o, "drops_replay", &v) && json_object_is_type(v, json_type_int));
 	check_json(o, "{\"pid\":1,\"up\":true,\"port\":8789,\"interface\":\"q2q0\","
-	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0,\"gso_split\":3,"
+	    "\"authority_link\":\"registered\",\"drops_auth\":0,\"drops_replay\":5,\"drops_source\":0,\"gso_split\":3,\"udp_rests\":7,"
 	    "\"exit_node\":null,\"serving_as_exit_node\":false,"
 	    "\"workers\":2,\"worker_packets\":[40,38],"
 	    "\"authorities\":[{\"domain\":\"example.com\",\"link\":\"registered\",\"revocation_news\":1700000000,"

@@ -239,6 +239,7 @@ void overlay_json_status(const struct overlay_status_info *st, json_object *obj)
 	json_object_object_add(obj, "drops_replay", json_object_new_int64((int64_t)st->drops_replay));
 	json_object_object_add(obj, "drops_source", json_object_new_int64((int64_t)st->drops_source));
 	json_object_object_add(obj, "gso_split", json_object_new_int64((int64_t)st->gso_split));
+	json_object_object_add(obj, "udp_rests", json_object_new_int64((int64_t)st->udp_rests));
 	overlay_json_exit(&st->exit, obj);
 	overlay_json_workers(st, obj);
 	overlay_json_links(st, obj);

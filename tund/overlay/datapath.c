@@ -43,6 +43,7 @@
 #include "tund/overlay/overlay_int.h"
 #include "tund/overlay/paths.h"
 #include "tund/overlay/pmtu.h"
+#include "tund/overlay/rxrest.h"
 
 #define TUN_BATCH		64	/* reads per wakeup */
 
@@ -370,6 +371,20 @@ static int datapath_receive_done(struct session *s, uint64_t ctr, int n, const s
 	return n;
 }
 
+/* A datagram that passed datapath_receive_check, decrypted in place (the
+ * plaintext lands where the ciphertext was) and recorded: its plaintext
+ * length, -EBADMSG or -EALREADY. */
+static int datapath_receive_open(struct session *s, const struct wire_data *d, uint8_t *b, const struct ep *from,
+    uint64_t now)
+{
+	int n = aead_open(s->recv_aead, d->counter, d->header, WIRE_DATA_HDR_LEN, d->ct, d->ct_len,
+	    b + WIRE_DATA_HDR_LEN);
+
+	if (n < 0)
+		return -EBADMSG;
+	return datapath_receive_done(s, d->counter, n, from, now);
+}
+
 int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t *b, size_t len,
     const struct ep *from, uint64_t now, struct session **out)
 {
@@ -379,12 +394,7 @@ int datapath_receive(struct peer_table *t, const struct timers_cfg *tc, uint8_t 
 
 	if ((n = datapath_receive_check(t, tc, b, len, now, &d, &s)) < 0)
 		return n;
-	/* Decrypt in place: the plaintext lands where the ciphertext was. */
-	n = aead_open(s->recv_aead, d.counter, d.header, WIRE_DATA_HDR_LEN, d.ct, d.ct_len,
-	    b + WIRE_DATA_HDR_LEN);
-	if (n < 0)
-		return -EBADMSG;
-	if ((n = datapath_receive_done(s, d.counter, n, from, now)) < 0)
+	if ((n = datapath_receive_open(s, &d, b, from, now)) < 0)
 		return n;
 	*out = s;
 	return n;
@@ -410,6 +420,7 @@ static void datapath_rx_plain(struct overlay *o, struct session *s, uint8_t *b, 
 	const uint8_t *src, *dst;
 	int family, whole = 0;
 
+	o->io.opened++;
 	if (n == 0)
 		return;		/* keepalive */
 	if ((pt[0] >> 4) != 4 && (pt[0] >> 4) != 6) {
@@ -446,16 +457,29 @@ static void datapath_rx_plain(struct overlay *o, struct session *s, uint8_t *b, 
 	datapath_tun_deliver(o, pt, (size_t)n);
 }
 
-static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+/* A DATA datagram that passed datapath_receive_check, opened here. */
+static void datapath_rx_open(struct overlay *o, struct session *s, const struct wire_data *d, uint8_t *b,
+    const struct ep *from)
 {
-	struct timers_cfg tc = timers_cfg_of(o->cfg);
-	struct session *s;
-	int n = datapath_receive(o->peers, &tc, b, len, from, now_ms(), &s);
+	int n = datapath_receive_open(s, d, b, from, now_ms());
 
 	if (n < 0)
 		datapath_count_drop(o, n);
 	else
 		datapath_rx_plain(o, s, b, n, from);
+}
+
+static void datapath_rx_data(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+{
+	struct timers_cfg tc = timers_cfg_of(o->cfg);
+	struct wire_data d;
+	struct session *s;
+	int rc = datapath_receive_check(o->peers, &tc, b, len, now_ms(), &d, &s);
+
+	if (rc < 0)
+		datapath_count_drop(o, rc);
+	else
+		datapath_rx_open(o, s, &d, b, from);
 }
 
 /* The opens of this round so far, across the pool, then each in order
@@ -484,16 +508,23 @@ static void datapath_open_pending(struct overlay *o)
 
 /* One datagram of a receive round: DATA waits in the open batch, with
  * all that can be checked before opening done now; anything else goes
- * after what came before it. */
-static void datapath_rx_batched(struct overlay *o, uint8_t *b, size_t len, const struct ep *from)
+ * after what came before it. What is dropped before any crypto counts
+ * as a stray in c, for rxrest.c. */
+static void datapath_rx_batched(struct overlay *o, uint8_t *b, size_t len, const struct ep *from,
+    struct rxrest_call *c)
 {
 	struct datapath_par *par = o->io.par;
 	struct timers_cfg tc;
 	struct wire_data d;
 	struct session *s;
-	int i;
+	int i, type = wire_type(b, len);
 
-	if (!par || wire_type(b, len) != WIRE_DATA) {
+	c->datagrams++;
+	if (type < 0) {
+		c->strays++;
+		return;		/* silence */
+	}
+	if (type != WIRE_DATA) {
 		datapath_open_pending(o);
 		datapath_rx(o, b, len, from);
 		return;
@@ -501,6 +532,11 @@ static void datapath_rx_batched(struct overlay *o, uint8_t *b, size_t len, const
 	tc = timers_cfg_of(o->cfg);
 	if ((i = datapath_receive_check(o->peers, &tc, b, len, now_ms(), &d, &s)) < 0) {
 		datapath_count_drop(o, i);
+		c->strays++;
+		return;
+	}
+	if (!par) {
+		datapath_rx_open(o, s, &d, b, from);
 		return;
 	}
 	if (par->rx.n == CRYPTOBATCH_MAX)
@@ -549,11 +585,12 @@ void datapath_rx(struct overlay *o, uint8_t *b, size_t len, const struct ep *fro
 
 /* Receiving with UDP GRO: each buffer is a run of datagrams from one
  * peer, cut at seg bytes. */
-static void datapath_udp_io_gro(struct overlay *o, int fd)
+static void datapath_udp_io_gro(struct overlay *o, int fd, struct rxrest_call *c)
 {
 	for (int round = 0; round < 8; round++) {
 		int n = udp_recv_gro(fd, o->io.grx);
 
+		c->drained = n < UDP_GRO_MAX;
 		if (n <= 0)
 			break;
 		o->io.rxq_on = 1;
@@ -562,7 +599,7 @@ static void datapath_udp_io_gro(struct overlay *o, int fd)
 			size_t len = o->io.grx->len[i], seg = o->io.grx->seg[i];
 
 			for (size_t off = 0; off < len; off += seg)
-				datapath_rx_batched(o, o->io.grx->buf[i] + off, len - off < seg ? len - off : seg, &from);
+				datapath_rx_batched(o, o->io.grx->buf[i] + off, len - off < seg ? len - off : seg, &from, c);
 		}
 		datapath_open_pending(o);
 		datapath_rxq_flush(o);
@@ -573,23 +610,20 @@ static void datapath_udp_io_gro(struct overlay *o, int fd)
 	}
 }
 
-void datapath_rx_udp(struct overlay *o)
+/* Receiving without UDP GRO: a datagram to a buffer. */
+static void datapath_udp_io_plain(struct overlay *o, int fd, struct rxrest_call *c)
 {
-	int fd = o->io.udp_io.fd;
-
-	if (o->io.grx) {
-		datapath_udp_io_gro(o, fd);
-		return;
-	}
 	for (int round = 0; round < 8; round++) {
 		int n = udp_recv_batch(fd, o->io.rx);
+
+		c->drained = n < UDP_BATCH_MAX;
 		if (n <= 0)
 			break;
 		o->io.rxq_on = 1;
 		for (int i = 0; i < n; i++) {
 			struct ep from = { .sa = o->io.rx->peer[i], .sock = 0 };
 
-			datapath_rx_batched(o, o->io.rx->buf[i], o->io.rx->len[i], &from);
+			datapath_rx_batched(o, o->io.rx->buf[i], o->io.rx->len[i], &from, c);
 		}
 		datapath_open_pending(o);
 		datapath_rxq_flush(o);
@@ -598,6 +632,19 @@ void datapath_rx_udp(struct overlay *o)
 		if (n < UDP_BATCH_MAX)
 			break;
 	}
+}
+
+void datapath_rx_udp(struct overlay *o, struct rxrest_call *c)
+{
+	int fd = o->io.udp_io.fd;
+	uint64_t opened = o->io.opened;
+
+	memset(c, 0, sizeof(*c));
+	if (o->io.grx)
+		datapath_udp_io_gro(o, fd, c);
+	else
+		datapath_udp_io_plain(o, fd, c);
+	c->authenticated = (int)(o->io.opened - opened);
 }
 
 /* ------------------------------------------------------ from q2q0 */

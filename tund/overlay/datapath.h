@@ -29,6 +29,7 @@ struct session;
 struct timers_cfg;
 struct workers;
 struct datapath_par;
+struct rxrest_call;
 
 #define DATAPATH_SEG_STRIDE	2048	/* >= the largest MTU we carry */
 #define DATAPATH_RXQ_MAX	256	/* packets coalesced per TUN flush */
@@ -61,6 +62,7 @@ struct datapath_io {
 	struct workers *workers;	/* the engine's, not ours to free; NULL: none */
 	struct datapath_par *par;	/* NULL: one thread, no batches */
 	int defer;			/* in datapath_rx_tun: seals wait for the flush */
+	uint64_t opened;		/* DATA datagrams opened, any socket */
 };
 
 /* Crypto of batches across w's threads from now on (none with fewer
@@ -95,8 +97,9 @@ void datapath_icmp_unreach(struct overlay *o, const uint8_t *pkt, size_t len);
  * is decrypted in place, so b must stay writable. */
 void datapath_rx(struct overlay *o, uint8_t *b, size_t len, const struct ep *from);
 /* What the data port and q2q0 hold now, read in batches and handled
- * (the loop's callbacks, in overlay.c, call these). */
-void datapath_rx_udp(struct overlay *o);
+ * (the loop's callbacks, in overlay.c, call these); *c says what the
+ * port's datagrams were, for rxrest.c. */
+void datapath_rx_udp(struct overlay *o, struct rxrest_call *c);
 void datapath_rx_tun(struct overlay *o);
 
 /* One DATA datagram b (len bytes) from `from`, decrypted in place: the

@@ -919,13 +919,53 @@ void overlay_arm(struct overlay *o)
 		loop_timer_arm(o->loop, &o->timer, next);
 }
 
+/* Reads the data port; after a call of strays alone (rxrest.c) leaves
+ * it out of epoll until rest_timer. */
+static void overlay_udp_read(struct overlay *o)
+{
+	struct rxrest_call c;
+	int ms;
+
+	datapath_rx_udp(o, &c);
+	ms = rxrest_after(&o->rest, &c, now_ms());
+	if (ms > 0 && loop_mod(o->loop, &o->io.udp_io, 0) == 0)
+		loop_timer_arm(o->loop, &o->rest_timer, now_ms() + (uint64_t)ms);
+}
+
+static void overlay_udp_wake(struct overlay *o)
+{
+	if (loop_mod(o->loop, &o->io.udp_io, EPOLLIN) < 0) {
+		/* Not expected (MOD allocates nothing); the port must not
+		 * stay deaf, so try again shortly. */
+		log_warn("overlay: cannot watch the data port again");
+		loop_timer_arm(o->loop, &o->rest_timer, now_ms() + RXREST_MS);
+		return;
+	}
+	overlay_udp_read(o);
+}
+
+static void overlay_rest_timer(struct loop_timer *t)
+{
+	struct overlay *o = (struct overlay *)((char *)t - offsetof(struct overlay, rest_timer));
+
+	overlay_udp_wake(o);
+	overlay_arm(o);
+}
+
 /* The loop's callbacks: the files below read and decide, and the timer
  * is re-armed here, once the event is handled. */
 static void overlay_udp_io(struct loop_io *io, uint32_t events)
 {
 	struct overlay *o = (struct overlay *)((char *)io - offsetof(struct overlay, io.udp_io));
 
-	datapath_rx_udp(o);
+	if (o->rest_timer.deadline) {
+		/* An error event while resting (epoll reports those anyway):
+		 * the rest ends now, or the loop would spin on it. */
+		loop_timer_cancel(o->loop, &o->rest_timer);
+		overlay_udp_wake(o);
+	} else {
+		overlay_udp_read(o);
+	}
 	overlay_arm(o);
 }
 
@@ -1038,6 +1078,7 @@ int overlay_up(struct loop *l, const struct config *cfg, struct node *n, struct 
 	o->io.udp_io.fn = overlay_udp_io;
 	o->paths.bday_io_fn = overlay_bday_io;
 	o->timer.fn = overlay_timer;
+	o->rest_timer.fn = overlay_rest_timer;
 	o->mtu = cfg->mtu;
 	frag_table_init(&o->frag);
 	if (o->mtu > UDP_BUF_SIZE - DATAPATH_OVERHEAD)
@@ -1137,6 +1178,7 @@ void overlay_down(struct overlay *o)
 	if (!o)
 		return;
 	loop_timer_cancel(o->loop, &o->timer);
+	loop_timer_cancel(o->loop, &o->rest_timer);
 	/* Lookups waiting for DNS answer before the waiters they name go. */
 	while (o->dwaits) {
 		struct overlay_dwait *dw = o->dwaits;

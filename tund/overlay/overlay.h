@@ -152,6 +152,7 @@ struct overlay_status_info {
 	uint64_t drops_policy;		/* inner packets the identity firewall dropped */
 	uint64_t hs_done, hs_failed[OVERLAY_HS_FAIL_N];
 	uint64_t gso_split;		/* GSO runs above the path MTU, sent one by one */
+	uint64_t udp_rests;		/* times the data port rested under a flood (rxrest.h) */
 	struct routes_exit_info exit;
 	int workers;			/* data-path threads, the loop's included */
 	uint64_t worker_packets[WORKERS_MAX];	/* sealed or opened in batches, per thread */

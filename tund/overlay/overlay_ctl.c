@@ -200,6 +200,7 @@ void overlay_status_info(struct overlay *o, struct overlay_status_info *out)
 	out->hs_done = o->hs_done;
 	memcpy(out->hs_failed, o->hs_failed, sizeof(out->hs_failed));
 	out->gso_split = o->io.tx ? o->io.tx->gso_split : 0;
+	out->udp_rests = o->rest.rests;
 	routes_exit_info(o, &out->exit);
 	out->workers = workers_count(o->io.workers);
 	for (int i = 0; i < out->workers; i++)

@@ -32,6 +32,7 @@
 #include "tund/overlay/paths.h"
 #include "tund/overlay/peer.h"
 #include "tund/overlay/routes.h"
+#include "tund/overlay/rxrest.h"
 #include "tund/overlay/timers.h"
 
 struct addr_wait;
@@ -70,6 +71,8 @@ struct overlay {
 	struct ratelimit cookie_rl;	/* how many COOKIEs we give, to whom */
 	struct cookie_hmac *mac1;	/* our identity's mac1 key, pads hashed */
 	struct datapath_io io;
+	struct rxrest rest;		/* overlay.c: the data port rests under a flood */
+	struct loop_timer rest_timer;	/* armed while it rests */
 	struct frag_table frag;		/* pmtu.c: packets coming in fragments */
 	struct paths_nat nat;
 	struct paths_local paths;
