@@ -240,7 +240,6 @@ static int split_tcp(const struct vnet *v, int ver, const uint8_t *pkt,
 		size_t seglen = hdrs + plen;
 		uint8_t f = flags;
 		uint64_t acc;
-		uint16_t c;
 
 		memcpy(o, pkt, hdrs);
 		if (ver == 4) {
