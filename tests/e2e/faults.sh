@@ -3,7 +3,9 @@
 # reordering and 5% duplication each way on alice's wire, a fresh handshake
 # completes within 15 s and a 2 MB file copies intact both ways over TCP
 # through the tunnel. This kernel has no sch_netem, so the impairment is the
-# userspace wire of lib.sh (wire_impair).
+# userspace wire of lib.sh (wire_impair). First, on the clean wire: packets
+# sent while alice's authority link reconnects wait for it instead of being
+# answered "unreachable" (a lossy path makes such reconnects common).
 #
 #            wan bridge (192.0.2.0/24)
 #   +-------------+-------------+
@@ -25,6 +27,36 @@ ovl_pair || exit 1
 ovl_pair_up || { e2e_finish; exit 1; }
 check "alice pings bob (clean path)" wait_for 10 ovl_ping alice "$B4"
 check "bob pings alice (clean path)" wait_for 10 ovl_ping bob "$A4"
+
+# ---------------------------------------------------------------- relink
+# Alice's first TLS handshake with the authority cannot finish (her TCP
+# payload to it is dropped), so the authority closes it after its login
+# deadline and her link connects again. Her `up` returns unregistered, and
+# the lookup her first packets need waits across the reconnect.
+for n in alice bob; do ctl $n down >/dev/null; done
+ctl bob up >/dev/null
+nsx alice nft -f - <<'NFT'
+table ip q2qfaults {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 8788 ip length > 60 drop
+	}
+}
+NFT
+AUTHLOG_AT=$(wc -l < "$T/auth/log")
+REG=$(ctl alice --json up | jq_get registered)
+check_eq "control: alice's up returns before she registers (her TLS to the authority is cut)" "$REG" False
+# Let her next connection through as soon as the authority gave up on this one.
+( wait_for 10 bash -c "tail -n +$((AUTHLOG_AT + 1)) '$T/auth/log' | grep -q 'not authenticated within'"
+  nsx alice nft delete table ip q2qfaults ) &
+RELINK=$!
+POUT=$(nsx alice ping -c24 -i0.25 -W1 "$B4" 2>&1)
+wait "$RELINK"
+nsx alice nft delete table ip q2qfaults 2>/dev/null
+echo "# ping while the link reconnects: $(echo "$POUT" | grep -E 'transmitted')"
+check "no packet sent while alice's authority link reconnects is answered unreachable" \
+	bash -c "! grep -qi unreachable <<< '$POUT'"
+check "they get through once it is back" bash -c "grep -qE ' [1-9][0-9]* received' <<< '$POUT'"
 
 # ---------------------------------------------------------------- impair
 check "alice's wire drops ${LOSS_PCT}%, delays ${DELAY_MS} ms, reorders ${REORDER_PCT}%, duplicates ${DUP_PCT}% (each way)" \
@@ -50,8 +82,9 @@ for n in alice bob; do check "$n: up again" ctl $n up; done
 UPAT=$(date +%s.%N)
 # Handshakes are started by traffic: ping bob's overlay address five times
 # a second from alice and time, by the clock, until both sides have a
-# session.
-ip netns exec "$PFX-alice" ping -i0.2 -W1 -w30 "$B4" >/dev/null 2>&1 &
+# session. A count, not a deadline (-w): with one, ping quits at the first
+# error it is told of, and the traffic would stop.
+ip netns exec "$PFX-alice" ping -i0.2 -W1 -c150 "$B4" >/dev/null 2>&1 &
 PPID_=$!
 both() { ovl_session alice bob@example.com && ovl_session bob alice@example.com; }
 HSRC=1

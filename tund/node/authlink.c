@@ -33,6 +33,12 @@
 #define AL_BACKOFF_MIN_MS 500
 #define AL_BACKOFF_MAX_MS 15000
 #define AL_MAX_EPS 16
+/* A lookup made while the link is (re)connecting waits this long for it
+ * to register, instead of failing at once: a link that drops and comes
+ * back (a lossy path, an authority that cut a slow handshake) must not
+ * bounce the first packets to a peer as "host unreachable", which many
+ * programs take as final. As long as `up` waits for the registration. */
+#define AL_LOOKUP_WAIT_MS 5000
 
 /* AL_REGISTERING: TLS is up and our REGISTER went out; the authority has
  * not answered yet. */
@@ -44,6 +50,7 @@ struct al_lookup {
 	void *arg;
 	uint32_t id;
 	int sent;
+	uint64_t deadline;	/* unsent: fails then (AL_LOOKUP_WAIT_MS) */
 	char identity[ID_NAME_MAX + 1];
 	int family;
 	uint8_t addr[16];
@@ -64,6 +71,7 @@ struct authlink {
 	uint64_t backoff;
 	uint64_t last_rx;
 	struct loop_timer timer;
+	struct loop_timer lk_timer;	/* the first unsent lookup's deadline */
 	struct al_lookup *pending, **tail;
 	uint32_t next_id;
 	char last_error[512];
@@ -103,12 +111,82 @@ static void al_settle(struct al_lookup *lk, int err, const char *msg, const stru
 
 static void al_fail_pending(struct authlink *al, const char *why)
 {
+	loop_timer_cancel(al->loop, &al->lk_timer);
 	while (al->pending) {
 		struct al_lookup *lk = al->pending;
 		al->pending = lk->next;
 		al_settle(lk, -ENOTCONN, why, NULL);
 	}
 	al->tail = &al->pending;
+}
+
+/* Takes *pp out of the pending FIFO. */
+static struct al_lookup *al_unlink(struct authlink *al, struct al_lookup **pp)
+{
+	struct al_lookup *lk = *pp;
+
+	*pp = lk->next;
+	if (al->tail == &lk->next)
+		al->tail = pp;
+	return lk;
+}
+
+/* Arms lk_timer for the first deadline of a lookup still unsent. */
+static void al_arm_lookups(struct authlink *al)
+{
+	uint64_t first = UINT64_MAX;
+
+	for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
+		if (!lk->sent && lk->deadline < first)
+			first = lk->deadline;
+	if (first == UINT64_MAX)
+		loop_timer_cancel(al->loop, &al->lk_timer);
+	else
+		loop_timer_arm(al->loop, &al->lk_timer, first);
+}
+
+/* Lookups that waited AL_LOOKUP_WAIT_MS for a link that did not come. */
+static void al_lookups_timer(struct loop_timer *t)
+{
+	struct authlink *al = (struct authlink *)((char *)t - offsetof(struct authlink, lk_timer));
+	uint64_t now = loop_now_ms();
+	struct al_lookup **pp = &al->pending;
+
+	while (*pp) {
+		if ((*pp)->sent || (*pp)->deadline > now) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		al_settle(al_unlink(al, pp), -ENOTCONN,
+		    al->refused[0] ? al->refused : "the authority is not reachable", NULL);
+	}
+	al_arm_lookups(al);
+}
+
+/* The connection closed: lookups it carried are asked again on the next
+ * (answers never cross connections), each waiting AL_LOOKUP_WAIT_MS
+ * from now; if the authority refused us, they fail with its reason. */
+static void al_requeue_pending(struct authlink *al)
+{
+	uint64_t deadline = loop_now_ms() + AL_LOOKUP_WAIT_MS;
+	struct al_lookup **pp = &al->pending;
+
+	if (al->refused[0]) {
+		al_fail_pending(al, al->refused);
+		return;
+	}
+	while (*pp) {
+		if (!(*pp)->fn) {	/* forgotten (authlink_forget) */
+			free(al_unlink(al, pp));
+			continue;
+		}
+		if ((*pp)->sent) {
+			(*pp)->sent = 0;
+			(*pp)->deadline = deadline;
+		}
+		pp = &(*pp)->next;
+	}
+	al_arm_lookups(al);
 }
 
 static void al_send_lookup(struct authlink *al, struct al_lookup *lk)
@@ -228,17 +306,9 @@ static int al_read_peer(struct msg_reader *r, struct authlink_peer *pe, char *id
 
 static struct al_lookup *al_take(struct authlink *al, uint32_t id)
 {
-	struct al_lookup **pp, *lk;
-
-	for (pp = &al->pending; *pp; pp = &(*pp)->next) {
-		if ((*pp)->id != id || !(*pp)->sent)
-			continue;
-		lk = *pp;
-		*pp = lk->next;
-		if (al->tail == &lk->next)
-			al->tail = pp;
-		return lk;
-	}
+	for (struct al_lookup **pp = &al->pending; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id && (*pp)->sent)
+			return al_unlink(al, pp);
 	return NULL;
 }
 
@@ -437,6 +507,7 @@ static void al_on_msg(struct tlsconn *c, void *arg, const uint8_t *frame, size_t
 		for (struct al_lookup *lk = al->pending; lk; lk = lk->next)
 			if (!lk->sent)
 				al_send_lookup(al, lk);
+		al_arm_lookups(al);
 		if (msg_get(&r, T_POOL, &p, &n) == 0 && al->ops->on_pool)
 			al_on_pool(al, p, n);
 		al_ask_revoked(al);
@@ -499,7 +570,7 @@ static void al_on_close(struct tlsconn *c, void *arg, const char *why)
 	al->conn = NULL;
 	al->state = AL_IDLE;
 	al->rev.asking = 0;	/* its answer went with the connection */
-	al_fail_pending(al, al->refused[0] ? al->refused : "the authority is not reachable");
+	al_requeue_pending(al);
 	al_schedule(al, al->backoff);
 	al->backoff = al->backoff * 2 > AL_BACKOFF_MAX_MS ? AL_BACKOFF_MAX_MS : al->backoff * 2;
 	if (!was_up)
@@ -574,6 +645,7 @@ int authlink_start(struct loop *l, struct node *n, int udp_port, const char *dom
 	al->tail = &al->pending;
 	al->backoff = AL_BACKOFF_MIN_MS;
 	al->timer.fn = al_timer;
+	al->lk_timer.fn = al_lookups_timer;
 	rc = node_client_ctx(n, &al->ctx);
 	if (rc < 0) {
 		free(al);
@@ -617,6 +689,7 @@ void authlink_stop(struct authlink *al)
 	if (!al)
 		return;
 	loop_timer_cancel(al->loop, &al->timer);
+	loop_timer_cancel(al->loop, &al->lk_timer);
 	if (al->conn)
 		tlsconn_free(al->conn);
 	al->conn = NULL;
@@ -630,8 +703,9 @@ void authlink_lookup(struct authlink *al, const char *identity, int family, cons
 {
 	struct al_lookup *lk;
 
-	if (!al->conn) {
-		fn(arg, -ENOTCONN, al->refused[0] ? al->refused : "the authority is not reachable", NULL);
+	/* Refused: asking again changes nothing until it registers us. */
+	if (!al->conn && al->refused[0]) {
+		fn(arg, -ENOTCONN, al->refused, NULL);
 		return;
 	}
 	lk = calloc(1, sizeof(*lk));
@@ -642,6 +716,7 @@ void authlink_lookup(struct authlink *al, const char *identity, int family, cons
 	lk->fn = fn;
 	lk->arg = arg;
 	lk->id = ++al->next_id;
+	lk->deadline = loop_now_ms() + AL_LOOKUP_WAIT_MS;
 	if (identity)
 		snprintf(lk->identity, sizeof(lk->identity), "%s", identity);
 	else {
@@ -653,6 +728,8 @@ void authlink_lookup(struct authlink *al, const char *identity, int family, cons
 	/* Until registered, MSG_REGISTERED's handler sends it. */
 	if (al->state == AL_UP)
 		al_send_lookup(al, lk);
+	if (!lk->sent)
+		al_arm_lookups(al);
 }
 
 void authlink_forget(struct authlink *al, void *arg)

@@ -74,7 +74,11 @@ int authlink_is_up(const struct authlink *al);
 const struct sockaddr_in6 *authlink_addr(const struct authlink *al);
 const char *authlink_state(const struct authlink *al);
 
-/* identity != NULL: by name; else by overlay address (family, addr). */
+/* identity != NULL: by name; else by overlay address (family, addr).
+ * Asked at once when registered; otherwise when the link registers, if
+ * it does within 5 s (a lookup a dropped connection carried waits again
+ * as long for the next one); then, or at once if the authority refused
+ * us, fn hears -ENOTCONN and why. */
 void authlink_lookup(struct authlink *al, const char *identity, int family, const uint8_t *addr,
     authlink_lookup_fn *fn, void *arg);
 
