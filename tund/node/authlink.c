@@ -37,7 +37,8 @@
  * to register, instead of failing at once: a link that drops and comes
  * back (a lossy path, an authority that cut a slow handshake) must not
  * bounce the first packets to a peer as "host unreachable", which many
- * programs take as final. As long as `up` waits for the registration. */
+ * programs take as final. The same 5 s `up` waits for the registration
+ * (OVERLAY_REG_WAIT_MS). */
 #define AL_LOOKUP_WAIT_MS 5000
 
 /* AL_REGISTERING: TLS is up and our REGISTER went out; the authority has
